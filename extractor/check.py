@@ -1,0 +1,309 @@
+"""The checker: recompute every identity a form must satisfy and report each
+disagreement as a `Finding`. It never raises and never edits values; it runs the
+same on records from any engine or on JSON a person corrected.
+
+Error codes (the numbers disagree, or a required part is missing):
+  missing_field, funding_sum, execution_rate, budget_score, weights_sum,
+  score_range, total_score, grade, rate_indicator_mismatch, level1_weight,
+  funding_structure_sum, ungrounded_value
+Warning codes (scoring practice, national guidance):
+  score_without_reason, met_but_deducted, missed_full_marks, qualitative_band,
+  unknown_grade
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from .models import DepartmentForm, Finding, ProjectForm
+from .settings import CheckSettings
+from .targets import parse_value, target_met
+
+Form = ProjectForm | DepartmentForm
+HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
+RATE_INDICATOR_WORDS = ("预算执行率", "预算执行利率", "资金执行率")
+
+
+def _err(code: str, en: str, zh: str, field: str | None = None, expected=None, found=None, severity="error") -> Finding:
+    return Finding(code=code, severity=severity, message=en, message_zh=zh, field=field, expected=_j(expected), found=_j(found))
+
+
+def _j(v):
+    if isinstance(v, Decimal):
+        return float(v) if v != v.to_integral_value() else int(v)
+    return v
+
+
+def _candidates(exact: Decimal, settings: CheckSettings) -> list[Decimal]:
+    out = []
+    for mode in settings.rounding:
+        out.append(exact.quantize(CENT, rounding=ROUND_DOWN if mode == "truncate" else ROUND_HALF_UP))
+    return out
+
+
+def _close(found: Decimal, exact: Decimal, settings: CheckSettings) -> bool:
+    """A printed 2-decimal value agrees with an exact one under any allowed rounding."""
+    return any(abs(found - c) <= settings.tolerance for c in _candidates(exact, settings))
+
+
+def _q(d: Decimal) -> Decimal:
+    return d.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --- project form -------------------------------------------------------------------
+
+
+def _check_required(form: ProjectForm) -> Iterator[Finding]:
+    if not form.project_name:
+        yield _err("missing_field", "project name not found", "未找到项目名称", "project_name")
+    if form.funding.total is None:
+        yield _err("missing_field", "funding row 年度资金总额 not found", "未找到年度资金总额行", "funding.total")
+    if not form.indicators:
+        yield _err("missing_field", "no indicator rows found", "未找到绩效指标", "indicators")
+    if form.total_score is None:
+        yield _err("missing_field", "total score not found", "未找到总分", "total_score")
+
+
+def _check_funding_sums(form: ProjectForm) -> Iterator[Finding]:
+    f = form.funding
+    if f.total is None:
+        return
+    parts = [p for p in (f.fiscal, f.carryover, f.other) if p is not None]
+    if not parts:
+        return
+    for col in ("initial_budget", "annual_budget", "executed"):
+        total = getattr(f.total, col)
+        values = [getattr(p, col) for p in parts]
+        if total is None or any(v is None for v in values):
+            continue
+        s = sum(values, Decimal(0))
+        if abs(total - s) > CENT / 2:
+            yield _err(
+                "funding_sum",
+                f"funding {col}: total {total} ≠ fiscal + carryover + other = {s}",
+                f"资金{col}：年度资金总额 {total} ≠ 各来源之和 {s}",
+                f"funding.total.{col}", s, total,
+            )
+
+
+def _check_rate(row, path: str, settings: CheckSettings) -> Iterator[Finding]:
+    if row is None or row.execution_rate is None or row.annual_budget is None or row.executed is None:
+        return
+    if row.annual_budget == 0:
+        if row.execution_rate != 0:
+            yield _err("execution_rate", f"{path}: budget is 0 but rate is {row.execution_rate}", f"{path}：预算数为0，执行率却为{row.execution_rate}", f"{path}.execution_rate", 0, row.execution_rate)
+        return
+    exact = row.executed / row.annual_budget * HUNDRED
+    if not _close(row.execution_rate, exact, settings):
+        yield _err(
+            "execution_rate",
+            f"{path}: execution rate {row.execution_rate} ≠ executed/annual budget = {_q(exact)}",
+            f"{path}：执行率 {row.execution_rate} ≠ 全年执行数/全年预算数 = {_q(exact)}",
+            f"{path}.execution_rate", _q(exact), row.execution_rate,
+        )
+
+
+def _budget_score(form: ProjectForm, settings: CheckSettings) -> Decimal | None:
+    t = form.funding.total
+    return t.score if t is not None else None
+
+
+def _check_budget_score(form: ProjectForm, settings: CheckSettings) -> Iterator[Finding]:
+    t = form.funding.total
+    if t is None or t.score is None or t.execution_rate is None:
+        return
+    weight = t.weight if t.weight is not None else settings.budget_weight
+    rate = min(t.execution_rate, HUNDRED)
+    exact = weight * rate / HUNDRED
+    if not _close(t.score, exact, settings):
+        yield _err(
+            "budget_score",
+            f"budget score {t.score} ≠ weight {weight} × rate {rate}% = {_q(exact)}",
+            f"预算执行得分 {t.score} ≠ 分值 {weight} × 执行率 {rate}% = {_q(exact)}",
+            "funding.total.score", _q(exact), t.score,
+        )
+
+
+def _check_indicator_scores(indicators, prefix: str = "indicators") -> Iterator[Finding]:
+    for i, ind in enumerate(indicators):
+        if ind.score is None or ind.weight is None:
+            yield _err("missing_field", f"indicator {i + 1} ({ind.name}) has no weight or score", f"第{i + 1}项指标（{ind.name}）缺少分值或得分", f"{prefix}[{i}]")
+            continue
+        if ind.score < 0 or ind.score > ind.weight:
+            yield _err(
+                "score_range",
+                f"indicator {i + 1} ({ind.name}): score {ind.score} outside 0..{ind.weight}",
+                f"第{i + 1}项指标（{ind.name}）：得分 {ind.score} 超出 0～{ind.weight}",
+                f"{prefix}[{i}].score", f"0..{_j(ind.weight)}", ind.score,
+            )
+
+
+def _sum(values) -> Decimal:
+    return sum((v for v in values if v is not None), Decimal(0))
+
+
+def _check_project_totals(form: ProjectForm, settings: CheckSettings) -> Iterator[Finding]:
+    t = form.funding.total
+    budget_weight = t.weight if t is not None and t.weight is not None else settings.budget_weight
+    weights = _sum(i.weight for i in form.indicators) + budget_weight
+    expected_weight = form.total_weight if form.total_weight is not None else settings.total_weight
+    if form.indicators and weights != expected_weight:
+        yield _err(
+            "weights_sum",
+            f"indicator weights + budget weight = {weights}, expected {expected_weight}",
+            f"指标分值之和加预算执行分值 = {weights}，应为 {expected_weight}",
+            "indicators[].weight", expected_weight, weights,
+        )
+    budget_score = _budget_score(form, settings)
+    if form.total_score is not None and form.indicators:
+        recomputed = _sum(i.score for i in form.indicators) + (budget_score or 0)
+        if abs(recomputed - form.total_score) > settings.tolerance:
+            yield _err(
+                "total_score",
+                f"total {form.total_score} ≠ budget score {budget_score} + indicator scores = {recomputed}",
+                f"总分 {form.total_score} ≠ 预算执行得分 {budget_score} + 各指标得分 = {recomputed}",
+                "total_score", recomputed, form.total_score,
+            )
+
+
+def _check_rate_indicator(form: ProjectForm, settings: CheckSettings) -> Iterator[Finding]:
+    t = form.funding.total
+    if t is None or t.execution_rate is None:
+        return
+    for i, ind in enumerate(form.indicators):
+        if not any(w in ind.name for w in RATE_INDICATOR_WORDS):
+            continue
+        v = parse_value(ind.actual)
+        if v.kind != "quantity" or v.unit != "%" or v.number is None:
+            continue
+        if abs(v.number - t.execution_rate) > settings.tolerance:
+            yield _err(
+                "rate_indicator_mismatch",
+                f"indicator '{ind.name}' reports {v.number}% but the funding block's rate is {t.execution_rate}%",
+                f"指标“{ind.name}”实际完成值 {v.number}% 与资金执行率 {t.execution_rate}% 不一致",
+                f"indicators[{i}].actual", t.execution_rate, v.number,
+            )
+
+
+def _grade_for(total: Decimal, bands) -> str:
+    for band in sorted(bands, key=lambda b: b.min, reverse=True):
+        if total >= band.min:
+            return band.label
+    return bands[-1].label
+
+
+def _check_grade(form: Form, settings: CheckSettings) -> Iterator[Finding]:
+    if form.grade is None or form.total_score is None:
+        return
+    scales = [settings.grades, *settings.alternative_grades]
+    scale = next((s for s in scales if form.grade in {b.label for b in s}), None)
+    if scale is None:
+        yield _err("unknown_grade", f"grade '{form.grade}' is on no configured scale", f"评分等级“{form.grade}”不在配置的等级中", "grade", None, form.grade, "warning")
+        return
+    expected = _grade_for(form.total_score, scale)
+    if expected != form.grade:
+        yield _err("grade", f"grade {form.grade} does not match total {form.total_score} (expected {expected})", f"评分等级 {form.grade} 与总分 {form.total_score} 不符（应为 {expected}）", "grade", expected, form.grade)
+
+
+def _check_practice(indicators, settings: CheckSettings) -> Iterator[Finding]:
+    for i, ind in enumerate(indicators):
+        if ind.score is None or ind.weight is None or ind.weight == 0:
+            continue
+        deducted = ind.score < ind.weight
+        path = f"indicators[{i}].score"
+        if deducted and not (ind.deviation_reason or "").strip():
+            yield _err("score_without_reason", f"'{ind.name}': {ind.score}/{ind.weight} with no deviation reason", f"“{ind.name}”扣分（{ind.score}/{ind.weight}）但未填写偏差原因", path, None, ind.score, "warning")
+        target, actual = parse_value(ind.target), parse_value(ind.actual)
+        met = target_met(target, actual)
+        if met is True and deducted:
+            yield _err("met_but_deducted", f"'{ind.name}': target {ind.target} met ({ind.actual}) but scored {ind.score}/{ind.weight}", f"“{ind.name}”已达到指标值 {ind.target}（{ind.actual}）却扣分", path, ind.weight, ind.score, "warning")
+        elif met is False and not deducted:
+            yield _err("missed_full_marks", f"'{ind.name}': target {ind.target} missed ({ind.actual}) but full marks", f"“{ind.name}”未达到指标值 {ind.target}（{ind.actual}）却得满分", path, None, ind.score, "warning")
+        if actual.kind == "qualitative":
+            share = ind.score / ind.weight
+            lo, hi = {
+                "achieved": (settings.achieved_min_share, Decimal(1)),
+                "partial": (settings.partial_min_share, settings.achieved_min_share),
+                "not_achieved": (Decimal(0), settings.partial_min_share),
+            }[actual.achievement]
+            if not (lo <= share <= hi) or (actual.achievement == "not_achieved" and share >= hi):
+                yield _err("qualitative_band", f"'{ind.name}': {ind.actual} scores {lo:.0%}–{hi:.0%} of the weight, got {share:.0%}", f"“{ind.name}”{ind.actual}应得分值的{lo:.0%}～{hi:.0%}，实得{share:.0%}", path, None, ind.score, "warning")
+
+
+def check_project(form: ProjectForm, settings: CheckSettings) -> list[Finding]:
+    out: list[Finding] = []
+    for rule in (
+        lambda: _check_required(form),
+        lambda: _check_funding_sums(form),
+        lambda: (x for name in ("total", "fiscal", "carryover", "other") for x in _check_rate(getattr(form.funding, name), f"funding.{name}", settings)),
+        lambda: _check_budget_score(form, settings),
+        lambda: _check_indicator_scores(form.indicators),
+        lambda: _check_project_totals(form, settings),
+        lambda: _check_rate_indicator(form, settings),
+        lambda: _check_grade(form, settings),
+        lambda: _check_practice(form.indicators, settings),
+    ):
+        out.extend(rule())
+    return out
+
+
+# --- department form ------------------------------------------------------------------
+
+
+def check_department(form: DepartmentForm, settings: CheckSettings) -> list[Finding]:
+    out: list[Finding] = []
+    if not form.department:
+        out.append(_err("missing_field", "department name not found", "未找到部门(单位)名称", "department"))
+    if not form.indicators:
+        out.append(_err("missing_field", "no indicator rows found", "未找到绩效指标", "indicators"))
+    if form.total_score is None:
+        out.append(_err("missing_field", "total score not found", "未找到总分", "total_score"))
+    f = form.funding
+    for name in ("fiscal", "other", "basic", "project"):
+        out.extend(_check_rate(getattr(f, name), f"funding.{name}", settings))
+    if all(getattr(f, n) is not None for n in ("fiscal", "other", "basic", "project")):
+        for col in ("annual_budget", "executed"):
+            src = _sum(getattr(getattr(f, n), col) for n in ("fiscal", "other"))
+            struct = _sum(getattr(getattr(f, n), col) for n in ("basic", "project"))
+            if abs(src - struct) > CENT / 2:
+                out.append(_err("funding_structure_sum", f"{col}: by source {src} ≠ by structure {struct}", f"{col}：按来源合计 {src} ≠ 按结构合计 {struct}", f"funding.{col}", src, struct))
+    out.extend(_check_indicator_scores(form.indicators))
+    groups: dict[str, list] = {}
+    for ind in form.indicators:
+        groups.setdefault(ind.level1, []).append(ind)
+    for level1, inds in groups.items():
+        declared = next((i.level1_weight for i in inds if i.level1_weight is not None), None)
+        s = _sum(i.weight for i in inds)
+        if declared is not None and declared != s:
+            out.append(_err("level1_weight", f"{level1}: weight {declared} ≠ sum of its indicators {s}", f"{level1}：权重 {declared} ≠ 其指标分值之和 {s}", f"indicators[level1={level1}].level1_weight", s, declared))
+    weights = _sum(i.weight for i in form.indicators)
+    expected_weight = form.total_weight if form.total_weight is not None else settings.total_weight
+    if form.indicators and weights != expected_weight:
+        out.append(_err("weights_sum", f"indicator weights sum to {weights}, expected {expected_weight}", f"指标分值之和 {weights}，应为 {expected_weight}", "indicators[].weight", expected_weight, weights))
+    if form.total_score is not None and form.indicators:
+        recomputed = _sum(i.score for i in form.indicators)
+        if abs(recomputed - form.total_score) > settings.tolerance:
+            out.append(_err("total_score", f"total {form.total_score} ≠ sum of indicator scores {recomputed}", f"总分 {form.total_score} ≠ 各指标得分之和 {recomputed}", "total_score", recomputed, form.total_score))
+    out.extend(_check_grade(form, settings))
+    out.extend(_check_practice(form.indicators, settings))
+    return out
+
+
+def check_form(form: Form, settings: CheckSettings | None = None, page_text: str | None = None) -> list[Finding]:
+    """All findings for one form; grounding too when the pages' text is given."""
+    settings = settings or CheckSettings()
+    findings = check_department(form, settings) if isinstance(form, DepartmentForm) else check_project(form, settings)
+    if page_text is not None:
+        from .grounding import check_grounding
+
+        findings.extend(check_grounding(form, page_text))
+    return findings
+
+
+def error_count(findings: list[Finding]) -> int:
+    return sum(1 for f in findings if f.severity == "error")
+
+
+Checker = Callable[[Form], list[Finding]]

@@ -1,0 +1,54 @@
+"""Grounding: every number in a record must be printed on the form's pages.
+
+This is what catches a value that no page shows — an LLM's invention or a
+misread digit that happens to keep the arithmetic whole. Numbers are compared
+as numbers (`3,013.00` on the page grounds 3013 in the record); the text is the
+text layer or the OCR of the form's pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from .models import DepartmentForm, Finding, ProjectForm
+from .numbers import numbers_in
+
+
+def numeric_fields(form: ProjectForm | DepartmentForm) -> Iterator[tuple[str, Decimal]]:
+    """(field path, value) for every number in the record."""
+    funding = form.funding.model_dump()
+    for row_name, row in funding.items():
+        if row is None:
+            continue
+        for col, value in row.items():
+            if value is not None:
+                yield f"funding.{row_name}.{col}", value
+    for i, ind in enumerate(form.indicators):
+        for col in ("weight", "score", "level1_weight"):
+            value = getattr(ind, col, None)
+            if value is not None:
+                yield f"indicators[{i}].{col}", value
+    for col in ("total_score", "total_weight"):
+        value = getattr(form, col)
+        if value is not None:
+            yield col, value
+
+
+def check_grounding(form: ProjectForm | DepartmentForm, page_text: str) -> list[Finding]:
+    printed = set(numbers_in(page_text))
+    out = []
+    for path, value in numeric_fields(form):
+        if value not in printed:
+            out.append(
+                Finding(
+                    code="ungrounded_value",
+                    severity="error",
+                    message=f"{path} = {value} is not printed on the form's pages",
+                    message_zh=f"{path} = {value} 在表格所在页面中找不到",
+                    field=path,
+                    expected=None,
+                    found=float(value),
+                )
+            )
+    return out

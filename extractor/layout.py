@@ -1,0 +1,94 @@
+"""The page model shared by every reader.
+
+Every reader — PDF text layer, OCR, text exports — ends in the same thing: a
+document as a sequence of `Row`s in reading order, each a list of `Cell`s in
+column order. A table row keeps an empty cell where a merged cell from above
+continues, so a row from a PDF grid looks like a row of a text export. Words
+(text + box) are the only input the PDF grid needs, so OCR words can replace
+the text layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BBox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    confidence: float = 1.0
+
+    @property
+    def cx(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+@dataclass(slots=True)
+class Cell:
+    text: str
+    bbox: BBox | None = None
+    col: int | None = None
+    # The cell is a merged cell cut by the page edge: it goes on below the last
+    # row of this page / came from above the first row of this page.
+    cut_below: bool = False
+    cut_above: bool = False
+    confidence: float = 1.0
+
+
+@dataclass(slots=True)
+class Row:
+    cells: list[Cell]
+    page: int  # 1-based
+    in_table: bool = True
+    line: int | None = None  # source line for text exports
+    page_break_before: bool = False  # first row after a page (or blank-line) break
+
+    @property
+    def texts(self) -> list[str]:
+        return [c.text for c in self.cells]
+
+    @property
+    def filled(self) -> list[Cell]:
+        return [c for c in self.cells if c.text]
+
+    @property
+    def joined(self) -> str:
+        return "".join(c.text for c in self.cells)
+
+    @property
+    def bbox(self) -> BBox | None:
+        boxes = [c.bbox for c in self.cells if c.bbox]
+        if not boxes:
+            return None
+        return (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
+
+
+@dataclass(slots=True)
+class PageText:
+    """One page: its words (text layer or OCR) and the rows rebuilt from them."""
+
+    number: int
+    width: float
+    height: float
+    words: list[Word] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    source: str = "text"  # "text" layer, "ocr", or "export"
+
+    @property
+    def text(self) -> str:
+        return "\n".join(" ".join(c.text for c in r.cells if c.text) for r in self.rows)

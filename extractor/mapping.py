@@ -1,0 +1,475 @@
+"""Mapping a form's rows to the contract, by labels rather than positions.
+
+Columns shift, labels break (`一级 指标`), the 总分 label may be missing and the
+project name may sit above its label, so every section is found by its label
+and every indicator row is read from the right: the last two numbers are the
+weight and the score, what follows is the deviation reason, and the cells
+before them are, right to left, actual, target, name, level 2 and level 1 —
+as many as the row has, the rest carried down from the merged cells above.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .layout import Cell, Row
+from .models import (
+    DepartmentForm,
+    DepartmentFunding,
+    DepartmentFundingRow,
+    DepartmentIndicator,
+    FieldSource,
+    Funding,
+    FundingRow,
+    Indicator,
+    ProjectForm,
+)
+from .numbers import compact, is_number, is_number_or_dash, parse_number
+from .segment import FormRows
+
+LEVEL1_WORDS = ("产出指标", "效益指标", "满意度指标", "成本指标", "投入管理指标", "决策指标", "过程指标", "投入指标")
+FUNDING_COLUMNS = ("initial_budget", "annual_budget", "executed", "weight", "execution_rate", "score")
+FUNDING_HEADER_LABELS = {
+    "年初预算数": "initial_budget",
+    "全年预算数": "annual_budget",
+    "全年执行数": "executed",
+    "分数": "weight",
+    "分值": "weight",
+    "执行率": "execution_rate",
+    "得分": "score",
+}
+PROJECT_FUNDING_ROWS = (("年度资金总额", "total"), ("当年财政拨款", "fiscal"), ("上年结转", "carryover"), ("其他资金", "other"))
+DEPARTMENT_FUNDING_ROWS = (("财政拨款", "fiscal"), ("其他资金", "other"), ("基本支出", "basic"), ("项目支出", "project"))
+GOAL_LABELS = ("预期目标", "年初设定目标")
+GOAL_SKIP = {"年度总体目标", "预期目标", "实际完成情况", "年初设定目标", "全年完成情况"}
+
+
+def _key(text: str) -> str:
+    return compact(text).replace("（", "(").replace("）", ")")
+
+
+def is_level_complete(text: str) -> bool:
+    return not text or text.endswith("指标") or text.endswith("管理") or len(text) > 12
+
+
+@dataclass
+class _Reader:
+    kind: str
+    engine: str
+    provenance: dict[str, FieldSource] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    confidence: float = 1.0
+
+    def note(self, text: str, penalty: float = 0.0) -> None:
+        self.notes.append(text)
+        self.confidence = max(0.0, self.confidence - penalty)
+
+    def source(self, path: str, row: Row, cell: Cell | None = None) -> None:
+        bbox = cell.bbox if cell is not None and cell.bbox else row.bbox
+        raw = cell.text if cell is not None else None
+        self.provenance[path] = FieldSource(engine=self.engine, page=row.page, bbox=bbox, raw=raw)
+
+
+def _label_index(row: Row, label: str) -> int | None:
+    """Index of the cell that is this label (a short cell starting with it)."""
+    for i, c in enumerate(row.cells):
+        k = _key(c.text)
+        if k.startswith(label) and len(k) <= len(label) + 10:
+            return i
+    return None
+
+
+def _has_label(row: Row, *labels: str) -> bool:
+    return any(_label_index(row, label) is not None for label in labels)
+
+
+def _value_after(row: Row, label: str, stop: tuple[str, ...] = ()) -> Cell | None:
+    i = _label_index(row, label)
+    if i is None:
+        return None
+    for c in row.cells[i + 1 :]:
+        if not c.text:
+            continue
+        if any(_key(c.text).startswith(s) for s in stop):
+            return None
+        return c
+    return None
+
+
+# --- indicators -----------------------------------------------------------------
+
+
+@dataclass
+class _RawIndicator:
+    row: Row
+    level1: str = ""
+    level2: str = ""
+    name: str = ""
+    target: str | None = None
+    actual: str | None = None
+    weight: Decimal | None = None
+    score: Decimal | None = None
+    reason: str | None = None
+    level1_weight: Decimal | None = None
+    cells: dict[str, Cell] = field(default_factory=dict)
+    level1_cut_below: bool = False
+    level2_cut_below: bool = False
+
+
+def _anchor(cells: list[Cell]) -> int | None:
+    """Index (in `cells`, the non-empty cells) of the weight; the score follows it."""
+    n = len(cells)
+    for i in (n - 2, n - 3):
+        if i >= 0 and is_number(cells[i].text) and is_number(cells[i + 1].text):
+            return i
+    return None
+
+
+def _parse_indicator_row(row: Row, kind: str, level_cols: tuple[int | None, int | None] = (None, None)) -> _RawIndicator | None:
+    filled = row.filled
+    a = _anchor(filled)
+    if a is None:
+        return None
+    ind = _RawIndicator(row=row)
+    ind.weight, ind.score = parse_number(filled[a].text), parse_number(filled[a + 1].text)
+    ind.cells["weight"], ind.cells["score"] = filled[a], filled[a + 1]
+    if a + 2 < len(filled):
+        ind.reason = filled[a + 2].text
+        ind.cells["deviation_reason"] = filled[a + 2]
+    before = filled[:a]
+    leading_empty = bool(row.cells) and not row.cells[0].text
+    # The department form prints the level-1 weight right after the level-1 name.
+    if kind == "department" and len(before) >= 2 and is_number(before[1].text) and _key(before[0].text).endswith("指标"):
+        ind.level1, ind.level1_weight = _key(before[0].text), parse_number(before[1].text)
+        ind.cells["level1"], ind.cells["level1_weight"] = before[0], before[1]
+        before = before[2:]
+        names = ("level2", "name", "target", "actual")
+    else:
+        n = len(before)
+        if n >= 5:
+            names = ("level1", "level2", "name", "target", "actual")
+            before = before[-5:]
+        elif n == 4 and _key(before[0].text) in LEVEL1_WORDS and not leading_empty:
+            names = ("level1", "name", "target", "actual")
+        elif n == 4:
+            names = ("level2", "name", "target", "actual")
+        elif n == 3:
+            names = ("name", "target", "actual")
+        elif n == 2 and kind == "department":
+            names = ("level2", "name")
+        elif n == 2:
+            names = ("target", "actual")
+        elif n == 1 and kind == "department":
+            names = ("level2",)
+        else:
+            names = ("name",)[:n]
+    if kind == "department" and len(before) < len(names):
+        names = names[: len(before)]
+    for name, cell in zip(names, before):
+        text = _key(cell.text) if name in ("level1", "level2") else cell.text
+        setattr(ind, name, text)
+        ind.cells[name] = cell
+    # An empty level cell cut by the page bottom: its label is printed on the next page.
+    l1col, l2col = level_cols
+    for c in row.cells:
+        if not c.text and c.cut_below and c.col is not None:
+            ind.level1_cut_below |= c.col == l1col
+            ind.level2_cut_below |= c.col == l2col
+    return ind
+
+
+def _complete_level(cur: str, piece: str) -> str | None:
+    """`cur` + the shortest prefix of `piece` that ends the level name in 指标."""
+    for cut in range(1, len(piece) + 1):
+        if (cur + piece[:cut]).endswith("指标"):
+            return cur + piece[:cut]
+    return None
+
+
+def _is_level_fragment(piece: str) -> bool:
+    return len(piece) <= 6 and piece.endswith("标")
+
+
+def _merge_fragment(prev: _RawIndicator, row: Row) -> bool:
+    """A row with no numbers inside the indicator table is what a page break left
+    of the row above (`满意` / `度指标`, `符合计划安` / `排`). Append each piece to
+    the field it continues; return False when nothing fitted."""
+    used = False
+    by_col = {c.col: name for name, c in prev.cells.items() if c.col is not None}
+    for cell in row.filled:
+        piece = _key(cell.text)
+        field_name = by_col.get(cell.col)
+        if field_name in ("level1", "level2") or _is_level_fragment(piece) or field_name is None:
+            # A level fragment goes to the first level name it completes, else nowhere.
+            for lv in ("level1", "level2"):
+                cur = getattr(prev, lv)
+                if cur and not is_level_complete(cur):
+                    done = _complete_level(cur, piece)
+                    if done:
+                        setattr(prev, lv, done)
+                        used = True
+                    break
+            continue
+        attr = "reason" if field_name == "deviation_reason" else field_name
+        if attr in ("name", "target", "actual", "reason"):
+            setattr(prev, attr, (getattr(prev, attr) or "") + piece)
+            used = True
+    return used
+
+
+def _fill_levels(raw: list[_RawIndicator], reader: _Reader) -> None:
+    """Carry merged level cells down to every row they span.
+
+    Three page-layout effects are undone here: a level name cut by a page break
+    (`满意` on one page, `度指标` on the next) is joined; rows printed above a
+    vertically centred label get that label; and rows whose merged cell is empty
+    on this page because its label landed on the next page wait for it.
+    """
+    for lv in ("level1", "level2"):
+        groups: list[list[int]] = []  # runs of rows sharing one printed label
+        values: list[str] = []
+        pending: list[int] = []  # rows before any label, or in a cell cut below
+        for i, r in enumerate(raw):
+            val = getattr(r, lv)
+            if val:
+                prev = values[-1] if values else ""
+                if prev and not is_level_complete(prev) and val.startswith(prev):
+                    values[-1] = val  # the full name printed again below its cut start
+                    groups[-1].extend(pending + [i])
+                elif (
+                    prev
+                    and not is_level_complete(prev)
+                    and len(val) <= 5
+                    and (prev + val).endswith("指标")
+                    and (r.row.page_break_before or (i > 0 and r.row.page != raw[i - 1].row.page))
+                ):
+                    reader.note(f"joined {lv} cut by a page break: {prev}+{val}")
+                    values[-1] = prev + val
+                    groups[-1].extend(pending + [i])
+                else:
+                    groups.append(pending + [i])
+                    values.append(val)
+                pending = []
+            elif getattr(r, f"{lv}_cut_below") or not groups:
+                pending.append(i)
+            else:
+                groups[-1].append(i)
+        if pending and groups:
+            groups[-1].extend(pending)
+        for idxs, val in zip(groups, values):
+            for i in idxs:
+                setattr(raw[i], lv, val)
+    # The department form's level-1 weight and its merged name cell (投入管理 block).
+    last_w: Decimal | None = None
+    last_l1, last_name = "", ""
+    for r in raw:
+        if r.level1_weight is not None:
+            last_w, last_l1 = r.level1_weight, r.level1
+        elif r.level1 == last_l1:
+            r.level1_weight = last_w
+        if r.name:
+            last_name = r.name
+        elif r.target is None and r.actual is None:
+            r.name = last_name
+
+
+def _read_indicators(header: Row, rows: list[Row], reader: _Reader) -> tuple[list[_RawIndicator], int]:
+    """Indicator rows until the total/grade rows; returns (rows, index after)."""
+    raw: list[_RawIndicator] = []
+    level_cols = (
+        next((c.col for c in header.cells if _key(c.text).startswith("一级")), None),
+        next((c.col for c in header.cells if _key(c.text).startswith("二级")), None),
+    )
+    i = 0
+    while i < len(rows):
+        row = rows[i]
+        key = _key(row.joined)
+        if key.startswith("总分") or key.startswith("评分等级") or key.startswith("分解目标"):
+            break
+        if row.filled and all(is_number(c.text) for c in row.filled) and len(row.filled) == 2:
+            break  # the total row without its 总分 label: "100  99.93"
+        ind = _parse_indicator_row(row, reader.kind, level_cols)
+        if ind is None:
+            if raw and not (len(row.filled) >= 1 and _key(row.filled[0].text).startswith("一级指标")):
+                if not _merge_fragment(raw[-1], row):
+                    reader.note(f"ignored row in indicator table: {row.joined[:40]}", 0.02)
+            i += 1
+            continue
+        if (
+            raw
+            and not ind.name
+            and (ind.actual, ind.weight, ind.score) == (raw[-1].actual, raw[-1].weight, raw[-1].score)
+        ):
+            reader.note(f"dropped a repeated row: {row.joined[:40]}", 0.0)
+            i += 1
+            continue
+        raw.append(ind)
+        i += 1
+    return raw, i
+
+
+# --- sections --------------------------------------------------------------------
+
+
+def _funding_columns(header: Row, count: int) -> tuple[str, ...]:
+    labels = []
+    for c in header.cells:
+        k = _key(c.text)
+        for label, name in FUNDING_HEADER_LABELS.items():
+            if k.startswith(label):
+                labels.append(name)
+                break
+    if len(labels) == count and len(set(labels)) == count:
+        return tuple(labels)
+    return FUNDING_COLUMNS[:count] if count <= 6 else FUNDING_COLUMNS
+
+
+def _read_funding_row(row: Row, header: Row | None, label_idx: int, kind: str) -> tuple[dict[str, Decimal | None], dict[str, Cell]]:
+    cells = [c for c in row.cells[label_idx + 1 :] if c.text and is_number_or_dash(c.text)]
+    if kind == "department":
+        cols: tuple[str, ...] = ("annual_budget", "executed", "execution_rate")[: len(cells)]
+    else:
+        cols = _funding_columns(header, len(cells)) if header is not None else FUNDING_COLUMNS[: len(cells)]
+    values = {name: parse_number(c.text) for name, c in zip(cols, cells)}
+    return values, dict(zip(cols, cells))
+
+
+def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentForm:
+    reader = _Reader(kind=fr.kind, engine=engine)
+    rows = fr.rows
+    head: dict[str, str | None] = {}
+    funding: dict[str, dict[str, Decimal | None]] = {}
+    funding_unit: str | None = None
+    funding_header: Row | None = None
+    goals: list[str] = []
+    raw: list[_RawIndicator] = []
+    total_weight = total = None
+    grade: str | None = None
+    rowmap = PROJECT_FUNDING_ROWS if fr.kind == "project" else DEPARTMENT_FUNDING_ROWS
+    section = "head"
+    i = 0
+    while i < len(rows):
+        row = rows[i]
+        key = _key(row.joined)
+        first = _key(row.filled[0].text) if row.filled else ""
+        if first.startswith("项目名称"):
+            c = _value_after(row, "项目名称")
+            if c is None:
+                # The name printed above its label row.
+                above = [r for r in fr.before_anchor if len(r.filled) == 1]
+                if above:
+                    c = above[-1].filled[0]
+                    reader.note("project name read from the line above its label")
+                    reader.source("project_name", above[-1], c)
+            else:
+                reader.source("project_name", row, c)
+            head["project_name"] = c.text if c else None
+        elif any(first.startswith(a) for a in ("部门(单位)名称", "部门名称", "单位名称")):
+            c = _value_after(row, first[:4], stop=("下属单位",))
+            head["department"] = c.text if c else None
+            if c:
+                reader.source("department", row, c)
+            c2 = _value_after(row, "下属单位")
+            head["subordinate_units"] = c2.text if c2 else None
+        elif _has_label(row, "主管部门", "实施单位"):
+            c = _value_after(row, "主管部门", stop=("实施单位",))
+            if c:
+                head["department"] = c.text
+                reader.source("department", row, c)
+            c = _value_after(row, "实施单位")
+            if c:
+                head["implementing_unit"] = c.text
+                reader.source("implementing_unit", row, c)
+        elif _has_label(row, "项目资金", "整体支出规模"):
+            section = "funding"
+            funding_header = row
+            funding_unit = "万元" if "万元" in key else ("元" if "元" in key else None)
+        elif section == "funding" and any(lbl in _key(c.text) and len(_key(c.text)) < 20 for c in row.cells for lbl, _ in rowmap):
+            for label, name in rowmap:
+                idx = next((j for j, c in enumerate(row.cells) if label in _key(c.text)), None)
+                if idx is not None and name not in funding:
+                    values, cells = _read_funding_row(row, funding_header, idx, fr.kind)
+                    funding[name] = values
+                    for col, cell in cells.items():
+                        reader.source(f"funding.{name}.{col}", row, cell)
+                    break
+        elif _has_label(row, *GOAL_LABELS):
+            section = "goal"
+        elif section == "goal" and not key.startswith("一级指标"):
+            for c in row.filled:
+                if _key(c.text) not in GOAL_SKIP:
+                    goals.append(c.text)
+                    reader.source(f"goal_{'expected' if len(goals) == 1 else 'actual'}", row, c)
+        elif key.startswith("一级指标"):
+            raw, consumed = _read_indicators(row, rows[i + 1 :], reader)
+            i += 1 + consumed
+            section = "tail"
+            continue
+        elif section == "tail" and (key.startswith("总分") or (row.filled and all(is_number(c.text) for c in row.filled))):
+            nums = [c for c in row.filled if is_number(c.text)]
+            if nums:
+                total = parse_number(nums[-1].text)
+                reader.source("total_score", row, nums[-1])
+                if len(nums) >= 2:
+                    total_weight = parse_number(nums[-2].text)
+        elif key.startswith("评分等级"):
+            c = _value_after(row, "评分等级")
+            grade = c.text if c else None
+            if c:
+                reader.source("grade", row, c)
+        i += 1
+
+    _fill_levels(raw, reader)
+    if len(goals) > 2:
+        reader.note(f"{len(goals)} goal cells; kept the first two", 0.05)
+
+    indicators = []
+    for n, r in enumerate(raw):
+        for name, cell in r.cells.items():
+            reader.source(f"indicators[{n}].{name}", r.row, cell)
+        common = dict(
+            level1=r.level1, level2=r.level2, name=r.name, target=r.target, actual=r.actual,
+            weight=r.weight, score=r.score, deviation_reason=r.reason,
+        )
+        if fr.kind == "department":
+            indicators.append(DepartmentIndicator(**common, level1_weight=r.level1_weight))
+        else:
+            indicators.append(Indicator(**common))
+
+    base = dict(
+        title=fr.title,
+        year=fr.year,
+        goal_expected=goals[0] if goals else None,
+        goal_actual=goals[1] if len(goals) > 1 else None,
+        total_score=total,
+        total_weight=total_weight,
+        grade=grade,
+        pages=fr.pages,
+        engine=engine,
+        funding_unit=funding_unit,
+    )
+    if fr.kind == "department":
+        form: ProjectForm | DepartmentForm = DepartmentForm(
+            **base,
+            department=head.get("department"),
+            subordinate_units=head.get("subordinate_units"),
+            funding=DepartmentFunding(**{k: DepartmentFundingRow(**v) for k, v in funding.items()}),
+            indicators=indicators,
+        )
+    else:
+        form = ProjectForm(
+            **base,
+            project_name=head.get("project_name"),
+            department=head.get("department"),
+            implementing_unit=head.get("implementing_unit"),
+            funding=Funding(**{k: FundingRow(**v) for k, v in funding.items()}),
+            indicators=indicators,
+        )
+    for required, value in (("indicators", indicators), ("total_score", total), ("funding", funding)):
+        if not value:
+            reader.note(f"no {required} found", 0.3)
+    form.notes = reader.notes
+    form.confidence = round(reader.confidence, 3)
+    form.provenance = reader.provenance
+    return form

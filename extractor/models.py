@@ -1,0 +1,170 @@
+"""The output contract: the one definition of a result.
+
+`extractor schema` prints the JSON Schema of `DocumentResult`. Numbers are exact
+`Decimal`s inside and JSON numbers outside; text fields keep what the form prints
+(targets and actuals verbatim, wrapped lines joined).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+
+def _decimal_to_json(value: Decimal) -> int | float:
+    # Integral decimals print as integers ("100"), others as the shortest float
+    # that round-trips; both read back exactly with Decimal(str(x)).
+    if value == value.to_integral_value() and abs(value) < 10**15:
+        return int(value)
+    return float(value)
+
+
+Num = Annotated[Decimal, PlainSerializer(_decimal_to_json, return_type=Union[int, float], when_used="json")]
+Severity = Literal["error", "warning", "info"]
+Engine = Literal["rules", "llm", "ocr+rules", "human", "gold"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Finding(_Model):
+    """One disagreement the checker found. Frozen: the checker never mutates them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    code: str
+    severity: Severity
+    message: str
+    message_zh: str = ""
+    field: str | None = None
+    expected: Any = None
+    found: Any = None
+
+
+class FieldSource(_Model):
+    """Where one value came from: the engine, the 1-based page and the box on it."""
+
+    engine: str
+    page: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    raw: str | None = None  # the text as printed, before parsing
+
+
+class FundingRow(_Model):
+    initial_budget: Num | None = None
+    annual_budget: Num | None = None
+    executed: Num | None = None
+    weight: Num | None = None
+    execution_rate: Num | None = None
+    score: Num | None = None
+
+
+class Funding(_Model):
+    total: FundingRow | None = None
+    fiscal: FundingRow | None = None
+    carryover: FundingRow | None = None
+    other: FundingRow | None = None
+
+
+class Indicator(_Model):
+    level1: str = ""
+    level2: str = ""
+    name: str = ""
+    target: str | None = None
+    actual: str | None = None
+    weight: Num | None = None
+    score: Num | None = None
+    deviation_reason: str | None = None
+
+
+class DepartmentIndicator(Indicator):
+    level1_weight: Num | None = None
+
+
+class _FormBase(_Model):
+    title: str = ""
+    year: int | None = None
+    goal_expected: str | None = None
+    goal_actual: str | None = None
+    total_score: Num | None = None
+    grade: str | None = None
+    pages: list[int] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    # Provenance and trust. `engine` is the engine that produced the record;
+    # `provenance` maps a field path ("funding.total.executed", "indicators[2].score")
+    # to where its value was read. `confidence` is 0..1; `notes` says what the
+    # engine had to guess or repair (a repeated row dropped, a name read above its label).
+    engine: str = "rules"
+    confidence: float = 1.0
+    notes: list[str] = Field(default_factory=list)
+    provenance: dict[str, FieldSource] = Field(default_factory=dict)
+
+
+class ProjectForm(_FormBase):
+    kind: Literal["project"] = "project"
+    project_name: str | None = None
+    department: str | None = None
+    implementing_unit: str | None = None
+    funding_unit: str | None = None
+    funding: Funding = Field(default_factory=Funding)
+    indicators: list[Indicator] = Field(default_factory=list)
+    total_weight: Num | None = None  # the "100" printed beside the total score
+
+
+class DepartmentFundingRow(_Model):
+    annual_budget: Num | None = None
+    executed: Num | None = None
+    execution_rate: Num | None = None
+
+
+class DepartmentFunding(_Model):
+    """整体支出规模: by source (财政拨款, 其他资金) and by structure (基本支出, 项目支出)."""
+
+    fiscal: DepartmentFundingRow | None = None
+    other: DepartmentFundingRow | None = None
+    basic: DepartmentFundingRow | None = None
+    project: DepartmentFundingRow | None = None
+
+
+class DepartmentForm(_FormBase):
+    kind: Literal["department"] = "department"
+    department: str | None = None
+    subordinate_units: str | None = None
+    funding_unit: str | None = None
+    funding: DepartmentFunding = Field(default_factory=DepartmentFunding)
+    indicators: list[DepartmentIndicator] = Field(default_factory=list)
+    total_weight: Num | None = None
+
+
+Form = Annotated[Union[ProjectForm, DepartmentForm], Field(discriminator="kind")]
+
+
+class Source(_Model):
+    path: str
+    sha256: str
+    page_count: int
+    doc_type: str = ""  # born_digital | text_export | scanned | image
+
+
+class Usage(_Model):
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class DocumentResult(_Model):
+    source: Source
+    forms: list[Form] = Field(default_factory=list)
+    engine: str = "rules"
+    seconds: float = 0.0
+    usage: Usage = Field(default_factory=Usage)
+    tool_version: str = ""
+
+
+def form_label(form: ProjectForm | DepartmentForm) -> str:
+    """A short human label for messages: the project or department name."""
+    if isinstance(form, ProjectForm):
+        return form.project_name or form.title or "(unnamed form)"
+    return form.department or form.title or "(unnamed form)"

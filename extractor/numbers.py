@@ -1,0 +1,91 @@
+"""Reading printed numbers and normalising printed text.
+
+Everything the forms print is kept as printed in the record where the contract
+says so (targets, actuals); amounts, weights, rates and scores become exact
+`Decimal`s. A dash ("-", "—") means "not applicable" and reads as None.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+DASHES = {"-", "—", "–", "－", "/", "—-", "--", ""}
+
+_NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}（）()、，。：；“”])\s+(?=[{_CJK}（）()、，。：；“”])")
+_SPACES = re.compile(r"\s+")
+
+
+def nfkc(text: str) -> str:
+    """Full-width to half-width (digits, punctuation, letters)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def parse_number(text: str | None) -> Decimal | None:
+    """Parse a printed amount/score: '3,013.00' -> Decimal('3013.00'); '-' -> None.
+
+    Raises ValueError for text that is neither a number nor a dash, so that
+    callers decide what a non-number means in their context.
+    """
+    if text is None:
+        return None
+    t = nfkc(text).strip().replace(" ", "")
+    if t.endswith("%"):
+        t = t[:-1]
+    if t in DASHES:
+        return None
+    if not _NUMBER_RE.match(t):
+        raise ValueError(f"not a number: {text!r}")
+    try:
+        return Decimal(t.replace(",", ""))
+    except InvalidOperation as exc:  # pragma: no cover - regex guards this
+        raise ValueError(f"not a number: {text!r}") from exc
+
+
+def is_number(text: str | None) -> bool:
+    if text is None:
+        return False
+    try:
+        return parse_number(text) is not None
+    except ValueError:
+        return False
+
+
+def is_number_or_dash(text: str | None) -> bool:
+    if text is None:
+        return False
+    try:
+        parse_number(text)
+        return True
+    except ValueError:
+        return False
+
+
+def clean_cell(text: str) -> str:
+    """Undo the line wraps of a table cell: drop whitespace between CJK characters,
+    fold other runs of whitespace to one space, strip HTML paragraph tags."""
+    t = re.sub(r"</?p>|<br\s*/?>", " ", text)
+    t = re.sub(r"<sup>(.*?)</sup>", r"\1", t)
+    t = _SPACES.sub(" ", t).strip()
+    prev = None
+    while prev != t:
+        prev, t = t, _CJK_GAP.sub("", t)
+    return t
+
+
+def compact(text: str | None) -> str:
+    """Comparison key: NFKC, no whitespace. Used by matching and evaluation."""
+    if text is None:
+        return ""
+    return _SPACES.sub("", nfkc(text))
+
+
+def numbers_in(text: str) -> list[Decimal]:
+    """Every number printed in a piece of text (thousands separators allowed)."""
+    out = []
+    for m in re.finditer(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", nfkc(text)):
+        out.append(Decimal(m.group(0).replace(",", "")))
+    return out

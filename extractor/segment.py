@@ -1,0 +1,86 @@
+"""Cutting a document's rows into forms.
+
+A form is anchored by its first label row (项目名称, or 部门(单位)名称 for the
+whole-department form). The title and year rows printed before the anchor
+belong to it; a title with no anchor after it (a leftover heading) holds no
+form. A form ends where the next one's title or anchor begins, so a form can
+run on across pages and a page can hold the end of one and the start of the next.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .layout import Row
+from .numbers import compact
+
+TITLE_MARKERS = ("绩效自评表", "绩效自我评价", "绩效自评价")
+DEPARTMENT_MARKERS = ("整体支出",)
+PROJECT_ANCHOR = "项目名称"
+DEPARTMENT_ANCHOR = ("部门(单位)名称", "部门名称", "单位名称")
+_YEAR = re.compile(r"^[(（]?\s*(\d{4})\s*年度?\s*[)）]?$")
+
+
+@dataclass
+class FormRows:
+    kind: str  # "project" | "department"
+    title: str
+    year: int | None
+    rows: list[Row] = field(default_factory=list)
+    before_anchor: list[Row] = field(default_factory=list)  # rows between title and anchor
+
+    @property
+    def pages(self) -> list[int]:
+        return sorted({r.page for r in self.rows} | {r.page for r in self.before_anchor})
+
+
+def is_title(row: Row) -> bool:
+    text = compact(row.joined)
+    return len(row.filled) <= 2 and len(text) <= 40 and any(m in text for m in TITLE_MARKERS)
+
+
+def year_of(row: Row) -> int | None:
+    if len(row.filled) != 1:
+        return None
+    m = _YEAR.match(compact(row.filled[0].text))
+    return int(m.group(1)) if m else None
+
+
+def anchor_kind(row: Row) -> str | None:
+    first = compact(row.filled[0].text) if row.filled else ""
+    if first.startswith(PROJECT_ANCHOR):
+        return "project"
+    if any(first.startswith(a) for a in DEPARTMENT_ANCHOR):
+        return "department"
+    return None
+
+
+def rows_to_forms(rows: list[Row]) -> list[FormRows]:
+    forms: list[FormRows] = []
+    title, year, pending = "", None, []  # what precedes the next anchor
+    current: FormRows | None = None
+    for row in rows:
+        if not row.filled:
+            continue
+        if is_title(row):
+            title = compact(row.joined).strip("《》")
+            year, pending, current = None, [], None
+            continue
+        y = year_of(row)
+        if y is not None and current is None:
+            year = y
+            continue
+        kind = anchor_kind(row)
+        if kind is not None:
+            if any(m in title for m in DEPARTMENT_MARKERS):
+                kind = "department"
+            current = FormRows(kind=kind, title=title, year=year, rows=[row], before_anchor=pending)
+            forms.append(current)
+            title, year, pending = "", None, []
+            continue
+        if current is not None:
+            current.rows.append(row)
+        else:
+            pending.append(row)
+    return forms

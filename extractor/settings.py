@@ -1,0 +1,61 @@
+"""Checker conventions, with the national defaults.
+
+Publishers differ in how they round, what they call the grades and where they
+draw them, so none of this is hard-coded in the checker. Override with a TOML
+file (`--config`) shaped like the model:
+
+    tolerance = 0.01
+    budget_weight = 10
+    [[grades]]
+    label = "合格"
+    min = 60
+"""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Rounding = Literal["truncate", "round"]
+
+
+class GradeBand(BaseModel):
+    label: str
+    min: Decimal  # inclusive lower bound of the total score
+
+
+NATIONAL_GRADES = [
+    GradeBand(label="优", min=Decimal(90)),
+    GradeBand(label="良", min=Decimal(80)),
+    GradeBand(label="中", min=Decimal(60)),
+    GradeBand(label="差", min=Decimal(0)),
+]
+PASS_FAIL_GRADES = [GradeBand(label="合格", min=Decimal(60)), GradeBand(label="不合格", min=Decimal(0))]
+
+
+class CheckSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # A recomputed value passes when any allowed rounding of it is within tolerance.
+    rounding: list[Rounding] = Field(default_factory=lambda: ["truncate", "round"])
+    tolerance: Decimal = Decimal("0.01")
+    budget_weight: Decimal = Decimal(10)
+    total_weight: Decimal = Decimal(100)
+    grades: list[GradeBand] = Field(default_factory=lambda: list(NATIONAL_GRADES))
+    # Other scales some publishers print; a printed label from one of these is
+    # checked against that scale instead of being reported as unknown.
+    alternative_grades: list[list[GradeBand]] = Field(default_factory=lambda: [list(PASS_FAIL_GRADES)])
+    # Qualitative scoring bands (share of the weight) from the national guidance.
+    achieved_min_share: Decimal = Decimal("0.8")
+    partial_min_share: Decimal = Decimal("0.6")
+
+    @classmethod
+    def load(cls, path: Path | None) -> "CheckSettings":
+        if path is None:
+            return cls()
+        with open(path, "rb") as fh:
+            return cls.model_validate(tomllib.load(fh))

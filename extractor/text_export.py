@@ -1,0 +1,53 @@
+"""Reading the text that another parser made of a report.
+
+The format of the seeds: one table row a line, cells separated by tabs,
+markdown headings (`# 财政项目…`), cell text sometimes wrapped in `<p>` tags,
+blank lines where the original had a page break. HTML tables (`<tr>/<td>`) are
+turned into the same shape first.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from .layout import Cell, PageText, Row
+from .numbers import clean_cell
+
+_HTML_ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.S | re.I)
+_HTML_CELL = re.compile(r"<t[dh][^>]*>(.*?)</t[dh]>", re.S | re.I)
+_TAGS = re.compile(r"<(?!/?p>|/?sup>)[^>]+>")
+
+
+def html_tables_to_tsv(text: str) -> str:
+    """Turn `<tr><td>` tables into tab-separated lines; leave other text alone."""
+    if "<tr" not in text.lower():
+        return text
+
+    def table_rows(match: re.Match[str]) -> str:
+        cells = [_TAGS.sub("", c).replace("\t", " ").replace("\n", " ") for c in _HTML_CELL.findall(match.group(1))]
+        return "\t".join(cells) + "\n"
+
+    out = _HTML_ROW.sub(table_rows, text)
+    out = re.sub(r"</?(table|tbody|thead)[^>]*>", "\n", out, flags=re.I)
+    return html.unescape(out)
+
+
+def read_text_export(text: str) -> PageText:
+    """All rows of a text export as one pseudo-page (exports have no page geometry)."""
+    text = html_tables_to_tsv(text.replace("\r\n", "\n"))
+    rows: list[Row] = []
+    blank_run = False
+    for lineno, raw in enumerate(text.split("\n"), start=1):
+        line = raw.rstrip("\n")
+        if not line.strip():
+            blank_run = True
+            continue
+        line = re.sub(r"^\s{0,3}#{1,6}\s+", "", line) if not line.startswith("\t") else line
+        parts = line.split("\t")
+        cells = [Cell(text=html.unescape(clean_cell(p)), col=i) for i, p in enumerate(parts)]
+        while cells and not cells[-1].text:
+            cells.pop()
+        rows.append(Row(cells=cells, page=1, in_table=len(parts) > 1, line=lineno, page_break_before=blank_run))
+        blank_run = False
+    return PageText(number=1, width=0, height=0, rows=rows, source="export")
