@@ -117,6 +117,66 @@ class _RawIndicator:
     level2_cut_below: bool = False
 
 
+HEADER_FIELDS = (
+    ("一级指标", "level1"), ("权重", "level1_weight"), ("二级指标", "level2"), ("三级指标", "name"),
+    ("年度指标值", "target"), ("实际完成值", "actual"), ("全年完成值", "actual"), ("分值", "weight"),
+    ("得分", "score"), ("偏差", "deviation_reason"),
+)
+
+
+@dataclass
+class _Column:
+    field: str
+    col: int | None
+    x0: float | None
+    x1: float | None
+
+
+def header_columns(header: Row) -> list[_Column]:
+    cols = []
+    for c in header.cells:
+        k = _key(c.text)
+        for label, name in HEADER_FIELDS:
+            if k.startswith(label):
+                x0, x1 = (c.bbox[0], c.bbox[2]) if c.bbox else (None, None)
+                cols.append(_Column(name, c.col, x0, x1))
+                break
+    return cols
+
+
+def _field_of(cell: Cell, columns: list[_Column]) -> str | None:
+    if cell.bbox is not None and all(c.x0 is not None for c in columns):
+        cx = (cell.bbox[0] + cell.bbox[2]) / 2
+        for c in columns:
+            if c.x0 <= cx <= c.x1:  # type: ignore[operator]
+                return c.field
+        return None
+    for c in columns:
+        if c.col is not None and c.col == cell.col:
+            return c.field
+    return None
+
+
+def _aligned(row: Row, columns: list[_Column], weight: Cell, score: Cell) -> dict[str, Cell] | None:
+    """Cells by field when the row lines up with the header (its weight and score
+    sit under 分值 and 得分); None when it does not."""
+    if not columns or _field_of(weight, columns) != "weight" or _field_of(score, columns) != "score":
+        return None
+    out: dict[str, Cell] = {}
+    for cell in row.cells:
+        name = _field_of(cell, columns)
+        if name is not None and name not in out:
+            out[name] = cell
+    # Text exports shift cells; a shifted row betrays itself by what lands where.
+    l1 = out.get("level1")
+    if l1 is not None and l1.text and not _key(l1.text).endswith(("指标", "标")) and _key(l1.text) not in LEVEL1_WORDS:
+        return None
+    w = out.get("level1_weight")
+    if w is not None and w.text and not is_number(w.text):
+        return None
+    return out
+
+
 def _anchor(cells: list[Cell]) -> int | None:
     """Index (in `cells`, the non-empty cells) of the weight; the score follows it."""
     n = len(cells)
@@ -126,7 +186,7 @@ def _anchor(cells: list[Cell]) -> int | None:
     return None
 
 
-def _parse_indicator_row(row: Row, kind: str, level_cols: tuple[int | None, int | None] = (None, None)) -> _RawIndicator | None:
+def _parse_indicator_row(row: Row, kind: str, columns: list[_Column]) -> _RawIndicator | None:
     filled = row.filled
     a = _anchor(filled)
     if a is None:
@@ -134,6 +194,21 @@ def _parse_indicator_row(row: Row, kind: str, level_cols: tuple[int | None, int 
     ind = _RawIndicator(row=row)
     ind.weight, ind.score = parse_number(filled[a].text), parse_number(filled[a + 1].text)
     ind.cells["weight"], ind.cells["score"] = filled[a], filled[a + 1]
+    by_field = _aligned(row, columns, filled[a], filled[a + 1])
+    if by_field is not None:
+        for name, cell in by_field.items():
+            if name in ("weight", "score") or not cell.text:
+                if not cell.text and cell.cut_below and name in ("level1", "level2"):
+                    setattr(ind, f"{name}_cut_below", True)
+                continue
+            ind.cells[name] = cell
+            if name == "level1_weight":
+                ind.level1_weight = parse_number(cell.text) if is_number(cell.text) else None
+            elif name == "deviation_reason":
+                ind.reason = cell.text
+            else:
+                setattr(ind, name, _key(cell.text) if name in ("level1", "level2") else cell.text)
+        return ind
     if a + 2 < len(filled):
         ind.reason = filled[a + 2].text
         ind.cells["deviation_reason"] = filled[a + 2]
@@ -170,12 +245,6 @@ def _parse_indicator_row(row: Row, kind: str, level_cols: tuple[int | None, int 
         text = _key(cell.text) if name in ("level1", "level2") else cell.text
         setattr(ind, name, text)
         ind.cells[name] = cell
-    # An empty level cell cut by the page bottom: its label is printed on the next page.
-    l1col, l2col = level_cols
-    for c in row.cells:
-        if not c.text and c.cut_below and c.col is not None:
-            ind.level1_cut_below |= c.col == l1col
-            ind.level2_cut_below |= c.col == l2col
     return ind
 
 
@@ -260,14 +329,16 @@ def _fill_levels(raw: list[_RawIndicator], reader: _Reader) -> None:
         for idxs, val in zip(groups, values):
             for i in idxs:
                 setattr(raw[i], lv, val)
-    # The department form's level-1 weight and its merged name cell (投入管理 block).
-    last_w: Decimal | None = None
-    last_l1, last_name = "", ""
+    # The department form's level-1 weight (one merged cell per level-1 group)
+    # and its merged name cell (投入管理 block).
+    weights: dict[str, Decimal] = {}
     for r in raw:
         if r.level1_weight is not None:
-            last_w, last_l1 = r.level1_weight, r.level1
-        elif r.level1 == last_l1:
-            r.level1_weight = last_w
+            weights.setdefault(r.level1, r.level1_weight)
+    last_name = ""
+    for r in raw:
+        if r.level1_weight is None:
+            r.level1_weight = weights.get(r.level1)
         if r.name:
             last_name = r.name
         elif r.target is None and r.actual is None:
@@ -277,10 +348,7 @@ def _fill_levels(raw: list[_RawIndicator], reader: _Reader) -> None:
 def _read_indicators(header: Row, rows: list[Row], reader: _Reader) -> tuple[list[_RawIndicator], int]:
     """Indicator rows until the total/grade rows; returns (rows, index after)."""
     raw: list[_RawIndicator] = []
-    level_cols = (
-        next((c.col for c in header.cells if _key(c.text).startswith("一级")), None),
-        next((c.col for c in header.cells if _key(c.text).startswith("二级")), None),
-    )
+    columns = header_columns(header)
     i = 0
     while i < len(rows):
         row = rows[i]
@@ -289,7 +357,7 @@ def _read_indicators(header: Row, rows: list[Row], reader: _Reader) -> tuple[lis
             break
         if row.filled and all(is_number(c.text) for c in row.filled) and len(row.filled) == 2:
             break  # the total row without its 总分 label: "100  99.93"
-        ind = _parse_indicator_row(row, reader.kind, level_cols)
+        ind = _parse_indicator_row(row, reader.kind, columns)
         if ind is None:
             if raw and not (len(row.filled) >= 1 and _key(row.filled[0].text).startswith("一级指标")):
                 if not _merge_fragment(raw[-1], row):
@@ -348,6 +416,12 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
     grade: str | None = None
     rowmap = PROJECT_FUNDING_ROWS if fr.kind == "project" else DEPARTMENT_FUNDING_ROWS
     section = "head"
+    for r in rows:  # the unit sits in the merged 项目资金 cell, wherever a page break put it
+        unit_cell = next((c for c in r.cells if _key(c.text).startswith(("项目资金", "整体支出规模"))), None)
+        if unit_cell is not None:
+            k = _key(unit_cell.text)
+            funding_unit = "万元" if "万元" in k else ("元" if "元" in k else None)
+            break
     i = 0
     while i < len(rows):
         row = rows[i]
@@ -381,11 +455,7 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
             if c:
                 head["implementing_unit"] = c.text
                 reader.source("implementing_unit", row, c)
-        elif _has_label(row, "项目资金", "整体支出规模"):
-            section = "funding"
-            funding_header = row
-            funding_unit = "万元" if "万元" in key else ("元" if "元" in key else None)
-        elif section == "funding" and any(lbl in _key(c.text) and len(_key(c.text)) < 20 for c in row.cells for lbl, _ in rowmap):
+        elif section in ("head", "funding") and any(lbl in _key(c.text) and len(_key(c.text)) < 20 for c in row.cells for lbl, _ in rowmap) and sum(is_number_or_dash(c.text) for c in row.filled) >= 3:
             for label, name in rowmap:
                 idx = next((j for j, c in enumerate(row.cells) if label in _key(c.text)), None)
                 if idx is not None and name not in funding:
@@ -394,6 +464,12 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
                     for col, cell in cells.items():
                         reader.source(f"funding.{name}.{col}", row, cell)
                     break
+        elif _has_label(row, "项目资金", "整体支出规模") or sum(_has_label(row, lbl) for lbl in ("年初预算数", "全年预算数", "全年执行数")) >= 2:
+            section = "funding"
+            if sum(_has_label(row, lbl) for lbl in ("年初预算数", "全年预算数", "全年执行数", "执行率")) >= 2:
+                funding_header = row
+        elif _has_label(row, "分解目标"):
+            section = "pre-indicators"
         elif _has_label(row, *GOAL_LABELS):
             section = "goal"
         elif section == "goal" and not key.startswith("一级指标"):

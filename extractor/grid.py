@@ -1,0 +1,237 @@
+"""Rebuilding table grids from ruling lines, and rows from words.
+
+Pure functions in pipeline order, so each stage can be drawn for debugging:
+`rects_to_edges` → `edges_to_tables` (connected components) →
+`table_to_cells` (fine grid, merged where no ruling separates two fine cells) →
+`words_to_rows` (words into cells, cells into rows; words outside every table
+become plain text lines). Only words (text + box) and edges are used, so words
+from OCR work the same as words from a text layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .layout import BBox, Cell, Row, Word
+
+SNAP = 1.5  # points: rulings closer than this are the same line
+MIN_EDGE = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    horizontal: bool
+    pos: float  # y for horizontal, x for vertical
+    start: float
+    end: float
+
+
+@dataclass(slots=True)
+class GridCell:
+    r0: int
+    r1: int  # inclusive fine-row range
+    c0: int
+    c1: int
+    bbox: BBox
+    words: list[Word]
+
+
+@dataclass(slots=True)
+class Table:
+    edges: list[Edge]
+    bbox: BBox
+
+
+def rects_to_edges(rects: list[BBox], lines: list[tuple[float, float, float, float]]) -> list[Edge]:
+    """Rectangles and line segments (x0, y0, x1, y1) to horizontal/vertical edges."""
+    edges = []
+    for x0, y0, x1, y1 in rects:
+        if x1 - x0 < MIN_EDGE and y1 - y0 < MIN_EDGE:
+            continue
+        if y1 - y0 < MIN_EDGE:  # a filled hairline drawn as a thin rect
+            edges.append(Edge(True, (y0 + y1) / 2, x0, x1))
+        elif x1 - x0 < MIN_EDGE:
+            edges.append(Edge(False, (x0 + x1) / 2, y0, y1))
+        else:
+            edges += [Edge(True, y0, x0, x1), Edge(True, y1, x0, x1), Edge(False, x0, y0, y1), Edge(False, x1, y0, y1)]
+    for x0, y0, x1, y1 in lines:
+        if abs(y1 - y0) <= SNAP and abs(x1 - x0) >= MIN_EDGE:
+            edges.append(Edge(True, (y0 + y1) / 2, min(x0, x1), max(x0, x1)))
+        elif abs(x1 - x0) <= SNAP and abs(y1 - y0) >= MIN_EDGE:
+            edges.append(Edge(False, (x0 + x1) / 2, min(y0, y1), max(y0, y1)))
+    return edges
+
+
+def _touch(a: Edge, b: Edge) -> bool:
+    if a.horizontal == b.horizontal:
+        return abs(a.pos - b.pos) <= SNAP and a.start <= b.end + SNAP and b.start <= a.end + SNAP
+    h, v = (a, b) if a.horizontal else (b, a)
+    return h.start - SNAP <= v.pos <= h.end + SNAP and v.start - SNAP <= h.pos <= v.end + SNAP
+
+
+def edges_to_tables(edges: list[Edge]) -> list[Table]:
+    """Connected groups of edges, each one table, top to bottom."""
+    parent = list(range(len(edges)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    # Sort-and-sweep keeps this near-linear for ordinary pages.
+    order = sorted(range(len(edges)), key=lambda i: _span_y(edges[i])[0])
+    active: list[int] = []
+    for i in order:
+        y0, _ = _span_y(edges[i])
+        active = [j for j in active if _span_y(edges[j])[1] >= y0 - SNAP]
+        for j in active:
+            if _touch(edges[i], edges[j]):
+                parent[find(i)] = find(j)
+        active.append(i)
+    groups: dict[int, list[Edge]] = {}
+    for i, e in enumerate(edges):
+        groups.setdefault(find(i), []).append(e)
+    tables = []
+    for group in groups.values():
+        hs = [e for e in group if e.horizontal]
+        vs = [e for e in group if not e.horizontal]
+        if len(hs) < 2 or len(vs) < 2:
+            continue
+        bbox = (min(e.pos for e in vs), min(e.pos for e in hs), max(e.pos for e in vs), max(e.pos for e in hs))
+        tables.append(Table(group, bbox))
+    return sorted(tables, key=lambda t: t.bbox[1])
+
+
+def _span_y(e: Edge) -> tuple[float, float]:
+    return (e.pos, e.pos) if e.horizontal else (e.start, e.end)
+
+
+def _snap(values: list[float]) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > SNAP:
+            out.append(v)
+    return out
+
+
+def _covered(edges: list[Edge], pos: float, a: float, b: float) -> bool:
+    """Is the segment a..b at `pos` drawn (by one or more collinear edges)?"""
+    mid_a, mid_b = a + SNAP, b - SNAP
+    spans = sorted((e.start, e.end) for e in edges if abs(e.pos - pos) <= SNAP and e.end >= mid_a and e.start <= mid_b)
+    reach = mid_a
+    for s, t in spans:
+        if s > reach + SNAP:
+            return False
+        reach = max(reach, t)
+    return reach >= mid_b
+
+
+def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCell]]:
+    """Fine grid lines and the merged cells of a table."""
+    hs = [e for e in table.edges if e.horizontal]
+    vs = [e for e in table.edges if not e.horizontal]
+    ys, xs = _snap([e.pos for e in hs]), _snap([e.pos for e in vs])
+    nr, nc = len(ys) - 1, len(xs) - 1
+    parent = list(range(nr * nc))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for r in range(nr):
+        for c in range(nc):
+            if c + 1 < nc and not _covered(vs, xs[c + 1], ys[r], ys[r + 1]):
+                parent[find(r * nc + c + 1)] = find(r * nc + c)
+            if r + 1 < nr and not _covered(hs, ys[r + 1], xs[c], xs[c + 1]):
+                parent[find((r + 1) * nc + c)] = find(r * nc + c)
+    members: dict[int, list[tuple[int, int]]] = {}
+    for r in range(nr):
+        for c in range(nc):
+            members.setdefault(find(r * nc + c), []).append((r, c))
+    cells = []
+    for cellset in members.values():
+        r0, r1 = min(r for r, _ in cellset), max(r for r, _ in cellset)
+        c0, c1 = min(c for _, c in cellset), max(c for _, c in cellset)
+        cells.append(GridCell(r0, r1, c0, c1, (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1]), []))
+    return xs, ys, cells
+
+
+def join_words(words: list[Word]) -> str:
+    """Text of a cell: words in lines top to bottom, wrapped lines joined without a gap."""
+    if not words:
+        return ""
+    lines: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (w.cy, w.x0)):
+        if lines and abs(lines[-1][0].cy - w.cy) <= max(2.0, (w.y1 - w.y0) * 0.45):
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    out = []
+    for line in lines:
+        line.sort(key=lambda w: w.x0)
+        text = line[0].text
+        for prev, w in zip(line, line[1:]):
+            gap = w.x0 - prev.x1
+            text += (" " if gap > (w.y1 - w.y0) * 0.15 else "") + w.text
+        out.append(text)
+    return "".join(out)
+
+
+def words_to_rows(words: list[Word], tables: list[Table], page: int, page_height: float) -> list[Row]:
+    """Rows of the page in reading order: table rows and free text lines."""
+    items: list[tuple[float, Row]] = []
+    free = list(words)
+    for t_index, table in enumerate(tables):
+        xs, ys, cells = table_to_cells(table)
+        inside, outside = [], []
+        x0, y0, x1, y1 = table.bbox
+        for w in free:
+            (inside if x0 <= w.cx <= x1 and y0 <= w.cy <= y1 else outside).append(w)
+        free = outside
+        for w in inside:
+            for cell in cells:
+                bx0, by0, bx1, by1 = cell.bbox
+                if bx0 <= w.cx <= bx1 and by0 <= w.cy <= by1:
+                    cell.words.append(w)
+                    break
+        last_row = len(ys) - 2
+        is_first, is_last = t_index == 0, t_index == len(tables) - 1
+        for r in range(len(ys) - 1):
+            row_cells = []
+            for cell in sorted((c for c in cells if c.r0 <= r <= c.r1), key=lambda c: c.c0):
+                text = join_words(cell.words)
+                # An empty merged cell that runs into the page bottom: its label is
+                # on the next page; every row it spans says so.
+                cut_below = is_last and cell.r1 == last_row and not text
+                if cell.r0 == r:
+                    conf = min((w.confidence for w in cell.words), default=1.0)
+                    row_cells.append(Cell(
+                        text=text, bbox=cell.bbox, col=cell.c0, confidence=conf,
+                        cut_below=cut_below, cut_above=is_first and cell.r0 == 0,
+                    ))
+                else:
+                    row_cells.append(Cell(text="", bbox=cell.bbox, col=cell.c0, cut_below=cut_below))  # merged from above
+            items.append((ys[r], Row(cells=row_cells, page=page, in_table=True)))
+    # Free text (titles, year lines, page furniture) as single-cell rows.
+    for line in _lines(free):
+        text = join_words(line)
+        bbox = (min(w.x0 for w in line), min(w.y0 for w in line), max(w.x1 for w in line), max(w.y1 for w in line))
+        items.append((bbox[1], Row(cells=[Cell(text=text, bbox=bbox, confidence=min(w.confidence for w in line))], page=page, in_table=False)))
+    items.sort(key=lambda it: it[0])
+    rows = [row for _, row in items]
+    if rows:
+        rows[0].page_break_before = True
+    return rows
+
+
+def _lines(words: list[Word]) -> list[list[Word]]:
+    lines: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (w.cy, w.x0)):
+        if lines and abs(lines[-1][-1].cy - w.cy) <= (w.y1 - w.y0) * 0.5:
+            lines[-1].append(w)
+        else:
+            lines.append([w])
+    return lines
