@@ -1,0 +1,176 @@
+"""The `extractor` command. Each command parses options and calls the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+from .batch import collect_inputs, run_batch
+from .check import check_form, error_count
+from .documents import Limits
+from .errors import ExtractorError
+from .models import DocumentResult
+from .outputs import FORMATS, load_document_json, write_document_json, write_text_atomic
+from .pipeline import ExtractOptions, resolve_engine
+from .settings import CheckSettings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Read fiscal performance self-evaluation forms (绩效自评表) into checked records.")
+
+
+def _err(msg: str) -> None:
+    typer.echo(f"error: {msg}", err=True)
+
+
+def _formats(value: str) -> list[str]:
+    fmts = [f.strip() for f in value.split(",") if f.strip()]
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad:
+        raise typer.BadParameter(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}")
+    return fmts
+
+
+@app.command()
+def extract(
+    paths: Annotated[list[Path], typer.Argument(help="PDFs, images, text exports, or folders of them.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
+    engine: Annotated[str, typer.Option(help="rules | auto | llm")] = "auto",
+    fmt: Annotated[str, typer.Option("--format", help="Comma-separated: json,csv,xlsx,sqlite.")] = "json,csv,xlsx,sqlite",
+    workers: Annotated[int, typer.Option(min=1, help="Documents extracted in parallel.")] = 1,
+    force: Annotated[bool, typer.Option(help="Re-extract documents whose output is up to date.")] = False,
+    max_pages: Annotated[int, typer.Option(help="Refuse documents with more pages.")] = 1000,
+    config: Annotated[Optional[Path], typer.Option(help="Checker settings (TOML).")] = None,
+) -> None:
+    """Extract every form in the documents to OUT/<stem>.json and batch tables.
+
+    Example: extractor extract fixtures/pdf/run_on.pdf reports/ -o out
+    """
+    formats = _formats(fmt)
+    try:
+        resolve_engine(engine)
+        settings = CheckSettings.load(config)
+    except (ExtractorError, OSError, ValueError) as exc:
+        _err(str(exc))
+        raise typer.Exit(2)
+    files = collect_inputs(paths)
+    if not files:
+        _err("no input files found")
+        raise typer.Exit(2)
+    options = ExtractOptions(engine=engine, limits=Limits(max_pages=max_pages), settings=settings)
+    tty = sys.stderr.isatty()
+
+    def report(o) -> None:
+        if o.status == "failed":
+            typer.echo(f"FAILED  {o.path}: {o.error}", err=True)
+        elif not tty:
+            flag = f", {o.forms_with_errors} with error findings" if o.forms_with_errors else ""
+            typer.echo(f"{o.status:7} {o.path}: {o.forms} forms{flag} ({o.seconds:.2f} s)", err=True)
+
+    if tty:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task("extracting", total=len(files))
+
+            def on_done(o) -> None:
+                progress.advance(task)
+                report(o)
+
+            summary = run_batch(files, out, options, formats, workers, force, on_done)
+    else:
+        summary = run_batch(files, out, options, formats, workers, force, report)
+    typer.echo(summary.line(), err=True)
+    if summary.interrupted:
+        typer.echo("interrupted: outputs of finished documents are kept", err=True)
+        raise typer.Exit(130)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="Result JSON files or output folders.")],
+    strict: Annotated[bool, typer.Option(help="Exit 1 when any error finding remains.")] = False,
+    config: Annotated[Optional[Path], typer.Option(help="Checker settings (TOML).")] = None,
+) -> None:
+    """Re-run the checker on results (e.g. after a person corrected a value) and rewrite their findings.
+
+    Example: extractor check out/ --strict
+    """
+    settings = CheckSettings.load(config)
+    files: list[Path] = []
+    for p in paths:
+        files += sorted(f for f in p.glob("*.json") if f.name != "errors.json") if p.is_dir() else [p]
+    errors = failed = 0
+    for f in files:
+        try:
+            result = load_document_json(f)
+        except Exception as exc:
+            _err(f"{f}: not a result file ({type(exc).__name__})")
+            failed += 1
+            continue
+        for form in result.forms:
+            # Grounding needs the pages' text, which a result file does not carry;
+            # keep earlier grounding findings, recompute the rest.
+            kept = [x for x in form.findings if x.code == "ungrounded_value"]
+            form.findings = check_form(form, settings) + kept
+            errors += error_count(form.findings)
+        write_document_json(result, f)
+        typer.echo(f"{f}: {len(result.forms)} forms, {sum(error_count(x.findings) for x in result.forms)} error findings")
+    if failed or (strict and errors):
+        raise typer.Exit(1)
+
+
+@app.command("eval")
+def eval_cmd(
+    set_: Annotated[Optional[str], typer.Argument(metavar="[SET]", help="'fixtures' (default) or a manifest JSON.")] = None,
+    engine: Annotated[str, typer.Option(help="rules | auto | llm")] = "rules",
+    report: Annotated[Optional[Path], typer.Option(help="Write the metrics JSON here (and .md beside it).")] = None,
+    compare_to: Annotated[Optional[Path], typer.Option("--compare", help="A previous metrics JSON.")] = None,
+) -> None:
+    """Score an engine on an evaluation set and print the accuracy table.
+
+    Example: extractor eval --report eval/reports/rules.json
+    """
+    from .evaluate import compare, evaluate, load_set, markdown
+
+    try:
+        resolve_engine(engine)
+    except ExtractorError as exc:
+        _err(str(exc))
+        raise typer.Exit(2)
+    docs = load_set(set_)
+    result = evaluate(docs, engine=engine)
+    table = markdown(result)
+    typer.echo(table)
+    if report:
+        write_text_atomic(report, json.dumps(result, ensure_ascii=False, indent=1, default=str) + "\n")
+        write_text_atomic(report.with_suffix(".md"), table + "\n")
+    if compare_to:
+        previous = json.loads(compare_to.read_text(encoding="utf-8"))
+        typer.echo("\nCompared with " + str(compare_to) + ":")
+        for line in compare(previous, result):
+            typer.echo("  " + line)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a result file.
+
+    Example: extractor schema > result.schema.json
+    """
+    typer.echo(json.dumps(DocumentResult.model_json_schema(), ensure_ascii=False, indent=1))
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,123 @@
+"""Opening inputs: sniff what a file is from its bytes, enforce limits, and hand
+back rows page by page. Every failure is an `InputError` with a one-line reason."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymupdf
+
+from .errors import CorruptFile, EmptyFile, EncryptedFile, NoTextLayer, TooLarge, UnsupportedFile
+from .layout import PageText
+from .pdf_pages import has_text_layer, page_words, read_page
+from .text_export import read_text_export
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".tsv"}
+IMAGE_MAGIC = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpeg", b"II*\x00": "tiff", b"MM\x00*": "tiff"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_pages: int = 1000
+    max_bytes: int = 512 * 1024 * 1024
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sniff(path: Path) -> str:
+    """'pdf', 'image', or 'text' — from the bytes, not the name."""
+    with open(path, "rb") as fh:
+        head = fh.read(2048)
+    if not head.strip():
+        raise EmptyFile("the file is empty")
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    for magic in IMAGE_MAGIC:
+        if head.startswith(magic):
+            return "image"
+    if b"\x00" in head:
+        raise UnsupportedFile("not a PDF, image or text export (binary content)")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # a cut multi-byte char at the end is fine
+            raise UnsupportedFile("not a PDF, image or UTF-8 text export") from exc
+    if path.suffix.lower() not in TEXT_SUFFIXES:
+        raise UnsupportedFile(f"not a PDF or image, and '{path.suffix}' is not a text export suffix ({', '.join(sorted(TEXT_SUFFIXES))})")
+    return "text"
+
+
+@dataclass
+class OpenedDocument:
+    path: Path
+    kind: str  # pdf | image | text
+    page_count: int
+    doc_type: str  # born_digital | text_export | scanned
+    _pdf: pymupdf.Document | None = None
+    _text: str | None = None
+
+    def pages(self) -> Iterator[PageText]:
+        """Pages one at a time; raises NoTextLayer at a page with no usable text."""
+        if self._text is not None:
+            yield read_text_export(self._text)
+            return
+        assert self._pdf is not None
+        for i in range(self._pdf.page_count):
+            page = self._pdf.load_page(i)
+            words = page_words(page)
+            if not has_text_layer(words) and _looks_scanned(page):
+                raise NoTextLayer(f"page {i + 1} is an image with no text layer; OCR is not available in this version")
+            yield read_page(page, words)
+
+    def close(self) -> None:
+        if self._pdf is not None:
+            self._pdf.close()
+
+
+def _looks_scanned(page: pymupdf.Page) -> bool:
+    """A page with an image covering most of it (a scan or photo)."""
+    area = abs(page.rect)
+    for info in page.get_image_info():
+        x0, y0, x1, y1 = info["bbox"]
+        if (x1 - x0) * (y1 - y0) > 0.5 * area:
+            return True
+    return False
+
+
+def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
+    if not path.is_file():
+        raise UnsupportedFile("not a file")
+    size = path.stat().st_size
+    if size == 0:
+        raise EmptyFile("the file is empty")
+    if size > limits.max_bytes:
+        raise TooLarge(f"{size / 2**20:.0f} MiB is over the {limits.max_bytes / 2**20:.0f} MiB limit (--max-bytes)")
+    kind = sniff(path)
+    if kind == "text":
+        text = path.read_text(encoding="utf-8", errors="replace")
+        return OpenedDocument(path, kind, 1, "text_export", _text=text)
+    try:
+        doc = pymupdf.open(path)
+    except Exception as exc:  # PyMuPDF raises its own FileDataError and others
+        raise CorruptFile(f"cannot be opened: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+    if doc.needs_pass:
+        doc.close()
+        raise EncryptedFile("the PDF is encrypted with a password")
+    if doc.page_count == 0:
+        doc.close()
+        raise EmptyFile("the document has no pages")
+    if doc.page_count > limits.max_pages:
+        n = doc.page_count
+        doc.close()
+        raise TooLarge(f"{n} pages is over the {limits.max_pages}-page limit (--max-pages)")
+    doc_type = "scanned" if kind == "image" else "born_digital"
+    return OpenedDocument(path, kind, doc.page_count, doc_type, _pdf=doc)

@@ -1,0 +1,352 @@
+"""Accuracy evaluation: run an engine over documents with gold records and score it.
+
+An evaluation set is a list of documents, each with a doc type and its gold
+forms in order. The default set is the repository's fixtures: the seed text
+exports (gold in `eval/gold/text/`) and the born-digital PDFs printed from the
+same gold (`fixtures/pdf/manifest.json`).
+
+Scores per document type: field accuracy (overall and per field group), indicator
+rows matched/missing/extra, forms found vs expected, exact forms, seconds per page,
+and silent errors — forms extracted wrong with no error finding.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from difflib import SequenceMatcher
+from pathlib import Path
+
+from pydantic import TypeAdapter
+
+from .check import check_form
+from .errors import ExtractorError
+from .models import Form as FormType
+from .models import form_label
+from .numbers import compact
+from .pipeline import ExtractOptions, extract_document
+
+ROOT = Path(__file__).resolve().parents[1]
+FORM = TypeAdapter(FormType)
+
+GROUPS = {
+    "identity": ("title", "year", "project_name", "department", "implementing_unit", "subordinate_units", "funding_unit"),
+    "goals": ("goal_expected", "goal_actual"),
+    "totals": ("total_score", "total_weight", "grade"),
+}
+INDICATOR_TEXT = ("level1", "level2", "name", "target", "actual", "deviation_reason")
+INDICATOR_NUMBERS = ("weight", "score", "level1_weight")
+
+
+@dataclass
+class EvalDocument:
+    path: Path
+    doc_type: str
+    gold: list  # of Form
+
+
+def default_set(root: Path = ROOT) -> list[EvalDocument]:
+    docs = []
+    cache: dict[str, list] = {}
+
+    def gold_file(rel: str) -> list:
+        if rel not in cache:
+            raw = json.loads((root / rel).read_text(encoding="utf-8"))
+            cache[rel] = [FORM.validate_python(f) for f in raw["forms"]]
+        return cache[rel]
+
+    for g in sorted((root / "eval" / "gold" / "text").glob("*.json")):
+        raw = json.loads(g.read_text(encoding="utf-8"))
+        docs.append(EvalDocument(root / raw["document"], raw["doc_type"], gold_file(str(g.relative_to(root)))))
+    manifest = root / "fixtures" / "pdf" / "manifest.json"
+    if manifest.exists():
+        docs += load_manifest(manifest, root, gold_file)
+    return docs
+
+
+def load_manifest(manifest: Path, root: Path, gold_file=None) -> list[EvalDocument]:
+    raw = json.loads(manifest.read_text(encoding="utf-8"))
+    if gold_file is None:
+        def gold_file(rel: str) -> list:
+            return [FORM.validate_python(f) for f in json.loads((root / rel).read_text(encoding="utf-8"))["forms"]]
+    return [
+        EvalDocument(root / d["document"], d["doc_type"], [gold_file(g["file"])[g["index"]] for g in d["gold"]])
+        for d in raw["documents"]
+    ]
+
+
+def load_set(spec: str | None) -> list[EvalDocument]:
+    """None or 'fixtures': the default set; a manifest JSON path otherwise."""
+    if spec in (None, "fixtures"):
+        return default_set()
+    path = Path(spec)
+    return load_manifest(path, ROOT if not path.is_absolute() else path.parent)
+
+
+# --- comparing ------------------------------------------------------------------------------
+
+
+def same(a, b) -> bool:
+    if isinstance(a, (Decimal, int, float)) or isinstance(b, (Decimal, int, float)):
+        try:
+            return a is not None and b is not None and Decimal(str(a)) == Decimal(str(b))
+        except Exception:
+            return False
+    if a in (None, "") and b in (None, ""):
+        return True
+    return compact(str(a or "")) == compact(str(b or ""))
+
+
+def _fields(form) -> dict[str, dict[str, object]]:
+    """Field group -> {path: value} for the non-indicator fields."""
+    d = form.model_dump(mode="python")
+    out: dict[str, dict[str, object]] = {g: {} for g in GROUPS}
+    for group, keys in GROUPS.items():
+        for k in keys:
+            if k in d:
+                out[group][k] = d[k]
+    out["funding"] = {}
+    for row, vals in d["funding"].items():
+        if vals is None:
+            continue
+        for col, v in vals.items():
+            out["funding"][f"funding.{row}.{col}"] = v
+    return out
+
+
+def _gold_funding_keys(gold_form) -> set[str]:
+    return set(_fields(gold_form)["funding"])
+
+
+def _key(ind) -> str:
+    return compact(ind.name) + "|" + compact(ind.target or "")
+
+
+@dataclass
+class Tally:
+    right: int = 0
+    total: int = 0
+
+    def add(self, ok: bool) -> None:
+        self.total += 1
+        self.right += ok
+
+    @property
+    def rate(self) -> float | None:
+        return self.right / self.total if self.total else None
+
+
+@dataclass
+class TypeScore:
+    documents: int = 0
+    pages: int = 0
+    seconds: float = 0.0
+    forms_expected: int = 0
+    forms_found: int = 0
+    forms_matched: int = 0
+    forms_exact: int = 0
+    wrong_forms: int = 0
+    wrong_flagged: int = 0
+    silent_errors: int = 0
+    correct_flagged: int = 0  # exact forms with an error the gold does not have
+    rows_matched: int = 0
+    rows_missing: int = 0
+    rows_extra: int = 0
+    failed_documents: int = 0
+    groups: dict[str, Tally] = field(default_factory=dict)
+    wrong: list[dict] = field(default_factory=list)
+
+    def tally(self, group: str) -> Tally:
+        return self.groups.setdefault(group, Tally())
+
+
+def compare_form(found, gold, score: TypeScore) -> bool:
+    """Tally one aligned pair; True when every field matches."""
+    exact = True
+    diffs = []
+    if found.kind != gold.kind:
+        exact = False
+    f_fields, g_fields = _fields(found), _fields(gold)
+    for group, gvals in g_fields.items():
+        fvals = f_fields.get(group, {})
+        for k, gv in gvals.items():
+            ok = same(fvals.get(k), gv)
+            score.tally(group).add(ok)
+            score.tally("overall").add(ok)
+            if not ok:
+                exact = False
+                diffs.append({"field": k, "gold": _j(gv), "found": _j(fvals.get(k))})
+    # Indicator rows, aligned by name and target.
+    fk, gk = [_key(i) for i in found.indicators], [_key(i) for i in gold.indicators]
+    pairs = []
+    sm = SequenceMatcher(a=gk, b=fk, autojunk=False)
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            pairs += list(zip(range(i1, i2), range(j1, j2)))
+        else:
+            if tag in ("replace", "delete"):
+                score.rows_missing += i2 - i1
+                exact = False
+                for gi in range(i1, i2):
+                    for attr in INDICATOR_TEXT:
+                        score.tally("indicator_text").add(False)
+                        score.tally("overall").add(False)
+                    for attr in INDICATOR_NUMBERS:
+                        if getattr(gold.indicators[gi], attr, None) is not None:
+                            score.tally("indicator_numbers").add(False)
+                            score.tally("overall").add(False)
+                    diffs.append({"field": f"indicators[{gi}]", "gold": gold.indicators[gi].name, "found": None})
+            if tag in ("replace", "insert"):
+                score.rows_extra += j2 - j1
+                exact = False
+    for gi, fi in pairs:
+        score.rows_matched += 1
+        g_ind, f_ind = gold.indicators[gi], found.indicators[fi]
+        for attr in INDICATOR_TEXT + INDICATOR_NUMBERS:
+            if not hasattr(g_ind, attr):
+                continue
+            gv = getattr(g_ind, attr)
+            if attr == "level1_weight" and gv is None:
+                continue
+            ok = same(getattr(f_ind, attr, None), gv)
+            group = "indicator_text" if attr in INDICATOR_TEXT else "indicator_numbers"
+            score.tally(group).add(ok)
+            score.tally("overall").add(ok)
+            if not ok:
+                exact = False
+                diffs.append({"field": f"indicators[{gi}].{attr}", "gold": _j(gv), "found": _j(getattr(f_ind, attr, None))})
+    if not exact:
+        score.wrong.append({"form": form_label(gold), "diffs": diffs[:8]})
+    return exact
+
+
+def _j(v):
+    return float(v) if isinstance(v, Decimal) else v
+
+
+def _name(form) -> str:
+    return compact(form_label(form))
+
+
+def evaluate(docs: list[EvalDocument], engine: str = "rules", progress=None) -> dict:
+    by_type: dict[str, TypeScore] = {}
+    options = ExtractOptions(engine=engine)
+    for doc in docs:
+        score = by_type.setdefault(doc.doc_type, TypeScore())
+        score.documents += 1
+        score.forms_expected += len(doc.gold)
+        started = time.perf_counter()
+        try:
+            result = extract_document(doc.path, options)
+        except ExtractorError as exc:
+            score.failed_documents += 1
+            score.wrong.append({"document": str(doc.path), "error": str(exc)})
+            for g in doc.gold:
+                compare_form(type(g)(kind=g.kind), g, score)
+            continue
+        score.seconds += time.perf_counter() - started
+        score.pages += result.source.page_count
+        score.forms_found += len(result.forms)
+        sm = SequenceMatcher(a=[_name(g) for g in doc.gold], b=[_name(f) for f in result.forms], autojunk=False)
+        matched_gold = set()
+        for tag, i1, i2, j1, j2 in sm.get_opcodes():
+            if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+                for gi, fi in zip(range(i1, i2), range(j1, j2)):
+                    matched_gold.add(gi)
+                    gold, found = doc.gold[gi], result.forms[fi]
+                    score.forms_matched += 1
+                    exact = compare_form(found, gold, score)
+                    errors = {f.code for f in found.findings if f.severity == "error"}
+                    gold_errors = {f.code for f in check_form(gold) if f.severity == "error"}
+                    if exact:
+                        score.forms_exact += 1
+                        if errors - gold_errors - {"ungrounded_value"}:
+                            score.correct_flagged += 1
+                    else:
+                        score.wrong_forms += 1
+                        if errors:
+                            score.wrong_flagged += 1
+                        else:
+                            score.silent_errors += 1
+                            score.wrong[-1]["silent"] = True
+        for gi, g in enumerate(doc.gold):
+            if gi not in matched_gold:
+                compare_form(type(g)(kind=g.kind), g, score)  # every field of a missed form is wrong
+                score.wrong[-1]["missing"] = True
+        if progress:
+            progress(doc)
+    return {"engine": engine, "types": {t: _summarise(s) for t, s in by_type.items()}}
+
+
+def _summarise(s: TypeScore) -> dict:
+    return {
+        "documents": s.documents,
+        "failed_documents": s.failed_documents,
+        "pages": s.pages,
+        "seconds_per_page": round(s.seconds / s.pages, 4) if s.pages else None,
+        "forms_expected": s.forms_expected,
+        "forms_found": s.forms_found,
+        "forms_matched": s.forms_matched,
+        "forms_exact": s.forms_exact,
+        "exact_rate": round(s.forms_exact / s.forms_expected, 4) if s.forms_expected else None,
+        "field_accuracy": {g: round(t.rate, 4) for g, t in s.groups.items() if t.rate is not None},
+        "fields": {g: [t.right, t.total] for g, t in s.groups.items()},
+        "rows": {"matched": s.rows_matched, "missing": s.rows_missing, "extra": s.rows_extra},
+        "wrong_forms": s.wrong_forms,
+        "wrong_forms_flagged": s.wrong_flagged,
+        "silent_errors": s.silent_errors,
+        "correct_forms_flagged": s.correct_flagged,
+        "wrong": s.wrong[:50],
+    }
+
+
+COLUMNS = [
+    ("forms found/expected", lambda t: f"{t['forms_found']}/{t['forms_expected']}"),
+    ("exact forms", lambda t: _pct(t["exact_rate"])),
+    ("field acc.", lambda t: _pct(t["field_accuracy"].get("overall"))),
+    ("identity", lambda t: _pct(t["field_accuracy"].get("identity"))),
+    ("goals", lambda t: _pct(t["field_accuracy"].get("goals"))),
+    ("funding", lambda t: _pct(t["field_accuracy"].get("funding"))),
+    ("ind. text", lambda t: _pct(t["field_accuracy"].get("indicator_text"))),
+    ("ind. numbers", lambda t: _pct(t["field_accuracy"].get("indicator_numbers"))),
+    ("totals", lambda t: _pct(t["field_accuracy"].get("totals"))),
+    ("rows m/miss/extra", lambda t: f"{t['rows']['matched']}/{t['rows']['missing']}/{t['rows']['extra']}"),
+    ("wrong (flagged)", lambda t: f"{t['wrong_forms']} ({t['wrong_forms_flagged']})"),
+    ("silent errors", lambda t: str(t["silent_errors"])),
+    ("s/page", lambda t: f"{t['seconds_per_page']:.3f}" if t["seconds_per_page"] is not None else "-"),
+]
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{v * 100:.2f}%"
+
+
+def markdown(report: dict) -> str:
+    head = "| doc type | " + " | ".join(c for c, _ in COLUMNS) + " |"
+    sep = "|---" * (len(COLUMNS) + 1) + "|"
+    lines = [f"Engine: `{report['engine']}`", "", head, sep]
+    for name, t in report["types"].items():
+        lines.append(f"| {name} | " + " | ".join(f(t) for _, f in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def compare(previous: dict, current: dict) -> list[str]:
+    """What got better or worse, metric by metric."""
+    out = []
+    for name, cur in current["types"].items():
+        prev = previous.get("types", {}).get(name)
+        if prev is None:
+            out.append(f"{name}: new document type")
+            continue
+        for key in ("exact_rate", "silent_errors", "seconds_per_page", "forms_found"):
+            a, b = prev.get(key), cur.get(key)
+            if a != b and a is not None and b is not None:
+                better = (b > a) if key in ("exact_rate", "forms_found") else (b < a)
+                out.append(f"{name} {key}: {a} -> {b} ({'better' if better else 'worse'})")
+        for g, b in cur["field_accuracy"].items():
+            a = prev.get("field_accuracy", {}).get(g)
+            if a is not None and a != b:
+                out.append(f"{name} field_accuracy.{g}: {a:.4f} -> {b:.4f} ({'better' if b > a else 'worse'})")
+    return out or ["no change"]
