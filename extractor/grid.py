@@ -10,6 +10,7 @@ from OCR work the same as words from a text layer.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from .layout import BBox, Cell, Row, Word
@@ -40,6 +41,7 @@ class GridCell:
 class Table:
     edges: list[Edge]
     bbox: BBox
+    owner: dict[tuple[int, int], GridCell] | None = None  # fine (row, col) -> merged cell
 
 
 def rects_to_edges(rects: list[BBox], lines: list[tuple[float, float, float, float]]) -> list[Edge]:
@@ -62,49 +64,45 @@ def rects_to_edges(rects: list[BBox], lines: list[tuple[float, float, float, flo
     return edges
 
 
-def _touch(a: Edge, b: Edge) -> bool:
-    if a.horizontal == b.horizontal:
-        return abs(a.pos - b.pos) <= SNAP and a.start <= b.end + SNAP and b.start <= a.end + SNAP
-    h, v = (a, b) if a.horizontal else (b, a)
-    return h.start - SNAP <= v.pos <= h.end + SNAP and v.start - SNAP <= h.pos <= v.end + SNAP
+def _clusters(edges: list[Edge], span) -> list[list[Edge]]:
+    """Group edges whose spans (on one axis) overlap or touch: an O(n log n) sweep."""
+    groups: list[list[Edge]] = []
+    reach = float("-inf")
+    for e in sorted(edges, key=lambda e: span(e)[0]):
+        lo, hi = span(e)
+        if groups and lo <= reach + SNAP:
+            groups[-1].append(e)
+            reach = max(reach, hi)
+        else:
+            groups.append([e])
+            reach = hi
+    return groups
+
+
+def _y_span(e: Edge) -> tuple[float, float]:
+    return (e.pos, e.pos) if e.horizontal else (e.start, e.end)
+
+
+def _x_span(e: Edge) -> tuple[float, float]:
+    return (e.start, e.end) if e.horizontal else (e.pos, e.pos)
 
 
 def edges_to_tables(edges: list[Edge]) -> list[Table]:
-    """Connected groups of edges, each one table, top to bottom."""
-    parent = list(range(len(edges)))
+    """Tables are separated by empty bands: split the edges by gaps in y, then in x.
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    # Sort-and-sweep keeps this near-linear for ordinary pages.
-    order = sorted(range(len(edges)), key=lambda i: _span_y(edges[i])[0])
-    active: list[int] = []
-    for i in order:
-        y0, _ = _span_y(edges[i])
-        active = [j for j in active if _span_y(edges[j])[1] >= y0 - SNAP]
-        for j in active:
-            if _touch(edges[i], edges[j]):
-                parent[find(i)] = find(j)
-        active.append(i)
-    groups: dict[int, list[Edge]] = {}
-    for i, e in enumerate(edges):
-        groups.setdefault(find(i), []).append(e)
+    Ruled tables are closed boxes, so a table's edges always overlap along both axes;
+    two tables are two groups as soon as a band of the page has no ruling at all.
+    """
     tables = []
-    for group in groups.values():
-        hs = [e for e in group if e.horizontal]
-        vs = [e for e in group if not e.horizontal]
-        if len(hs) < 2 or len(vs) < 2:
-            continue
-        bbox = (min(e.pos for e in vs), min(e.pos for e in hs), max(e.pos for e in vs), max(e.pos for e in hs))
-        tables.append(Table(group, bbox))
+    for band in _clusters(edges, _y_span):
+        for group in _clusters(band, _x_span):
+            hs = [e for e in group if e.horizontal]
+            vs = [e for e in group if not e.horizontal]
+            if len(hs) < 2 or len(vs) < 2:
+                continue
+            bbox = (min(e.pos for e in vs), min(e.pos for e in hs), max(e.pos for e in vs), max(e.pos for e in hs))
+            tables.append(Table(group, bbox))
     return sorted(tables, key=lambda t: t.bbox[1])
-
-
-def _span_y(e: Edge) -> tuple[float, float]:
-    return (e.pos, e.pos) if e.horizontal else (e.start, e.end)
 
 
 def _snap(values: list[float]) -> list[float]:
@@ -115,10 +113,22 @@ def _snap(values: list[float]) -> list[float]:
     return out
 
 
-def _covered(edges: list[Edge], pos: float, a: float, b: float) -> bool:
-    """Is the segment a..b at `pos` drawn (by one or more collinear edges)?"""
+def _by_line(edges: list[Edge], lines: list[float]) -> dict[int, list[tuple[float, float]]]:
+    """Edge spans grouped by the index of the snapped grid line they lie on, sorted."""
+    out: dict[int, list[tuple[float, float]]] = {}
+    for e in edges:
+        i = bisect_left(lines, e.pos - SNAP)
+        if i < len(lines) and abs(lines[i] - e.pos) <= SNAP:
+            out.setdefault(i, []).append((e.start, e.end))
+    for spans in out.values():
+        spans.sort()
+    return out
+
+
+def _covered(spans: list[tuple[float, float]], a: float, b: float) -> bool:
+    """Is the segment a..b drawn by the (sorted) collinear spans?"""
     mid_a, mid_b = a + SNAP, b - SNAP
-    spans = sorted((e.start, e.end) for e in edges if abs(e.pos - pos) <= SNAP and e.end >= mid_a and e.start <= mid_b)
+    spans = [(s, t) for s, t in spans if t >= mid_a and s <= mid_b]
     reach = mid_a
     for s, t in spans:
         if s > reach + SNAP:
@@ -141,21 +151,27 @@ def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCel
             i = parent[i]
         return i
 
+    v_at, h_at = _by_line(vs, xs), _by_line(hs, ys)
     for r in range(nr):
         for c in range(nc):
-            if c + 1 < nc and not _covered(vs, xs[c + 1], ys[r], ys[r + 1]):
+            if c + 1 < nc and not _covered(v_at.get(c + 1, []), ys[r], ys[r + 1]):
                 parent[find(r * nc + c + 1)] = find(r * nc + c)
-            if r + 1 < nr and not _covered(hs, ys[r + 1], xs[c], xs[c + 1]):
+            if r + 1 < nr and not _covered(h_at.get(r + 1, []), xs[c], xs[c + 1]):
                 parent[find((r + 1) * nc + c)] = find(r * nc + c)
     members: dict[int, list[tuple[int, int]]] = {}
     for r in range(nr):
         for c in range(nc):
             members.setdefault(find(r * nc + c), []).append((r, c))
     cells = []
+    owner: dict[tuple[int, int], GridCell] = {}
     for cellset in members.values():
         r0, r1 = min(r for r, _ in cellset), max(r for r, _ in cellset)
         c0, c1 = min(c for _, c in cellset), max(c for _, c in cellset)
-        cells.append(GridCell(r0, r1, c0, c1, (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1]), []))
+        cell = GridCell(r0, r1, c0, c1, (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1]), [])
+        cells.append(cell)
+        for rc in cellset:
+            owner[rc] = cell
+    table.owner = owner
     return xs, ys, cells
 
 
@@ -191,12 +207,13 @@ def words_to_rows(words: list[Word], tables: list[Table], page: int, page_height
         for w in free:
             (inside if x0 <= w.cx <= x1 and y0 <= w.cy <= y1 else outside).append(w)
         free = outside
+        owner = table.owner or {}
         for w in inside:
-            for cell in cells:
-                bx0, by0, bx1, by1 = cell.bbox
-                if bx0 <= w.cx <= bx1 and by0 <= w.cy <= by1:
-                    cell.words.append(w)
-                    break
+            r = min(max(bisect_right(ys, w.cy) - 1, 0), len(ys) - 2)
+            c = min(max(bisect_right(xs, w.cx) - 1, 0), len(xs) - 2)
+            cell = owner.get((r, c))
+            if cell is not None:
+                cell.words.append(w)
         last_row = len(ys) - 2
         is_first, is_last = t_index == 0, t_index == len(tables) - 1
         for r in range(len(ys) - 1):
