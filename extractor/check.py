@@ -13,6 +13,7 @@ Warning codes (scoring practice, national guidance):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
@@ -23,7 +24,7 @@ from .targets import parse_value, target_met
 Form = ProjectForm | DepartmentForm
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
-RATE_INDICATOR_WORDS = ("预算执行率", "预算执行利率", "资金执行率")
+RATE_INDICATOR = re.compile("预算执行率|预算执行利率|资金执行率")
 
 
 def _err(code: str, en: str, zh: str, field: str | None = None, expected=None, found=None, severity="error") -> Finding:
@@ -105,6 +106,24 @@ def _check_rate(row, path: str, settings: CheckSettings) -> Iterator[Finding]:
         )
 
 
+def _check_same_amounts_same_rate(form: ProjectForm) -> Iterator[Finding]:
+    """Rows with the same budget and execution print the same rate (one computation)."""
+    t = form.funding.total
+    if t is None or t.execution_rate is None:
+        return
+    for name in ("fiscal", "carryover", "other"):
+        r = getattr(form.funding, name)
+        if r is None or r.execution_rate is None:
+            continue
+        if (r.annual_budget, r.executed) == (t.annual_budget, t.executed) and r.execution_rate != t.execution_rate:
+            yield _err(
+                "execution_rate",
+                f"funding.{name}: same amounts as the total but rate {r.execution_rate} ≠ {t.execution_rate}",
+                f"{name}行金额与合计相同，执行率却不同（{r.execution_rate} ≠ {t.execution_rate}）",
+                f"funding.{name}.execution_rate", t.execution_rate, r.execution_rate,
+            )
+
+
 def _budget_score(form: ProjectForm, settings: CheckSettings) -> Decimal | None:
     t = form.funding.total
     return t.score if t is not None else None
@@ -128,6 +147,9 @@ def _check_budget_score(form: ProjectForm, settings: CheckSettings) -> Iterator[
 
 def _check_indicator_scores(indicators, prefix: str = "indicators") -> Iterator[Finding]:
     for i, ind in enumerate(indicators):
+        score, weight = ind.score, ind.weight
+        if score is not None and weight is not None and 0 <= score <= weight:
+            continue
         if ind.score is None or ind.weight is None:
             yield _err("missing_field", f"indicator {i + 1} ({ind.name}) has no weight or score", f"第{i + 1}项指标（{ind.name}）缺少分值或得分", f"{prefix}[{i}]")
             continue
@@ -141,7 +163,11 @@ def _check_indicator_scores(indicators, prefix: str = "indicators") -> Iterator[
 
 
 def _sum(values) -> Decimal:
-    return sum((v for v in values if v is not None), Decimal(0))
+    total = Decimal(0)
+    for v in values:
+        if v is not None:
+            total += v
+    return total
 
 
 def _check_project_totals(form: ProjectForm, settings: CheckSettings) -> Iterator[Finding]:
@@ -159,7 +185,7 @@ def _check_project_totals(form: ProjectForm, settings: CheckSettings) -> Iterato
     budget_score = _budget_score(form, settings)
     if form.total_score is not None and form.indicators:
         recomputed = _sum(i.score for i in form.indicators) + (budget_score or 0)
-        if abs(recomputed - form.total_score) > settings.tolerance:
+        if abs(recomputed - form.total_score) > settings.total_tolerance:
             yield _err(
                 "total_score",
                 f"total {form.total_score} ≠ budget score {budget_score} + indicator scores = {recomputed}",
@@ -173,7 +199,7 @@ def _check_rate_indicator(form: ProjectForm, settings: CheckSettings) -> Iterato
     if t is None or t.execution_rate is None:
         return
     for i, ind in enumerate(form.indicators):
-        if not any(w in ind.name for w in RATE_INDICATOR_WORDS):
+        if not RATE_INDICATOR.search(ind.name):
             continue
         v = parse_value(ind.actual)
         if v.kind != "quantity" or v.unit != "%" or v.number is None:
@@ -232,27 +258,27 @@ def _check_practice(indicators, settings: CheckSettings) -> Iterator[Finding]:
                 yield _err("qualitative_band", f"'{ind.name}': {ind.actual} scores {lo:.0%}–{hi:.0%} of the weight, got {share:.0%}", f"“{ind.name}”{ind.actual}应得分值的{lo:.0%}～{hi:.0%}，实得{share:.0%}", path, None, ind.score, "warning")
 
 
-def check_project(form: ProjectForm, settings: CheckSettings) -> list[Finding]:
+def check_project(form: ProjectForm, settings: CheckSettings, practice: bool = True) -> list[Finding]:
     out: list[Finding] = []
-    for rule in (
-        lambda: _check_required(form),
-        lambda: _check_funding_sums(form),
-        lambda: (x for name in ("total", "fiscal", "carryover", "other") for x in _check_rate(getattr(form.funding, name), f"funding.{name}", settings)),
-        lambda: _check_budget_score(form, settings),
-        lambda: _check_indicator_scores(form.indicators),
-        lambda: _check_project_totals(form, settings),
-        lambda: _check_rate_indicator(form, settings),
-        lambda: _check_grade(form, settings),
-        lambda: _check_practice(form.indicators, settings),
-    ):
-        out.extend(rule())
+    out.extend(_check_required(form))
+    out.extend(_check_funding_sums(form))
+    for name in ("total", "fiscal", "carryover", "other"):
+        out.extend(_check_rate(getattr(form.funding, name), f"funding.{name}", settings))
+    out.extend(_check_same_amounts_same_rate(form))
+    out.extend(_check_budget_score(form, settings))
+    out.extend(_check_indicator_scores(form.indicators))
+    out.extend(_check_project_totals(form, settings))
+    out.extend(_check_rate_indicator(form, settings))
+    out.extend(_check_grade(form, settings))
+    if practice:
+        out.extend(_check_practice(form.indicators, settings))
     return out
 
 
 # --- department form ------------------------------------------------------------------
 
 
-def check_department(form: DepartmentForm, settings: CheckSettings) -> list[Finding]:
+def check_department(form: DepartmentForm, settings: CheckSettings, practice: bool = True) -> list[Finding]:
     out: list[Finding] = []
     if not form.department:
         out.append(_err("missing_field", "department name not found", "未找到部门(单位)名称", "department"))
@@ -274,21 +300,30 @@ def check_department(form: DepartmentForm, settings: CheckSettings) -> list[Find
     for ind in form.indicators:
         groups.setdefault(ind.level1, []).append(ind)
     for level1, inds in groups.items():
-        declared = next((i.level1_weight for i in inds if i.level1_weight is not None), None)
         s = _sum(i.weight for i in inds)
-        if declared is not None and declared != s:
-            out.append(_err("level1_weight", f"{level1}: weight {declared} ≠ sum of its indicators {s}", f"{level1}：权重 {declared} ≠ 其指标分值之和 {s}", f"indicators[level1={level1}].level1_weight", s, declared))
+        # The weight is one merged cell; every row carries it and each must agree.
+        for declared in sorted({i.level1_weight for i in inds if i.level1_weight is not None}):
+            if declared != s:
+                out.append(_err("level1_weight", f"{level1}: weight {declared} ≠ sum of its indicators {s}", f"{level1}：权重 {declared} ≠ 其指标分值之和 {s}", f"indicators[level1={level1}].level1_weight", s, declared))
     weights = _sum(i.weight for i in form.indicators)
     expected_weight = form.total_weight if form.total_weight is not None else settings.total_weight
     if form.indicators and weights != expected_weight:
         out.append(_err("weights_sum", f"indicator weights sum to {weights}, expected {expected_weight}", f"指标分值之和 {weights}，应为 {expected_weight}", "indicators[].weight", expected_weight, weights))
     if form.total_score is not None and form.indicators:
         recomputed = _sum(i.score for i in form.indicators)
-        if abs(recomputed - form.total_score) > settings.tolerance:
+        if abs(recomputed - form.total_score) > settings.total_tolerance:
             out.append(_err("total_score", f"total {form.total_score} ≠ sum of indicator scores {recomputed}", f"总分 {form.total_score} ≠ 各指标得分之和 {recomputed}", "total_score", recomputed, form.total_score))
     out.extend(_check_grade(form, settings))
-    out.extend(_check_practice(form.indicators, settings))
+    if practice:
+        out.extend(_check_practice(form.indicators, settings))
     return out
+
+
+def check_arithmetic(form: Form, settings: CheckSettings) -> list[Finding]:
+    """The error rules only: identities, ranges, grades, required parts."""
+    if isinstance(form, DepartmentForm):
+        return check_department(form, settings, practice=False)
+    return check_project(form, settings, practice=False)
 
 
 def check_form(form: Form, settings: CheckSettings | None = None, page_text: str | None = None) -> list[Finding]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import lru_cache
 
 from .models import DepartmentForm, Finding, ProjectForm
 from .numbers import numbers_in
@@ -35,8 +36,13 @@ def numeric_fields(form: ProjectForm | DepartmentForm) -> Iterator[tuple[str, De
             yield col, value
 
 
+@lru_cache(maxsize=256)
+def printed_numbers(page_text: str) -> frozenset[Decimal]:
+    return frozenset(numbers_in(page_text))
+
+
 def check_grounding(form: ProjectForm | DepartmentForm, page_text: str) -> list[Finding]:
-    printed = set(numbers_in(page_text))
+    printed = printed_numbers(page_text)
     out = []
     for path, value in numeric_fields(form):
         if value not in printed:

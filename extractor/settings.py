@@ -43,6 +43,8 @@ class CheckSettings(BaseModel):
     # A recomputed value passes when any allowed rounding of it is within tolerance.
     rounding: list[Rounding] = Field(default_factory=lambda: ["truncate", "round"])
     tolerance: Decimal = Decimal("0.01")
+    # Sums of printed figures (total = budget score + Σ scores) hold exactly.
+    total_tolerance: Decimal = Decimal("0")
     budget_weight: Decimal = Decimal(10)
     total_weight: Decimal = Decimal(100)
     grades: list[GradeBand] = Field(default_factory=lambda: list(NATIONAL_GRADES))

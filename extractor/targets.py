@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from typing import Literal
 
@@ -29,6 +30,7 @@ class Value:
     achievement: Achievement | None = None
 
 
+@lru_cache(maxsize=8192)
 def parse_value(text: str | None) -> Value:
     if not text:
         return Value("unparsed")

@@ -1,0 +1,90 @@
+"""Mutation test of the checker over the gold set.
+
+Change one number at a time — every numeric field of every gold form, several
+deltas — and count how often the checker raises a new error finding, with the
+arithmetic alone and with grounding in the form's printed text.
+
+    python eval/mutation.py [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from extractor.check import check_form  # noqa: E402
+from extractor.grounding import numeric_fields  # noqa: E402
+from extractor.models import DepartmentForm, ProjectForm  # noqa: E402
+from extractor.settings import CheckSettings  # noqa: E402
+
+DELTAS = (Decimal("0.01"), Decimal("-0.01"), Decimal("1"), Decimal("-1"), Decimal("10"))
+
+
+def _set(form, path: str, value: Decimal) -> None:
+    obj = form
+    parts = re.findall(r"[a-z_0-9]+|\[\d+\]", path)
+    for part in parts[:-1]:
+        obj = obj[int(part[1:-1])] if part.startswith("[") else getattr(obj, part)
+    setattr(obj, parts[-1], value)
+
+
+def field_kind(path: str) -> str:
+    return re.sub(r"\[\d+\]", "[]", path)
+
+
+def errors(findings) -> set[tuple[str, str | None]]:
+    return {(f.code, f.field) for f in findings if f.severity == "error"}
+
+
+def run(gold_dir: Path = ROOT / "eval" / "gold" / "text") -> dict:
+    from pydantic import TypeAdapter
+
+    from extractor.models import Form
+
+    adapter = TypeAdapter(Form)
+    settings = CheckSettings()
+    stats: dict[str, dict[str, int]] = defaultdict(lambda: {"mutations": 0, "caught_arithmetic": 0, "caught_with_grounding": 0})
+    for path in sorted(gold_dir.glob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        text = (ROOT / doc["document"]).read_text(encoding="utf-8")
+        for raw in doc["forms"]:
+            form = adapter.validate_python(raw)
+            base_a = errors(check_form(form, settings))
+            base_g = errors(check_form(form, settings, page_text=text))
+            for fpath, value in list(numeric_fields(form)):
+                for delta in DELTAS:
+                    new = value + delta
+                    if new < 0:
+                        continue
+                    mutated = form.model_copy(deep=True)
+                    _set(mutated, fpath, new)
+                    s = stats[field_kind(fpath)]
+                    s["mutations"] += 1
+                    s["caught_arithmetic"] += bool(errors(check_form(mutated, settings)) - base_a)
+                    s["caught_with_grounding"] += bool(errors(check_form(mutated, settings, page_text=text)) - base_g)
+    return dict(stats)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    stats = run()
+    print(f"{'field':40} {'mutations':>9} {'arithmetic':>11} {'+grounding':>11}")
+    for kind, s in sorted(stats.items()):
+        n = s["mutations"]
+        print(f"{kind:40} {n:9d} {s['caught_arithmetic'] / n:11.1%} {s['caught_with_grounding'] / n:11.1%}")
+    if args.json:
+        args.json.write_text(json.dumps(stats, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import TypeAdapter
+
+from extractor.models import Form
+
+ROOT = Path(__file__).resolve().parents[1]
+FORM = TypeAdapter(Form)
+
+
+def gold_forms():
+    """(stem, index, form) for every gold form."""
+    for path in sorted((ROOT / "eval" / "gold" / "text").glob("*.json")):
+        for i, raw in enumerate(json.loads(path.read_text(encoding="utf-8"))["forms"]):
+            yield path.stem, i, FORM.validate_python(raw)
+
+
+def gold_by_label(label: str):
+    for _, _, form in gold_forms():
+        if (getattr(form, "project_name", None) or form.department) == label:
+            return form.model_copy(deep=True)
+    raise KeyError(label)
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT

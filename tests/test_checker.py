@@ -1,0 +1,134 @@
+"""Each rule fires on the disagreement it names, and stays quiet on the gold."""
+
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from conftest import gold_by_label
+from extractor.check import check_form
+from extractor.settings import CheckSettings, GradeBand
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval"))
+import mutation  # noqa: E402
+
+
+def codes(form, **kw):
+    return {f.code for f in check_form(form, **kw) if f.severity == "error"}
+
+
+def warnings(form):
+    return {f.code for f in check_form(form) if f.severity == "warning"}
+
+
+@pytest.fixture
+def form():
+    return gold_by_label("宣传工作经费")  # 116.40 / 115.11 = 98.89% → 9.88 (truncated)
+
+
+def test_gold_form_is_clean(form):
+    assert codes(form) == set()
+
+
+def test_funding_rows_must_add_up(form):
+    form.funding.fiscal.executed = Decimal("115.10")
+    assert "funding_sum" in codes(form)
+
+
+def test_execution_rate_recomputed(form):
+    form.funding.total.execution_rate = Decimal("98.95")
+    assert "execution_rate" in codes(form)
+
+
+def test_either_rounding_of_the_rate_passes(form):
+    form.funding.total.execution_rate = Decimal("98.89")  # 98.8917 truncated and rounded
+    form.funding.fiscal.execution_rate = Decimal("98.89")
+    assert "execution_rate" not in codes(form)
+
+
+def test_budget_score_truncated_or_rounded_but_not_more(form):
+    form.funding.total.score = Decimal("9.89")  # 10 × 98.89% = 9.889 → 9.88 or 9.89
+    form.total_score = Decimal("96.89")
+    assert "budget_score" not in codes(form)
+    form.funding.total.score = Decimal("9.91")
+    form.total_score = Decimal("96.91")
+    assert "budget_score" in codes(form)
+
+
+def test_total_is_exact(form):
+    form.total_score = Decimal("96.87")
+    assert "total_score" in codes(form)
+
+
+def test_weights_and_score_range(form):
+    form.indicators[0].weight = Decimal("11")
+    assert "weights_sum" in codes(form)
+    form = gold_by_label("宣传工作经费")
+    form.indicators[0].score = Decimal("11")
+    form.total_score += 1
+    assert "score_range" in codes(form)
+
+
+def test_grade_and_configurable_scale(form):
+    form.grade = "良"
+    assert "grade" in codes(form)
+    form.grade = "合格"  # another publisher's scale: checked against that scale
+    assert codes(form) == set()
+    form.grade = "不合格"
+    assert "grade" in codes(form)
+    strict = CheckSettings(grades=[GradeBand(label="优", min=Decimal(97)), GradeBand(label="良", min=Decimal(0))])
+    form.grade = "优"
+    assert "grade" in {f.code for f in check_form(form, strict)}
+
+
+def test_missing_parts_are_errors(form):
+    form.project_name = None
+    form.indicators = []
+    assert "missing_field" in codes(form)
+
+
+def test_real_discrepancy_found():
+    form = gold_by_label("劳动监察业务经费")
+    (f,) = [f for f in check_form(form) if f.severity == "error"]
+    assert (f.code, f.expected, f.found) == ("rate_indicator_mismatch", 0, 90)
+    assert f.message and f.message_zh
+
+
+def test_department_level1_weights():
+    form = gold_by_label("上海市闵行区浦锦街道社区事务受理服务中心")
+    assert codes(form) == set()
+    form.indicators[3].level1_weight = Decimal("31")
+    assert "level1_weight" in codes(form)
+
+
+def test_grounding_flags_a_value_no_page_prints(form):
+    text = "宣传工作经费 116.40 115.11 10.00 98.89 9.88 96.88 100 " + " ".join(
+        f"{i.weight} {i.score}" for i in form.indicators
+    ) + " 0.00"
+    assert codes(form, page_text=text) == set()
+    form.indicators[0].score = Decimal("9.50")
+    form.total_score = Decimal("96.38")
+    assert "ungrounded_value" in codes(form, page_text=text)
+
+
+def test_scoring_practice_warnings():
+    form = gold_by_label("机关事业单位运行保障经费")  # 员工满意度 ≥95% → 99%, 9/10, no reason
+    w = warnings(form)
+    assert {"met_but_deducted", "score_without_reason"} <= w
+    form.indicators[0].actual = "80.00(件)"  # target ≥84 missed with full marks
+    assert "missed_full_marks" in warnings(form)
+    form.indicators[0].actual = "达成指标"
+    form.indicators[0].target = "及时"
+    form.indicators[0].score = Decimal("5")  # 50% for 达成: below its band
+    assert "qualitative_band" in warnings(form)
+
+
+def test_mutation_catch_rates():
+    """Every identity field is caught 100% with grounding; the arithmetic alone
+    misses only ±0.01 on a rate, which the accepted roundings allow."""
+    stats = mutation.run()
+    for kind, s in stats.items():
+        assert s["caught_with_grounding"] == s["mutations"], kind
+        if not kind.endswith("execution_rate"):
+            assert s["caught_arithmetic"] == s["mutations"], kind

@@ -1,0 +1,74 @@
+"""The quirks of real text exports, each on the seed row that shows it."""
+
+from extractor.mapping import map_form
+from extractor.segment import rows_to_forms
+from extractor.text_export import html_tables_to_tsv, read_text_export
+
+
+def forms_of(root, stem):
+    text = (root / "fixtures" / "text" / f"{stem}.txt").read_text(encoding="utf-8")
+    return [map_form(fr) for fr in rows_to_forms(read_text_export(text).rows)]
+
+
+def by_name(forms, name):
+    return next(f for f in forms if (getattr(f, "project_name", None) or f.department) == name)
+
+
+def test_project_name_printed_above_its_label(root):
+    f = by_name(forms_of(root, "002_dc4befe519062102"), "教育培经费")
+    assert f.project_name == "教育培经费"
+    assert any("above its label" in n for n in f.notes)
+
+
+def test_repeated_row_is_dropped_once(root):
+    f = by_name(forms_of(root, "001_4588a3eccc5d7ba5"), "“靠谱职”就业服务信息化平台")
+    assert len(f.indicators) == 10
+    assert sum(i.weight for i in f.indicators) == 90
+
+
+def test_row_cut_across_pages_is_joined(root):
+    f = by_name(forms_of(root, "001_4588a3eccc5d7ba5"), "普陀区职业技能培训综合监管一件事运营平台建设项目")
+    row = next(i for i in f.indicators if i.name == "平台上线应用时间")
+    assert (row.level2, row.target) == ("时效指标", "符合计划安排")
+
+
+def test_level_cut_by_page_break_is_joined(root):
+    f = by_name(forms_of(root, "001_4588a3eccc5d7ba5"), "劳动仲裁业务经费")
+    assert f.indicators[-1].level2 == "服务对象满意度指标"
+    assert f.indicators[-1].level1 == "满意度指标"
+
+
+def test_shifted_row_and_fragment_do_not_leak_into_names(root):
+    f = by_name(forms_of(root, "001_4588a3eccc5d7ba5"), "新疆支青稳定专项经费")
+    assert f.indicators[-1].name == "新疆支青、异退人员满意度"
+    assert f.indicators[-1].level2 == "服务对象满意度指标"
+
+
+def test_level1_label_printed_mid_run_covers_the_run(root):
+    f = by_name(forms_of(root, "003_4494185c10663b20"), "残疾人就业支持服务")
+    assert {i.level1 for i in f.indicators[:17]} == {"产出指标"}
+
+
+def test_total_row_without_label(root):
+    f = by_name(forms_of(root, "002_dc4befe519062102"), "课题（规划）等研究经费")
+    assert str(f.total_score) == "99" and f.total_weight == 100
+
+
+def test_department_form(root):
+    (f,) = forms_of(root, "004_f03db79725452826")
+    assert f.kind == "department" and f.funding_unit == "元"
+    weights = {i.level1: i.level1_weight for i in f.indicators}
+    assert weights == {"投入管理指标": 30, "产出指标": 25, "效益指标": 35, "满意度指标": 10}
+    assert str(f.funding.fiscal.annual_budget) == "82368086.83"
+    assert f.indicators[1].name == f.indicators[0].name  # merged 三级指标 cell carried
+
+
+def test_missing_funding_score_column_is_left_empty(root):
+    f = by_name(forms_of(root, "001_4588a3eccc5d7ba5"), "普陀区劳动关系信息管理平台建设项目")
+    assert str(f.funding.total.execution_rate) == "94.46" and f.funding.total.score is None
+
+
+def test_html_table_export():
+    html = "<h1>财政项目支出绩效自评表</h1><table><tr><td>项目名称</td><td>测试项目</td></tr></table>"
+    rows = read_text_export(html_tables_to_tsv(html)).rows
+    assert any(r.texts[:2] == ["项目名称", "测试项目"] for r in rows)
