@@ -158,6 +158,35 @@ def eval_cmd(
 
 
 @app.command()
+def review(
+    results: Annotated[list[Path], typer.Argument(help="Result JSON files or output folders.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the review pages.")] = Path("review"),
+    warnings: Annotated[bool, typer.Option(help="Include forms with only warnings.")] = False,
+) -> None:
+    """Write HTML review pages: each flagged form's page images, disputed values boxed, beside its findings.
+
+    Example: extractor review out/ -o review/   (then correct out/*.json and run: extractor check out/)
+    """
+    from .review import write_review
+
+    files: list[Path] = []
+    for p in results:
+        files += sorted(f for f in p.glob("*.json") if f.name != "errors.json") if p.is_dir() else [p]
+    written = 0
+    for f in files:
+        try:
+            result = load_document_json(f)
+        except Exception as exc:
+            _err(f"{f}: not a result file ({type(exc).__name__})")
+            continue
+        page = write_review(result, out / f.stem, only_errors=not warnings)
+        if page:
+            written += 1
+            typer.echo(str(page))
+    typer.echo(f"{written} review pages", err=True)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of a result file.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from .layout import Cell, Row
 from .models import (
@@ -45,6 +46,7 @@ GOAL_LABELS = ("预期目标", "年初设定目标")
 GOAL_SKIP = {"年度总体目标", "预期目标", "实际完成情况", "年初设定目标", "全年完成情况"}
 
 
+@lru_cache(maxsize=65536)
 def _key(text: str) -> str:
     return compact(text).replace("（", "(").replace("）", ")")
 

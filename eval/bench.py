@@ -1,0 +1,167 @@
+"""Speed and memory benchmark: every figure is a ratio to a baseline measured in
+the same run, on the same pages.
+
+    python eval/bench.py [--repeat N] [--big-pages 500]
+
+- pages/s of the rules engine (read + grid + map + check) on the born-digital
+  fixtures, against the bare floor (`page.get_text("words")` on the same pages)
+  and against pdfplumber's `extract_tables()` as a peer;
+- forms/s of the arithmetic checker, against a bare walk over the same records;
+- peak memory extracting a long document (the fixtures' pages repeated), against
+  opening the same document and reading every page's words, and against the
+  same extraction on a document a tenth as long (bounded memory means ≈1×).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pymupdf  # noqa: E402
+
+from extractor.check import check_arithmetic  # noqa: E402
+from extractor.pipeline import extract_document  # noqa: E402
+from extractor.settings import CheckSettings  # noqa: E402
+
+FIXTURES = sorted((ROOT / "fixtures" / "pdf").glob("*.pdf"))
+
+
+def timed(fn, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def bench_pages(repeat: int) -> dict:
+    pages = sum(pymupdf.open(p).page_count for p in FIXTURES)
+
+    def floor():
+        for p in FIXTURES:
+            doc = pymupdf.open(p)
+            for page in doc:
+                page.get_text("words")
+
+    def ours():
+        for p in FIXTURES:
+            extract_document(p)
+
+    def peer():
+        import pdfplumber
+
+        for p in FIXTURES:
+            with pdfplumber.open(p) as pdf:
+                for page in pdf.pages:
+                    page.extract_tables()
+
+    t_floor, t_ours = timed(floor, repeat), timed(ours, repeat)
+    try:
+        t_peer = timed(peer, 1)
+    except ImportError:
+        t_peer = None
+    return {
+        "pages": pages,
+        "floor_pages_per_s": pages / t_floor,
+        "rules_pages_per_s": pages / t_ours,
+        "rules_vs_floor": t_ours / t_floor,
+        "pdfplumber_pages_per_s": pages / t_peer if t_peer else None,
+        "rules_vs_pdfplumber": t_ours / t_peer if t_peer else None,
+    }
+
+
+def bench_checker(repeat: int) -> dict:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import gold_forms
+
+    forms = [f for _, _, f in gold_forms()] * 20
+    settings = CheckSettings()
+
+    def walk():
+        for f in forms:
+            sum(i.weight or 0 for i in f.indicators)
+
+    def check():
+        for f in forms:
+            check_arithmetic(f, settings)
+
+    t_walk, t_check = timed(walk, repeat), timed(check, repeat)
+    return {"forms": len(forms), "check_forms_per_s": len(forms) / t_check, "walk_forms_per_s": len(forms) / t_walk, "check_vs_walk": t_check / t_walk}
+
+
+def _make_long(path: Path, pages: int) -> None:
+    out = pymupdf.open()
+    while out.page_count < pages:
+        for p in FIXTURES:
+            src = pymupdf.open(p)
+            out.insert_pdf(src, to_page=min(src.page_count, pages - out.page_count) - 1)
+            if out.page_count >= pages:
+                break
+    out.save(path, garbage=4, deflate=True)
+
+
+_PEAK = "import resource,sys; {body}; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+
+
+def _peak_kib(body: str) -> int:
+    code = _PEAK.format(body=body)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    return int(res.stdout.strip().splitlines()[-1])
+
+
+def bench_memory(big: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        long_pdf, short_pdf = Path(tmp) / "long.pdf", Path(tmp) / "short.pdf"
+        _make_long(long_pdf, big)
+        _make_long(short_pdf, max(big // 10, 1))
+        floor = _peak_kib(f"import pymupdf; d=pymupdf.open({str(long_pdf)!r}); [p.get_text('words') for p in d]")
+        run = "from extractor.pipeline import extract_document; from pathlib import Path; r=extract_document(Path({!r})); sys.stderr.write(str(len(r.forms)))"
+        t = time.perf_counter()
+        long_kib = _peak_kib(run.format(str(long_pdf)))
+        seconds = time.perf_counter() - t
+        short_kib = _peak_kib(run.format(str(short_pdf)))
+    return {
+        "pages": big,
+        "floor_peak_mib": floor / 1024,
+        "rules_peak_mib": long_kib / 1024,
+        "rules_vs_floor": long_kib / floor,
+        "rules_peak_mib_tenth_length": short_kib / 1024,
+        "long_vs_tenth_length": long_kib / short_kib,
+        "seconds": seconds,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Speed and memory ratios against same-run baselines.")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--big-pages", type=int, default=500)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    report = {"pages": bench_pages(args.repeat), "checker": bench_checker(args.repeat), "memory": bench_memory(args.big_pages)}
+    p, c, m = report["pages"], report["checker"], report["memory"]
+    print(f"born-digital pages ({p['pages']} fixture pages, best of {args.repeat}, one core)")
+    print(f"  bare floor get_text('words'): {p['floor_pages_per_s']:8.1f} pages/s")
+    print(f"  rules engine (extract+check): {p['rules_pages_per_s']:8.1f} pages/s  = {p['rules_vs_floor']:.1f}x the floor's time")
+    if p["pdfplumber_pages_per_s"]:
+        print(f"  pdfplumber extract_tables:    {p['pdfplumber_pages_per_s']:8.1f} pages/s  (rules takes {p['rules_vs_pdfplumber']:.2f}x its time)")
+    print(f"checker ({c['forms']} gold forms)")
+    print(f"  arithmetic checks: {c['check_forms_per_s']:9.0f} forms/s  = {c['check_vs_walk']:.1f}x a bare walk over the records")
+    print(f"memory ({m['pages']}-page document)")
+    print(f"  floor (open + words):  {m['floor_peak_mib']:7.1f} MiB peak")
+    print(f"  rules engine:          {m['rules_peak_mib']:7.1f} MiB peak = {m['rules_vs_floor']:.2f}x the floor; "
+          f"{m['long_vs_tenth_length']:.2f}x its peak on a {m['pages'] // 10}-page document; {m['pages'] / m['seconds']:.1f} pages/s in a fresh process")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

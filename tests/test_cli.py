@@ -1,0 +1,115 @@
+"""The command line as a user drives it: outputs, resuming, bad input, re-checking."""
+
+import json
+import sqlite3
+
+import pymupdf
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from extractor.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def sample(root):
+    return root / "fixtures" / "pdf" / "run_on.pdf"
+
+
+def test_extract_writes_contract_json_and_tables(tmp_path, sample, root):
+    text = root / "fixtures" / "text" / "004_f03db79725452826.txt"
+    r = runner.invoke(app, ["extract", str(sample), str(text), "-o", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "run_on.json").read_text(encoding="utf-8"))
+    assert doc["source"]["page_count"] == 8 and len(doc["source"]["sha256"]) == 64
+    first = doc["forms"][0]
+    assert first["kind"] == "project" and first["project_name"] == "普陀区构建和谐劳动关系经费"
+    assert isinstance(first["funding"]["total"]["executed"], float)
+    assert first["pages"] == [1] and first["provenance"]["total_score"]["page"] == 1
+    assert "12 forms" in r.output or "13 forms" in r.output
+    # Tables: Chinese intact, numbers as numbers.
+    forms_csv = (tmp_path / "forms.csv").read_text(encoding="utf-8-sig")
+    assert "普陀区构建和谐劳动关系经费" in forms_csv
+    wb = load_workbook(tmp_path / "forms.xlsx")
+    assert {"forms", "indicators", "findings"} <= set(wb.sheetnames)
+    header = [c.value for c in wb["forms"][1]]
+    row = [c.value for c in wb["forms"][2]]
+    assert row[header.index("total_score")] == pytest.approx(98.05)
+    con = sqlite3.connect(tmp_path / "forms.sqlite")
+    assert con.execute("select count(*) from forms").fetchone()[0] == 13
+    assert con.execute("select count(*) from indicators where document='run_on'").fetchone()[0] == sum(len(f["indicators"]) for f in doc["forms"])
+
+
+def test_second_run_skips_unchanged_and_force_redoes(tmp_path, sample):
+    assert runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path)]).exit_code == 0
+    r = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path)])
+    assert "1 unchanged, skipped" in r.output
+    r = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path), "--force"])
+    assert "0 unchanged" in r.output
+
+
+def test_bad_inputs_fail_alone_with_one_line_each(tmp_path, sample):
+    bad = tmp_path / "in"
+    bad.mkdir()
+    (bad / "empty.pdf").write_bytes(b"")
+    (bad / "notes.pdf").write_text("just some words", encoding="utf-8")
+    (bad / "garbage.bin").write_bytes(bytes(range(256)) * 4)
+    (bad / "truncated.pdf").write_bytes(sample.read_bytes()[:1500])
+    enc = pymupdf.open(sample)
+    enc.save(bad / "locked.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="u", owner_pw="o")
+    blank = pymupdf.open()
+    blank.new_page()
+    blank.save(bad / "blank.pdf")
+    big = pymupdf.open()
+    for _ in range(30):
+        big.new_page()
+    big.save(bad / "big.pdf")
+    inputs = [str(bad / n) for n in ("empty.pdf", "notes.pdf", "garbage.bin", "truncated.pdf", "locked.pdf", "blank.pdf", "big.pdf")]
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["extract", *inputs, str(sample), "-o", str(out), "--max-pages", "20"])
+    assert r.exit_code == 1
+    errors = {e["document"]: e for e in json.loads((out / "errors.json").read_text(encoding="utf-8"))}
+    assert set(errors) == {"empty", "notes", "garbage", "truncated", "locked", "blank", "big"}
+    assert errors["empty"]["type"] == "EmptyFile"
+    assert errors["locked"]["type"] == "EncryptedFile"
+    assert errors["big"]["type"] == "TooLarge" and "30 pages" in errors["big"]["error"]
+    assert errors["blank"]["type"] == "NoFormsFound"
+    assert errors["garbage"]["type"] == "UnsupportedFile"
+    assert all("\n" not in e["error"] and "Traceback" not in e["error"] for e in errors.values())
+    assert (out / "run_on.json").exists()  # the good document still came out
+
+
+def test_check_rewrites_findings_and_strict_exit(tmp_path, root):
+    text = root / "fixtures" / "text" / "000_01aad9c628fef0c3.txt"
+    assert runner.invoke(app, ["extract", str(text), "-o", str(tmp_path)]).exit_code == 0
+    path = tmp_path / "000_01aad9c628fef0c3.json"
+    assert runner.invoke(app, ["check", str(path), "--strict"]).exit_code == 0
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["forms"][0]["total_score"] = 98.0  # a person "corrects" the total wrongly
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    r = runner.invoke(app, ["check", str(path), "--strict"])
+    assert r.exit_code == 1
+    after = json.loads(path.read_text(encoding="utf-8"))
+    assert any(f["code"] == "total_score" for f in after["forms"][0]["findings"])
+
+
+def test_schema_describes_the_contract():
+    r = runner.invoke(app, ["schema"])
+    schema = json.loads(r.output)
+    props = schema["$defs"]["ProjectForm"]["properties"]
+    for key in ("kind", "title", "year", "project_name", "department", "implementing_unit", "funding_unit",
+                "funding", "goal_expected", "goal_actual", "indicators", "total_score", "grade", "pages", "findings"):
+        assert key in props
+
+
+def test_unknown_engine_and_format_are_refused(tmp_path, sample):
+    assert runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path), "--engine", "magic"]).exit_code == 2
+    assert runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path), "--format", "json,pdf"]).exit_code == 2
+
+
+@pytest.mark.parametrize("command", ["extract", "check", "eval", "schema"])
+def test_every_command_has_help_with_an_example(command):
+    r = runner.invoke(app, [command, "--help"])
+    assert r.exit_code == 0 and "Example:" in r.output

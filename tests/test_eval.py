@@ -1,0 +1,49 @@
+"""The accuracy figures the issues quote, held as regression floors on the fixtures."""
+
+import json
+
+from typer.testing import CliRunner
+
+from extractor.cli import app
+from extractor.evaluate import default_set, evaluate, markdown
+
+
+def test_rules_engine_meets_its_figures_on_the_fixtures():
+    report = evaluate(default_set())
+    born, text = report["types"]["born_digital"], report["types"]["text_export"]
+    assert born["forms_found"] == born["forms_expected"] == 48
+    assert born["field_accuracy"]["overall"] >= 0.995
+    assert born["exact_rate"] >= 0.98
+    assert text["forms_found"] == text["forms_expected"] == 47
+    assert text["field_accuracy"]["overall"] >= 0.99
+    for t in (born, text):
+        assert t["silent_errors"] == 0
+    assert "| born_digital |" in markdown(report)
+
+
+def test_eval_reports_and_compares(tmp_path):
+    runner = CliRunner()
+    first = tmp_path / "a.json"
+    r = runner.invoke(app, ["eval", "--report", str(first)])
+    assert r.exit_code == 0 and "silent errors" in r.output
+    data = json.loads(first.read_text(encoding="utf-8"))
+    data["types"]["text_export"]["field_accuracy"]["overall"] = 0.5  # pretend it used to be worse
+    first.write_text(json.dumps(data), encoding="utf-8")
+    r = runner.invoke(app, ["eval", "--compare", str(first)])
+    assert "text_export field_accuracy.overall: 0.5000 ->" in r.output and "(better)" in r.output
+
+
+def test_a_wrong_extraction_is_counted_and_flagged(root, tmp_path):
+    """The evaluator itself: a document whose gold disagrees with what is printed
+    shows up as a wrong form, and the checker's flag is credited."""
+    gold = json.loads((root / "eval" / "gold" / "text" / "000_01aad9c628fef0c3.json").read_text(encoding="utf-8"))
+    gold["forms"][0]["indicators"][0]["score"] = 19  # gold says 19, the page says 20
+    (tmp_path / "g.json").write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    manifest = {"documents": [{"document": str(root / gold["document"]), "doc_type": "text_export",
+                               "gold": [{"file": str(tmp_path / "g.json"), "index": i} for i in range(7)]}]}
+    (tmp_path / "m.json").write_text(json.dumps(manifest), encoding="utf-8")
+    from extractor.evaluate import load_manifest
+
+    t = evaluate(load_manifest(tmp_path / "m.json", root))["types"]["text_export"]
+    assert t["wrong_forms"] == 1 and t["forms_exact"] == 6
+    assert t["fields"]["indicator_numbers"][0] == t["fields"]["indicator_numbers"][1] - 1
