@@ -56,11 +56,24 @@ class Summary:
     def line(self) -> str:
         done = [o for o in self.outcomes if o.status != "failed"]
         skipped = sum(1 for o in self.outcomes if o.status == "skipped")
-        return (
+        forms = [f for o in done if o.result for f in o.result.forms]
+        poorly = sum(1 for f in forms if any(x.code == "read_poorly" for x in f.findings))
+        text = (
             f"{len(self.outcomes)} documents ({skipped} unchanged, skipped; {len(self.failed)} failed), "
-            f"{sum(o.pages for o in done)} pages, {sum(o.forms for o in done)} forms, "
-            f"{sum(o.forms_with_errors for o in done)} forms with error findings, {self.seconds:.1f} s"
+            f"{sum(o.pages for o in done)} pages, {len(forms)} forms, "
+            f"{sum(o.forms_with_errors for o in done)} forms with error findings, "
+            f"{poorly} read poorly, {self.seconds:.1f} s"
         )
+        ran = [o.result.usage for o in self.outcomes if o.status == "ok" and o.result]
+        if any(u.requests for u in ran):
+            text += (
+                f"; LLM: {sum(u.requests for u in ran)} requests, {sum(u.input_tokens for u in ran)} tokens in, "
+                f"{sum(u.output_tokens for u in ran)} out"
+            )
+        spent = sum(1 for f in forms if any(x.code == "not_extracted" and "budget" in x.message for x in f.findings))
+        if spent:
+            text += f"; token budget spent: {spent} forms not sent"
+        return text
 
 
 def collect_inputs(paths: Iterable[Path]) -> list[Path]:

@@ -16,6 +16,7 @@ from .documents import Limits
 from .errors import ExtractorError
 from .models import DocumentResult
 from .outputs import FORMATS, load_document_json, write_document_json, write_text_atomic
+from .llm.config import LLMConfig
 from .pipeline import ExtractOptions, resolve_engine
 from .settings import CheckSettings
 
@@ -24,6 +25,22 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Read fiscal 
 
 def _err(msg: str) -> None:
     typer.echo(f"error: {msg}", err=True)
+
+
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="LLM model name (or EXTRACTOR_MODEL).")]
+ModeOpt = Annotated[str, typer.Option("--llm-mode", help="tools | json_schema | json, for servers that support only some.")]
+VisionOpt = Annotated[bool, typer.Option("--vision/--no-vision", help="Send page images with the text.")]
+DpiOpt = Annotated[int, typer.Option("--dpi", help="Resolution of the page images sent.")]
+ConcOpt = Annotated[int, typer.Option("--llm-concurrency", min=1, help="LLM requests in flight.")]
+BudgetOpt = Annotated[Optional[int], typer.Option("--max-tokens-per-run", help="Stop sending LLM requests after this many tokens.")]
+CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse earlier LLM answers for the same input.")]
+
+
+def _llm_config(model, mode, vision, dpi, concurrency, budget, cache) -> LLMConfig:
+    cfg = LLMConfig.from_env(model=model, mode=mode, vision=vision, dpi=dpi, concurrency=concurrency, max_tokens_per_run=budget)
+    if not cache:
+        cfg = cfg.model_copy(update={"cache_dir": None})
+    return cfg
 
 
 def _formats(value: str) -> list[str]:
@@ -44,14 +61,25 @@ def extract(
     force: Annotated[bool, typer.Option(help="Re-extract documents whose output is up to date.")] = False,
     max_pages: Annotated[int, typer.Option(help="Refuse documents with more pages.")] = 1000,
     config: Annotated[Optional[Path], typer.Option(help="Checker settings (TOML).")] = None,
+    model: ModelOpt = None,
+    llm_mode: ModeOpt = "tools",
+    vision: VisionOpt = True,
+    dpi: DpiOpt = 110,
+    llm_concurrency: ConcOpt = 2,
+    max_tokens_per_run: BudgetOpt = None,
+    cache: CacheOpt = True,
 ) -> None:
     """Extract every form in the documents to OUT/<stem>.json and batch tables.
+
+    The LLM engine is used (auto: only for forms the rules cannot read well) when
+    OPENAI_BASE_URL/OPENAI_API_KEY and --model (or EXTRACTOR_MODEL) are set.
 
     Example: extractor extract fixtures/pdf/run_on.pdf reports/ -o out
     """
     formats = _formats(fmt)
+    llm = _llm_config(model, llm_mode, vision, dpi, llm_concurrency, max_tokens_per_run, cache)
     try:
-        resolve_engine(engine)
+        resolve_engine(engine, llm)
         settings = CheckSettings.load(config)
     except (ExtractorError, OSError, ValueError) as exc:
         _err(str(exc))
@@ -60,7 +88,7 @@ def extract(
     if not files:
         _err("no input files found")
         raise typer.Exit(2)
-    options = ExtractOptions(engine=engine, limits=Limits(max_pages=max_pages), settings=settings)
+    options = ExtractOptions(engine=engine, limits=Limits(max_pages=max_pages), settings=settings, llm=llm)
     tty = sys.stderr.isatty()
 
     def report(o) -> None:
@@ -131,6 +159,13 @@ def eval_cmd(
     engine: Annotated[str, typer.Option(help="rules | auto | llm")] = "rules",
     report: Annotated[Optional[Path], typer.Option(help="Write the metrics JSON here (and .md beside it).")] = None,
     compare_to: Annotated[Optional[Path], typer.Option("--compare", help="A previous metrics JSON.")] = None,
+    model: ModelOpt = None,
+    llm_mode: ModeOpt = "tools",
+    vision: VisionOpt = True,
+    dpi: DpiOpt = 110,
+    llm_concurrency: ConcOpt = 2,
+    max_tokens_per_run: BudgetOpt = None,
+    cache: CacheOpt = True,
 ) -> None:
     """Score an engine on an evaluation set and print the accuracy table.
 
@@ -138,13 +173,14 @@ def eval_cmd(
     """
     from .evaluate import compare, evaluate, load_set, markdown
 
+    llm = _llm_config(model, llm_mode, vision, dpi, llm_concurrency, max_tokens_per_run, cache)
     try:
-        resolve_engine(engine)
+        resolve_engine(engine, llm)
     except ExtractorError as exc:
         _err(str(exc))
         raise typer.Exit(2)
     docs = load_set(set_)
-    result = evaluate(docs, engine=engine)
+    result = evaluate(docs, engine=engine, llm=llm)
     table = markdown(result)
     typer.echo(table)
     if report:
@@ -202,4 +238,8 @@ def version() -> None:
 
 
 def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # python -m extractor.cli
     app()

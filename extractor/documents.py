@@ -78,6 +78,12 @@ class OpenedDocument:
                 raise NoTextLayer(f"page {i + 1} is an image with no text layer; OCR is not available in this version")
             yield read_page(page, words)
 
+    def render(self, number: int, dpi: int) -> bytes | None:
+        """PNG of a 1-based page; None for text exports."""
+        if self._pdf is None:
+            return None
+        return self._pdf.load_page(number - 1).get_pixmap(dpi=dpi).tobytes("png")
+
     def close(self) -> None:
         if self._pdf is not None:
             self._pdf.close()

@@ -155,6 +155,9 @@ class TypeScore:
     rows_missing: int = 0
     rows_extra: int = 0
     failed_documents: int = 0
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
     groups: dict[str, Tally] = field(default_factory=dict)
     wrong: list[dict] = field(default_factory=list)
 
@@ -230,9 +233,9 @@ def _name(form) -> str:
     return compact(form_label(form))
 
 
-def evaluate(docs: list[EvalDocument], engine: str = "rules", progress=None) -> dict:
+def evaluate(docs: list[EvalDocument], engine: str = "rules", progress=None, llm=None) -> dict:
     by_type: dict[str, TypeScore] = {}
-    options = ExtractOptions(engine=engine)
+    options = ExtractOptions(engine=engine) if llm is None else ExtractOptions(engine=engine, llm=llm)
     for doc in docs:
         score = by_type.setdefault(doc.doc_type, TypeScore())
         score.documents += 1
@@ -248,6 +251,9 @@ def evaluate(docs: list[EvalDocument], engine: str = "rules", progress=None) -> 
             continue
         score.seconds += time.perf_counter() - started
         score.pages += result.source.page_count
+        score.requests += result.usage.requests
+        score.input_tokens += result.usage.input_tokens
+        score.output_tokens += result.usage.output_tokens
         score.forms_found += len(result.forms)
         sm = SequenceMatcher(a=[_name(g) for g in doc.gold], b=[_name(f) for f in result.forms], autojunk=False)
         matched_gold = set()
@@ -298,6 +304,10 @@ def _summarise(s: TypeScore) -> dict:
         "wrong_forms_flagged": s.wrong_flagged,
         "silent_errors": s.silent_errors,
         "correct_forms_flagged": s.correct_flagged,
+        "llm_usage": {
+            "requests": s.requests, "input_tokens": s.input_tokens, "output_tokens": s.output_tokens,
+            "tokens_per_form": round((s.input_tokens + s.output_tokens) / s.forms_found, 1) if s.forms_found else None,
+        },
         "wrong": s.wrong[:50],
     }
 
@@ -316,6 +326,7 @@ COLUMNS = [
     ("wrong (flagged)", lambda t: f"{t['wrong_forms']} ({t['wrong_forms_flagged']})"),
     ("silent errors", lambda t: str(t["silent_errors"])),
     ("s/page", lambda t: f"{t['seconds_per_page']:.3f}" if t["seconds_per_page"] is not None else "-"),
+    ("LLM req / tokens per form", lambda t: f"{t['llm_usage']['requests']} / {t['llm_usage']['tokens_per_form'] or 0:g}"),
 ]
 
 

@@ -50,6 +50,14 @@ class FieldSource(_Model):
     page: int | None = None
     bbox: tuple[float, float, float, float] | None = None
     raw: str | None = None  # the text as printed, before parsing
+    # Where two engines read this field differently: {engine: value}.
+    alternatives: dict[str, Any] | None = None
+
+
+class Usage(_Model):
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
 
 
 class FundingRow(_Model):
@@ -100,6 +108,7 @@ class _FormBase(_Model):
     confidence: float = 1.0
     notes: list[str] = Field(default_factory=list)
     provenance: dict[str, FieldSource] = Field(default_factory=dict)
+    usage: Usage | None = None  # LLM requests and tokens spent on this form
 
 
 class ProjectForm(_FormBase):
@@ -146,12 +155,6 @@ class Source(_Model):
     sha256: str
     page_count: int
     doc_type: str = ""  # born_digital | text_export | scanned | image
-
-
-class Usage(_Model):
-    requests: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
 
 
 class DocumentResult(_Model):

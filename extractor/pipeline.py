@@ -1,6 +1,7 @@
 """One document in, one checked `DocumentResult` out.
 
     open → pages (rows) → segment into forms → map to the contract → check
+         → (llm/auto) send the forms that need it to the model → combine
 
 The stages are the modules of the same names; this file only wires them.
 """
@@ -8,49 +9,117 @@ The stages are the modules of the same names; this file only wires them.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
 from .check import check_form
-from .documents import Limits, open_document, sha256_of
+from .documents import Limits, OpenedDocument, open_document, sha256_of
 from .errors import CorruptFile, EngineUnavailable, ExtractorError, NoFormsFound
 from .layout import Row
+from .llm.config import LLMConfig
 from .mapping import map_form
-from .models import DocumentResult, Source
+from .models import DepartmentForm, DocumentResult, Finding, ProjectForm, Source, Usage
 from .segment import FormRows, rows_to_forms
 from .settings import CheckSettings
 
 ENGINES = ("rules", "auto", "llm")
+Form = ProjectForm | DepartmentForm
 
 
 @dataclass
 class ExtractOptions:
-    engine: str = "rules"
+    engine: str = "auto"
     limits: Limits = field(default_factory=Limits)
     settings: CheckSettings = field(default_factory=CheckSettings)
+    llm: LLMConfig = field(default_factory=LLMConfig)
+
+
+def resolve_engine(engine: str, llm: LLMConfig | None = None) -> str:
+    """The engine that will run: 'auto' is the rules engine when no endpoint is configured."""
+    if engine not in ENGINES:
+        raise EngineUnavailable(f"unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
+    configured = llm is not None and llm.configured
+    if engine == "llm" and not configured:
+        raise EngineUnavailable("--engine llm needs an endpoint: set OPENAI_BASE_URL (and OPENAI_API_KEY) and --model or EXTRACTOR_MODEL")
+    if engine == "auto":
+        return "auto" if configured else "rules"
+    return engine
+
+
+_LLM_ENGINES: dict[str, object] = {}  # one per process and configuration (holds the HTTP client)
+
+
+def _llm_engine(options: ExtractOptions):
+    from .llm.engine import LLMEngine
+
+    key = options.llm.model_dump_json() + options.settings.model_dump_json()
+    if key not in _LLM_ENGINES:
+        _LLM_ENGINES[key] = LLMEngine(options.llm, options.settings)
+    return _LLM_ENGINES[key]
 
 
 def _form_text(fr: FormRows, page_text: dict[int, str]) -> str:
     """The text a form's values must be grounded in: its pages, or for a text
     export (one pseudo-page) its own rows."""
     if len(page_text) == 1 and 1 in page_text and all(r.line is not None for r in fr.rows):
-        return "\n".join("\t".join(c.text for c in r.cells) for r in fr.before_anchor + fr.rows)
+        return rows_text(fr.before_anchor + fr.rows)
     return "\n".join(page_text.get(p, "") for p in fr.pages)
 
 
-def resolve_engine(engine: str) -> str:
-    if engine not in ENGINES:
-        raise EngineUnavailable(f"unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
-    if engine == "llm":
-        raise EngineUnavailable("the LLM engine is not in this version yet; use --engine rules")
-    return "rules"  # auto without an LLM engine is the rules engine
+def rows_text(rows: list[Row]) -> str:
+    return "\n".join("\t".join(c.text for c in r.cells) for r in rows)
+
+
+def _read_poorly(form: Form, reason: str, engine: str) -> None:
+    form.findings = list(form.findings) + [Finding(
+        code="read_poorly",
+        severity="warning",
+        message=f"the rules engine could not read this form well ({reason}); "
+        + ("no LLM endpoint is configured" if engine == "rules" else "the LLM did not improve it"),
+        message_zh=f"规则引擎未能可靠读取此表（{reason}），请人工复核",
+    )]
+
+
+def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], page_text: dict[int, str], engine: str, options: ExtractOptions) -> Usage:
+    from .llm.engine import combine, needs_llm
+
+    llm = _llm_engine(options)
+    todo = [(i, needs_llm(f)) for i, f in enumerate(forms)]
+    todo = [(i, why or "every form (--engine llm)") for i, why in todo if engine == "llm" or why]
+
+    def one(i: int, why: str):
+        fr = groups[i]
+        images = [png for p in fr.pages if (png := doc.render(p, options.llm.dpi))] if options.llm.vision else []
+        return i, why, llm.read_form(fr.kind, rows_text(fr.before_anchor + fr.rows), images, fr.pages, _form_text(fr, page_text))
+
+    usage = Usage()
+    with ThreadPoolExecutor(max_workers=max(1, options.llm.concurrency)) as pool:
+        for i, why, read in pool.map(lambda t: one(*t), todo):
+            if read.form is None:
+                severity = "error" if engine == "llm" else "warning"
+                forms[i].findings = list(forms[i].findings) + [Finding(
+                    code="not_extracted",
+                    severity=severity,
+                    message=f"the LLM did not answer ({read.error}); the values are the rules engine's",
+                    message_zh="大模型未能给出结果；表中数值来自规则引擎",
+                )]
+                if engine == "auto":
+                    _read_poorly(forms[i], why, engine)
+                continue
+            forms[i] = combine(forms[i], read.form, prefer="llm" if engine == "llm" else "rules")
+            forms[i].notes.insert(0, f"sent to the LLM: {why}")
+            usage.requests += read.usage.requests
+            usage.input_tokens += read.usage.input_tokens
+            usage.output_tokens += read.usage.output_tokens
+    return usage
 
 
 def extract_document(path: Path, options: ExtractOptions | None = None, sha256: str | None = None) -> DocumentResult:
     """Extract and check every form in one document. Raises ExtractorError subclasses."""
     options = options or ExtractOptions()
-    engine = resolve_engine(options.engine)
+    engine = resolve_engine(options.engine, options.llm)
     started = time.perf_counter()
     doc = open_document(path, options.limits)
     try:
@@ -67,17 +136,28 @@ def extract_document(path: Path, options: ExtractOptions | None = None, sha256: 
         groups = rows_to_forms(rows)
         if not groups:
             raise NoFormsFound("no self-evaluation form (绩效自评表) found")
-        forms = []
+        forms: list[Form] = []
         for fr in groups:
-            form = map_form(fr, engine=engine)
+            form = map_form(fr, engine="rules")
             form.findings = check_form(form, options.settings, page_text=_form_text(fr, page_text))
             forms.append(form)
+        usage = Usage()
+        if engine in ("llm", "auto"):
+            usage = _with_llm(doc, groups, forms, page_text, engine, options)
+        else:
+            from .llm.engine import needs_llm
+
+            for form in forms:
+                why = needs_llm(form)
+                if why:
+                    _read_poorly(form, why, engine)
         source = Source(path=str(path), sha256=sha256 or sha256_of(path), page_count=doc.page_count, doc_type=doc.doc_type)
         return DocumentResult(
             source=source,
             forms=forms,
             engine=engine,
             seconds=round(time.perf_counter() - started, 4),
+            usage=usage,
             tool_version=__version__,
         )
     finally:

@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,11 @@ def gold_by_label(label: str):
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(autouse=True)
+def _no_real_endpoint(monkeypatch):
+    """Tests never reach a real endpoint: they start their own (tests/llm_server.py)."""
+    for var in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "EXTRACTOR_MODEL"):
+        if not os.environ.get("EXTRACTOR_LIVE_TESTS"):
+            monkeypatch.delenv(var, raising=False)

@@ -1,0 +1,163 @@
+"""What the model must answer: the output contract's fields, nothing else.
+
+Validators reject what the model can fix on a re-ask (a number that does not
+parse, a missing part), with a message that says what is wrong; instructor
+sends that message back.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..models import (
+    DepartmentForm,
+    DepartmentFunding,
+    DepartmentFundingRow,
+    DepartmentIndicator,
+    FieldSource,
+    Funding,
+    FundingRow,
+    Indicator,
+    ProjectForm,
+)
+from ..numbers import parse_number
+
+
+def _num(v: Any) -> Decimal | None:
+    if v is None or isinstance(v, Decimal):
+        return v
+    if isinstance(v, (int, float)):
+        return Decimal(str(v))
+    try:
+        return parse_number(str(v))
+    except ValueError:
+        raise ValueError(f"{v!r} is not a number as printed on the form; copy the digits, or null for '-'") from None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class LLMFundingRow(_Strict):
+    initial_budget: Decimal | None = None
+    annual_budget: Decimal | None = None
+    executed: Decimal | None = None
+    weight: Decimal | None = None
+    execution_rate: Decimal | None = None
+    score: Decimal | None = None
+
+    _parse = field_validator("*", mode="before")(classmethod(lambda cls, v: _num(v)))
+
+
+class LLMFunding(_Strict):
+    total: LLMFundingRow = Field(description="年度资金总额 row")
+    fiscal: LLMFundingRow | None = Field(None, description="其中：当年财政拨款 row")
+    carryover: LLMFundingRow | None = Field(None, description="上年结转资金 row")
+    other: LLMFundingRow | None = Field(None, description="其他资金 row")
+
+
+class LLMIndicator(_Strict):
+    level1: str = Field(description="一级指标, repeated on every row it spans")
+    level2: str = Field(description="二级指标, repeated on every row it spans")
+    name: str = Field(description="三级指标")
+    target: str | None = Field(None, description="年度指标值 exactly as printed")
+    actual: str | None = Field(None, description="实际完成值 exactly as printed")
+    weight: Decimal = Field(description="分值")
+    score: Decimal = Field(description="得分")
+    deviation_reason: str | None = None
+
+    _parse = field_validator("weight", "score", mode="before")(classmethod(lambda cls, v: _num(v)))
+
+    @field_validator("weight", "score")
+    @classmethod
+    def _present(cls, v: Decimal | None) -> Decimal:
+        if v is None:
+            raise ValueError("every indicator row prints its 分值 and 得分; read them")
+        return v
+
+
+class LLMProjectForm(_Strict):
+    """A 财政项目支出绩效自评表 as printed."""
+
+    title: str = ""
+    year: int | None = None
+    project_name: str = Field(min_length=1, description="项目名称")
+    department: str | None = Field(None, description="主管部门")
+    implementing_unit: str | None = Field(None, description="实施单位")
+    funding_unit: Literal["万元", "元"] | None = None
+    funding: LLMFunding
+    goal_expected: str | None = None
+    goal_actual: str | None = None
+    indicators: list[LLMIndicator] = Field(min_length=1)
+    total_weight: Decimal | None = None
+    total_score: Decimal = Field(description="总分")
+    grade: str | None = Field(None, description="评分等级")
+
+    _parse = field_validator("total_weight", "total_score", mode="before")(classmethod(lambda cls, v: _num(v)))
+
+
+class LLMDepartmentFundingRow(_Strict):
+    annual_budget: Decimal | None = None
+    executed: Decimal | None = None
+    execution_rate: Decimal | None = None
+
+    _parse = field_validator("*", mode="before")(classmethod(lambda cls, v: _num(v)))
+
+
+class LLMDepartmentFunding(_Strict):
+    fiscal: LLMDepartmentFundingRow | None = None
+    other: LLMDepartmentFundingRow | None = None
+    basic: LLMDepartmentFundingRow | None = None
+    project: LLMDepartmentFundingRow | None = None
+
+
+class LLMDepartmentIndicator(LLMIndicator):
+    level1_weight: Decimal | None = Field(None, description="权重 of the level-1 group")
+
+    _parse_w = field_validator("level1_weight", mode="before")(classmethod(lambda cls, v: _num(v)))
+
+
+class LLMDepartmentForm(_Strict):
+    """A 部门(单位)整体支出绩效自评表 as printed."""
+
+    title: str = ""
+    year: int | None = None
+    department: str = Field(min_length=1, description="部门(单位)名称")
+    subordinate_units: str | None = None
+    funding_unit: Literal["万元", "元"] | None = None
+    funding: LLMDepartmentFunding
+    goal_expected: str | None = None
+    goal_actual: str | None = None
+    indicators: list[LLMDepartmentIndicator] = Field(min_length=1)
+    total_weight: Decimal | None = None
+    total_score: Decimal
+    grade: str | None = None
+
+    _parse = field_validator("total_weight", "total_score", mode="before")(classmethod(lambda cls, v: _num(v)))
+
+
+def response_model_for(kind: str) -> type[_Strict]:
+    return LLMDepartmentForm if kind == "department" else LLMProjectForm
+
+
+def to_contract(answer: _Strict, pages: list[int], engine: str = "llm") -> ProjectForm | DepartmentForm:
+    """The model's answer as a contract record; every field's provenance says 'llm'."""
+    data = answer.model_dump()
+    if isinstance(answer, LLMDepartmentForm):
+        funding = DepartmentFunding(**{k: DepartmentFundingRow(**v) for k, v in data.pop("funding").items() if v})
+        inds = [DepartmentIndicator(**i) for i in data.pop("indicators")]
+        form: ProjectForm | DepartmentForm = DepartmentForm(**data, funding=funding, indicators=inds, pages=pages, engine=engine)
+    else:
+        funding = Funding(**{k: FundingRow(**v) for k, v in data.pop("funding").items() if v})
+        inds = [Indicator(**i) for i in data.pop("indicators")]
+        form = ProjectForm(**data, funding=funding, indicators=inds, pages=pages, engine=engine)
+    from ..grounding import numeric_fields
+
+    form.provenance = {path: FieldSource(engine=engine) for path, _ in numeric_fields(form)}
+    for key in ("project_name", "department", "implementing_unit", "total_score", "grade"):
+        if getattr(form, key, None) is not None:
+            form.provenance[key] = FieldSource(engine=engine)
+    return form
