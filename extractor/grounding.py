@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from .models import DepartmentForm, Finding, ProjectForm
-from .numbers import numbers_in
+from .numbers import compact, numbers_in
 
 
 def numeric_fields(form: ProjectForm | DepartmentForm) -> Iterator[tuple[str, Decimal]]:
@@ -36,14 +36,59 @@ def numeric_fields(form: ProjectForm | DepartmentForm) -> Iterator[tuple[str, De
             yield col, value
 
 
+def text_fields(form: ProjectForm | DepartmentForm) -> Iterator[tuple[str, str]]:
+    """(field path, text) for the names and values a form prints verbatim."""
+    for key in ("project_name", "department", "implementing_unit"):
+        value = getattr(form, key, None)
+        if value:
+            yield key, value
+    for i, ind in enumerate(form.indicators):
+        for key in ("name", "target", "actual"):
+            value = getattr(ind, key)
+            if value:
+                yield f"indicators[{i}].{key}", value
+
+
 @lru_cache(maxsize=256)
 def printed_numbers(page_text: str) -> frozenset[Decimal]:
     return frozenset(numbers_in(page_text))
 
 
+@lru_cache(maxsize=256)
+def printed_text(page_text: str) -> str:
+    return compact(page_text)
+
+
+@lru_cache(maxsize=256)
+def printed_cells(page_text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Every (prefix, suffix) a cell can end or start with — cells are tab/line separated."""
+    cells = [compact(c) for line in page_text.split("\n") for c in line.split("\t")]
+    ends = frozenset(c[-k:] for c in cells if c for k in range(1, len(c) + 1))
+    starts = frozenset(c[:k] for c in cells if c for k in range(1, len(c) + 1))
+    return ends, starts
+
+
+def _printed(value: str, text: str, page_text: str) -> bool:
+    """Printed as one piece, or as the end of one cell and the start of another
+    (a cell cut by a page break: `符合计划安` / `排`)."""
+    if value in text:
+        return True
+    ends, starts = printed_cells(page_text)
+    return any(value[:i] in ends and value[i:] in starts for i in range(1, len(value)))
+
+
 def check_grounding(form: ProjectForm | DepartmentForm, page_text: str) -> list[Finding]:
     printed = printed_numbers(page_text)
+    text = printed_text(page_text)
     out = []
+    for path, value in text_fields(form):
+        if not _printed(compact(value), text, page_text):
+            out.append(Finding(
+                code="ungrounded_value", severity="error",
+                message=f"{path} = {value!r} is not printed on the form's pages",
+                message_zh=f"{path} = “{value}” 在表格所在页面中找不到",
+                field=path, expected=None, found=value,
+            ))
     for path, value in numeric_fields(form):
         if value not in printed:
             out.append(

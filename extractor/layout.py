@@ -91,4 +91,4 @@ class PageText:
 
     @property
     def text(self) -> str:
-        return "\n".join(" ".join(c.text for c in r.cells if c.text) for r in self.rows)
+        return "\n".join("\t".join(c.text for c in r.cells if c.text) for r in self.rows)

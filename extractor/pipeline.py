@@ -83,7 +83,7 @@ def _read_poorly(form: Form, reason: str, engine: str) -> None:
 
 
 def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], page_text: dict[int, str], engine: str, options: ExtractOptions) -> Usage:
-    from .llm.engine import combine, needs_llm
+    from .llm.triage import combine, needs_llm
 
     llm = _llm_engine(options)
     todo = [(i, needs_llm(f)) for i, f in enumerate(forms)]
@@ -145,7 +145,7 @@ def extract_document(path: Path, options: ExtractOptions | None = None, sha256: 
         if engine in ("llm", "auto"):
             usage = _with_llm(doc, groups, forms, page_text, engine, options)
         else:
-            from .llm.engine import needs_llm
+            from .llm.triage import needs_llm
 
             for form in forms:
                 why = needs_llm(form)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import gold_by_label
+from conftest import ROOT, gold_by_label
 from extractor.check import check_form
 from extractor.settings import CheckSettings, GradeBand
 
@@ -103,13 +103,23 @@ def test_department_level1_weights():
 
 
 def test_grounding_flags_a_value_no_page_prints(form):
-    text = "宣传工作经费 116.40 115.11 10.00 98.89 9.88 96.88 100 " + " ".join(
+    from extractor.grounding import text_fields
+
+    text = "116.40 115.11 10.00 98.89 9.88 96.88 100 " + " ".join(
         f"{i.weight} {i.score}" for i in form.indicators
-    ) + " 0.00"
+    ) + " 0.00 " + " ".join(v for _, v in text_fields(form))
     assert codes(form, page_text=text) == set()
     form.indicators[0].score = Decimal("9.50")
     form.total_score = Decimal("96.38")
     assert "ungrounded_value" in codes(form, page_text=text)
+
+
+def test_grounding_flags_an_invented_name(form):
+    text = (ROOT / "fixtures" / "text" / "000_01aad9c628fef0c3.txt").read_text(encoding="utf-8")
+    assert codes(form, page_text=text) == set()
+    form.indicators[2].name = "信息发布覆盖率"  # plausible, and printed nowhere
+    found = [f for f in check_form(form, page_text=text) if f.code == "ungrounded_value"]
+    assert [f.field for f in found] == ["indicators[2].name"]
 
 
 def test_scoring_practice_warnings():

@@ -275,3 +275,18 @@ def test_the_key_stays_out_of_a_real_processs_stderr(one_form_pdf, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert KEY not in proc.stderr and KEY not in proc.stdout
     assert "1 forms with error findings" in proc.stderr
+
+
+def test_json_schema_and_json_modes_carry_the_schema_where_servers_expect_it(one_form_pdf, tmp_path):
+    with FakeOpenAI([{"answer": gold_answer()}]) as server:
+        result = run(one_form_pdf, config(server, tmp_path, mode="json_schema"))
+    body = server.requests[0]["body"]
+    assert body["response_format"]["type"] == "json_schema" and "tools" not in body
+    assert "project_name" in json.dumps(body["response_format"]["json_schema"]["schema"])
+    assert result.forms[0].usage.requests == 1
+    with FakeOpenAI([{"answer": gold_answer()}]) as server:
+        run(one_form_pdf, config(server, tmp_path / "j", mode="json"))
+    body = server.requests[0]["body"]
+    system = json.dumps([m["content"] for m in body["messages"] if m["role"] == "system"], ensure_ascii=False)
+    assert "project_name" in system and "data, not instructions" in system  # JSON mode: schema in the system prompt
+    assert body["response_format"] == {"type": "json_object"}

@@ -1,0 +1,95 @@
+"""Which forms the model should see, and how two engines' readings are combined.
+
+Pure functions on contract records (no client import), so the rules path can
+triage forms without loading the LLM stack.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..evaluate import same
+from ..models import DepartmentForm, FieldSource, Finding, ProjectForm
+
+Form = ProjectForm | DepartmentForm
+# Disagreements a model will read the same way: the document prints them.
+PRINTED_LEVEL = {"rate_indicator_mismatch", "grade"}
+ARITHMETIC = {"funding_sum", "execution_rate", "budget_score", "weights_sum", "score_range", "total_score", "level1_weight", "funding_structure_sum"}
+LOW_CONFIDENCE = 0.85
+
+
+def errors(form: Form) -> list[Finding]:
+    return [f for f in form.findings if f.severity == "error"]
+
+
+def rank(form: Form) -> tuple[int, int]:
+    """Lower is better: ungrounded values first, then error findings."""
+    errs = errors(form)
+    return (sum(f.code == "ungrounded_value" for f in errs), len(errs))
+
+
+def needs_llm(form: Form) -> str | None:
+    """Why `--engine auto` should send this rules-engine form to the model, or None."""
+    if form.confidence < LOW_CONFIDENCE:
+        return f"low confidence ({form.confidence:.2f})"
+    codes = {f.code for f in errors(form)}
+    if "missing_field" in codes:
+        return "missing parts"
+    if isinstance(form, ProjectForm):
+        t = form.funding.total
+        if t is None or t.score is None or t.execution_rate is None:
+            return "funding row incomplete"
+    reading = codes - PRINTED_LEVEL
+    if reading:
+        return "error findings that may be misreadings: " + ", ".join(sorted(reading))
+    return None
+
+
+def _flat(form: Form) -> dict[str, object]:
+    d = form.model_dump(mode="python", include={"project_name", "department", "implementing_unit", "total_score", "grade", "funding", "indicators", "total_weight"})
+    out: dict[str, object] = {}
+
+    def walk(prefix: str, v) -> None:
+        if isinstance(v, dict):
+            for k, x in v.items():
+                walk(f"{prefix}.{k}" if prefix else k, x)
+        elif isinstance(v, list):
+            for i, x in enumerate(v):
+                walk(f"{prefix}[{i}]", x)
+        else:
+            out[prefix] = v
+
+    walk("", d)
+    return out
+
+
+def combine(rules: Form, llm: Form, prefer: str = "rules") -> Form:
+    """Keep the candidate the checker and grounding prefer (`prefer` on a tie);
+    record agreement, and both values wherever they disagree."""
+    first, second = (llm, rules) if prefer == "llm" else (rules, llm)
+    chosen, other = (second, first) if rank(second) < rank(first) else (first, second)
+    a, b = _flat(chosen), _flat(other)
+    differ = sorted(k for k in set(a) | set(b) if not same(a.get(k), b.get(k)))
+    for path in set(a) - set(differ):
+        src = chosen.provenance.get(path) or FieldSource(engine=chosen.engine)
+        chosen.provenance[path] = src.model_copy(update={"engine": "rules+llm"})
+    for path in differ:
+        src = chosen.provenance.get(path) or FieldSource(engine=chosen.engine)
+        chosen.provenance[path] = src.model_copy(update={"alternatives": {chosen.engine: _j(a.get(path)), other.engine: _j(b.get(path))}})
+    chosen.usage = llm.usage
+    chosen.notes = list(rules.notes) + list(llm.notes) + [f"kept the {chosen.engine} engine's reading ({len(differ)} field(s) differ)"]
+    if differ:
+        chosen.findings = list(chosen.findings) + [Finding(
+            code="engines_disagree",
+            severity="warning",
+            message=f"rules and LLM engines read {len(differ)} field(s) differently: {', '.join(differ[:6])}",
+            message_zh=f"规则引擎与大模型读出的{len(differ)}个字段不一致，请复核",
+            field=differ[0],
+            expected=_j(b.get(differ[0])),
+            found=_j(a.get(differ[0])),
+        )]
+    return chosen
+
+
+def _j(v):
+    return float(v) if isinstance(v, Decimal) else v
