@@ -79,6 +79,47 @@ def bench_pages(repeat: int) -> dict:
     }
 
 
+def bench_find_tables() -> dict:
+    """PyMuPDF's find_tables (no layout model) against our grid, page by page:
+    seconds, and how many of our cells it finds with the same box and text."""
+    from extractor.grid import edges_to_tables, rects_to_edges, table_to_cells
+    from extractor.pdf_pages import page_rulings, page_words
+    from extractor.grid import join_words
+
+    ours_t = theirs_t = 0.0
+    cells = same_box = same_text = 0
+    for p in FIXTURES:
+        doc = pymupdf.open(p)
+        for page in doc:
+            t = time.perf_counter()
+            words = page_words(page)
+            tables = edges_to_tables(rects_to_edges(*page_rulings(page)))
+            ours = []
+            for table in tables:
+                _, _, grid = table_to_cells(table)
+                for c in grid:
+                    inside = [w for w in words if c.bbox[0] <= w.cx <= c.bbox[2] and c.bbox[1] <= w.cy <= c.bbox[3]]
+                    ours.append((c.bbox, join_words(inside)))
+            ours_t += time.perf_counter() - t
+            t = time.perf_counter()
+            found = page.find_tables(strategy="lines", use_layout=False) if "use_layout" in page.find_tables.__code__.co_varnames else page.find_tables(strategy="lines")
+            theirs = []
+            for tab in found.tables:
+                for row_cells, row_text in zip(tab.rows, tab.extract()):
+                    for box, text in zip(row_cells.cells, row_text):
+                        if box is not None:
+                            theirs.append((box, text or ""))
+            theirs_t += time.perf_counter() - t
+            index = {tuple(round(v) for v in b): txt for b, txt in theirs}
+            for bbox, text in ours:
+                cells += 1
+                key = tuple(round(v) for v in bbox)
+                if key in index:
+                    same_box += 1
+                    same_text += "".join(index[key].split()) == "".join(text.split())
+    return {"cells": cells, "same_box": same_box, "same_text": same_text, "ours_s": ours_t, "find_tables_s": theirs_t}
+
+
 def bench_checker(repeat: int) -> dict:
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import gold_forms
@@ -146,13 +187,17 @@ def main() -> None:
     ap.add_argument("--big-pages", type=int, default=500)
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    report = {"pages": bench_pages(args.repeat), "checker": bench_checker(args.repeat), "memory": bench_memory(args.big_pages)}
-    p, c, m = report["pages"], report["checker"], report["memory"]
+    report = {"pages": bench_pages(args.repeat), "find_tables": bench_find_tables(), "checker": bench_checker(args.repeat), "memory": bench_memory(args.big_pages)}
+    p, c, m, ft = report["pages"], report["checker"], report["memory"], report["find_tables"]
     print(f"born-digital pages ({p['pages']} fixture pages, best of {args.repeat}, one core)")
     print(f"  bare floor get_text('words'): {p['floor_pages_per_s']:8.1f} pages/s")
     print(f"  rules engine (extract+check): {p['rules_pages_per_s']:8.1f} pages/s  = {p['rules_vs_floor']:.1f}x the floor's time")
     if p["pdfplumber_pages_per_s"]:
         print(f"  pdfplumber extract_tables:    {p['pdfplumber_pages_per_s']:8.1f} pages/s  (rules takes {p['rules_vs_pdfplumber']:.2f}x its time)")
+    print(f"grid vs PyMuPDF find_tables(strategy='lines', no layout model) on the same {p['pages']} pages")
+    print(f"  of our {ft['cells']} cells it finds {ft['same_box']} with the same box ({ft['same_box'] / ft['cells']:.1%}), "
+          f"{ft['same_text']} with the same text ({ft['same_text'] / ft['cells']:.1%}); "
+          f"it takes {ft['find_tables_s'] / ft['ours_s']:.1f}x our grid's time")
     print(f"checker ({c['forms']} gold forms)")
     print(f"  arithmetic checks: {c['check_forms_per_s']:9.0f} forms/s  = {c['check_vs_walk']:.1f}x a bare walk over the records")
     print(f"memory ({m['pages']}-page document)")
