@@ -12,7 +12,7 @@ import pymupdf
 
 from .errors import CorruptFile, EmptyFile, EncryptedFile, NoTextLayer, TooLarge, UnsupportedFile
 from .layout import PageText
-from .pdf_pages import has_text_layer, page_words, read_page
+from .pdf_pages import has_text_layer, ocr_read_page, page_words, read_page
 from .text_export import read_text_export
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".tsv"}
@@ -64,6 +64,7 @@ class OpenedDocument:
     doc_type: str  # born_digital | text_export | scanned
     _pdf: pymupdf.Document | None = None
     _text: str | None = None
+    ocr_pages: dict[int, list[str]] | None = None  # page → notes, for pages read by OCR
 
     def pages(self) -> Iterator[PageText]:
         """Pages one at a time; raises NoTextLayer at a page with no usable text."""
@@ -71,11 +72,20 @@ class OpenedDocument:
             yield read_text_export(self._text)
             return
         assert self._pdf is not None
+        self.ocr_pages = {}
         for i in range(self._pdf.page_count):
             page = self._pdf.load_page(i)
             words = page_words(page)
             if not has_text_layer(words) and _looks_scanned(page):
-                raise NoTextLayer(f"page {i + 1} is an image with no text layer; OCR is not available in this version")
+                from . import ocr
+
+                if not ocr.available():
+                    raise NoTextLayer(f"page {i + 1} is an image with no text layer, and OCR is not installed (pip install '.[ocr]')")
+                text, notes = ocr_read_page(page)
+                self.ocr_pages[i + 1] = notes
+                self.doc_type = "scanned"
+                yield text
+                continue
             yield read_page(page, words)
 
     def render(self, number: int, dpi: int) -> bytes | None:

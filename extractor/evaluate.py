@@ -47,7 +47,7 @@ class EvalDocument:
     gold: list  # of Form
 
 
-def default_set(root: Path = ROOT) -> list[EvalDocument]:
+def default_set(root: Path = ROOT, include_scanned: bool = True) -> list[EvalDocument]:
     docs = []
     cache: dict[str, list] = {}
 
@@ -63,6 +63,12 @@ def default_set(root: Path = ROOT) -> list[EvalDocument]:
     manifest = root / "fixtures" / "pdf" / "manifest.json"
     if manifest.exists():
         docs += load_manifest(manifest, root, gold_file)
+    scanned = root / "fixtures" / "scanned" / "manifest.json"
+    if scanned.exists() and include_scanned:
+        from .ocr import available
+
+        if available():  # without the ocr extra, scans cannot be read: leave them out, not fail them
+            docs += load_manifest(scanned, root, gold_file)
     return docs
 
 

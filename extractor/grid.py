@@ -225,9 +225,13 @@ def words_to_rows(words: list[Word], tables: list[Table], page: int, page_height
                 cut_below = is_last and cell.r1 == last_row and not text
                 if cell.r0 == r:
                     conf = min((w.confidence for w in cell.words), default=1.0)
+                    tb = None
+                    if cell.words:
+                        tb = (min(w.x0 for w in cell.words), min(w.y0 for w in cell.words),
+                              max(w.x1 for w in cell.words), max(w.y1 for w in cell.words))
                     row_cells.append(Cell(
                         text=text, bbox=cell.bbox, col=cell.c0, confidence=conf,
-                        cut_below=cut_below, cut_above=is_first and cell.r0 == 0,
+                        cut_below=cut_below, cut_above=is_first and cell.r0 == 0, text_bbox=tb,
                     ))
                 else:
                     row_cells.append(Cell(text="", bbox=cell.bbox, col=cell.c0, cut_below=cut_below))  # merged from above

@@ -43,6 +43,7 @@ class Cell:
     cut_below: bool = False
     cut_above: bool = False
     confidence: float = 1.0
+    text_bbox: BBox | None = None  # where the words sit (a merged cell's text keeps its column)
 
 
 @dataclass(slots=True)

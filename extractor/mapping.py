@@ -70,7 +70,8 @@ class _Reader:
     def source(self, path: str, row: Row, cell: Cell | None = None) -> None:
         bbox = cell.bbox if cell is not None and cell.bbox else row.bbox
         raw = cell.text if cell is not None else None
-        self.provenance[path] = FieldSource(engine=self.engine, page=row.page, bbox=bbox, raw=raw)
+        conf = cell.confidence if cell is not None and cell.confidence < 1.0 else None
+        self.provenance[path] = FieldSource(engine=self.engine, page=row.page, bbox=bbox, raw=raw, confidence=conf)
 
 
 def _label_index(row: Row, label: str) -> int | None:
@@ -148,7 +149,8 @@ def header_columns(header: Row) -> list[_Column]:
 
 def _field_of(cell: Cell, columns: list[_Column]) -> str | None:
     if cell.bbox is not None and all(c.x0 is not None for c in columns):
-        cx = (cell.bbox[0] + cell.bbox[2]) / 2
+        box = cell.text_bbox or cell.bbox
+        cx = (box[0] + box[2]) / 2
         for c in columns:
             if c.x0 <= cx <= c.x1:  # type: ignore[operator]
                 return c.field
@@ -395,7 +397,36 @@ def _funding_columns(header: Row, count: int) -> tuple[str, ...]:
     return FUNDING_COLUMNS[:count] if count <= 6 else FUNDING_COLUMNS
 
 
+def _funding_by_position(row: Row, header: Row, label_idx: int) -> tuple[dict[str, Decimal | None], dict[str, Cell]] | None:
+    """Values under the header's column labels, by x — robust to a dash the OCR dropped."""
+    cols = []
+    for c in header.cells:
+        k = _key(c.text)
+        name = next((n for label, n in FUNDING_HEADER_LABELS.items() if k.startswith(label)), None)
+        if name and c.bbox:
+            cols.append((name, c.bbox[0], c.bbox[2]))
+    if len(cols) < 3 or not all(c.bbox for c in row.cells):
+        return None
+    values: dict[str, Decimal | None] = {}
+    cells: dict[str, Cell] = {}
+    for cell in row.cells[label_idx + 1 :]:
+        box = cell.text_bbox or cell.bbox
+        cx = (box[0] + box[2]) / 2
+        for name, x0, x1 in cols:
+            if x0 <= cx <= x1 and name not in values:
+                if cell.text and not is_number_or_dash(cell.text):
+                    return None
+                values[name] = parse_number(cell.text) if cell.text else None
+                if cell.text:
+                    cells[name] = cell
+    return values, cells
+
+
 def _read_funding_row(row: Row, header: Row | None, label_idx: int, kind: str) -> tuple[dict[str, Decimal | None], dict[str, Cell]]:
+    if header is not None and kind == "project":
+        placed = _funding_by_position(row, header, label_idx)
+        if placed is not None:
+            return placed
     cells = [c for c in row.cells[label_idx + 1 :] if c.text and is_number_or_dash(c.text)]
     if kind == "department":
         cols: tuple[str, ...] = ("annual_budget", "executed", "execution_rate")[: len(cells)]

@@ -50,6 +50,7 @@ class FieldSource(_Model):
     page: int | None = None
     bbox: tuple[float, float, float, float] | None = None
     raw: str | None = None  # the text as printed, before parsing
+    confidence: float | None = None  # the OCR's, for values read from a scan
     # Where two engines read this field differently: {engine: value}.
     alternatives: dict[str, Any] | None = None
 

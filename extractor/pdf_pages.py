@@ -83,14 +83,51 @@ def has_text_layer(words: list[Word]) -> bool:
 
 
 def read_page(page: pymupdf.Page, words: list[Word] | None = None) -> PageText:
-    """A page's rows. `words` replaces the text layer (OCR) when given."""
+    """A page's rows from its text layer (or `words` given instead) and vector rulings."""
     if words is None:
         words = page_words(page)
     rects, lines = page_rulings(page)
+    return rows_from(words, rects, lines, page.number + 1, page.rect.width, page.rect.height)
+
+
+def rows_from(words: list[Word], rects, lines, number: int, width: float, height: float, source: str = "text") -> PageText:
     tables = edges_to_tables(rects_to_edges(rects, lines))
-    number = page.number + 1
-    rows = words_to_rows(words, tables, number, page.rect.height)
-    return PageText(number=number, width=page.rect.width, height=page.rect.height, words=words, rows=rows)
+    rows = words_to_rows(words, tables, number, height)
+    return PageText(number=number, width=width, height=height, words=words, rows=rows, source=source)
+
+
+def native_dpi(page: pymupdf.Page, default: float = 200.0) -> float:
+    """The resolution of the page's largest image (a scan), clamped to 100–300."""
+    best = None
+    for info in page.get_image_info():
+        x0, y0, x1, y1 = info["bbox"]
+        if x1 - x0 > 1 and (best is None or (x1 - x0) * (y1 - y0) > best[0]):
+            best = ((x1 - x0) * (y1 - y0), info["width"] / ((x1 - x0) / 72.0))
+    dpi = best[1] if best else default
+    return float(round(min(max(dpi, 100.0), 300.0)))
+
+
+def ocr_read_page(page: pymupdf.Page) -> tuple[PageText, list[str]]:
+    """A scanned page: render at its native resolution, OCR, rulings from the image."""
+    import numpy as np
+
+    from . import ocr, raster
+
+    dpi = native_dpi(page)
+    pix = page.get_pixmap(dpi=int(dpi))
+    img = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3]
+    read = ocr.ocr_page(img, dpi)
+    scale = 72.0 / dpi
+    h, w = read.image.shape[:2]
+    lines = raster.rulings(read.image, scale)
+    text = rows_from(read.words, [], lines, page.number + 1, w * scale, h * scale, source="ocr")
+    notes = []
+    if read.quarters:
+        notes.append(f"page {page.number + 1} was turned {90 * read.quarters}° clockwise to read it")
+    if abs(read.skew) > 0.1:
+        notes.append(f"page {page.number + 1} deskewed by {read.skew:.2f}°")
+    notes += [f"page {page.number + 1} OCR correction {c}" for c in read.corrections]
+    return text, notes
 
 
 def iter_pages(doc: pymupdf.Document) -> Iterator[PageText]:

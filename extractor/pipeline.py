@@ -72,6 +72,15 @@ def rows_text(rows: list[Row]) -> str:
     return "\n".join("\t".join(c.text for c in r.cells) for r in rows)
 
 
+def _ocr_trust(form: Form, notes: list[str]) -> None:
+    """A scanned form is trusted as far as its weakest values were read."""
+    confs = sorted(fs.confidence for fs in form.provenance.values() if fs.confidence is not None)
+    if confs:
+        low = confs[max(0, len(confs) // 10 - 1)]  # about the 10th percentile
+        form.confidence = round(min(form.confidence, low), 3)
+    form.notes = list(form.notes) + notes
+
+
 def _read_poorly(form: Form, reason: str, engine: str) -> None:
     form.findings = list(form.findings) + [Finding(
         code="read_poorly",
@@ -137,8 +146,12 @@ def extract_document(path: Path, options: ExtractOptions | None = None, sha256: 
         if not groups:
             raise NoFormsFound("no self-evaluation form (绩效自评表) found")
         forms: list[Form] = []
+        ocr_pages = doc.ocr_pages or {}
         for fr in groups:
-            form = map_form(fr, engine="rules")
+            scanned = [p for p in fr.pages if p in ocr_pages]
+            form = map_form(fr, engine="ocr+rules" if scanned else "rules")
+            if scanned:
+                _ocr_trust(form, [n for p in scanned for n in ocr_pages[p]])
             form.findings = check_form(form, options.settings, page_text=_form_text(fr, page_text))
             forms.append(form)
         usage = Usage()

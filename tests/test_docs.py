@@ -17,7 +17,7 @@ def _quickstart(root):
 def test_quickstart_has_exactly_two_commands(root):
     blocks = _quickstart(root)
     assert len(blocks) == 2
-    assert "pip install" in blocks[0] and "extractor extract" in blocks[0]
+    assert "pip install" in blocks[0] and "extractor extract" in blocks[0] and "ocr" in blocks[0]
     assert "pip install" in blocks[1] and "pytest" in blocks[1]
 
 

@@ -18,6 +18,12 @@ def test_rules_engine_meets_its_figures_on_the_fixtures():
     assert text["field_accuracy"]["overall"] >= 0.99
     for t in (born, text):
         assert t["silent_errors"] == 0
+    scanned = report["types"].get("scanned")
+    if scanned is not None:  # present when the ocr extra is installed
+        assert scanned["forms_found"] == scanned["forms_expected"] == 7
+        assert scanned["field_accuracy"]["overall"] >= 0.97
+        assert scanned["field_accuracy"]["funding"] >= 0.98 and scanned["field_accuracy"]["indicator_numbers"] >= 0.98
+        assert scanned["silent_errors"] == 0
     assert "| born_digital |" in markdown(report)
 
 

@@ -1,0 +1,120 @@
+"""Scanned pages: orientation, deskew, and the ruling lines of the table in the image.
+
+The lines come out as the same (x0, y0, x1, y1) segments a PDF's vector drawings
+give, so `grid.py` rebuilds the table — merged cells included — the same way.
+Needs OpenCV (the `ocr` extra).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+Segment = tuple[float, float, float, float]
+
+
+def _cv2():
+    import cv2
+
+    return cv2
+
+
+def to_gray(img: np.ndarray) -> np.ndarray:
+    cv2 = _cv2()
+    if img.ndim == 2:
+        return img
+    return cv2.cvtColor(img[:, :, :3], cv2.COLOR_RGB2GRAY)
+
+
+def _line_masks(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    cv2 = _cv2()
+    binary = cv2.adaptiveThreshold(255 - gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 15, -2)
+    h, w = binary.shape
+    horiz = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 40, 10), 1)))
+    vert = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(h // 60, 10))))
+    return horiz, vert
+
+
+def skew_angle(gray: np.ndarray) -> float:
+    """Degrees the page is turned, from its long near-horizontal rulings (0 if none).
+
+    The morphological line mask keeps rulings tilted by a few degrees; a straight
+    line fitted to each long one gives its angle. Cheaper than a Hough transform."""
+    cv2 = _cv2()
+    horiz, _ = _line_masks(gray)
+    w = gray.shape[1]
+    angles, weights = [], []
+    contours, _ = cv2.findContours(horiz, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    for c in contours:
+        x, y, cw, ch = cv2.boundingRect(c)
+        if cw < w // 5:
+            continue
+        vx, vy, _, _ = cv2.fitLine(c, cv2.DIST_L2, 0, 0.01, 0.01).reshape(-1)
+        a = math.degrees(math.atan2(float(vy), float(vx)))
+        if a > 90:
+            a -= 180
+        elif a < -90:
+            a += 180
+        if abs(a) < 5:
+            angles.append(a)
+            weights.append(cw)
+    if not angles:
+        return 0.0
+    return float(np.average(angles, weights=weights))
+
+
+def rotate(img: np.ndarray, degrees: float) -> np.ndarray:
+    """Turn by `degrees` (counter-clockwise positive, as OpenCV), padding with white."""
+    cv2 = _cv2()
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
+
+
+def rotate_quarter(img: np.ndarray, quarters: int) -> np.ndarray:
+    """Turn by 90° × quarters, clockwise."""
+    return np.ascontiguousarray(np.rot90(img, k=-quarters % 4))
+
+
+def rulings(gray: np.ndarray, scale: float) -> list[Segment]:
+    """Horizontal and vertical ruling segments in page points (pixels × scale)."""
+    cv2 = _cv2()
+    horiz, vert = _line_masks(gray)
+    out: list[Segment] = []
+    for mask, horizontal in ((horiz, True), (vert, False)):
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for c in contours:
+            x, y, w, h = cv2.boundingRect(c)
+            if horizontal and w >= 12:
+                yc = (y + h / 2) * scale
+                out.append((x * scale, yc, (x + w) * scale, yc))
+            elif not horizontal and h >= 12:
+                xc = (x + w / 2) * scale
+                out.append((xc, y * scale, xc, (y + h) * scale))
+    return _extend_to_meet(out, tolerance=6 * scale)
+
+
+def _extend_to_meet(segments: list[Segment], tolerance: float) -> list[Segment]:
+    """Stretch each segment's ends to the perpendicular ruling they nearly touch:
+    thresholding eats a pixel or two where lines meet."""
+    hs = [s for s in segments if s[1] == s[3]]
+    vs = [s for s in segments if s[0] == s[2]]
+    out = []
+    for x0, y, x1, _ in hs:
+        for vx, vy0, _, vy1 in vs:
+            if vy0 - tolerance <= y <= vy1 + tolerance:
+                if abs(vx - x0) <= tolerance:
+                    x0 = min(x0, vx)
+                if abs(vx - x1) <= tolerance:
+                    x1 = max(x1, vx)
+        out.append((x0, y, x1, y))
+    for x, y0, _, y1 in vs:
+        for hx0, hy, hx1, _ in hs:
+            if hx0 - tolerance <= x <= hx1 + tolerance:
+                if abs(hy - y0) <= tolerance:
+                    y0 = min(y0, hy)
+                if abs(hy - y1) <= tolerance:
+                    y1 = max(y1, hy)
+        out.append((x, y0, x, y1))
+    return out
