@@ -87,8 +87,7 @@ def load_set(spec: str | None) -> list[EvalDocument]:
     """None or 'fixtures': the default set; a manifest JSON path otherwise."""
     if spec in (None, "fixtures"):
         return default_set()
-    path = Path(spec)
-    return load_manifest(path, ROOT if not path.is_absolute() else path.parent)
+    return load_manifest(Path(spec), ROOT)  # gold paths in a manifest are relative to the repository
 
 
 # --- comparing ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from .layout import Row
 from .llm.config import LLMConfig
 from .mapping import map_form
 from .models import DepartmentForm, DocumentResult, Finding, ProjectForm, Source, Usage
-from .segment import FormRows, rows_to_forms
+from .segment import FormRows, iter_form_rows
 from .settings import CheckSettings
 
 ENGINES = ("rules", "auto", "llm")
@@ -132,28 +132,36 @@ def extract_document(path: Path, options: ExtractOptions | None = None, sha256: 
     started = time.perf_counter()
     doc = open_document(path, options.limits)
     try:
-        rows: list[Row] = []
         page_text: dict[int, str] = {}
-        try:
-            for page in doc.pages():
-                rows.extend(page.rows)
-                page_text[page.number] = page.text
-        except ExtractorError:
-            raise
-        except Exception as exc:  # a PDF that opens but breaks while reading
-            raise CorruptFile(f"unreadable page: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
-        groups = rows_to_forms(rows)
-        if not groups:
-            raise NoFormsFound("no self-evaluation form (绩效自评表) found")
+        keep_groups = engine in ("llm", "auto")
+
+        def rows_stream():
+            try:
+                for page in doc.pages():
+                    page_text[page.number] = page.text
+                    yield from page.rows
+            except ExtractorError:
+                raise
+            except Exception as exc:  # a PDF that opens but breaks while reading
+                raise CorruptFile(f"unreadable page: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+
         forms: list[Form] = []
-        ocr_pages = doc.ocr_pages or {}
-        for fr in groups:
+        groups: list[FormRows] = []
+        for fr in iter_form_rows(rows_stream()):
+            ocr_pages = doc.ocr_pages or {}
             scanned = [p for p in fr.pages if p in ocr_pages]
             form = map_form(fr, engine="ocr+rules" if scanned else "rules")
             if scanned:
                 _ocr_trust(form, [n for p in scanned for n in ocr_pages[p]])
             form.findings = check_form(form, options.settings, page_text=_form_text(fr, page_text))
             forms.append(form)
+            if keep_groups:
+                groups.append(fr)
+            else:  # streamed: nothing of a finished form's pages is needed again
+                for p in [p for p in page_text if p < fr.pages[-1]]:
+                    del page_text[p]
+        if not forms:
+            raise NoFormsFound("no self-evaluation form (绩效自评表) found")
         usage = Usage()
         if engine in ("llm", "auto"):
             usage = _with_llm(doc, groups, forms, page_text, engine, options)

@@ -10,6 +10,7 @@ run on across pages and a page can hold the end of one and the start of the next
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .layout import Row
@@ -56,14 +57,17 @@ def anchor_kind(row: Row) -> str | None:
     return None
 
 
-def rows_to_forms(rows: list[Row]) -> list[FormRows]:
-    forms: list[FormRows] = []
+def iter_form_rows(rows: Iterable[Row]) -> Iterator[FormRows]:
+    """Forms in document order, each yielded as soon as the next one begins (or the
+    rows end), so a long document is cut into forms without holding all its rows."""
     title, year, pending = "", None, []  # what precedes the next anchor
     current: FormRows | None = None
     for row in rows:
         if not row.filled:
             continue
         if is_title(row):
+            if current is not None:
+                yield current
             title = compact(row.joined).strip("《》")
             year, pending, current = None, [], None
             continue
@@ -73,14 +77,20 @@ def rows_to_forms(rows: list[Row]) -> list[FormRows]:
             continue
         kind = anchor_kind(row)
         if kind is not None:
+            if current is not None:
+                yield current
             if any(m in title for m in DEPARTMENT_MARKERS):
                 kind = "department"
             current = FormRows(kind=kind, title=title, year=year, rows=[row], before_anchor=pending)
-            forms.append(current)
             title, year, pending = "", None, []
             continue
         if current is not None:
             current.rows.append(row)
         else:
             pending.append(row)
-    return forms
+    if current is not None:
+        yield current
+
+
+def rows_to_forms(rows: Iterable[Row]) -> list[FormRows]:
+    return list(iter_form_rows(rows))

@@ -27,16 +27,18 @@ def test_rules_engine_meets_its_figures_on_the_fixtures():
     assert "| born_digital |" in markdown(report)
 
 
-def test_eval_reports_and_compares(tmp_path):
+def test_eval_reports_and_compares(tmp_path, root):
     runner = CliRunner()
     first = tmp_path / "a.json"
-    r = runner.invoke(app, ["eval", "--report", str(first)])
+    manifest = str(root / "fixtures" / "pdf" / "manifest.json")
+    r = runner.invoke(app, ["eval", manifest, "--report", str(first)])
     assert r.exit_code == 0 and "silent errors" in r.output
+    assert (tmp_path / "a.md").read_text(encoding="utf-8").count("| born_digital |") == 1
     data = json.loads(first.read_text(encoding="utf-8"))
-    data["types"]["text_export"]["field_accuracy"]["overall"] = 0.5  # pretend it used to be worse
+    data["types"]["born_digital"]["field_accuracy"]["overall"] = 0.5  # pretend it used to be worse
     first.write_text(json.dumps(data), encoding="utf-8")
-    r = runner.invoke(app, ["eval", "--compare", str(first)])
-    assert "text_export field_accuracy.overall: 0.5000 ->" in r.output and "(better)" in r.output
+    r = runner.invoke(app, ["eval", manifest, "--compare", str(first)])
+    assert "born_digital field_accuracy.overall: 0.5000 ->" in r.output and "(better)" in r.output
 
 
 def test_a_wrong_extraction_is_counted_and_flagged(root, tmp_path):
