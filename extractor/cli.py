@@ -43,6 +43,14 @@ def _llm_config(model, mode, vision, dpi, concurrency, budget, cache) -> LLMConf
     return cfg
 
 
+def _result_files(paths: list[Path]) -> list[Path]:
+    """Result JSON files: the files given, and those inside folders (not errors.json)."""
+    files: list[Path] = []
+    for p in paths:
+        files += sorted(f for f in p.glob("*.json") if f.name != "errors.json") if p.is_dir() else [p]
+    return files
+
+
 def _formats(value: str) -> list[str]:
     fmts = [f.strip() for f in value.split(",") if f.strip()]
     bad = [f for f in fmts if f not in FORMATS]
@@ -130,9 +138,7 @@ def check(
     Example: extractor check out/ --strict
     """
     settings = CheckSettings.load(config)
-    files: list[Path] = []
-    for p in paths:
-        files += sorted(f for f in p.glob("*.json") if f.name != "errors.json") if p.is_dir() else [p]
+    files = _result_files(paths)
     errors = failed = 0
     for f in files:
         try:
@@ -205,9 +211,7 @@ def review(
     """
     from .review import write_review
 
-    files: list[Path] = []
-    for p in results:
-        files += sorted(f for f in p.glob("*.json") if f.name != "errors.json") if p.is_dir() else [p]
+    files = _result_files(results)
     written = 0
     for f in files:
         try:
