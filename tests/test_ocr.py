@@ -60,3 +60,17 @@ def test_without_ocr_a_scan_fails_with_one_line(root, monkeypatch, tmp_path):
     monkeypatch.setattr(ocr, "available", lambda: False)
     o = process_one(root / "fixtures" / "scanned" / "photo_sideways.jpg", "p", tmp_path, ExtractOptions(engine="rules"), False)
     assert o.status == "failed" and o.error_type == "NoTextLayer" and "pip install" in o.error
+
+
+def test_upside_down_tiff_is_turned_and_read(root, tmp_path):
+    cv2 = pytest.importorskip("cv2")
+    pytest.importorskip("rapidocr")
+    from extractor.pipeline import ExtractOptions, extract_document
+
+    img = cv2.imread(str(root / "fixtures" / "scanned" / "photo_sideways.jpg"))
+    upright = np.rot90(img, k=1)
+    cv2.imwrite(str(tmp_path / "upside.tif"), np.ascontiguousarray(np.rot90(upright, k=2)))
+    (form,) = extract_document(tmp_path / "upside.tif", ExtractOptions(engine="rules")).forms
+    assert any("turned 180°" in n for n in form.notes)
+    assert (form.project_name, str(form.total_score)) == ("劳动监察业务经费", "90.00")
+    assert {f.code for f in form.findings if f.severity == "error"} == {"rate_indicator_mismatch"}
