@@ -14,7 +14,7 @@ Warning codes (scoring practice, national guidance):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from .models import DepartmentForm, Finding, ProjectForm
@@ -124,11 +124,6 @@ def _check_same_amounts_same_rate(form: ProjectForm) -> Iterator[Finding]:
             )
 
 
-def _budget_score(form: ProjectForm, settings: CheckSettings) -> Decimal | None:
-    t = form.funding.total
-    return t.score if t is not None else None
-
-
 def _check_budget_score(form: ProjectForm, settings: CheckSettings) -> Iterator[Finding]:
     t = form.funding.total
     if t is None or t.score is None or t.execution_rate is None:
@@ -182,7 +177,7 @@ def _check_project_totals(form: ProjectForm, settings: CheckSettings) -> Iterato
             f"指标分值之和加预算执行分值 = {weights}，应为 {expected_weight}",
             "indicators[].weight", expected_weight, weights,
         )
-    budget_score = _budget_score(form, settings)
+    budget_score = t.score if t is not None else None
     if form.total_score is not None and form.indicators:
         recomputed = _sum(i.score for i in form.indicators) + (budget_score or 0)
         if abs(recomputed - form.total_score) > settings.total_tolerance:
@@ -340,5 +335,3 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
 def error_count(findings: list[Finding]) -> int:
     return sum(1 for f in findings if f.severity == "error")
 
-
-Checker = Callable[[Form], list[Finding]]

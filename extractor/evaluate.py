@@ -25,7 +25,7 @@ from .check import check_form
 from .errors import ExtractorError
 from .models import Form as FormType
 from .models import form_label
-from .numbers import compact
+from .numbers import compact, same_value as same
 from .pipeline import ExtractOptions, extract_document
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,17 +93,6 @@ def load_set(spec: str | None) -> list[EvalDocument]:
 # --- comparing ------------------------------------------------------------------------------
 
 
-def same(a, b) -> bool:
-    if isinstance(a, (Decimal, int, float)) or isinstance(b, (Decimal, int, float)):
-        try:
-            return a is not None and b is not None and Decimal(str(a)) == Decimal(str(b))
-        except Exception:
-            return False
-    if a in (None, "") and b in (None, ""):
-        return True
-    return compact(str(a or "")) == compact(str(b or ""))
-
-
 def _fields(form) -> dict[str, dict[str, object]]:
     """Field group -> {path: value} for the non-indicator fields."""
     d = form.model_dump(mode="python")
@@ -119,10 +108,6 @@ def _fields(form) -> dict[str, dict[str, object]]:
         for col, v in vals.items():
             out["funding"][f"funding.{row}.{col}"] = v
     return out
-
-
-def _gold_funding_keys(gold_form) -> set[str]:
-    return set(_fields(gold_form)["funding"])
 
 
 def _key(ind) -> str:

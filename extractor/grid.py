@@ -196,7 +196,7 @@ def join_words(words: list[Word]) -> str:
     return "".join(out)
 
 
-def words_to_rows(words: list[Word], tables: list[Table], page: int, page_height: float) -> list[Row]:
+def words_to_rows(words: list[Word], tables: list[Table], page: int) -> list[Row]:
     """Rows of the page in reading order: table rows and free text lines."""
     items: list[tuple[float, Row]] = []
     free = list(words)
@@ -215,7 +215,7 @@ def words_to_rows(words: list[Word], tables: list[Table], page: int, page_height
             if cell is not None:
                 cell.words.append(w)
         last_row = len(ys) - 2
-        is_first, is_last = t_index == 0, t_index == len(tables) - 1
+        is_last = t_index == len(tables) - 1
         for r in range(len(ys) - 1):
             row_cells = []
             for cell in sorted((c for c in cells if c.r0 <= r <= c.r1), key=lambda c: c.c0):
@@ -231,7 +231,7 @@ def words_to_rows(words: list[Word], tables: list[Table], page: int, page_height
                               max(w.x1 for w in cell.words), max(w.y1 for w in cell.words))
                     row_cells.append(Cell(
                         text=text, bbox=cell.bbox, col=cell.c0, confidence=conf,
-                        cut_below=cut_below, cut_above=is_first and cell.r0 == 0, text_bbox=tb,
+                        cut_below=cut_below, text_bbox=tb,
                     ))
                 else:
                     row_cells.append(Cell(text="", bbox=cell.bbox, col=cell.c0, cut_below=cut_below))  # merged from above

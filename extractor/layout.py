@@ -38,10 +38,8 @@ class Cell:
     text: str
     bbox: BBox | None = None
     col: int | None = None
-    # The cell is a merged cell cut by the page edge: it goes on below the last
-    # row of this page / came from above the first row of this page.
+    # An empty merged cell cut by the page bottom: its label is on the next page.
     cut_below: bool = False
-    cut_above: bool = False
     confidence: float = 1.0
     text_bbox: BBox | None = None  # where the words sit (a merged cell's text keeps its column)
 

@@ -23,7 +23,6 @@ def _decimal_to_json(value: Decimal) -> int | float:
 
 Num = Annotated[Decimal, PlainSerializer(_decimal_to_json, return_type=Union[int, float], when_used="json")]
 Severity = Literal["error", "warning", "info"]
-Engine = Literal["rules", "llm", "ocr+rules", "human", "gold"]
 
 
 class _Model(BaseModel):

@@ -89,3 +89,16 @@ def numbers_in(text: str) -> list[Decimal]:
     for m in re.finditer(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", nfkc(text)):
         out.append(Decimal(m.group(0).replace(",", "")))
     return out
+
+
+def same_value(a, b) -> bool:
+    """Equal as the evaluator and the engine comparison mean it: numbers as numbers,
+    text after NFKC with whitespace removed, None and "" alike."""
+    if isinstance(a, (Decimal, int, float)) or isinstance(b, (Decimal, int, float)):
+        try:
+            return a is not None and b is not None and Decimal(str(a)) == Decimal(str(b))
+        except Exception:
+            return False
+    if a in (None, "") and b in (None, ""):
+        return True
+    return compact(str(a or "")) == compact(str(b or ""))

@@ -92,7 +92,7 @@ def read_page(page: pymupdf.Page, words: list[Word] | None = None) -> PageText:
 
 def rows_from(words: list[Word], rects, lines, number: int, width: float, height: float, source: str = "text") -> PageText:
     tables = edges_to_tables(rects_to_edges(rects, lines))
-    rows = words_to_rows(words, tables, number, height)
+    rows = words_to_rows(words, tables, number)
     return PageText(number=number, width=width, height=height, words=words, rows=rows, source=source)
 
 

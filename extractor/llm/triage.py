@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..evaluate import same
+from ..numbers import same_value as same
 from ..models import DepartmentForm, FieldSource, Finding, ProjectForm
 
 Form = ProjectForm | DepartmentForm
