@@ -423,7 +423,7 @@ def _funding_by_position(row: Row, header: Row, label_idx: int) -> tuple[dict[st
 
 
 def _read_funding_row(row: Row, header: Row | None, label_idx: int, kind: str) -> tuple[dict[str, Decimal | None], dict[str, Cell]]:
-    if header is not None and kind == "project":
+    if header is not None:
         placed = _funding_by_position(row, header, label_idx)
         if placed is not None:
             return placed
