@@ -47,9 +47,23 @@ def test_sideways_photo_is_read_and_corrections_recorded(root):
     (form,) = r.forms
     assert form.engine == "ocr+rules" and form.project_name == "劳动监察业务经费"
     assert any("turned 270°" in n for n in form.notes)
-    assert any("OCR correction" in n for n in form.notes)
     assert 0 < form.provenance["total_score"].confidence <= 1
     assert {f.code for f in form.findings if f.severity == "error"} == {"rate_indicator_mismatch"}
+
+
+def test_a_misread_dash_is_corrected_and_the_correction_recorded(root, monkeypatch):
+    """The 150-dpi photo once read a table's '-' as '='; make the recogniser do that
+    every time and check the fix reaches the form's notes, not only the token."""
+    pytest.importorskip("rapidocr")
+    from extractor import ocr
+    from extractor.pipeline import ExtractOptions, extract_document
+
+    real = ocr._recognise
+    monkeypatch.setattr(ocr, "_recognise", lambda crops: [("=" if t == "-" else t, sc) for t, sc in real(crops)])
+    (form,) = extract_document(root / "fixtures" / "scanned" / "photo_sideways.jpg", ExtractOptions(engine="rules")).forms
+    assert any("OCR correction '=' → '-'" in n for n in form.notes)
+    # the "-" the form prints in the fiscal funds' weight column
+    assert form.provenance["funding.fiscal.weight"].raw == "-"
 
 
 def test_without_ocr_a_scan_fails_with_one_line(root, monkeypatch, tmp_path):
@@ -62,15 +76,17 @@ def test_without_ocr_a_scan_fails_with_one_line(root, monkeypatch, tmp_path):
     assert o.status == "failed" and o.error_type == "NoTextLayer" and "pip install" in o.error
 
 
-def test_upside_down_tiff_is_turned_and_read(root, tmp_path):
+@pytest.mark.parametrize("turn,name", [(180, "upside.tif"), (90, "ccw.png")])
+def test_a_turned_photo_is_turned_back_and_read(root, tmp_path, turn, name):
     cv2 = pytest.importorskip("cv2")
     pytest.importorskip("rapidocr")
     from extractor.pipeline import ExtractOptions, extract_document
 
     img = cv2.imread(str(root / "fixtures" / "scanned" / "photo_sideways.jpg"))
     upright = np.rot90(img, k=1)
-    cv2.imwrite(str(tmp_path / "upside.tif"), np.ascontiguousarray(np.rot90(upright, k=2)))
-    (form,) = extract_document(tmp_path / "upside.tif", ExtractOptions(engine="rules")).forms
-    assert any("turned 180°" in n for n in form.notes)
+    # np.rot90 turns counter-clockwise, so the page needs `turn` degrees clockwise back.
+    cv2.imwrite(str(tmp_path / name), np.ascontiguousarray(np.rot90(upright, k=turn // 90)))
+    (form,) = extract_document(tmp_path / name, ExtractOptions(engine="rules")).forms
+    assert any(f"turned {turn}°" in n for n in form.notes)
     assert (form.project_name, str(form.total_score)) == ("劳动监察业务经费", "90.00")
     assert {f.code for f in form.findings if f.severity == "error"} == {"rate_indicator_mismatch"}
