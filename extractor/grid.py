@@ -94,15 +94,21 @@ def edges_to_tables(edges: list[Edge]) -> list[Table]:
     two tables are two groups as soon as a band of the page has no ruling at all.
     """
     tables = []
+    for hs, vs in edge_groups(edges):
+        if len(hs) < 2 or len(vs) < 2:
+            continue
+        bbox = (min(e.pos for e in vs), min(e.pos for e in hs), max(e.pos for e in vs), max(e.pos for e in hs))
+        tables.append(Table(hs + vs, bbox))
+    return sorted(tables, key=lambda t: t.bbox[1])
+
+
+def edge_groups(edges: list[Edge]) -> list[tuple[list[Edge], list[Edge]]]:
+    """Horizontal and vertical edges of each group that touches no other group."""
+    out = []
     for band in _clusters(edges, _y_span):
         for group in _clusters(band, _x_span):
-            hs = [e for e in group if e.horizontal]
-            vs = [e for e in group if not e.horizontal]
-            if len(hs) < 2 or len(vs) < 2:
-                continue
-            bbox = (min(e.pos for e in vs), min(e.pos for e in hs), max(e.pos for e in vs), max(e.pos for e in hs))
-            tables.append(Table(group, bbox))
-    return sorted(tables, key=lambda t: t.bbox[1])
+            out.append(([e for e in group if e.horizontal], [e for e in group if not e.horizontal]))
+    return out
 
 
 def _snap(values: list[float]) -> list[float]:

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pymupdf
 
-from .grid import edges_to_tables, rects_to_edges, words_to_rows
+from .alignment import tables_on_page
+from .grid import rects_to_edges, words_to_rows
 from .layout import PageText, Word
 
 MIN_CHARS_FOR_TEXT_LAYER = 20
@@ -91,7 +92,7 @@ def read_page(page: pymupdf.Page, words: list[Word] | None = None) -> PageText:
 
 
 def rows_from(words: list[Word], rects, lines, number: int, width: float, height: float, source: str = "text") -> PageText:
-    tables = edges_to_tables(rects_to_edges(rects, lines))
+    tables = tables_on_page(rects_to_edges(rects, lines), words)
     rows = words_to_rows(words, tables, number)
     return PageText(number=number, width=width, height=height, words=words, rows=rows, source=source)
 

@@ -1,0 +1,348 @@
+"""Table grids from word alignment, for tables printed without (all) their rulings.
+
+A column boundary is a *river*: an x that falls in the gap between two words in
+many rows and inside a word in few. Rows of a table with row rules come from the
+rules; rows of a borderless table are rivers too, found the same way on the text
+blocks of each column. The result is a set of virtual ruling `Edge`s, drawn only
+where no text crosses them, so `grid.table_to_cells` rebuilds merged cells (a
+project name across six columns, a level label down five rows) exactly as it
+does for a ruled table.
+
+A label centred over the rows it spans may sit inside one of them without
+touching the others; `_centred_spans` gives it back the rows above and below it
+when the label's centre matches theirs. A label printed at the top of its rows
+needs nothing: the mapping fills empty level cells from the row above.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from statistics import median
+
+import numpy as np
+
+from .grid import Edge, Table, _lines, edge_groups, edges_to_tables
+from .layout import Word
+
+STEP = 0.25  # points per sample along an axis
+MIN_ROWS = 3  # lines with two or more cells that make a borderless table
+
+
+def _median_height(words: list[Word]) -> float:
+    return median(w.y1 - w.y0 for w in words) if words else 8.0
+
+
+def _wide(mask: np.ndarray, width: int) -> np.ndarray:
+    """Only the runs of True at least `width` samples long."""
+    out = np.zeros_like(mask)
+    i, n = 0, len(mask)
+    while i < n:
+        if mask[i]:
+            j = i
+            while j + 1 < n and mask[j + 1]:
+                j += 1
+            if j - i + 1 >= width:
+                out[i:j + 1] = True
+            i = j + 1
+        else:
+            i += 1
+    return out
+
+
+def _rivers(groups: list[list[tuple[float, float]]], lo: float, hi: float, min_gap: float = 0.0) -> list[float]:
+    """Positions between lo and hi that separate intervals in many groups and lie in
+    few. `groups` are the (start, end) intervals of one row (or one column) each.
+    Within each river the cut goes through the middle of its least covered stretch."""
+    n = int((hi - lo) / STEP) + 1
+    if n < 2:
+        return []
+    support = np.zeros(n, np.int32)
+    cover = np.zeros(n, np.int32)
+    for spans in groups:
+        if not spans:
+            continue
+        covered = np.zeros(n, bool)
+        for a, b in spans:
+            covered[max(int((a - lo) / STEP), 0):min(int((b - lo) / STEP) + 1, n)] = True
+        first = max(int((min(a for a, _ in spans) - lo) / STEP), 0)
+        last = min(int((max(b for _, b in spans) - lo) / STEP) + 1, n)
+        inner = np.zeros(n, bool)
+        inner[first:last] = True
+        support += inner & ~covered
+        cover += covered
+    river = (support >= 2) & (cover * 2 <= support)
+    if min_gap:  # a gap no text crosses, wide enough not to be a space between words
+        river |= _wide((support >= 1) & (cover == 0), int(min_gap / STEP))
+    cuts = []
+    i = 0
+    while i < n:
+        if not river[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and river[j + 1]:
+            j += 1
+        least = cover[i:j + 1].min()
+        # a cut through the middle of every stretch with the least cover; cuts with
+        # nothing between them are pruned below
+        k = i
+        while k <= j:
+            if cover[k] == least:
+                m = k
+                while m + 1 <= j and cover[m + 1] == least:
+                    m += 1
+                cuts.append((lo + (k + m) / 2 * STEP, int(support[k]) - int(least)))
+                k = m + 1
+            else:
+                k += 1
+        i = j + 1
+    return _drop_empty_between(cuts, groups)
+
+
+def _drop_empty_between(cuts: list[tuple[float, int]], groups: list[list[tuple[float, float]]]) -> list[float]:
+    """Two cuts with nothing wholly between them in any row are one boundary seen
+    twice (a column that is empty where it is not crossed): keep the better one."""
+    spans = [s for g in groups for s in g]
+    cuts = list(cuts)
+    i = 0
+    while i + 1 < len(cuts):
+        (a, sa), (b, sb) = cuts[i], cuts[i + 1]
+        if not any(a <= s and e <= b for s, e in spans):
+            del cuts[i + 1 if sa >= sb else i]
+        else:
+            i += 1
+    return [c for c, _ in cuts]
+
+
+def _bands(words: list[Word], gap: float) -> list[list[Word]]:
+    """Words grouped into horizontal bands separated by vertical gaps wider than `gap`."""
+    bands: list[list[Word]] = []
+    bottom = float("-inf")
+    for w in sorted(words, key=lambda w: w.y0):
+        if bands and w.y0 - bottom <= gap:
+            bands[-1].append(w)
+            bottom = max(bottom, w.y1)
+        else:
+            bands.append([w])
+            bottom = w.y1
+    return bands
+
+
+def _phrases(words: list[Word]) -> list[Word]:
+    """Words of a line joined across spaces (a gap under half a line height), so
+    the spaces of a sentence in one cell are not taken for cell boundaries."""
+    h = _median_height(words)
+    out = []
+    for line in _lines(words):
+        line.sort(key=lambda w: w.x0)
+        cur = line[0]
+        for w in line[1:]:
+            if w.x0 - cur.x1 < 0.5 * h:
+                cur = Word(cur.text + " " + w.text, cur.x0, min(cur.y0, w.y0), max(cur.x1, w.x1), max(cur.y1, w.y1))
+            else:
+                out.append(cur)
+                cur = w
+        out.append(cur)
+    return out
+
+
+def _columns(bands: list[list[Word]], x0: float, x1: float) -> list[float]:
+    pad = 0.5
+    h = _median_height([w for b in bands for w in b])
+    phrases = [_phrases(b) if b else [] for b in bands]
+    return _rivers([[(w.x0 - pad, w.x1 + pad) for w in b] for b in phrases], x0, x1, min_gap=h)
+
+
+def _col_range(w: Word, xs: list[float]) -> tuple[int, int]:
+    """First and last column (between boundaries xs) a word's box reaches into."""
+    return bisect_right(xs, w.x0 + 0.5) - 1, bisect_right(xs, w.x1 - 0.5) - 1
+
+
+def _vertical_edges(xs: list[float], ys: list[float], words: list[Word]) -> list[Edge]:
+    """Outer sides whole; an inner boundary in each row band no word crosses."""
+    edges = [Edge(False, xs[0], ys[0], ys[-1]), Edge(False, xs[-1], ys[0], ys[-1])]
+    for r in range(len(ys) - 1):
+        band = [w for w in words if ys[r] <= w.cy <= ys[r + 1]]
+        band = _phrases(band) if band else []
+        for x in xs[1:-1]:
+            if not any(w.x0 < x < w.x1 for w in band):
+                edges.append(Edge(False, x, ys[r], ys[r + 1]))
+        # A wide gap no column boundary passes through still parts two cells (a
+        # table too short for its columns to show, like a header row at a page foot).
+        h = _median_height(band) if band else 0.0
+        for a, b in zip(band, band[1:]):
+            if abs(a.cy - b.cy) < h / 2 and b.x0 - a.x1 >= h and not any(a.x1 <= x <= b.x0 for x in xs):
+                edges.append(Edge(False, (a.x1 + b.x0) / 2, ys[r], ys[r + 1]))
+    return edges
+
+
+def rule_only_table(horizontals: list[Edge], words: list[Word]) -> Table | None:
+    """A table with row rules and no column rules: columns from the words in it."""
+    ys = sorted({round(e.pos, 1) for e in horizontals})
+    x0, x1 = min(e.start for e in horizontals), max(e.end for e in horizontals)
+    inside = [w for w in words if x0 <= w.cx <= x1 and ys[0] <= w.cy <= ys[-1]]
+    if len(ys) < 2 or not inside:
+        return None
+    bands = [[w for w in inside if ys[r] <= w.cy <= ys[r + 1]] for r in range(len(ys) - 1)]
+    xs = [x0, *(x for x in _columns(bands, x0, x1) if x0 + 2 < x < x1 - 2), x1]
+    edges = list(horizontals) + _vertical_edges(xs, ys, inside)
+    return Table(edges, (x0, ys[0], x1, ys[-1]))
+
+
+def _rule_stacks(horizontals: list[Edge], words: list[Word]) -> list[list[Edge]]:
+    """Horizontal rules with no column rules, stacked into tables: two rules in a row
+    belong together when the text between them hugs both (cell padding), so the gap
+    before a title line or the space between two forms ends a table."""
+    if not horizontals:
+        return []
+    h = _median_height(words)
+    by_y: dict[float, list[Edge]] = {}
+    for e in horizontals:
+        by_y.setdefault(round(e.pos, 1), []).append(e)
+    ys = sorted(by_y)
+    stacks, current = [], [ys[0]]
+    for a, b in zip(ys, ys[1:]):
+        between = [w for w in words if a < w.cy < b]
+        if between:
+            hugs = min(w.y0 for w in between) - a <= 1.2 * h and b - max(w.y1 for w in between) <= 1.2 * h
+        else:
+            hugs = b - a <= 3 * h
+        if hugs:
+            current.append(b)
+        else:
+            stacks.append(current)
+            current = [b]
+    stacks.append(current)
+    return [[e for y in stack for e in by_y[y]] for stack in stacks if len(stack) >= 2]
+
+
+def _cell_groups(line: list[Word], gap: float) -> int:
+    line = sorted(line, key=lambda w: w.x0)
+    return 1 + sum(1 for a, b in zip(line, line[1:]) if b.x0 - a.x1 > gap)
+
+
+def borderless_regions(words: list[Word]) -> list[list[Word]]:
+    """Runs of text lines that make a table: at least three lines hold two or more
+    cells (a form's title and year lines hold one). Lines of one cell between them
+    (a wrapped paragraph) belong to the run; a heading (taller text) or an empty
+    stretch of three line heights ends it."""
+    if not words:
+        return []
+    h = _median_height(words)
+    regions: list[list[Word]] = []
+    current: list[list[Word]] = []
+    multi, bottom = 0, float("-inf")
+
+    def close() -> None:
+        nonlocal current, multi
+        while current and _cell_groups(current[-1], h) < 2:
+            current.pop()  # trailing one-cell lines: text after the table
+        if multi >= MIN_ROWS:
+            regions.append([w for line in current for w in line])
+        current, multi = [], 0
+
+    for line in _lines(words):
+        top = min(w.y0 for w in line)
+        heading = median(w.y1 - w.y0 for w in line) > 1.25 * h
+        if heading or top - bottom > 3 * h:
+            close()
+        bottom = max(w.y1 for w in line)
+        if heading:
+            continue
+        groups = _cell_groups(line, h)
+        if groups >= 2 or current:
+            current.append(line)
+            multi += groups >= 2
+    close()
+    return regions
+
+
+def borderless_table(words: list[Word]) -> Table:
+    """The grid of a table printed with no rulings at all."""
+    h = _median_height(words)
+    pad = 1.0
+    x0, x1 = min(w.x0 for w in words) - pad, max(w.x1 for w in words) + pad
+    y0, y1 = min(w.y0 for w in words) - pad, max(w.y1 for w in words) + pad
+    xs = [x0, *(x for x in _columns(_bands(words, 0.6 * h), x0, x1) if x0 + 2 < x < x1 - 2), x1]
+    ncol = len(xs) - 1
+    # Text blocks per column: words of one cell, lines closer than 0.6 line heights.
+    blocks: list[list[tuple[float, float]]] = [[] for _ in range(ncol)]
+    by_col: list[list[Word]] = [[] for _ in range(ncol)]
+    for w in words:
+        c0, c1 = _col_range(w, xs)
+        for c in range(max(c0, 0), min(c1, ncol - 1) + 1):
+            by_col[c].append(w)
+    for c, ws in enumerate(by_col):
+        blocks[c] = [(min(w.y0 for w in b) - pad, max(w.y1 for w in b) + pad) for b in _bands(ws, 0.6 * h)]
+    ys = [y0, *(y for y in _rivers(blocks, y0, y1) if y0 + 2 < y < y1 - 2), y1]
+    merged = _centred_spans(xs, ys, words, blocks, h)
+    edges = [Edge(True, y0, x0, x1), Edge(True, y1, x0, x1)]
+    for r, y in enumerate(ys[1:-1], start=1):
+        for c in range(ncol):
+            if (c, r) in merged or any(a < y < b for a, b in blocks[c]):
+                continue
+            edges.append(Edge(True, y, xs[c], xs[c + 1]))
+    edges += _vertical_edges(xs, ys, words)
+    return Table(edges, (x0, y0, x1, y1))
+
+
+def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: list[list[tuple[float, float]]], h: float) -> set[tuple[int, int]]:
+    """(column, row boundary) pairs to leave open because a label centred over
+    several rows sits in only one of them. Only the leading columns are looked at
+    (the level labels), before the first column that has text in most rows."""
+    nrow, ncol = len(ys) - 1, len(xs) - 1
+    filled = [[False] * nrow for _ in range(ncol)]
+    centre: dict[tuple[int, int], float] = {}
+    for w in words:
+        c0, c1 = _col_range(w, xs)
+        r = min(max(bisect_right(ys, w.cy) - 1, 0), nrow - 1)
+        for c in range(max(c0, 0), min(c1, ncol - 1) + 1):
+            filled[c][r] = True
+            if c0 == c1:
+                centre.setdefault((c, r), 0.0)
+    for c in range(ncol):
+        for a, b in blocks[c]:
+            r = min(max(bisect_right(ys, (a + b) / 2) - 1, 0), nrow - 1)
+            if (c, r) in centre:
+                centre[(c, r)] = (a + b) / 2
+    busy = [sum(filled[c][r] for c in range(ncol)) >= max(2, ncol / 2) for r in range(nrow)]
+    dense = next((c for c in range(ncol) if sum(filled[c][r] for r in range(nrow) if busy[r]) >= 0.8 * max(sum(busy), 1)), ncol)
+    open_: set[tuple[int, int]] = set()
+    tolerance = max(1.5, 0.3 * h)
+    for c in range(dense):
+        start = 0
+        for r in range(nrow):
+            if not filled[c][r]:
+                continue
+            if (c, r) in centre and start < r:
+                best = None
+                for e in range(r, nrow):
+                    if e > r and filled[c][e]:
+                        break
+                    off = abs((ys[start] + ys[e + 1]) / 2 - centre[(c, r)])
+                    if best is None or off < best[0]:
+                        best = (off, e)
+                if best and best[0] <= tolerance:
+                    open_.update((c, k) for k in range(start + 1, best[1] + 1))
+                    start = best[1] + 1
+                    continue
+            start = r + 1
+    return open_
+
+
+def tables_on_page(edges: list[Edge], words: list[Word]) -> list[Table]:
+    """Ruled tables, tables with row rules only, and borderless tables, top to bottom."""
+    tables = edges_to_tables(edges)
+    loose = [e for hs, vs in edge_groups(edges) if len(vs) < 2 for e in hs]
+    for stack in _rule_stacks(loose, words):
+        table = rule_only_table(stack, words)
+        if table is not None:
+            tables.append(table)
+    free = [w for w in words if not any(_inside(w, t) for t in tables)]
+    tables += [borderless_table(region) for region in borderless_regions(free)]
+    return sorted(tables, key=lambda t: t.bbox[1])
+
+
+def _inside(w: Word, t: Table) -> bool:
+    x0, y0, x1, y1 = t.bbox
+    return x0 <= w.cx <= x1 and y0 <= w.cy <= y1

@@ -1,0 +1,48 @@
+"""Grids from word alignment: tables with row rules only, and borderless ones."""
+
+from extractor.alignment import borderless_regions, tables_on_page
+from extractor.grid import Edge, words_to_rows
+from extractor.layout import Word
+
+H = 8.0
+
+
+def word(text: str, x: float, y: float) -> Word:
+    return Word(text, x, y, x + H * len(text), y + H)
+
+
+def rows_of(words, edges=()):
+    return [[c.text for c in r.cells] for r in words_to_rows(words, tables_on_page(list(edges), words), 1)]
+
+
+def test_borderless_columns_rows_and_a_centred_merged_label():
+    # Three indicator rows; the level label is centred over all three (it sits in
+    # the middle row), the name of the second row wraps onto two lines.
+    words = [word("一级", 40, 100), word("三级", 100, 100), word("分值", 200, 100), word("得分", 260, 100)]
+    words += [word("甲", 100, 120), word("5.00", 200, 120), word("4.00", 260, 120)]
+    words += [word("产出", 40, 140), word("乙乙", 100, 136), word("丙", 100, 146), word("5.00", 200, 141), word("5.00", 260, 141)]
+    words += [word("丁", 100, 162), word("5.00", 200, 162), word("5.00", 260, 162)]
+    words.insert(0, Word("财政项目支出绩效自评表", 60, 60, 60 + 13 * 11, 73))  # a heading: not in the table
+    rows = rows_of(words)
+    assert rows[0] == ["财政项目支出绩效自评表"]
+    table = rows[1:]
+    assert table[0] == ["一级", "三级", "分值", "得分"]
+    # the merged label takes its first row; the rows below it are "merged from above"
+    assert table[1] == ["产出", "甲", "5.00", "4.00"]
+    assert table[2] == ["", "乙乙丙", "5.00", "5.00"]
+    assert table[3] == ["", "丁", "5.00", "5.00"]
+
+
+def test_row_rules_without_column_rules():
+    ys = (100, 114, 128, 142)
+    edges = [Edge(True, y, 30, 320) for y in ys]
+    words = [word("项目", 40, 103), word("年初", 120, 103), word("全年", 200, 103),
+             word("总额", 40, 117), word("82.00", 115, 117), word("66.02", 195, 117),
+             word("其他", 40, 131), word("0.00", 120, 131), word("0.00", 200, 131)]
+    assert rows_of(words, edges) == [["项目", "年初", "全年"], ["总额", "82.00", "66.02"], ["其他", "0.00", "0.00"]]
+
+
+def test_a_single_cell_text_is_no_table():
+    lines = [word("第一段文字", 40, 100 + 12 * i) for i in range(5)]
+    assert borderless_regions(lines) == []
+    assert all(len(r) == 1 for r in rows_of(lines))
