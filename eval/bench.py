@@ -134,7 +134,7 @@ def bench_ocr() -> dict | None:
         return None
     scan = ROOT / "fixtures" / "scanned" / "narrow_150dpi_skewed.pdf"
     doc = pymupdf.open(scan)
-    stock = _stock_rapidocr()
+    stock = ocr.stock_engine()
     bare = stock_s = 0.0
     ocr._engine()  # load the models outside the timings
     images = []
@@ -156,20 +156,6 @@ def bench_ocr() -> dict | None:
     n = doc.page_count
     return {"pages": n, "dpi": 150, "seconds_per_page": full / n, "bare_ocr_seconds_per_page": bare / n, "ratio": full / bare,
             "stock_rapidocr_seconds_per_page": stock_s / n, "ratio_to_stock": full / stock_s}
-
-
-def _stock_rapidocr():
-    """RapidOCR as it comes (its own defaults, the same bundled models)."""
-    from pathlib import Path as _P
-
-    import rapidocr
-    from rapidocr import RapidOCR
-
-    models = _P(rapidocr.__file__).parent / "models"
-    return RapidOCR(params={"Global.log_level": "error",
-                            "Det.model_path": str(next(models.glob("PP-OCRv6_det*.onnx"))),
-                            "Rec.model_path": str(next(models.glob("PP-OCRv6_rec*.onnx"))),
-                            "Cls.model_path": str(next(models.glob("*cls*.onnx")))})
 
 
 def bench_checker(repeat: int) -> dict:

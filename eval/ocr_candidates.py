@@ -118,16 +118,11 @@ def ours() -> Reader | None:
 
 
 def rapidocr_stock() -> Reader | None:
-    try:
-        import rapidocr
-        from rapidocr import RapidOCR
-    except ImportError:
+    from extractor import ocr
+
+    if not ocr.available():
         return None
-    models = Path(rapidocr.__file__).parent / "models"
-    engine = RapidOCR(params={"Global.log_level": "error",
-                              "Det.model_path": str(next(models.glob("PP-OCRv6_det*.onnx"))),
-                              "Rec.model_path": str(next(models.glob("PP-OCRv6_rec*.onnx"))),
-                              "Cls.model_path": str(next(models.glob("*cls*.onnx")))})
+    engine = ocr.stock_engine()
 
     def read(gray):
         r = engine(gray)

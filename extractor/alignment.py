@@ -21,7 +21,7 @@ from statistics import median
 
 import numpy as np
 
-from .grid import Edge, Table, _lines, edge_groups, edges_to_tables
+from .grid import Edge, Table, _lines, centre_in, edge_groups, ruled_tables
 from .layout import Word
 
 STEP = 0.25  # points per sample along an axis
@@ -32,27 +32,25 @@ def _median_height(words: list[Word]) -> float:
     return median(w.y1 - w.y0 for w in words) if words else 8.0
 
 
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) index of each run of True."""
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), (np.flatnonzero(edges == -1) - 1).tolist()))
+
+
 def _wide(mask: np.ndarray, width: int) -> np.ndarray:
     """Only the runs of True at least `width` samples long."""
     out = np.zeros_like(mask)
-    i, n = 0, len(mask)
-    while i < n:
-        if mask[i]:
-            j = i
-            while j + 1 < n and mask[j + 1]:
-                j += 1
-            if j - i + 1 >= width:
-                out[i:j + 1] = True
-            i = j + 1
-        else:
-            i += 1
+    for i, j in _runs(mask):
+        if j - i + 1 >= width:
+            out[i:j + 1] = True
     return out
 
 
 def _rivers(groups: list[list[tuple[float, float]]], lo: float, hi: float, min_gap: float = 0.0) -> list[float]:
     """Positions between lo and hi that separate intervals in many groups and lie in
     few. `groups` are the (start, end) intervals of one row (or one column) each.
-    Within each river the cut goes through the middle of its least covered stretch."""
+    Within each river a cut goes through the middle of each least covered stretch."""
     n = int((hi - lo) / STEP) + 1
     if n < 2:
         return []
@@ -74,28 +72,12 @@ def _rivers(groups: list[list[tuple[float, float]]], lo: float, hi: float, min_g
     if min_gap:  # a gap no text crosses, wide enough not to be a space between words
         river |= _wide((support >= 1) & (cover == 0), int(min_gap / STEP))
     cuts = []
-    i = 0
-    while i < n:
-        if not river[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and river[j + 1]:
-            j += 1
-        least = cover[i:j + 1].min()
+    for i, j in _runs(river):
         # a cut through the middle of every stretch with the least cover; cuts with
         # nothing between them are pruned below
-        k = i
-        while k <= j:
-            if cover[k] == least:
-                m = k
-                while m + 1 <= j and cover[m + 1] == least:
-                    m += 1
-                cuts.append((lo + (k + m) / 2 * STEP, int(support[k]) - int(least)))
-                k = m + 1
-            else:
-                k += 1
-        i = j + 1
+        least = cover[i:j + 1].min()
+        for k, m in _runs(cover[i:j + 1] == least):
+            cuts.append((lo + (i + (k + m) / 2) * STEP, int(support[i + k]) - int(least)))
     return _drop_empty_between(cuts, groups)
 
 
@@ -180,7 +162,7 @@ def rule_only_table(horizontals: list[Edge], words: list[Word]) -> Table | None:
     """A table with row rules and no column rules: columns from the words in it."""
     ys = sorted({round(e.pos, 1) for e in horizontals})
     x0, x1 = min(e.start for e in horizontals), max(e.end for e in horizontals)
-    inside = [w for w in words if x0 <= w.cx <= x1 and ys[0] <= w.cy <= ys[-1]]
+    inside = [w for w in words if centre_in(w, (x0, ys[0], x1, ys[-1]))]
     if len(ys) < 2 or not inside:
         return None
     bands = [[w for w in inside if ys[r] <= w.cy <= ys[r + 1]] for r in range(len(ys) - 1)]
@@ -291,20 +273,19 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
     several rows sits in only one of them. Only the leading columns are looked at
     (the level labels), before the first column that has text in most rows."""
     nrow, ncol = len(ys) - 1, len(xs) - 1
+    def row(y: float) -> int:
+        return min(max(bisect_right(ys, y) - 1, 0), nrow - 1)
+
     filled = [[False] * nrow for _ in range(ncol)]
-    centre: dict[tuple[int, int], float] = {}
+    single: set[tuple[int, int]] = set()  # cells holding a word of one column only
     for w in words:
         c0, c1 = _col_range(w, xs)
-        r = min(max(bisect_right(ys, w.cy) - 1, 0), nrow - 1)
         for c in range(max(c0, 0), min(c1, ncol - 1) + 1):
-            filled[c][r] = True
-            if c0 == c1:
-                centre.setdefault((c, r), 0.0)
-    for c in range(ncol):
-        for a, b in blocks[c]:
-            r = min(max(bisect_right(ys, (a + b) / 2) - 1, 0), nrow - 1)
-            if (c, r) in centre:
-                centre[(c, r)] = (a + b) / 2
+            filled[c][row(w.cy)] = True
+        if c0 == c1:
+            single.add((c0, row(w.cy)))
+    # a label's centre is its text block's, in the row where that centre falls
+    centre = {(c, row((a + b) / 2)): (a + b) / 2 for c in range(ncol) for a, b in blocks[c]}
     busy = [sum(filled[c][r] for c in range(ncol)) >= max(2, ncol / 2) for r in range(nrow)]
     dense = next((c for c in range(ncol) if sum(filled[c][r] for r in range(nrow) if busy[r]) >= 0.8 * max(sum(busy), 1)), ncol)
     open_: set[tuple[int, int]] = set()
@@ -314,7 +295,7 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
         for r in range(nrow):
             if not filled[c][r]:
                 continue
-            if (c, r) in centre and start < r:
+            if (c, r) in single and (c, r) in centre and start < r:
                 best = None
                 for e in range(r, nrow):
                     if e > r and filled[c][e]:
@@ -332,17 +313,14 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
 
 def tables_on_page(edges: list[Edge], words: list[Word]) -> list[Table]:
     """Ruled tables, tables with row rules only, and borderless tables, top to bottom."""
-    tables = edges_to_tables(edges)
-    loose = [e for hs, vs in edge_groups(edges) if len(vs) < 2 for e in hs]
+    groups = edge_groups(edges)
+    tables = ruled_tables(groups)
+    loose = [e for hs, vs in groups if len(vs) < 2 for e in hs]
     for stack in _rule_stacks(loose, words):
         table = rule_only_table(stack, words)
         if table is not None:
             tables.append(table)
-    free = [w for w in words if not any(_inside(w, t) for t in tables)]
+    free = [w for w in words if not any(centre_in(w, t.bbox) for t in tables)]
     tables += [borderless_table(region) for region in borderless_regions(free)]
     return sorted(tables, key=lambda t: t.bbox[1])
 
-
-def _inside(w: Word, t: Table) -> bool:
-    x0, y0, x1, y1 = t.bbox
-    return x0 <= w.cx <= x1 and y0 <= w.cy <= y1

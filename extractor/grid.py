@@ -93,8 +93,13 @@ def edges_to_tables(edges: list[Edge]) -> list[Table]:
     Ruled tables are closed boxes, so a table's edges always overlap along both axes;
     two tables are two groups as soon as a band of the page has no ruling at all.
     """
+    return ruled_tables(edge_groups(edges))
+
+
+def ruled_tables(groups: list[tuple[list[Edge], list[Edge]]]) -> list[Table]:
+    """The edge groups with two or more rulings each way, as tables, top to bottom."""
     tables = []
-    for hs, vs in edge_groups(edges):
+    for hs, vs in groups:
         if len(hs) < 2 or len(vs) < 2:
             continue
         bbox = (min(e.pos for e in vs), min(e.pos for e in hs), max(e.pos for e in vs), max(e.pos for e in hs))
@@ -181,6 +186,12 @@ def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCel
     return xs, ys, cells
 
 
+def centre_in(w: Word, bbox: BBox) -> bool:
+    """Does the word's centre lie in the box? (Which cell or table a word is in.)"""
+    x0, y0, x1, y1 = bbox
+    return x0 <= w.cx <= x1 and y0 <= w.cy <= y1
+
+
 def join_words(words: list[Word]) -> str:
     """Text of a cell: words in lines top to bottom, wrapped lines joined without a gap."""
     if not words:
@@ -209,9 +220,8 @@ def words_to_rows(words: list[Word], tables: list[Table], page: int) -> list[Row
     for t_index, table in enumerate(tables):
         xs, ys, cells = table_to_cells(table)
         inside, outside = [], []
-        x0, y0, x1, y1 = table.bbox
         for w in free:
-            (inside if x0 <= w.cx <= x1 and y0 <= w.cy <= y1 else outside).append(w)
+            (inside if centre_in(w, table.bbox) else outside).append(w)
         free = outside
         owner = table.owner or {}
         for w in inside:

@@ -42,30 +42,45 @@ def available() -> bool:
     return True
 
 
-@lru_cache(maxsize=1)
-def _engine():
+def _bundled_model(*prefixes: str) -> str:
+    """Path of a model file inside the rapidocr wheel: the first prefix that has one."""
+    import rapidocr
+
+    models = Path(rapidocr.__file__).parent / "models"
+    for prefix in prefixes:
+        found = sorted(models.glob(f"{prefix}*.onnx"))
+        if found:
+            return str(found[-1])
+    raise NoTextLayer(f"the OCR models ({' or '.join(prefixes)}*.onnx) are not inside the rapidocr package")
+
+
+def _rapidocr(**params):
     try:
-        import rapidocr
         from rapidocr import RapidOCR
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise NoTextLayer("the page is an image and OCR is not installed (pip install 'fiscal-form-extractor[ocr]')") from exc
-    models = Path(rapidocr.__file__).parent / "models"
-
-    def pick(prefix: str) -> str:
-        found = sorted(models.glob(f"{prefix}*.onnx"))
-        if not found:
-            raise NoTextLayer(f"the OCR models ({prefix}*.onnx) are not inside the rapidocr package")
-        return str(found[-1])
-
     return RapidOCR(params={
         "Global.log_level": "error",
+        "Det.model_path": _bundled_model("PP-OCRv6_det", "ch_PP-OCR"),
+        "Rec.model_path": _bundled_model("PP-OCRv6_rec", "ch_PP-OCR"),
+        **params,
+    })
+
+
+@lru_cache(maxsize=1)
+def _engine():
+    return _rapidocr(**{
         "Global.use_cls": False,  # its 0/180 classifier flipped numbers; orientation is ours
-        "Det.model_path": pick("PP-OCRv6_det") if list(models.glob("PP-OCRv6_det*")) else pick("ch_PP-OCR"),
-        "Rec.model_path": pick("PP-OCRv6_rec") if list(models.glob("PP-OCRv6_rec*")) else pick("ch_PP-OCR"),
         # A recogniser batch is padded to at least this width; the default 320 px made
         # every short cell ("0.00", "-") cost as much as a long line: half the time.
         "Rec.rec_img_shape": [3, 48, 48],
     })
+
+
+def stock_engine():
+    """RapidOCR with its own defaults (its angle classifier on, 320-px batches) and
+    the same bundled models: the baseline the benchmark and the comparison time."""
+    return _rapidocr(**{"Cls.model_path": _bundled_model("ch_ppocr_mobile", "ch_PP-OCR")})
 
 
 LONE_DASHES = {"=", "一", "_", "—", "–", "~", "－"}
