@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pymupdf
 
 from .alignment import tables_on_page
-from .grid import rects_to_edges, words_to_rows
+from .grid import edge_groups, rects_to_edges, ruled_tables, table_to_cells, words_to_rows
 from .layout import PageText, Word
 
 MIN_CHARS_FOR_TEXT_LAYER = 20
@@ -109,25 +109,38 @@ def native_dpi(page: pymupdf.Page, default: float = 200.0) -> float:
 
 
 def ocr_read_page(page: pymupdf.Page) -> tuple[PageText, list[str]]:
-    """A scanned page: render at its native resolution, OCR, rulings from the image."""
+    """A scanned page: render at its native resolution and read the image."""
     import numpy as np
-
-    from . import ocr, raster
 
     dpi = native_dpi(page)
     pix = page.get_pixmap(dpi=int(dpi))
     img = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3]
+    return read_scan(img, dpi, page.number + 1)
+
+
+def read_scan(img, dpi: float, number: int) -> tuple[PageText, list[str]]:
+    """OCR words and the rulings found in the image, into the same page model a text
+    layer gives; the notes say what was turned, deskewed, corrected or inferred."""
+    from . import ocr, raster
+
     read = ocr.ocr_page(img, dpi)
     scale = 72.0 / dpi
     h, w = read.image.shape[:2]
     lines = raster.rulings(read.image, scale)
-    text = rows_from(read.words, [], lines, page.number + 1, w * scale, h * scale, source="ocr")
+    words, read_notes = ocr.split_at_rulings(read.image, read.words, [s for s in lines if s[0] == s[2]], scale)
+    cells = [c.bbox for t in ruled_tables(edge_groups(rects_to_edges([], lines))) for c in table_to_cells(t)[2]]
+    dashes = ocr.dashes_in_empty_cells(read.image, words, cells, scale)
+    words += dashes
+    if dashes:
+        read_notes.append(f"{len(dashes)} '-' read from the shape of a lone mark in an empty cell")
+    text = rows_from(words, [], lines, number, w * scale, h * scale, source="ocr")
     notes = []
     if read.quarters:
-        notes.append(f"page {page.number + 1} was turned {90 * read.quarters}° clockwise to read it")
+        notes.append(f"page {number} was turned {90 * read.quarters}° clockwise to read it")
     if abs(read.skew) > 0.1:
-        notes.append(f"page {page.number + 1} deskewed by {read.skew:.2f}°")
-    notes += [f"page {page.number + 1} OCR correction {c}" for c in read.corrections]
+        notes.append(f"page {number} deskewed by {read.skew:.2f}°")
+    notes += [f"page {number} OCR correction {c}" for c in read.corrections]
+    notes += [f"page {number} OCR: {c}" for c in read_notes]
     return text, notes
 
 

@@ -72,6 +72,22 @@ def rotate(img: np.ndarray, degrees: float) -> np.ndarray:
     return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
 
 
+def ink_box(gray: np.ndarray, margin: int = 16) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) around the page's ink, `margin` px wider; None for a blank page.
+    Ink is judged per 4×4 block: a block holds ink when at least 2 of its 16 pixels
+    are dark (a thin stroke crosses 4 or more; scanner speckle is a lone pixel), and
+    a row or column of blocks when two of its blocks do."""
+    cv2 = _cv2()
+    h, w = gray.shape[:2]
+    dark = (gray < 160).astype(np.uint8) * 16
+    blocks = cv2.resize(dark, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA) >= 2
+    rows, cols = np.flatnonzero(blocks.sum(axis=1) >= 2), np.flatnonzero(blocks.sum(axis=0) >= 2)
+    if not len(rows) or not len(cols):
+        return None
+    return (max(0, int(cols[0]) * 4 - margin), max(0, int(rows[0]) * 4 - margin),
+            min(w, int(cols[-1]) * 4 + 4 + margin), min(h, int(rows[-1]) * 4 + 4 + margin))
+
+
 def rotate_quarter(img: np.ndarray, quarters: int) -> np.ndarray:
     """Turn by 90° × quarters, clockwise."""
     return np.ascontiguousarray(np.rot90(img, k=-quarters % 4))

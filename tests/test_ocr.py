@@ -51,19 +51,31 @@ def test_sideways_photo_is_read_and_corrections_recorded(root):
     assert {f.code for f in form.findings if f.severity == "error"} == {"rate_indicator_mismatch"}
 
 
-def test_a_misread_dash_is_corrected_and_the_correction_recorded(root, monkeypatch):
-    """The 150-dpi photo once read a table's '-' as '='; make the recogniser do that
-    every time and check the fix reaches the form's notes, not only the token."""
+def test_a_misread_number_is_corrected_and_the_correction_recorded(root, monkeypatch):
+    """Make the recogniser read the budget's zeros as letter O every time and check
+    the fix reaches the value and the form's notes, not only the token."""
     pytest.importorskip("rapidocr")
     from extractor import ocr
     from extractor.pipeline import ExtractOptions, extract_document
 
     real = ocr._recognise
-    monkeypatch.setattr(ocr, "_recognise", lambda crops: [("=" if t == "-" else t, sc) for t, sc in real(crops)])
+    monkeypatch.setattr(ocr, "_recognise", lambda crops: [(t.replace("0", "O") if t == "10.50" else t, sc) for t, sc in real(crops)])
     (form,) = extract_document(root / "fixtures" / "scanned" / "photo_sideways.jpg", ExtractOptions(engine="rules")).forms
-    assert any("OCR correction '=' → '-'" in n for n in form.notes)
-    # the "-" the form prints in the fiscal funds' weight column
-    assert form.provenance["funding.fiscal.weight"].raw == "-"
+    assert any("OCR correction '1O.5O' → '10.50'" in n for n in form.notes)
+    assert str(form.funding.total.initial_budget) == "10.50"
+
+
+def test_lone_dashes_are_read_from_their_shape_and_noted(root):
+    """The detector finds no box around a lone '-'; the empty ruled cell's one flat
+    mark is read as '-', and the form says so."""
+    pytest.importorskip("rapidocr")
+    from extractor.pipeline import ExtractOptions, extract_document
+
+    (form,) = extract_document(root / "fixtures" / "scanned" / "photo_sideways.jpg", ExtractOptions(engine="rules")).forms
+    assert any("'-' read from the shape of a lone mark in an empty cell" in n for n in form.notes)
+    # the "-" the form prints in the weight and score columns of the fiscal-funds rows
+    assert {k: form.provenance[k].raw for k in ("funding.fiscal.weight", "funding.other.score")} == \
+        {"funding.fiscal.weight": "-", "funding.other.score": "-"}
 
 
 def test_without_ocr_a_scan_fails_with_one_line(root, monkeypatch, tmp_path):
@@ -90,3 +102,76 @@ def test_a_turned_photo_is_turned_back_and_read(root, tmp_path, turn, name):
     assert any(f"turned {turn}°" in n for n in form.notes)
     assert (form.project_name, str(form.total_score)) == ("劳动监察业务经费", "90.00")
     assert {f.code for f in form.findings if f.severity == "error"} == {"rate_indicator_mismatch"}
+
+
+def test_ink_box_ignores_speckle_and_finds_a_blank_page():
+    pytest.importorskip("cv2")
+    from extractor import raster
+
+    rng = np.random.default_rng(0)
+    img = np.full((1000, 800), 250, np.uint8)
+    assert raster.ink_box(img) is None
+    ys, xs = rng.integers(0, 1000, 300), rng.integers(0, 800, 300)
+    img[ys, xs] = 0  # lone dark pixels all over the page
+    assert raster.ink_box(img) is None
+    img[400:420, 200:600:3] = 0  # a line of text: thin strokes, 20 px tall
+    x0, y0, x1, y1 = raster.ink_box(img, margin=8)
+    assert 188 <= x0 <= 200 and 388 <= y0 <= 400 and 600 <= x1 <= 612 and 420 <= y1 <= 432
+
+
+def test_specks_are_dropped_and_noted_but_dashes_and_wrapped_headers_kept():
+    from extractor import ocr
+
+    def box(x, y, w, h):
+        return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
+
+    boxes = [box(0, 0, 60, 20), box(100, 0, 40, 20), box(200, 0, 8, 20), box(300, 5, 4, 6), box(400, 8, 20, 5), box(500, 0, 20, 20)]
+    read = [("执行率(", 0.99), ("%)", 0.98), ("·", 0.9), ("1", 0.95), ("一", 0.9), ("9.80", 0.99)]
+    words, notes, _ = ocr._words(boxes, read, 1.0)
+    assert [w.text for w in words] == ["执行率(", "%)", "-", "9.80"]
+    assert any("2 speck(s) dropped: '·' '1'" in n for n in notes)
+
+
+def test_a_box_across_a_column_ruling_is_read_as_two_cells(tmp_path):
+    """The detector sometimes draws one box over the end of a wrapped label and the
+    next cell's text; each side of the ruling must be read on its own."""
+    pytest.importorskip("rapidocr")
+    import pymupdf
+
+    from extractor import ocr, raster
+    from extractor.layout import Word
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=400, height=100)
+    page.insert_text((20, 50), "满意度指标", fontname="china-s", fontsize=12)
+    page.insert_text((130, 50), "服务对象满意度", fontname="china-s", fontsize=12)
+    page.draw_line((120, 20), (120, 80), width=1)
+    pix = page.get_pixmap(dpi=150)
+    gray = raster.to_gray(np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3])
+    scale = 72 / 150
+    merged = Word("满意度指标服务对象满意度", 16, 36, 226, 54, confidence=0.9)
+    words, notes = ocr.split_at_rulings(gray, [merged], [(120.0, 20.0, 120.0, 80.0)], scale)
+    assert [w.text for w in words] == ["满意度指标", "服务对象满意度"]
+    assert words[0].x1 <= 120 <= words[1].x0
+    assert notes and "crossed a column ruling" in notes[0]
+    # a word beside the ruling, not across it, is left alone (no second reading)
+    alone = Word("满意度指标", 16, 36, 110, 54)
+    assert ocr.split_at_rulings(gray, [alone], [(120.0, 20.0, 120.0, 80.0)], scale) == ([alone], [])
+
+
+def test_only_a_centred_flat_mark_in_an_empty_cell_is_a_dash():
+    pytest.importorskip("cv2")
+    from extractor import ocr
+    from extractor.layout import Word
+
+    gray = np.full((100, 500), 255, np.uint8)
+    gray[49:51, 45:55] = 0     # cell 0: a centred flat mark → '-'
+    gray[49:51, 149:151] = 0   # cell 1: a dot
+    gray[22:24, 245:255] = 0   # cell 2: a flat mark at the top, not centred
+    gray[49:51, 345:355] = 0   # cell 3: a flat mark beside a word → the word's cell is not empty
+    gray[45:55, 420:430] = 0   # cell 4: a square blot
+    scale = 1.0
+    cells = [(x, 20.0, x + 100.0, 80.0) for x in range(0, 500, 100)]
+    words = [Word("9.80", 330, 40, 345, 60)]
+    dashes = ocr.dashes_in_empty_cells(gray, words, cells, scale)
+    assert [(d.text, round(d.x0)) for d in dashes] == [("-", 45)]
