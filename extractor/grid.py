@@ -68,11 +68,11 @@ def _clusters(edges: list[Edge], span) -> list[list[Edge]]:
     """Group edges whose spans (on one axis) overlap or touch: an O(n log n) sweep."""
     groups: list[list[Edge]] = []
     reach = float("-inf")
-    for e in sorted(edges, key=lambda e: span(e)[0]):
-        lo, hi = span(e)
+    for lo, hi, e in sorted([(*span(e), e) for e in edges], key=lambda t: t[0]):
         if groups and lo <= reach + SNAP:
             groups[-1].append(e)
-            reach = max(reach, hi)
+            if hi > reach:
+                reach = hi
         else:
             groups.append([e])
             reach = hi
@@ -124,28 +124,37 @@ def _snap(values: list[float]) -> list[float]:
     return out
 
 
-def _by_line(edges: list[Edge], lines: list[float]) -> dict[int, list[tuple[float, float]]]:
-    """Edge spans grouped by the index of the snapped grid line they lie on, sorted."""
-    out: dict[int, list[tuple[float, float]]] = {}
+def _by_line(edges: list[Edge], lines: list[float]) -> dict[int, tuple[list[float], list[float]]]:
+    """Per snapped grid line, the spans drawn on it merged into disjoint runs (gaps
+    up to SNAP closed): (starts, ends), both sorted."""
+    spans: dict[int, list[tuple[float, float]]] = {}
     for e in edges:
         i = bisect_left(lines, e.pos - SNAP)
         if i < len(lines) and abs(lines[i] - e.pos) <= SNAP:
-            out.setdefault(i, []).append((e.start, e.end))
-    for spans in out.values():
-        spans.sort()
+            spans.setdefault(i, []).append((e.start, e.end))
+    out: dict[int, tuple[list[float], list[float]]] = {}
+    for i, line_spans in spans.items():
+        starts: list[float] = []
+        ends: list[float] = []
+        for s, t in sorted(line_spans):
+            if ends and s <= ends[-1] + SNAP:
+                ends[-1] = max(ends[-1], t)
+            else:
+                starts.append(s)
+                ends.append(t)
+        out[i] = (starts, ends)
     return out
 
 
-def _covered(spans: list[tuple[float, float]], a: float, b: float) -> bool:
-    """Is the segment a..b drawn by the (sorted) collinear spans?"""
-    mid_a, mid_b = a + SNAP, b - SNAP
-    spans = [(s, t) for s, t in spans if t >= mid_a and s <= mid_b]
-    reach = mid_a
-    for s, t in spans:
-        if s > reach + SNAP:
-            return False
-        reach = max(reach, t)
-    return reach >= mid_b
+_NO_RUNS: tuple[list[float], list[float]] = ([], [])
+
+
+def _covered(runs: tuple[list[float], list[float]], a: float, b: float) -> bool:
+    """Is the segment a..b (less SNAP at each end) drawn by the line's runs? A run
+    may start up to SNAP past that (rulings meet with a pixel or two missing)."""
+    starts, ends = runs
+    i = bisect_right(starts, a + 2 * SNAP) - 1
+    return i >= 0 and ends[i] >= b - SNAP
 
 
 def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCell]]:
@@ -165,9 +174,9 @@ def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCel
     v_at, h_at = _by_line(vs, xs), _by_line(hs, ys)
     for r in range(nr):
         for c in range(nc):
-            if c + 1 < nc and not _covered(v_at.get(c + 1, []), ys[r], ys[r + 1]):
+            if c + 1 < nc and not _covered(v_at.get(c + 1, _NO_RUNS), ys[r], ys[r + 1]):
                 parent[find(r * nc + c + 1)] = find(r * nc + c)
-            if r + 1 < nr and not _covered(h_at.get(r + 1, []), xs[c], xs[c + 1]):
+            if r + 1 < nr and not _covered(h_at.get(r + 1, _NO_RUNS), xs[c], xs[c + 1]):
                 parent[find((r + 1) * nc + c)] = find(r * nc + c)
     members: dict[int, list[tuple[int, int]]] = {}
     for r in range(nr):
@@ -224,27 +233,29 @@ def words_to_rows(words: list[Word], tables: list[Table], page: int) -> list[Row
             (inside if centre_in(w, table.bbox) else outside).append(w)
         free = outside
         owner = table.owner or {}
+        last_r, last_c = len(ys) - 2, len(xs) - 2
         for w in inside:
-            r = min(max(bisect_right(ys, w.cy) - 1, 0), len(ys) - 2)
-            c = min(max(bisect_right(xs, w.cx) - 1, 0), len(xs) - 2)
-            cell = owner.get((r, c))
+            r = bisect_right(ys, w.cy) - 1
+            c = bisect_right(xs, w.cx) - 1
+            cell = owner.get((0 if r < 0 else last_r if r > last_r else r, 0 if c < 0 else last_c if c > last_c else c))
             if cell is not None:
                 cell.words.append(w)
         last_row = len(ys) - 2
         is_last = t_index == len(tables) - 1
+        by_row: list[list[GridCell]] = [[] for _ in range(len(ys) - 1)]
+        for cell in sorted(cells, key=lambda c: c.c0):
+            for r in range(cell.r0, cell.r1 + 1):
+                by_row[r].append(cell)
         for r in range(len(ys) - 1):
             row_cells = []
-            for cell in sorted((c for c in cells if c.r0 <= r <= c.r1), key=lambda c: c.c0):
+            for cell in by_row[r]:
                 text = join_words(cell.words)
                 # An empty merged cell that runs into the page bottom: its label is
                 # on the next page; every row it spans says so.
                 cut_below = is_last and cell.r1 == last_row and not text
                 if cell.r0 == r:
                     conf = min((w.confidence for w in cell.words), default=1.0)
-                    tb = None
-                    if cell.words:
-                        tb = (min(w.x0 for w in cell.words), min(w.y0 for w in cell.words),
-                              max(w.x1 for w in cell.words), max(w.y1 for w in cell.words))
+                    tb = _bbox(cell.words) if cell.words else None
                     row_cells.append(Cell(
                         text=text, bbox=cell.bbox, col=cell.c0, confidence=conf,
                         cut_below=cut_below, text_bbox=tb,
@@ -262,6 +273,13 @@ def words_to_rows(words: list[Word], tables: list[Table], page: int) -> list[Row
     if rows:
         rows[0].page_break_before = True
     return rows
+
+
+def _bbox(words: list[Word]) -> BBox:
+    if len(words) == 1:
+        w = words[0]
+        return (w.x0, w.y0, w.x1, w.y1)
+    return (min(w.x0 for w in words), min(w.y0 for w in words), max(w.x1 for w in words), max(w.y1 for w in words))
 
 
 def _lines(words: list[Word]) -> list[list[Word]]:

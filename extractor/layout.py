@@ -23,14 +23,13 @@ class Word:
     x1: float
     y1: float
     confidence: float = 1.0
+    # Centres, computed once: the grid asks for them hundreds of thousands of times.
+    cx: float = field(init=False, repr=False, compare=False)
+    cy: float = field(init=False, repr=False, compare=False)
 
-    @property
-    def cx(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-    @property
-    def cy(self) -> float:
-        return (self.y0 + self.y1) / 2
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cx", (self.x0 + self.x1) / 2)
+        object.__setattr__(self, "cy", (self.y0 + self.y1) / 2)
 
 
 @dataclass(slots=True)

@@ -44,8 +44,13 @@ def page_words(page: pymupdf.Page) -> list[Word]:
                 words.append(Word("".join(text), x0, y0, x1, y1))
                 text = []
             if not space and bx1 >= clip_x0 and bx0 <= clip_x1:
-                if text:
-                    x1, y0, y1 = max(x1, bx1), min(y0, by0), max(y1, by1)
+                if text:  # (comparisons, not min/max calls: this loop runs per character)
+                    if bx1 > x1:
+                        x1 = bx1
+                    if by0 < y0:
+                        y0 = by0
+                    if by1 > y1:
+                        y1 = by1
                 else:
                     x0, y0, x1, y1 = bx0, by0, bx1, by1
                 text.append(chr(code))
