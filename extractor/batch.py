@@ -10,12 +10,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .check import error_count
 from .documents import sha256_of
 from .errors import ExtractorError
-from .models import DocumentResult
-from .outputs import load_document_json, write_batch_tables, write_document_json, write_text_atomic
-from .pipeline import ExtractOptions, extract_document
+from .outputs import BatchTables, load_document_json, write_form_rows, write_text_atomic
+from .pipeline import DocumentStats, ExtractOptions, extract_to_json
 
 INPUT_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt", ".md", ".html", ".htm"}
 
@@ -25,22 +23,22 @@ class Outcome:
     path: Path
     name: str
     status: str  # ok | skipped | failed
-    result: DocumentResult | None = None
+    stats: DocumentStats | None = None
     error: str | None = None
     error_type: str | None = None
     seconds: float = 0.0
 
     @property
     def pages(self) -> int:
-        return self.result.source.page_count if self.result else 0
+        return self.stats.page_count if self.stats else 0
 
     @property
     def forms(self) -> int:
-        return len(self.result.forms) if self.result else 0
+        return self.stats.forms if self.stats else 0
 
     @property
     def forms_with_errors(self) -> int:
-        return sum(1 for f in self.result.forms if error_count(f.findings)) if self.result else 0
+        return self.stats.forms_with_errors if self.stats else 0
 
 
 @dataclass
@@ -54,23 +52,21 @@ class Summary:
         return [o for o in self.outcomes if o.status == "failed"]
 
     def line(self) -> str:
-        done = [o for o in self.outcomes if o.status != "failed"]
+        done = [o.stats for o in self.outcomes if o.stats is not None]
         skipped = sum(1 for o in self.outcomes if o.status == "skipped")
-        forms = [f for o in done if o.result for f in o.result.forms]
-        poorly = sum(1 for f in forms if any(x.code == "read_poorly" for x in f.findings))
         text = (
             f"{len(self.outcomes)} documents ({skipped} unchanged, skipped; {len(self.failed)} failed), "
-            f"{sum(o.pages for o in done)} pages, {len(forms)} forms, "
-            f"{sum(o.forms_with_errors for o in done)} forms with error findings, "
-            f"{poorly} read poorly, {self.seconds:.1f} s"
+            f"{sum(d.page_count for d in done)} pages, {sum(d.forms for d in done)} forms, "
+            f"{sum(d.forms_with_errors for d in done)} forms with error findings, "
+            f"{sum(d.read_poorly for d in done)} read poorly, {self.seconds:.1f} s"
         )
-        ran = [o.result.usage for o in self.outcomes if o.status == "ok" and o.result]
+        ran = [o.stats.usage for o in self.outcomes if o.status == "ok" and o.stats]
         if any(u.requests for u in ran):
             text += (
                 f"; LLM: {sum(u.requests for u in ran)} requests, {sum(u.input_tokens for u in ran)} tokens in, "
                 f"{sum(u.output_tokens for u in ran)} out"
             )
-        spent = sum(1 for f in forms if any(x.code == "not_extracted" and "budget" in x.message for x in f.findings))
+        spent = sum(d.budget_spent for d in done)
         if spent:
             text += f"; token budget spent: {spent} forms not sent"
         return text
@@ -106,25 +102,41 @@ def output_names(files: list[Path]) -> dict[Path, str]:
     }
 
 
-def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, force: bool) -> Outcome:
+def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, force: bool,
+                rows_to: Path | None = None) -> Outcome:
+    """One document to `OUT/<name>.json`; its batch-table rows to `rows_to` (a
+    staging file the batch takes in when this returns: workers share no memory)."""
     started = time.perf_counter()
     target = out_dir / f"{name}.json"
+    rows = open(rows_to, "w", encoding="utf-8") if rows_to else None
+    counter = iter(range(1, 1 << 30))
+
+    def on_form(form) -> None:
+        if rows:
+            write_form_rows(rows, name, next(counter), form)
+
     try:
         digest = sha256_of(path) if path.is_file() else None
         if not force and digest and target.exists():
             try:
                 previous = load_document_json(target)
-                if previous.source.sha256 == digest:
-                    return Outcome(path, name, "skipped", previous, seconds=time.perf_counter() - started)
             except Exception:
-                pass  # unreadable previous output: extract again
-        result = extract_document(path, options, sha256=digest)
-        write_document_json(result, target)
-        return Outcome(path, name, "ok", result, seconds=time.perf_counter() - started)
+                previous = None  # unreadable previous output: extract again
+            if previous is not None and previous.source.sha256 == digest:
+                stats = DocumentStats(page_count=previous.source.page_count, usage=previous.usage)
+                for form in previous.forms:
+                    stats.add(form)
+                    on_form(form)
+                return Outcome(path, name, "skipped", stats, seconds=time.perf_counter() - started)
+        stats = extract_to_json(path, target, options, sha256=digest, on_form=on_form)
+        return Outcome(path, name, "ok", stats, seconds=time.perf_counter() - started)
     except ExtractorError as exc:
         return Outcome(path, name, "failed", error=str(exc), error_type=type(exc).__name__, seconds=time.perf_counter() - started)
     except Exception as exc:  # a bug must not lose the batch; report it as one line
         return Outcome(path, name, "failed", error=f"internal error: {type(exc).__name__}: {exc}", error_type="InternalError", seconds=time.perf_counter() - started)
+    finally:
+        if rows:
+            rows.close()
 
 
 def run_batch(
@@ -139,31 +151,42 @@ def run_batch(
     out_dir.mkdir(parents=True, exist_ok=True)
     names = output_names(files)
     summary = Summary()
+    tables = BatchTables(out_dir)
     started = time.perf_counter()
+
+    def done(outcome: Outcome) -> None:
+        # A failed document's partial rows are dropped with its staging file.
+        staged = tables.staging_file(outcome.name)
+        if outcome.status == "failed":
+            staged.unlink(missing_ok=True)
+        else:
+            tables.take(staged)
+        summary.outcomes.append(outcome)
+        if on_done:
+            on_done(outcome)
+
     try:
         if workers > 1 and len(files) > 1:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(process_one, f, names[f], out_dir, options, force) for f in files]
+                futures = [pool.submit(process_one, f, names[f], out_dir, options, force, tables.staging_file(names[f]))
+                           for f in files]
                 for fut in futures:
-                    outcome = fut.result()
-                    summary.outcomes.append(outcome)
-                    if on_done:
-                        on_done(outcome)
+                    done(fut.result())
         else:
             for f in files:
-                outcome = process_one(f, names[f], out_dir, options, force)
-                summary.outcomes.append(outcome)
-                if on_done:
-                    on_done(outcome)
+                done(process_one(f, names[f], out_dir, options, force, tables.staging_file(names[f])))
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:
         summary.seconds = time.perf_counter() - started
-        finish_batch(summary, out_dir, formats)
+        try:
+            finish_batch(summary, out_dir, formats, tables)
+        finally:
+            tables.close()
     return summary
 
 
-def finish_batch(summary: Summary, out_dir: Path, formats: Iterable[str]) -> None:
+def finish_batch(summary: Summary, out_dir: Path, formats: Iterable[str], tables: BatchTables) -> None:
     """errors.json and the batch tables, from every document done in this run."""
     errors = [
         {"document": o.name, "path": str(o.path), "error": o.error, "type": o.error_type}
@@ -171,5 +194,4 @@ def finish_batch(summary: Summary, out_dir: Path, formats: Iterable[str]) -> Non
         if o.status == "failed"
     ]
     write_text_atomic(out_dir / "errors.json", json.dumps(errors, ensure_ascii=False, indent=1) + "\n")
-    results = [(o.name, o.result) for o in summary.outcomes if o.result is not None]
-    write_batch_tables(results, out_dir, [f for f in formats if f != "json"])
+    tables.write(out_dir, [f for f in formats if f != "json"])

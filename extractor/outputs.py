@@ -9,16 +9,20 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import TextIO
 
 from .models import DocumentResult
 
 FORMATS = ("json", "csv", "xlsx", "sqlite")
+_UMASK = os.umask(0o022)  # read (and restored) once: os.umask can only be read by setting it
+os.umask(_UMASK)
 
 
 @contextmanager
@@ -27,6 +31,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it owner-only; outputs are for sharing
     try:
         yield Path(tmp)
         os.replace(tmp, target)
@@ -59,43 +64,107 @@ def _flat(prefix: str, value, out: dict) -> None:
         out[prefix] = value
 
 
-def table_rows(results: Iterable[tuple[str, DocumentResult]]) -> dict[str, list[dict]]:
-    """forms / indicators / findings as lists of flat dicts (values keep their types)."""
-    forms, indicators, findings = [], [], []
-    for name, res in results:
-        for i, form in enumerate(res.forms):
-            d = form.model_dump(mode="python")
-            label = d.get("project_name") or d.get("department")
-            row = {"document": name, "form": i + 1, "kind": d["kind"], "title": d["title"], "year": d["year"]}
-            for key in ("project_name", "department", "implementing_unit", "subordinate_units", "funding_unit"):
-                if key in d:
-                    row[key] = d[key]
-            _flat("funding", d["funding"], row)
-            row.update({
-                "total_weight": d.get("total_weight"), "total_score": d["total_score"], "grade": d["grade"],
-                "pages": ",".join(map(str, d["pages"])), "indicators": len(d["indicators"]),
-                "errors": sum(1 for f in d["findings"] if f["severity"] == "error"),
-                "warnings": sum(1 for f in d["findings"] if f["severity"] == "warning"),
-                "engine": d["engine"], "confidence": d["confidence"],
-            })
-            forms.append(row)
-            for j, ind in enumerate(d["indicators"]):
-                indicators.append({"document": name, "form": i + 1, "form_label": label, "row": j + 1, **ind})
-            for f in d["findings"]:
-                findings.append({"document": name, "form": i + 1, "form_label": label, **{k: _scalar(v) for k, v in f.items()}})
-    return {"forms": forms, "indicators": indicators, "findings": findings}
+def form_rows(document: str, index: int, form) -> dict[str, list[dict]]:
+    """One form's rows of the batch tables forms / indicators / findings, as flat
+    dicts (values keep their types). `index` is the form's 1-based place in the document."""
+    d = form.model_dump(mode="python")
+    label = d.get("project_name") or d.get("department")
+    row = {"document": document, "form": index, "kind": d["kind"], "title": d["title"], "year": d["year"]}
+    for key in ("project_name", "department", "implementing_unit", "subordinate_units", "funding_unit"):
+        if key in d:
+            row[key] = d[key]
+    _flat("funding", d["funding"], row)
+    row.update({
+        "total_weight": d.get("total_weight"), "total_score": d["total_score"], "grade": d["grade"],
+        "pages": ",".join(map(str, d["pages"])), "indicators": len(d["indicators"]),
+        "errors": sum(1 for f in d["findings"] if f["severity"] == "error"),
+        "warnings": sum(1 for f in d["findings"] if f["severity"] == "warning"),
+        "engine": d["engine"], "confidence": d["confidence"],
+    })
+    indicators = [{"document": document, "form": index, "form_label": label, "row": j + 1, **ind}
+                  for j, ind in enumerate(d["indicators"])]
+    findings = [{"document": document, "form": index, "form_label": label, **{k: _scalar(v) for k, v in f.items()}}
+                for f in d["findings"]]
+    return {"forms": [row], "indicators": indicators, "findings": findings}
+
+
+def _encode(v):
+    if isinstance(v, Decimal):
+        return {"$decimal": str(v)}  # a Decimal keeps its printed digits (10.50) through staging
+    raise TypeError(f"cannot stage {type(v).__name__}")
+
+
+def _decode(d: dict):
+    return Decimal(d["$decimal"]) if len(d) == 1 and "$decimal" in d else d
+
+
+def write_form_rows(fh: TextIO, document: str, index: int, form) -> None:
+    """Append one form's table rows to a staging file: a JSON line per row, tagged
+    with its table."""
+    for table, rows in form_rows(document, index, form).items():
+        for r in rows:
+            fh.write(json.dumps([table, r], default=_encode, ensure_ascii=False) + "\n")
+
+
+class BatchTables:
+    """The batch's tables, staged on disk while documents finish, so a batch of any
+    size holds one row at a time; written as CSV / Excel / SQLite at the end."""
+
+    NAMES = ("forms", "indicators", "findings")
+
+    def __init__(self, out_dir: Path):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(prefix=".tables-", dir=out_dir))
+        self.columns: dict[str, dict[str, None]] = {n: {} for n in self.NAMES}
+        self._files = {n: open(self.dir / f"{n}.jsonl", "w+", encoding="utf-8") for n in self.NAMES}
+
+    def staging_file(self, name: str) -> Path:
+        """Where a worker writes one document's rows (see `write_form_rows`)."""
+        return self.dir / f"{name}.rows"
+
+    def take(self, staged: Path) -> None:
+        """Move a document's staged rows into the batch tables, in order."""
+        if not staged.exists():
+            return
+        with open(staged, encoding="utf-8") as fh:
+            for line in fh:
+                table, row = json.loads(line)
+                for k in row:
+                    self.columns[table].setdefault(k, None)
+                self._files[table].write(json.dumps(row, ensure_ascii=False) + "\n")
+        staged.unlink()
+
+    def rows(self, table: str) -> Iterator[dict]:
+        fh = self._files[table]
+        fh.flush()
+        fh.seek(0)
+        for line in fh:
+            yield json.loads(line, object_hook=_decode)
+        fh.seek(0, os.SEEK_END)
+
+    def write(self, out_dir: Path, formats: Iterable[str]) -> list[Path]:
+        written = []
+        formats = set(formats)
+        if "csv" in formats:
+            for name in self.NAMES:
+                write_csv(list(self.columns[name]), self.rows(name), out_dir / f"{name}.csv")
+                written.append(out_dir / f"{name}.csv")
+        if "xlsx" in formats:
+            write_xlsx(self, out_dir / "forms.xlsx")
+            written.append(out_dir / "forms.xlsx")
+        if "sqlite" in formats:
+            write_sqlite(self, out_dir / "forms.sqlite")
+            written.append(out_dir / "forms.sqlite")
+        return written
+
+    def close(self) -> None:
+        for fh in self._files.values():
+            fh.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def _scalar(v):
     return json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
-
-
-def _columns(rows: list[dict]) -> list[str]:
-    cols: dict[str, None] = {}
-    for r in rows:
-        for k in r:
-            cols.setdefault(k, None)
-    return list(cols)
 
 
 def _cell(v):
@@ -104,61 +173,52 @@ def _cell(v):
     return v
 
 
-def write_csv(rows: list[dict], target: Path) -> None:
-    cols = _columns(rows)
+def write_csv(cols: list[str], rows: Iterable[dict], target: Path) -> None:
     with atomic_path(target) as tmp:
         # utf-8-sig so that Excel opens the Chinese text correctly on double-click.
         with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
             w = csv.DictWriter(fh, fieldnames=cols)
             w.writeheader()
             for r in rows:
-                w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in cols})
+                w.writerow({k: _csv_value(r.get(k)) for k in cols})
 
 
-def write_xlsx(tables: dict[str, list[dict]], target: Path) -> None:
+def _csv_value(v) -> object:
+    """Amounts as the forms print them, with two decimals ("82.00"), whether the value
+    came from a page or back from a JSON file (where 82.00 is stored as 82)."""
+    if v is None:
+        return ""
+    if isinstance(v, Decimal) and v.is_finite() and v.as_tuple().exponent >= -2:
+        return f"{v:.2f}"
+    return v
+
+
+def write_xlsx(tables: BatchTables, target: Path) -> None:
     from openpyxl import Workbook
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in tables.items():
+    wb = Workbook(write_only=True)  # rows go straight to the file's XML: constant memory
+    for name in tables.NAMES:
         ws = wb.create_sheet(name)
-        cols = _columns(rows)
-        ws.append(cols)
-        for r in rows:
-            ws.append([_cell(r.get(c)) for c in cols])
         ws.freeze_panes = "A2"
+        cols = list(tables.columns[name])
+        ws.append(cols)
+        for r in tables.rows(name):
+            ws.append([_cell(r.get(c)) for c in cols])
     with atomic_path(target) as tmp:
         wb.save(tmp)
 
 
-def write_sqlite(tables: dict[str, list[dict]], target: Path) -> None:
+def write_sqlite(tables: BatchTables, target: Path) -> None:
     with atomic_path(target) as tmp:
         con = sqlite3.connect(tmp)
         try:
-            for name, rows in tables.items():
-                cols = _columns(rows) or ["document"]
+            for name in tables.NAMES:
+                cols = list(tables.columns[name]) or ["document"]
                 con.execute(f'CREATE TABLE "{name}" ({", ".join(f"[{c}]" for c in cols)})')
                 con.executemany(
                     f'INSERT INTO "{name}" VALUES ({", ".join("?" for _ in cols)})',
-                    [[_cell(r.get(c)) for c in cols] for r in rows],
+                    ([_cell(r.get(c)) for c in cols] for r in tables.rows(name)),
                 )
             con.commit()
         finally:
             con.close()
-
-
-def write_batch_tables(results: list[tuple[str, DocumentResult]], out_dir: Path, formats: Iterable[str]) -> list[Path]:
-    tables = table_rows(results)
-    written = []
-    formats = set(formats)
-    if "csv" in formats:
-        for name, rows in tables.items():
-            write_csv(rows, out_dir / f"{name}.csv")
-            written.append(out_dir / f"{name}.csv")
-    if "xlsx" in formats:
-        write_xlsx(tables, out_dir / "forms.xlsx")
-        written.append(out_dir / "forms.xlsx")
-    if "sqlite" in formats:
-        write_sqlite(tables, out_dir / "forms.sqlite")
-        written.append(out_dir / "forms.sqlite")
-    return written

@@ -8,8 +8,11 @@ The stages are the modules of the same names; this file only wires them.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,6 +128,47 @@ def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], pa
     return usage
 
 
+def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict[int, str],
+                   groups: list[FormRows] | None) -> Iterator[Form]:
+    """Each form mapped and checked as soon as its last row is read. With `groups`
+    None nothing of a finished form's pages is kept (the streamed rules path); else
+    the rows and page text stay for the LLM."""
+
+    def rows_stream():
+        try:
+            for page in doc.pages():
+                page_text[page.number] = page.text
+                yield from page.rows
+        except ExtractorError:
+            raise
+        except Exception as exc:  # a PDF that opens but breaks while reading
+            raise CorruptFile(f"unreadable page: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+
+    for fr in iter_form_rows(rows_stream()):
+        ocr_pages = doc.ocr_pages or {}
+        scanned = [p for p in fr.pages if p in ocr_pages]
+        form = map_form(fr, engine="ocr+rules" if scanned else "rules")
+        if scanned:
+            _ocr_trust(form, [n for p in scanned for n in ocr_pages[p]])
+        form.findings = check_form(form, options.settings, page_text=_form_text(fr, page_text))
+        if groups is not None:
+            groups.append(fr)
+        else:
+            for p in [p for p in page_text if p < fr.pages[-1]]:
+                del page_text[p]
+        yield form
+
+
+def _triaged(form: Form, engine: str) -> Form:
+    """With no LLM to send it to, a form the rules read poorly says so."""
+    from .llm.triage import needs_llm
+
+    why = needs_llm(form)
+    if why:
+        _read_poorly(form, why, engine)
+    return form
+
+
 def extract_document(path: Path, options: ExtractOptions | None = None, sha256: str | None = None) -> DocumentResult:
     """Extract and check every form in one document. Raises ExtractorError subclasses."""
     options = options or ExtractOptions()
@@ -133,45 +177,15 @@ def extract_document(path: Path, options: ExtractOptions | None = None, sha256: 
     doc = open_document(path, options.limits)
     try:
         page_text: dict[int, str] = {}
-        keep_groups = engine in ("llm", "auto")
-
-        def rows_stream():
-            try:
-                for page in doc.pages():
-                    page_text[page.number] = page.text
-                    yield from page.rows
-            except ExtractorError:
-                raise
-            except Exception as exc:  # a PDF that opens but breaks while reading
-                raise CorruptFile(f"unreadable page: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
-
-        forms: list[Form] = []
-        groups: list[FormRows] = []
-        for fr in iter_form_rows(rows_stream()):
-            ocr_pages = doc.ocr_pages or {}
-            scanned = [p for p in fr.pages if p in ocr_pages]
-            form = map_form(fr, engine="ocr+rules" if scanned else "rules")
-            if scanned:
-                _ocr_trust(form, [n for p in scanned for n in ocr_pages[p]])
-            form.findings = check_form(form, options.settings, page_text=_form_text(fr, page_text))
-            forms.append(form)
-            if keep_groups:
-                groups.append(fr)
-            else:  # streamed: nothing of a finished form's pages is needed again
-                for p in [p for p in page_text if p < fr.pages[-1]]:
-                    del page_text[p]
+        groups: list[FormRows] | None = [] if engine in ("llm", "auto") else None
+        forms = list(_checked_forms(doc, options, page_text, groups))
         if not forms:
             raise NoFormsFound("no self-evaluation form (绩效自评表) found")
         usage = Usage()
-        if engine in ("llm", "auto"):
+        if groups is not None:
             usage = _with_llm(doc, groups, forms, page_text, engine, options)
         else:
-            from .llm.triage import needs_llm
-
-            for form in forms:
-                why = needs_llm(form)
-                if why:
-                    _read_poorly(form, why, engine)
+            forms = [_triaged(f, engine) for f in forms]
         source = Source(path=str(path), sha256=sha256 or sha256_of(path), page_count=doc.page_count, doc_type=doc.doc_type)
         return DocumentResult(
             source=source,
@@ -181,5 +195,75 @@ def extract_document(path: Path, options: ExtractOptions | None = None, sha256: 
             usage=usage,
             tool_version=__version__,
         )
+    finally:
+        doc.close()
+
+
+@dataclass
+class DocumentStats:
+    """What a batch needs to know of a document once its JSON is written."""
+
+    page_count: int
+    forms: int = 0
+    forms_with_errors: int = 0
+    read_poorly: int = 0
+    budget_spent: int = 0
+    usage: Usage = field(default_factory=Usage)
+
+    def add(self, form: Form) -> None:
+        self.forms += 1
+        self.forms_with_errors += any(f.severity == "error" for f in form.findings)
+        self.read_poorly += any(f.code == "read_poorly" for f in form.findings)
+        self.budget_spent += any(f.code == "not_extracted" and "budget" in f.message for f in form.findings)
+
+
+def extract_to_json(path: Path, target: Path, options: ExtractOptions | None = None, sha256: str | None = None,
+                    on_form: Callable[[Form], None] | None = None) -> DocumentStats:
+    """Extract a document straight into its JSON file (the `DocumentResult` shape).
+
+    With the rules engine each form is written as it is finished and then dropped,
+    so a 500-page report needs no more memory than a 50-page one; the LLM engines
+    need every form at once and go through `extract_document`. `on_form` sees each
+    form before it is dropped (the batch tables). The file appears whole or not at all."""
+    from .outputs import atomic_path, write_document_json  # (outputs imports the models only)
+
+    options = options or ExtractOptions()
+    engine = resolve_engine(options.engine, options.llm)
+    if engine != "rules":
+        result = extract_document(path, options, sha256)
+        write_document_json(result, target)
+        stats = DocumentStats(page_count=result.source.page_count, usage=result.usage)
+        for form in result.forms:
+            stats.add(form)
+            if on_form:
+                on_form(form)
+        return stats
+    started = time.perf_counter()
+    doc = open_document(path, options.limits)
+    try:
+        digest = sha256 or sha256_of(path)
+        stats = DocumentStats(page_count=doc.page_count)
+        # Forms go to an unnamed temporary file first: the header holds what is known
+        # only at the end (a page read by OCR makes the document "scanned").
+        with tempfile.TemporaryFile("w+", encoding="utf-8", dir=target.parent) as forms:
+            for form in _checked_forms(doc, options, {}, None):
+                form = _triaged(form, engine)
+                forms.write(("" if stats.forms == 0 else ",\n") + form.model_dump_json(indent=1))
+                stats.add(form)
+                if on_form:
+                    on_form(form)
+            if not stats.forms:
+                raise NoFormsFound("no self-evaluation form (绩效自评表) found")
+            shell = DocumentResult(
+                source=Source(path=str(path), sha256=digest, page_count=doc.page_count, doc_type=doc.doc_type),
+                engine=engine, seconds=round(time.perf_counter() - started, 4), tool_version=__version__,
+            ).model_dump_json(indent=1)
+            head, tail = shell.split('"forms": []', 1)  # the empty list's place in the shell
+            forms.seek(0)
+            with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as out:
+                out.write(head + '"forms": [\n')
+                shutil.copyfileobj(forms, out)
+                out.write("\n]" + tail + "\n")
+        return stats
     finally:
         doc.close()

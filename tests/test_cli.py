@@ -46,8 +46,29 @@ def test_second_run_skips_unchanged_and_force_redoes(tmp_path, sample):
     assert runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path)]).exit_code == 0
     r = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path)])
     assert "1 unchanged, skipped" in r.output
+    # the skipped document's forms are still in the batch tables, decimals as printed
+    forms_csv = (tmp_path / "forms.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(forms_csv) == 1 + 12
+    header = forms_csv[0].split(",")
+    assert forms_csv[1].split(",")[header.index("funding.total.annual_budget")] == "82.00"
     r = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path), "--force"])
     assert "0 unchanged" in r.output
+    # nothing of the staging is left behind
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_workers_fill_the_tables_in_input_order(tmp_path, root):
+    pdfs = [root / "fixtures" / "pdf" / n for n in ("landscape.pdf", "run_on.pdf", "department_and_project.pdf")]
+    r = runner.invoke(app, ["extract", *map(str, pdfs), "-o", str(tmp_path), "--workers", "2", "--format", "json,sqlite"])
+    assert r.exit_code == 0, r.output
+    con = sqlite3.connect(tmp_path / "forms.sqlite")
+    docs = [d for (d,) in con.execute("select document from forms order by rowid")]
+    assert list(dict.fromkeys(docs)) == ["landscape", "run_on", "department_and_project"]
+    for name in ("landscape", "run_on", "department_and_project"):
+        doc = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
+        assert docs.count(name) == len(doc["forms"])
+        n_ind = con.execute("select count(*) from indicators where document=?", (name,)).fetchone()[0]
+        assert n_ind == sum(len(f["indicators"]) for f in doc["forms"])
 
 
 def test_bad_inputs_fail_alone_with_one_line_each(tmp_path, sample):
@@ -113,3 +134,18 @@ def test_unknown_engine_and_format_are_refused(tmp_path, sample):
 def test_every_command_has_help_with_an_example(command):
     r = runner.invoke(app, [command, "--help"])
     assert r.exit_code == 0 and "Example:" in r.output
+
+
+def test_streamed_json_is_the_same_document_as_extract_document(tmp_path, root):
+    """`extractor extract` writes each form as it is finished (bounded memory); the
+    file must be the very document `extract_document` returns."""
+    from extractor.outputs import load_document_json
+    from extractor.pipeline import ExtractOptions, extract_document, extract_to_json
+
+    for path in (root / "fixtures" / "pdf" / "run_on.pdf", root / "fixtures" / "pdf" / "department_and_project.pdf"):
+        target = tmp_path / f"{path.stem}.json"
+        seen = []
+        stats = extract_to_json(path, target, ExtractOptions(engine="rules"), on_form=seen.append)
+        streamed, whole = load_document_json(target), extract_document(path, ExtractOptions(engine="rules"))
+        assert streamed.forms == whole.forms and streamed.source == whole.source and len(seen) == stats.forms == len(whole.forms)
+        assert stats.forms_with_errors == sum(any(f.severity == "error" for f in x.findings) for x in whole.forms)
