@@ -44,6 +44,7 @@ PROJECT_FUNDING_ROWS = (("年度资金总额", "total"), ("当年财政拨款", 
 DEPARTMENT_FUNDING_ROWS = (("财政拨款", "fiscal"), ("其他资金", "other"), ("基本支出", "basic"), ("项目支出", "project"))
 GOAL_LABELS = ("预期目标", "年初设定目标")
 GOAL_SKIP = {"年度总体目标", "预期目标", "实际完成情况", "年初设定目标", "全年完成情况"}
+GOAL_MIN_IN_HEADER = 20  # characters: shorter text on the goal header row is a label
 
 
 @lru_cache(maxsize=65536)
@@ -503,11 +504,12 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
                 funding_header = row
         elif _has_label(row, "分解目标"):
             section = "pre-indicators"
-        elif _has_label(row, *GOAL_LABELS):
+        elif (header := _has_label(row, *GOAL_LABELS)) or (section == "goal" and not key.startswith("一级指标")):
             section = "goal"
-        elif section == "goal" and not key.startswith("一级指标"):
             for c in row.filled:
-                if _key(c.text) not in GOAL_SKIP:
+                # On the header row only a paragraph is a value: a goal cell that reaches
+                # up beside its header (rows cut by word alignment) starts there.
+                if _key(c.text) not in GOAL_SKIP and (not header or len(_key(c.text)) >= GOAL_MIN_IN_HEADER):
                     goals.append(c.text)
                     reader.source(f"goal_{'expected' if len(goals) == 1 else 'actual'}", row, c)
         elif key.startswith("一级指标"):
