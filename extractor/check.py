@@ -5,7 +5,7 @@ same on records from any engine or on JSON a person corrected.
 Error codes (the numbers disagree, or a required part is missing):
   missing_field, funding_sum, execution_rate, budget_score, weights_sum,
   score_range, total_score, grade, rate_indicator_mismatch, level1_weight,
-  funding_structure_sum, ungrounded_value
+  funding_structure_sum, ungrounded_value, merged_labels
 Warning codes (scoring practice, national guidance):
   score_without_reason, met_but_deducted, missed_full_marks, qualitative_band,
   unknown_grade
@@ -325,11 +325,26 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
     """All findings for one form; grounding too when the pages' text is given."""
     settings = settings or CheckSettings()
     findings = check_department(form, settings) if isinstance(form, DepartmentForm) else check_project(form, settings)
+    findings.extend(_merged_labels(form))
     if page_text is not None:
         from .grounding import check_grounding
 
         findings.extend(check_grounding(form, page_text))
     return findings
+
+
+def _merged_labels(form: Form) -> Iterator[Finding]:
+    """A level label that holds several labels run together ("质量指标时效指标…"): the
+    rows of a merged cell were read as one. No real label names 指标 twice."""
+    seen: set[tuple[str, str]] = set()
+    for i, ind in enumerate(form.indicators):
+        for level in ("level1", "level2"):
+            label = "".join((getattr(ind, level) or "").split())
+            if label.count("指标") >= 2 and (level, label) not in seen:
+                seen.add((level, label))
+                yield _err("merged_labels", f"indicator {i + 1}: {level} '{label}' is several labels run together",
+                           f"第{i + 1}项指标的{'一' if level == 'level1' else '二'}级指标“{label}”由多个指标名称连在一起，读取有误",
+                           f"indicators[{i}].{level}", None, label)
 
 
 def error_count(findings: list[Finding]) -> int:

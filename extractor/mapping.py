@@ -406,6 +406,13 @@ def _funding_by_position(row: Row, header: Row, label_idx: int) -> tuple[dict[st
         name = next((n for label, n in FUNDING_HEADER_LABELS.items() if k.startswith(label)), None)
         if name and c.bbox:
             cols.append((name, c.bbox[0], c.bbox[2]))
+            # Two labels in one header cell ("执行率(" and "得分" run together when word
+            # alignment found no cut in a wrapped header): the span holds both
+            # columns, left to right in the order the labels are read.
+            for label, other in sorted(((lbl, n) for lbl, n in FUNDING_HEADER_LABELS.items() if lbl in k[1:]),
+                                       key=lambda ln: k.index(ln[0], 1)):
+                if other != name:
+                    cols.append((other, c.bbox[0], c.bbox[2]))
     if len(cols) < 3 or not all(c.bbox for c in row.cells):
         return None
     values: dict[str, Decimal | None] = {}
@@ -420,6 +427,7 @@ def _funding_by_position(row: Row, header: Row, label_idx: int) -> tuple[dict[st
                 values[name] = parse_number(cell.text) if cell.text else None
                 if cell.text:
                     cells[name] = cell
+                break  # one column per value
     return values, cells
 
 

@@ -142,3 +142,11 @@ def test_mutation_catch_rates():
         assert s["caught_with_grounding"] == s["mutations"], kind
         if not kind.endswith("execution_rate"):
             assert s["caught_arithmetic"] == s["mutations"], kind
+
+
+def test_level_labels_run_together_are_an_error(form):
+    assert not [f for f in check_form(form) if f.code == "merged_labels"]
+    for ind in form.indicators[:3]:
+        ind.level2 = "质量指标时效指标社会效益指标"
+    found = [f for f in check_form(form) if f.code == "merged_labels"]
+    assert len(found) == 1 and found[0].severity == "error" and found[0].field == "indicators[0].level2"
