@@ -149,11 +149,13 @@ def _vertical_edges(xs: list[float], ys: list[float], words: list[Word]) -> list
         for x in xs[1:-1]:
             if not any(w.x0 < x < w.x1 for w in band):
                 edges.append(Edge(False, x, ys[r], ys[r + 1]))
-        # A wide gap no column boundary passes through still parts two cells (a
-        # table too short for its columns to show, like a header row at a page foot).
+        # A wide gap (¾ of a line; phrases already part at ½) no column boundary
+        # passes through still parts two cells: a table too short for its columns
+        # to show, like a header row at a page foot, or a label set close beside a
+        # paragraph in the few rows it sits in.
         h = _median_height(band) if band else 0.0
         for a, b in zip(band, band[1:]):
-            if abs(a.cy - b.cy) < h / 2 and b.x0 - a.x1 >= h and not any(a.x1 <= x <= b.x0 for x in xs):
+            if abs(a.cy - b.cy) < h / 2 and b.x0 - a.x1 >= 0.75 * h and not any(a.x1 <= x <= b.x0 for x in xs):
                 edges.append(Edge(False, (a.x1 + b.x0) / 2, ys[r], ys[r + 1]))
     return edges
 

@@ -46,3 +46,16 @@ def test_a_single_cell_text_is_no_table():
     lines = [word("第一段文字", 40, 100 + 12 * i) for i in range(5)]
     assert borderless_regions(lines) == []
     assert all(len(r) == 1 for r in rows_of(lines))
+
+
+def test_a_label_close_beside_a_paragraph_stays_its_own_cell():
+    """A level label only 0.75 line heights from a wrapped paragraph, in a block
+    too short to show that column boundary in many rows: the gap still parts them."""
+    words = [word("分值", 120, 100), word("得分", 260, 100)]
+    x_par = 40 + 2 * H + 0.8 * H
+    words += [word("甲甲甲甲甲甲甲甲甲甲甲", x_par, 114), word("乙乙乙乙乙乙乙", 260, 114)]
+    words += [word("目标", 40, 124), word("甲甲甲甲甲甲甲甲甲甲甲", x_par, 124), word("乙乙乙乙乙乙乙", 260, 124)]
+    words += [word("甲甲甲", x_par, 134), word("乙乙", 260, 134)]
+    cells = [c for r in rows_of(words) for c in r]
+    assert "目标" in cells
+    assert not any("目标" in c and "甲" in c for c in cells)
