@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -109,7 +110,7 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
     started = time.perf_counter()
     target = out_dir / f"{name}.json"
     rows = open(rows_to, "w", encoding="utf-8") if rows_to else None
-    counter = iter(range(1, 1 << 30))
+    counter = itertools.count(1)  # a form's place in its document
 
     def on_form(form) -> None:
         if rows:
