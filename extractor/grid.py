@@ -138,7 +138,8 @@ def _by_line(edges: list[Edge], lines: list[float]) -> dict[int, tuple[list[floa
         ends: list[float] = []
         for s, t in sorted(line_spans):
             if ends and s <= ends[-1] + SNAP:
-                ends[-1] = max(ends[-1], t)
+                if t > ends[-1]:
+                    ends[-1] = t
             else:
                 starts.append(s)
                 ends.append(t)
@@ -185,8 +186,9 @@ def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCel
     cells = []
     owner: dict[tuple[int, int], GridCell] = {}
     for cellset in members.values():
-        r0, r1 = min(r for r, _ in cellset), max(r for r, _ in cellset)
-        c0, c1 = min(c for _, c in cellset), max(c for _, c in cellset)
+        r0, r1 = cellset[0][0], cellset[-1][0]  # members were listed row by row
+        cols = [c for _, c in cellset]
+        c0, c1 = min(cols), max(cols)
         cell = GridCell(r0, r1, c0, c1, (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1]), [])
         cells.append(cell)
         for rc in cellset:
