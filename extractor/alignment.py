@@ -143,9 +143,12 @@ def _col_range(w: Word, xs: list[float]) -> tuple[int, int]:
 def _vertical_edges(xs: list[float], ys: list[float], words: list[Word]) -> list[Edge]:
     """Outer sides whole; an inner boundary in each row band no word crosses."""
     edges = [Edge(False, xs[0], ys[0], ys[-1]), Edge(False, xs[-1], ys[0], ys[-1])]
+    bands = []
+    gaps: list[float] = []
     for r in range(len(ys) - 1):
         band = [w for w in words if ys[r] <= w.cy <= ys[r + 1]]
         band = _phrases(band) if band else []
+        bands.append(band)
         for x in xs[1:-1]:
             if not any(w.x0 < x < w.x1 for w in band):
                 edges.append(Edge(False, x, ys[r], ys[r + 1]))
@@ -155,8 +158,15 @@ def _vertical_edges(xs: list[float], ys: list[float], words: list[Word]) -> list
         # paragraph in the few rows it sits in.
         h = _median_height(band) if band else 0.0
         for a, b in zip(band, band[1:]):
-            if abs(a.cy - b.cy) < h / 2 and b.x0 - a.x1 >= 0.75 * h and not any(a.x1 <= x <= b.x0 for x in xs):
-                edges.append(Edge(False, (a.x1 + b.x0) / 2, ys[r], ys[r + 1]))
+            side_by_side = min(a.y1, b.y1) - max(a.y0, b.y0) >= h / 4  # centred labels sit a little off the line
+            if side_by_side and b.x0 - a.x1 >= 0.75 * h and not any(a.x1 <= x <= b.x0 for x in xs):
+                gaps.append((a.x1 + b.x0) / 2)
+    # Such a gap is a column boundary in every band it crosses no text in: a label
+    # centred beside several row labels shows the gap in its own row only.
+    for x in gaps:
+        for r, band in enumerate(bands):
+            if not any(w.x0 < x < w.x1 for w in band):
+                edges.append(Edge(False, x, ys[r], ys[r + 1]))
     return edges
 
 

@@ -59,3 +59,20 @@ def test_a_label_close_beside_a_paragraph_stays_its_own_cell():
     cells = [c for r in rows_of(words) for c in r]
     assert "目标" in cells
     assert not any("目标" in c and "甲" in c for c in cells)
+
+
+def test_a_label_centred_beside_row_labels_keeps_its_column():
+    """Row rules only, the merged cell drawn without rules inside, its label centred a
+    little off the lines beside four row labels: each row keeps its own label. (The
+    fixture case this guards, where no column shows in the rows above, is measured by
+    the born_digital_unruled floors in test_eval.)"""
+    ys = (72, 86, 100, 114, 128, 142, 156)
+    edges = [Edge(True, y, 30, 320) for y in ys[:3]] + [Edge(True, 156, 30, 320)]
+    edges += [Edge(True, y, 72, 320) for y in ys[3:-1]]  # the merged cell has no rules inside
+    words = [word("项目名称甲乙", 36, 75), word("宣传", 200, 75), word("主管部门丙丁", 36, 89), word("某局", 200, 89)]
+    words += [word("资金", 36, 120)]  # centred over the rows, a little below a row label
+    for i, (label, value) in enumerate((("总额", "82.00"), ("财政", "82.00"), ("结转", "0.00"), ("其他", "0.00"))):
+        words += [word(label, 92, ys[i + 2] + 3), word(value, 200, ys[i + 2] + 3)]
+    rows = rows_of(words, edges)
+    assert [[c for c in r if c][-2:] for r in rows[2:]] == [["总额", "82.00"], ["财政", "82.00"], ["结转", "0.00"], ["其他", "0.00"]]
+    assert not any("资金" in c and "总额" in c for r in rows for c in r)
