@@ -142,28 +142,23 @@ def _col_range(w: Word, xs: list[float]) -> tuple[int, int]:
 
 def _vertical_edges(xs: list[float], ys: list[float], words: list[Word]) -> list[Edge]:
     """Outer sides whole; an inner boundary in each row band no word crosses."""
-    edges = [Edge(False, xs[0], ys[0], ys[-1]), Edge(False, xs[-1], ys[0], ys[-1])]
     bands = []
-    gaps: list[float] = []
+    bounds = list(xs[1:-1])
     for r in range(len(ys) - 1):
         band = [w for w in words if ys[r] <= w.cy <= ys[r + 1]]
-        band = _phrases(band) if band else []
-        bands.append(band)
-        for x in xs[1:-1]:
-            if not any(w.x0 < x < w.x1 for w in band):
-                edges.append(Edge(False, x, ys[r], ys[r + 1]))
+        bands.append(_phrases(band) if band else [])
         # A wide gap (¾ of a line; phrases already part at ½) no column boundary
-        # passes through still parts two cells: a table too short for its columns
-        # to show, like a header row at a page foot, or a label set close beside a
-        # paragraph in the few rows it sits in.
-        h = _median_height(band) if band else 0.0
-        for a, b in zip(band, band[1:]):
+        # passes through is a boundary too, in every band it crosses no text in: a
+        # table too short for its columns to show (a header row at a page foot), or a
+        # label set close beside a paragraph, or centred beside several row labels,
+        # shows the gap in its own row only.
+        h = _median_height(bands[-1]) if band else 0.0
+        for a, b in zip(bands[-1], bands[-1][1:]):
             side_by_side = min(a.y1, b.y1) - max(a.y0, b.y0) >= h / 4  # centred labels sit a little off the line
             if side_by_side and b.x0 - a.x1 >= 0.75 * h and not any(a.x1 <= x <= b.x0 for x in xs):
-                gaps.append((a.x1 + b.x0) / 2)
-    # Such a gap is a column boundary in every band it crosses no text in: a label
-    # centred beside several row labels shows the gap in its own row only.
-    for x in gaps:
+                bounds.append((a.x1 + b.x0) / 2)
+    edges = [Edge(False, xs[0], ys[0], ys[-1]), Edge(False, xs[-1], ys[0], ys[-1])]
+    for x in bounds:
         for r, band in enumerate(bands):
             if not any(w.x0 < x < w.x1 for w in band):
                 edges.append(Edge(False, x, ys[r], ys[r + 1]))

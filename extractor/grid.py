@@ -268,7 +268,7 @@ def words_to_rows(words: list[Word], tables: list[Table], page: int) -> list[Row
     # Free text (titles, year lines, page furniture) as single-cell rows.
     for line in _lines(free):
         text = join_words(line)
-        bbox = (min(w.x0 for w in line), min(w.y0 for w in line), max(w.x1 for w in line), max(w.y1 for w in line))
+        bbox = _bbox(line)
         items.append((bbox[1], Row(cells=[Cell(text=text, bbox=bbox, confidence=min(w.confidence for w in line))], page=page, in_table=False)))
     items.sort(key=lambda it: it[0])
     rows = [row for _, row in items]

@@ -238,6 +238,8 @@ def dashes_in_empty_cells(gray: np.ndarray, words: list[Word], cells: list[tuple
     points; the mark's size is judged against the page's usual word box height."""
     import cv2
 
+    from .grid import centre_in
+
     heights = sorted(w.y1 - w.y0 for w in words)
     if not heights:
         return []
@@ -245,7 +247,7 @@ def dashes_in_empty_cells(gray: np.ndarray, words: list[Word], cells: list[tuple
     inset = 4  # px: clear of the rulings
     found = []
     for cell in cells:
-        if any(cell[0] <= w.cx <= cell[2] and cell[1] <= w.cy <= cell[3] for w in words):
+        if any(centre_in(w, cell) for w in words):
             continue
         x0, y0 = int(cell[0] / scale) + inset, int(cell[1] / scale) + inset
         x1, y1 = int(cell[2] / scale) - inset, int(cell[3] / scale) - inset

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .check import check_form
+from .check import check_form, error_count
 from .documents import Limits, OpenedDocument, open_document, sha256_of
 from .errors import CorruptFile, EngineUnavailable, ExtractorError, NoFormsFound
 from .layout import Row
@@ -212,7 +212,7 @@ class DocumentStats:
 
     def add(self, form: Form) -> None:
         self.forms += 1
-        self.forms_with_errors += any(f.severity == "error" for f in form.findings)
+        self.forms_with_errors += error_count(form.findings) > 0
         self.read_poorly += any(f.code == "read_poorly" for f in form.findings)
         self.budget_spent += any(f.code == "not_extracted" and "budget" in f.message for f in form.findings)
 

@@ -114,23 +114,23 @@ def rulings(gray: np.ndarray, scale: float) -> list[Segment]:
 def _extend_to_meet(segments: list[Segment], tolerance: float) -> list[Segment]:
     """Stretch each segment's ends to the perpendicular ruling they nearly touch:
     thresholding eats a pixel or two where lines meet."""
-    hs = [s for s in segments if s[1] == s[3]]
-    vs = [s for s in segments if s[0] == s[2]]
+    hs = [(y, x0, x1) for x0, y, x1, y1 in segments if y == y1]
+    vs = [(x, y0, y1) for x, y0, x1, y1 in segments if x == x1]
+    return ([(x0, y, x1, y) for y, x0, x1 in _stretch(hs, vs, tolerance)]
+            + [(x, y0, x, y1) for x, y0, y1 in _stretch(vs, hs, tolerance)])
+
+
+def _stretch(lines: list[tuple[float, float, float]], across: list[tuple[float, float, float]],
+             tolerance: float) -> list[tuple[float, float, float]]:
+    """(position, start, end) of each line, its ends moved onto a perpendicular line
+    (same form) that passes within `tolerance` of them."""
     out = []
-    for x0, y, x1, _ in hs:
-        for vx, vy0, _, vy1 in vs:
-            if vy0 - tolerance <= y <= vy1 + tolerance:
-                if abs(vx - x0) <= tolerance:
-                    x0 = min(x0, vx)
-                if abs(vx - x1) <= tolerance:
-                    x1 = max(x1, vx)
-        out.append((x0, y, x1, y))
-    for x, y0, _, y1 in vs:
-        for hx0, hy, hx1, _ in hs:
-            if hx0 - tolerance <= x <= hx1 + tolerance:
-                if abs(hy - y0) <= tolerance:
-                    y0 = min(y0, hy)
-                if abs(hy - y1) <= tolerance:
-                    y1 = max(y1, hy)
-        out.append((x, y0, x, y1))
+    for pos, lo, hi in lines:
+        for at, a0, a1 in across:
+            if a0 - tolerance <= pos <= a1 + tolerance:
+                if abs(at - lo) <= tolerance:
+                    lo = min(lo, at)
+                if abs(at - hi) <= tolerance:
+                    hi = max(hi, at)
+        out.append((pos, lo, hi))
     return out
