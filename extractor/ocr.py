@@ -74,6 +74,7 @@ def _engine():
         # A recogniser batch is padded to at least this width; the default 320 px made
         # every short cell ("0.00", "-") cost as much as a long line: half the time.
         "Rec.rec_img_shape": [3, 48, 48],
+        "Rec.rec_batch_num": _BATCH,
     })
 
 
@@ -150,11 +151,31 @@ def _detect(gray: np.ndarray, dpi: float) -> list[np.ndarray]:
     return list(boxes)
 
 
+_BATCH = 6  # line images per recogniser call (RapidOCR's default)
+_WIDTH_SLACK = 1.1  # a batch holds lines within 10% of each other's width
+
+
 def _recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+    """Text and confidence of each line image. A batch is padded to its widest line
+    and the recogniser's time is linear in width, so batches hold lines of nearly
+    the same width (RapidOCR batches any six in width order: ≈8% of a page's
+    columns were padding); ≈10% less time, same cells on our pages."""
     if not crops:
         return []
-    rec = _engine().recognize_txt([_bgr(c) for c in crops])
-    return [(t, float(sc)) for t, sc in zip(rec.txts, rec.scores)]
+    engine = _engine()
+    ratio = [max(1.0, c.shape[1] / max(c.shape[0], 1)) for c in crops]
+    out: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+    batches: list[list[int]] = []
+    for i in sorted(range(len(crops)), key=ratio.__getitem__):
+        if batches and len(batches[-1]) < _BATCH and ratio[i] <= _WIDTH_SLACK * ratio[batches[-1][0]]:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    for batch in batches:
+        rec = engine.recognize_txt([_bgr(crops[i]) for i in batch])
+        for i, text, score in zip(batch, rec.txts, rec.scores):
+            out[i] = (text, float(score))
+    return out
 
 
 def _bgr(img: np.ndarray) -> np.ndarray:

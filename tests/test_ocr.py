@@ -175,3 +175,26 @@ def test_only_a_centred_flat_mark_in_an_empty_cell_is_a_dash():
     words = [Word("9.80", 330, 40, 345, 60)]
     dashes = ocr.dashes_in_empty_cells(gray, words, cells, scale)
     assert [(d.text, round(d.x0)) for d in dashes] == [("-", 45)]
+
+
+def test_lines_batched_by_width_come_back_in_their_own_order():
+    """Line images are recognised in batches of similar width, not in the order
+    given: every reading must still land on its own image."""
+    pytest.importorskip("rapidocr")
+    import pymupdf
+
+    from extractor import ocr, raster
+
+    texts = ["项目资金(万元)", "12.50", "服务对象满意度指标", "98.00(%)", "年度指标值", "3,013.00",
+             "按计划建立劳动关系信息管理平台", "得分", "≥95.00(%)"]
+    crops = []
+    for text in texts:
+        doc = pymupdf.open()
+        page = doc.new_page(width=300, height=30)
+        page.insert_text((6, 20), text, fontname="china-s", fontsize=12)
+        width = pymupdf.get_text_length(text, fontname="china-s", fontsize=12)
+        pix = page.get_pixmap(dpi=150, clip=pymupdf.Rect(0, 4, width + 12, 26))
+        crops.append(raster.to_gray(np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3]))
+    order = [4, 0, 8, 2, 6, 1, 3, 7, 5]
+    read = ocr._recognise([crops[i] for i in order])
+    assert ["".join(ocr.clean_token(t)[0].split()) for t, _ in read] == [texts[i] for i in order]
