@@ -21,7 +21,7 @@ from statistics import median
 
 import numpy as np
 
-from .grid import Edge, Table, _lines, centre_in, edge_groups, ruled_tables
+from .grid import Edge, Table, _lines, centre_in, edge_groups, ruled_tables, split_by_box
 from .layout import Word
 
 STEP = 0.25  # points per sample along an axis
@@ -327,7 +327,9 @@ def tables_on_page(edges: list[Edge], words: list[Word]) -> list[Table]:
         table = rule_only_table(stack, words)
         if table is not None:
             tables.append(table)
-    free = [w for w in words if not any(centre_in(w, t.bbox) for t in tables)]
+    free = words
+    for t in tables:
+        free = split_by_box(free, t.bbox)[1]
     tables += [borderless_table(region) for region in borderless_regions(free)]
     return sorted(tables, key=lambda t: t.bbox[1])
 

@@ -11,7 +11,9 @@ from OCR work the same as words from a text layer.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from operator import itemgetter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .layout import BBox, Cell, Row, Word
 
@@ -19,8 +21,7 @@ SNAP = 1.5  # points: rulings closer than this are the same line
 MIN_EDGE = 2.0
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(NamedTuple):  # a tuple: a page has hundreds, built and sorted per page
     horizontal: bool
     pos: float  # y for horizontal, x for vertical
     start: float
@@ -41,13 +42,14 @@ class GridCell:
 class Table:
     edges: list[Edge]
     bbox: BBox
-    owner: dict[tuple[int, int], GridCell] | None = None  # fine (row, col) -> merged cell
+    owner: list[GridCell] | None = None  # fine cell (row * columns + col) -> its merged cell
 
 
 def rects_to_edges(rects: list[BBox], lines: list[tuple[float, float, float, float]]) -> list[Edge]:
-    """Rectangles and line segments (x0, y0, x1, y1) to horizontal/vertical edges."""
+    """Rectangles and line segments (x0, y0, x1, y1) to horizontal/vertical edges.
+    A grid drawn cell by cell draws each inner border twice: kept once."""
     edges = []
-    for x0, y0, x1, y1 in rects:
+    for x0, y0, x1, y1 in set(rects):
         if x1 - x0 < MIN_EDGE and y1 - y0 < MIN_EDGE:
             continue
         if y1 - y0 < MIN_EDGE:  # a filled hairline drawn as a thin rect
@@ -61,14 +63,20 @@ def rects_to_edges(rects: list[BBox], lines: list[tuple[float, float, float, flo
             edges.append(Edge(True, (y0 + y1) / 2, min(x0, x1), max(x0, x1)))
         elif abs(x1 - x0) <= SNAP and abs(y1 - y0) >= MIN_EDGE:
             edges.append(Edge(False, (x0 + x1) / 2, min(y0, y1), max(y0, y1)))
-    return edges
+    return list(dict.fromkeys(edges))
 
 
-def _clusters(edges: list[Edge], span) -> list[list[Edge]]:
-    """Group edges whose spans (on one axis) overlap or touch: an O(n log n) sweep."""
+def _clusters(edges: list[Edge], along_y: bool) -> list[list[Edge]]:
+    """Group edges whose spans on one axis (y if `along_y`, else x) overlap or touch:
+    an O(n log n) sweep. (Spans are built inline: this runs on every page.)"""
+    if along_y:
+        keyed = [(e[1], e[1], e) if e[0] else (e[2], e[3], e) for e in edges]
+    else:
+        keyed = [(e[2], e[3], e) if e[0] else (e[1], e[1], e) for e in edges]
+    keyed.sort(key=itemgetter(0))
     groups: list[list[Edge]] = []
     reach = float("-inf")
-    for lo, hi, e in sorted([(*span(e), e) for e in edges], key=lambda t: t[0]):
+    for lo, hi, e in keyed:
         if groups and lo <= reach + SNAP:
             groups[-1].append(e)
             if hi > reach:
@@ -77,14 +85,6 @@ def _clusters(edges: list[Edge], span) -> list[list[Edge]]:
             groups.append([e])
             reach = hi
     return groups
-
-
-def _y_span(e: Edge) -> tuple[float, float]:
-    return (e.pos, e.pos) if e.horizontal else (e.start, e.end)
-
-
-def _x_span(e: Edge) -> tuple[float, float]:
-    return (e.start, e.end) if e.horizontal else (e.pos, e.pos)
 
 
 def edges_to_tables(edges: list[Edge]) -> list[Table]:
@@ -110,8 +110,8 @@ def ruled_tables(groups: list[tuple[list[Edge], list[Edge]]]) -> list[Table]:
 def edge_groups(edges: list[Edge]) -> list[tuple[list[Edge], list[Edge]]]:
     """Horizontal and vertical edges of each group that touches no other group."""
     out = []
-    for band in _clusters(edges, _y_span):
-        for group in _clusters(band, _x_span):
+    for band in _clusters(edges, along_y=True):
+        for group in _clusters(band, along_y=False):
             out.append(([e for e in group if e.horizontal], [e for e in group if not e.horizontal]))
     return out
 
@@ -128,10 +128,14 @@ def _by_line(edges: list[Edge], lines: list[float]) -> dict[int, tuple[list[floa
     """Per snapped grid line, the spans drawn on it merged into disjoint runs (gaps
     up to SNAP closed): (starts, ends), both sorted."""
     spans: dict[int, list[tuple[float, float]]] = {}
-    for e in edges:
-        i = bisect_left(lines, e.pos - SNAP)
-        if i < len(lines) and abs(lines[i] - e.pos) <= SNAP:
-            spans.setdefault(i, []).append((e.start, e.end))
+    n = len(lines)
+    for _, pos, start, end in edges:
+        i = bisect_left(lines, pos - SNAP)
+        if i < n and -SNAP <= lines[i] - pos <= SNAP:
+            if i in spans:
+                spans[i].append((start, end))
+            else:
+                spans[i] = [(start, end)]
     out: dict[int, tuple[list[float], list[float]]] = {}
     for i, line_spans in spans.items():
         starts: list[float] = []
@@ -150,19 +154,12 @@ def _by_line(edges: list[Edge], lines: list[float]) -> dict[int, tuple[list[floa
 _NO_RUNS: tuple[list[float], list[float]] = ([], [])
 
 
-def _covered(runs: tuple[list[float], list[float]], a: float, b: float) -> bool:
-    """Is the segment a..b (less SNAP at each end) drawn by the line's runs? A run
-    may start up to SNAP past that (rulings meet with a pixel or two missing)."""
-    starts, ends = runs
-    i = bisect_right(starts, a + 2 * SNAP) - 1
-    return i >= 0 and ends[i] >= b - SNAP
-
-
 def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCell]]:
-    """Fine grid lines and the merged cells of a table."""
-    hs = [e for e in table.edges if e.horizontal]
-    vs = [e for e in table.edges if not e.horizontal]
-    ys, xs = _snap([e.pos for e in hs]), _snap([e.pos for e in vs])
+    """Fine grid lines and the merged cells of a table: two neighbouring fine cells
+    are one cell where no ruling separates them."""
+    hs = [e for e in table.edges if e[0]]
+    vs = [e for e in table.edges if not e[0]]
+    ys, xs = _snap([e[1] for e in hs]), _snap([e[1] for e in vs])
     nr, nc = len(ys) - 1, len(xs) - 1
     parent = list(range(nr * nc))
 
@@ -172,27 +169,45 @@ def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCel
             i = parent[i]
         return i
 
+    def join(i: int, j: int) -> None:
+        parent[find(j)] = find(i)
+
+    # Is the border drawn? A run on its line covers it, less SNAP at each end; a run
+    # may start up to SNAP past that (rulings meet with a pixel or two missing).
+    # Inlined: it runs for every fine cell border.
     v_at, h_at = _by_line(vs, xs), _by_line(hs, ys)
-    for r in range(nr):
+    for c in range(1, nc):
+        starts, ends = v_at.get(c, _NO_RUNS)
+        for r in range(nr):
+            i = bisect_right(starts, ys[r] + 2 * SNAP) - 1
+            if i < 0 or ends[i] < ys[r + 1] - SNAP:
+                join(r * nc + c - 1, r * nc + c)
+    for r in range(1, nr):
+        starts, ends = h_at.get(r, _NO_RUNS)
         for c in range(nc):
-            if c + 1 < nc and not _covered(v_at.get(c + 1, _NO_RUNS), ys[r], ys[r + 1]):
-                parent[find(r * nc + c + 1)] = find(r * nc + c)
-            if r + 1 < nr and not _covered(h_at.get(r + 1, _NO_RUNS), xs[c], xs[c + 1]):
-                parent[find((r + 1) * nc + c)] = find(r * nc + c)
-    members: dict[int, list[tuple[int, int]]] = {}
-    for r in range(nr):
-        for c in range(nc):
-            members.setdefault(find(r * nc + c), []).append((r, c))
-    cells = []
-    owner: dict[tuple[int, int], GridCell] = {}
-    for cellset in members.values():
-        r0, r1 = cellset[0][0], cellset[-1][0]  # members were listed row by row
-        cols = [c for _, c in cellset]
-        c0, c1 = min(cols), max(cols)
-        cell = GridCell(r0, r1, c0, c1, (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1]), [])
-        cells.append(cell)
-        for rc in cellset:
-            owner[rc] = cell
+            i = bisect_right(starts, xs[c] + 2 * SNAP) - 1
+            if i < 0 or ends[i] < xs[c + 1] - SNAP:
+                join((r - 1) * nc + c, r * nc + c)
+    cells: list[GridCell] = []
+    owner: list[GridCell] = []
+    by_root: dict[int, GridCell] = {}
+    for i in range(nr * nc):  # row by row, so a cell's first fine cell is its top left
+        root = find(i) if parent[i] != i else i
+        r, c = divmod(i, nc)
+        cell = by_root.get(root)
+        if cell is None:
+            cell = by_root[root] = GridCell(r, r, c, c, (0.0, 0.0, 0.0, 0.0), [])
+            cells.append(cell)
+        else:
+            if r > cell.r1:
+                cell.r1 = r
+            if c > cell.c1:
+                cell.c1 = c
+            if c < cell.c0:
+                cell.c0 = c
+        owner.append(cell)
+    for cell in cells:
+        cell.bbox = (xs[cell.c0], ys[cell.r0], xs[cell.c1 + 1], ys[cell.r1 + 1])
     table.owner = owner
     return xs, ys, cells
 
@@ -203,10 +218,20 @@ def centre_in(w: Word, bbox: BBox) -> bool:
     return x0 <= w.cx <= x1 and y0 <= w.cy <= y1
 
 
+def split_by_box(words: list[Word], bbox: BBox) -> tuple[list[Word], list[Word]]:
+    """The words whose centre lies in the box, and the others."""
+    x0, y0, x1, y1 = bbox
+    inside = [w for w in words if x0 <= w.cx <= x1 and y0 <= w.cy <= y1]
+    if not inside:
+        return inside, words
+    outside = [w for w in words if not (x0 <= w.cx <= x1 and y0 <= w.cy <= y1)]
+    return inside, outside
+
+
 def join_words(words: list[Word]) -> str:
     """Text of a cell: words in lines top to bottom, wrapped lines joined without a gap."""
-    if not words:
-        return ""
+    if len(words) < 2:
+        return words[0].text if words else ""
     lines: list[list[Word]] = []
     for w in sorted(words, key=lambda w: (w.cy, w.x0)):
         if lines and abs(lines[-1][0].cy - w.cy) <= max(2.0, (w.y1 - w.y0) * 0.45):
@@ -230,51 +255,45 @@ def words_to_rows(words: list[Word], tables: list[Table], page: int) -> list[Row
     free = list(words)
     for t_index, table in enumerate(tables):
         xs, ys, cells = table_to_cells(table)
-        inside, outside = [], []
-        for w in free:
-            (inside if centre_in(w, table.bbox) else outside).append(w)
-        free = outside
-        owner = table.owner or {}
+        inside, free = split_by_box(free, table.bbox)
+        owner = table.owner or []
         last_r, last_c = len(ys) - 2, len(xs) - 2
         for w in inside:
             r = bisect_right(ys, w.cy) - 1
             c = bisect_right(xs, w.cx) - 1
-            cell = owner.get((0 if r < 0 else last_r if r > last_r else r, 0 if c < 0 else last_c if c > last_c else c))
-            if cell is not None:
-                cell.words.append(w)
-        last_row = len(ys) - 2
+            owner[(0 if r < 0 else last_r if r > last_r else r) * (last_c + 1) + (0 if c < 0 else last_c if c > last_c else c)].words.append(w)
         is_last = t_index == len(tables) - 1
-        by_row: list[list[GridCell]] = [[] for _ in range(len(ys) - 1)]
+        by_row: list[list[Cell]] = [[] for _ in range(len(ys) - 1)]
         for cell in sorted(cells, key=lambda c: c.c0):
-            for r in range(cell.r0, cell.r1 + 1):
-                by_row[r].append(cell)
-        for r in range(len(ys) - 1):
-            row_cells = []
-            for cell in by_row[r]:
-                text = join_words(cell.words)
-                # An empty merged cell that runs into the page bottom: its label is
-                # on the next page; every row it spans says so.
-                cut_below = is_last and cell.r1 == last_row and not text
-                if cell.r0 == r:
-                    conf = min((w.confidence for w in cell.words), default=1.0)
-                    tb = _bbox(cell.words) if cell.words else None
-                    row_cells.append(Cell(
-                        text=text, bbox=cell.bbox, col=cell.c0, confidence=conf,
-                        cut_below=cut_below, text_bbox=tb,
-                    ))
-                else:
-                    row_cells.append(Cell(text="", bbox=cell.bbox, col=cell.c0, cut_below=cut_below))  # merged from above
+            ws = cell.words
+            text = join_words(ws)
+            # An empty merged cell that runs into the page bottom: its label is on
+            # the next page; every row it spans says so.
+            cut_below = is_last and cell.r1 == last_r and not text
+            by_row[cell.r0].append(Cell(
+                text=text, bbox=cell.bbox, col=cell.c0, cut_below=cut_below,
+                confidence=_confidence(ws), text_bbox=_bbox(ws) if ws else None,
+            ))
+            for r in range(cell.r0 + 1, cell.r1 + 1):  # rows a merged cell continues into
+                by_row[r].append(Cell(text="", bbox=cell.bbox, col=cell.c0, cut_below=cut_below))
+        for r, row_cells in enumerate(by_row):
             items.append((ys[r], Row(cells=row_cells, page=page, in_table=True)))
     # Free text (titles, year lines, page furniture) as single-cell rows.
     for line in _lines(free):
         text = join_words(line)
         bbox = _bbox(line)
-        items.append((bbox[1], Row(cells=[Cell(text=text, bbox=bbox, confidence=min(w.confidence for w in line))], page=page, in_table=False)))
+        items.append((bbox[1], Row(cells=[Cell(text=text, bbox=bbox, confidence=_confidence(line))], page=page, in_table=False)))
     items.sort(key=lambda it: it[0])
     rows = [row for _, row in items]
     if rows:
         rows[0].page_break_before = True
     return rows
+
+
+def _confidence(words: list[Word]) -> float:
+    if len(words) < 2:
+        return words[0].confidence if words else 1.0
+    return min(w.confidence for w in words)
 
 
 def _bbox(words: list[Word]) -> BBox:

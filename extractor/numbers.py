@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import lru_cache
 
 DASHES = {"-", "—", "–", "－", "/", "—-", "--", ""}
 
@@ -24,6 +25,21 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+_NOT_A_NUMBER = object()
+
+
+@lru_cache(maxsize=16384)  # a batch prints the same few hundred numbers again and again
+def _parsed(text: str) -> object:
+    t = nfkc(text).strip().replace(" ", "")
+    if t.endswith("%"):
+        t = t[:-1]
+    if t in DASHES:
+        return None
+    if not _NUMBER_RE.match(t):
+        return _NOT_A_NUMBER
+    return Decimal(t.replace(",", ""))  # the pattern admits only what Decimal reads
+
+
 def parse_number(text: str | None) -> Decimal | None:
     """Parse a printed amount/score: '3,013.00' -> Decimal('3013.00'); '-' -> None.
 
@@ -32,36 +48,21 @@ def parse_number(text: str | None) -> Decimal | None:
     """
     if text is None:
         return None
-    t = nfkc(text).strip().replace(" ", "")
-    if t.endswith("%"):
-        t = t[:-1]
-    if t in DASHES:
-        return None
-    if not _NUMBER_RE.match(t):
+    value = _parsed(text)
+    if value is _NOT_A_NUMBER:
         raise ValueError(f"not a number: {text!r}")
-    try:
-        return Decimal(t.replace(",", ""))
-    except InvalidOperation as exc:  # pragma: no cover - regex guards this
-        raise ValueError(f"not a number: {text!r}") from exc
+    return value  # type: ignore[return-value]
 
 
 def is_number(text: str | None) -> bool:
     if text is None:
         return False
-    try:
-        return parse_number(text) is not None
-    except ValueError:
-        return False
+    value = _parsed(text)
+    return value is not None and value is not _NOT_A_NUMBER
 
 
 def is_number_or_dash(text: str | None) -> bool:
-    if text is None:
-        return False
-    try:
-        parse_number(text)
-        return True
-    except ValueError:
-        return False
+    return text is not None and _parsed(text) is not _NOT_A_NUMBER
 
 
 def clean_cell(text: str) -> str:

@@ -7,6 +7,7 @@ OCR stage (when installed) supplies its words instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pymupdf
@@ -79,13 +80,15 @@ def page_rulings(page: pymupdf.Page) -> tuple[list[tuple[float, float, float, fl
     return rects, lines
 
 
+_GARBAGE = re.compile("[\ufffd\ue000-\uf8ff]")  # replacement and private-use characters
+
+
 def has_text_layer(words: list[Word]) -> bool:
     text = "".join(w.text for w in words)
     if len(text) < MIN_CHARS_FOR_TEXT_LAYER:
         return False
     # Garbage layers (wrong encodings) show up as mostly replacement/private-use chars.
-    bad = sum(1 for ch in text if ch == "\ufffd" or 0xE000 <= ord(ch) <= 0xF8FF)
-    return bad / len(text) < 0.2
+    return len(_GARBAGE.findall(text)) / len(text) < 0.2
 
 
 def read_page(page: pymupdf.Page, words: list[Word] | None = None) -> PageText:
