@@ -149,8 +149,13 @@ def header_columns(header: Row) -> list[_Column]:
     return cols
 
 
-def _field_of(cell: Cell, columns: list[_Column]) -> str | None:
-    if cell.bbox is not None and all(c.x0 is not None for c in columns):
+def _positioned(columns: list[_Column]) -> bool:
+    """Do the header's columns have boxes (a PDF page; a text export has none)?"""
+    return all(c.x0 is not None for c in columns)
+
+
+def _field_of(cell: Cell, columns: list[_Column], positioned: bool) -> str | None:
+    if cell.bbox is not None and positioned:
         box = cell.text_bbox or cell.bbox
         cx = (box[0] + box[2]) / 2
         for c in columns:
@@ -166,11 +171,12 @@ def _field_of(cell: Cell, columns: list[_Column]) -> str | None:
 def _aligned(row: Row, columns: list[_Column], weight: Cell, score: Cell) -> dict[str, Cell] | None:
     """Cells by field when the row lines up with the header (its weight and score
     sit under 分值 and 得分); None when it does not."""
-    if not columns or _field_of(weight, columns) != "weight" or _field_of(score, columns) != "score":
+    positioned = _positioned(columns)
+    if not columns or _field_of(weight, columns, positioned) != "weight" or _field_of(score, columns, positioned) != "score":
         return None
     out: dict[str, Cell] = {}
     for cell in row.cells:
-        name = _field_of(cell, columns)
+        name = _field_of(cell, columns, positioned)
         if name is not None and name not in out:
             out[name] = cell
     # Text exports shift cells; a shifted row betrays itself by what lands where.

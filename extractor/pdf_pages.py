@@ -31,21 +31,23 @@ def page_words(page: pymupdf.Page) -> list[Word]:
     """
     words: list[Word] = []
     clip_x0, clip_x1 = page.rect.x0, page.rect.x1
+    spaces = _SPACES
     for span in page.get_texttrace():
         size = span["size"]
         gap, drift = GAP_SPLIT * size, size * 0.3
         text: list[str] = []
         x0 = y0 = x1 = y1 = 0.0
         last_x1 = last_y = 0.0
-        for code, _glyph, origin, (bx0, by0, bx1, by1) in span["chars"]:
-            space = code in (32, 9, 10, 13, 0x3000, 0xA0)
+        # (comparisons, not abs/min/max calls: this loop runs per character)
+        for code, _glyph, (_, oy), (bx0, by0, bx1, by1) in span["chars"]:
+            space = code in spaces
             # A span is one text-showing run and can cross lines: a new baseline,
             # a jump back, or a visible gap ends the word.
-            if text and (space or abs(origin[1] - last_y) > drift or bx0 < last_x1 - 1 or bx0 - last_x1 > gap):
+            if text and (space or not -drift <= oy - last_y <= drift or bx0 < last_x1 - 1 or bx0 - last_x1 > gap):
                 words.append(Word("".join(text), x0, y0, x1, y1))
                 text = []
             if not space and bx1 >= clip_x0 and bx0 <= clip_x1:
-                if text:  # (comparisons, not min/max calls: this loop runs per character)
+                if text:
                     if bx1 > x1:
                         x1 = bx1
                     if by0 < y0:
@@ -55,10 +57,13 @@ def page_words(page: pymupdf.Page) -> list[Word]:
                 else:
                     x0, y0, x1, y1 = bx0, by0, bx1, by1
                 text.append(chr(code))
-            last_x1, last_y = bx1, origin[1]
+            last_x1, last_y = bx1, oy
         if text:
             words.append(Word("".join(text), x0, y0, x1, y1))
     return words
+
+
+_SPACES = frozenset((32, 9, 10, 13, 0x3000, 0xA0))
 
 
 def page_rulings(page: pymupdf.Page) -> tuple[list[tuple[float, float, float, float]], list[tuple[float, float, float, float]]]:
