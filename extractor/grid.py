@@ -48,22 +48,22 @@ class Table:
 def rects_to_edges(rects: list[BBox], lines: list[tuple[float, float, float, float]]) -> list[Edge]:
     """Rectangles and line segments (x0, y0, x1, y1) to horizontal/vertical edges.
     A grid drawn cell by cell draws each inner border twice: kept once."""
-    edges = []
+    raw: list[tuple[bool, float, float, float]] = []  # plain tuples: Edges are made once deduplicated
     for x0, y0, x1, y1 in set(rects):
         if x1 - x0 < MIN_EDGE and y1 - y0 < MIN_EDGE:
             continue
         if y1 - y0 < MIN_EDGE:  # a filled hairline drawn as a thin rect
-            edges.append(Edge(True, (y0 + y1) / 2, x0, x1))
+            raw.append((True, (y0 + y1) / 2, x0, x1))
         elif x1 - x0 < MIN_EDGE:
-            edges.append(Edge(False, (x0 + x1) / 2, y0, y1))
+            raw.append((False, (x0 + x1) / 2, y0, y1))
         else:
-            edges += [Edge(True, y0, x0, x1), Edge(True, y1, x0, x1), Edge(False, x0, y0, y1), Edge(False, x1, y0, y1)]
+            raw += [(True, y0, x0, x1), (True, y1, x0, x1), (False, x0, y0, y1), (False, x1, y0, y1)]
     for x0, y0, x1, y1 in lines:
         if abs(y1 - y0) <= SNAP and abs(x1 - x0) >= MIN_EDGE:
-            edges.append(Edge(True, (y0 + y1) / 2, min(x0, x1), max(x0, x1)))
+            raw.append((True, (y0 + y1) / 2, min(x0, x1), max(x0, x1)))
         elif abs(x1 - x0) <= SNAP and abs(y1 - y0) >= MIN_EDGE:
-            edges.append(Edge(False, (x0 + x1) / 2, min(y0, y1), max(y0, y1)))
-    return list(dict.fromkeys(edges))
+            raw.append((False, (x0 + x1) / 2, min(y0, y1), max(y0, y1)))
+    return [tuple.__new__(Edge, e) for e in dict.fromkeys(raw)]
 
 
 def _clusters(edges: list[Edge], along_y: bool) -> list[list[Edge]]:
