@@ -11,8 +11,8 @@ from OCR work the same as words from a text layer.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from operator import itemgetter
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple
 
 from .layout import BBox, Cell, Row, Word
@@ -256,7 +256,10 @@ def words_to_rows(words: list[Word], tables: list[Table], page: int) -> list[Row
     for t_index, table in enumerate(tables):
         xs, ys, cells = table_to_cells(table)
         inside, free = split_by_box(free, table.bbox)
-        owner = table.owner or []
+        owner = table.owner
+        if not owner:  # rulings too close to make a cell: its words are free text
+            free += inside
+            continue
         last_r, last_c = len(ys) - 2, len(xs) - 2
         for w in inside:
             r = bisect_right(ys, w.cy) - 1

@@ -48,7 +48,6 @@ GOAL_MIN_IN_HEADER = 20  # characters: shorter text on the goal header row is a 
 
 
 @lru_cache(maxsize=65536)
-@lru_cache(maxsize=16384)  # labels repeat on every form; this is asked per cell per label
 def _key(text: str) -> str:
     return compact(text).replace("（", "(").replace("）", ")")
 

@@ -76,3 +76,29 @@ def test_a_label_centred_beside_row_labels_keeps_its_column():
     rows = rows_of(words, edges)
     assert [[c for c in r if c][-2:] for r in rows[2:]] == [["总额", "82.00"], ["财政", "82.00"], ["结转", "0.00"], ["其他", "0.00"]]
     assert not any("资金" in c and "总额" in c for r in rows for c in r)
+
+
+def test_words_inside_rulings_too_close_to_make_a_cell_stay_free_text():
+    """Two rules 1 pt apart snap to one line: the 'table' has no cell, and the word
+    between them must come out as text, not vanish."""
+    from extractor.grid import edges_to_tables, rects_to_edges
+
+    edges = rects_to_edges([], [(0, 100, 200, 100), (0, 101, 200, 101), (0, 99, 0, 102), (200, 99, 200, 102)])
+    tables = edges_to_tables(edges)
+    assert len(tables) == 1
+    rows = words_to_rows([Word("标题", 50, 96, 80, 104), Word("正文", 50, 120, 80, 128)], tables, 1)
+    assert [r.texts for r in rows] == [["标题"], ["正文"]]
+
+
+def test_a_grid_drawn_cell_by_cell_merges_cells_no_ruling_separates():
+    """Each cell drawn as its own rectangle (every inner border twice), and one cell
+    spanning two rows: the duplicate borders must not split it."""
+    from extractor.grid import edges_to_tables, rects_to_edges, table_to_cells
+
+    rects = [(0, 0, 50, 40), (50, 0, 100, 20), (50, 20, 100, 40), (0, 40, 50, 60), (50, 40, 100, 60)]
+    (table,) = edges_to_tables(rects_to_edges(rects, []))
+    xs, ys, cells = table_to_cells(table)
+    assert xs == [0, 50, 100] and ys == [0, 20, 40, 60]
+    assert sorted((c.r0, c.r1, c.c0, c.c1) for c in cells) == [(0, 0, 1, 1), (0, 1, 0, 0), (1, 1, 1, 1), (2, 2, 0, 0), (2, 2, 1, 1)]
+    rows = words_to_rows([Word("一级指标", 5, 25, 45, 33), Word("10.00", 60, 5, 90, 13)], [table], 1)
+    assert [r.texts for r in rows] == [["一级指标", "10.00"], ["", ""], ["", ""]]
