@@ -16,7 +16,7 @@ needs nothing: the mapping fills empty level cells from the row above.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from statistics import median
 
 import numpy as np
@@ -144,8 +144,10 @@ def _vertical_edges(xs: list[float], ys: list[float], words: list[Word]) -> list
     """Outer sides whole; an inner boundary in each row band no word crosses."""
     bands = []
     bounds = list(xs[1:-1])
+    words = sorted(words, key=lambda w: w.cy)
+    cys = [w.cy for w in words]
     for r in range(len(ys) - 1):
-        band = [w for w in words if ys[r] <= w.cy <= ys[r + 1]]
+        band = words[bisect_left(cys, ys[r]):bisect_right(cys, ys[r + 1])]
         bands.append(_phrases(band) if band else [])
         # A wide gap (¾ of a line; phrases already part at ½) no column boundary
         # passes through is a boundary too, in every band it crosses no text in: a
@@ -266,9 +268,11 @@ def borderless_table(words: list[Word]) -> Table:
     ys = [y0, *(y for y in _rivers(blocks, y0, y1) if y0 + 2 < y < y1 - 2), y1]
     merged = _centred_spans(xs, ys, words, blocks, h)
     edges = [Edge(True, y0, x0, x1), Edge(True, y1, x0, x1)]
+    starts = [[a for a, _ in col] for col in blocks]  # a column's blocks are disjoint, top to bottom
     for r, y in enumerate(ys[1:-1], start=1):
         for c in range(ncol):
-            if (c, r) in merged or any(a < y < b for a, b in blocks[c]):
+            i = bisect_left(starts[c], y) - 1  # the last block starting above y
+            if (c, r) in merged or (i >= 0 and blocks[c][i][1] > y):
                 continue
             edges.append(Edge(True, y, xs[c], xs[c + 1]))
     edges += _vertical_edges(xs, ys, words)
