@@ -306,7 +306,9 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
         for r in range(nrow):
             if not filled[c][r]:
                 continue
-            if (c, r) in single and (c, r) in centre and start < r:
+            # The span runs from the row after the previous label's; the label may
+            # sit in its first row (a tall row of a wrapped name above a short one).
+            if (c, r) in single and (c, r) in centre:
                 best = None
                 for e in range(r, nrow):
                     if e > r and filled[c][e]:

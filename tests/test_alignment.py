@@ -102,3 +102,19 @@ def test_a_grid_drawn_cell_by_cell_merges_cells_no_ruling_separates():
     assert sorted((c.r0, c.r1, c.c0, c.c1) for c in cells) == [(0, 0, 1, 1), (0, 1, 0, 0), (1, 1, 1, 1), (2, 2, 0, 0), (2, 2, 1, 1)]
     rows = words_to_rows([Word("一级指标", 5, 25, 45, 33), Word("10.00", 60, 5, 90, 13)], [table], 1)
     assert [r.texts for r in rows] == [["一级指标", "10.00"], ["", ""], ["", ""]]
+
+
+def test_a_label_centred_over_a_tall_row_and_the_next_takes_both():
+    """A level label centred over two rows whose first holds a wrapped name: the
+    centre of the two falls inside the first row, where the label is. The label
+    below it, centred over three rows, must then still find its own three."""
+    words = [word("二级", 40, 100), word("三级", 100, 100), word("分值", 200, 100), word("得分", 260, 100)]
+    words += [word("甲甲甲甲甲", 100, 120), word("甲", 100, 130), word("5.00", 200, 125), word("5.00", 260, 125)]
+    words += [word("质量", 40, 133)]
+    words += [word("乙", 100, 146), word("5.00", 200, 146), word("5.00", 260, 146)]
+    for name, y in (("丙", 166), ("丁", 182), ("戊", 198)):
+        words += [word(name, 100, y), word("5.00", 200, y), word("5.00", 260, y)]
+    words += [word("时效", 40, 179.5)]  # centred over the three rows
+    rows = [[c for c in r] for r in rows_of(words)]
+    assert rows[0] == ["二级", "三级", "分值", "得分"]
+    assert [r[:2] for r in rows[1:]] == [["质量", "甲甲甲甲甲甲"], ["", "乙"], ["时效", "丙"], ["", "丁"], ["", "戊"]]
