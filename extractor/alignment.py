@@ -47,15 +47,20 @@ def _wide(mask: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-def _rivers(groups: list[list[tuple[float, float]]], lo: float, hi: float, min_gap: float = 0.0) -> list[float]:
+def _rivers(groups: list[list[tuple[float, float]]], lo: float, hi: float, min_gap: float = 0.0,
+            spare_dense: bool = False) -> list[float]:
     """Positions between lo and hi that separate intervals in many groups and lie in
     few. `groups` are the (start, end) intervals of one row (or one column) each.
-    Within each river a cut goes through the middle of each least covered stretch."""
+    Within each river a cut goes through the middle of each least covered stretch;
+    with `spare_dense`, crossing a group's interval counts as many times as the group
+    has intervals: a row boundary may cross a label centred over rows (a column of few
+    blocks) but not a wrapped name (a column with a block in every row)."""
     n = int((hi - lo) / STEP) + 1
     if n < 2:
         return []
     support = np.zeros(n, np.int32)
     cover = np.zeros(n, np.int32)
+    weight = np.zeros(n, np.int32)
     for spans in groups:
         if not spans:
             continue
@@ -68,6 +73,7 @@ def _rivers(groups: list[list[tuple[float, float]]], lo: float, hi: float, min_g
         inner[first:last] = True
         support += inner & ~covered
         cover += covered
+        weight += covered * (len(spans) if spare_dense else 1)
     river = (support >= 2) & (cover * 2 <= support)
     if min_gap:  # a gap no text crosses, wide enough not to be a space between words
         river |= _wide((support >= 1) & (cover == 0), int(min_gap / STEP))
@@ -75,9 +81,9 @@ def _rivers(groups: list[list[tuple[float, float]]], lo: float, hi: float, min_g
     for i, j in _runs(river):
         # a cut through the middle of every stretch with the least cover; cuts with
         # nothing between them are pruned below
-        least = cover[i:j + 1].min()
-        for k, m in _runs(cover[i:j + 1] == least):
-            cuts.append((lo + (i + (k + m) / 2) * STEP, int(support[i + k]) - int(least)))
+        least = weight[i:j + 1].min()
+        for k, m in _runs(weight[i:j + 1] == least):
+            cuts.append((lo + (i + (k + m) / 2) * STEP, int(support[i + k]) - int(cover[i + k])))
     return _drop_empty_between(cuts, groups)
 
 
@@ -265,7 +271,7 @@ def borderless_table(words: list[Word]) -> Table:
             by_col[c].append(w)
     for c, ws in enumerate(by_col):
         blocks[c] = [(min(w.y0 for w in b) - pad, max(w.y1 for w in b) + pad) for b in _bands(ws, 0.6 * h)]
-    ys = [y0, *(y for y in _rivers(blocks, y0, y1) if y0 + 2 < y < y1 - 2), y1]
+    ys = [y0, *(y for y in _rivers(blocks, y0, y1, spare_dense=True) if y0 + 2 < y < y1 - 2), y1]
     merged = _centred_spans(xs, ys, words, blocks, h)
     edges = [Edge(True, y0, x0, x1), Edge(True, y1, x0, x1)]
     starts = [[a for a, _ in col] for col in blocks]  # a column's blocks are disjoint, top to bottom

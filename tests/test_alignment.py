@@ -118,3 +118,18 @@ def test_a_label_centred_over_a_tall_row_and_the_next_takes_both():
     rows = [[c for c in r] for r in rows_of(words)]
     assert rows[0] == ["二级", "三级", "分值", "得分"]
     assert [r[:2] for r in rows[1:]] == [["质量", "甲甲甲甲甲甲"], ["", "乙"], ["时效", "丙"], ["", "丁"], ["", "戊"]]
+
+
+def test_a_row_boundary_passes_beside_a_wrapped_name_not_through_it(root):
+    """The borderless fixture's first page: a wrapped name (上海与云南…劳务 / 协作关系)
+    ends just as a two-line label centred over the rows below begins. The gap under
+    the name and the gap before the label cross one text block each; the boundary
+    must cross the label (a column with few blocks), not the name."""
+    import pymupdf
+
+    from extractor.pdf_pages import read_page
+
+    page = pymupdf.open(root / "fixtures" / "pdf" / "borderless.pdf")[0]
+    cells = [c.text for r in read_page(page).rows for c in r.cells]
+    assert "上海与云南对口地区劳务协作关系" in cells
+    assert "对区级失业情况的掌握度" in cells
