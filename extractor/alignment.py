@@ -301,8 +301,10 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
             filled[c][row(w.cy)] = True
         if c0 == c1:
             single.add((c0, row(w.cy)))
-    # a label's centre is its text block's, in the row where that centre falls
+    # a label's centre is its text block's, in the row where that centre falls; a
+    # wrapped label's block reaches down to the row of its last line
     centre = {(c, row((a + b) / 2)): (a + b) / 2 for c in range(ncol) for a, b in blocks[c]}
+    block_end = {(c, row((a + b) / 2)): row(b - 1 - h / 2) for c in range(ncol) for a, b in blocks[c]}
     busy = [sum(filled[c][r] for c in range(ncol)) >= max(2, ncol / 2) for r in range(nrow)]
     dense = next((c for c in range(ncol) if sum(filled[c][r] for r in range(nrow) if busy[r]) >= 0.8 * max(sum(busy), 1)), ncol)
     open_: set[tuple[int, int]] = set()
@@ -310,14 +312,14 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
     for c in range(dense):
         start = 0
         for r in range(nrow):
-            if not filled[c][r]:
+            if not filled[c][r] or r < start:  # (rows before start are a label's already)
                 continue
             # The span runs from the row after the previous label's; the label may
             # sit in its first row (a tall row of a wrapped name above a short one).
             if (c, r) in single and (c, r) in centre:
                 best = None
                 for e in range(r, nrow):
-                    if e > r and filled[c][e]:
+                    if e > block_end[(c, r)] and filled[c][e]:
                         break
                     off = abs((ys[start] + ys[e + 1]) / 2 - centre[(c, r)])
                     if best is None or off < best[0]:
@@ -326,6 +328,13 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
                     open_.update((c, k) for k in range(start + 1, best[1] + 1))
                     start = best[1] + 1
                     continue
+                # The last label of the column, below the middle of every span it could
+                # have here: its rows run on to the next page (a merged cell cut by the
+                # page break, its text centred on the whole). It holds the rest.
+                last = not any(filled[c][k] for k in range(block_end[(c, r)] + 1, nrow))
+                if last and centre[(c, r)] > (ys[start] + ys[nrow]) / 2 + tolerance:
+                    open_.update((c, k) for k in range(start + 1, nrow))
+                    break
             start = r + 1
     return open_
 

@@ -133,3 +133,26 @@ def test_a_row_boundary_passes_beside_a_wrapped_name_not_through_it(root):
     cells = [c.text for r in read_page(page).rows for c in r.cells]
     assert "上海与云南对口地区劳务协作关系" in cells
     assert "对区级失业情况的掌握度" in cells
+
+
+def test_a_wrapped_label_centred_over_rows_takes_them_all():
+    """A level label wrapped onto a second line that falls in the next row, centred
+    over four rows: it is one label over the four, not two labels."""
+    words = [word("一级", 40, 95), word("三级", 100, 95), word("分值", 200, 95), word("得分", 260, 95)]
+    for name, y in (("甲", 112), ("乙", 128), ("丙", 144), ("丁", 160)):
+        words += [word(name, 100, y), word("5.00", 200, y), word("5.00", 260, y)]
+    words += [Word("投入管", 40, 129.05, 64, 137.05), Word("理", 48, 139.45, 56, 147.45)]
+    rows = rows_of(words)
+    assert [r[:2] for r in rows[1:]] == [["投入管理", "甲"], ["", "乙"], ["", "丙"], ["", "丁"]]
+
+
+def test_the_last_label_below_the_middle_of_its_rows_runs_on_to_the_next_page():
+    """A level label centred over rows that continue on the next page sits below the
+    middle of its rows on this page: it holds every row from the previous label's end
+    to the table's, not only its own (the rows above it are not the previous label's)."""
+    words = [word("一级", 40, 95), word("三级", 100, 95), word("分值", 200, 95), word("得分", 260, 95)]
+    for name, y in (("甲", 112), ("乙", 128), ("丙", 144), ("丁", 160), ("戊", 176), ("己", 192)):
+        words += [word(name, 100, y), word("5.00", 200, y), word("5.00", 260, y)]
+    words += [word("投入", 40, 119.75), word("产出", 40, 180)]  # 投入 centred over 甲乙; 产出 low
+    rows = rows_of(words)
+    assert [r[:2] for r in rows[1:]] == [["投入", "甲"], ["", "乙"], ["产出", "丙"], ["", "丁"], ["", "戊"], ["", "己"]]

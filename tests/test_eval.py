@@ -23,7 +23,7 @@ def test_rules_engine_meets_its_figures_on_the_fixtures():
     # per layout, 94.0% together; one department form's goals swap columns silently).
     unruled = report["types"]["born_digital_unruled"]
     assert unruled["forms_found"] == unruled["forms_expected"] == 12
-    assert unruled["field_accuracy"]["overall"] >= 0.975 and unruled["exact_rate"] >= 0.9
+    assert unruled["field_accuracy"]["overall"] >= 0.98 and unruled["exact_rate"] >= 0.9
     assert unruled["silent_errors"] == 0
     scanned = report["types"].get("scanned")
     if scanned is not None:  # present when the ocr extra is installed
