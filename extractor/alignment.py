@@ -304,7 +304,7 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
     # a label's centre is its text block's, in the row where that centre falls; a
     # wrapped label's block reaches down to the row of its last line
     centre = {(c, row((a + b) / 2)): (a + b) / 2 for c in range(ncol) for a, b in blocks[c]}
-    block_end = {(c, row((a + b) / 2)): row(b - 1 - h / 2) for c in range(ncol) for a, b in blocks[c]}
+    block_end = {(c, row((a + b) / 2)): max(row((a + b) / 2), row(b - 1 - h / 2)) for c in range(ncol) for a, b in blocks[c]}
     busy = [sum(filled[c][r] for c in range(ncol)) >= max(2, ncol / 2) for r in range(nrow)]
     dense = next((c for c in range(ncol) if sum(filled[c][r] for r in range(nrow) if busy[r]) >= 0.8 * max(sum(busy), 1)), ncol)
     open_: set[tuple[int, int]] = set()
