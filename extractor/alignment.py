@@ -21,7 +21,7 @@ from statistics import median
 
 import numpy as np
 
-from .grid import Edge, Table, _lines, centre_in, edge_groups, ruled_tables, split_by_box
+from .grid import Edge, Table, _lines, edge_groups, ruled_tables, split_by_box
 from .layout import Word
 
 STEP = 0.25  # points per sample along an axis
@@ -177,7 +177,7 @@ def rule_only_table(horizontals: list[Edge], words: list[Word]) -> Table | None:
     """A table with row rules and no column rules: columns from the words in it."""
     ys = sorted({round(e.pos, 1) for e in horizontals})
     x0, x1 = min(e.start for e in horizontals), max(e.end for e in horizontals)
-    inside = [w for w in words if centre_in(w, (x0, ys[0], x1, ys[-1]))]
+    inside = split_by_box(words, (x0, ys[0], x1, ys[-1]))[0]
     if len(ys) < 2 or not inside:
         return None
     bands = [[w for w in inside if ys[r] <= w.cy <= ys[r + 1]] for r in range(len(ys) - 1)]
@@ -303,8 +303,13 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
             single.add((c0, row(w.cy)))
     # a label's centre is its text block's, in the row where that centre falls; a
     # wrapped label's block reaches down to the row of its last line
-    centre = {(c, row((a + b) / 2)): (a + b) / 2 for c in range(ncol) for a, b in blocks[c]}
-    block_end = {(c, row((a + b) / 2)): max(row((a + b) / 2), row(b - 1 - h / 2)) for c in range(ncol) for a, b in blocks[c]}
+    centre: dict[tuple[int, int], float] = {}
+    block_end: dict[tuple[int, int], int] = {}
+    for c in range(ncol):
+        for a, b in blocks[c]:
+            key = (c, row((a + b) / 2))
+            centre[key] = (a + b) / 2
+            block_end[key] = max(key[1], row(b - 1 - h / 2))
     busy = [sum(filled[c][r] for c in range(ncol)) >= max(2, ncol / 2) for r in range(nrow)]
     dense = next((c for c in range(ncol) if sum(filled[c][r] for r in range(nrow) if busy[r]) >= 0.8 * max(sum(busy), 1)), ncol)
     open_: set[tuple[int, int]] = set()

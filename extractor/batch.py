@@ -124,11 +124,7 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
             except Exception:
                 previous = None  # unreadable previous output: extract again
             if previous is not None and previous.source.sha256 == digest:
-                stats = DocumentStats(page_count=previous.source.page_count, usage=previous.usage)
-                for form in previous.forms:
-                    stats.add(form)
-                    on_form(form)
-                return Outcome(path, name, "skipped", stats, seconds=time.perf_counter() - started)
+                return Outcome(path, name, "skipped", DocumentStats.of(previous, on_form), seconds=time.perf_counter() - started)
         stats = extract_to_json(path, target, options, sha256=digest, on_form=on_form)
         return Outcome(path, name, "ok", stats, seconds=time.perf_counter() - started)
     except ExtractorError as exc:

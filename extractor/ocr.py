@@ -199,10 +199,14 @@ def _plain_crop(gray: np.ndarray, box: np.ndarray) -> np.ndarray:
     return gray[max(y0, 0):y1, max(x0, 0):x1]
 
 
+def _usual(heights: list[float]) -> float:
+    """A page's usual text height: the upper middle of its boxes' heights (0 for none)."""
+    return sorted(heights)[len(heights) // 2] if heights else 0.0
+
+
 def _words(boxes: list[np.ndarray], read: list[tuple[str, float]], scale: float) -> tuple[list[Word], list[str], float]:
     words, notes, scores, specks = [], [], [], []
-    heights = sorted(float(np.ptp(b[:, 1])) for b, (_, sc) in zip(boxes, read) if sc >= _MIN_SCORE)
-    line = heights[len(heights) // 2] if heights else 0.0  # the page's usual text height
+    line = _usual([float(np.ptp(b[:, 1])) for b, (_, sc) in zip(boxes, read) if sc >= _MIN_SCORE])
     for box, (text, score) in zip(boxes, read):
         if score < _MIN_SCORE:
             continue
@@ -265,10 +269,9 @@ def dashes_in_empty_cells(gray: np.ndarray, words: list[Word], cells: list[tuple
 
     from .grid import centre_in
 
-    heights = sorted(w.y1 - w.y0 for w in words)
-    if not heights:
+    if not words:
         return []
-    line = heights[len(heights) // 2] / scale  # px
+    line = _usual([w.y1 - w.y0 for w in words]) / scale  # px
     inset = 4  # px: clear of the rulings
     found = []
     for cell in cells:

@@ -20,6 +20,7 @@ MIN_CHARS_FOR_TEXT_LAYER = 20
 
 
 GAP_SPLIT = 0.25  # a gap wider than this share of the font size ends a word
+_SPACES = frozenset((32, 9, 10, 13, 0x3000, 0xA0))
 
 
 def page_words(page: pymupdf.Page) -> list[Word]:
@@ -61,9 +62,6 @@ def page_words(page: pymupdf.Page) -> list[Word]:
         if text:
             words.append(Word("".join(text), x0, y0, x1, y1))
     return words
-
-
-_SPACES = frozenset((32, 9, 10, 13, 0x3000, 0xA0))
 
 
 def page_rulings(page: pymupdf.Page) -> tuple[list[tuple[float, float, float, float]], list[tuple[float, float, float, float]]]:

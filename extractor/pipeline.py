@@ -11,8 +11,8 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -216,6 +216,16 @@ class DocumentStats:
         self.read_poorly += any(f.code == "read_poorly" for f in form.findings)
         self.budget_spent += any(f.code == "not_extracted" and "budget" in f.message for f in form.findings)
 
+    @classmethod
+    def of(cls, result: DocumentResult, on_form: Callable[[Form], None] | None = None) -> DocumentStats:
+        """The counts of a whole result; `on_form` sees each form, in order."""
+        stats = cls(page_count=result.source.page_count, usage=result.usage)
+        for form in result.forms:
+            stats.add(form)
+            if on_form:
+                on_form(form)
+        return stats
+
 
 def extract_to_json(path: Path, target: Path, options: ExtractOptions | None = None, sha256: str | None = None,
                     on_form: Callable[[Form], None] | None = None) -> DocumentStats:
@@ -232,12 +242,7 @@ def extract_to_json(path: Path, target: Path, options: ExtractOptions | None = N
     if engine != "rules":
         result = extract_document(path, options, sha256)
         write_document_json(result, target)
-        stats = DocumentStats(page_count=result.source.page_count, usage=result.usage)
-        for form in result.forms:
-            stats.add(form)
-            if on_form:
-                on_form(form)
-        return stats
+        return DocumentStats.of(result, on_form)
     started = time.perf_counter()
     doc = open_document(path, options.limits)
     try:
