@@ -34,8 +34,10 @@ def _median_height(words: list[Word]) -> float:
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """(first, last) index of each run of True."""
-    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), (np.flatnonzero(edges == -1) - 1).tolist()))
+    padded = np.zeros(len(mask) + 2, np.int8)
+    padded[1:-1] = mask
+    flips = np.flatnonzero(padded[1:] != padded[:-1]).tolist()  # run starts and ends, alternating
+    return list(zip(flips[::2], [j - 1 for j in flips[1::2]]))
 
 
 def _wide(mask: np.ndarray, width: int) -> np.ndarray:
@@ -58,22 +60,43 @@ def _rivers(groups: list[list[tuple[float, float]]], lo: float, hi: float, min_g
     n = int((hi - lo) / STEP) + 1
     if n < 2:
         return []
-    support = np.zeros(n, np.int32)
-    cover = np.zeros(n, np.int32)
-    weight = np.zeros(n, np.int32)
+    # Counts along the axis from difference arrays: each group's intervals become
+    # disjoint sample ranges (their union), so one pass counts, at every sample, the
+    # groups covering it and the groups it lies inside the extent of.
+    starts: list[int] = []
+    ends: list[int] = []
+    weights: list[int] = []
+    firsts: list[int] = []
+    lasts: list[int] = []
     for spans in groups:
         if not spans:
             continue
-        covered = np.zeros(n, bool)
-        for a, b in spans:
-            covered[max(int((a - lo) / STEP), 0):min(int((b - lo) / STEP) + 1, n)] = True
-        first = max(int((min(a for a, _ in spans) - lo) / STEP), 0)
-        last = min(int((max(b for _, b in spans) - lo) / STEP) + 1, n)
-        inner = np.zeros(n, bool)
-        inner[first:last] = True
-        support += inner & ~covered
-        cover += covered
-        weight += covered * (len(spans) if spare_dense else 1)
+        ranges = sorted((max(int((a - lo) / STEP), 0), min(int((b - lo) / STEP) + 1, n)) for a, b in spans)
+        w = len(spans) if spare_dense else 1
+        cur_a, cur_b = ranges[0]
+        for a, b in ranges[1:]:
+            if a <= cur_b:
+                if b > cur_b:
+                    cur_b = b
+            else:
+                if cur_a < cur_b:
+                    starts.append(cur_a), ends.append(cur_b), weights.append(w)
+                cur_a, cur_b = a, b
+        if cur_a < cur_b:
+            starts.append(cur_a), ends.append(cur_b), weights.append(w)
+        first, last = ranges[0][0], max(b for _, b in ranges)
+        if first < last:
+            firsts.append(first), lasts.append(last)
+    if not starts:
+        return []
+
+    def count(lo_idx: list[int], hi_idx: list[int], w: list[int] | None = None) -> np.ndarray:
+        diff = np.bincount(lo_idx, w, minlength=n + 1)[: n + 1] - np.bincount(hi_idx, w, minlength=n + 1)[: n + 1]
+        return np.cumsum(diff[:n]).astype(np.int64)
+
+    cover = count(starts, ends)
+    weight = count(starts, ends, weights) if spare_dense else cover
+    support = count(firsts, lasts) - cover  # inside a group's extent, in none of its intervals
     river = (support >= 2) & (cover * 2 <= support)
     if min_gap:  # a gap no text crosses, wide enough not to be a space between words
         river |= _wide((support >= 1) & (cover == 0), int(min_gap / STEP))
