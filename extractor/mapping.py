@@ -72,7 +72,7 @@ class _Reader:
         bbox = cell.bbox if cell is not None and cell.bbox else row.bbox
         raw = cell.text if cell is not None else None
         conf = cell.confidence if cell is not None and cell.confidence < 1.0 else None
-        self.provenance[path] = FieldSource(engine=self.engine, page=row.page, bbox=bbox, raw=raw, confidence=conf)
+        self.provenance[path] = FieldSource.read(self.engine, row.page, bbox, raw, conf)
 
 
 def _label_index(row: Row, label: str) -> int | None:
