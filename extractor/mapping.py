@@ -75,27 +75,27 @@ class _Reader:
         self.provenance[path] = FieldSource.read(self.engine, row.page, bbox, raw, conf)
 
 
-def _label_index(row: Row, label: str) -> int | None:
-    """Index of the cell that is this label (a short cell starting with it)."""
-    for i, c in enumerate(row.cells):
-        k = _key(c.text)
+def _label_index(keys: list[str], label: str) -> int | None:
+    """Index of the cell that is this label (a short cell starting with it), given
+    the row's cell keys (`_key` of each cell's text)."""
+    for i, k in enumerate(keys):
         if k.startswith(label) and len(k) <= len(label) + 10:
             return i
     return None
 
 
-def _has_label(row: Row, *labels: str) -> bool:
-    return any(_label_index(row, label) is not None for label in labels)
+def _has_label(keys: list[str], *labels: str) -> bool:
+    return any(_label_index(keys, label) is not None for label in labels)
 
 
-def _value_after(row: Row, label: str, stop: tuple[str, ...] = ()) -> Cell | None:
-    i = _label_index(row, label)
+def _value_after(row: Row, keys: list[str], label: str, stop: tuple[str, ...] = ()) -> Cell | None:
+    i = _label_index(keys, label)
     if i is None:
         return None
-    for c in row.cells[i + 1 :]:
+    for c, k in zip(row.cells[i + 1 :], keys[i + 1 :]):
         if not c.text:
             continue
-        if any(_key(c.text).startswith(s) for s in stop):
+        if any(k.startswith(s) for s in stop):
             return None
         return c
     return None
@@ -404,8 +404,8 @@ def _funding_columns(header: Row, count: int) -> tuple[str, ...]:
     return FUNDING_COLUMNS[:count] if count <= 6 else FUNDING_COLUMNS
 
 
-def _funding_by_position(row: Row, header: Row, label_idx: int) -> tuple[dict[str, Decimal | None], dict[str, Cell]] | None:
-    """Values under the header's column labels, by x — robust to a dash the OCR dropped."""
+def _funding_header_columns(header: Row) -> list[tuple[str, float, float]]:
+    """(field, x0, x1) of each column label on the funding header that has a box."""
     cols = []
     for c in header.cells:
         k = _key(c.text)
@@ -419,6 +419,11 @@ def _funding_by_position(row: Row, header: Row, label_idx: int) -> tuple[dict[st
                                        key=lambda ln: k.index(ln[0], 1)):
                 if other != name:
                     cols.append((other, c.bbox[0], c.bbox[2]))
+    return cols
+
+
+def _funding_by_position(row: Row, cols: list[tuple[str, float, float]], label_idx: int) -> tuple[dict[str, Decimal | None], dict[str, Cell]] | None:
+    """Values under the header's column labels, by x — robust to a dash the OCR dropped."""
     if len(cols) < 3 or not all(c.bbox for c in row.cells):
         return None
     values: dict[str, Decimal | None] = {}
@@ -437,9 +442,10 @@ def _funding_by_position(row: Row, header: Row, label_idx: int) -> tuple[dict[st
     return values, cells
 
 
-def _read_funding_row(row: Row, header: Row | None, label_idx: int, kind: str) -> tuple[dict[str, Decimal | None], dict[str, Cell]]:
+def _read_funding_row(row: Row, header: Row | None, header_cols: list[tuple[str, float, float]], label_idx: int,
+                      kind: str) -> tuple[dict[str, Decimal | None], dict[str, Cell]]:
     if header is not None:
-        placed = _funding_by_position(row, header, label_idx)
+        placed = _funding_by_position(row, header_cols, label_idx)
         if placed is not None:
             return placed
     cells = [c for c in row.cells[label_idx + 1 :] if c.text and is_number_or_dash(c.text)]
@@ -458,6 +464,7 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
     funding: dict[str, dict[str, Decimal | None]] = {}
     funding_unit: str | None = None
     funding_header: Row | None = None
+    funding_cols: list[tuple[str, float, float]] = []
     goals: list[str] = []
     raw: list[_RawIndicator] = []
     total_weight = total = None
@@ -474,9 +481,10 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
     while i < len(rows):
         row = rows[i]
         key = _key(row.joined)
-        first = _key(row.filled[0].text) if row.filled else ""
+        keys = [_key(c.text) for c in row.cells]
+        first = next((k for c, k in zip(row.cells, keys) if c.text), "")
         if first.startswith("项目名称"):
-            c = _value_after(row, "项目名称")
+            c = _value_after(row, keys, "项目名称")
             if c is None:
                 # The name printed above its label row.
                 above = [r for r in fr.before_anchor if len(r.filled) == 1]
@@ -488,37 +496,37 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
                 reader.source("project_name", row, c)
             head["project_name"] = c.text if c else None
         elif any(first.startswith(a) for a in ("部门(单位)名称", "部门名称", "单位名称")):
-            c = _value_after(row, first[:4], stop=("下属单位",))
+            c = _value_after(row, keys, first[:4], stop=("下属单位",))
             head["department"] = c.text if c else None
             if c:
                 reader.source("department", row, c)
-            c2 = _value_after(row, "下属单位")
+            c2 = _value_after(row, keys, "下属单位")
             head["subordinate_units"] = c2.text if c2 else None
-        elif _has_label(row, "主管部门", "实施单位"):
-            c = _value_after(row, "主管部门", stop=("实施单位",))
+        elif _has_label(keys, "主管部门", "实施单位"):
+            c = _value_after(row, keys, "主管部门", stop=("实施单位",))
             if c:
                 head["department"] = c.text
                 reader.source("department", row, c)
-            c = _value_after(row, "实施单位")
+            c = _value_after(row, keys, "实施单位")
             if c:
                 head["implementing_unit"] = c.text
                 reader.source("implementing_unit", row, c)
-        elif section in ("head", "funding") and any(lbl in _key(c.text) and len(_key(c.text)) < 20 for c in row.cells for lbl, _ in rowmap) and sum(is_number_or_dash(c.text) for c in row.filled) >= 3:
+        elif section in ("head", "funding") and any(lbl in k and len(k) < 20 for k in keys for lbl, _ in rowmap) and sum(is_number_or_dash(c.text) for c in row.filled) >= 3:
             for label, name in rowmap:
-                idx = next((j for j, c in enumerate(row.cells) if label in _key(c.text)), None)
+                idx = next((j for j, k in enumerate(keys) if label in k), None)
                 if idx is not None and name not in funding:
-                    values, cells = _read_funding_row(row, funding_header, idx, fr.kind)
+                    values, cells = _read_funding_row(row, funding_header, funding_cols, idx, fr.kind)
                     funding[name] = values
                     for col, cell in cells.items():
                         reader.source(f"funding.{name}.{col}", row, cell)
                     break
-        elif _has_label(row, "项目资金", "整体支出规模") or sum(_has_label(row, lbl) for lbl in ("年初预算数", "全年预算数", "全年执行数")) >= 2:
+        elif _has_label(keys, "项目资金", "整体支出规模") or sum(_has_label(keys, lbl) for lbl in ("年初预算数", "全年预算数", "全年执行数")) >= 2:
             section = "funding"
-            if sum(_has_label(row, lbl) for lbl in ("年初预算数", "全年预算数", "全年执行数", "执行率")) >= 2:
-                funding_header = row
-        elif _has_label(row, "分解目标"):
+            if sum(_has_label(keys, lbl) for lbl in ("年初预算数", "全年预算数", "全年执行数", "执行率")) >= 2:
+                funding_header, funding_cols = row, _funding_header_columns(row)
+        elif _has_label(keys, "分解目标"):
             section = "pre-indicators"
-        elif (header := _has_label(row, *GOAL_LABELS)) or (section == "goal" and not key.startswith("一级指标")):
+        elif (header := _has_label(keys, *GOAL_LABELS)) or (section == "goal" and not key.startswith("一级指标")):
             section = "goal"
             for c in row.filled:
                 # On the header row only a paragraph is a value: a goal cell that reaches
@@ -539,7 +547,7 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
                 if len(nums) >= 2:
                     total_weight = parse_number(nums[-2].text)
         elif key.startswith("评分等级"):
-            c = _value_after(row, "评分等级")
+            c = _value_after(row, keys, "评分等级")
             grade = c.text if c else None
             if c:
                 reader.source("grade", row, c)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .layout import Row
+from .layout import Cell, Row
 from .numbers import compact
 
 TITLE_MARKERS = ("绩效自评表", "绩效自我评价", "绩效自评价")
@@ -36,23 +36,25 @@ class FormRows:
         return sorted({r.page for r in self.rows} | {r.page for r in self.before_anchor})
 
 
-def is_title(row: Row) -> bool:
+def is_title(row: Row, filled: list[Cell]) -> bool:
+    if len(filled) > 2:
+        return False
     text = compact(row.joined)
-    return len(row.filled) <= 2 and len(text) <= 40 and any(m in text for m in TITLE_MARKERS)
+    return len(text) <= 40 and any(m in text for m in TITLE_MARKERS)
 
 
-def year_of(row: Row) -> int | None:
-    if len(row.filled) != 1:
+def year_of(filled: list[Cell]) -> int | None:
+    if len(filled) != 1:
         return None
-    m = _YEAR.match(compact(row.filled[0].text))
+    m = _YEAR.match(compact(filled[0].text))
     return int(m.group(1)) if m else None
 
 
-def anchor_kind(row: Row) -> str | None:
-    first = compact(row.filled[0].text) if row.filled else ""
+def anchor_kind(filled: list[Cell]) -> str | None:
+    first = compact(filled[0].text) if filled else ""
     if first.startswith(PROJECT_ANCHOR):
         return "project"
-    if any(first.startswith(a) for a in DEPARTMENT_ANCHOR):
+    if first.startswith(DEPARTMENT_ANCHOR):
         return "department"
     return None
 
@@ -63,19 +65,20 @@ def iter_form_rows(rows: Iterable[Row]) -> Iterator[FormRows]:
     title, year, pending = "", None, []  # what precedes the next anchor
     current: FormRows | None = None
     for row in rows:
-        if not row.filled:
+        filled = row.filled  # (once: a list built from the cells)
+        if not filled:
             continue
-        if is_title(row):
+        if is_title(row, filled):
             if current is not None:
                 yield current
             title = compact(row.joined).strip("《》")
             year, pending, current = None, [], None
             continue
-        y = year_of(row)
+        y = year_of(filled)
         if y is not None and current is None:
             year = y
             continue
-        kind = anchor_kind(row)
+        kind = anchor_kind(filled)
         if kind is not None:
             if current is not None:
                 yield current
