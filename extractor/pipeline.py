@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .check import check_form, error_count
+from .collector import fewer_collections
 from .documents import Limits, OpenedDocument, open_document, sha256_of
 from .errors import CorruptFile, EngineUnavailable, ExtractorError, NoFormsFound
 from .layout import Row
@@ -169,6 +170,7 @@ def _triaged(form: Form, engine: str) -> Form:
     return form
 
 
+@fewer_collections()
 def extract_document(path: Path, options: ExtractOptions | None = None, sha256: str | None = None) -> DocumentResult:
     """Extract and check every form in one document. Raises ExtractorError subclasses."""
     options = options or ExtractOptions()
@@ -227,6 +229,7 @@ class DocumentStats:
         return stats
 
 
+@fewer_collections()
 def extract_to_json(path: Path, target: Path, options: ExtractOptions | None = None, sha256: str | None = None,
                     on_form: Callable[[Form], None] | None = None) -> DocumentStats:
     """Extract a document straight into its JSON file (the `DocumentResult` shape).
