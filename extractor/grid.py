@@ -19,6 +19,7 @@ from .layout import BBox, Cell, Row, Word
 
 SNAP = 1.5  # points: rulings closer than this are the same line
 MIN_EDGE = 2.0
+TOUCH = 0.5  # points: collinear pieces this close are one edge (less than SNAP, so no step downstream sees a difference)
 
 
 class Edge(NamedTuple):  # a tuple: a page has hundreds, built and sorted per page
@@ -47,23 +48,49 @@ class Table:
 
 def rects_to_edges(rects: list[BBox], lines: list[tuple[float, float, float, float]]) -> list[Edge]:
     """Rectangles and line segments (x0, y0, x1, y1) to horizontal/vertical edges.
-    A grid drawn cell by cell draws each inner border twice: kept once."""
-    raw: list[tuple[bool, float, float, float]] = []  # plain tuples: Edges are made once deduplicated
+
+    Collinear pieces that overlap or touch become one edge: a grid drawn cell by
+    cell draws each inner border twice and each grid line in as many pieces as it
+    has cells (≈350 pieces a page, ≈50 edges). Every later step sees the same lines."""
+    on: dict[tuple[bool, float], list[tuple[float, float]]] = {}  # (horizontal, pos) -> spans
+
+    def add(horizontal: bool, pos: float, start: float, end: float) -> None:
+        key = (horizontal, pos)
+        if key in on:
+            on[key].append((start, end))
+        else:
+            on[key] = [(start, end)]
+
     for x0, y0, x1, y1 in set(rects):
         if x1 - x0 < MIN_EDGE and y1 - y0 < MIN_EDGE:
             continue
         if y1 - y0 < MIN_EDGE:  # a filled hairline drawn as a thin rect
-            raw.append((True, (y0 + y1) / 2, x0, x1))
+            add(True, (y0 + y1) / 2, x0, x1)
         elif x1 - x0 < MIN_EDGE:
-            raw.append((False, (x0 + x1) / 2, y0, y1))
+            add(False, (x0 + x1) / 2, y0, y1)
         else:
-            raw += [(True, y0, x0, x1), (True, y1, x0, x1), (False, x0, y0, y1), (False, x1, y0, y1)]
+            add(True, y0, x0, x1)
+            add(True, y1, x0, x1)
+            add(False, x0, y0, y1)
+            add(False, x1, y0, y1)
     for x0, y0, x1, y1 in lines:
         if abs(y1 - y0) <= SNAP and abs(x1 - x0) >= MIN_EDGE:
-            raw.append((True, (y0 + y1) / 2, min(x0, x1), max(x0, x1)))
+            add(True, (y0 + y1) / 2, min(x0, x1), max(x0, x1))
         elif abs(x1 - x0) <= SNAP and abs(y1 - y0) >= MIN_EDGE:
-            raw.append((False, (x0 + x1) / 2, min(y0, y1), max(y0, y1)))
-    return [tuple.__new__(Edge, e) for e in dict.fromkeys(raw)]
+            add(False, (x0 + x1) / 2, min(y0, y1), max(y0, y1))
+    edges: list[Edge] = []
+    for (horizontal, pos), spans in on.items():
+        spans.sort()
+        start, end = spans[0]
+        for s, t in spans[1:]:
+            if s <= end + TOUCH:
+                if t > end:
+                    end = t
+            else:
+                edges.append(tuple.__new__(Edge, (horizontal, pos, start, end)))
+                start, end = s, t
+        edges.append(tuple.__new__(Edge, (horizontal, pos, start, end)))
+    return edges
 
 
 def _clusters(edges: list[Edge], along_y: bool) -> list[list[Edge]]:

@@ -104,6 +104,17 @@ def test_a_grid_drawn_cell_by_cell_merges_cells_no_ruling_separates():
     assert [r.texts for r in rows] == [["一级指标", "10.00"], ["", ""], ["", ""]]
 
 
+def test_collinear_pieces_of_a_ruling_are_one_edge_and_a_gap_keeps_two():
+    from extractor.grid import Edge, rects_to_edges
+
+    cells = [(x, y, x + 50, y + 20) for x in (0, 50, 100) for y in (0, 20)]  # 3 × 2, cell by cell
+    edges = sorted(rects_to_edges(cells, []))
+    assert edges == sorted([Edge(True, y, 0, 150) for y in (0, 20, 40)] + [Edge(False, x, 0, 40) for x in (0, 50, 100, 150)])
+    # a rule broken by a visible gap (2 pt) stays two edges; pieces 0.2 pt apart are one
+    edges = rects_to_edges([], [(0, 5, 40, 5), (42, 5, 80, 5), (80.2, 5, 120, 5)])
+    assert sorted(edges) == [Edge(True, 5, 0, 40), Edge(True, 5, 42, 120)]
+
+
 def test_a_label_centred_over_a_tall_row_and_the_next_takes_both():
     """A level label centred over two rows whose first holds a wrapped name: the
     centre of the two falls inside the first row, where the label is. The label
