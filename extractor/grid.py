@@ -52,44 +52,38 @@ def rects_to_edges(rects: list[BBox], lines: list[tuple[float, float, float, flo
     Collinear pieces that overlap or touch become one edge: a grid drawn cell by
     cell draws each inner border twice and each grid line in as many pieces as it
     has cells (≈350 pieces a page, ≈50 edges). Every later step sees the same lines."""
-    on: dict[tuple[bool, float], list[tuple[float, float]]] = {}  # (horizontal, pos) -> spans
-
-    def add(horizontal: bool, pos: float, start: float, end: float) -> None:
-        key = (horizontal, pos)
-        if key in on:
-            on[key].append((start, end))
-        else:
-            on[key] = [(start, end)]
-
+    across: dict[float, list[tuple[float, float]]] = {}  # y -> (x0, x1) spans of horizontal pieces
+    down: dict[float, list[tuple[float, float]]] = {}  # x -> (y0, y1) spans of vertical pieces
     for x0, y0, x1, y1 in set(rects):
-        if x1 - x0 < MIN_EDGE and y1 - y0 < MIN_EDGE:
-            continue
-        if y1 - y0 < MIN_EDGE:  # a filled hairline drawn as a thin rect
-            add(True, (y0 + y1) / 2, x0, x1)
+        if y1 - y0 < MIN_EDGE:
+            if x1 - x0 < MIN_EDGE:
+                continue
+            across.setdefault((y0 + y1) / 2, []).append((x0, x1))  # a filled hairline drawn as a thin rect
         elif x1 - x0 < MIN_EDGE:
-            add(False, (x0 + x1) / 2, y0, y1)
+            down.setdefault((x0 + x1) / 2, []).append((y0, y1))
         else:
-            add(True, y0, x0, x1)
-            add(True, y1, x0, x1)
-            add(False, x0, y0, y1)
-            add(False, x1, y0, y1)
+            across.setdefault(y0, []).append((x0, x1))
+            across.setdefault(y1, []).append((x0, x1))
+            down.setdefault(x0, []).append((y0, y1))
+            down.setdefault(x1, []).append((y0, y1))
     for x0, y0, x1, y1 in lines:
         if abs(y1 - y0) <= SNAP and abs(x1 - x0) >= MIN_EDGE:
-            add(True, (y0 + y1) / 2, min(x0, x1), max(x0, x1))
+            across.setdefault((y0 + y1) / 2, []).append((min(x0, x1), max(x0, x1)))
         elif abs(x1 - x0) <= SNAP and abs(y1 - y0) >= MIN_EDGE:
-            add(False, (x0 + x1) / 2, min(y0, y1), max(y0, y1))
+            down.setdefault((x0 + x1) / 2, []).append((min(y0, y1), max(y0, y1)))
     edges: list[Edge] = []
-    for (horizontal, pos), spans in on.items():
-        spans.sort()
-        start, end = spans[0]
-        for s, t in spans[1:]:
-            if s <= end + TOUCH:
-                if t > end:
-                    end = t
-            else:
-                edges.append(tuple.__new__(Edge, (horizontal, pos, start, end)))
-                start, end = s, t
-        edges.append(tuple.__new__(Edge, (horizontal, pos, start, end)))
+    for horizontal, pieces in ((True, across), (False, down)):
+        for pos, spans in pieces.items():
+            spans.sort()
+            start, end = spans[0]
+            for s, t in spans[1:]:
+                if s <= end + TOUCH:
+                    if t > end:
+                        end = t
+                else:
+                    edges.append(tuple.__new__(Edge, (horizontal, pos, start, end)))
+                    start, end = s, t
+            edges.append(tuple.__new__(Edge, (horizontal, pos, start, end)))
     return edges
 
 
