@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from .layout import BBox, Cell, Row, Word
@@ -173,6 +173,7 @@ def _by_line(edges: list[Edge], lines: list[float]) -> dict[int, tuple[list[floa
 
 
 _NO_RUNS: tuple[list[float], list[float]] = ([], [])
+_first_column = attrgetter("c0")
 
 
 def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCell]]:
@@ -199,12 +200,16 @@ def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCel
     v_at, h_at = _by_line(vs, xs), _by_line(hs, ys)
     for c in range(1, nc):
         starts, ends = v_at.get(c, _NO_RUNS)
+        if starts and starts[0] <= ys[0] + 2 * SNAP and ends[0] >= ys[-1] - SNAP:
+            continue  # drawn the whole height: it borders every row (most lines of a grid)
         for r in range(nr):
             i = bisect_right(starts, ys[r] + 2 * SNAP) - 1
             if i < 0 or ends[i] < ys[r + 1] - SNAP:
                 join(r * nc + c - 1, r * nc + c)
     for r in range(1, nr):
         starts, ends = h_at.get(r, _NO_RUNS)
+        if starts and starts[0] <= xs[0] + 2 * SNAP and ends[0] >= xs[-1] - SNAP:
+            continue
         for c in range(nc):
             i = bisect_right(starts, xs[c] + 2 * SNAP) - 1
             if i < 0 or ends[i] < xs[c + 1] - SNAP:
@@ -212,21 +217,23 @@ def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCel
     cells: list[GridCell] = []
     owner: list[GridCell] = []
     by_root: dict[int, GridCell] = {}
-    for i in range(nr * nc):  # row by row, so a cell's first fine cell is its top left
-        root = find(i) if parent[i] != i else i
-        r, c = divmod(i, nc)
-        cell = by_root.get(root)
-        if cell is None:
-            cell = by_root[root] = GridCell(r, r, c, c, (0.0, 0.0, 0.0, 0.0), [])
-            cells.append(cell)
-        else:
-            if r > cell.r1:
-                cell.r1 = r
-            if c > cell.c1:
-                cell.c1 = c
-            if c < cell.c0:
-                cell.c0 = c
-        owner.append(cell)
+    i = 0
+    for r in range(nr):  # row by row, so a cell's first fine cell is its top left
+        for c in range(nc):
+            root = find(i) if parent[i] != i else i
+            cell = by_root.get(root)
+            if cell is None:
+                cell = by_root[root] = GridCell(r, r, c, c, (0.0, 0.0, 0.0, 0.0), [])
+                cells.append(cell)
+            else:
+                if r > cell.r1:
+                    cell.r1 = r
+                if c > cell.c1:
+                    cell.c1 = c
+                if c < cell.c0:
+                    cell.c0 = c
+            owner.append(cell)
+            i += 1
     for cell in cells:
         cell.bbox = (xs[cell.c0], ys[cell.r0], xs[cell.c1 + 1], ys[cell.r1 + 1])
     table.owner = owner
@@ -288,18 +295,24 @@ def words_to_rows(words: list[Word], tables: list[Table], page: int) -> list[Row
             owner[(0 if r < 0 else last_r if r > last_r else r) * (last_c + 1) + (0 if c < 0 else last_c if c > last_c else c)].words.append(w)
         is_last = t_index == len(tables) - 1
         by_row: list[list[Cell]] = [[] for _ in range(len(ys) - 1)]
-        for cell in sorted(cells, key=lambda c: c.c0):
+        for cell in sorted(cells, key=_first_column):
             ws = cell.words
-            text = join_words(ws)
-            # An empty merged cell that runs into the page bottom: its label is on
-            # the next page; every row it spans says so.
-            cut_below = is_last and cell.r1 == last_r and not text
-            by_row[cell.r0].append(Cell(
-                text=text, bbox=cell.bbox, col=cell.c0, cut_below=cut_below,
-                confidence=_confidence(ws), text_bbox=_bbox(ws) if ws else None,
-            ))
+            if not ws:
+                # An empty merged cell that runs into the page bottom: its label is on
+                # the next page; every row it spans says so.
+                cut_below = is_last and cell.r1 == last_r
+                first = Cell("", cell.bbox, cell.c0, cut_below)
+            elif len(ws) == 1:
+                w = ws[0]
+                cut_below = is_last and cell.r1 == last_r and not w.text
+                first = Cell(w.text, cell.bbox, cell.c0, cut_below, w.confidence, (w.x0, w.y0, w.x1, w.y1))
+            else:
+                text = join_words(ws)
+                cut_below = is_last and cell.r1 == last_r and not text
+                first = Cell(text, cell.bbox, cell.c0, cut_below, _confidence(ws), _bbox(ws))
+            by_row[cell.r0].append(first)
             for r in range(cell.r0 + 1, cell.r1 + 1):  # rows a merged cell continues into
-                by_row[r].append(Cell(text="", bbox=cell.bbox, col=cell.c0, cut_below=cut_below))
+                by_row[r].append(Cell("", cell.bbox, cell.c0, cut_below))
         for r, row_cells in enumerate(by_row):
             items.append((ys[r], Row(cells=row_cells, page=page, in_table=True)))
     # Free text (titles, year lines, page furniture) as single-cell rows.
