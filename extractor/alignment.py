@@ -17,7 +17,6 @@ needs nothing: the mapping fills empty level cells from the row above.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from statistics import median
 
 import numpy as np
 
@@ -28,8 +27,15 @@ STEP = 0.25  # points per sample along an axis
 MIN_ROWS = 3  # lines with two or more cells that make a borderless table
 
 
+def _median(values: list[float]) -> float:
+    """statistics.median without its overhead (it runs for every band of a table)."""
+    values = sorted(values)
+    n, m = len(values), len(values) // 2
+    return values[m] if n % 2 else (values[m - 1] + values[m]) / 2
+
+
 def _median_height(words: list[Word]) -> float:
-    return median(w.y1 - w.y0 for w in words) if words else 8.0
+    return _median([w.y1 - w.y0 for w in words]) if words else 8.0
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -71,7 +77,8 @@ def _rivers(groups: list[list[tuple[float, float]]], lo: float, hi: float, min_g
     for spans in groups:
         if not spans:
             continue
-        ranges = sorted((max(int((a - lo) / STEP), 0), min(int((b - lo) / STEP) + 1, n)) for a, b in spans)
+        ranges = [(max(int((a - lo) / STEP), 0), min(int((b - lo) / STEP) + 1, n)) for a, b in spans]
+        ranges.sort()
         w = len(spans) if spare_dense else 1
         cur_a, cur_b = ranges[0]
         for a, b in ranges[1:]:
@@ -189,9 +196,18 @@ def _vertical_edges(xs: list[float], ys: list[float], words: list[Word]) -> list
             if side_by_side and b.x0 - a.x1 >= 0.75 * h and not any(a.x1 <= x <= b.x0 for x in xs):
                 bounds.append((a.x1 + b.x0) / 2)
     edges = [Edge(False, xs[0], ys[0], ys[-1]), Edge(False, xs[-1], ys[0], ys[-1])]
-    for x in bounds:
-        for r, band in enumerate(bands):
-            if not any(w.x0 < x < w.x1 for w in band):
+    for r, band in enumerate(bands):
+        # Does a phrase cross x? Of the phrases starting left of x, the one reaching
+        # furthest right tells: left edges sorted, right edges as a running maximum.
+        band = sorted(band, key=lambda w: w.x0)
+        lefts = [w.x0 for w in band]
+        reach, furthest = [], float("-inf")
+        for w in band:
+            furthest = w.x1 if w.x1 > furthest else furthest
+            reach.append(furthest)
+        for x in bounds:
+            i = bisect_left(lefts, x)
+            if i == 0 or reach[i - 1] <= x:
                 edges.append(Edge(False, x, ys[r], ys[r + 1]))
     return edges
 
@@ -263,7 +279,7 @@ def borderless_regions(words: list[Word]) -> list[list[Word]]:
 
     for line in _lines(words):
         top = min(w.y0 for w in line)
-        heading = median(w.y1 - w.y0 for w in line) > 1.25 * h
+        heading = _median([w.y1 - w.y0 for w in line]) > 1.25 * h
         if heading or top - bottom > 3 * h:
             close()
         bottom = max(w.y1 for w in line)
