@@ -63,3 +63,19 @@ def test_target_met():
     assert target_met(parse_value("≤4(小时)"), parse_value("2.00(小时)")) is True
     assert target_met(parse_value("≥95(%)"), parse_value("3.00(人)")) is None  # units differ
     assert target_met(parse_value("-100.00(%)"), parse_value("100.00(%)")) is None
+
+
+def test_nfkc_of_a_long_text_line_by_line_is_the_whole_texts():
+    import unicodedata
+    from pathlib import Path
+
+    from extractor.numbers import compact, nfkc
+
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted((root / "fixtures" / "text").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        assert len(text) > 256 and nfkc(text) == unicodedata.normalize("NFKC", text)
+    # combining marks at line ends and starts, full-width forms, ideographic spaces
+    tricky = ("ａ\u0301（３，０１３．００）\u3000" * 40 + "\n") * 3 + "\u0301ｘ\n" + "e\u0301" * 200
+    assert nfkc(tricky) == unicodedata.normalize("NFKC", tricky)
+    assert compact(tricky) == "".join(unicodedata.normalize("NFKC", tricky).split())
