@@ -20,7 +20,7 @@ from bisect import bisect_left, bisect_right
 
 import numpy as np
 
-from .grid import Edge, Table, _lines, edge_groups, ruled_tables, split_by_box
+from .grid import Edge, Table, _lines, edge_groups, merge_spans, ruled_tables, split_by_box
 from .layout import Word
 
 STEP = 0.25  # points per sample along an axis
@@ -77,21 +77,13 @@ def _rivers(groups: list[list[tuple[float, float]]], lo: float, hi: float, min_g
     for spans in groups:
         if not spans:
             continue
-        ranges = [(max(int((a - lo) / STEP), 0), min(int((b - lo) / STEP) + 1, n)) for a, b in spans]
-        ranges.sort()
+        # sample ranges [a, b); one clamped past either end of the axis is empty
+        runs = merge_spans([(max(int((a - lo) / STEP), 0), min(int((b - lo) / STEP) + 1, n)) for a, b in spans], 0)
         w = len(spans) if spare_dense else 1
-        cur_a, cur_b = ranges[0]
-        for a, b in ranges[1:]:
-            if a <= cur_b:
-                if b > cur_b:
-                    cur_b = b
-            else:
-                if cur_a < cur_b:
-                    starts.append(cur_a), ends.append(cur_b), weights.append(w)
-                cur_a, cur_b = a, b
-        if cur_a < cur_b:
-            starts.append(cur_a), ends.append(cur_b), weights.append(w)
-        first, last = ranges[0][0], max(b for _, b in ranges)
+        for a, b in zip(*runs):
+            if a < b:
+                starts.append(a), ends.append(b), weights.append(w)
+        first, last = runs[0][0], max(runs[1])
         if first < last:
             firsts.append(first), lasts.append(last)
     if not starts:

@@ -74,17 +74,24 @@ def rects_to_edges(rects: list[BBox], lines: list[tuple[float, float, float, flo
     edges: list[Edge] = []
     for horizontal, pieces in ((True, across), (False, down)):
         for pos, spans in pieces.items():
-            spans.sort()
-            start, end = spans[0]
-            for s, t in spans[1:]:
-                if s <= end + TOUCH:
-                    if t > end:
-                        end = t
-                else:
-                    edges.append(tuple.__new__(Edge, (horizontal, pos, start, end)))
-                    start, end = s, t
-            edges.append(tuple.__new__(Edge, (horizontal, pos, start, end)))
+            starts, ends = merge_spans(spans, TOUCH)
+            edges += [tuple.__new__(Edge, (horizontal, pos, a, b)) for a, b in zip(starts, ends)]
     return edges
+
+
+def merge_spans(spans: list[tuple[float, float]], gap: float) -> tuple[list[float], list[float]]:
+    """Spans merged into disjoint runs, those overlapping or at most `gap` apart joined:
+    (starts, ends), both sorted."""
+    starts: list[float] = []
+    ends: list[float] = []
+    for s, t in sorted(spans):
+        if ends and s <= ends[-1] + gap:
+            if t > ends[-1]:
+                ends[-1] = t
+        else:
+            starts.append(s)
+            ends.append(t)
+    return starts, ends
 
 
 def _clusters(edges: list[Edge], along_y: bool) -> list[list[Edge]]:
@@ -157,19 +164,7 @@ def _by_line(edges: list[Edge], lines: list[float]) -> dict[int, tuple[list[floa
                 spans[i].append((start, end))
             else:
                 spans[i] = [(start, end)]
-    out: dict[int, tuple[list[float], list[float]]] = {}
-    for i, line_spans in spans.items():
-        starts: list[float] = []
-        ends: list[float] = []
-        for s, t in sorted(line_spans):
-            if ends and s <= ends[-1] + SNAP:
-                if t > ends[-1]:
-                    ends[-1] = t
-            else:
-                starts.append(s)
-                ends.append(t)
-        out[i] = (starts, ends)
-    return out
+    return {i: merge_spans(line_spans, SNAP) for i, line_spans in spans.items()}
 
 
 _NO_RUNS: tuple[list[float], list[float]] = ([], [])
@@ -297,20 +292,11 @@ def words_to_rows(words: list[Word], tables: list[Table], page: int) -> list[Row
         by_row: list[list[Cell]] = [[] for _ in range(len(ys) - 1)]
         for cell in sorted(cells, key=_first_column):
             ws = cell.words
-            if not ws:
-                # An empty merged cell that runs into the page bottom: its label is on
-                # the next page; every row it spans says so.
-                cut_below = is_last and cell.r1 == last_r
-                first = Cell("", cell.bbox, cell.c0, cut_below)
-            elif len(ws) == 1:
-                w = ws[0]
-                cut_below = is_last and cell.r1 == last_r and not w.text
-                first = Cell(w.text, cell.bbox, cell.c0, cut_below, w.confidence, (w.x0, w.y0, w.x1, w.y1))
-            else:
-                text = join_words(ws)
-                cut_below = is_last and cell.r1 == last_r and not text
-                first = Cell(text, cell.bbox, cell.c0, cut_below, _confidence(ws), _bbox(ws))
-            by_row[cell.r0].append(first)
+            text = join_words(ws)
+            # An empty merged cell that runs into the page bottom: its label is on
+            # the next page; every row it spans says so.
+            cut_below = is_last and cell.r1 == last_r and not text
+            by_row[cell.r0].append(Cell(text, cell.bbox, cell.c0, cut_below, _confidence(ws), _bbox(ws) if ws else None))
             for r in range(cell.r0 + 1, cell.r1 + 1):  # rows a merged cell continues into
                 by_row[r].append(Cell("", cell.bbox, cell.c0, cut_below))
         for r, row_cells in enumerate(by_row):

@@ -27,7 +27,7 @@ from .models import (
     ProjectForm,
 )
 from .numbers import compact, is_number, is_number_or_dash, parse_number
-from .segment import FormRows
+from .segment import DEPARTMENT_ANCHOR, FormRows
 
 LEVEL1_WORDS = ("产出指标", "效益指标", "满意度指标", "成本指标", "投入管理指标", "决策指标", "过程指标", "投入指标")
 FUNDING_COLUMNS = ("initial_budget", "annual_budget", "executed", "weight", "execution_rate", "score")
@@ -495,7 +495,7 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
             else:
                 reader.source("project_name", row, c)
             head["project_name"] = c.text if c else None
-        elif any(first.startswith(a) for a in ("部门(单位)名称", "部门名称", "单位名称")):
+        elif first.startswith(DEPARTMENT_ANCHOR):
             c = _value_after(row, keys, first[:4], stop=("下属单位",))
             head["department"] = c.text if c else None
             if c:
