@@ -249,38 +249,66 @@ def _cell_groups(line: list[Word], gap: float) -> int:
     return 1 + sum(1 for a, b in zip(line, line[1:]) if b.x0 - a.x1 > gap)
 
 
+def _wraps(line: list[Word], other: list[Word], h: float) -> bool:
+    """Is `line` (one cell) a wrapped line of a cell in the neighbouring line `other`?
+    Closer than half a line height (rows are further apart: each has its padding)
+    and set in the same column: one of `other`'s words starts where it starts, or
+    is centred where it is."""
+    top, bottom = min(w.y0 for w in line), max(w.y1 for w in line)
+    o_top, o_bottom = min(w.y0 for w in other), max(w.y1 for w in other)
+    if max(top - o_bottom, o_top - bottom) > 0.5 * h:
+        return False
+    x0, x1 = min(w.x0 for w in line), max(w.x1 for w in line)
+    return any(abs(w.x0 - x0) <= 1.0 or abs((w.x0 + w.x1) - (x0 + x1)) <= 2.0 for w in other)
+
+
 def borderless_regions(words: list[Word]) -> list[list[Word]]:
     """Runs of text lines that make a table: at least three lines hold two or more
     cells (a form's title and year lines hold one). Lines of one cell between them
     (a wrapped paragraph) belong to the run; a heading (taller text) or an empty
-    stretch of three line heights ends it."""
+    stretch of three line heights ends it. A one-cell line just above the run or
+    just below it belongs to it when it is the wrapped line of a cell there (a cell
+    cut by the page break: its first line at the foot of one page, or its last at
+    the head of the next)."""
     if not words:
         return []
     h = _median_height(words)
     regions: list[list[Word]] = []
     current: list[list[Word]] = []
     multi, bottom = 0, float("-inf")
+    before: list[Word] | None = None  # the one-cell line just above, while no run is open
+    lead: list[Word] | None = None  # the one-cell line just above the open run
 
     def close() -> None:
-        nonlocal current, multi
-        while current and _cell_groups(current[-1], h) < 2:
-            current.pop()  # trailing one-cell lines: text after the table
+        nonlocal current, multi, lead
         if multi >= MIN_ROWS:
-            regions.append([w for line in current for w in line])
-        current, multi = [], 0
+            last = max(i for i, line in enumerate(current) if _cell_groups(line, h) >= 2)
+            kept = current[:last + 1]
+            for line in current[last + 1:]:  # one-cell lines after the table end it, but a cell's wrap
+                if not any(_wraps(line, other, h) for other in kept[-4:]):
+                    break
+                kept.append(line)
+            if lead is not None and any(_wraps(lead, other, h) for other in kept[:4]):
+                kept.insert(0, lead)
+            regions.append([w for line in kept for w in line])
+        current, multi, lead = [], 0, None
 
     for line in _lines(words):
         top = min(w.y0 for w in line)
         heading = _median([w.y1 - w.y0 for w in line]) > 1.25 * h
         if heading or top - bottom > 3 * h:
             close()
+            before = None
         bottom = max(w.y1 for w in line)
         if heading:
             continue
         groups = _cell_groups(line, h)
         if groups >= 2 or current:
+            if not current:
+                lead = before
             current.append(line)
             multi += groups >= 2
+        before = line if groups < 2 and not current else None
     close()
     return regions
 
@@ -336,16 +364,21 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
     # wrapped label's block reaches down to the row of its last line
     centre: dict[tuple[int, int], float] = {}
     block_end: dict[tuple[int, int], int] = {}
+    block_rows: dict[tuple[int, int], range] = {}  # first to last row a label's block reaches
     for c in range(ncol):
         for a, b in blocks[c]:
             key = (c, row((a + b) / 2))
             centre[key] = (a + b) / 2
             block_end[key] = max(key[1], row(b - 1 - h / 2))
+            block_rows[key] = range(min(key[1], row(a + 1 + h / 2)), block_end[key] + 1)
     busy = [sum(filled[c][r] for c in range(ncol)) >= max(2, ncol / 2) for r in range(nrow)]
     dense = next((c for c in range(ncol) if sum(filled[c][r] for r in range(nrow) if busy[r]) >= 0.8 * max(sum(busy), 1)), ncol)
     open_: set[tuple[int, int]] = set()
     tolerance = max(1.5, 0.3 * h)
     for c in range(dense):
+        centred: set[tuple[int, int]] = set()  # spans whose centre matched their label's
+        guessed: set[tuple[int, int]] = set()  # the last label's rows run on to the next page
+        lost = False  # a centred label the walk found no span for
         start = 0
         for r in range(nrow):
             if not filled[c][r] or r < start:  # (rows before start are a label's already)
@@ -361,7 +394,7 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
                     if best is None or off < best[0]:
                         best = (off, e)
                 if best and best[0] <= tolerance:
-                    open_.update((c, k) for k in range(start + 1, best[1] + 1))
+                    centred.update((c, k) for k in range(start + 1, best[1] + 1))
                     start = best[1] + 1
                     continue
                 # The last label of the column, below the middle of every span it could
@@ -369,10 +402,73 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
                 # page break, its text centred on the whole). It holds the rest.
                 last = not any(filled[c][k] for k in range(block_end[(c, r)] + 1, nrow))
                 if last and centre[(c, r)] > (ys[start] + ys[nrow]) / 2 + tolerance:
-                    open_.update((c, k) for k in range(start + 1, nrow))
+                    guessed.update((c, k) for k in range(start + 1, nrow))
                     break
+                lost = True
             start = r + 1
+        if lost:
+            # Below a span cut by the page break the walk down cannot know where the
+            # next span starts; the walk up from the table's foot can. Taken when it
+            # accounts for every label and agrees with the spans the walk down found.
+            chained = _chain_from_bottom(c, ys, filled[c], single, centre, block_rows, tolerance)
+            if chained is not None and centred <= chained:
+                open_ |= chained
+                continue
+        open_ |= centred | guessed
     return open_
+
+
+def _chain_from_bottom(c: int, ys: list[float], filled: list[bool], single: set[tuple[int, int]],
+                       centre: dict[tuple[int, int], float], block_rows: dict[tuple[int, int], range],
+                       tolerance: float) -> set[tuple[int, int]] | None:
+    """The spans of a column whose labels are all centred, found from the bottom up.
+
+    The last label's span ends at the table's foot (or above a total row that has no
+    label in this column); a label centred over its span puts
+    the span's top as far above its centre as the bottom is below, and that top is
+    the bottom of the label above. Going up, every top must fall on a row boundary;
+    the first label's may fall above the table (its span began on the page before).
+    This finds the spans the top-down walk cannot: a label below one whose span was
+    cut by the page break, where no row tells where its own span starts. None when
+    the column is not like that (a label at the top of its rows, a row with text
+    between two labels' blocks)."""
+    nrow = len(ys) - 1
+    labels = [r for r in range(nrow) if (c, r) in centre and filled[r]]
+    if len(labels) < 2 or any((c, r) not in single for r in labels):
+        return None
+    taken = set()
+    for r in labels:
+        taken.update(block_rows[(c, r)])
+    if any(filled[r] and r not in taken for r in range(nrow)):
+        return None  # text in the column that is no label's: not a column of merged labels
+    # The last span ends with the table, or above rows that hold no label (a total
+    # row); the lowest end for which every label's span falls on row boundaries.
+    for end in range(nrow, block_rows[(c, labels[-1])][-1], -1):
+        spans = _spans_up(c, ys, labels, end, centre, block_rows, tolerance)
+        if spans is not None:
+            return spans
+    return None
+
+
+def _spans_up(c: int, ys: list[float], labels: list[int], end: int, centre: dict[tuple[int, int], float],
+              block_rows: dict[tuple[int, int], range], tolerance: float) -> set[tuple[int, int]] | None:
+    out: set[tuple[int, int]] = set()
+    bottom = end  # index into ys of the current span's lower boundary
+    for i in range(len(labels) - 1, -1, -1):
+        r = labels[i]
+        top_y = 2 * centre[(c, r)] - ys[bottom]
+        if i == 0 and top_y < ys[0] - tolerance:
+            top = 0  # the span runs on from the page before
+        else:
+            top = min(range(bottom), key=lambda k: abs(ys[k] - top_y))
+            if abs(ys[top] - top_y) > tolerance:
+                return None
+        upper = labels[i - 1] if i else -1
+        if not (upper < top <= block_rows[(c, r)][0]) or (upper >= 0 and block_rows[(c, upper)][-1] >= top):
+            return None
+        out.update((c, k) for k in range(top + 1, bottom))
+        bottom = top
+    return out
 
 
 def tables_on_page(edges: list[Edge], words: list[Word]) -> list[Table]:

@@ -354,6 +354,14 @@ def _fill_levels(raw: list[_RawIndicator], reader: _Reader) -> None:
             last_name = r.name
         elif r.target is None and r.actual is None:
             r.name = last_name
+    # A merged name centred over its block (no rules to put it in the block's first
+    # row) leaves the rows above it empty: they take it from below, within the group.
+    below: _RawIndicator | None = None
+    for r in reversed(raw):
+        if r.name:
+            below = r if r.target is None and r.actual is None else None
+        elif below is not None and r.target is None and r.actual is None and r.level1 == below.level1:
+            r.name = below.name
 
 
 def _read_indicators(header: Row, rows: list[Row], reader: _Reader) -> tuple[list[_RawIndicator], int]:

@@ -167,3 +167,43 @@ def test_the_last_label_below_the_middle_of_its_rows_runs_on_to_the_next_page():
     words += [word("投入", 40, 119.75), word("产出", 40, 180)]  # 投入 centred over 甲乙; 产出 low
     rows = rows_of(words)
     assert [r[:2] for r in rows[1:]] == [["投入", "甲"], ["", "乙"], ["产出", "丙"], ["", "丁"], ["", "戊"], ["", "己"]]
+
+
+def test_a_cells_lines_cut_by_the_page_break_stay_in_the_table():
+    """A borderless continuation page (no header): the first name's first line sits
+    alone above its row's values (its second line below them), and the last name's
+    second line alone at the page foot. Both are the cell's, not free text; a note set
+    a padded row's distance under the table is not."""
+    words = [word("社保达标", 100, 91), word("=100", 200, 97), word("1.00", 260, 97), word("率", 100, 102)]
+    for i, name in enumerate(("甲甲", "乙乙", "丙丙")):
+        y = 120 + 16 * i
+        words += [word(name, 100, y), word("=100", 200, y), word("1.00", 260, y)]
+    words += [word("设施合格", 100, 170), word("=100", 200, 175), word("1.00", 260, 175), word("率", 100, 181)]
+    words += [word("注释说明", 100, 198)]  # 9 points under the last line: after the table
+    rows = rows_of(words)
+    names = [r[0] for r in rows]
+    assert names[0] == "社保达标率" and "设施合格率" in names
+    assert names[-1] == "注释说明" and len(rows[-1]) == 1  # free text, its own line
+    assert not any(r == ["率"] or r == ["社保达标"] for r in rows)
+
+
+def test_labels_centred_below_a_span_cut_by_the_page_break(root):
+    """The borderless fixture's department form, its second page: the 质量指标 span
+    began on the page before, so walking down no row says where the next span starts;
+    walking up from the foot every label's span falls on row boundaries, and each
+    label lands in its span's first row."""
+    import pymupdf
+
+    from extractor.pdf_pages import read_page
+
+    page = pymupdf.open(root / "fixtures" / "pdf" / "borderless.pdf")[6]
+    rows = [[c.text for c in r.cells] for r in read_page(page).rows]
+
+    def row_of(name):
+        return next(r for r in rows if name in r)
+
+    assert "时效指标" in row_of("补贴资金发放及时性")
+    assert "社会效益指标" in row_of("新增就业人口指标达标率") and "效益指标" in row_of("新增就业人口指标达标率")
+    assert "35" in row_of("新增就业人口指标达标率")
+    assert "满意度指标" in row_of("部门满意度") and "服务对象满意度指标" in row_of("部门满意度")
+    assert "可持续影响指标" in row_of("长效管理机制健全性")

@@ -72,3 +72,20 @@ def test_html_table_export():
     html = "<h1>财政项目支出绩效自评表</h1><table><tr><td>项目名称</td><td>测试项目</td></tr></table>"
     rows = read_text_export(html_tables_to_tsv(html)).rows
     assert any(r.texts[:2] == ["项目名称", "测试项目"] for r in rows)
+
+
+def test_a_merged_name_centred_over_its_block_names_the_rows_above_it(root):
+    """The 投入管理 block's one name over all its rows, printed in its middle row (a
+    borderless table has no rules to put it in the block's first row): every row of
+    the block takes it, the rows above the name as well as those below."""
+    text = (root / "fixtures" / "text" / "004_f03db79725452826.txt").read_text(encoding="utf-8")
+    name = "根据沪财绩【2022】13号文的规定要求设置三级指标和指标值"
+    lines = text.split("\n")
+    first = next(i for i, line in enumerate(lines) if "预算编审管理" in line)
+    assert name in lines[first] and "预算绩效管理" in lines[first + 2]
+    lines[first] = lines[first].replace(name, "")
+    lines[first + 2] = lines[first + 2].replace("预算绩效管理\t", "预算绩效管理\t" + name, 1)
+    forms = [map_form(fr) for fr in rows_to_forms(read_text_export("\n".join(lines)).rows)]
+    block = [i for f in forms for i in f.indicators if i.level1 == "投入管理指标"]
+    assert len(block) == 7
+    assert [i.name for i in block] == [name] * 7
