@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import extractor  # noqa: E402,F401  (first: PyMuPDF imported as the CLI imports it, without its layout model)
 import pymupdf  # noqa: E402
-
 from extractor.check import check_arithmetic  # noqa: E402
 from extractor.pipeline import extract_document  # noqa: E402
 from extractor.settings import CheckSettings  # noqa: E402
@@ -228,7 +228,9 @@ def bench_memory(big: int) -> dict:
         long_pdf, short_pdf = Path(tmp) / "long.pdf", Path(tmp) / "short.pdf"
         _make_long(long_pdf, big)
         _make_long(short_pdf, max(big // 10, 1))
-        floor = _peak_kib(f"import pymupdf; d=pymupdf.open({str(long_pdf)!r}); [p.get_text('words') for p in d]")
+        # PyMuPDF imported the way the tool imports it (`import extractor` first: without
+        # the layout model PyMuPDF 2 would load), so both sides hold the same libraries.
+        floor = _peak_kib(f"import extractor, pymupdf; d=pymupdf.open({str(long_pdf)!r}); [p.get_text('words') for p in d]")
         # What `extractor extract` runs for a document: forms streamed into its JSON file.
         run = ("from extractor.pipeline import extract_to_json, ExtractOptions; from pathlib import Path; "
                "s=extract_to_json(Path({!r}), Path({!r}), ExtractOptions(engine='rules')); sys.stderr.write(str(s.forms))")
