@@ -13,7 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from .models import DepartmentForm, Finding, ProjectForm
-from .numbers import compact, nfkc, numbers_in
+from .numbers import compact, compact_normal, nfkc, numbers_in_normal
 
 
 def numeric_fields(form: ProjectForm | DepartmentForm) -> Iterator[tuple[str, Decimal]]:
@@ -52,18 +52,19 @@ def text_fields(form: ProjectForm | DepartmentForm) -> Iterator[tuple[str, str]]
 @lru_cache(maxsize=256)
 def _normal(page_text: str) -> str:
     # NFKC of a page's text is the costly part (≈0.3 ms: full-width punctuation sends
-    # it down the slow path); done once, the numbers and the compact text reuse it.
+    # it down the slow path); done once, the numbers and the compact text reuse it
+    # (and do not normalise it again: even the quick check is a pass over the text).
     return nfkc(page_text)
 
 
 @lru_cache(maxsize=256)
 def printed_numbers(page_text: str) -> frozenset[Decimal]:
-    return frozenset(numbers_in(_normal(page_text)))
+    return frozenset(numbers_in_normal(_normal(page_text)))
 
 
 @lru_cache(maxsize=256)
 def printed_text(page_text: str) -> str:
-    return compact(_normal(page_text))
+    return compact_normal(_normal(page_text))
 
 
 @lru_cache(maxsize=256)

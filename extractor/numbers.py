@@ -89,12 +89,26 @@ def compact(text: str | None) -> str:
     return "".join(nfkc(text).split())  # (str.split's whitespace is the regex \s: 3× faster than re.sub)
 
 
-_NUMBER_IN_TEXT = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+def compact_normal(text: str) -> str:
+    """`compact` of a text already in NFKC."""
+    return "".join(text.split())
+
+
+# Digits with thousands separators ("1,234,567.89") or without ("1234567.89"). Read
+# as \d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)? with the first digit taken out of both
+# branches: the same matches, and twice as fast over a page (a leading \d lets the
+# engine skip to the next digit instead of trying both branches at every character).
+_NUMBER_IN_TEXT = re.compile(r"\d(?:\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?)")
 
 
 def numbers_in(text: str) -> list[Decimal]:
     """Every number printed in a piece of text (thousands separators allowed)."""
-    return [_decimal(token) for token in _NUMBER_IN_TEXT.findall(nfkc(text))]
+    return numbers_in_normal(nfkc(text))
+
+
+def numbers_in_normal(text: str) -> list[Decimal]:
+    """`numbers_in` of a text already in NFKC (a page's, normalised once for all uses)."""
+    return [_decimal(token) for token in _NUMBER_IN_TEXT.findall(text)]
 
 
 @lru_cache(maxsize=16384)  # pages print the same numbers (weights, 100, years) again and again

@@ -20,6 +20,7 @@ MIN_CHARS_FOR_TEXT_LAYER = 20
 
 
 GAP_SPLIT = 0.25  # a gap wider than this share of the font size ends a word
+ASCENT = 0.8  # a word's box top, in font sizes above the baseline
 _SPACES = frozenset((32, 9, 10, 13, 0x3000, 0xA0))
 
 
@@ -29,13 +30,24 @@ def page_words(page: pymupdf.Page) -> list[Word]:
     PyMuPDF's own "words" only break at spaces, so text of two table cells that
     nearly touch comes out as one word; the gap between them is what tells them
     apart. `get_texttrace()` is the cheapest source of character boxes.
+
+    A word's box is one font size high, its top 0.8 of a size above the baseline,
+    whatever the font says: the font's own ascender moves it by a few hundredths of
+    a size, and PyMuPDF only reports it when no other module has switched its quad
+    corrections off (pymupdf4llm does as it is imported). Fixed, the boxes are the
+    same in every process.
     """
     words: list[Word] = []
-    clip_x0, clip_x1 = page.rect.x0, page.rect.x1
+    clip = page.rect  # (a property that asks MuPDF each time: ≈15 µs)
+    clip_x0, clip_x1 = clip.x0, clip.x1
     spaces = _SPACES
     for span in page.get_texttrace():
         size = span["size"]
         gap, drift = GAP_SPLIT * size, size * 0.3
+        asc, desc = span["ascender"], span["descender"]
+        # Down by this much, each box's top is 0.8 size above the baseline (its bottom
+        # follows: the box is a size high either way). Horizontal text only.
+        shift = size * (asc / (asc - desc) - ASCENT) if span["dir"] == (1.0, 0.0) and asc > desc else 0.0
         text: list[str] = []
         x0 = y0 = x1 = y1 = 0.0
         last_x1 = last_y = 0.0
@@ -45,7 +57,7 @@ def page_words(page: pymupdf.Page) -> list[Word]:
             # A span is one text-showing run and can cross lines: a new baseline,
             # a jump back, or a visible gap ends the word.
             if text and (space or not -drift <= oy - last_y <= drift or bx0 < last_x1 - 1 or bx0 - last_x1 > gap):
-                words.append(Word("".join(text), x0, y0, x1, y1))
+                words.append(Word("".join(text), x0, y0 + shift, x1, y1 + shift))
                 text = []
             if not space and bx1 >= clip_x0 and bx0 <= clip_x1:
                 if text:
@@ -60,7 +72,7 @@ def page_words(page: pymupdf.Page) -> list[Word]:
                 text.append(chr(code))
             last_x1, last_y = bx1, oy
         if text:
-            words.append(Word("".join(text), x0, y0, x1, y1))
+            words.append(Word("".join(text), x0, y0 + shift, x1, y1 + shift))
     return words
 
 
@@ -99,7 +111,8 @@ def read_page(page: pymupdf.Page, words: list[Word] | None = None) -> PageText:
     if words is None:
         words = page_words(page)
     rects, lines = page_rulings(page)
-    return rows_from(words, rects, lines, page.number + 1, page.rect.width, page.rect.height)
+    rect = page.rect
+    return rows_from(words, rects, lines, page.number + 1, rect.width, rect.height)
 
 
 def rows_from(words: list[Word], rects, lines, number: int, width: float, height: float, source: str = "text") -> PageText:

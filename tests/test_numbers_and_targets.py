@@ -79,3 +79,21 @@ def test_nfkc_of_a_long_text_line_by_line_is_the_whole_texts():
     tricky = ("ａ\u0301（３，０１３．００）\u3000" * 40 + "\n") * 3 + "\u0301ｘ\n" + "e\u0301" * 200
     assert nfkc(tricky) == unicodedata.normalize("NFKC", tricky)
     assert compact(tricky) == "".join(unicodedata.normalize("NFKC", tricky).split())
+
+
+def test_the_fast_number_pattern_reads_what_the_plain_one_reads():
+    """The page-number pattern takes the first digit out of its two branches for
+    speed; it must find exactly the tokens the plain two-branch pattern finds."""
+    import random
+    import re
+    from pathlib import Path
+
+    from extractor.numbers import _NUMBER_IN_TEXT, nfkc
+
+    plain = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+    root = Path(__file__).resolve().parents[1]
+    texts = [nfkc(p.read_text(encoding="utf-8")) for p in sorted((root / "fixtures" / "text").glob("*.txt"))]
+    rnd = random.Random(7)
+    texts += ["".join(rnd.choice("0123456789,,..  万%\n-") for _ in range(rnd.randint(1, 24))) for _ in range(5000)]
+    for text in texts:
+        assert _NUMBER_IN_TEXT.findall(text) == plain.findall(text), text
