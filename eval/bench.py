@@ -33,6 +33,12 @@ from extractor.settings import CheckSettings  # noqa: E402
 
 FIXTURES = sorted((ROOT / "fixtures" / "pdf").glob("*.pdf"))
 
+# The floor at its fastest: `get_text("words")` corrects every character's quad unless
+# quad corrections are off, and a plain `import pymupdf` turns them off (PyMuPDF 2
+# imports pymupdf4llm, which does). The tool keeps pymupdf4llm out, which would leave
+# them on here and slow the floor by ≈5%; its own word boxes do not depend on them.
+pymupdf.TOOLS.unset_quad_corrections(True)
+
 
 def timed(fn, repeat: int) -> float:
     best = float("inf")

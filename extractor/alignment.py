@@ -356,10 +356,11 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
     single: set[tuple[int, int]] = set()  # cells holding a word of one column only
     for w in words:
         c0, c1 = _col_range(w, xs)
+        r = row(w.cy)
         for c in range(max(c0, 0), min(c1, ncol - 1) + 1):
-            filled[c][row(w.cy)] = True
+            filled[c][r] = True
         if c0 == c1:
-            single.add((c0, row(w.cy)))
+            single.add((c0, r))
     # a label's centre is its text block's, in the row where that centre falls; a
     # wrapped label's block reaches down to the row of its last line
     centre: dict[tuple[int, int], float] = {}

@@ -52,30 +52,39 @@ def rects_to_edges(rects: list[BBox], lines: list[tuple[float, float, float, flo
     Collinear pieces that overlap or touch become one edge: a grid drawn cell by
     cell draws each inner border twice and each grid line in as many pieces as it
     has cells (≈350 pieces a page, ≈50 edges). Every later step sees the same lines."""
-    across: dict[float, list[tuple[float, float]]] = {}  # y -> (x0, x1) spans of horizontal pieces
-    down: dict[float, list[tuple[float, float]]] = {}  # x -> (y0, y1) spans of vertical pieces
+    across: list[tuple[float, float, float]] = []  # (y, x0, x1) of each horizontal piece
+    down: list[tuple[float, float, float]] = []  # (x, y0, y1) of each vertical piece
     for x0, y0, x1, y1 in set(rects):
         if y1 - y0 < MIN_EDGE:
             if x1 - x0 < MIN_EDGE:
                 continue
-            across.setdefault((y0 + y1) / 2, []).append((x0, x1))  # a filled hairline drawn as a thin rect
+            across.append(((y0 + y1) / 2, x0, x1))  # a filled hairline drawn as a thin rect
         elif x1 - x0 < MIN_EDGE:
-            down.setdefault((x0 + x1) / 2, []).append((y0, y1))
+            down.append(((x0 + x1) / 2, y0, y1))
         else:
-            across.setdefault(y0, []).append((x0, x1))
-            across.setdefault(y1, []).append((x0, x1))
-            down.setdefault(x0, []).append((y0, y1))
-            down.setdefault(x1, []).append((y0, y1))
+            across += ((y0, x0, x1), (y1, x0, x1))
+            down += ((x0, y0, y1), (x1, y0, y1))
     for x0, y0, x1, y1 in lines:
         if abs(y1 - y0) <= SNAP and abs(x1 - x0) >= MIN_EDGE:
-            across.setdefault((y0 + y1) / 2, []).append((min(x0, x1), max(x0, x1)))
+            across.append(((y0 + y1) / 2, min(x0, x1), max(x0, x1)))
         elif abs(x1 - x0) <= SNAP and abs(y1 - y0) >= MIN_EDGE:
-            down.setdefault((x0 + x1) / 2, []).append((min(y0, y1), max(y0, y1)))
+            down.append(((x0 + x1) / 2, min(y0, y1), max(y0, y1)))
     edges: list[Edge] = []
+    new = tuple.__new__
     for horizontal, pieces in ((True, across), (False, down)):
-        for pos, spans in pieces.items():
-            starts, ends = merge_spans(spans, TOUCH)
-            edges += [tuple.__new__(Edge, (horizontal, pos, a, b)) for a, b in zip(starts, ends)]
+        # Sorted by position, then start: one sweep merges each line's pieces.
+        pieces.sort()
+        pos = start = end = None
+        for p, a, b in pieces:
+            if p == pos and a <= end + TOUCH:
+                if b > end:
+                    end = b
+                continue
+            if pos is not None:
+                edges.append(new(Edge, (horizontal, pos, start, end)))
+            pos, start, end = p, a, b
+        if pos is not None:
+            edges.append(new(Edge, (horizontal, pos, start, end)))
     return edges
 
 

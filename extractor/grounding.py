@@ -18,11 +18,13 @@ from .numbers import compact, compact_normal, nfkc, numbers_in_normal
 
 def numeric_fields(form: ProjectForm | DepartmentForm) -> Iterator[tuple[str, Decimal]]:
     """(field path, value) for every number in the record."""
-    funding = form.funding.model_dump()
-    for row_name, row in funding.items():
+    funding = form.funding  # (its fields walked, not model_dump()ed: this runs for every form)
+    for row_name in type(funding).model_fields:
+        row = getattr(funding, row_name)
         if row is None:
             continue
-        for col, value in row.items():
+        for col in type(row).model_fields:
+            value = getattr(row, col)
             if value is not None:
                 yield f"funding.{row_name}.{col}", value
     for i, ind in enumerate(form.indicators):

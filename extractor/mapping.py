@@ -519,7 +519,9 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
             if c:
                 head["implementing_unit"] = c.text
                 reader.source("implementing_unit", row, c)
-        elif section in ("head", "funding") and any(lbl in k and len(k) < 20 for k in keys for lbl, _ in rowmap) and sum(is_number_or_dash(c.text) for c in row.filled) >= 3:
+        elif (section in ("head", "funding") and any(lbl in key for lbl, _ in rowmap)  # (the row first: cheap)
+              and any(lbl in k and len(k) < 20 for k in keys for lbl, _ in rowmap)
+              and sum(is_number_or_dash(c.text) for c in row.filled) >= 3):
             for label, name in rowmap:
                 idx = next((j for j, k in enumerate(keys) if label in k), None)
                 if idx is not None and name not in funding:
