@@ -14,7 +14,7 @@ Warning codes (scoring practice, national guidance):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from .models import DepartmentForm, Finding, ProjectForm
@@ -321,8 +321,9 @@ def check_arithmetic(form: Form, settings: CheckSettings) -> list[Finding]:
     return check_project(form, settings, practice=False)
 
 
-def check_form(form: Form, settings: CheckSettings | None = None, page_text: str | None = None) -> list[Finding]:
-    """All findings for one form; grounding too when the pages' text is given."""
+def check_form(form: Form, settings: CheckSettings | None = None, page_text: str | Sequence[str] | None = None) -> list[Finding]:
+    """All findings for one form; grounding too when the pages' text is given (one
+    string, or one per page)."""
     settings = settings or CheckSettings()
     findings = check_department(form, settings) if isinstance(form, DepartmentForm) else check_project(form, settings)
     findings.extend(_merged_labels(form))

@@ -8,7 +8,7 @@ text layer or the OCR of the form's pages.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from functools import lru_cache
 
@@ -78,21 +78,31 @@ def printed_cells(page_text: str) -> tuple[frozenset[str], frozenset[str]]:
     return ends, starts
 
 
-def _printed(value: str, text: str, page_text: str) -> bool:
+def _printed(value: str, text: str, pages: tuple[str, ...]) -> bool:
     """Printed as one piece, or as the end of one cell and the start of another
     (a cell cut by a page break: `符合计划安` / `排`)."""
     if value in text:
         return True
-    ends, starts = printed_cells(page_text)
+    ends: frozenset[str] = frozenset()
+    starts: frozenset[str] = frozenset()
+    for page in pages:
+        e, s = printed_cells(page)
+        ends, starts = ends | e, starts | s
     return any(value[:i] in ends and value[i:] in starts for i in range(1, len(value)))
 
 
-def check_grounding(form: ProjectForm | DepartmentForm, page_text: str) -> list[Finding]:
-    printed = printed_numbers(page_text)
-    text = printed_text(page_text)
+def check_grounding(form: ProjectForm | DepartmentForm, page_text: str | Sequence[str]) -> list[Finding]:
+    """Findings for the values no page of the form prints. `page_text` is the form's
+    pages' text, one string or one per page: per page, each page is read once for all
+    the forms on it (a page holds the end of one form and the start of the next)."""
+    pages = (page_text,) if isinstance(page_text, str) else tuple(page_text)
+    # Page by page is the same as the pages joined by newlines: no number, and no
+    # whitespace-free text, runs across a newline.
+    printed = printed_numbers(pages[0]) if len(pages) == 1 else frozenset().union(*map(printed_numbers, pages))
+    text = "".join(map(printed_text, pages))
     out = []
     for path, value in text_fields(form):
-        if not _printed(compact(value), text, page_text):
+        if not _printed(compact(value), text, pages):
             out.append(Finding(
                 code="ungrounded_value", severity="error",
                 message=f"{path} = {value!r} is not printed on the form's pages",

@@ -64,12 +64,17 @@ def _llm_engine(options: ExtractOptions):
     return _LLM_ENGINES[key]
 
 
-def _form_text(fr: FormRows, page_text: dict[int, str]) -> str:
-    """The text a form's values must be grounded in: its pages, or for a text
-    export (one pseudo-page) its own rows."""
+def _form_pages(fr: FormRows, page_text: dict[int, str]) -> tuple[str, ...]:
+    """The text a form's values must be grounded in, page by page: its pages, or for
+    a text export (one pseudo-page) its own rows."""
     if len(page_text) == 1 and 1 in page_text and all(r.line is not None for r in fr.rows):
-        return rows_text(fr.before_anchor + fr.rows)
-    return "\n".join(page_text.get(p, "") for p in fr.pages)
+        return (rows_text(fr.before_anchor + fr.rows),)
+    return tuple(page_text.get(p, "") for p in fr.pages)
+
+
+def _form_text(fr: FormRows, page_text: dict[int, str]) -> str:
+    """`_form_pages` as one text (for the LLM engine's grounding)."""
+    return "\n".join(_form_pages(fr, page_text))
 
 
 def rows_text(rows: list[Row]) -> str:
@@ -151,7 +156,7 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         form = map_form(fr, engine="ocr+rules" if scanned else "rules")
         if scanned:
             _ocr_trust(form, [n for p in scanned for n in ocr_pages[p]])
-        form.findings = check_form(form, options.settings, page_text=_form_text(fr, page_text))
+        form.findings = check_form(form, options.settings, page_text=_form_pages(fr, page_text))
         if groups is not None:
             groups.append(fr)
         else:

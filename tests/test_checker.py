@@ -150,3 +150,22 @@ def test_level_labels_run_together_are_an_error(form):
         ind.level2 = "质量指标时效指标社会效益指标"
     found = [f for f in check_form(form) if f.code == "merged_labels"]
     assert len(found) == 1 and found[0].severity == "error" and found[0].field == "indicators[0].level2"
+
+
+def test_grounding_page_by_page_is_grounding_the_pages_joined():
+    """The pipeline grounds a form in its pages' texts one by one (each page read once
+    for every form on it); a value cut across the page break still counts as printed."""
+    from extractor.grounding import check_grounding
+    from extractor.models import Indicator, ProjectForm
+
+    page1 = "项目名称\t乙项目\n三级指标\t年度指标值\n验收合格\t符合计划安"
+    page2 = "排\t3,013.00\t5.00\n总分\t90"
+    form = ProjectForm(project_name="乙项目", indicators=[
+        Indicator(level1="产出指标", level2="质量指标", name="验收合格", target="符合计划安排", weight=Decimal("5"), score=Decimal("3013")),
+        Indicator(level1="产出指标", level2="质量指标", name="不在页上", target="x", weight=Decimal("7"), score=Decimal("1")),
+    ])
+    joined = [(f.field, f.found) for f in check_grounding(form, page1 + "\n" + page2)]
+    by_page = [(f.field, f.found) for f in check_grounding(form, (page1, page2))]
+    assert by_page == joined
+    assert ("indicators[0].target", "符合计划安排") not in by_page  # cut by the break, still printed
+    assert {"indicators[1].name", "indicators[1].weight", "indicators[1].score"} <= {f for f, _ in by_page}
