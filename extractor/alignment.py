@@ -424,15 +424,14 @@ def _chain_from_bottom(c: int, ys: list[float], filled: list[bool], single: set[
                        tolerance: float) -> set[tuple[int, int]] | None:
     """The spans of a column whose labels are all centred, found from the bottom up.
 
-    The last label's span ends at the table's foot (or above a total row that has no
-    label in this column); a label centred over its span puts
-    the span's top as far above its centre as the bottom is below, and that top is
-    the bottom of the label above. Going up, every top must fall on a row boundary;
-    the first label's may fall above the table (its span began on the page before).
-    This finds the spans the top-down walk cannot: a label below one whose span was
-    cut by the page break, where no row tells where its own span starts. None when
-    the column is not like that (a label at the top of its rows, a row with text
-    between two labels' blocks)."""
+    A label centred over its span has the span's top as far above its centre as the
+    bottom is below, and that top is the bottom of the span above. The last span ends
+    at the table's foot (or above a total row with no label in this column); going up,
+    every top must fall on a row boundary, and the first label's may fall above the
+    table (its span began on the page before). This finds the spans the top-down walk
+    cannot: labels below one whose span was cut by the page break, where no row tells
+    where their spans start. None when the column is not like that (a label at the top
+    of its rows, text in the column that is no label's)."""
     nrow = len(ys) - 1
     labels = [r for r in range(nrow) if (c, r) in centre and filled[r]]
     if len(labels) < 2 or any((c, r) not in single for r in labels):
@@ -442,8 +441,7 @@ def _chain_from_bottom(c: int, ys: list[float], filled: list[bool], single: set[
         taken.update(block_rows[(c, r)])
     if any(filled[r] and r not in taken for r in range(nrow)):
         return None  # text in the column that is no label's: not a column of merged labels
-    # The last span ends with the table, or above rows that hold no label (a total
-    # row); the lowest end for which every label's span falls on row boundaries.
+    # The lowest end for which every label's span falls on row boundaries.
     for end in range(nrow, block_rows[(c, labels[-1])][-1], -1):
         spans = _spans_up(c, ys, labels, end, centre, block_rows, tolerance)
         if spans is not None:
@@ -453,6 +451,8 @@ def _chain_from_bottom(c: int, ys: list[float], filled: list[bool], single: set[
 
 def _spans_up(c: int, ys: list[float], labels: list[int], end: int, centre: dict[tuple[int, int], float],
               block_rows: dict[tuple[int, int], range], tolerance: float) -> set[tuple[int, int]] | None:
+    """The row boundaries to open when the last span ends at ys[end]; None when a
+    span's top falls off the row boundaries or outside its label's reach."""
     out: set[tuple[int, int]] = set()
     bottom = end  # index into ys of the current span's lower boundary
     for i in range(len(labels) - 1, -1, -1):
@@ -464,8 +464,8 @@ def _spans_up(c: int, ys: list[float], labels: list[int], end: int, centre: dict
             top = min(range(bottom), key=lambda k: abs(ys[k] - top_y))
             if abs(ys[top] - top_y) > tolerance:
                 return None
-        upper = labels[i - 1] if i else -1
-        if not (upper < top <= block_rows[(c, r)][0]) or (upper >= 0 and block_rows[(c, upper)][-1] >= top):
+        # The span holds its label's whole block and none of the label above.
+        if top > block_rows[(c, r)][0] or (i and block_rows[(c, labels[i - 1])][-1] >= top):
             return None
         out.update((c, k) for k in range(top + 1, bottom))
         bottom = top
