@@ -364,14 +364,12 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
     # a label's centre is its text block's, in the row where that centre falls; a
     # wrapped label's block reaches down to the row of its last line
     centre: dict[tuple[int, int], float] = {}
-    block_end: dict[tuple[int, int], int] = {}
     block_rows: dict[tuple[int, int], range] = {}  # first to last row a label's block reaches
     for c in range(ncol):
         for a, b in blocks[c]:
             key = (c, row((a + b) / 2))
             centre[key] = (a + b) / 2
-            block_end[key] = max(key[1], row(b - 1 - h / 2))
-            block_rows[key] = range(min(key[1], row(a + 1 + h / 2)), block_end[key] + 1)
+            block_rows[key] = range(min(key[1], row(a + 1 + h / 2)), max(key[1], row(b - 1 - h / 2)) + 1)
     busy = [sum(filled[c][r] for c in range(ncol)) >= max(2, ncol / 2) for r in range(nrow)]
     dense = next((c for c in range(ncol) if sum(filled[c][r] for r in range(nrow) if busy[r]) >= 0.8 * max(sum(busy), 1)), ncol)
     open_: set[tuple[int, int]] = set()
@@ -389,7 +387,7 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
             if (c, r) in single and (c, r) in centre:
                 best = None
                 for e in range(r, nrow):
-                    if e > block_end[(c, r)] and filled[c][e]:
+                    if e > block_rows[(c, r)][-1] and filled[c][e]:
                         break
                     off = abs((ys[start] + ys[e + 1]) / 2 - centre[(c, r)])
                     if best is None or off < best[0]:
@@ -401,7 +399,7 @@ def _centred_spans(xs: list[float], ys: list[float], words: list[Word], blocks: 
                 # The last label of the column, below the middle of every span it could
                 # have here: its rows run on to the next page (a merged cell cut by the
                 # page break, its text centred on the whole). It holds the rest.
-                last = not any(filled[c][k] for k in range(block_end[(c, r)] + 1, nrow))
+                last = not any(filled[c][k] for k in range(block_rows[(c, r)][-1] + 1, nrow))
                 if last and centre[(c, r)] > (ys[start] + ys[nrow]) / 2 + tolerance:
                     guessed.update((c, k) for k in range(start + 1, nrow))
                     break

@@ -78,16 +78,21 @@ def printed_cells(page_text: str) -> tuple[frozenset[str], frozenset[str]]:
     return ends, starts
 
 
+@lru_cache(maxsize=256)
+def _pages_cells(pages: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """`printed_cells` of a form's pages together (once a form, not once a value)."""
+    if len(pages) == 1:
+        return printed_cells(pages[0])
+    cells = [printed_cells(page) for page in pages]
+    return frozenset().union(*(e for e, _ in cells)), frozenset().union(*(s for _, s in cells))
+
+
 def _printed(value: str, text: str, pages: tuple[str, ...]) -> bool:
     """Printed as one piece, or as the end of one cell and the start of another
     (a cell cut by a page break: `符合计划安` / `排`)."""
     if value in text:
         return True
-    ends: frozenset[str] = frozenset()
-    starts: frozenset[str] = frozenset()
-    for page in pages:
-        e, s = printed_cells(page)
-        ends, starts = ends | e, starts | s
+    ends, starts = _pages_cells(pages)
     return any(value[:i] in ends and value[i:] in starts for i in range(1, len(value)))
 
 
