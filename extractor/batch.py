@@ -11,7 +11,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .documents import sha256_of
+import pymupdf
+
+from .documents import quiet_mupdf, sha256_of
 from .errors import ExtractorError
 from .outputs import BatchTables, load_document_json, write_form_rows, write_text_atomic
 from .pipeline import DocumentStats, ExtractOptions, extract_to_json
@@ -164,7 +166,10 @@ def run_batch(
 
     try:
         if workers > 1 and len(files) > 1:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            # Workers keep MuPDF as quiet as this process keeps it (a forked worker would
+            # inherit it; a spawned one would not).
+            quiet = None if pymupdf.TOOLS.mupdf_display_errors() else quiet_mupdf
+            with ProcessPoolExecutor(max_workers=workers, initializer=quiet) as pool:
                 futures = [pool.submit(process_one, f, names[f], out_dir, options, force, tables.staging_file(names[f]))
                            for f in files]
                 for fut in futures:

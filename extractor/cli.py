@@ -12,7 +12,7 @@ import typer
 from . import __version__
 from .batch import collect_inputs, run_batch
 from .check import check_form, error_count
-from .documents import Limits
+from .documents import Limits, quiet_mupdf
 from .errors import ExtractorError
 from .models import DocumentResult
 from .outputs import FORMATS, load_document_json, write_document_json, write_text_atomic
@@ -21,6 +21,13 @@ from .pipeline import ExtractOptions, resolve_engine
 from .settings import CheckSettings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Read fiscal performance self-evaluation forms (绩效自评表) into checked records.")
+
+
+@app.callback()
+def _setup() -> None:
+    # The command owns its output: MuPDF's own messages are kept, not printed, and a
+    # damaged file is reported in one line (see documents.quiet_mupdf).
+    quiet_mupdf()
 
 
 def _err(msg: str) -> None:

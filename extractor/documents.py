@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pymupdf
@@ -23,6 +23,16 @@ IMAGE_MAGIC = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpeg", b"II*\x00": "tiff", b
 class Limits:
     max_pages: int = 1000
     max_bytes: int = 512 * 1024 * 1024
+
+
+def quiet_mupdf() -> None:
+    """Keep MuPDF's messages instead of printing them. MuPDF prints every error it
+    recovers from to stdout — a damaged PDF gives a line per broken object, dozens a
+    page — and the tool reports a file's trouble in one line of its own
+    (`OpenedDocument.damage`). For programs that own their output: the CLI and its
+    batch workers."""
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
 
 
 def sha256_of(path: Path) -> str:
@@ -65,6 +75,7 @@ class OpenedDocument:
     _pdf: pymupdf.Document | None = None
     _text: str | None = None
     ocr_pages: dict[int, list[str]] | None = None  # page → notes, for pages read by OCR
+    _damage: list[str] = field(default_factory=list)  # MuPDF's messages read so far
 
     def pages(self) -> Iterator[PageText]:
         """Pages one at a time; raises NoTextLayer at a page with no usable text."""
@@ -94,6 +105,24 @@ class OpenedDocument:
             return None
         return self._pdf.load_page(number - 1).get_pixmap(dpi=dpi).tobytes("png")
 
+    def damage(self, new_only: bool = False) -> str | None:
+        """What MuPDF complained of since this document was opened (it repairs what it
+        can and reads on), as one line; None for a sound file. With `new_only`, only
+        what it said since the last call (the pages read since). MuPDF keeps its
+        messages per process: this reads them and empties the store."""
+        if self._pdf is None:
+            return None
+        fresh = [m for m in pymupdf.TOOLS.mupdf_warnings(reset=True).splitlines() if m.strip()]
+        self._damage += fresh
+        messages = fresh if new_only else self._damage
+        # Its warnings (a substituted font, say) are no damage; its errors are.
+        first = next((m for m in messages if "error" in m), None)
+        if first is None:
+            return None
+        first = first.removeprefix("format error: ")[:120]
+        more = len(messages) - 1
+        return f"the PDF is damaged (MuPDF: {first}" + (f"; {more} more message{'s' if more > 1 else ''})" if more else ")")
+
     def close(self) -> None:
         if self._pdf is not None:
             self._pdf.close()
@@ -121,6 +150,7 @@ def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
     if kind == "text":
         text = path.read_text(encoding="utf-8", errors="replace")
         return OpenedDocument(path, kind, 1, "text_export", _text=text)
+    pymupdf.TOOLS.reset_mupdf_warnings()  # what MuPDF says from here on is this document's
     try:
         doc = pymupdf.open(path)
     except Exception as exc:  # PyMuPDF raises its own FileDataError and others

@@ -157,12 +157,20 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         if scanned:
             _ocr_trust(form, [n for p in scanned for n in ocr_pages[p]])
         form.findings = check_form(form, options.settings, page_text=_form_pages(fr, page_text))
+        damage = doc.damage(new_only=True)  # said while this form's pages were read
+        if damage:  # MuPDF read on past what it could not: the form may lack what it lost
+            form.notes.append(f"{damage}; values on the form's pages may be missing")
         if groups is not None:
             groups.append(fr)
         else:
             for p in [p for p in page_text if p < fr.pages[-1]]:
                 del page_text[p]
         yield form
+
+
+def _no_forms(doc: OpenedDocument) -> NoFormsFound:
+    damage = doc.damage()
+    return NoFormsFound("no self-evaluation form (绩效自评表) found" + (f"; {damage}" if damage else ""))
 
 
 def _triaged(form: Form, engine: str) -> Form:
@@ -187,7 +195,7 @@ def extract_document(path: Path, options: ExtractOptions | None = None, sha256: 
         groups: list[FormRows] | None = [] if engine in ("llm", "auto") else None
         forms = list(_checked_forms(doc, options, page_text, groups))
         if not forms:
-            raise NoFormsFound("no self-evaluation form (绩效自评表) found")
+            raise _no_forms(doc)
         usage = Usage()
         if groups is not None:
             usage = _with_llm(doc, groups, forms, page_text, engine, options)
@@ -266,7 +274,7 @@ def extract_to_json(path: Path, target: Path, options: ExtractOptions | None = N
                 if on_form:
                     on_form(form)
             if not stats.forms:
-                raise NoFormsFound("no self-evaluation form (绩效自评表) found")
+                raise _no_forms(doc)
             shell = DocumentResult(
                 source=Source(path=str(path), sha256=digest, page_count=doc.page_count, doc_type=doc.doc_type),
                 engine=engine, seconds=round(time.perf_counter() - started, 4), tool_version=__version__,

@@ -2,6 +2,8 @@
 
 import json
 import sqlite3
+import subprocess
+import sys
 
 import pymupdf
 import pytest
@@ -100,6 +102,56 @@ def test_bad_inputs_fail_alone_with_one_line_each(tmp_path, sample):
     assert errors["garbage"]["type"] == "UnsupportedFile"
     assert all("\n" not in e["error"] and "Traceback" not in e["error"] for e in errors.values())
     assert (out / "run_on.json").exists()  # the good document still came out
+
+
+def test_a_damaged_pdf_is_one_line_not_mupdfs_messages(tmp_path, sample):
+    """MuPDF prints every error it recovers from to stdout — a truncated PDF gives
+    dozens of lines. The command keeps them and says what happened once, per file."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "cut.pdf").write_bytes(sample.read_bytes()[:3000])  # opens (repaired), reads nothing
+    (tmp_path / "in" / "good.pdf").write_bytes(sample.read_bytes())
+    out = tmp_path / "out"
+    for workers in ("1", "2"):
+        r = subprocess.run([sys.executable, "-m", "extractor.cli", "extract", str(tmp_path / "in"), "-o", str(out), "--force",
+                            "--workers", workers, "--format", "json"], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1
+        said = r.stdout + r.stderr
+        assert "MuPDF" not in said.replace("(MuPDF:", ""), said
+        lines = [ln for ln in said.splitlines() if "cut.pdf" in ln]
+        assert len(lines) == 1 and "damaged" in lines[0] and "cannot find startxref" in lines[0]
+        error = json.loads((out / "errors.json").read_text(encoding="utf-8"))[0]
+        assert error["type"] == "NoFormsFound" and "the PDF is damaged" in error["error"]
+        assert len(json.loads((out / "good.json").read_text(encoding="utf-8"))["forms"]) == 12
+
+
+def test_forms_read_past_a_broken_page_say_so(tmp_path, sample):
+    """A page MuPDF cannot read is skipped and the rest read; the form whose pages it
+    was among carries a note, the forms read from sound pages do not."""
+    from extractor.pipeline import extract_document
+
+    doc = pymupdf.open(sample)
+    xref = doc[4].get_contents()[0]
+    doc.update_stream(xref, b"\x78\x9c" + b"not deflate data" * 20, compress=False)
+    doc.xref_set_key(xref, "Filter", "/FlateDecode")
+    doc.save(tmp_path / "broken_page5.pdf")
+    forms = extract_document(tmp_path / "broken_page5.pdf").forms
+    noted = [f.pages for f in forms if any("the PDF is damaged" in n for n in f.notes)]
+    assert noted == [[4, 6]]
+    assert len(forms) == 10  # of 12: page 5 held the rest of one form and the start of another
+
+
+def test_mupdf_warnings_alone_are_no_damage(sample):
+    from extractor.documents import open_document
+
+    doc = open_document(sample)
+    try:
+        pymupdf.mupdf.fz_warn("substituting font for 'SimSun'")  # what a sound file can say
+        assert doc.damage() is None
+        pymupdf.mupdf.fz_warn("format error: object is not a stream")
+        assert doc.damage() == "the PDF is damaged (MuPDF: object is not a stream; 1 more message)"
+        assert doc.damage(new_only=True) is None  # nothing said since
+    finally:
+        doc.close()
 
 
 def test_check_rewrites_findings_and_strict_exit(tmp_path, root):
