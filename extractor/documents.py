@@ -43,6 +43,35 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+TEXT_ENCODINGS = "UTF-8, UTF-16 (with its BOM) or GB18030/GBK"
+
+
+def _decodes(data: bytes, encoding: str, cut: bool) -> bool:
+    """Does `data` decode, allowing for a character cut at its end when `cut`?"""
+    try:
+        data.decode(encoding)
+        return True
+    except UnicodeDecodeError as exc:
+        return cut and exc.start >= len(data) - 4
+
+
+def decode_text(data: bytes) -> str:
+    """A text export's bytes as text: by its BOM, else UTF-8, else GB18030 (the
+    superset of GBK and GB2312 that Chinese Windows saves in). A UTF-8 file with a
+    stray bad byte stays UTF-8 (the byte replaced): GB18030 would read any UTF-8 as
+    other characters."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    # GBK read as UTF-8 loses nearly every Chinese character; a stray byte loses one.
+    if bad >= max(3, 0.01 * len(text)) and _decodes(data, "gb18030", cut=False):
+        return data.decode("gb18030")
+    return text
+
+
 def sniff(path: Path) -> str:
     """'pdf', 'image', or 'text' — from the bytes, not the name."""
     with open(path, "rb") as fh:
@@ -54,13 +83,11 @@ def sniff(path: Path) -> str:
     for magic in IMAGE_MAGIC:
         if head.startswith(magic):
             return "image"
-    if b"\x00" in head:
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if b"\x00" in head and not utf16:
         raise UnsupportedFile("not a PDF, image or text export (binary content)")
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # a cut multi-byte char at the end is fine
-            raise UnsupportedFile("not a PDF, image or UTF-8 text export") from exc
+    if not (utf16 or _decodes(head, "utf-8", cut=True) or _decodes(head, "gb18030", cut=True)):
+        raise UnsupportedFile(f"not a PDF, image or text export in {TEXT_ENCODINGS}")
     if path.suffix.lower() not in TEXT_SUFFIXES:
         raise UnsupportedFile(f"not a PDF or image, and '{path.suffix}' is not a text export suffix ({', '.join(sorted(TEXT_SUFFIXES))})")
     return "text"
@@ -148,7 +175,7 @@ def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
         raise TooLarge(f"{size / 2**20:.0f} MiB is over the {limits.max_bytes / 2**20:.0f} MiB limit (--max-bytes)")
     kind = sniff(path)
     if kind == "text":
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = decode_text(path.read_bytes())
         return OpenedDocument(path, kind, 1, "text_export", _text=text)
     pymupdf.TOOLS.reset_mupdf_warnings()  # what MuPDF says from here on is this document's
     try:

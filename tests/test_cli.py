@@ -154,6 +154,30 @@ def test_mupdf_warnings_alone_are_no_damage(sample):
         doc.close()
 
 
+def test_text_exports_in_gbk_and_utf16_read_like_utf8(tmp_path, root):
+    """Chinese Windows saves text as GBK (GB18030) or, as "Unicode", UTF-16: the same
+    export in either gives the same forms; a UTF-8 file with a stray bad byte stays
+    UTF-8 (GB18030 would read it all as other characters); binary stays refused."""
+    from extractor.documents import decode_text
+    from extractor.pipeline import extract_document
+
+    seed = root / "fixtures" / "text" / "001_4588a3eccc5d7ba5.txt"
+    text = seed.read_text(encoding="utf-8")
+    cut = text.index("\n", 2000)
+    versions = {"gbk.txt": text.encode("gb18030"), "utf16.txt": text.encode("utf-16")}
+    expected = [f.model_dump(exclude={"provenance"}) for f in extract_document(seed).forms]
+    assert len(expected) >= 5
+    for name, data in versions.items():
+        (tmp_path / name).write_bytes(data)
+        forms = extract_document(tmp_path / name).forms
+        assert [f.model_dump(exclude={"provenance"}) for f in forms] == expected, name
+    stray = text[:cut].encode() + b"\xff" + text[cut:].encode()
+    assert decode_text(stray) == text[:cut] + "\ufffd" + text[cut:]
+    (tmp_path / "blob.txt").write_bytes(b"\x00\x01binary" * 50)
+    r = runner.invoke(app, ["extract", str(tmp_path / "blob.txt"), "-o", str(tmp_path / "out")])
+    assert r.exit_code == 1 and "binary content" in r.output
+
+
 def test_check_rewrites_findings_and_strict_exit(tmp_path, root):
     text = root / "fixtures" / "text" / "000_01aad9c628fef0c3.txt"
     assert runner.invoke(app, ["extract", str(text), "-o", str(tmp_path)]).exit_code == 0
