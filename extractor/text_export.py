@@ -3,7 +3,8 @@
 The format of the seeds: one table row a line, cells separated by tabs,
 markdown headings (`# 财政项目…`), cell text sometimes wrapped in `<p>` tags,
 blank lines where the original had a page break. HTML tables (`<tr>/<td>`) are
-turned into the same shape first.
+turned into the same shape first; markdown pipe tables (`| a | b |`, what most
+PDF-to-markdown converters write) are read row by row the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +18,19 @@ from .numbers import clean_cell
 _HTML_ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.S | re.I)
 _HTML_CELL = re.compile(r"<t[dh][^>]*>(.*?)</t[dh]>", re.S | re.I)
 _TAGS = re.compile(r"<(?!/?p>|/?sup>)[^>]+>")
+_PIPE = re.compile(r"(?<!\\)\|")  # a cell border in a markdown table; `\|` is a literal bar
+# The rule under a markdown table's header: |---|:--|--:|. Three dashes or a colon, so
+# a row of "-" cells (no value) is not taken for one.
+_RULE_CELL = r"\s*(?:-{3,}|:-+|-+:|:-+:)\s*"
+_PIPE_RULE = re.compile(rf"^\s*\|?(?:{_RULE_CELL}\|)+(?:{_RULE_CELL})?$")
+
+
+def pipe_cells(line: str) -> list[str] | None:
+    """The cells of a markdown table row (`| a | b |`), None for any other line."""
+    t = line.strip()
+    if len(t) < 2 or not (t.startswith("|") and t.endswith("|") and not t.endswith("\\|")):
+        return None
+    return [c.strip().replace("\\|", "|") for c in _PIPE.split(t[1:-1])]
 
 
 def html_tables_to_tsv(text: str) -> str:
@@ -43,8 +57,12 @@ def read_text_export(text: str) -> PageText:
         if not line.strip():
             blank_run = True
             continue
-        line = re.sub(r"^\s{0,3}#{1,6}\s+", "", line) if not line.startswith("\t") else line
-        parts = line.split("\t")
+        if _PIPE_RULE.match(line):  # the rule under a markdown table's header row
+            continue
+        parts = pipe_cells(line)
+        if parts is None:
+            line = re.sub(r"^\s{0,3}#{1,6}\s+", "", line) if not line.startswith("\t") else line
+            parts = line.split("\t")
         cells = [Cell(text=html.unescape(clean_cell(p)), col=i) for i, p in enumerate(parts)]
         while cells and not cells[-1].text:
             cells.pop()

@@ -2,7 +2,7 @@
 
 from extractor.mapping import map_form
 from extractor.segment import rows_to_forms
-from extractor.text_export import html_tables_to_tsv, read_text_export
+from extractor.text_export import _PIPE_RULE, html_tables_to_tsv, pipe_cells, read_text_export
 
 
 def forms_of(root, stem):
@@ -89,3 +89,35 @@ def test_a_merged_name_centred_over_its_block_names_the_rows_above_it(root):
     block = [i for f in forms for i in f.indicators if i.level1 == "投入管理指标"]
     assert len(block) == 7
     assert [i.name for i in block] == [name] * 7
+
+
+def _as_markdown(text: str) -> str:
+    """A tab-separated export rewritten as a PDF-to-markdown converter writes tables:
+    `| a | b |` rows, a `|---|` rule under each table's first row, bars escaped."""
+    out, in_table = [], False
+    for line in text.split("\n"):
+        if "\t" in line:
+            cells = [c.replace("|", "\\|") for c in line.split("\t")]
+            out.append("| " + " | ".join(cells) + " |")
+            if not in_table:
+                out.append("|" + ":---|" * len(cells))
+            in_table = True
+        else:
+            out.append(line)
+            in_table = False
+    return "\n".join(out)
+
+
+def test_markdown_pipe_tables_read_like_the_tab_separated_export(root):
+    for path in sorted((root / "fixtures" / "text").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        tsv = [map_form(fr).model_dump(exclude={"provenance"}) for fr in rows_to_forms(read_text_export(text).rows)]
+        md = [map_form(fr).model_dump(exclude={"provenance"}) for fr in rows_to_forms(read_text_export(_as_markdown(text)).rows)]
+        assert md == tsv and tsv, path.name
+
+
+def test_pipe_rows_and_rules():
+    assert pipe_cells("| 项目名称 | a \\| b |  |") == ["项目名称", "a | b", ""]
+    assert pipe_cells("年度 | 2023") is None  # not bordered: plain text
+    assert _PIPE_RULE.match("| --- | :--: |") and _PIPE_RULE.match("|---|---")
+    assert not _PIPE_RULE.match("| - | - |")  # a row of empty values, not a rule
