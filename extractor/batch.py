@@ -49,6 +49,7 @@ class Summary:
     outcomes: list[Outcome] = field(default_factory=list)
     seconds: float = 0.0
     interrupted: bool = False
+    earlier: int = 0  # documents already in OUT, not read this run, whose rows the tables keep
 
     @property
     def failed(self) -> list[Outcome]:
@@ -72,6 +73,8 @@ class Summary:
         spent = sum(d.budget_spent for d in done)
         if spent:
             text += f"; token budget spent: {spent} forms not sent"
+        if self.earlier:
+            text += f"; the tables also hold {self.earlier} document{'s' if self.earlier > 1 else ''} already in the output folder"
         return text
 
 
@@ -182,14 +185,37 @@ def run_batch(
     finally:
         summary.seconds = time.perf_counter() - started
         try:
+            summary.earlier = add_earlier_documents(out_dir, tables, {o.name for o in summary.outcomes})
             finish_batch(summary, out_dir, formats, tables)
         finally:
             tables.close()
     return summary
 
 
+def add_earlier_documents(out_dir: Path, tables: BatchTables, this_run: set[str]) -> int:
+    """The rows of the documents whose JSON is already in OUT and that this run did not
+    read (an earlier run's, from other inputs): the tables are of every document in the
+    folder, so extracting one more report into it adds its rows to the others' rather
+    than replacing them. A document this run read — failed included — counts as read."""
+    added = 0
+    for path in sorted(out_dir.glob("*.json")):
+        if path.name == "errors.json" or path.stem in this_run:
+            continue
+        try:
+            result = load_document_json(path)
+        except Exception:
+            continue  # not a result file of ours
+        staged = tables.staging_file(path.stem)
+        with open(staged, "w", encoding="utf-8") as rows:
+            for i, form in enumerate(result.forms, 1):
+                write_form_rows(rows, path.stem, i, form)
+        tables.take(staged)
+        added += 1
+    return added
+
+
 def finish_batch(summary: Summary, out_dir: Path, formats: Iterable[str], tables: BatchTables) -> None:
-    """errors.json and the batch tables, from every document done in this run."""
+    """errors.json (this run's failures) and the batch tables."""
     errors = [
         {"document": o.name, "path": str(o.path), "error": o.error, "type": o.error_type}
         for o in summary.outcomes

@@ -59,6 +59,28 @@ def test_second_run_skips_unchanged_and_force_redoes(tmp_path, sample):
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def test_a_later_run_into_the_folder_keeps_the_earlier_documents_rows(tmp_path, sample, root):
+    """The tables are of every document in OUT: one more report extracted into it adds
+    its rows to the others' (its JSON files stay either way)."""
+    text = root / "fixtures" / "text" / "004_f03db79725452826.txt"
+    assert runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path)]).exit_code == 0
+    r = runner.invoke(app, ["extract", str(text), "-o", str(tmp_path)])
+    assert r.exit_code == 0 and "the tables also hold 1 document already in the output folder" in r.output
+    con = sqlite3.connect(tmp_path / "forms.sqlite")
+    counts = dict(con.execute("select document, count(*) from forms group by document"))
+    assert counts == {"004_f03db79725452826": 1, "run_on": 12}
+    forms_csv = (tmp_path / "forms.csv").read_text(encoding="utf-8-sig")
+    assert "run_on" in forms_csv and "004_f03db79725452826" in forms_csv
+    # A document read again and failing this time is not carried over from its old JSON.
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "run_on.pdf").write_bytes(b"")
+    r = runner.invoke(app, ["extract", str(tmp_path / "in" / "run_on.pdf"), "-o", str(tmp_path)])
+    assert r.exit_code == 1
+    counts = dict(sqlite3.connect(tmp_path / "forms.sqlite").execute("select document, count(*) from forms group by document"))
+    assert counts == {"004_f03db79725452826": 1}
+    assert (tmp_path / "run_on.json").exists()  # nothing already written is deleted
+
+
 def test_workers_fill_the_tables_in_input_order(tmp_path, root):
     pdfs = [root / "fixtures" / "pdf" / n for n in ("landscape.pdf", "run_on.pdf", "department_and_project.pdf")]
     r = runner.invoke(app, ["extract", *map(str, pdfs), "-o", str(tmp_path), "--workers", "2", "--format", "json,sqlite"])
