@@ -214,6 +214,23 @@ def add_earlier_documents(out_dir: Path, tables: BatchTables, this_run: set[str]
     return added
 
 
+TABLE_FILES = (("csv", "forms.csv"), ("xlsx", "forms.xlsx"), ("sqlite", "forms.sqlite"))
+
+
+def rewrite_tables(out_dir: Path) -> list[Path]:
+    """The folder's tables made again from its JSON files, in the formats it has (after
+    `extractor check`: a corrected value and its findings reach the tables too)."""
+    formats = [fmt for fmt, name in TABLE_FILES if (out_dir / name).exists()]
+    if not formats:
+        return []
+    tables = BatchTables(out_dir)
+    try:
+        add_earlier_documents(out_dir, tables, set())
+        return tables.write(out_dir, formats)
+    finally:
+        tables.close()
+
+
 def finish_batch(summary: Summary, out_dir: Path, formats: Iterable[str], tables: BatchTables) -> None:
     """errors.json (this run's failures) and the batch tables."""
     errors = [

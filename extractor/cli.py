@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .batch import collect_inputs, run_batch
+from .batch import collect_inputs, rewrite_tables, run_batch
 from .check import check_form, error_count
 from .documents import Limits, quiet_mupdf
 from .errors import ExtractorError
@@ -140,13 +140,14 @@ def check(
     strict: Annotated[bool, typer.Option(help="Exit 1 when any error finding remains.")] = False,
     config: Annotated[Optional[Path], typer.Option(help="Checker settings (TOML).")] = None,
 ) -> None:
-    """Re-run the checker on results (e.g. after a person corrected a value) and rewrite their findings.
+    """Re-run the checker on results (e.g. after a person corrected a value) and rewrite their findings, and the tables of their folders.
 
     Example: extractor check out/ --strict
     """
     settings = CheckSettings.load(config)
     files = _result_files(paths)
     errors = failed = 0
+    rewritten: set[Path] = set()  # folders whose tables must follow their JSON files
     for f in files:
         try:
             result = load_document_json(f)
@@ -161,7 +162,12 @@ def check(
             form.findings = check_form(form, settings) + kept
             errors += error_count(form.findings)
         write_document_json(result, f)
+        rewritten.add(f.parent)
         typer.echo(f"{f}: {len(result.forms)} forms, {sum(error_count(x.findings) for x in result.forms)} error findings")
+    for folder in sorted(rewritten):
+        tables = rewrite_tables(folder)
+        if tables:
+            typer.echo(f"{folder}: tables rewritten ({', '.join(t.name for t in tables)})")
     if failed or (strict and errors):
         raise typer.Exit(1)
 

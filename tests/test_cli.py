@@ -212,6 +212,12 @@ def test_check_rewrites_findings_and_strict_exit(tmp_path, root):
     assert r.exit_code == 1
     after = json.loads(path.read_text(encoding="utf-8"))
     assert any(f["code"] == "total_score" for f in after["forms"][0]["findings"])
+    # The folder's tables follow the corrected file: its value and its new finding.
+    con = sqlite3.connect(tmp_path / "forms.sqlite")
+    assert con.execute("select total_score from forms where form = 1").fetchone()[0] == 98.0
+    assert con.execute("select count(*) from findings where form = 1 and code = 'total_score'").fetchone()[0] == 1
+    assert "98" in (tmp_path / "forms.csv").read_text(encoding="utf-8-sig").splitlines()[1]
+    assert "tables rewritten" in r.output
 
 
 def test_schema_describes_the_contract():
