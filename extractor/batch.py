@@ -6,7 +6,7 @@ import hashlib
 import itertools
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,7 +145,7 @@ def run_batch(
     files: list[Path],
     out_dir: Path,
     options: ExtractOptions,
-    formats: Iterable[str] = ("json", "csv", "xlsx", "sqlite"),
+    formats: Collection[str] = ("json", "csv", "xlsx", "sqlite"),
     workers: int = 1,
     force: bool = False,
     on_done: Callable[[Outcome], None] | None = None,
@@ -185,7 +185,8 @@ def run_batch(
     finally:
         summary.seconds = time.perf_counter() - started
         try:
-            summary.earlier = add_earlier_documents(out_dir, tables, {o.name for o in summary.outcomes})
+            if any(fmt in formats for fmt, _ in TABLE_FILES):  # (JSON alone: no tables to fill)
+                summary.earlier = add_earlier_documents(out_dir, tables, {o.name for o in summary.outcomes})
             finish_batch(summary, out_dir, formats, tables)
         finally:
             tables.close()
