@@ -206,11 +206,8 @@ def add_earlier_documents(out_dir: Path, tables: BatchTables, this_run: set[str]
             result = load_document_json(path)
         except Exception:
             continue  # not a result file of ours
-        staged = tables.staging_file(path.stem)
-        with open(staged, "w", encoding="utf-8") as rows:
-            for i, form in enumerate(result.forms, 1):
-                write_form_rows(rows, path.stem, i, form)
-        tables.take(staged)
+        for i, form in enumerate(result.forms, 1):
+            tables.add(path.stem, i, form)
         added += 1
     return added
 

@@ -43,7 +43,8 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # little, big endian
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), *((bom, "utf-16") for bom in _UTF16_BOMS))
 TEXT_ENCODINGS = "UTF-8, UTF-16 (with its BOM) or GB18030/GBK"
 
 
@@ -83,7 +84,7 @@ def sniff(path: Path) -> str:
     for magic in IMAGE_MAGIC:
         if head.startswith(magic):
             return "image"
-    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    utf16 = head.startswith(_UTF16_BOMS)
     if b"\x00" in head and not utf16:
         raise UnsupportedFile("not a PDF, image or text export (binary content)")
     if not (utf16 or _decodes(head, "utf-8", cut=True) or _decodes(head, "gb18030", cut=True)):

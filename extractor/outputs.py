@@ -128,11 +128,19 @@ class BatchTables:
             return
         with open(staged, encoding="utf-8") as fh:
             for line in fh:
-                table, row = json.loads(line)
-                for k in row:
-                    self.columns[table].setdefault(k, None)
-                self._files[table].write(json.dumps(row, ensure_ascii=False) + "\n")
+                self._put(*json.loads(line))
         staged.unlink()
+
+    def add(self, document: str, index: int, form) -> None:
+        """One form's rows straight into the tables (a form this process holds)."""
+        for table, rows in form_rows(document, index, form).items():
+            for row in rows:
+                self._put(table, row)
+
+    def _put(self, table: str, row: dict) -> None:
+        for k in row:
+            self.columns[table].setdefault(k, None)
+        self._files[table].write(json.dumps(row, default=_encode, ensure_ascii=False) + "\n")
 
     def rows(self, table: str) -> Iterator[dict]:
         fh = self._files[table]
