@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import extractor  # noqa: E402,F401  (first: PyMuPDF imported as the CLI imports it, without its layout model)
 import pymupdf  # noqa: E402
-from extractor.check import check_arithmetic  # noqa: E402
+from extractor.check.arithmetic import check_arithmetic  # noqa: E402
 from extractor.pipeline import extract_document  # noqa: E402
 from extractor.settings import CheckSettings  # noqa: E402
 
@@ -118,9 +118,9 @@ def bench_pages(repeat: int) -> dict:
 def bench_find_tables() -> dict:
     """PyMuPDF's find_tables (no layout model) against our grid, page by page:
     seconds, and how many of our cells it finds with the same box and text."""
-    from extractor.grid import edges_to_tables, rects_to_edges, table_to_cells
-    from extractor.pdf_pages import page_rulings, page_words
-    from extractor.grid import join_words
+    from extractor.layout.grid import edges_to_tables, rects_to_edges, table_to_cells
+    from extractor.read.pdf import page_rulings, page_words
+    from extractor.layout.grid import join_words
 
     ours_t = theirs_t = 0.0
     cells = same_box = same_text = 0
@@ -162,8 +162,8 @@ def bench_ocr() -> dict | None:
     try:
         import numpy as np
 
-        from extractor import ocr
-        from extractor.pdf_pages import native_dpi, ocr_read_page
+        from extractor.read import ocr
+        from extractor.read.scan import native_dpi, ocr_read_page
     except ImportError:
         return None
     if not ocr.available():

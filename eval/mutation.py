@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from extractor.check import check_form  # noqa: E402
-from extractor.grounding import numeric_fields  # noqa: E402
+from extractor.check.grounding import numeric_fields  # noqa: E402
 from extractor.models import DepartmentForm, ProjectForm  # noqa: E402
 from extractor.settings import CheckSettings  # noqa: E402
 

@@ -36,7 +36,7 @@ import pymupdf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from extractor.pdf_pages import read_page  # noqa: E402
+from extractor.read.pdf import read_page  # noqa: E402
 
 DPI = 150
 SCALE = 72.0 / DPI
@@ -110,18 +110,18 @@ def _quads(boxes, texts) -> list[Box]:
 
 
 def ours() -> Reader | None:
-    from extractor import ocr
+    from extractor.read import ocr
 
     if not ocr.available():
         return None
-    from extractor.pdf_pages import read_scan
+    from extractor.read.scan import read_scan
 
     # The shipped path: OCR, then the split at column rulings and the '-' found by shape.
     return lambda gray: [(w.text, w.x0, w.y0, w.x1, w.y1) for w in read_scan(gray, DPI, 1)[0].words]
 
 
 def rapidocr_stock() -> Reader | None:
-    from extractor import ocr
+    from extractor.read import ocr
 
     if not ocr.available():
         return None

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pymupdf
 
-from .documents import quiet_mupdf, sha256_of
+from .read.documents import quiet_mupdf, sha256_of
 from .errors import ExtractorError
-from .outputs import BatchTables, load_document_json, write_form_rows, write_text_atomic
+from .io.outputs import BatchTables, load_document_json, write_form_rows, write_text_atomic
 from .pipeline import DocumentStats, ExtractOptions, extract_to_json
 
 INPUT_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt", ".md", ".html", ".htm"}

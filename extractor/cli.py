@@ -12,10 +12,10 @@ import typer
 from . import __version__
 from .batch import collect_inputs, rewrite_tables, run_batch
 from .check import check_form, error_count
-from .documents import Limits, quiet_mupdf
+from .read.documents import Limits, quiet_mupdf
 from .errors import ExtractorError
 from .models import DocumentResult
-from .outputs import FORMATS, load_document_json, write_document_json, write_text_atomic
+from .io.outputs import FORMATS, load_document_json, write_document_json, write_text_atomic
 from .llm.config import LLMConfig
 from .pipeline import ExtractOptions, resolve_engine
 from .settings import CheckSettings
@@ -222,7 +222,7 @@ def review(
 
     Example: extractor review out/ -o review/   (then correct out/*.json and run: extractor check out/)
     """
-    from .review import write_review
+    from .io.review import write_review
 
     files = _result_files(results)
     written = 0

@@ -25,7 +25,7 @@ from .check import check_form
 from .errors import ExtractorError
 from .models import Form as FormType
 from .models import form_label
-from .numbers import compact, same_value as same
+from .forms.numbers import compact, same_value as same
 from .pipeline import ExtractOptions, extract_document
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,7 +65,7 @@ def default_set(root: Path = ROOT, include_scanned: bool = True) -> list[EvalDoc
         docs += load_manifest(manifest, root, gold_file)
     scanned = root / "fixtures" / "scanned" / "manifest.json"
     if scanned.exists() and include_scanned:
-        from .ocr import available
+        from .read.ocr import available
 
         if available():  # without the ocr extra, scans cannot be read: leave them out, not fail them
             docs += load_manifest(scanned, root, gold_file)

@@ -19,13 +19,13 @@ from pathlib import Path
 from . import __version__
 from .check import check_form, error_count
 from .collector import fewer_collections
-from .documents import Limits, OpenedDocument, open_document, sha256_of
+from .read.documents import Limits, OpenedDocument, open_document, sha256_of
 from .errors import CorruptFile, EngineUnavailable, ExtractorError, NoFormsFound
-from .layout import Row
+from .layout.page import Row
 from .llm.config import LLMConfig
-from .mapping import map_form
+from .forms.mapping import map_form
 from .models import DepartmentForm, DocumentResult, Finding, ProjectForm, Source, Usage
-from .segment import FormRows, iter_form_rows
+from .forms.segment import FormRows, iter_form_rows
 from .settings import CheckSettings
 
 ENGINES = ("rules", "auto", "llm")
@@ -251,7 +251,7 @@ def extract_to_json(path: Path, target: Path, options: ExtractOptions | None = N
     so a 500-page report needs no more memory than a 50-page one; the LLM engines
     need every form at once and go through `extract_document`. `on_form` sees each
     form before it is dropped (the batch tables). The file appears whole or not at all."""
-    from .outputs import atomic_path, write_document_json  # (outputs imports the models only)
+    from .io.outputs import atomic_path, write_document_json  # (outputs imports the models only)
 
     options = options or ExtractOptions()
     engine = resolve_engine(options.engine, options.llm)

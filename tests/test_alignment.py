@@ -1,8 +1,9 @@
 """Grids from word alignment: tables with row rules only, and borderless ones."""
 
-from extractor.alignment import borderless_regions, tables_on_page
-from extractor.grid import Edge, words_to_rows
-from extractor.layout import Word
+from extractor.layout.alignment import borderless_regions
+from extractor.layout.tables import tables_on_page
+from extractor.layout.grid import Edge, words_to_rows
+from extractor.layout.page import Word
 
 H = 8.0
 
@@ -81,10 +82,10 @@ def test_a_label_centred_beside_row_labels_keeps_its_column():
 def test_words_inside_rulings_too_close_to_make_a_cell_stay_free_text():
     """Two rules 1 pt apart snap to one line: the 'table' has no cell, and the word
     between them must come out as text, not vanish."""
-    from extractor.grid import edges_to_tables, rects_to_edges
+    from extractor.layout.grid import edge_groups, rects_to_edges, ruled_tables
 
     edges = rects_to_edges([], [(0, 100, 200, 100), (0, 101, 200, 101), (0, 99, 0, 102), (200, 99, 200, 102)])
-    tables = edges_to_tables(edges)
+    tables = ruled_tables(edge_groups(edges))
     assert len(tables) == 1
     rows = words_to_rows([Word("标题", 50, 96, 80, 104), Word("正文", 50, 120, 80, 128)], tables, 1)
     assert [r.texts for r in rows] == [["标题"], ["正文"]]
@@ -93,10 +94,10 @@ def test_words_inside_rulings_too_close_to_make_a_cell_stay_free_text():
 def test_a_grid_drawn_cell_by_cell_merges_cells_no_ruling_separates():
     """Each cell drawn as its own rectangle (every inner border twice), and one cell
     spanning two rows: the duplicate borders must not split it."""
-    from extractor.grid import edges_to_tables, rects_to_edges, table_to_cells
+    from extractor.layout.grid import edge_groups, rects_to_edges, ruled_tables, table_to_cells
 
     rects = [(0, 0, 50, 40), (50, 0, 100, 20), (50, 20, 100, 40), (0, 40, 50, 60), (50, 40, 100, 60)]
-    (table,) = edges_to_tables(rects_to_edges(rects, []))
+    (table,) = ruled_tables(edge_groups(rects_to_edges(rects, [])))
     xs, ys, cells = table_to_cells(table)
     assert xs == [0, 50, 100] and ys == [0, 20, 40, 60]
     assert sorted((c.r0, c.r1, c.c0, c.c1) for c in cells) == [(0, 0, 1, 1), (0, 1, 0, 0), (1, 1, 1, 1), (2, 2, 0, 0), (2, 2, 1, 1)]
@@ -105,7 +106,7 @@ def test_a_grid_drawn_cell_by_cell_merges_cells_no_ruling_separates():
 
 
 def test_collinear_pieces_of_a_ruling_are_one_edge_and_a_gap_keeps_two():
-    from extractor.grid import Edge, rects_to_edges
+    from extractor.layout.grid import Edge, rects_to_edges
 
     cells = [(x, y, x + 50, y + 20) for x in (0, 50, 100) for y in (0, 20)]  # 3 × 2, cell by cell
     edges = sorted(rects_to_edges(cells, []))
@@ -138,7 +139,7 @@ def test_a_row_boundary_passes_beside_a_wrapped_name_not_through_it(root):
     must cross the label (a column with few blocks), not the name."""
     import pymupdf
 
-    from extractor.pdf_pages import read_page
+    from extractor.read.pdf import read_page
 
     page = pymupdf.open(root / "fixtures" / "pdf" / "borderless.pdf")[0]
     cells = [c.text for r in read_page(page).rows for c in r.cells]
@@ -194,7 +195,7 @@ def test_labels_centred_below_a_span_cut_by_the_page_break(root):
     label lands in its span's first row."""
     import pymupdf
 
-    from extractor.pdf_pages import read_page
+    from extractor.read.pdf import read_page
 
     page = pymupdf.open(root / "fixtures" / "pdf" / "borderless.pdf")[6]
     rows = [[c.text for c in r.cells] for r in read_page(page).rows]

@@ -103,7 +103,7 @@ def test_department_level1_weights():
 
 
 def test_grounding_flags_a_value_no_page_prints(form):
-    from extractor.grounding import text_fields
+    from extractor.check.grounding import text_fields
 
     text = "116.40 115.11 10.00 98.89 9.88 96.88 100 " + " ".join(
         f"{i.weight} {i.score}" for i in form.indicators
@@ -155,7 +155,7 @@ def test_level_labels_run_together_are_an_error(form):
 def test_grounding_page_by_page_is_grounding_the_pages_joined():
     """The pipeline grounds a form in its pages' texts one by one (each page read once
     for every form on it); a value cut across the page break still counts as printed."""
-    from extractor.grounding import check_grounding
+    from extractor.check.grounding import check_grounding
     from extractor.models import Indicator, ProjectForm
 
     page1 = "项目名称\t乙项目\n三级指标\t年度指标值\n验收合格\t符合计划安"

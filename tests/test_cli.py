@@ -163,7 +163,7 @@ def test_forms_read_past_a_broken_page_say_so(tmp_path, sample):
 
 
 def test_mupdf_warnings_alone_are_no_damage(sample):
-    from extractor.documents import open_document
+    from extractor.read.documents import open_document
 
     doc = open_document(sample)
     try:
@@ -180,7 +180,7 @@ def test_text_exports_in_gbk_and_utf16_read_like_utf8(tmp_path, root):
     """Chinese Windows saves text as GBK (GB18030) or, as "Unicode", UTF-16: the same
     export in either gives the same forms; a UTF-8 file with a stray bad byte stays
     UTF-8 (GB18030 would read it all as other characters); binary stays refused."""
-    from extractor.documents import decode_text
+    from extractor.read.documents import decode_text
     from extractor.pipeline import extract_document
 
     seed = root / "fixtures" / "text" / "001_4588a3eccc5d7ba5.txt"
@@ -243,7 +243,7 @@ def test_every_command_has_help_with_an_example(command):
 def test_streamed_json_is_the_same_document_as_extract_document(tmp_path, root):
     """`extractor extract` writes each form as it is finished (bounded memory); the
     file must be the very document `extract_document` returns."""
-    from extractor.outputs import load_document_json
+    from extractor.io.outputs import load_document_json
     from extractor.pipeline import ExtractOptions, extract_document, extract_to_json
 
     for path in (root / "fixtures" / "pdf" / "run_on.pdf", root / "fixtures" / "pdf" / "department_and_project.pdf"):

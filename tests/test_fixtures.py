@@ -40,8 +40,8 @@ def test_manifest_covers_every_gold_form_with_real_cjk_text(root):
 
 def test_a_page_break_cuts_a_merged_level_cell(root):
     """run_on.pdf has merged level cells split by a page break (the case the engine must join)."""
-    from extractor.pdf_pages import iter_pages
+    from extractor.read.documents import open_document
 
-    doc = pymupdf.open(root / "fixtures" / "pdf" / "run_on.pdf")
-    cut = [c for page in iter_pages(doc) for r in page.rows for c in r.cells if c.cut_below]
+    doc = open_document(root / "fixtures" / "pdf" / "run_on.pdf")
+    cut = [c for page in doc.pages() for r in page.rows for c in r.cells if c.cut_below]
     assert cut

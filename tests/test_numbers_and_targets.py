@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from extractor.numbers import clean_cell, numbers_in, parse_number
-from extractor.targets import parse_value, target_met
+from extractor.forms.numbers import clean_cell, numbers_in, parse_number
+from extractor.forms.targets import parse_value, target_met
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -69,7 +69,7 @@ def test_nfkc_of_a_long_text_line_by_line_is_the_whole_texts():
     import unicodedata
     from pathlib import Path
 
-    from extractor.numbers import compact, nfkc
+    from extractor.forms.numbers import compact, nfkc
 
     root = Path(__file__).resolve().parents[1]
     for path in sorted((root / "fixtures" / "text").glob("*.txt")):
@@ -88,7 +88,7 @@ def test_the_fast_number_pattern_reads_what_the_plain_one_reads():
     import re
     from pathlib import Path
 
-    from extractor.numbers import _NUMBER_IN_TEXT, nfkc
+    from extractor.forms.numbers import _NUMBER_IN_TEXT, nfkc
 
     plain = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
     root = Path(__file__).resolve().parents[1]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from extractor.ocr import clean_token
+from extractor.read.ocr import clean_token
 
 
 @pytest.mark.parametrize("raw,fixed", [
@@ -23,7 +23,7 @@ def test_clean_token_leaves_the_rest(raw):
 
 def test_deskew_angle_from_rulings():
     cv2 = pytest.importorskip("cv2")
-    from extractor import raster
+    from extractor.read import raster
 
     img = np.full((800, 1000), 255, np.uint8)
     for y in range(100, 700, 40):
@@ -55,7 +55,7 @@ def test_a_misread_number_is_corrected_and_the_correction_recorded(root, monkeyp
     """Make the recogniser read the budget's zeros as letter O every time and check
     the fix reaches the value and the form's notes, not only the token."""
     pytest.importorskip("rapidocr")
-    from extractor import ocr
+    from extractor.read import ocr
     from extractor.pipeline import ExtractOptions, extract_document
 
     real = ocr._recognise
@@ -79,7 +79,7 @@ def test_lone_dashes_are_read_from_their_shape_and_noted(root):
 
 
 def test_without_ocr_a_scan_fails_with_one_line(root, monkeypatch, tmp_path):
-    from extractor import ocr
+    from extractor.read import ocr
     from extractor.batch import process_one
     from extractor.pipeline import ExtractOptions
 
@@ -106,7 +106,7 @@ def test_a_turned_photo_is_turned_back_and_read(root, tmp_path, turn, name):
 
 def test_ink_box_ignores_speckle_and_finds_a_blank_page():
     pytest.importorskip("cv2")
-    from extractor import raster
+    from extractor.read import raster
 
     rng = np.random.default_rng(0)
     img = np.full((1000, 800), 250, np.uint8)
@@ -120,7 +120,7 @@ def test_ink_box_ignores_speckle_and_finds_a_blank_page():
 
 
 def test_specks_are_dropped_and_noted_but_dashes_and_wrapped_headers_kept():
-    from extractor import ocr
+    from extractor.read import ocr
 
     def box(x, y, w, h):
         return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
@@ -138,8 +138,8 @@ def test_a_box_across_a_column_ruling_is_read_as_two_cells(tmp_path):
     pytest.importorskip("rapidocr")
     import pymupdf
 
-    from extractor import ocr, raster
-    from extractor.layout import Word
+    from extractor.read import ocr, raster
+    from extractor.layout.page import Word
 
     doc = pymupdf.open()
     page = doc.new_page(width=400, height=100)
@@ -161,8 +161,8 @@ def test_a_box_across_a_column_ruling_is_read_as_two_cells(tmp_path):
 
 def test_only_a_centred_flat_mark_in_an_empty_cell_is_a_dash():
     pytest.importorskip("cv2")
-    from extractor import ocr
-    from extractor.layout import Word
+    from extractor.read import ocr
+    from extractor.layout.page import Word
 
     gray = np.full((100, 500), 255, np.uint8)
     gray[49:51, 45:55] = 0     # cell 0: a centred flat mark → '-'
@@ -183,7 +183,7 @@ def test_lines_batched_by_width_come_back_in_their_own_order():
     pytest.importorskip("rapidocr")
     import pymupdf
 
-    from extractor import ocr, raster
+    from extractor.read import ocr, raster
 
     texts = ["项目资金(万元)", "12.50", "服务对象满意度指标", "98.00(%)", "年度指标值", "3,013.00",
              "按计划建立劳动关系信息管理平台", "得分", "≥95.00(%)"]

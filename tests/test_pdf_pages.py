@@ -2,7 +2,7 @@
 
 import pymupdf
 
-from extractor.pdf_pages import page_words
+from extractor.read.pdf import page_words
 
 
 def test_word_boxes_do_not_depend_on_pymupdfs_quad_corrections(root):

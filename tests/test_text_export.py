@@ -1,13 +1,13 @@
 """The quirks of real text exports, each on the seed row that shows it."""
 
-from extractor.mapping import map_form
-from extractor.segment import rows_to_forms
-from extractor.text_export import _PIPE_RULE, html_tables_to_tsv, pipe_cells, read_text_export
+from extractor.forms.mapping import map_form
+from extractor.forms.segment import iter_form_rows
+from extractor.read.text_export import _PIPE_RULE, html_tables_to_tsv, pipe_cells, read_text_export
 
 
 def forms_of(root, stem):
     text = (root / "fixtures" / "text" / f"{stem}.txt").read_text(encoding="utf-8")
-    return [map_form(fr) for fr in rows_to_forms(read_text_export(text).rows)]
+    return [map_form(fr) for fr in iter_form_rows(read_text_export(text).rows)]
 
 
 def by_name(forms, name):
@@ -85,7 +85,7 @@ def test_a_merged_name_centred_over_its_block_names_the_rows_above_it(root):
     assert name in lines[first] and "预算绩效管理" in lines[first + 2]
     lines[first] = lines[first].replace(name, "")
     lines[first + 2] = lines[first + 2].replace("预算绩效管理\t", "预算绩效管理\t" + name, 1)
-    forms = [map_form(fr) for fr in rows_to_forms(read_text_export("\n".join(lines)).rows)]
+    forms = [map_form(fr) for fr in iter_form_rows(read_text_export("\n".join(lines)).rows)]
     block = [i for f in forms for i in f.indicators if i.level1 == "投入管理指标"]
     assert len(block) == 7
     assert [i.name for i in block] == [name] * 7
@@ -111,8 +111,8 @@ def _as_markdown(text: str) -> str:
 def test_markdown_pipe_tables_read_like_the_tab_separated_export(root):
     for path in sorted((root / "fixtures" / "text").glob("*.txt")):
         text = path.read_text(encoding="utf-8")
-        tsv = [map_form(fr).model_dump(exclude={"provenance"}) for fr in rows_to_forms(read_text_export(text).rows)]
-        md = [map_form(fr).model_dump(exclude={"provenance"}) for fr in rows_to_forms(read_text_export(_as_markdown(text)).rows)]
+        tsv = [map_form(fr).model_dump(exclude={"provenance"}) for fr in iter_form_rows(read_text_export(text).rows)]
+        md = [map_form(fr).model_dump(exclude={"provenance"}) for fr in iter_form_rows(read_text_export(_as_markdown(text)).rows)]
         assert md == tsv and tsv, path.name
 
 

@@ -8,7 +8,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from ..outputs import write_text_atomic
+from ..io.outputs import write_text_atomic
 
 
 def cache_key(model: str, prompt_versions: list[str], mode: str, messages: list[dict], kind: str) -> str:

@@ -23,7 +23,7 @@ from ..models import (
     Indicator,
     ProjectForm,
 )
-from ..numbers import parse_number
+from ..forms.numbers import parse_number
 
 
 def _num(v: Any) -> Decimal | None:
@@ -154,7 +154,7 @@ def to_contract(answer: _Strict, pages: list[int], engine: str = "llm") -> Proje
         funding = Funding(**{k: FundingRow(**v) for k, v in data.pop("funding").items() if v})
         inds = [Indicator(**i) for i in data.pop("indicators")]
         form = ProjectForm(**data, funding=funding, indicators=inds, pages=pages, engine=engine)
-    from ..grounding import numeric_fields
+    from ..check.grounding import numeric_fields
 
     form.provenance = {path: FieldSource(engine=engine) for path, _ in numeric_fields(form)}
     for key in ("project_name", "department", "implementing_unit", "total_score", "grade"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..numbers import same_value as same
+from ..forms.numbers import same_value as same
 from ..models import DepartmentForm, FieldSource, Finding, ProjectForm
 
 Form = ProjectForm | DepartmentForm

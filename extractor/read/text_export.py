@@ -12,8 +12,8 @@ from __future__ import annotations
 import html
 import re
 
-from .layout import Cell, PageText, Row
-from .numbers import clean_cell
+from ..layout.page import Cell, PageText, Row
+from ..forms.numbers import clean_cell
 
 _HTML_ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.S | re.I)
 _HTML_CELL = re.compile(r"<t[dh][^>]*>(.*?)</t[dh]>", re.S | re.I)
@@ -68,4 +68,4 @@ def read_text_export(text: str) -> PageText:
             cells.pop()
         rows.append(Row(cells=cells, page=1, in_table=len(parts) > 1, line=lineno, page_break_before=blank_run))
         blank_run = False
-    return PageText(number=1, width=0, height=0, rows=rows, source="export")
+    return PageText(number=1, width=0, height=0, rows=rows)

@@ -20,8 +20,8 @@ from bisect import bisect_left, bisect_right
 
 import numpy as np
 
-from .grid import Edge, Table, _lines, edge_groups, merge_spans, ruled_tables, split_by_box
-from .layout import Word
+from .grid import Edge, Table, merge_spans, text_lines, split_by_box
+from .page import Word
 
 STEP = 0.25  # points per sample along an axis
 MIN_ROWS = 3  # lines with two or more cells that make a borderless table
@@ -143,7 +143,7 @@ def _phrases(words: list[Word]) -> list[Word]:
     the spaces of a sentence in one cell are not taken for cell boundaries."""
     h = _median_height(words)
     out = []
-    for line in _lines(words):
+    for line in text_lines(words):
         line.sort(key=lambda w: w.x0)
         cur = line[0]
         for w in line[1:]:
@@ -217,7 +217,7 @@ def rule_only_table(horizontals: list[Edge], words: list[Word]) -> Table | None:
     return Table(edges, (x0, ys[0], x1, ys[-1]))
 
 
-def _rule_stacks(horizontals: list[Edge], words: list[Word]) -> list[list[Edge]]:
+def rule_stacks(horizontals: list[Edge], words: list[Word]) -> list[list[Edge]]:
     """Horizontal rules with no column rules, stacked into tables: two rules in a row
     belong together when the text between them hugs both (cell padding), so the gap
     before a title line or the space between two forms ends a table."""
@@ -293,7 +293,7 @@ def borderless_regions(words: list[Word]) -> list[list[Word]]:
             regions.append([w for line in kept for w in line])
         current, multi, lead = [], 0, None
 
-    for line in _lines(words):
+    for line in text_lines(words):
         top = min(w.y0 for w in line)
         heading = _median([w.y1 - w.y0 for w in line]) > 1.25 * h
         if heading or top - bottom > 3 * h:
@@ -468,20 +468,3 @@ def _spans_up(c: int, ys: list[float], labels: list[int], end: int, centre: dict
         out.update((c, k) for k in range(top + 1, bottom))
         bottom = top
     return out
-
-
-def tables_on_page(edges: list[Edge], words: list[Word]) -> list[Table]:
-    """Ruled tables, tables with row rules only, and borderless tables, top to bottom."""
-    groups = edge_groups(edges)
-    tables = ruled_tables(groups)
-    loose = [e for hs, vs in groups if len(vs) < 2 for e in hs]
-    for stack in _rule_stacks(loose, words):
-        table = rule_only_table(stack, words)
-        if table is not None:
-            tables.append(table)
-    free = words
-    for t in tables:
-        free = split_by_box(free, t.bbox)[1]
-    tables += [borderless_table(region) for region in borderless_regions(free)]
-    return sorted(tables, key=lambda t: t.bbox[1])
-

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from functools import lru_cache
 
-from .models import DepartmentForm, Finding, ProjectForm
-from .numbers import compact, compact_normal, nfkc, numbers_in_normal
+from ..models import DepartmentForm, Finding, ProjectForm
+from ..forms.numbers import compact, compact_normal, nfkc, numbers_in_normal
 
 
 def numeric_fields(form: ProjectForm | DepartmentForm) -> Iterator[tuple[str, Decimal]]:

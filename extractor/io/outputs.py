@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from .models import DocumentResult
+from ..models import DocumentResult
 
 FORMATS = ("json", "csv", "xlsx", "sqlite")
 _UMASK = os.umask(0o022)  # read (and restored) once: os.umask can only be read by setting it

@@ -17,9 +17,9 @@ import re
 from collections.abc import Iterator, Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from .models import DepartmentForm, Finding, ProjectForm
-from .settings import CheckSettings
-from .targets import parse_value, target_met
+from ..models import DepartmentForm, Finding, ProjectForm
+from ..settings import CheckSettings
+from ..forms.targets import parse_value, target_met
 
 Form = ProjectForm | DepartmentForm
 HUNDRED = Decimal(100)

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pymupdf
 
-from .errors import CorruptFile, EmptyFile, EncryptedFile, NoTextLayer, TooLarge, UnsupportedFile
-from .layout import PageText
-from .pdf_pages import has_text_layer, ocr_read_page, page_words, read_page
+from ..errors import CorruptFile, EmptyFile, EncryptedFile, NoTextLayer, TooLarge, UnsupportedFile
+from ..layout.page import PageText
+from .pdf import has_text_layer, page_words, read_page
+from .scan import ocr_read_page
 from .text_export import read_text_export
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".tsv"}

@@ -1,20 +1,17 @@
 """Reading PDF pages with PyMuPDF: words with boxes and ruling lines.
 
-Pages are read one at a time (`iter_pages`) so a 500-page report is never held
-whole. A page whose text layer is missing or unusable is reported as such; the
+Pages are read one at a time (`documents.OpenedDocument.pages`) so a 500-page
+report is never held whole. A page whose text layer is missing or unusable is reported as such; the
 OCR stage (when installed) supplies its words instead.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-
 import pymupdf
 
-from .alignment import tables_on_page
-from .grid import edge_groups, rects_to_edges, ruled_tables, table_to_cells, words_to_rows
-from .layout import PageText, Word
+from ..layout.page import PageText, Word
+from ..layout.tables import rows_from
 
 MIN_CHARS_FOR_TEXT_LAYER = 20
 
@@ -113,62 +110,3 @@ def read_page(page: pymupdf.Page, words: list[Word] | None = None) -> PageText:
     rects, lines = page_rulings(page)
     rect = page.rect
     return rows_from(words, rects, lines, page.number + 1, rect.width, rect.height)
-
-
-def rows_from(words: list[Word], rects, lines, number: int, width: float, height: float, source: str = "text") -> PageText:
-    tables = tables_on_page(rects_to_edges(rects, lines), words)
-    rows = words_to_rows(words, tables, number)
-    return PageText(number=number, width=width, height=height, words=words, rows=rows, source=source)
-
-
-def native_dpi(page: pymupdf.Page, default: float = 200.0) -> float:
-    """The resolution of the page's largest image (a scan), clamped to 100–300."""
-    best = None
-    for info in page.get_image_info():
-        x0, y0, x1, y1 = info["bbox"]
-        if x1 - x0 > 1 and (best is None or (x1 - x0) * (y1 - y0) > best[0]):
-            best = ((x1 - x0) * (y1 - y0), info["width"] / ((x1 - x0) / 72.0))
-    dpi = best[1] if best else default
-    return float(round(min(max(dpi, 100.0), 300.0)))
-
-
-def ocr_read_page(page: pymupdf.Page) -> tuple[PageText, list[str]]:
-    """A scanned page: render at its native resolution and read the image."""
-    import numpy as np
-
-    dpi = native_dpi(page)
-    pix = page.get_pixmap(dpi=int(dpi))
-    img = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3]
-    return read_scan(img, dpi, page.number + 1)
-
-
-def read_scan(img, dpi: float, number: int) -> tuple[PageText, list[str]]:
-    """OCR words and the rulings found in the image, into the same page model a text
-    layer gives; the notes say what was turned, deskewed, corrected or inferred."""
-    from . import ocr, raster
-
-    read = ocr.ocr_page(img, dpi)
-    scale = 72.0 / dpi
-    h, w = read.image.shape[:2]
-    lines = raster.rulings(read.image, scale)
-    words, read_notes = ocr.split_at_rulings(read.image, read.words, [s for s in lines if s[0] == s[2]], scale)
-    cells = [c.bbox for t in ruled_tables(edge_groups(rects_to_edges([], lines))) for c in table_to_cells(t)[2]]
-    dashes = ocr.dashes_in_empty_cells(read.image, words, cells, scale)
-    words += dashes
-    if dashes:
-        read_notes.append(f"{len(dashes)} '-' read from the shape of a lone mark in an empty cell")
-    text = rows_from(words, [], lines, number, w * scale, h * scale, source="ocr")
-    notes = []
-    if read.quarters:
-        notes.append(f"page {number} was turned {90 * read.quarters}° clockwise to read it")
-    if abs(read.skew) > 0.1:
-        notes.append(f"page {number} deskewed by {read.skew:.2f}°")
-    notes += [f"page {number} OCR correction {c}" for c in read.corrections]
-    notes += [f"page {number} OCR: {c}" for c in read_notes]
-    return text, notes
-
-
-def iter_pages(doc: pymupdf.Document) -> Iterator[PageText]:
-    for i in range(doc.page_count):
-        page = doc.load_page(i)
-        yield read_page(page)

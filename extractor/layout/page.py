@@ -11,6 +11,10 @@ the text layer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .grid import Table
 
 BBox = tuple[float, float, float, float]
 
@@ -85,7 +89,7 @@ class PageText:
     height: float
     words: list[Word] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
-    source: str = "text"  # "text" layer, "ocr", or "export"
+    tables: list[Table] = field(default_factory=list)  # the grids the rows came from (for drawing)
 
     @property
     def text(self) -> str:

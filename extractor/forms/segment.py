@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .layout import Cell, Row
+from ..layout.page import Cell, Row
 from .numbers import compact
 
 TITLE_MARKERS = ("绩效自评表", "绩效自我评价", "绩效自评价")
@@ -94,6 +94,3 @@ def iter_form_rows(rows: Iterable[Row]) -> Iterator[FormRows]:
     if current is not None:
         yield current
 
-
-def rows_to_forms(rows: Iterable[Row]) -> list[FormRows]:
-    return list(iter_form_rows(rows))

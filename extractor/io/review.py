@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pymupdf
 
-from .models import DocumentResult, form_label
+from ..models import DocumentResult, form_label
 from .outputs import write_text_atomic
 
 ERROR_RGB = (0.85, 0.1, 0.1)

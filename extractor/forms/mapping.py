@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
-from .layout import Cell, Row
-from .models import (
+from ..layout.page import Cell, Row
+from ..models import (
     DepartmentForm,
     DepartmentFunding,
     DepartmentFundingRow,

@@ -1,7 +1,7 @@
 """Rebuilding table grids from ruling lines, and rows from words.
 
 Pure functions in pipeline order, so each stage can be drawn for debugging:
-`rects_to_edges` → `edges_to_tables` (connected components) →
+`rects_to_edges` → `edge_groups` (connected components) → `ruled_tables` →
 `table_to_cells` (fine grid, merged where no ruling separates two fine cells) →
 `words_to_rows` (words into cells, cells into rows; words outside every table
 become plain text lines). Only words (text + box) and edges are used, so words
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
-from .layout import BBox, Cell, Row, Word
+from .page import BBox, Cell, Row, Word
 
 SNAP = 1.5  # points: rulings closer than this are the same line
 MIN_EDGE = 2.0
@@ -124,15 +124,6 @@ def _clusters(edges: list[Edge], along_y: bool) -> list[list[Edge]]:
     return groups
 
 
-def edges_to_tables(edges: list[Edge]) -> list[Table]:
-    """Tables are separated by empty bands: split the edges by gaps in y, then in x.
-
-    Ruled tables are closed boxes, so a table's edges always overlap along both axes;
-    two tables are two groups as soon as a band of the page has no ruling at all.
-    """
-    return ruled_tables(edge_groups(edges))
-
-
 def ruled_tables(groups: list[tuple[list[Edge], list[Edge]]]) -> list[Table]:
     """The edge groups with two or more rulings each way, as tables, top to bottom."""
     tables = []
@@ -145,7 +136,11 @@ def ruled_tables(groups: list[tuple[list[Edge], list[Edge]]]) -> list[Table]:
 
 
 def edge_groups(edges: list[Edge]) -> list[tuple[list[Edge], list[Edge]]]:
-    """Horizontal and vertical edges of each group that touches no other group."""
+    """Horizontal and vertical edges of each group that touches no other group.
+
+    Tables are separated by empty bands: the edges are split by gaps in y, then in x.
+    Ruled tables are closed boxes, so a table's edges always overlap along both axes;
+    two tables are two groups as soon as a band of the page has no ruling at all."""
     out = []
     for band in _clusters(edges, along_y=True):
         for group in _clusters(band, along_y=False):
@@ -311,7 +306,7 @@ def words_to_rows(words: list[Word], tables: list[Table], page: int) -> list[Row
         for r, row_cells in enumerate(by_row):
             items.append((ys[r], Row(cells=row_cells, page=page, in_table=True)))
     # Free text (titles, year lines, page furniture) as single-cell rows.
-    for line in _lines(free):
+    for line in text_lines(free):
         text = join_words(line)
         bbox = _bbox(line)
         items.append((bbox[1], Row(cells=[Cell(text=text, bbox=bbox, confidence=_confidence(line))], page=page, in_table=False)))
@@ -335,7 +330,7 @@ def _bbox(words: list[Word]) -> BBox:
     return (min(w.x0 for w in words), min(w.y0 for w in words), max(w.x1 for w in words), max(w.y1 for w in words))
 
 
-def _lines(words: list[Word]) -> list[list[Word]]:
+def text_lines(words: list[Word]) -> list[list[Word]]:
     lines: list[list[Word]] = []
     for w in sorted(words, key=lambda w: (w.cy, w.x0)):
         if lines and abs(lines[-1][-1].cy - w.cy) <= (w.y1 - w.y0) * 0.5:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import NoTextLayer
-from .layout import Word
+from ..errors import NoTextLayer
+from ..layout.page import Word
 
 _NUMBERISH = re.compile(r"^[\d.,，。OolI|≥≤=<>()（）%\-\s]+$")
 
@@ -267,7 +267,7 @@ def dashes_in_empty_cells(gray: np.ndarray, words: list[Word], cells: list[tuple
     points; the mark's size is judged against the page's usual word box height."""
     import cv2
 
-    from .grid import centre_in
+    from ..layout.grid import centre_in
 
     if not words:
         return []

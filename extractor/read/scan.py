@@ -1,0 +1,57 @@
+"""Reading a scanned page or photo: render, OCR, find the rulings in the image,
+and hand the words and rulings to the same layout engine as a text layer."""
+
+from __future__ import annotations
+
+import pymupdf
+
+from ..layout.grid import edge_groups, rects_to_edges, ruled_tables, table_to_cells
+from ..layout.page import PageText
+from ..layout.tables import rows_from
+
+
+def native_dpi(page: pymupdf.Page, default: float = 200.0) -> float:
+    """The resolution of the page's largest image (a scan), clamped to 100–300."""
+    best = None
+    for info in page.get_image_info():
+        x0, y0, x1, y1 = info["bbox"]
+        if x1 - x0 > 1 and (best is None or (x1 - x0) * (y1 - y0) > best[0]):
+            best = ((x1 - x0) * (y1 - y0), info["width"] / ((x1 - x0) / 72.0))
+    dpi = best[1] if best else default
+    return float(round(min(max(dpi, 100.0), 300.0)))
+
+
+def ocr_read_page(page: pymupdf.Page) -> tuple[PageText, list[str]]:
+    """A scanned page: render at its native resolution and read the image."""
+    import numpy as np
+
+    dpi = native_dpi(page)
+    pix = page.get_pixmap(dpi=int(dpi))
+    img = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3]
+    return read_scan(img, dpi, page.number + 1)
+
+
+def read_scan(img, dpi: float, number: int) -> tuple[PageText, list[str]]:
+    """OCR words and the rulings found in the image, into the same page model a text
+    layer gives; the notes say what was turned, deskewed, corrected or inferred."""
+    from . import ocr, raster
+
+    read = ocr.ocr_page(img, dpi)
+    scale = 72.0 / dpi
+    h, w = read.image.shape[:2]
+    lines = raster.rulings(read.image, scale)
+    words, read_notes = ocr.split_at_rulings(read.image, read.words, [s for s in lines if s[0] == s[2]], scale)
+    cells = [c.bbox for t in ruled_tables(edge_groups(rects_to_edges([], lines))) for c in table_to_cells(t)[2]]
+    dashes = ocr.dashes_in_empty_cells(read.image, words, cells, scale)
+    words += dashes
+    if dashes:
+        read_notes.append(f"{len(dashes)} '-' read from the shape of a lone mark in an empty cell")
+    text = rows_from(words, [], lines, number, w * scale, h * scale)
+    notes = []
+    if read.quarters:
+        notes.append(f"page {number} was turned {90 * read.quarters}° clockwise to read it")
+    if abs(read.skew) > 0.1:
+        notes.append(f"page {number} deskewed by {read.skew:.2f}°")
+    notes += [f"page {number} OCR correction {c}" for c in read.corrections]
+    notes += [f"page {number} OCR: {c}" for c in read_notes]
+    return text, notes
