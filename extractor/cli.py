@@ -14,6 +14,7 @@ from .batch import collect_inputs, rewrite_tables, run_batch
 from .check import check_form, error_count
 from .read.documents import Limits, quiet_mupdf
 from .errors import ExtractorError
+from .findings import Owner, owner_of
 from .models import DocumentResult
 from .io.outputs import FORMATS, load_document_json, write_document_json, write_text_atomic
 from .llm.config import LLMConfig
@@ -156,9 +157,9 @@ def check(
             failed += 1
             continue
         for form in result.forms:
-            # Grounding needs the pages' text, which a result file does not carry;
-            # keep earlier grounding findings, recompute the rest.
-            kept = [x for x in form.findings if x.code == "ungrounded_value"]
+            # The checker recomputes its own findings; the others (grounding needs the
+            # pages' text, triage and the pipeline ran at extraction) are kept.
+            kept = [x for x in form.findings if owner_of(x.code) != Owner.CHECKER]
             form.findings = check_form(form, settings) + kept
             errors += error_count(form.findings)
         write_document_json(result, f)

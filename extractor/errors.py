@@ -7,10 +7,22 @@
     │   ├── CorruptFile
     │   ├── EncryptedFile
     │   ├── TooLarge               over --max-pages / --max-bytes
-    │   └── NoTextLayer            scanned pages and no OCR engine to read them
+    │   ├── NoTextLayer            scanned pages and no OCR engine to read them
+    │   └── UnreadableFile         the system would not let us read it (permissions, I/O)
     ├── NoFormsFound               readable, but no self-evaluation form in it
-    └── EngineUnavailable          an engine was asked for that cannot run here
+    ├── EngineUnavailable          an engine was asked for that cannot run here
+    ├── ConfigError                a settings file or an evaluation set that cannot be used
+    ├── OutputError                the output folder cannot be written (permissions, full disk)
+    └── LLMError                   an LLM request that could not be completed (key redacted)
+        └── BudgetSpent            the run's token budget is spent: not sent
+
+`translate` is the one place that maps other libraries' and the system's errors
+to these, with a one-line message.
 """
+
+from __future__ import annotations
+
+import errno
 
 
 class ExtractorError(Exception):
@@ -45,9 +57,62 @@ class NoTextLayer(InputError):
     pass
 
 
+class UnreadableFile(InputError):
+    pass
+
+
 class NoFormsFound(ExtractorError):
     pass
 
 
 class EngineUnavailable(ExtractorError):
     pass
+
+
+class ConfigError(ExtractorError):
+    pass
+
+
+class OutputError(ExtractorError):
+    pass
+
+
+class LLMError(ExtractorError):
+    """A request that could not be completed; the message is safe to show (key redacted)."""
+
+
+class BudgetSpent(LLMError):
+    pass
+
+
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first meaningful line of an exception's text, or its type's name."""
+    for line in str(exc).strip().splitlines():
+        line = line.strip()
+        if line and not line.startswith("<"):
+            return line[:limit]
+    return type(exc).__name__
+
+
+def translate(exc: BaseException, reading: bool = True) -> ExtractorError | None:
+    """The tool's own error for a known condition raised by the system or a library,
+    or None for one we do not know (a bug: the caller reports it as internal).
+    `reading`: the error came while reading an input (else while writing output)."""
+    if isinstance(exc, ExtractorError):
+        return exc
+    if isinstance(exc, OSError):
+        what = exc.strerror or first_line(exc)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return OutputError(f"no space left on the output device ({what})")
+        if exc.errno == errno.ELOOP:
+            return UnreadableFile("a symbolic link loop")
+        cls = UnreadableFile if reading else OutputError
+        name = f" {exc.filename}" if exc.filename and not reading else ""
+        return cls(f"{what}{name}".strip())
+    if isinstance(exc, MemoryError):
+        return TooLarge("out of memory while reading it")
+    if isinstance(exc, UnicodeDecodeError):
+        return UnsupportedFile(f"cannot be decoded as text ({exc.encoding})")
+    if type(exc).__module__.startswith(("pymupdf", "fitz")):  # FileDataError, EmptyFileError, …
+        return CorruptFile(f"cannot be read: {first_line(exc)}")
+    return None

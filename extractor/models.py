@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from .findings import Code
+
 
 def _decimal_to_json(value: Decimal) -> int | float:
     # Integral decimals print as integers ("100"), others as the shortest float
@@ -30,10 +32,11 @@ class _Model(BaseModel):
 
 
 class Finding(_Model):
-    """One disagreement the checker found. Frozen: the checker never mutates them."""
+    """One disagreement a stage found (see `findings` for the codes and their owners).
+    Frozen: the checker never mutates them."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    code: str
+    code: Code
     severity: Severity
     message: str
     message_zh: str = ""

@@ -1,14 +1,15 @@
-"""One document in, one checked `DocumentResult` out.
+"""One document in, its checked forms out.
 
     open → pages (rows) → segment into forms → map to the contract → check
          → (llm/auto) send the forms that need it to the model → combine
 
-The stages are the modules of the same names; this file only wires them.
+`DocumentRun.forms()` is the one path; `extract_document` collects its forms into
+a `DocumentResult`, `extract_to_json` streams them into the result file. The stages
+are the modules they name; this file only wires them.
 """
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -19,13 +20,14 @@ from pathlib import Path
 from . import __version__
 from .check import check_form, error_count
 from .collector import fewer_collections
-from .read.documents import Limits, OpenedDocument, open_document, sha256_of
-from .errors import CorruptFile, EngineUnavailable, ExtractorError, NoFormsFound
+from .errors import BudgetSpent, CorruptFile, EngineUnavailable, ExtractorError, NoFormsFound
+from .findings import Code
+from .forms.mapping import map_form
+from .forms.segment import FormRows, iter_form_rows
 from .layout.page import Row
 from .llm.config import LLMConfig
-from .forms.mapping import map_form
 from .models import DepartmentForm, DocumentResult, Finding, ProjectForm, Source, Usage
-from .forms.segment import FormRows, iter_form_rows
+from .read.documents import Limits, OpenedDocument, open_document, sha256_of
 from .settings import CheckSettings
 
 ENGINES = ("rules", "auto", "llm")
@@ -64,6 +66,10 @@ def _llm_engine(options: ExtractOptions):
     return _LLM_ENGINES[key]
 
 
+def rows_text(rows: list[Row]) -> str:
+    return "\n".join("\t".join(c.text for c in r.cells) for r in rows)
+
+
 def _form_pages(fr: FormRows, page_text: dict[int, str]) -> tuple[str, ...]:
     """The text a form's values must be grounded in, page by page: its pages, or for
     a text export (one pseudo-page) its own rows."""
@@ -72,13 +78,8 @@ def _form_pages(fr: FormRows, page_text: dict[int, str]) -> tuple[str, ...]:
     return tuple(page_text.get(p, "") for p in fr.pages)
 
 
-def _form_text(fr: FormRows, page_text: dict[int, str]) -> str:
-    """`_form_pages` as one text (for the LLM engine's grounding)."""
-    return "\n".join(_form_pages(fr, page_text))
-
-
-def rows_text(rows: list[Row]) -> str:
-    return "\n".join("\t".join(c.text for c in r.cells) for r in rows)
+def _add_finding(form: Form, code: Code, severity: str, message: str, message_zh: str) -> None:
+    form.findings = [*form.findings, Finding(code=code, severity=severity, message=message, message_zh=message_zh)]
 
 
 def _ocr_trust(form: Form, notes: list[str]) -> None:
@@ -91,16 +92,36 @@ def _ocr_trust(form: Form, notes: list[str]) -> None:
 
 
 def _read_poorly(form: Form, reason: str, engine: str) -> None:
-    form.findings = list(form.findings) + [Finding(
-        code="read_poorly",
-        severity="warning",
-        message=f"the rules engine could not read this form well ({reason}); "
-        + ("no LLM endpoint is configured" if engine == "rules" else "the LLM did not improve it"),
-        message_zh=f"规则引擎未能可靠读取此表（{reason}），请人工复核",
-    )]
+    _add_finding(form, Code.READ_POORLY, "warning",
+                 f"the rules engine could not read this form well ({reason}); "
+                 + ("no LLM endpoint is configured" if engine == "rules" else "the LLM did not improve it"),
+                 f"规则引擎未能可靠读取此表（{reason}），请人工复核")
+
+
+def _triaged(form: Form, engine: str) -> Form:
+    """With no LLM to send it to, a form the rules read poorly says so."""
+    from .llm.triage import needs_llm
+
+    why = needs_llm(form)
+    if why:
+        _read_poorly(form, why, engine)
+    return form
+
+
+def _not_extracted(form: Form, failure: ExtractorError, engine: str, why: str) -> None:
+    if isinstance(failure, BudgetSpent):
+        _add_finding(form, Code.BUDGET_SPENT, "warning", f"not sent to the LLM: {failure}; the values are the rules engine's",
+                     "大模型令牌预算已用完，未发送；表中数值来自规则引擎")
+    else:
+        _add_finding(form, Code.NOT_EXTRACTED, "error" if engine == "llm" else "warning",
+                     f"the LLM did not answer ({failure}); the values are the rules engine's",
+                     "大模型未能给出结果；表中数值来自规则引擎")
+    if engine == "auto":
+        _read_poorly(form, why, engine)
 
 
 def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], page_text: dict[int, str], engine: str, options: ExtractOptions) -> Usage:
+    """Send the forms that need it (every form with --engine llm) and combine the readings."""
     from .llm.triage import combine, needs_llm
 
     llm = _llm_engine(options)
@@ -110,27 +131,20 @@ def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], pa
     def one(i: int, why: str):
         fr = groups[i]
         images = [png for p in fr.pages if (png := doc.render(p, options.llm.dpi))] if options.llm.vision else []
-        return i, why, llm.read_form(fr.kind, rows_text(fr.before_anchor + fr.rows), images, fr.pages, _form_text(fr, page_text))
+        grounding = "\n".join(_form_pages(fr, page_text))
+        return i, why, llm.read_form(fr.kind, rows_text(fr.before_anchor + fr.rows), images, fr.pages, grounding)
 
     usage = Usage()
     with ThreadPoolExecutor(max_workers=max(1, options.llm.concurrency)) as pool:
         for i, why, read in pool.map(lambda t: one(*t), todo):
-            if read.form is None:
-                severity = "error" if engine == "llm" else "warning"
-                forms[i].findings = list(forms[i].findings) + [Finding(
-                    code="not_extracted",
-                    severity=severity,
-                    message=f"the LLM did not answer ({read.error}); the values are the rules engine's",
-                    message_zh="大模型未能给出结果；表中数值来自规则引擎",
-                )]
-                if engine == "auto":
-                    _read_poorly(forms[i], why, engine)
-                continue
-            forms[i] = combine(forms[i], read.form, prefer="llm" if engine == "llm" else "rules")
-            forms[i].notes.insert(0, f"sent to the LLM: {why}")
             usage.requests += read.usage.requests
             usage.input_tokens += read.usage.input_tokens
             usage.output_tokens += read.usage.output_tokens
+            if read.form is None:
+                _not_extracted(forms[i], read.failure, engine, why)
+                continue
+            forms[i] = combine(forms[i], read.form, prefer="llm" if engine == "llm" else "rules")
+            forms[i].notes.insert(0, f"sent to the LLM: {why}")
     return usage
 
 
@@ -159,7 +173,8 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         form.findings = check_form(form, options.settings, page_text=_form_pages(fr, page_text))
         damage = doc.damage(new_only=True)  # said while this form's pages were read
         if damage:  # MuPDF read on past what it could not: the form may lack what it lost
-            form.notes.append(f"{damage}; values on the form's pages may be missing")
+            _add_finding(form, Code.DAMAGED_PAGES, "warning", f"{damage}; values on the form's pages may be missing",
+                         "PDF文件损坏，表中部分数值可能缺失")
         if groups is not None:
             groups.append(fr)
         else:
@@ -168,50 +183,57 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         yield form
 
 
-def _no_forms(doc: OpenedDocument) -> NoFormsFound:
-    damage = doc.damage()
-    return NoFormsFound("no self-evaluation form (绩效自评表) found" + (f"; {damage}" if damage else ""))
+class DocumentRun:
+    """One document being extracted: `forms()` yields its checked forms (with the
+    rules engine each as soon as it is read; the LLM engines need every form at
+    once), `result()` is the document's record once they are read."""
 
+    def __init__(self, path: Path, options: ExtractOptions | None = None, sha256: str | None = None):
+        self.path = path
+        self.options = options or ExtractOptions()
+        self.engine = resolve_engine(self.options.engine, self.options.llm)
+        self.started = time.perf_counter()
+        self.doc = open_document(path, self.options.limits)
+        self.sha256 = sha256
+        self.usage = Usage()
 
-def _triaged(form: Form, engine: str) -> Form:
-    """With no LLM to send it to, a form the rules read poorly says so."""
-    from .llm.triage import needs_llm
+    def __enter__(self) -> DocumentRun:
+        return self
 
-    why = needs_llm(form)
-    if why:
-        _read_poorly(form, why, engine)
-    return form
+    def __exit__(self, *exc) -> None:
+        self.doc.close()
+
+    def forms(self) -> Iterator[Form]:
+        """Raises NoFormsFound at the end when there was none."""
+        found = 0
+        if self.engine == "rules":
+            for form in _checked_forms(self.doc, self.options, {}, None):
+                found += 1
+                yield _triaged(form, self.engine)
+        else:
+            page_text: dict[int, str] = {}
+            groups: list[FormRows] = []
+            forms = list(_checked_forms(self.doc, self.options, page_text, groups))
+            if forms:
+                self.usage = _with_llm(self.doc, groups, forms, page_text, self.engine, self.options)
+            found = len(forms)
+            yield from forms
+        if not found:
+            damage = self.doc.damage()
+            raise NoFormsFound("no self-evaluation form (绩效自评表) found" + (f"; {damage}" if damage else ""))
+
+    def result(self, forms: list[Form] | None = None) -> DocumentResult:
+        doc = self.doc  # doc_type is known at the end: a page read by OCR makes it "scanned"
+        source = Source(path=str(self.path), sha256=self.sha256 or sha256_of(self.path), page_count=doc.page_count, doc_type=doc.doc_type)
+        return DocumentResult(source=source, forms=forms or [], engine=self.engine, usage=self.usage,
+                              seconds=round(time.perf_counter() - self.started, 4), tool_version=__version__)
 
 
 @fewer_collections()
 def extract_document(path: Path, options: ExtractOptions | None = None, sha256: str | None = None) -> DocumentResult:
     """Extract and check every form in one document. Raises ExtractorError subclasses."""
-    options = options or ExtractOptions()
-    engine = resolve_engine(options.engine, options.llm)
-    started = time.perf_counter()
-    doc = open_document(path, options.limits)
-    try:
-        page_text: dict[int, str] = {}
-        groups: list[FormRows] | None = [] if engine in ("llm", "auto") else None
-        forms = list(_checked_forms(doc, options, page_text, groups))
-        if not forms:
-            raise _no_forms(doc)
-        usage = Usage()
-        if groups is not None:
-            usage = _with_llm(doc, groups, forms, page_text, engine, options)
-        else:
-            forms = [_triaged(f, engine) for f in forms]
-        source = Source(path=str(path), sha256=sha256 or sha256_of(path), page_count=doc.page_count, doc_type=doc.doc_type)
-        return DocumentResult(
-            source=source,
-            forms=forms,
-            engine=engine,
-            seconds=round(time.perf_counter() - started, 4),
-            usage=usage,
-            tool_version=__version__,
-        )
-    finally:
-        doc.close()
+    with DocumentRun(path, options, sha256) as run:
+        return run.result(list(run.forms()))
 
 
 @dataclass
@@ -226,10 +248,11 @@ class DocumentStats:
     usage: Usage = field(default_factory=Usage)
 
     def add(self, form: Form) -> None:
+        codes = {f.code for f in form.findings}
         self.forms += 1
         self.forms_with_errors += error_count(form.findings) > 0
-        self.read_poorly += any(f.code == "read_poorly" for f in form.findings)
-        self.budget_spent += any(f.code == "not_extracted" and "budget" in f.message for f in form.findings)
+        self.read_poorly += Code.READ_POORLY in codes
+        self.budget_spent += Code.BUDGET_SPENT in codes
 
     @classmethod
     def of(cls, result: DocumentResult, on_form: Callable[[Form], None] | None = None) -> DocumentStats:
@@ -247,44 +270,20 @@ def extract_to_json(path: Path, target: Path, options: ExtractOptions | None = N
                     on_form: Callable[[Form], None] | None = None) -> DocumentStats:
     """Extract a document straight into its JSON file (the `DocumentResult` shape).
 
-    With the rules engine each form is written as it is finished and then dropped,
-    so a 500-page report needs no more memory than a 50-page one; the LLM engines
-    need every form at once and go through `extract_document`. `on_form` sees each
-    form before it is dropped (the batch tables). The file appears whole or not at all."""
-    from .io.outputs import atomic_path, write_document_json  # (outputs imports the models only)
+    Each form is written to a staging file as it comes and then dropped, so with the
+    rules engine a 500-page report needs no more memory than a 50-page one. `on_form`
+    sees each form before it is dropped (the batch tables). The file appears whole
+    or not at all."""
+    from .io.outputs import write_streamed_result  # (outputs imports the models only)
 
-    options = options or ExtractOptions()
-    engine = resolve_engine(options.engine, options.llm)
-    if engine != "rules":
-        result = extract_document(path, options, sha256)
-        write_document_json(result, target)
-        return DocumentStats.of(result, on_form)
-    started = time.perf_counter()
-    doc = open_document(path, options.limits)
-    try:
-        digest = sha256 or sha256_of(path)
-        stats = DocumentStats(page_count=doc.page_count)
-        # Forms go to an unnamed temporary file first: the header holds what is known
-        # only at the end (a page read by OCR makes the document "scanned").
-        with tempfile.TemporaryFile("w+", encoding="utf-8", dir=target.parent) as forms:
-            for form in _checked_forms(doc, options, {}, None):
-                form = _triaged(form, engine)
-                forms.write(("" if stats.forms == 0 else ",\n") + form.model_dump_json(indent=1))
-                stats.add(form)
-                if on_form:
-                    on_form(form)
-            if not stats.forms:
-                raise _no_forms(doc)
-            shell = DocumentResult(
-                source=Source(path=str(path), sha256=digest, page_count=doc.page_count, doc_type=doc.doc_type),
-                engine=engine, seconds=round(time.perf_counter() - started, 4), tool_version=__version__,
-            ).model_dump_json(indent=1)
-            head, tail = shell.split('"forms": []', 1)  # the empty list's place in the shell
-            forms.seek(0)
-            with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as out:
-                out.write(head + '"forms": [\n')
-                shutil.copyfileobj(forms, out)
-                out.write("\n]" + tail + "\n")
+    with DocumentRun(path, options, sha256) as run, \
+            tempfile.TemporaryFile("w+", encoding="utf-8", dir=target.parent) as staged:
+        stats = DocumentStats(page_count=run.doc.page_count)
+        for form in run.forms():
+            staged.write(("" if stats.forms == 0 else ",\n") + form.model_dump_json(indent=1))
+            stats.add(form)
+            if on_form:
+                on_form(form)
+        stats.usage = run.usage
+        write_streamed_result(run.result(), staged, target)
         return stats
-    finally:
-        doc.close()

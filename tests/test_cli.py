@@ -148,7 +148,7 @@ def test_a_damaged_pdf_is_one_line_not_mupdfs_messages(tmp_path, sample):
 
 def test_forms_read_past_a_broken_page_say_so(tmp_path, sample):
     """A page MuPDF cannot read is skipped and the rest read; the form whose pages it
-    was among carries a note, the forms read from sound pages do not."""
+    was among carries a damaged_pages finding, the forms read from sound pages do not."""
     from extractor.pipeline import extract_document
 
     doc = pymupdf.open(sample)
@@ -157,7 +157,7 @@ def test_forms_read_past_a_broken_page_say_so(tmp_path, sample):
     doc.xref_set_key(xref, "Filter", "/FlateDecode")
     doc.save(tmp_path / "broken_page5.pdf")
     forms = extract_document(tmp_path / "broken_page5.pdf").forms
-    noted = [f.pages for f in forms if any("the PDF is damaged" in n for n in f.notes)]
+    noted = [f.pages for f in forms if any(x.code == "damaged_pages" and "the PDF is damaged" in x.message for x in f.findings)]
     assert noted == [[4, 6]]
     assert len(forms) == 10  # of 12: page 5 held the rest of one form and the start of another
 
@@ -218,6 +218,49 @@ def test_check_rewrites_findings_and_strict_exit(tmp_path, root):
     assert con.execute("select count(*) from findings where form = 1 and code = 'total_score'").fetchone()[0] == 1
     assert "98" in (tmp_path / "forms.csv").read_text(encoding="utf-8-sig").splitlines()[1]
     assert "tables rewritten" in r.output
+
+
+def test_check_keeps_the_findings_it_does_not_compute(tmp_path, root):
+    """`check` recomputes the checker's findings only: triage's read_poorly, the
+    pipeline's not_extracted, grounding's ungrounded_value stay (seed 001 has one
+    form the rules read poorly)."""
+    text = root / "fixtures" / "text" / "001_4588a3eccc5d7ba5.txt"
+    r = runner.invoke(app, ["extract", str(text), "-o", str(tmp_path)])
+    assert "1 read poorly" in r.output
+    path = tmp_path / "001_4588a3eccc5d7ba5.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    others = [{"code": "not_extracted", "severity": "warning", "message": "the LLM did not answer"},
+              {"code": "engines_disagree", "severity": "warning", "message": "rules and LLM differ"},
+              {"code": "ungrounded_value", "severity": "error", "message": "not printed", "field": "total_score"}]
+    doc["forms"][1]["findings"] += others
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    before = [sorted(f["code"] for f in form["findings"]) for form in doc["forms"]]
+    assert runner.invoke(app, ["check", str(path)]).exit_code == 0
+    after = [sorted(f["code"] for f in form["findings"]) for form in json.loads(path.read_text(encoding="utf-8"))["forms"]]
+    assert after == before and sum("read_poorly" in codes for codes in after) == 1
+
+
+def test_every_finding_code_has_one_owner():
+    from extractor.findings import Code, Owner, codes_of, owner_of
+
+    assert sorted(c for o in Owner for c in codes_of(o)) == sorted(Code)
+    assert owner_of("read_poorly") == Owner.TRIAGE and owner_of("total_score") == Owner.CHECKER
+    with pytest.raises(ValueError):
+        owner_of("no_such_code")
+
+
+def test_the_streamed_result_file_equals_the_collected_result(tmp_path, sample):
+    """extract_to_json writes each form as it comes; the file reads back as the
+    same record extract_document returns."""
+    from extractor.io.outputs import load_document_json
+    from extractor.pipeline import ExtractOptions, extract_document, extract_to_json
+
+    options = ExtractOptions(engine="rules")
+    stats = extract_to_json(sample, tmp_path / "run_on.json", options)
+    streamed = load_document_json(tmp_path / "run_on.json")
+    collected = extract_document(sample, options)
+    assert stats.forms == len(collected.forms) == 12
+    assert streamed.model_dump(exclude={"seconds"}) == collected.model_dump(exclude={"seconds"})
 
 
 def test_schema_describes_the_contract():

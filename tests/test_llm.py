@@ -189,7 +189,7 @@ def test_concurrency_limit_and_token_budget(tmp_path):
     with FakeOpenAI([{"answer": gold_answer()}]) as server:
         result = run(text, config(server, tmp_path, concurrency=1, max_tokens_per_run=300, cache_dir=None, vision=False))
     assert len(server.requests) == 2  # 150 tokens each: the third would overspend
-    spent = [f for f in result.forms if any("budget" in x.message for x in f.findings if x.code == "not_extracted")]
+    spent = [f for f in result.forms if any(x.code == "budget_spent" for x in f.findings)]
     assert len(spent) == 5
 
 

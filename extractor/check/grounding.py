@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from functools import lru_cache
 
+from ..findings import Code
 from ..models import DepartmentForm, Finding, ProjectForm
 from ..forms.numbers import compact, compact_normal, nfkc, numbers_in_normal
 
@@ -109,7 +110,7 @@ def check_grounding(form: ProjectForm | DepartmentForm, page_text: str | Sequenc
     for path, value in text_fields(form):
         if not _printed(compact(value), text, pages):
             out.append(Finding(
-                code="ungrounded_value", severity="error",
+                code=Code.UNGROUNDED_VALUE, severity="error",
                 message=f"{path} = {value!r} is not printed on the form's pages",
                 message_zh=f"{path} = “{value}” 在表格所在页面中找不到",
                 field=path, expected=None, found=value,
@@ -118,7 +119,7 @@ def check_grounding(form: ProjectForm | DepartmentForm, page_text: str | Sequenc
         if value not in printed:
             out.append(
                 Finding(
-                    code="ungrounded_value",
+                    code=Code.UNGROUNDED_VALUE,
                     severity="error",
                     message=f"{path} = {value} is not printed on the form's pages",
                     message_zh=f"{path} = {value} 在表格所在页面中找不到",

@@ -7,6 +7,7 @@ place, so a crash or Ctrl-C leaves either the old file or the new one, never hal
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import shutil
@@ -21,8 +22,14 @@ from typing import TextIO
 from ..models import DocumentResult
 
 FORMATS = ("json", "csv", "xlsx", "sqlite")
-_UMASK = os.umask(0o022)  # read (and restored) once: os.umask can only be read by setting it
-os.umask(_UMASK)
+
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask, read once (os.umask can only be read by setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
@@ -31,7 +38,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it owner-only; outputs are for sharing
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it owner-only; outputs are for sharing
     try:
         yield Path(tmp)
         os.replace(tmp, target)
@@ -47,6 +54,24 @@ def write_text_atomic(target: Path, text: str) -> None:
 
 def write_document_json(result: DocumentResult, target: Path) -> None:
     write_text_atomic(target, result.model_dump_json(indent=1) + "\n")
+
+
+def write_streamed_result(shell: DocumentResult, forms: TextIO, target: Path) -> None:
+    """A result file whose forms were staged one by one in `forms` (each form's JSON,
+    separated by ",\n"): the shell's other fields around them, in the model's order."""
+    fields = shell.model_dump(mode="json")
+    forms.seek(0)
+    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        out.write("{")
+        for i, name in enumerate(DocumentResult.model_fields):
+            out.write(("\n" if i == 0 else ",\n") + json.dumps(name) + ": ")
+            if name == "forms":
+                out.write("[\n")
+                shutil.copyfileobj(forms, out)
+                out.write("\n]")
+            else:
+                out.write(json.dumps(fields[name], ensure_ascii=False, indent=1))
+        out.write("\n}\n")
 
 
 def load_document_json(path: Path) -> DocumentResult:

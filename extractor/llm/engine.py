@@ -11,14 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..check import check_form
+from ..errors import LLMError
+from ..findings import ARITHMETIC
 from ..models import DepartmentForm, ProjectForm, Usage
 from ..settings import CheckSettings
 from .cache import AnswerCache, cache_key
 from .config import LLMConfig
 from .prompting import EXTRACT, REPAIR, extraction_messages, load_prompt, repair_message
 from .response import response_model_for, to_contract
-from .transport import Counters, LLMError, Transport
-from .triage import ARITHMETIC, errors, rank
+from .transport import Counters, Transport
+from .triage import errors, rank
 
 Form = ProjectForm | DepartmentForm
 
@@ -28,7 +30,7 @@ class LLMRead:
     form: Form | None
     usage: Usage = field(default_factory=Usage)
     notes: list[str] = field(default_factory=list)
-    error: str | None = None
+    failure: LLMError | None = None  # why there is no form
     from_cache: bool = False
 
 
@@ -64,7 +66,7 @@ class LLMEngine:
         try:
             answer = self._ask(messages, kind, read)
         except LLMError as exc:
-            read.error = str(exc)
+            read.failure = exc
             return read
         form = to_contract(answer, pages)
         form.findings = check_form(form, self.settings, page_text=page_text)

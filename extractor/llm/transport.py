@@ -21,19 +21,11 @@ from instructor.core import InstructorRetryException
 from pydantic import BaseModel
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential_jitter
 
-from ..errors import ExtractorError
+from ..errors import BudgetSpent, LLMError, first_line
 from ..models import Usage
 from .config import LLMConfig
 
 MODES = {"tools": instructor.Mode.TOOLS, "json_schema": instructor.Mode.JSON_SCHEMA, "json": instructor.Mode.JSON}
-
-
-class LLMError(ExtractorError):
-    """A request that could not be completed; the message is safe to show (key redacted)."""
-
-
-class BudgetSpent(LLMError):
-    pass
 
 
 @dataclass
@@ -138,12 +130,12 @@ class Transport:
         except InstructorRetryException as exc:
             if _transport_error(exc) is None:
                 self._count(usage, getattr(exc, "total_usage", None))
-                raise LLMError(self.config.redact(f"no valid answer after {exc.n_attempts} attempts: {_first_line(exc)}")) from None
+                raise LLMError(self.config.redact(f"no valid answer after {exc.n_attempts} attempts: {first_line(exc)}")) from None
             root = _transport_error(exc)
-            raise LLMError(self.config.redact(f"{type(root).__name__}: {_first_line(root)}")) from None
+            raise LLMError(self.config.redact(f"{type(root).__name__}: {first_line(root)}")) from None
         except Exception as exc:
             root = _transport_error(exc) or exc
-            raise LLMError(self.config.redact(f"{type(root).__name__}: {_first_line(root)}")) from None
+            raise LLMError(self.config.redact(f"{type(root).__name__}: {first_line(root)}")) from None
         finally:
             usage.requests = getattr(self._local, "requests", 0)
         self._count(usage, getattr(completion, "usage", None))
@@ -156,12 +148,3 @@ class Transport:
         usage.input_tokens += inp
         usage.output_tokens += out
         self.counters.add(inp=inp, out=out)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("<"):
-            return line[:200]
-    return type(exc).__name__

@@ -9,12 +9,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..forms.numbers import same_value as same
+from ..findings import PRINTED, Code
 from ..models import DepartmentForm, FieldSource, Finding, ProjectForm
 
 Form = ProjectForm | DepartmentForm
-# Disagreements a model will read the same way: the document prints them.
-PRINTED_LEVEL = {"rate_indicator_mismatch", "grade"}
-ARITHMETIC = {"funding_sum", "execution_rate", "budget_score", "weights_sum", "score_range", "total_score", "level1_weight", "funding_structure_sum"}
 LOW_CONFIDENCE = 0.85
 
 
@@ -25,7 +23,7 @@ def errors(form: Form) -> list[Finding]:
 def rank(form: Form) -> tuple[int, int]:
     """Lower is better: ungrounded values first, then error findings."""
     errs = errors(form)
-    return (sum(f.code == "ungrounded_value" for f in errs), len(errs))
+    return (sum(f.code == Code.UNGROUNDED_VALUE for f in errs), len(errs))
 
 
 def needs_llm(form: Form) -> str | None:
@@ -33,13 +31,13 @@ def needs_llm(form: Form) -> str | None:
     if form.confidence < LOW_CONFIDENCE:
         return f"low confidence ({form.confidence:.2f})"
     codes = {f.code for f in errors(form)}
-    if "missing_field" in codes:
+    if Code.MISSING_FIELD in codes:
         return "missing parts"
     if isinstance(form, ProjectForm):
         t = form.funding.total
         if t is None or t.score is None or t.execution_rate is None:
             return "funding row incomplete"
-    reading = codes - PRINTED_LEVEL
+    reading = codes - PRINTED
     if reading:
         return "error findings that may be misreadings: " + ", ".join(sorted(reading))
     return None
@@ -80,7 +78,7 @@ def combine(rules: Form, llm: Form, prefer: str = "rules") -> Form:
     chosen.notes = list(rules.notes) + list(llm.notes) + [f"kept the {chosen.engine} engine's reading ({len(differ)} field(s) differ)"]
     if differ:
         chosen.findings = list(chosen.findings) + [Finding(
-            code="engines_disagree",
+            code=Code.ENGINES_DISAGREE,
             severity="warning",
             message=f"rules and LLM engines read {len(differ)} field(s) differently: {', '.join(differ[:6])}",
             message_zh=f"规则引擎与大模型读出的{len(differ)}个字段不一致，请复核",

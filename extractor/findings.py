@@ -1,0 +1,81 @@
+"""Every finding code, and which stage owns it.
+
+A stage recomputes only the findings it owns: `extractor check` reruns the
+checker's arithmetic on a corrected file and keeps everything else (grounding
+needs the pages' text; triage and the pipeline ran once, at extraction).
+
+    checker    the arithmetic a form must satisfy, and its required parts
+    grounding  values the form's pages do not print
+    triage     how well the rules engine read the form; the engines compared
+    pipeline   what happened while extracting (the LLM did not answer, a damaged page)
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Owner(StrEnum):
+    CHECKER = "checker"
+    GROUNDING = "grounding"
+    TRIAGE = "triage"
+    PIPELINE = "pipeline"
+
+
+class Code(StrEnum):
+    # checker: errors (the numbers disagree, or a part is missing)
+    MISSING_FIELD = "missing_field"
+    FUNDING_SUM = "funding_sum"
+    EXECUTION_RATE = "execution_rate"
+    BUDGET_SCORE = "budget_score"
+    WEIGHTS_SUM = "weights_sum"
+    SCORE_RANGE = "score_range"
+    TOTAL_SCORE = "total_score"
+    GRADE = "grade"
+    RATE_INDICATOR_MISMATCH = "rate_indicator_mismatch"
+    LEVEL1_WEIGHT = "level1_weight"
+    FUNDING_STRUCTURE_SUM = "funding_structure_sum"
+    MERGED_LABELS = "merged_labels"
+    # checker: warnings (scoring practice)
+    SCORE_WITHOUT_REASON = "score_without_reason"
+    MET_BUT_DEDUCTED = "met_but_deducted"
+    MISSED_FULL_MARKS = "missed_full_marks"
+    QUALITATIVE_BAND = "qualitative_band"
+    UNKNOWN_GRADE = "unknown_grade"
+    # grounding
+    UNGROUNDED_VALUE = "ungrounded_value"
+    # triage
+    READ_POORLY = "read_poorly"
+    ENGINES_DISAGREE = "engines_disagree"
+    # pipeline
+    NOT_EXTRACTED = "not_extracted"
+    BUDGET_SPENT = "budget_spent"
+    DAMAGED_PAGES = "damaged_pages"
+
+
+_BY_OWNER: dict[Owner, frozenset[Code]] = {
+    Owner.GROUNDING: frozenset({Code.UNGROUNDED_VALUE}),
+    Owner.TRIAGE: frozenset({Code.READ_POORLY, Code.ENGINES_DISAGREE}),
+    Owner.PIPELINE: frozenset({Code.NOT_EXTRACTED, Code.BUDGET_SPENT, Code.DAMAGED_PAGES}),
+}
+_BY_OWNER[Owner.CHECKER] = frozenset(Code) - frozenset().union(*_BY_OWNER.values())
+
+# The arithmetic a repair request can fix (the numbers of one reading disagree).
+ARITHMETIC = frozenset({
+    Code.FUNDING_SUM, Code.EXECUTION_RATE, Code.BUDGET_SCORE, Code.WEIGHTS_SUM, Code.SCORE_RANGE,
+    Code.TOTAL_SCORE, Code.LEVEL1_WEIGHT, Code.FUNDING_STRUCTURE_SUM,
+})
+# Disagreements any reader will find the same way: the document prints them.
+PRINTED = frozenset({Code.RATE_INDICATOR_MISMATCH, Code.GRADE})
+
+
+def owner_of(code: str) -> Owner:
+    """The stage that computes findings of this code."""
+    for owner, codes in _BY_OWNER.items():
+        if code in codes:
+            return owner
+    raise ValueError(f"unknown finding code {code!r}")
+
+
+def codes_of(owner: Owner) -> frozenset[Code]:
+    return _BY_OWNER[owner]
