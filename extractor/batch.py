@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pymupdf
 
-from .read.documents import quiet_mupdf, sha256_of
-from .errors import ExtractorError
+from .read.documents import INPUT_SUFFIXES, quiet_mupdf, sha256_of
+from .errors import first_line, translate
 from .io.outputs import BatchTables, load_document_json, write_form_rows, write_text_atomic
 from .pipeline import DocumentStats, ExtractOptions, extract_to_json
 
-INPUT_SUFFIXES = {".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".txt", ".md", ".html", ".htm"}
 
 
 @dataclass
@@ -132,10 +131,12 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
                 return Outcome(path, name, "skipped", DocumentStats.of(previous, on_form), seconds=time.perf_counter() - started)
         stats = extract_to_json(path, target, options, sha256=digest, on_form=on_form)
         return Outcome(path, name, "ok", stats, seconds=time.perf_counter() - started)
-    except ExtractorError as exc:
-        return Outcome(path, name, "failed", error=str(exc), error_type=type(exc).__name__, seconds=time.perf_counter() - started)
-    except Exception as exc:  # a bug must not lose the batch; report it as one line
-        return Outcome(path, name, "failed", error=f"internal error: {type(exc).__name__}: {exc}", error_type="InternalError", seconds=time.perf_counter() - started)
+    except Exception as exc:  # a bug must not lose the batch either: it is one line too
+        known = translate(exc)
+        if known is None:
+            return Outcome(path, name, "failed", error=f"internal error: {type(exc).__name__}: {first_line(exc)}",
+                           error_type="InternalError", seconds=time.perf_counter() - started)
+        return Outcome(path, name, "failed", error=str(known), error_type=type(known).__name__, seconds=time.perf_counter() - started)
     finally:
         if rows:
             rows.close()

@@ -75,7 +75,8 @@ def extract(
     fmt: Annotated[str, typer.Option("--format", help="Comma-separated: json,csv,xlsx,sqlite.")] = "json,csv,xlsx,sqlite",
     workers: Annotated[int, typer.Option(min=1, help="Documents extracted in parallel.")] = 1,
     force: Annotated[bool, typer.Option(help="Re-extract documents whose output is up to date.")] = False,
-    max_pages: Annotated[int, typer.Option(help="Refuse documents with more pages.")] = 1000,
+    max_pages: Annotated[int, typer.Option(help="Refuse documents with more pages.")] = Limits.max_pages,
+    max_bytes: Annotated[int, typer.Option(help="Refuse files larger than this many bytes.")] = Limits.max_bytes,
     config: Annotated[Optional[Path], typer.Option(help="Checker settings (TOML).")] = None,
     model: ModelOpt = None,
     llm_mode: ModeOpt = "tools",
@@ -104,7 +105,7 @@ def extract(
     if not files:
         _err("no input files found")
         raise typer.Exit(2)
-    options = ExtractOptions(engine=engine, limits=Limits(max_pages=max_pages), settings=settings, llm=llm)
+    options = ExtractOptions(engine=engine, limits=Limits(max_pages=max_pages, max_bytes=max_bytes), settings=settings, llm=llm)
     tty = sys.stderr.isatty()
 
     def report(o) -> None:
@@ -145,7 +146,11 @@ def check(
 
     Example: extractor check out/ --strict
     """
-    settings = CheckSettings.load(config)
+    try:
+        settings = CheckSettings.load(config)
+    except ExtractorError as exc:
+        _err(str(exc))
+        raise typer.Exit(2)
     files = _result_files(paths)
     errors = failed = 0
     rewritten: set[Path] = set()  # folders whose tables must follow their JSON files
@@ -199,7 +204,11 @@ def eval_cmd(
     except ExtractorError as exc:
         _err(str(exc))
         raise typer.Exit(2)
-    docs = load_set(set_)
+    try:
+        docs = load_set(set_)
+    except ExtractorError as exc:
+        _err(str(exc))
+        raise typer.Exit(2)
     result = evaluate(docs, engine=engine, llm=llm)
     table = markdown(result)
     typer.echo(table)

@@ -19,17 +19,13 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from pydantic import TypeAdapter
-
 from .check import check_form
 from .errors import ExtractorError
-from .models import Form as FormType
+from .eval_sets import EvalDocument, default_set, load_set  # noqa: F401  (re-exported: the set and its scoring)
 from .models import form_label
 from .forms.numbers import compact, same_value as same
 from .pipeline import ExtractOptions, extract_document
 
-ROOT = Path(__file__).resolve().parents[1]
-FORM = TypeAdapter(FormType)
 
 GROUPS = {
     "identity": ("title", "year", "project_name", "department", "implementing_unit", "subordinate_units", "funding_unit"),
@@ -38,56 +34,6 @@ GROUPS = {
 }
 INDICATOR_TEXT = ("level1", "level2", "name", "target", "actual", "deviation_reason")
 INDICATOR_NUMBERS = ("weight", "score", "level1_weight")
-
-
-@dataclass
-class EvalDocument:
-    path: Path
-    doc_type: str
-    gold: list  # of Form
-
-
-def default_set(root: Path = ROOT, include_scanned: bool = True) -> list[EvalDocument]:
-    docs = []
-    cache: dict[str, list] = {}
-
-    def gold_file(rel: str) -> list:
-        if rel not in cache:
-            raw = json.loads((root / rel).read_text(encoding="utf-8"))
-            cache[rel] = [FORM.validate_python(f) for f in raw["forms"]]
-        return cache[rel]
-
-    for g in sorted((root / "eval" / "gold" / "text").glob("*.json")):
-        raw = json.loads(g.read_text(encoding="utf-8"))
-        docs.append(EvalDocument(root / raw["document"], raw["doc_type"], gold_file(str(g.relative_to(root)))))
-    manifest = root / "fixtures" / "pdf" / "manifest.json"
-    if manifest.exists():
-        docs += load_manifest(manifest, root, gold_file)
-    scanned = root / "fixtures" / "scanned" / "manifest.json"
-    if scanned.exists() and include_scanned:
-        from .read.ocr import available
-
-        if available():  # without the ocr extra, scans cannot be read: leave them out, not fail them
-            docs += load_manifest(scanned, root, gold_file)
-    return docs
-
-
-def load_manifest(manifest: Path, root: Path, gold_file=None) -> list[EvalDocument]:
-    raw = json.loads(manifest.read_text(encoding="utf-8"))
-    if gold_file is None:
-        def gold_file(rel: str) -> list:
-            return [FORM.validate_python(f) for f in json.loads((root / rel).read_text(encoding="utf-8"))["forms"]]
-    return [
-        EvalDocument(root / d["document"], d["doc_type"], [gold_file(g["file"])[g["index"]] for g in d["gold"]])
-        for d in raw["documents"]
-    ]
-
-
-def load_set(spec: str | None) -> list[EvalDocument]:
-    """None or 'fixtures': the default set; a manifest JSON path otherwise."""
-    if spec in (None, "fixtures"):
-        return default_set()
-    return load_manifest(Path(spec), ROOT)  # gold paths in a manifest are relative to the repository
 
 
 # --- comparing ------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
 
 Rounding = Literal["truncate", "round"]
 
@@ -57,7 +59,17 @@ class CheckSettings(BaseModel):
 
     @classmethod
     def load(cls, path: Path | None) -> "CheckSettings":
+        """The defaults, overridden by a TOML file; ConfigError names what is wrong."""
         if path is None:
             return cls()
-        with open(path, "rb") as fh:
-            return cls.model_validate(tomllib.load(fh))
+        try:
+            with open(path, "rb") as fh:
+                return cls.model_validate(tomllib.load(fh))
+        except OSError as exc:
+            raise ConfigError(f"{path}: {exc.strerror or exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not TOML ({exc})") from None
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            raise ConfigError(f"{path}: {where}: {err['msg']}") from None

@@ -263,6 +263,44 @@ def test_the_streamed_result_file_equals_the_collected_result(tmp_path, sample):
     assert streamed.model_dump(exclude={"seconds"}) == collected.model_dump(exclude={"seconds"})
 
 
+def test_a_folder_finds_every_suffix_a_file_given_by_name_is_read_with(tmp_path, root):
+    """One suffix list: .tsv and .markdown in a folder are found, as they are read
+    when named directly."""
+    from extractor.batch import collect_inputs
+
+    seed = (root / "fixtures" / "text" / "004_f03db79725452826.txt").read_bytes()
+    (tmp_path / "in").mkdir()
+    for name in ("a.tsv", "b.markdown", "c.txt", "d.md", "skip.docx"):
+        (tmp_path / "in" / name).write_bytes(seed)
+    assert sorted(p.name for p in collect_inputs([tmp_path / "in"])) == ["a.tsv", "b.markdown", "c.txt", "d.md"]
+    r = runner.invoke(app, ["extract", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.stem for p in (tmp_path / "out").glob("*.json") if p.stem != "errors") == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize("content, says", [
+    ("tolerance = [", "not TOML"),
+    ("no_such_setting = 1", "no_such_setting: Extra inputs are not permitted"),
+    (None, "No such file"),
+])
+def test_a_bad_config_is_one_line_in_check_and_extract(tmp_path, sample, content, says):
+    config = tmp_path / "bad.toml"
+    if content is not None:
+        config.write_text(content, encoding="utf-8")
+    for args in (["check", str(tmp_path)], ["extract", str(sample), "-o", str(tmp_path / "o")]):
+        r = runner.invoke(app, [*args, "--config", str(config)])
+        assert r.exit_code == 2 and (r.exception is None or isinstance(r.exception, SystemExit)), r.output
+        lines = r.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and says in lines[0], r.output
+
+
+def test_max_bytes_is_an_option_and_its_message_names_it(tmp_path, sample):
+    r = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path), "--max-bytes", "1000"])
+    assert r.exit_code == 1
+    errors = json.loads((tmp_path / "errors.json").read_text(encoding="utf-8"))
+    assert errors[0]["type"] == "TooLarge" and "--max-bytes" in errors[0]["error"]
+
+
 def test_schema_describes_the_contract():
     r = runner.invoke(app, ["schema"])
     schema = json.loads(r.output)

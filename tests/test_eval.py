@@ -7,6 +7,8 @@ from typer.testing import CliRunner
 from extractor.cli import app
 from extractor.evaluate import default_set, evaluate, markdown
 
+runner = CliRunner()
+
 
 def test_rules_engine_meets_its_figures_on_the_fixtures():
     report = evaluate(default_set())
@@ -35,7 +37,6 @@ def test_rules_engine_meets_its_figures_on_the_fixtures():
 
 
 def test_eval_reports_and_compares(tmp_path, root):
-    runner = CliRunner()
     first = tmp_path / "a.json"
     manifest = str(root / "fixtures" / "pdf" / "manifest.json")
     r = runner.invoke(app, ["eval", manifest, "--report", str(first)])
@@ -57,8 +58,36 @@ def test_a_wrong_extraction_is_counted_and_flagged(root, tmp_path):
     manifest = {"documents": [{"document": str(root / gold["document"]), "doc_type": "text_export",
                                "gold": [{"file": str(tmp_path / "g.json"), "index": i} for i in range(7)]}]}
     (tmp_path / "m.json").write_text(json.dumps(manifest), encoding="utf-8")
-    from extractor.evaluate import load_manifest
+    from extractor.eval_sets import load_manifest
 
-    t = evaluate(load_manifest(tmp_path / "m.json", root))["types"]["text_export"]
+    t = evaluate(load_manifest(tmp_path / "m.json"))["types"]["text_export"]
     assert t["wrong_forms"] == 1 and t["forms_exact"] == 6
     assert t["fields"]["indicator_numbers"][0] == t["fields"]["indicator_numbers"][1] - 1
+
+
+def test_a_users_own_set_resolves_paths_from_its_manifests_folder(root, tmp_path, monkeypatch):
+    """A manifest's document and gold paths are relative to its own folder, whatever
+    the working directory (from a wheel install there is no repository)."""
+    import shutil
+
+    (tmp_path / "set" / "gold").mkdir(parents=True)
+    shutil.copy(root / "fixtures" / "text" / "004_f03db79725452826.txt", tmp_path / "set" / "dept.txt")
+    shutil.copy(root / "eval" / "gold" / "text" / "004_f03db79725452826.json", tmp_path / "set" / "gold" / "dept.json")
+    manifest = {"documents": [{"document": "dept.txt", "doc_type": "text_export", "gold": [{"file": "gold/dept.json", "index": 0}]}]}
+    (tmp_path / "set" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(app, ["eval", "set/manifest.json"])
+    assert r.exit_code == 0, r.output
+    assert "| text_export | 1/1 | 100.00% |" in r.output
+
+
+def test_a_gold_file_with_an_unknown_key_is_one_line_naming_file_and_key(root, tmp_path):
+    gold = json.loads((root / "eval" / "gold" / "text" / "004_f03db79725452826.json").read_text(encoding="utf-8"))
+    gold["forms"][0]["indicators"][2]["colour"] = "red"
+    (tmp_path / "g.json").write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    manifest = {"documents": [{"document": str(root / gold["document"]), "doc_type": "text_export", "gold": [{"file": "g.json", "index": 0}]}]}
+    (tmp_path / "m.json").write_text(json.dumps(manifest), encoding="utf-8")
+    r = runner.invoke(app, ["eval", str(tmp_path / "m.json")])
+    lines = r.output.strip().splitlines()
+    assert r.exit_code == 2 and len(lines) == 1, r.output
+    assert "g.json: form 0: indicators.2.colour: Extra inputs are not permitted" in lines[0]

@@ -10,9 +10,9 @@ import base64
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
+from ..resources import prompts_dir
+
 EXTRACT = "extract_form.v1"
 REPAIR = "repair.v1"
 
@@ -25,7 +25,7 @@ class Prompt:
 
 @lru_cache(maxsize=None)
 def load_prompt(name: str) -> Prompt:
-    raw = (PROMPTS / f"{name}.md").read_text(encoding="utf-8")
+    raw = (prompts_dir() / f"{name}.md").read_text(encoding="utf-8")
     m = re.match(r"---\nversion: (\S+)\n---\n(.*)", raw, re.S)
     if not m:
         raise ValueError(f"prompt {name} has no version header")

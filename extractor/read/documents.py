@@ -16,7 +16,10 @@ from .pdf import has_text_layer, page_words, read_page
 from .scan import ocr_read_page
 from .text_export import read_text_export
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".tsv"}
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".tsv"})
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+# What a folder given as input is searched for (a file given by name is sniffed whatever its suffix).
+INPUT_SUFFIXES = frozenset({".pdf"}) | IMAGE_SUFFIXES | TEXT_SUFFIXES
 IMAGE_MAGIC = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpeg", b"II*\x00": "tiff", b"MM\x00*": "tiff"}
 
 
