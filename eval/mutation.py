@@ -22,7 +22,6 @@ sys.path.insert(0, str(ROOT))
 
 from extractor.check import check_form  # noqa: E402
 from extractor.check.grounding import numeric_fields  # noqa: E402
-from extractor.models import DepartmentForm, ProjectForm  # noqa: E402
 from extractor.settings import CheckSettings  # noqa: E402
 
 DELTAS = (Decimal("0.01"), Decimal("-0.01"), Decimal("1"), Decimal("-1"), Decimal("10"))

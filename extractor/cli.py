@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .batch import collect_inputs, rewrite_tables, run_batch
+from .batch import Outcome, Summary, collect_inputs, rewrite_tables, run_batch
 from .check import check_form, error_count
 from .read.documents import Limits, quiet_mupdf
 from .errors import ExtractorError
@@ -98,7 +98,7 @@ def extract(
     try:
         resolve_engine(engine, llm)
         settings = CheckSettings.load(config)
-    except (ExtractorError, OSError, ValueError) as exc:
+    except ExtractorError as exc:
         _err(str(exc))
         raise typer.Exit(2)
     files = collect_inputs(paths)
@@ -106,34 +106,39 @@ def extract(
         _err("no input files found")
         raise typer.Exit(2)
     options = ExtractOptions(engine=engine, limits=Limits(max_pages=max_pages, max_bytes=max_bytes), settings=settings, llm=llm)
-    tty = sys.stderr.isatty()
-
-    def report(o) -> None:
-        if o.status == "failed":
-            typer.echo(f"FAILED  {o.path}: {o.error}", err=True)
-        elif not tty:
-            flag = f", {o.forms_with_errors} with error findings" if o.forms_with_errors else ""
-            typer.echo(f"{o.status:7} {o.path}: {o.forms} forms{flag} ({o.seconds:.2f} s)", err=True)
-
-    if tty:
-        from rich.progress import Progress
-
-        with Progress(transient=True) as progress:
-            task = progress.add_task("extracting", total=len(files))
-
-            def on_done(o) -> None:
-                progress.advance(task)
-                report(o)
-
-            summary = run_batch(files, out, options, formats, workers, force, on_done)
-    else:
-        summary = run_batch(files, out, options, formats, workers, force, report)
+    summary = _run_reporting(files, out, options, formats, workers, force)
     typer.echo(summary.line(), err=True)
     if summary.interrupted:
         typer.echo("interrupted: outputs of finished documents are kept", err=True)
         raise typer.Exit(130)
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _report(o: Outcome, tty: bool) -> None:
+    """A line per document: always for a failure, for the others when not on a terminal
+    (where the progress bar stands for them)."""
+    if o.status == "failed":
+        typer.echo(f"FAILED  {o.path}: {o.error}", err=True)
+    elif not tty:
+        flag = f", {o.forms_with_errors} with error findings" if o.forms_with_errors else ""
+        typer.echo(f"{o.status:7} {o.path}: {o.forms} forms{flag} ({o.seconds:.2f} s)", err=True)
+
+
+def _run_reporting(files: list[Path], out: Path, options: ExtractOptions, formats: list[str], workers: int, force: bool) -> Summary:
+    tty = sys.stderr.isatty()
+    if not tty:
+        return run_batch(files, out, options, formats, workers, force, lambda o: _report(o, tty))
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task("extracting", total=len(files))
+
+        def on_done(o: Outcome) -> None:
+            progress.advance(task)
+            _report(o, tty)
+
+        return run_batch(files, out, options, formats, workers, force, on_done)
 
 
 @app.command()

@@ -12,12 +12,10 @@ and silent errors — forms extracted wrong with no error finding.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from difflib import SequenceMatcher
-from pathlib import Path
 
 from .check import check_form
 from .errors import ExtractorError

@@ -181,22 +181,27 @@ def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCel
     hs = [e for e in table.edges if e[0]]
     vs = [e for e in table.edges if not e[0]]
     ys, xs = _snap([e[1] for e in hs]), _snap([e[1] for e in vs])
+    parent = _join_unruled(xs, ys, _by_line(vs, xs), _by_line(hs, ys))
+    cells, table.owner = _merged_cells(xs, ys, parent)
+    return xs, ys, cells
+
+
+def _find(parent: list[int], i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def _join_unruled(xs: list[float], ys: list[float], v_at: dict, h_at: dict) -> list[int]:
+    """Union-find over the fine cells (row * columns + col): neighbours with no
+    ruling between them are joined.
+
+    Is the border drawn? A run on its line covers it, less SNAP at each end; a run
+    may start up to SNAP past that (rulings meet with a pixel or two missing).
+    Inlined: it runs for every fine cell border."""
     nr, nc = len(ys) - 1, len(xs) - 1
     parent = list(range(nr * nc))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def join(i: int, j: int) -> None:
-        parent[find(j)] = find(i)
-
-    # Is the border drawn? A run on its line covers it, less SNAP at each end; a run
-    # may start up to SNAP past that (rulings meet with a pixel or two missing).
-    # Inlined: it runs for every fine cell border.
-    v_at, h_at = _by_line(vs, xs), _by_line(hs, ys)
     for c in range(1, nc):
         starts, ends = v_at.get(c, _NO_RUNS)
         if starts and starts[0] <= ys[0] + 2 * SNAP and ends[0] >= ys[-1] - SNAP:
@@ -204,7 +209,7 @@ def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCel
         for r in range(nr):
             i = bisect_right(starts, ys[r] + 2 * SNAP) - 1
             if i < 0 or ends[i] < ys[r + 1] - SNAP:
-                join(r * nc + c - 1, r * nc + c)
+                parent[_find(parent, r * nc + c)] = _find(parent, r * nc + c - 1)
     for r in range(1, nr):
         starts, ends = h_at.get(r, _NO_RUNS)
         if starts and starts[0] <= xs[0] + 2 * SNAP and ends[0] >= xs[-1] - SNAP:
@@ -212,14 +217,20 @@ def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCel
         for c in range(nc):
             i = bisect_right(starts, xs[c] + 2 * SNAP) - 1
             if i < 0 or ends[i] < xs[c + 1] - SNAP:
-                join((r - 1) * nc + c, r * nc + c)
+                parent[_find(parent, r * nc + c)] = _find(parent, (r - 1) * nc + c)
+    return parent
+
+
+def _merged_cells(xs: list[float], ys: list[float], parent: list[int]) -> tuple[list[GridCell], list[GridCell]]:
+    """The merged cells, and each fine cell's owner (row * columns + col → cell)."""
+    nr, nc = len(ys) - 1, len(xs) - 1
     cells: list[GridCell] = []
     owner: list[GridCell] = []
     by_root: dict[int, GridCell] = {}
     i = 0
     for r in range(nr):  # row by row, so a cell's first fine cell is its top left
         for c in range(nc):
-            root = find(i) if parent[i] != i else i
+            root = _find(parent, i) if parent[i] != i else i
             cell = by_root.get(root)
             if cell is None:
                 cell = by_root[root] = GridCell(r, r, c, c, (0.0, 0.0, 0.0, 0.0), [])
@@ -235,8 +246,7 @@ def table_to_cells(table: Table) -> tuple[list[float], list[float], list[GridCel
             i += 1
     for cell in cells:
         cell.bbox = (xs[cell.c0], ys[cell.r0], xs[cell.c1 + 1], ys[cell.r1 + 1])
-    table.owner = owner
-    return xs, ys, cells
+    return cells, owner
 
 
 def centre_in(w: Word, bbox: BBox) -> bool:

@@ -1,0 +1,88 @@
+"""The funding block (项目资金 / 整体支出规模): its rows and their columns."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..layout.page import Cell, Row
+from .labels import label_key
+from .numbers import is_number_or_dash, parse_number
+
+FUNDING_COLUMNS = ("initial_budget", "annual_budget", "executed", "weight", "execution_rate", "score")
+FUNDING_HEADER_LABELS = {
+    "年初预算数": "initial_budget",
+    "全年预算数": "annual_budget",
+    "全年执行数": "executed",
+    "分数": "weight",
+    "分值": "weight",
+    "执行率": "execution_rate",
+    "得分": "score",
+}
+PROJECT_FUNDING_ROWS = (("年度资金总额", "total"), ("当年财政拨款", "fiscal"), ("上年结转", "carryover"), ("其他资金", "other"))
+DEPARTMENT_FUNDING_ROWS = (("财政拨款", "fiscal"), ("其他资金", "other"), ("基本支出", "basic"), ("项目支出", "project"))
+
+
+def _funding_columns(header: Row, count: int) -> tuple[str, ...]:
+    labels = []
+    for c in header.cells:
+        k = label_key(c.text)
+        for label, name in FUNDING_HEADER_LABELS.items():
+            if k.startswith(label):
+                labels.append(name)
+                break
+    if len(labels) == count and len(set(labels)) == count:
+        return tuple(labels)
+    return FUNDING_COLUMNS[:count] if count <= 6 else FUNDING_COLUMNS
+
+
+def funding_header_columns(header: Row) -> list[tuple[str, float, float]]:
+    """(field, x0, x1) of each column label on the funding header that has a box."""
+    cols = []
+    for c in header.cells:
+        k = label_key(c.text)
+        name = next((n for label, n in FUNDING_HEADER_LABELS.items() if k.startswith(label)), None)
+        if name and c.bbox:
+            cols.append((name, c.bbox[0], c.bbox[2]))
+            # Two labels in one header cell ("执行率(" and "得分" run together when word
+            # alignment found no cut in a wrapped header): the span holds both
+            # columns, left to right in the order the labels are read.
+            for label, other in sorted(((lbl, n) for lbl, n in FUNDING_HEADER_LABELS.items() if lbl in k[1:]),
+                                       key=lambda ln: k.index(ln[0], 1)):
+                if other != name:
+                    cols.append((other, c.bbox[0], c.bbox[2]))
+    return cols
+
+
+def _funding_by_position(row: Row, cols: list[tuple[str, float, float]], label_idx: int) -> tuple[dict[str, Decimal | None], dict[str, Cell]] | None:
+    """Values under the header's column labels, by x — robust to a dash the OCR dropped."""
+    if len(cols) < 3 or not all(c.bbox for c in row.cells):
+        return None
+    values: dict[str, Decimal | None] = {}
+    cells: dict[str, Cell] = {}
+    for cell in row.cells[label_idx + 1 :]:
+        box = cell.text_bbox or cell.bbox
+        cx = (box[0] + box[2]) / 2
+        for name, x0, x1 in cols:
+            if x0 <= cx <= x1 and name not in values:
+                if cell.text and not is_number_or_dash(cell.text):
+                    return None
+                values[name] = parse_number(cell.text) if cell.text else None
+                if cell.text:
+                    cells[name] = cell
+                break  # one column per value
+    return values, cells
+
+
+def read_funding_row(row: Row, header: Row | None, header_cols: list[tuple[str, float, float]], label_idx: int,
+                      kind: str) -> tuple[dict[str, Decimal | None], dict[str, Cell]]:
+    if header is not None:
+        placed = _funding_by_position(row, header_cols, label_idx)
+        if placed is not None:
+            return placed
+    cells = [c for c in row.cells[label_idx + 1 :] if c.text and is_number_or_dash(c.text)]
+    if kind == "department":
+        cols: tuple[str, ...] = ("annual_budget", "executed", "execution_rate")[: len(cells)]
+    else:
+        cols = _funding_columns(header, len(cells)) if header is not None else FUNDING_COLUMNS[: len(cells)]
+    values = {name: parse_number(c.text) for name, c in zip(cols, cells)}
+    return values, dict(zip(cols, cells))

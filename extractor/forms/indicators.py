@@ -1,0 +1,319 @@
+"""The indicator table: rows of 一级/二级/三级指标, targets, actuals, weights and scores.
+
+Every indicator row is read from the right: the last two numbers are the weight
+and the score, what follows is the deviation reason, and the cells before them
+are, right to left, actual, target, name, level 2 and level 1 — as many as the
+row has, the rest carried down from the merged cells above. Where the header's
+columns have boxes (a PDF page), a row that lines up with them is read by column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..layout.page import Cell, Row
+from .labels import LEVEL1_WORDS, FormReader, is_level_complete, label_key
+from .numbers import is_number, parse_number
+
+
+@dataclass
+class RawIndicator:
+    row: Row
+    level1: str = ""
+    level2: str = ""
+    name: str = ""
+    target: str | None = None
+    actual: str | None = None
+    weight: Decimal | None = None
+    score: Decimal | None = None
+    reason: str | None = None
+    level1_weight: Decimal | None = None
+    cells: dict[str, Cell] = field(default_factory=dict)
+    level1_cut_below: bool = False
+    level2_cut_below: bool = False
+
+
+HEADER_FIELDS = (
+    ("一级指标", "level1"), ("权重", "level1_weight"), ("二级指标", "level2"), ("三级指标", "name"),
+    ("年度指标值", "target"), ("实际完成值", "actual"), ("全年完成值", "actual"), ("分值", "weight"),
+    ("得分", "score"), ("偏差", "deviation_reason"),
+)
+
+
+@dataclass
+class _Column:
+    field: str
+    col: int | None
+    x0: float | None
+    x1: float | None
+
+
+def header_columns(header: Row) -> list[_Column]:
+    cols = []
+    for c in header.cells:
+        k = label_key(c.text)
+        for label, name in HEADER_FIELDS:
+            if k.startswith(label):
+                x0, x1 = (c.bbox[0], c.bbox[2]) if c.bbox else (None, None)
+                cols.append(_Column(name, c.col, x0, x1))
+                break
+    return cols
+
+
+def _positioned(columns: list[_Column]) -> bool:
+    """Do the header's columns have boxes (a PDF page; a text export has none)?"""
+    return all(c.x0 is not None for c in columns)
+
+
+def _field_of(cell: Cell, columns: list[_Column], positioned: bool) -> str | None:
+    if cell.bbox is not None and positioned:
+        box = cell.text_bbox or cell.bbox
+        cx = (box[0] + box[2]) / 2
+        for c in columns:
+            if c.x0 <= cx <= c.x1:  # type: ignore[operator]
+                return c.field
+        return None
+    for c in columns:
+        if c.col is not None and c.col == cell.col:
+            return c.field
+    return None
+
+
+def _aligned(row: Row, columns: list[_Column], weight: Cell, score: Cell) -> dict[str, Cell] | None:
+    """Cells by field when the row lines up with the header (its weight and score
+    sit under 分值 and 得分); None when it does not."""
+    positioned = _positioned(columns)
+    if not columns or _field_of(weight, columns, positioned) != "weight" or _field_of(score, columns, positioned) != "score":
+        return None
+    out: dict[str, Cell] = {}
+    for cell in row.cells:
+        name = _field_of(cell, columns, positioned)
+        if name is not None and name not in out:
+            out[name] = cell
+    # Text exports shift cells; a shifted row betrays itself by what lands where.
+    l1 = out.get("level1")
+    if l1 is not None and l1.text and not label_key(l1.text).endswith(("指标", "标")) and label_key(l1.text) not in LEVEL1_WORDS:
+        return None
+    w = out.get("level1_weight")
+    if w is not None and w.text and not is_number(w.text):
+        return None
+    return out
+
+
+def _anchor(cells: list[Cell]) -> int | None:
+    """Index (in `cells`, the non-empty cells) of the weight; the score follows it."""
+    n = len(cells)
+    for i in (n - 2, n - 3):
+        if i >= 0 and is_number(cells[i].text) and is_number(cells[i + 1].text):
+            return i
+    return None
+
+
+def _parse_indicator_row(row: Row, kind: str, columns: list[_Column]) -> RawIndicator | None:
+    filled = row.filled
+    a = _anchor(filled)
+    if a is None:
+        return None
+    ind = RawIndicator(row=row)
+    ind.weight, ind.score = parse_number(filled[a].text), parse_number(filled[a + 1].text)
+    ind.cells["weight"], ind.cells["score"] = filled[a], filled[a + 1]
+    by_field = _aligned(row, columns, filled[a], filled[a + 1])
+    if by_field is not None:
+        for name, cell in by_field.items():
+            if name in ("weight", "score") or not cell.text:
+                if not cell.text and cell.cut_below and name in ("level1", "level2"):
+                    setattr(ind, f"{name}_cut_below", True)
+                continue
+            ind.cells[name] = cell
+            if name == "level1_weight":
+                ind.level1_weight = parse_number(cell.text) if is_number(cell.text) else None
+            elif name == "deviation_reason":
+                ind.reason = cell.text
+            else:
+                setattr(ind, name, label_key(cell.text) if name in ("level1", "level2") else cell.text)
+        return ind
+    if a + 2 < len(filled):
+        ind.reason = filled[a + 2].text
+        ind.cells["deviation_reason"] = filled[a + 2]
+    before = filled[:a]
+    leading_empty = bool(row.cells) and not row.cells[0].text
+    # The department form prints the level-1 weight right after the level-1 name.
+    if kind == "department" and len(before) >= 2 and is_number(before[1].text) and label_key(before[0].text).endswith("指标"):
+        ind.level1, ind.level1_weight = label_key(before[0].text), parse_number(before[1].text)
+        ind.cells["level1"], ind.cells["level1_weight"] = before[0], before[1]
+        before = before[2:]
+        names = ("level2", "name", "target", "actual")
+    else:
+        n = len(before)
+        if n >= 5:
+            names = ("level1", "level2", "name", "target", "actual")
+            before = before[-5:]
+        elif n == 4 and label_key(before[0].text) in LEVEL1_WORDS and not leading_empty:
+            names = ("level1", "name", "target", "actual")
+        elif n == 4:
+            names = ("level2", "name", "target", "actual")
+        elif n == 3:
+            names = ("name", "target", "actual")
+        elif n == 2 and kind == "department":
+            names = ("level2", "name")
+        elif n == 2:
+            names = ("target", "actual")
+        elif n == 1 and kind == "department":
+            names = ("level2",)
+        else:
+            names = ("name",)[:n]
+    if kind == "department" and len(before) < len(names):
+        names = names[: len(before)]
+    for name, cell in zip(names, before):
+        text = label_key(cell.text) if name in ("level1", "level2") else cell.text
+        setattr(ind, name, text)
+        ind.cells[name] = cell
+    return ind
+
+
+def _complete_level(cur: str, piece: str) -> str | None:
+    """`cur` + the shortest prefix of `piece` that ends the level name in 指标."""
+    for cut in range(1, len(piece) + 1):
+        if (cur + piece[:cut]).endswith("指标"):
+            return cur + piece[:cut]
+    return None
+
+
+def _is_level_fragment(piece: str) -> bool:
+    return len(piece) <= 6 and piece.endswith("标")
+
+
+def _merge_fragment(prev: RawIndicator, row: Row) -> bool:
+    """A row with no numbers inside the indicator table is what a page break left
+    of the row above (`满意` / `度指标`, `符合计划安` / `排`). Append each piece to
+    the field it continues; return False when nothing fitted."""
+    used = False
+    by_col = {c.col: name for name, c in prev.cells.items() if c.col is not None}
+    for cell in row.filled:
+        piece = label_key(cell.text)
+        field_name = by_col.get(cell.col)
+        if field_name in ("level1", "level2") or _is_level_fragment(piece) or field_name is None:
+            # A level fragment goes to the first level name it completes, else nowhere.
+            for lv in ("level1", "level2"):
+                cur = getattr(prev, lv)
+                if cur and not is_level_complete(cur):
+                    done = _complete_level(cur, piece)
+                    if done:
+                        setattr(prev, lv, done)
+                        used = True
+                    break
+            continue
+        attr = "reason" if field_name == "deviation_reason" else field_name
+        if attr in ("name", "target", "actual", "reason"):
+            setattr(prev, attr, (getattr(prev, attr) or "") + piece)
+            used = True
+    return used
+
+
+def fill_levels(raw: list[RawIndicator], reader: FormReader) -> None:
+    """Carry merged cells down to every row they span: the level labels, and the
+    department form's level-1 weight and merged names."""
+    for lv in ("level1", "level2"):
+        _carry_level(raw, lv, reader)
+    _carry_department_cells(raw)
+
+
+def _carry_level(raw: list[RawIndicator], lv: str, reader: FormReader) -> None:
+    """One level's labels carried down.
+
+    Three page-layout effects are undone here: a level name cut by a page break
+    (`满意` on one page, `度指标` on the next) is joined; rows printed above a
+    vertically centred label get that label; and rows whose merged cell is empty
+    on this page because its label landed on the next page wait for it.
+    """
+    groups: list[list[int]] = []  # runs of rows sharing one printed label
+    values: list[str] = []
+    pending: list[int] = []  # rows before any label, or in a cell cut below
+    for i, r in enumerate(raw):
+        val = getattr(r, lv)
+        if val:
+            prev = values[-1] if values else ""
+            if prev and not is_level_complete(prev) and val.startswith(prev):
+                values[-1] = val  # the full name printed again below its cut start
+                groups[-1].extend(pending + [i])
+            elif (
+                prev
+                and not is_level_complete(prev)
+                and len(val) <= 5
+                and (prev + val).endswith("指标")
+                and (r.row.page_break_before or (i > 0 and r.row.page != raw[i - 1].row.page))
+            ):
+                reader.note(f"joined {lv} cut by a page break: {prev}+{val}")
+                values[-1] = prev + val
+                groups[-1].extend(pending + [i])
+            else:
+                groups.append(pending + [i])
+                values.append(val)
+            pending = []
+        elif getattr(r, f"{lv}_cut_below") or not groups:
+            pending.append(i)
+        else:
+            groups[-1].append(i)
+    if pending and groups:
+        groups[-1].extend(pending)
+    for idxs, val in zip(groups, values):
+        for i in idxs:
+            setattr(raw[i], lv, val)
+
+
+def _carry_department_cells(raw: list[RawIndicator]) -> None:
+    """The department form's level-1 weight (one merged cell per level-1 group)
+    and its merged name cell (投入管理 block)."""
+    weights: dict[str, Decimal] = {}
+    for r in raw:
+        if r.level1_weight is not None:
+            weights.setdefault(r.level1, r.level1_weight)
+    last_name = ""
+    for r in raw:
+        if r.level1_weight is None:
+            r.level1_weight = weights.get(r.level1)
+        if r.name:
+            last_name = r.name
+        elif r.target is None and r.actual is None:
+            r.name = last_name
+    # A merged name centred over its block (no rules to put it in the block's first
+    # row) leaves the rows above it empty: they take it from below, within the group.
+    below: RawIndicator | None = None
+    for r in reversed(raw):
+        if r.name:
+            below = r if r.target is None and r.actual is None else None
+        elif below is not None and r.target is None and r.actual is None and r.level1 == below.level1:
+            r.name = below.name
+
+
+def read_indicators(header: Row, rows: list[Row], reader: FormReader) -> tuple[list[RawIndicator], int]:
+    """Indicator rows until the total/grade rows; returns (rows, index after)."""
+    raw: list[RawIndicator] = []
+    columns = header_columns(header)
+    i = 0
+    while i < len(rows):
+        row = rows[i]
+        key = label_key(row.joined)
+        if key.startswith("总分") or key.startswith("评分等级") or key.startswith("分解目标"):
+            break
+        if row.filled and all(is_number(c.text) for c in row.filled) and len(row.filled) == 2:
+            break  # the total row without its 总分 label: "100  99.93"
+        ind = _parse_indicator_row(row, reader.kind, columns)
+        if ind is None:
+            if raw and not (len(row.filled) >= 1 and label_key(row.filled[0].text).startswith("一级指标")):
+                if not _merge_fragment(raw[-1], row):
+                    reader.note(f"ignored row in indicator table: {row.joined[:40]}", 0.02)
+            i += 1
+            continue
+        if (
+            raw
+            and not ind.name
+            and (ind.actual, ind.weight, ind.score) == (raw[-1].actual, raw[-1].weight, raw[-1].score)
+        ):
+            reader.note(f"dropped a repeated row: {row.joined[:40]}", 0.0)
+            i += 1
+            continue
+        raw.append(ind)
+        i += 1
+    return raw, i

@@ -1,0 +1,74 @@
+"""Finding a form's parts by their printed labels.
+
+Labels break (`一级 指标`), mix full- and half-width brackets and carry units, so
+every comparison is on a label key: the text with whitespace removed and brackets
+made half-width. `FormReader` collects what a reading has to say besides the
+values: where each was read, what was guessed, how sure it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ..layout.page import Cell, Row
+from ..models import FieldSource
+from .numbers import compact
+
+LEVEL1_WORDS = ("产出指标", "效益指标", "满意度指标", "成本指标", "投入管理指标", "决策指标", "过程指标", "投入指标")
+
+
+@lru_cache(maxsize=65536)
+def label_key(text: str) -> str:
+    return compact(text).replace("（", "(").replace("）", ")")
+
+
+def is_level_complete(text: str) -> bool:
+    return not text or text.endswith("指标") or text.endswith("管理") or len(text) > 12
+
+
+@dataclass
+class FormReader:
+    """What one form's reading notes besides its values."""
+
+    kind: str
+    engine: str
+    provenance: dict[str, FieldSource] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    confidence: float = 1.0
+
+    def note(self, text: str, penalty: float = 0.0) -> None:
+        self.notes.append(text)
+        self.confidence = max(0.0, self.confidence - penalty)
+
+    def source(self, path: str, row: Row, cell: Cell | None = None) -> None:
+        bbox = cell.bbox if cell is not None and cell.bbox else row.bbox
+        raw = cell.text if cell is not None else None
+        conf = cell.confidence if cell is not None and cell.confidence < 1.0 else None
+        self.provenance[path] = FieldSource.read(self.engine, row.page, bbox, raw, conf)
+
+
+def label_index(keys: list[str], label: str) -> int | None:
+    """Index of the cell that is this label (a short cell starting with it), given
+    the row's cell keys (`_key` of each cell's text)."""
+    for i, k in enumerate(keys):
+        if k.startswith(label) and len(k) <= len(label) + 10:
+            return i
+    return None
+
+
+def has_label(keys: list[str], *labels: str) -> bool:
+    return any(label_index(keys, label) is not None for label in labels)
+
+
+def value_after(row: Row, keys: list[str], label: str, stop: tuple[str, ...] = ()) -> Cell | None:
+    i = label_index(keys, label)
+    if i is None:
+        return None
+    for c, k in zip(row.cells[i + 1 :], keys[i + 1 :]):
+        if not c.text:
+            continue
+        if any(k.startswith(s) for s in stop):
+            return None
+        return c
+    return None
