@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from difflib import SequenceMatcher
 
 from .check import check_form
 from .errors import ExtractorError
 from .eval_sets import EvalDocument, default_set, load_set  # noqa: F401  (re-exported: the set and its scoring)
-from .models import form_label
+from .models import form_label, json_value
 from .forms.numbers import compact, same_value as same
 from .pipeline import ExtractOptions, extract_document
 
@@ -114,7 +113,7 @@ def compare_form(found, gold, score: TypeScore) -> bool:
             score.tally("overall").add(ok)
             if not ok:
                 exact = False
-                diffs.append({"field": k, "gold": _j(gv), "found": _j(fvals.get(k))})
+                diffs.append({"field": k, "gold": json_value(gv), "found": json_value(fvals.get(k))})
     # Indicator rows, aligned by name and target.
     fk, gk = [_key(i) for i in found.indicators], [_key(i) for i in gold.indicators]
     pairs = []
@@ -153,14 +152,10 @@ def compare_form(found, gold, score: TypeScore) -> bool:
             score.tally("overall").add(ok)
             if not ok:
                 exact = False
-                diffs.append({"field": f"indicators[{gi}].{attr}", "gold": _j(gv), "found": _j(getattr(f_ind, attr, None))})
+                diffs.append({"field": f"indicators[{gi}].{attr}", "gold": json_value(gv), "found": json_value(getattr(f_ind, attr, None))})
     if not exact:
         score.wrong.append({"form": form_label(gold), "diffs": diffs[:8]})
     return exact
-
-
-def _j(v):
-    return float(v) if isinstance(v, Decimal) else v
 
 
 def _name(form) -> str:

@@ -23,6 +23,26 @@ def _decimal_to_json(value: Decimal) -> int | float:
     return float(value)
 
 
+def json_value(value: Any) -> Any:
+    """A value as the JSON outputs print it: a Decimal as a number, the rest as it is."""
+    return _decimal_to_json(value) if isinstance(value, Decimal) else value
+
+
+def flatten(value: Any, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Nested dicts and lists as {field path: leaf}, with the paths provenance uses
+    ("funding.total.executed", "indicators[2].score")."""
+    out = {} if out is None else out
+    if isinstance(value, dict):
+        for k, v in value.items():
+            flatten(v, f"{prefix}.{k}" if prefix else k, out)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            flatten(v, f"{prefix}[{i}]", out)
+    else:
+        out[prefix] = value
+    return out
+
+
 Num = Annotated[Decimal, PlainSerializer(_decimal_to_json, return_type=Union[int, float], when_used="json")]
 Severity = Literal["error", "warning", "info"]
 
@@ -55,21 +75,6 @@ class FieldSource(_Model):
     confidence: float | None = None  # the OCR's, for values read from a scan
     # Where two engines read this field differently: {engine: value}.
     alternatives: dict[str, Any] | None = None
-
-    @classmethod
-    def read(cls, engine: str, page: int | None, bbox: tuple[float, float, float, float] | None,
-             raw: str | None, confidence: float | None) -> FieldSource:
-        """A source the rules engine built itself, so of the right types: made without
-        validation. A form has a hundred of these and validating each was a tenth of
-        mapping a page; `model_construct` is slower still. The same object `cls(...)`
-        gives (tests/test_models checks it against the validating constructor)."""
-        obj = object.__new__(cls)
-        _set = object.__setattr__
-        _set(obj, "__dict__", {"engine": engine, "page": page, "bbox": bbox, "raw": raw, "confidence": confidence, "alternatives": None})
-        _set(obj, "__pydantic_fields_set__", {"engine", "page", "bbox", "raw", "confidence"})
-        _set(obj, "__pydantic_extra__", None)
-        _set(obj, "__pydantic_private__", None)
-        return obj
 
 
 class Usage(_Model):

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator, Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from ..models import DepartmentForm, Finding, ProjectForm
+from ..models import DepartmentForm, Finding, ProjectForm, json_value
 from ..settings import CheckSettings
 from ..forms.targets import parse_value, target_met
 
@@ -28,13 +28,7 @@ RATE_INDICATOR = re.compile("预算执行率|预算执行利率|资金执行率"
 
 
 def _err(code: str, en: str, zh: str, field: str | None = None, expected=None, found=None, severity="error") -> Finding:
-    return Finding(code=code, severity=severity, message=en, message_zh=zh, field=field, expected=_j(expected), found=_j(found))
-
-
-def _j(v):
-    if isinstance(v, Decimal):
-        return float(v) if v != v.to_integral_value() else int(v)
-    return v
+    return Finding(code=code, severity=severity, message=en, message_zh=zh, field=field, expected=json_value(expected), found=json_value(found))
 
 
 def _candidates(exact: Decimal, settings: CheckSettings) -> list[Decimal]:
@@ -153,7 +147,7 @@ def _check_indicator_scores(indicators, prefix: str = "indicators") -> Iterator[
                 "score_range",
                 f"indicator {i + 1} ({ind.name}): score {ind.score} outside 0..{ind.weight}",
                 f"第{i + 1}项指标（{ind.name}）：得分 {ind.score} 超出 0～{ind.weight}",
-                f"{prefix}[{i}].score", f"0..{_j(ind.weight)}", ind.score,
+                f"{prefix}[{i}].score", f"0..{json_value(ind.weight)}", ind.score,
             )
 
 

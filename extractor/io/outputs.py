@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from ..models import DocumentResult
+from ..models import DocumentResult, flatten
 
 FORMATS = ("json", "csv", "xlsx", "sqlite")
 
@@ -81,14 +81,6 @@ def load_document_json(path: Path) -> DocumentResult:
 # --- batch tables ----------------------------------------------------------------------
 
 
-def _flat(prefix: str, value, out: dict) -> None:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _flat(f"{prefix}.{k}" if prefix else k, v, out)
-    else:
-        out[prefix] = value
-
-
 def form_rows(document: str, index: int, form) -> dict[str, list[dict]]:
     """One form's rows of the batch tables forms / indicators / findings, as flat
     dicts (values keep their types). `index` is the form's 1-based place in the document."""
@@ -98,7 +90,7 @@ def form_rows(document: str, index: int, form) -> dict[str, list[dict]]:
     for key in ("project_name", "department", "implementing_unit", "subordinate_units", "funding_unit"):
         if key in d:
             row[key] = d[key]
-    _flat("funding", d["funding"], row)
+    flatten(d["funding"], "funding", row)
     row.update({
         "total_weight": d.get("total_weight"), "total_score": d["total_score"], "grade": d["grade"],
         "pages": ",".join(map(str, d["pages"])), "indicators": len(d["indicators"]),

@@ -70,14 +70,17 @@ def retry_after(exc: BaseException | None) -> float | None:
         return max(when.timestamp() - time.time(), 0.0) if when else None
 
 
-# These libraries log request failures with the server's own error text, which can
-# echo the key; our LLMError carries the redacted reason instead.
-for _name in ("instructor", "openai", "httpx", "httpx2"):
-    logging.getLogger(_name).setLevel(logging.CRITICAL + 1)
+def _quiet_client_loggers() -> None:
+    """These libraries log request failures with the server's own error text, which
+    can echo the key; our LLMError carries the redacted reason instead. Done when a
+    transport is made (the LLM engine is in use), not when the module is imported."""
+    for name in ("instructor", "openai", "httpx", "httpx2"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 class Transport:
     def __init__(self, config: LLMConfig, counters: Counters | None = None):
+        _quiet_client_loggers()
         self.config = config
         self.counters = counters or Counters()
         self._slots = threading.BoundedSemaphore(max(1, config.concurrency))

@@ -6,11 +6,10 @@ triage forms without loading the LLM stack.
 
 from __future__ import annotations
 
-from decimal import Decimal
 
 from ..forms.numbers import same_value as same
 from ..findings import PRINTED, Code
-from ..models import DepartmentForm, FieldSource, Finding, ProjectForm
+from ..models import DepartmentForm, FieldSource, Finding, ProjectForm, flatten, json_value
 
 Form = ProjectForm | DepartmentForm
 LOW_CONFIDENCE = 0.85
@@ -44,21 +43,7 @@ def needs_llm(form: Form) -> str | None:
 
 
 def _flat(form: Form) -> dict[str, object]:
-    d = form.model_dump(mode="python", include={"project_name", "department", "implementing_unit", "total_score", "grade", "funding", "indicators", "total_weight"})
-    out: dict[str, object] = {}
-
-    def walk(prefix: str, v) -> None:
-        if isinstance(v, dict):
-            for k, x in v.items():
-                walk(f"{prefix}.{k}" if prefix else k, x)
-        elif isinstance(v, list):
-            for i, x in enumerate(v):
-                walk(f"{prefix}[{i}]", x)
-        else:
-            out[prefix] = v
-
-    walk("", d)
-    return out
+    return flatten(form.model_dump(mode="python", include={"project_name", "department", "implementing_unit", "total_score", "grade", "funding", "indicators", "total_weight"}))
 
 
 def combine(rules: Form, llm: Form, prefer: str = "rules") -> Form:
@@ -73,7 +58,7 @@ def combine(rules: Form, llm: Form, prefer: str = "rules") -> Form:
         chosen.provenance[path] = src.model_copy(update={"engine": "rules+llm"})
     for path in differ:
         src = chosen.provenance.get(path) or FieldSource(engine=chosen.engine)
-        chosen.provenance[path] = src.model_copy(update={"alternatives": {chosen.engine: _j(a.get(path)), other.engine: _j(b.get(path))}})
+        chosen.provenance[path] = src.model_copy(update={"alternatives": {chosen.engine: json_value(a.get(path)), other.engine: json_value(b.get(path))}})
     chosen.usage = llm.usage
     chosen.notes = list(rules.notes) + list(llm.notes) + [f"kept the {chosen.engine} engine's reading ({len(differ)} field(s) differ)"]
     if differ:
@@ -83,11 +68,7 @@ def combine(rules: Form, llm: Form, prefer: str = "rules") -> Form:
             message=f"rules and LLM engines read {len(differ)} field(s) differently: {', '.join(differ[:6])}",
             message_zh=f"规则引擎与大模型读出的{len(differ)}个字段不一致，请复核",
             field=differ[0],
-            expected=_j(b.get(differ[0])),
-            found=_j(a.get(differ[0])),
+            expected=json_value(b.get(differ[0])),
+            found=json_value(a.get(differ[0])),
         )]
     return chosen
-
-
-def _j(v):
-    return float(v) if isinstance(v, Decimal) else v
