@@ -255,6 +255,40 @@ def review(
 
 
 @app.command()
+def layout(
+    document: Annotated[Path, typer.Argument(help="A PDF or image.")],
+    page: Annotated[int, typer.Option(min=1, help="1-based page number.")] = 1,
+    out: Annotated[Path, typer.Option("-o", "--out", help="PNG to write.")] = Path("layout.png"),
+    dpi: Annotated[int, typer.Option(help="Resolution of the drawing.")] = 100,
+) -> None:
+    """Draw what the layout engine saw on one page: edges red, cells blue, words grey.
+
+    Example: extractor layout fixtures/pdf/borderless.pdf --page 2 -o page2.png
+    """
+    from .layout.debug import draw_layout
+    from .read.documents import open_document
+
+    try:
+        doc = open_document(document)
+        try:
+            if doc.kind == "text":
+                raise ExtractorError("a text export has no page to draw")
+            if page > doc.page_count:
+                raise ExtractorError(f"the document has {doc.page_count} pages")
+            seen = next(p for i, p in enumerate(doc.pages(), 1) if i == page)
+            # A page read by OCR was laid out turned and deskewed: its words, not the scan, are the background.
+            scanned = page in (doc.ocr_pages or {})
+            png = draw_layout(None if scanned else doc.render(page, dpi), seen, dpi)
+        finally:
+            doc.close()
+    except ExtractorError as exc:
+        _err(f"{document}: {exc}")
+        raise typer.Exit(1)
+    out.write_bytes(png)
+    typer.echo(f"{out}: {len(seen.tables)} tables, {sum(len(t.edges) for t in seen.tables)} edges, {len(seen.words)} words")
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of a result file.
 

@@ -240,29 +240,6 @@ def test_check_keeps_the_findings_it_does_not_compute(tmp_path, root):
     assert after == before and sum("read_poorly" in codes for codes in after) == 1
 
 
-def test_every_finding_code_has_one_owner():
-    from extractor.findings import Code, Owner, codes_of, owner_of
-
-    assert sorted(c for o in Owner for c in codes_of(o)) == sorted(Code)
-    assert owner_of("read_poorly") == Owner.TRIAGE and owner_of("total_score") == Owner.CHECKER
-    with pytest.raises(ValueError):
-        owner_of("no_such_code")
-
-
-def test_the_streamed_result_file_equals_the_collected_result(tmp_path, sample):
-    """extract_to_json writes each form as it comes; the file reads back as the
-    same record extract_document returns."""
-    from extractor.io.outputs import load_document_json
-    from extractor.pipeline import ExtractOptions, extract_document, extract_to_json
-
-    options = ExtractOptions(engine="rules")
-    stats = extract_to_json(sample, tmp_path / "run_on.json", options)
-    streamed = load_document_json(tmp_path / "run_on.json")
-    collected = extract_document(sample, options)
-    assert stats.forms == len(collected.forms) == 12
-    assert streamed.model_dump(exclude={"seconds"}) == collected.model_dump(exclude={"seconds"})
-
-
 def test_a_folder_finds_every_suffix_a_file_given_by_name_is_read_with(tmp_path, root):
     """One suffix list: .tsv and .markdown in a folder are found, as they are read
     when named directly."""

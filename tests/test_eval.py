@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from extractor.cli import app
@@ -10,6 +11,7 @@ from extractor.evaluate import default_set, evaluate, markdown
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_rules_engine_meets_its_figures_on_the_fixtures():
     report = evaluate(default_set())
     born, text = report["types"]["born_digital"], report["types"]["text_export"]

@@ -23,9 +23,9 @@ import numpy as np
 from .grid import Edge, Table, merge_spans, text_lines, split_by_box
 from .centred import col_range, centred_spans
 from .page import Word
+from .settings import LAYOUT
 
-STEP = 0.25  # points per sample along an axis
-MIN_ROWS = 3  # lines with two or more cells that make a borderless table
+STEP, MIN_ROWS = LAYOUT.step, LAYOUT.min_rows
 
 
 def _median(values: list[float]) -> float:

@@ -16,10 +16,9 @@ from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from .page import BBox, Cell, Row, Word
+from .settings import LAYOUT
 
-SNAP = 1.5  # points: rulings closer than this are the same line
-MIN_EDGE = 2.0
-TOUCH = 0.5  # points: collinear pieces this close are one edge (less than SNAP, so no step downstream sees a difference)
+SNAP, MIN_EDGE, TOUCH = LAYOUT.snap, LAYOUT.min_edge, LAYOUT.touch
 
 
 class Edge(NamedTuple):  # a tuple: a page has hundreds, built and sorted per page

@@ -11,13 +11,13 @@ import re
 import pymupdf
 
 from ..layout.page import PageText, Word
+from ..layout.settings import LAYOUT
 from ..layout.tables import rows_from
 
-MIN_CHARS_FOR_TEXT_LAYER = 20
+MIN_CHARS_FOR_TEXT_LAYER = LAYOUT.min_chars_for_text_layer
 
 
-GAP_SPLIT = 0.25  # a gap wider than this share of the font size ends a word
-ASCENT = 0.8  # a word's box top, in font sizes above the baseline
+GAP_SPLIT, ASCENT = LAYOUT.gap_split, LAYOUT.ascent
 _SPACES = frozenset((32, 9, 10, 13, 0x3000, 0xA0))
 
 

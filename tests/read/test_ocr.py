@@ -38,11 +38,18 @@ def test_deskew_angle_from_rulings():
     assert sum(1 for s in segs if s[1] == s[3]) >= 14 and sum(1 for s in segs if s[0] == s[2]) >= 3
 
 
-def test_sideways_photo_is_read_and_corrections_recorded(root):
+@pytest.fixture(scope="module")
+def photo():
+    """The sideways photo, read once for the tests that only look at the result."""
     pytest.importorskip("rapidocr")
+    from conftest import ROOT
     from extractor.pipeline import ExtractOptions, extract_document
 
-    r = extract_document(root / "fixtures" / "scanned" / "photo_sideways.jpg", ExtractOptions(engine="rules"))
+    return extract_document(ROOT / "fixtures" / "scanned" / "photo_sideways.jpg", ExtractOptions(engine="rules"))
+
+
+def test_sideways_photo_is_read_and_corrections_recorded(photo):
+    r = photo
     assert r.source.doc_type == "scanned"
     (form,) = r.forms
     assert form.engine == "ocr+rules" and form.project_name == "劳动监察业务经费"
@@ -51,6 +58,7 @@ def test_sideways_photo_is_read_and_corrections_recorded(root):
     assert {f.code for f in form.findings if f.severity == "error"} == {"rate_indicator_mismatch"}
 
 
+@pytest.mark.slow
 def test_a_misread_number_is_corrected_and_the_correction_recorded(root, monkeypatch):
     """Make the recogniser read the budget's zeros as letter O every time and check
     the fix reaches the value and the form's notes, not only the token."""
@@ -65,13 +73,10 @@ def test_a_misread_number_is_corrected_and_the_correction_recorded(root, monkeyp
     assert str(form.funding.total.initial_budget) == "10.50"
 
 
-def test_lone_dashes_are_read_from_their_shape_and_noted(root):
+def test_lone_dashes_are_read_from_their_shape_and_noted(photo):
     """The detector finds no box around a lone '-'; the empty ruled cell's one flat
     mark is read as '-', and the form says so."""
-    pytest.importorskip("rapidocr")
-    from extractor.pipeline import ExtractOptions, extract_document
-
-    (form,) = extract_document(root / "fixtures" / "scanned" / "photo_sideways.jpg", ExtractOptions(engine="rules")).forms
+    (form,) = photo.forms
     assert any("'-' read from the shape of a lone mark in an empty cell" in n for n in form.notes)
     # the "-" the form prints in the weight and score columns of the fiscal-funds rows
     assert {k: form.provenance[k].raw for k in ("funding.fiscal.weight", "funding.other.score")} == \
@@ -88,6 +93,7 @@ def test_without_ocr_a_scan_fails_with_one_line(root, monkeypatch, tmp_path):
     assert o.status == "failed" and o.error_type == "NoTextLayer" and "pip install" in o.error
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("turn,name", [(180, "upside.tif"), (90, "ccw.png")])
 def test_a_turned_photo_is_turned_back_and_read(root, tmp_path, turn, name):
     cv2 = pytest.importorskip("cv2")

@@ -71,7 +71,7 @@ def test_nfkc_of_a_long_text_line_by_line_is_the_whole_texts():
 
     from extractor.forms.numbers import compact, nfkc
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     for path in sorted((root / "fixtures" / "text").glob("*.txt")):
         text = path.read_text(encoding="utf-8")
         assert len(text) > 256 and nfkc(text) == unicodedata.normalize("NFKC", text)
@@ -91,7 +91,7 @@ def test_the_fast_number_pattern_reads_what_the_plain_one_reads():
     from extractor.forms.numbers import _NUMBER_IN_TEXT, nfkc
 
     plain = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     texts = [nfkc(p.read_text(encoding="utf-8")) for p in sorted((root / "fixtures" / "text").glob("*.txt"))]
     rnd = random.Random(7)
     texts += ["".join(rnd.choice("0123456789,,..  万%\n-") for _ in range(rnd.randint(1, 24))) for _ in range(5000)]

@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 from extractor.check import check_form
 from extractor.models import Form
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOLD = sorted((ROOT / "eval" / "gold" / "text").glob("*.json"))
 FORM = TypeAdapter(Form)
 

@@ -10,7 +10,7 @@ from conftest import ROOT, gold_by_label
 from extractor.check import check_form
 from extractor.settings import CheckSettings, GradeBand
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval"))
+sys.path.insert(0, str(ROOT / "eval"))
 import mutation  # noqa: E402
 
 
@@ -134,6 +134,7 @@ def test_scoring_practice_warnings():
     assert "qualitative_band" in warnings(form)
 
 
+@pytest.mark.slow
 def test_mutation_catch_rates():
     """Every identity field is caught 100% with grounding; the arithmetic alone
     misses only ±0.01 on a rate, which the accepted roundings allow."""
