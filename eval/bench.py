@@ -118,7 +118,7 @@ def bench_pages(repeat: int) -> dict:
 def bench_find_tables() -> dict:
     """PyMuPDF's find_tables (no layout model) against our grid, page by page:
     seconds, and how many of our cells it finds with the same box and text."""
-    from extractor.layout.grid import edges_to_tables, rects_to_edges, table_to_cells
+    from extractor.layout.grid import edge_groups, rects_to_edges, ruled_tables, table_to_cells
     from extractor.read.pdf import page_rulings, page_words
     from extractor.layout.grid import join_words
 
@@ -129,7 +129,7 @@ def bench_find_tables() -> dict:
         for page in doc:
             t = time.perf_counter()
             words = page_words(page)
-            tables = edges_to_tables(rects_to_edges(*page_rulings(page)))
+            tables = ruled_tables(edge_groups(rects_to_edges(*page_rulings(page))))
             ours = []
             for table in tables:
                 _, _, grid = table_to_cells(table)
