@@ -39,6 +39,17 @@ NATIONAL_GRADES = [
 PASS_FAIL_GRADES = [GradeBand(label="合格", min=Decimal(60)), GradeBand(label="不合格", min=Decimal(0))]
 
 
+def _scale(*bands: tuple[str, int]) -> list[GradeBand]:
+    return [GradeBand(label=label, min=Decimal(low)) for label, low in bands]
+
+
+# Scales the provinces print (DOMAIN.md: 优秀/良好/合格/不合格 and 优/良/合格/不合格, at 90/80/60).
+PROVINCIAL_GRADES = [
+    _scale(("优秀", 90), ("良好", 80), ("合格", 60), ("不合格", 0)),
+    _scale(("优", 90), ("良", 80), ("合格", 60), ("不合格", 0)),
+]
+
+
 class CheckSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -51,8 +62,9 @@ class CheckSettings(BaseModel):
     total_weight: Decimal = Decimal(100)
     grades: list[GradeBand] = Field(default_factory=lambda: list(NATIONAL_GRADES))
     # Other scales some publishers print; a printed label from one of these is
-    # checked against that scale instead of being reported as unknown.
-    alternative_grades: list[list[GradeBand]] = Field(default_factory=lambda: [list(PASS_FAIL_GRADES)])
+    # checked against that scale instead of being reported as unknown. A label on
+    # several scales (合格) passes when one of them agrees with the total.
+    alternative_grades: list[list[GradeBand]] = Field(default_factory=lambda: [list(PASS_FAIL_GRADES), *map(list, PROVINCIAL_GRADES)])
     # Qualitative scoring bands (share of the weight) from the national guidance.
     achieved_min_share: Decimal = Decimal("0.8")
     partial_min_share: Decimal = Decimal("0.6")

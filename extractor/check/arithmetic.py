@@ -31,16 +31,29 @@ def _err(code: str, en: str, zh: str, field: str | None = None, expected=None, f
     return Finding(code=code, severity=severity, message=en, message_zh=zh, field=field, expected=json_value(expected), found=json_value(found))
 
 
-def _candidates(exact: Decimal, settings: CheckSettings) -> list[Decimal]:
-    out = []
-    for mode in settings.rounding:
-        out.append(exact.quantize(CENT, rounding=ROUND_DOWN if mode == "truncate" else ROUND_HALF_UP))
-    return out
+def _candidates(exact: Decimal, settings: CheckSettings, places: int = 2) -> list[Decimal]:
+    step = Decimal(1).scaleb(-places)
+    return [exact.quantize(step, rounding=ROUND_DOWN if mode == "truncate" else ROUND_HALF_UP) for mode in settings.rounding]
 
 
-def _close(found: Decimal, exact: Decimal, settings: CheckSettings) -> bool:
-    """A printed 2-decimal value agrees with an exact one under any allowed rounding."""
-    return any(abs(found - c) <= settings.tolerance for c in _candidates(exact, settings))
+def _close(found: Decimal, exact: Decimal, settings: CheckSettings, places: int = 2) -> bool:
+    """A printed value agrees with an exact one under any allowed rounding, at the
+    precision it is printed with (`places` decimals: 99.3% is checked to one)."""
+    return any(abs(found - c) <= settings.tolerance for c in _candidates(exact, settings, places))
+
+
+_DECIMALS = re.compile(r"[.．](\d+)")
+
+
+def printed_places(form: Form, path: str, value: Decimal) -> int:
+    """How many decimals the form prints this value with: from the text it was read
+    from (provenance), else from the value itself (an LLM's, or a corrected file's)."""
+    src = form.provenance.get(path)
+    raw = src.raw if src is not None else None
+    if raw and any(ch.isdigit() for ch in raw):
+        m = _DECIMALS.findall(raw)
+        return len(m[-1]) if m else 0
+    return max(0, -value.as_tuple().exponent)  # type: ignore[operator]
 
 
 def _q(d: Decimal) -> Decimal:
@@ -83,7 +96,7 @@ def _check_funding_sums(form: ProjectForm) -> Iterator[Finding]:
             )
 
 
-def _check_rate(row, path: str, settings: CheckSettings) -> Iterator[Finding]:
+def _check_rate(form: Form, row, path: str, settings: CheckSettings) -> Iterator[Finding]:
     if row is None or row.execution_rate is None or row.annual_budget is None or row.executed is None:
         return
     if row.annual_budget == 0:
@@ -91,7 +104,8 @@ def _check_rate(row, path: str, settings: CheckSettings) -> Iterator[Finding]:
             yield _err("execution_rate", f"{path}: budget is 0 but rate is {row.execution_rate}", f"{path}：预算数为0，执行率却为{row.execution_rate}", f"{path}.execution_rate", 0, row.execution_rate)
         return
     exact = row.executed / row.annual_budget * HUNDRED
-    if not _close(row.execution_rate, exact, settings):
+    places = printed_places(form, f"{path}.execution_rate", row.execution_rate)
+    if not _close(row.execution_rate, exact, settings, places):
         yield _err(
             "execution_rate",
             f"{path}: execution rate {row.execution_rate} ≠ executed/annual budget = {_q(exact)}",
@@ -125,7 +139,7 @@ def _check_budget_score(form: ProjectForm, settings: CheckSettings) -> Iterator[
     weight = t.weight if t.weight is not None else settings.budget_weight
     rate = min(t.execution_rate, HUNDRED)
     exact = weight * rate / HUNDRED
-    if not _close(t.score, exact, settings):
+    if not _close(t.score, exact, settings, printed_places(form, "funding.total.score", t.score)):
         yield _err(
             "budget_score",
             f"budget score {t.score} ≠ weight {weight} × rate {rate}% = {_q(exact)}",
@@ -193,7 +207,14 @@ def _check_rate_indicator(form: ProjectForm, settings: CheckSettings) -> Iterato
         v = parse_value(ind.actual)
         if v.kind != "quantity" or v.unit != "%" or v.number is None:
             continue
-        if abs(v.number - t.execution_rate) > settings.tolerance:
+        # at the coarser of the two printed precisions (99.34% against a block's 99.3%)
+        block_places = printed_places(form, "funding.total.execution_rate", t.execution_rate)
+        ind_places = max(0, -v.number.as_tuple().exponent)  # type: ignore[operator]
+        if block_places <= ind_places:
+            agree = _close(t.execution_rate, v.number, settings, block_places)
+        else:
+            agree = _close(v.number, t.execution_rate, settings, ind_places)
+        if not agree:
             yield _err(
                 "rate_indicator_mismatch",
                 f"indicator '{ind.name}' reports {v.number}% but the funding block's rate is {t.execution_rate}%",
@@ -212,13 +233,15 @@ def _grade_for(total: Decimal, bands) -> str:
 def _check_grade(form: Form, settings: CheckSettings) -> Iterator[Finding]:
     if form.grade is None or form.total_score is None:
         return
-    scales = [settings.grades, *settings.alternative_grades]
-    scale = next((s for s in scales if form.grade in {b.label for b in s}), None)
-    if scale is None:
+    grade = "".join(form.grade.split())
+    # The main scale when it has the label; else every other scale that has it.
+    on = [s for s in (settings.grades, *settings.alternative_grades) if grade in {b.label for b in s}]
+    scales = on[:1] if on and on[0] is settings.grades else on
+    if not scales:
         yield _err("unknown_grade", f"grade '{form.grade}' is on no configured scale", f"评分等级“{form.grade}”不在配置的等级中", "grade", None, form.grade, "warning")
         return
-    expected = _grade_for(form.total_score, scale)
-    if expected != form.grade:
+    expected = _grade_for(form.total_score, scales[0])
+    if all(_grade_for(form.total_score, s) != grade for s in scales):
         yield _err("grade", f"grade {form.grade} does not match total {form.total_score} (expected {expected})", f"评分等级 {form.grade} 与总分 {form.total_score} 不符（应为 {expected}）", "grade", expected, form.grade)
 
 
@@ -252,7 +275,7 @@ def check_project(form: ProjectForm, settings: CheckSettings, practice: bool = T
     out.extend(_check_required(form))
     out.extend(_check_funding_sums(form))
     for name in ("total", "fiscal", "carryover", "other"):
-        out.extend(_check_rate(getattr(form.funding, name), f"funding.{name}", settings))
+        out.extend(_check_rate(form, getattr(form.funding, name), f"funding.{name}", settings))
     out.extend(_check_same_amounts_same_rate(form))
     out.extend(_check_budget_score(form, settings))
     out.extend(_check_indicator_scores(form.indicators))
@@ -277,7 +300,7 @@ def check_department(form: DepartmentForm, settings: CheckSettings, practice: bo
         out.append(_err("missing_field", "total score not found", "未找到总分", "total_score"))
     f = form.funding
     for name in ("fiscal", "other", "basic", "project"):
-        out.extend(_check_rate(getattr(f, name), f"funding.{name}", settings))
+        out.extend(_check_rate(form, getattr(f, name), f"funding.{name}", settings))
     if all(getattr(f, n) is not None for n in ("fiscal", "other", "basic", "project")):
         for col in ("annual_budget", "executed"):
             src = _sum(getattr(getattr(f, n), col) for n in ("fiscal", "other"))

@@ -7,26 +7,19 @@ from decimal import Decimal
 from ..layout.page import Cell, Row
 from .labels import label_key
 from .numbers import is_number_or_dash, parse_number
+from .templates import VOCAB
 
 FUNDING_COLUMNS = ("initial_budget", "annual_budget", "executed", "weight", "execution_rate", "score")
-FUNDING_HEADER_LABELS = {
-    "年初预算数": "initial_budget",
-    "全年预算数": "annual_budget",
-    "全年执行数": "executed",
-    "分数": "weight",
-    "分值": "weight",
-    "执行率": "execution_rate",
-    "得分": "score",
-}
-PROJECT_FUNDING_ROWS = (("年度资金总额", "total"), ("当年财政拨款", "fiscal"), ("上年结转", "carryover"), ("其他资金", "other"))
-DEPARTMENT_FUNDING_ROWS = (("财政拨款", "fiscal"), ("其他资金", "other"), ("基本支出", "basic"), ("项目支出", "project"))
+FUNDING_HEADER_LABELS = VOCAB.funding_columns  # (label, column), longest label first
+PROJECT_FUNDING_ROWS = VOCAB.project_rows
+DEPARTMENT_FUNDING_ROWS = VOCAB.department_rows
 
 
 def _funding_columns(header: Row, count: int) -> tuple[str, ...]:
     labels = []
     for c in header.cells:
         k = label_key(c.text)
-        for label, name in FUNDING_HEADER_LABELS.items():
+        for label, name in FUNDING_HEADER_LABELS:
             if k.startswith(label):
                 labels.append(name)
                 break
@@ -40,13 +33,13 @@ def funding_header_columns(header: Row) -> list[tuple[str, float, float]]:
     cols = []
     for c in header.cells:
         k = label_key(c.text)
-        name = next((n for label, n in FUNDING_HEADER_LABELS.items() if k.startswith(label)), None)
+        name = next((n for label, n in FUNDING_HEADER_LABELS if k.startswith(label)), None)
         if name and c.bbox:
             cols.append((name, c.bbox[0], c.bbox[2]))
             # Two labels in one header cell ("执行率(" and "得分" run together when word
             # alignment found no cut in a wrapped header): the span holds both
             # columns, left to right in the order the labels are read.
-            for label, other in sorted(((lbl, n) for lbl, n in FUNDING_HEADER_LABELS.items() if lbl in k[1:]),
+            for label, other in sorted(((lbl, n) for lbl, n in FUNDING_HEADER_LABELS if lbl in k[1:]),
                                        key=lambda ln: k.index(ln[0], 1)):
                 if other != name:
                     cols.append((other, c.bbox[0], c.bbox[2]))

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from ..layout.page import Cell, Row
 from .labels import LEVEL1_WORDS, FormReader, is_level_complete, label_key
+from .templates import VOCAB
 from .numbers import is_number, parse_number
 
 
@@ -34,11 +35,8 @@ class RawIndicator:
     level2_cut_below: bool = False
 
 
-HEADER_FIELDS = (
-    ("一级指标", "level1"), ("权重", "level1_weight"), ("二级指标", "level2"), ("三级指标", "name"),
-    ("年度指标值", "target"), ("实际完成值", "actual"), ("全年完成值", "actual"), ("分值", "weight"),
-    ("得分", "score"), ("偏差", "deviation_reason"),
-)
+
+_TABLE_ENDS = (*VOCAB.total, *VOCAB.grade, *VOCAB.breakdown)  # rows that end the indicator table
 
 
 @dataclass
@@ -50,11 +48,13 @@ class _Column:
 
 
 def header_columns(header: Row) -> list[_Column]:
-    cols = []
+    cols: list[_Column] = []
     for c in header.cells:
         k = label_key(c.text)
-        for label, name in HEADER_FIELDS:
+        for label, name in VOCAB.indicator_columns:
             if k.startswith(label):
+                if name == "weight" and cols and cols[-1].field == "level1":
+                    name = "level1_weight"  # 权重 beside 一级指标: the department form's level-1 weight
                 x0, x1 = (c.bbox[0], c.bbox[2]) if c.bbox else (None, None)
                 cols.append(_Column(name, c.col, x0, x1))
                 break
@@ -295,13 +295,13 @@ def read_indicators(header: Row, rows: list[Row], reader: FormReader) -> tuple[l
     while i < len(rows):
         row = rows[i]
         key = label_key(row.joined)
-        if key.startswith("总分") or key.startswith("评分等级") or key.startswith("分解目标"):
+        if key.startswith(_TABLE_ENDS):
             break
         if row.filled and all(is_number(c.text) for c in row.filled) and len(row.filled) == 2:
             break  # the total row without its 总分 label: "100  99.93"
         ind = _parse_indicator_row(row, reader.kind, columns)
         if ind is None:
-            if raw and not (len(row.filled) >= 1 and label_key(row.filled[0].text).startswith("一级指标")):
+            if raw and not VOCAB.is_indicator_header(key):  # (a header repeated on the next page)
                 if not _merge_fragment(raw[-1], row):
                     reader.note(f"ignored row in indicator table: {row.joined[:40]}", 0.02)
             i += 1

@@ -14,8 +14,9 @@ from functools import lru_cache
 from ..layout.page import Cell, Row
 from ..models import FieldSource
 from .numbers import compact
+from .templates import VOCAB
 
-LEVEL1_WORDS = ("产出指标", "效益指标", "满意度指标", "成本指标", "投入管理指标", "决策指标", "过程指标", "投入指标")
+LEVEL1_WORDS = VOCAB.level1_words
 
 
 @lru_cache(maxsize=65536)

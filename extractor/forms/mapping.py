@@ -29,9 +29,10 @@ from .indicators import RawIndicator, fill_levels, read_indicators
 from .labels import FormReader, has_label, label_key, value_after
 from .numbers import is_number, is_number_or_dash, parse_number
 from .segment import DEPARTMENT_ANCHOR, FormRows
+from .templates import VOCAB
 
-GOAL_LABELS = ("预期目标", "年初设定目标")
-GOAL_SKIP = {"年度总体目标", "预期目标", "实际完成情况", "年初设定目标", "全年完成情况"}
+GOAL_LABELS = VOCAB.goal_expected
+GOAL_SKIP = VOCAB.goal_labels
 GOAL_MIN_IN_HEADER = 20  # characters: shorter text on the goal header row is a label
 FUNDING_COLUMN_LABELS = ("年初预算数", "全年预算数", "全年执行数")
 
@@ -77,11 +78,12 @@ class _Mapping:
 
 
 def _is_project_name(ln: _Line, m: _Mapping) -> bool:
-    return ln.first.startswith("项目名称")
+    return ln.first.startswith(VOCAB.project_anchor)
 
 
 def _read_project_name(ln: _Line, m: _Mapping) -> int:
-    c = value_after(ln.row, ln.keys, "项目名称")
+    label = next(lbl for lbl in VOCAB.project_anchor if ln.first.startswith(lbl))
+    c = value_after(ln.row, ln.keys, label)
     if c is None:
         above = [r for r in m.fr.before_anchor if len(r.filled) == 1]  # the name printed above its label row
         if above:
@@ -99,25 +101,27 @@ def _is_department_head(ln: _Line, m: _Mapping) -> bool:
 
 
 def _read_department_head(ln: _Line, m: _Mapping) -> int:
-    c = value_after(ln.row, ln.keys, ln.first[:4], stop=("下属单位",))
+    c = value_after(ln.row, ln.keys, ln.first[:4], stop=VOCAB.subordinate_units)
     m.head["department"] = c.text if c else None
     if c:
         m.reader.source("department", ln.row, c)
-    c2 = value_after(ln.row, ln.keys, "下属单位")
+    c2 = next((v for lbl in VOCAB.subordinate_units if (v := value_after(ln.row, ln.keys, lbl))), None)
     m.head["subordinate_units"] = c2.text if c2 else None
     return 0
 
 
 def _is_units(ln: _Line, m: _Mapping) -> bool:
-    return has_label(ln.keys, "主管部门", "实施单位")
+    return has_label(ln.keys, *VOCAB.department, *VOCAB.implementing_unit)
 
 
 def _read_units(ln: _Line, m: _Mapping) -> int:
-    for label, name, stop in (("主管部门", "department", ("实施单位",)), ("实施单位", "implementing_unit", ())):
-        c = value_after(ln.row, ln.keys, label, stop=stop)
-        if c:
-            m.head[name] = c.text
-            m.reader.source(name, ln.row, c)
+    for labels, name, stop in ((VOCAB.department, "department", VOCAB.implementing_unit), (VOCAB.implementing_unit, "implementing_unit", ())):
+        for label in labels:
+            c = value_after(ln.row, ln.keys, label, stop=stop)
+            if c:
+                m.head[name] = c.text
+                m.reader.source(name, ln.row, c)
+                break
     return 0
 
 
@@ -141,7 +145,7 @@ def _read_funding(ln: _Line, m: _Mapping) -> int:
 
 
 def _is_funding_header(ln: _Line, m: _Mapping) -> bool:
-    return has_label(ln.keys, "项目资金", "整体支出规模") or sum(has_label(ln.keys, lbl) for lbl in FUNDING_COLUMN_LABELS) >= 2
+    return has_label(ln.keys, *VOCAB.funding_block) or sum(has_label(ln.keys, lbl) for lbl in FUNDING_COLUMN_LABELS) >= 2
 
 
 def _read_funding_header(ln: _Line, m: _Mapping) -> int:
@@ -152,7 +156,7 @@ def _read_funding_header(ln: _Line, m: _Mapping) -> int:
 
 
 def _is_breakdown(ln: _Line, m: _Mapping) -> bool:
-    return has_label(ln.keys, "分解目标")
+    return has_label(ln.keys, *VOCAB.breakdown)
 
 
 def _read_breakdown(ln: _Line, m: _Mapping) -> int:
@@ -161,7 +165,7 @@ def _read_breakdown(ln: _Line, m: _Mapping) -> int:
 
 
 def _is_goal(ln: _Line, m: _Mapping) -> bool:
-    return has_label(ln.keys, *GOAL_LABELS) or (m.section == "goal" and not ln.key.startswith("一级指标"))
+    return has_label(ln.keys, *GOAL_LABELS) or (m.section == "goal" and not VOCAB.is_indicator_header(ln.key))
 
 
 def _read_goal(ln: _Line, m: _Mapping) -> int:
@@ -177,11 +181,11 @@ def _read_goal(ln: _Line, m: _Mapping) -> int:
 
 
 def _is_indicator_header(ln: _Line, m: _Mapping) -> bool:
-    return ln.key.startswith("一级指标")
+    return VOCAB.is_indicator_header(ln.key)
 
 
 def _is_total(ln: _Line, m: _Mapping) -> bool:
-    return m.section == "tail" and (ln.key.startswith("总分") or (bool(ln.row.filled) and all(is_number(c.text) for c in ln.row.filled)))
+    return m.section == "tail" and (ln.key.startswith(VOCAB.total) or (bool(ln.row.filled) and all(is_number(c.text) for c in ln.row.filled)))
 
 
 def _read_total(ln: _Line, m: _Mapping) -> int:
@@ -195,11 +199,12 @@ def _read_total(ln: _Line, m: _Mapping) -> int:
 
 
 def _is_grade(ln: _Line, m: _Mapping) -> bool:
-    return ln.key.startswith("评分等级")
+    return ln.key.startswith(VOCAB.grade)
 
 
 def _read_grade(ln: _Line, m: _Mapping) -> int:
-    c = value_after(ln.row, ln.keys, "评分等级")
+    label = next(lbl for lbl in VOCAB.grade if ln.key.startswith(lbl))
+    c = value_after(ln.row, ln.keys, label)
     m.grade = c.text if c else None
     if c:
         m.reader.source("grade", ln.row, c)
@@ -227,7 +232,7 @@ SECTIONS: tuple[tuple[Test, Read | None], ...] = (
 def _funding_unit(rows: list[Row]) -> str | None:
     """The unit in the merged 项目资金 cell, wherever a page break put it."""
     for r in rows:
-        cell: Cell | None = next((c for c in r.cells if label_key(c.text).startswith(("项目资金", "整体支出规模"))), None)
+        cell: Cell | None = next((c for c in r.cells if label_key(c.text).startswith(VOCAB.funding_block)), None)
         if cell is not None:
             k = label_key(cell.text)
             return "万元" if "万元" in k else ("元" if "元" in k else None)

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 
 from ..layout.page import Cell, Row
 from .numbers import compact
+from .templates import VOCAB
 
-TITLE_MARKERS = ("绩效自评表", "绩效自我评价", "绩效自评价")
-DEPARTMENT_MARKERS = ("整体支出",)
-PROJECT_ANCHOR = "项目名称"
-DEPARTMENT_ANCHOR = ("部门(单位)名称", "部门名称", "单位名称")
+TITLE_MARKERS = VOCAB.form_titles
+DEPARTMENT_MARKERS = VOCAB.department_titles
+PROJECT_ANCHOR = VOCAB.project_anchor
+DEPARTMENT_ANCHOR = VOCAB.department_anchor
 _YEAR = re.compile(r"^[(（]?\s*(\d{4})\s*年度?\s*[)）]?$")
 
 

@@ -1,0 +1,59 @@
+"""Documents made the way offices make them: Excel workbooks printed to PDF by
+LibreOffice, in the national template and two provincial copies."""
+
+import json
+import shutil
+import sys
+
+import pytest
+
+from conftest import ROOT
+from extractor.eval_sets import load_manifest
+from extractor.evaluate import evaluate
+from extractor.pipeline import ExtractOptions, extract_document
+
+OFFICE = ROOT / "fixtures" / "office"
+
+
+def _printed_errors():
+    for gold in sorted((ROOT / "eval" / "gold" / "office").glob("*.json")):
+        raw = json.loads(gold.read_text(encoding="utf-8"))
+        yield raw["document"], raw["printed_errors"]
+
+
+def test_every_family_is_read_exactly_and_silently_wrong_nowhere():
+    report = evaluate(load_manifest(OFFICE / "manifest.json"))
+    assert set(report["types"]) == {"office_national", "office_provincial_a", "office_provincial_b"}
+    for name, t in report["types"].items():
+        assert t["forms_found"] == t["forms_expected"] > 0, name
+        assert t["field_accuracy"]["overall"] >= 0.995, name
+        assert t["silent_errors"] == 0, name
+
+
+@pytest.mark.parametrize("document, printed", list(_printed_errors()))
+def test_clean_forms_get_no_error_and_printed_errors_the_check_that_names_them(document, printed):
+    forms = extract_document(ROOT / document, ExtractOptions(engine="rules")).forms
+    assert len(forms) == len(printed)
+    for form, error in zip(forms, printed):
+        errors = {f.code for f in form.findings if f.severity == "error"}
+        if error is None:
+            assert not errors, (form.project_name, errors)
+        else:
+            assert error in errors, (form.project_name, error, errors)
+
+
+@pytest.mark.slow
+def test_freshly_printed_workbooks_read_like_the_committed_ones(tmp_path):
+    """LibreOffice prints the generator's workbooks again (CI installs it: .ci/system-deps);
+    the new PDFs read exactly to the same gold."""
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) is not installed: bash .ci/system-deps installs it")
+    sys.path.insert(0, str(ROOT / "fixtures"))
+    import make_office
+
+    make_office.main(tmp_path / "office", tmp_path / "gold")
+    for committed in sorted((ROOT / "eval" / "gold" / "office").glob("*.json")):
+        fresh = json.loads((tmp_path / "gold" / committed.name).read_text(encoding="utf-8"))
+        assert fresh["forms"] == json.loads(committed.read_text(encoding="utf-8"))["forms"]
+    report = evaluate(load_manifest(tmp_path / "office" / "manifest.json"))
+    assert all(t["forms_exact"] == t["forms_expected"] for t in report["types"].values()), report["types"]
