@@ -42,6 +42,10 @@ class Outcome:
     def forms_with_errors(self) -> int:
         return self.stats.forms_with_errors if self.stats else 0
 
+    @property
+    def skipped_tables(self) -> int:
+        return self.stats.skipped if self.stats else 0
+
 
 @dataclass
 class Summary:

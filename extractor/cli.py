@@ -122,6 +122,7 @@ def _report(o: Outcome, tty: bool) -> None:
         typer.echo(f"FAILED  {o.path}: {o.error}", err=True)
     elif not tty:
         flag = f", {o.forms_with_errors} with error findings" if o.forms_with_errors else ""
+        flag += f"; {o.skipped_tables} other tables skipped" if o.skipped_tables else ""
         typer.echo(f"{o.status:7} {o.path}: {o.forms} forms{flag} ({o.seconds:.2f} s)", err=True)
 
 

@@ -180,9 +180,18 @@ class Source(_Model):
     doc_type: str = ""  # born_digital | text_export | scanned | image
 
 
+class SkippedTable(_Model):
+    """A table that shares the forms' labels but is not a self-evaluation form
+    (a 绩效目标申报表, a 监控表, a 决算 table): listed, not extracted."""
+
+    title: str
+    page: int
+
+
 class DocumentResult(_Model):
     source: Source
     forms: list[Form] = Field(default_factory=list)
+    skipped: list[SkippedTable] = Field(default_factory=list)
     engine: str = "rules"
     seconds: float = 0.0
     usage: Usage = Field(default_factory=Usage)

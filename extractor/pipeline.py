@@ -26,7 +26,7 @@ from .forms.mapping import map_form
 from .forms.segment import FormRows, iter_form_rows
 from .layout.page import Row
 from .llm.config import LLMConfig
-from .models import DepartmentForm, DocumentResult, Finding, ProjectForm, Source, Usage
+from .models import DepartmentForm, DocumentResult, Finding, ProjectForm, SkippedTable, Source, Usage
 from .read.documents import Limits, OpenedDocument, open_document, sha256_of
 from .settings import CheckSettings
 
@@ -149,7 +149,7 @@ def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], pa
 
 
 def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict[int, str],
-                   groups: list[FormRows] | None) -> Iterator[Form]:
+                   groups: list[FormRows] | None, skipped: list[SkippedTable]) -> Iterator[Form]:
     """Each form mapped and checked as soon as its last row is read. With `groups`
     None nothing of a finished form's pages is kept (the streamed rules path); else
     the rows and page text stay for the LLM."""
@@ -164,7 +164,7 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         except Exception as exc:  # a PDF that opens but breaks while reading
             raise CorruptFile(f"unreadable page: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
 
-    for fr in iter_form_rows(rows_stream()):
+    for fr in iter_form_rows(rows_stream(), skipped):
         ocr_pages = doc.ocr_pages or {}
         scanned = [p for p in fr.pages if p in ocr_pages]
         form = map_form(fr, engine="ocr+rules" if scanned else "rules")
@@ -196,6 +196,7 @@ class DocumentRun:
         self.doc = open_document(path, self.options.limits)
         self.sha256 = sha256
         self.usage = Usage()
+        self.skipped: list[SkippedTable] = []  # other tables, found as the forms are read
 
     def __enter__(self) -> DocumentRun:
         return self
@@ -207,25 +208,26 @@ class DocumentRun:
         """Raises NoFormsFound at the end when there was none."""
         found = 0
         if self.engine == "rules":
-            for form in _checked_forms(self.doc, self.options, {}, None):
+            for form in _checked_forms(self.doc, self.options, {}, None, self.skipped):
                 found += 1
                 yield _triaged(form, self.engine)
         else:
             page_text: dict[int, str] = {}
             groups: list[FormRows] = []
-            forms = list(_checked_forms(self.doc, self.options, page_text, groups))
+            forms = list(_checked_forms(self.doc, self.options, page_text, groups, self.skipped))
             if forms:
                 self.usage = _with_llm(self.doc, groups, forms, page_text, self.engine, self.options)
             found = len(forms)
             yield from forms
         if not found:
             damage = self.doc.damage()
-            raise NoFormsFound("no self-evaluation form (绩效自评表) found" + (f"; {damage}" if damage else ""))
+            others = f"; only other tables: {', '.join(s.title for s in self.skipped[:3])}" if self.skipped else ""
+            raise NoFormsFound("no self-evaluation form (绩效自评表) found" + others + (f"; {damage}" if damage else ""))
 
     def result(self, forms: list[Form] | None = None) -> DocumentResult:
         doc = self.doc  # doc_type is known at the end: a page read by OCR makes it "scanned"
         source = Source(path=str(self.path), sha256=self.sha256 or sha256_of(self.path), page_count=doc.page_count, doc_type=doc.doc_type)
-        return DocumentResult(source=source, forms=forms or [], engine=self.engine, usage=self.usage,
+        return DocumentResult(source=source, forms=forms or [], skipped=self.skipped, engine=self.engine, usage=self.usage,
                               seconds=round(time.perf_counter() - self.started, 4), tool_version=__version__)
 
 
@@ -245,6 +247,7 @@ class DocumentStats:
     forms_with_errors: int = 0
     read_poorly: int = 0
     budget_spent: int = 0
+    skipped: int = 0  # other tables (申报表, 监控表, 决算 tables) listed, not read
     usage: Usage = field(default_factory=Usage)
 
     def add(self, form: Form) -> None:
@@ -257,7 +260,7 @@ class DocumentStats:
     @classmethod
     def of(cls, result: DocumentResult, on_form: Callable[[Form], None] | None = None) -> DocumentStats:
         """The counts of a whole result; `on_form` sees each form, in order."""
-        stats = cls(page_count=result.source.page_count, usage=result.usage)
+        stats = cls(page_count=result.source.page_count, usage=result.usage, skipped=len(result.skipped))
         for form in result.forms:
             stats.add(form)
             if on_form:
@@ -284,6 +287,6 @@ def extract_to_json(path: Path, target: Path, options: ExtractOptions | None = N
             stats.add(form)
             if on_form:
                 on_form(form)
-        stats.usage = run.usage
+        stats.usage, stats.skipped = run.usage, len(run.skipped)
         write_streamed_result(run.result(), staged, target)
         return stats

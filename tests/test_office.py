@@ -57,3 +57,31 @@ def test_freshly_printed_workbooks_read_like_the_committed_ones(tmp_path):
         assert fresh["forms"] == json.loads(committed.read_text(encoding="utf-8"))["forms"]
     report = evaluate(load_manifest(tmp_path / "office" / "manifest.json"))
     assert all(t["forms_exact"] == t["forms_expected"] for t in report["types"].values()), report["types"]
+
+
+def test_other_tables_are_skipped_and_listed_not_read_as_forms():
+    """A project system's workbook: a 绩效目标申报表 and a 监控表 (项目名称, 主管部门,
+    项目资金, 一级指标 … like a form) before the one self-evaluation form."""
+    r = extract_document(OFFICE / "national_system_workbook.pdf", ExtractOptions(engine="rules"))
+    assert [(s.title, s.page) for s in r.skipped] == [("项目支出绩效目标申报表", 1), ("项目支出绩效目标执行监控表", 2)]
+    (form,) = r.forms
+    assert form.project_name == "普陀区事业单位人事管理信息系统等保测评购买服务项目" and form.pages == [3]
+
+
+def test_a_forms_pages_are_where_it_is_printed_not_the_tables_after_it():
+    """A Word report: the last form is followed by two 决算 tables on pages 5 and 6."""
+    r = extract_document(OFFICE / "national_docx_report.pdf", ExtractOptions(engine="rules"))
+    assert [f.pages for f in r.forms] == [[2, 3], [4]]
+    assert [s.title for s in r.skipped] == ["收入支出决算总表", "财政拨款收入支出决算总表"]
+
+
+def test_a_document_of_other_tables_only_says_so(tmp_path):
+    import pymupdf
+
+    from extractor.errors import NoFormsFound
+
+    doc = pymupdf.open(OFFICE / "national_system_workbook.pdf")
+    doc.select([0, 1])
+    doc.save(tmp_path / "declarations.pdf")
+    with pytest.raises(NoFormsFound, match="only other tables: 项目支出绩效目标申报表"):
+        extract_document(tmp_path / "declarations.pdf", ExtractOptions(engine="rules"))

@@ -261,6 +261,14 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
     return _form(m, engine, _funding_unit(rows))
 
 
+def _pages(fr: FormRows, reader: FormReader) -> list[int]:
+    """The pages the form is printed on: its title's and anchor's, and every page a
+    value was read from — not a page of text or of another table after it."""
+    pages = {r.page for r in fr.before_anchor} | {fr.rows[0].page}
+    pages.update(src.page for src in reader.provenance.values() if src.page is not None)
+    return sorted(pages)
+
+
 def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | DepartmentForm:
     """The contract record of what was read."""
     fr, reader = m.fr, m.reader
@@ -280,7 +288,7 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
         title=fr.title, year=fr.year,
         goal_expected=m.goals[0] if m.goals else None, goal_actual=m.goals[1] if len(m.goals) > 1 else None,
         total_score=m.total, total_weight=m.total_weight, grade=m.grade,
-        pages=fr.pages, engine=engine, funding_unit=funding_unit,
+        pages=_pages(fr, reader), engine=engine, funding_unit=funding_unit,
     )
     form: ProjectForm | DepartmentForm
     if fr.kind == "department":

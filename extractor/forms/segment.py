@@ -5,6 +5,11 @@ whole-department form). The title and year rows printed before the anchor
 belong to it; a title with no anchor after it (a leftover heading) holds no
 form. A form ends where the next one's title or anchor begins, so a form can
 run on across pages and a page can hold the end of one and the start of the next.
+
+Only self-evaluation forms are forms: the title of another table that shares
+their labels (a 绩效目标申报表, a 监控表, a 决算 table) ends the form before it, and
+its rows, anchors included, are skipped until the next form's title; each such
+table is listed (`SkippedTable`).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..layout.page import Cell, Row
+from ..models import SkippedTable
 from .numbers import compact
 from .templates import VOCAB
 
@@ -37,11 +43,18 @@ class FormRows:
         return sorted({r.page for r in self.rows} | {r.page for r in self.before_anchor})
 
 
-def is_title(row: Row, filled: list[Cell]) -> bool:
+def title_kind(row: Row, filled: list[Cell]) -> str | None:
+    """'form' for a self-evaluation form's title, 'other' for another table's, else None."""
     if len(filled) > 2:
-        return False
+        return None
     text = compact(row.joined)
-    return len(text) <= 40 and any(m in text for m in TITLE_MARKERS)
+    if len(text) > 40:
+        return None
+    if any(m in text for m in TITLE_MARKERS):
+        return "form"
+    if any(m in text for m in VOCAB.other_tables):
+        return "other"
+    return None
 
 
 def year_of(filled: list[Cell]) -> int | None:
@@ -60,20 +73,28 @@ def anchor_kind(filled: list[Cell]) -> str | None:
     return None
 
 
-def iter_form_rows(rows: Iterable[Row]) -> Iterator[FormRows]:
+def iter_form_rows(rows: Iterable[Row], skipped: list[SkippedTable] | None = None) -> Iterator[FormRows]:
     """Forms in document order, each yielded as soon as the next one begins (or the
-    rows end), so a long document is cut into forms without holding all its rows."""
+    rows end), so a long document is cut into forms without holding all its rows.
+    Other tables' titles are appended to `skipped`."""
     title, year, pending = "", None, []  # what precedes the next anchor
     current: FormRows | None = None
+    skipping = False  # inside another kind of table
     for row in rows:
         filled = row.filled  # (once: a list built from the cells)
         if not filled:
             continue
-        if is_title(row, filled):
+        heading = title_kind(row, filled)
+        if heading is not None:
             if current is not None:
                 yield current
             title = compact(row.joined).strip("《》")
             year, pending, current = None, [], None
+            skipping = heading == "other"
+            if skipping and skipped is not None:
+                skipped.append(SkippedTable(title=title, page=row.page))
+            continue
+        if skipping:
             continue
         y = year_of(filled)
         if y is not None and current is None:
