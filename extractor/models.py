@@ -73,6 +73,7 @@ class FieldSource(_Model):
     bbox: tuple[float, float, float, float] | None = None
     raw: str | None = None  # the text as printed, before parsing
     confidence: float | None = None  # the OCR's, for values read from a scan
+    cell: str | None = None  # the workbook cell it was read from ("自评表!F12")
     # Where two engines read this field differently: {engine: value}.
     alternatives: dict[str, Any] | None = None
 

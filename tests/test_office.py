@@ -23,7 +23,7 @@ def _printed_errors():
 
 def test_every_family_is_read_exactly_and_silently_wrong_nowhere():
     report = evaluate(load_manifest(OFFICE / "manifest.json"))
-    assert set(report["types"]) == {"office_national", "office_provincial_a", "office_provincial_b"}
+    assert set(report["types"]) == {"office_national", "office_provincial_a", "office_provincial_b", "office_xlsx"}
     for name, t in report["types"].items():
         assert t["forms_found"] == t["forms_expected"] > 0, name
         assert t["field_accuracy"]["overall"] >= 0.995, name

@@ -46,7 +46,8 @@ class FormReader:
         bbox = cell.bbox if cell is not None and cell.bbox else row.bbox
         raw = cell.text if cell is not None else None
         conf = cell.confidence if cell is not None and cell.confidence < 1.0 else None
-        self.provenance[path] = FieldSource(engine=self.engine, page=row.page, bbox=bbox, raw=raw, confidence=conf)
+        ref = cell.ref if cell is not None else None
+        self.provenance[path] = FieldSource(engine=self.engine, page=row.page, bbox=bbox, raw=raw, confidence=conf, cell=ref)
 
 
 def label_index(keys: list[str], label: str) -> int | None:

@@ -45,6 +45,7 @@ class Cell:
     cut_below: bool = False
     confidence: float = 1.0
     text_bbox: BBox | None = None  # where the words sit (a merged cell's text keeps its column)
+    ref: str | None = None  # a workbook cell's reference ("自评表!F12")
 
 
 @dataclass(slots=True)

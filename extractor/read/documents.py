@@ -4,6 +4,7 @@ back rows page by page. Every failure is an `InputError` with a one-line reason.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +15,14 @@ from ..errors import CorruptFile, EmptyFile, EncryptedFile, NoTextLayer, TooLarg
 from ..layout.page import PageText
 from .pdf import has_text_layer, page_words, read_page
 from .scan import ocr_read_page
+from .spreadsheet import XLS_SUFFIXES, XLSX_SUFFIXES, Workbook, xls_to_xlsx
 from .text_export import read_text_export
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".tsv"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 # What a folder given as input is searched for (a file given by name is sniffed whatever its suffix).
-INPUT_SUFFIXES = frozenset({".pdf"}) | IMAGE_SUFFIXES | TEXT_SUFFIXES
+INPUT_SUFFIXES = frozenset({".pdf"}) | IMAGE_SUFFIXES | TEXT_SUFFIXES | XLSX_SUFFIXES | XLS_SUFFIXES
+_ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xlsx, and the old .xls
 IMAGE_MAGIC = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpeg", b"II*\x00": "tiff", b"MM\x00*": "tiff"}
 
 
@@ -78,7 +81,8 @@ def decode_text(data: bytes) -> str:
 
 
 def sniff(path: Path) -> str:
-    """'pdf', 'image', or 'text' — from the bytes, not the name."""
+    """'pdf', 'image', 'sheet' or 'text' — from the bytes (and, for a workbook's
+    zip or OLE container, the name)."""
     with open(path, "rb") as fh:
         head = fh.read(2048)
     if not head.strip():
@@ -88,6 +92,9 @@ def sniff(path: Path) -> str:
     for magic in IMAGE_MAGIC:
         if head.startswith(magic):
             return "image"
+    suffix = path.suffix.lower()
+    if (head.startswith(_ZIP) and suffix in XLSX_SUFFIXES) or (head.startswith(_OLE) and suffix in XLS_SUFFIXES):
+        return "sheet"
     utf16 = head.startswith(_UTF16_BOMS)
     if b"\x00" in head and not utf16:
         raise UnsupportedFile("not a PDF, image or text export (binary content)")
@@ -106,6 +113,7 @@ class OpenedDocument:
     doc_type: str  # born_digital | text_export | scanned
     _pdf: pymupdf.Document | None = None
     _text: str | None = None
+    _book: Workbook | None = None
     ocr_pages: dict[int, list[str]] | None = None  # page → notes, for pages read by OCR
     _damage: list[str] = field(default_factory=list)  # MuPDF's messages read so far
 
@@ -113,6 +121,9 @@ class OpenedDocument:
         """Pages one at a time; raises NoTextLayer at a page with no usable text."""
         if self._text is not None:
             yield read_text_export(self._text)
+            return
+        if self._book is not None:
+            yield from self._book.pages()
             return
         assert self._pdf is not None
         self.ocr_pages = {}
@@ -158,6 +169,8 @@ class OpenedDocument:
     def close(self) -> None:
         if self._pdf is not None:
             self._pdf.close()
+        if self._book is not None:
+            self._book.close()
 
 
 def _looks_scanned(page: pymupdf.Page) -> bool:
@@ -168,6 +181,22 @@ def _looks_scanned(page: pymupdf.Page) -> bool:
         if (x1 - x0) * (y1 - y0) > 0.5 * area:
             return True
     return False
+
+
+def _open_workbook(path: Path, limits: Limits) -> OpenedDocument:
+    if path.suffix.lower() in XLS_SUFFIXES:
+        with tempfile.TemporaryDirectory() as tmp:
+            book = Workbook(xls_to_xlsx(path, Path(tmp)))  # (read whole: the file can go)
+    else:
+        book = Workbook(path)
+    if book.page_count == 0:
+        book.close()
+        raise EmptyFile("the workbook has no visible sheet")
+    if book.page_count > limits.max_pages:
+        n = book.page_count
+        book.close()
+        raise TooLarge(f"{n} sheets is over the {limits.max_pages}-page limit (--max-pages)")
+    return OpenedDocument(path, "sheet", book.page_count, "spreadsheet", _book=book)
 
 
 def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
@@ -182,6 +211,8 @@ def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
     if kind == "text":
         text = decode_text(path.read_bytes())
         return OpenedDocument(path, kind, 1, "text_export", _text=text)
+    if kind == "sheet":
+        return _open_workbook(path, limits)
     pymupdf.TOOLS.reset_mupdf_warnings()  # what MuPDF says from here on is this document's
     try:
         doc = pymupdf.open(path)

@@ -1,0 +1,72 @@
+"""Workbooks as input: every sheet a page, merged ranges the grid, numbers as printed."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+from extractor.errors import CorruptFile
+from extractor.pipeline import ExtractOptions, extract_document
+from extractor.read.documents import open_document, sniff
+from extractor.read.spreadsheet import number_text
+
+OFFICE = ROOT / "fixtures" / "office"
+
+
+@pytest.mark.parametrize("value, fmt, printed", [
+    (889.25, "0.00", "889.25"), (10, "General", "10"), (0.9934, "0.00%", "99.34%"), (0.975, "0.0%", "97.5%"),
+    (1234.5, "#,##0.00", "1,234.50"), (98.7, "General", "98.7"), (20, "0", "20"),
+])
+def test_numbers_print_as_their_format_shows_them(value, fmt, printed):
+    assert number_text(value, fmt) == printed
+
+
+def test_typed_numbers_and_merged_ranges_read_like_a_printed_grid(tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "表1"
+    ws["A1"], ws["B1"], ws["C1"] = "项目资金（万元）", "全年预算数", "执行率"
+    ws.merge_cells("A1:A2")
+    ws["B2"], ws["C2"] = 889.25, 0.9934
+    ws["B2"].number_format, ws["C2"].number_format = "#,##0.00", "0.00%"
+    wb.save(tmp_path / "t.xlsx")
+    doc = open_document(tmp_path / "t.xlsx")
+    (page,) = list(doc.pages())
+    doc.close()
+    assert [[c.text for c in r.cells] for r in page.rows] == [["项目资金（万元）", "全年预算数", "执行率"], ["", "889.25", "99.34%"]]
+    merged = page.rows[0].cells[0]
+    assert merged.ref == "表1!A1" and merged.bbox[3] == page.rows[1].cells[0].bbox[3]  # one box over both rows
+
+
+def test_a_workbook_reads_every_form_with_its_cell_and_skips_other_sheets():
+    r = extract_document(OFFICE / "national_system_workbook.xlsx", ExtractOptions(engine="rules"))
+    assert r.source.doc_type == "spreadsheet" and r.source.page_count == 3
+    assert [s.title for s in r.skipped] == ["项目支出绩效目标申报表", "项目支出绩效目标执行监控表"]
+    (form,) = r.forms
+    assert form.pages == [3] and form.provenance["total_score"].cell == "自评表1!H18"
+    assert form.provenance["funding.total.executed"].cell.startswith("自评表1!")
+
+
+def test_a_broken_workbook_is_one_line(tmp_path):
+    bad = tmp_path / "broken.xlsx"
+    bad.write_bytes((OFFICE / "national_xlsx.xlsx").read_bytes()[:3000])
+    assert sniff(bad) == "sheet"
+    with pytest.raises(CorruptFile, match="cannot be read as a workbook"):
+        open_document(bad)
+
+
+@pytest.mark.slow
+def test_an_old_xls_workbook_is_read_through_libreoffice(tmp_path):
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed: bash .ci/system-deps installs it")
+    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to", "xls",
+                    "--outdir", str(tmp_path), str(OFFICE / "provincial_b_xlsx.xlsx")], check=True, capture_output=True, timeout=300)
+    xls = tmp_path / "provincial_b_xlsx.xls"
+    assert sniff(xls) == "sheet"
+    from_xls = extract_document(xls, ExtractOptions(engine="rules")).forms
+    from_xlsx = extract_document(OFFICE / "provincial_b_xlsx.xlsx", ExtractOptions(engine="rules")).forms
+    assert [f.model_dump(exclude={"provenance"}) for f in from_xls] == [f.model_dump(exclude={"provenance"}) for f in from_xlsx]
