@@ -6,6 +6,8 @@ needs the pages' text; triage and the pipeline ran once, at extraction).
 
     checker    the arithmetic a form must satisfy, and its required parts
     grounding  values the form's pages do not print
+    reading    what the rules engine had to assemble to read a value (pieces of a
+               label cut by a page break)
     triage     how well the rules engine read the form; the engines compared
     pipeline   what happened while extracting (the LLM did not answer, a damaged page)
 """
@@ -18,6 +20,7 @@ from enum import StrEnum
 class Owner(StrEnum):
     CHECKER = "checker"
     GROUNDING = "grounding"
+    READING = "reading"
     TRIAGE = "triage"
     PIPELINE = "pipeline"
 
@@ -42,8 +45,11 @@ class Code(StrEnum):
     MISSED_FULL_MARKS = "missed_full_marks"
     QUALITATIVE_BAND = "qualitative_band"
     UNKNOWN_GRADE = "unknown_grade"
+    UNKNOWN_LABEL = "unknown_label"
     # grounding
     UNGROUNDED_VALUE = "ungrounded_value"
+    # reading
+    ASSEMBLED_VALUE = "assembled_value"
     # triage
     READ_POORLY = "read_poorly"
     ENGINES_DISAGREE = "engines_disagree"
@@ -55,6 +61,7 @@ class Code(StrEnum):
 
 _BY_OWNER: dict[Owner, frozenset[Code]] = {
     Owner.GROUNDING: frozenset({Code.UNGROUNDED_VALUE}),
+    Owner.READING: frozenset({Code.ASSEMBLED_VALUE}),
     Owner.TRIAGE: frozenset({Code.READ_POORLY, Code.ENGINES_DISAGREE}),
     Owner.PIPELINE: frozenset({Code.NOT_EXTRACTED, Code.BUDGET_SPENT, Code.DAMAGED_PAGES}),
 }

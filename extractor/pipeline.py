@@ -170,7 +170,7 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         form = map_form(fr, engine="ocr+rules" if scanned else "rules")
         if scanned:
             _ocr_trust(form, [n for p in scanned for n in ocr_pages[p]])
-        form.findings = check_form(form, options.settings, page_text=_form_pages(fr, page_text))
+        form.findings = [*form.findings, *check_form(form, options.settings, page_text=_form_pages(fr, page_text))]
         damage = doc.damage(new_only=True)  # said while this form's pages were read
         if damage:  # MuPDF read on past what it could not: the form may lack what it lost
             _add_finding(form, Code.DAMAGED_PAGES, "warning", f"{damage}; values on the form's pages may be missing",

@@ -20,6 +20,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from ..models import DepartmentForm, Finding, ProjectForm, json_value
 from ..settings import CheckSettings
 from ..forms.targets import parse_value, target_met
+from ..forms.templates import VOCAB
 
 Form = ProjectForm | DepartmentForm
 HUNDRED = Decimal(100)
@@ -344,6 +345,7 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
     settings = settings or CheckSettings()
     findings = check_department(form, settings) if isinstance(form, DepartmentForm) else check_project(form, settings)
     findings.extend(_merged_labels(form))
+    findings.extend(_level_labels(form))
     if page_text is not None:
         from .grounding import check_grounding
 
@@ -363,6 +365,24 @@ def _merged_labels(form: Form) -> Iterator[Finding]:
                 yield _err("merged_labels", f"indicator {i + 1}: {level} '{label}' is several labels run together",
                            f"第{i + 1}项指标的{'一' if level == 'level1' else '二'}级指标“{label}”由多个指标名称连在一起，读取有误",
                            f"indicators[{i}].{level}", None, label)
+
+
+def _level_labels(form: Form) -> Iterator[Finding]:
+    """Every indicator names its level-1 and level-2 labels (merged cells carried
+    down): an empty one was not read (error); one the forms do not use is worth a
+    look (warning), once per label."""
+    seen: set[str] = set()
+    for i, ind in enumerate(form.indicators):
+        for level, words in (("level1", VOCAB.level1_words), ("level2", VOCAB.level2_words)):
+            label = "".join((getattr(ind, level) or "").split())
+            if not label:
+                yield _err("missing_field", f"indicator {i + 1}: no {level} label", f"第{i + 1}项指标缺少{'一' if level == 'level1' else '二'}级指标名称",
+                           f"indicators[{i}].{level}")
+            elif label not in words and label.count("指标") < 2 and label not in seen:  # (two: merged_labels says it)
+                seen.add(label)
+                yield _err("unknown_label", f"indicator {i + 1}: {level} '{label}' is no label of the national framework",
+                           f"第{i + 1}项指标的{'一' if level == 'level1' else '二'}级指标“{label}”不是规范名称，请复核",
+                           f"indicators[{i}].{level}", None, label, "warning")
 
 
 def error_count(findings: list[Finding]) -> int:

@@ -33,6 +33,7 @@ class RawIndicator:
     cells: dict[str, Cell] = field(default_factory=dict)
     level1_cut_below: bool = False
     level2_cut_below: bool = False
+    assembled: set[str] = field(default_factory=set)  # fields joined from pieces (a page break cut them)
 
 
 
@@ -201,12 +202,14 @@ def _merge_fragment(prev: RawIndicator, row: Row) -> bool:
                     done = _complete_level(cur, piece)
                     if done:
                         setattr(prev, lv, done)
+                        prev.assembled.add(lv)
                         used = True
                     break
             continue
         attr = "reason" if field_name == "deviation_reason" else field_name
         if attr in ("name", "target", "actual", "reason"):
             setattr(prev, attr, (getattr(prev, attr) or "") + piece)
+            prev.assembled.add("deviation_reason" if attr == "reason" else attr)
             used = True
     return used
 
@@ -229,6 +232,7 @@ def _carry_level(raw: list[RawIndicator], lv: str, reader: FormReader) -> None:
     """
     groups: list[list[int]] = []  # runs of rows sharing one printed label
     values: list[str] = []
+    joined: set[int] = set()  # groups whose label was joined from two pieces
     pending: list[int] = []  # rows before any label, or in a cell cut below
     for i, r in enumerate(raw):
         val = getattr(r, lv)
@@ -247,6 +251,7 @@ def _carry_level(raw: list[RawIndicator], lv: str, reader: FormReader) -> None:
                 reader.note(f"joined {lv} cut by a page break: {prev}+{val}")
                 values[-1] = prev + val
                 groups[-1].extend(pending + [i])
+                joined.add(len(values) - 1)
             else:
                 groups.append(pending + [i])
                 values.append(val)
@@ -257,9 +262,12 @@ def _carry_level(raw: list[RawIndicator], lv: str, reader: FormReader) -> None:
             groups[-1].append(i)
     if pending and groups:
         groups[-1].extend(pending)
-    for idxs, val in zip(groups, values):
+    for g, (idxs, val) in enumerate(zip(groups, values)):
+        assembled = g in joined or any(lv in raw[i].assembled for i in idxs)
         for i in idxs:
             setattr(raw[i], lv, val)
+            if assembled:
+                raw[i].assembled.add(lv)
 
 
 def _carry_department_cells(raw: list[RawIndicator]) -> None:

@@ -9,12 +9,14 @@ after this one it used too (the indicator table reads its rows itself).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..layout.page import Cell, Row
+from ..findings import Code
 from ..models import (
+    Finding,
     DepartmentForm,
     DepartmentFunding,
     DepartmentFundingRow,
@@ -310,4 +312,27 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
     form.notes = reader.notes
     form.confidence = round(reader.confidence, 3)
     form.provenance = reader.provenance
+    form.findings = list(_assembled_findings(m.raw))
     return form
+
+
+def _assembled_findings(raw: list[RawIndicator]) -> Iterator[Finding]:
+    """A value the reader joined from pieces (a cell cut by a page break) is named,
+    once per distinct value: an error where a joined level label is no label the
+    forms use (the pieces did not make a real one), else a warning to look at."""
+    seen: set[tuple[str, str]] = set()
+    for n, r in enumerate(raw):
+        for name in sorted(r.assembled):
+            value = getattr(r, "reason" if name == "deviation_reason" else name) or ""
+            if (name, value) in seen:
+                continue
+            seen.add((name, value))
+            known = VOCAB.level1_words if name == "level1" else VOCAB.level2_words if name == "level2" else None
+            wrong = known is not None and value not in known
+            yield Finding(
+                code=Code.ASSEMBLED_VALUE, severity="error" if wrong else "warning", field=f"indicators[{n}].{name}",
+                found=value,
+                message=f"indicator {n + 1}: {name} '{value}' was joined from pieces a page break cut"
+                + ("; it is no label the forms use, so a piece is missing or misplaced" if wrong else ""),
+                message_zh=f"第{n + 1}项指标的{name}“{value}”由跨页断开的片段拼合" + ("，且不是规范的指标名称，可能缺失或错位" if wrong else "，请复核"),
+            )

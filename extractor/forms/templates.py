@@ -30,6 +30,7 @@ class Vocabulary:
     breakdown: Labels
     indicator_block: Labels
     level1_words: Labels
+    level2_words: Labels
     indicator_columns: tuple[tuple[str, str], ...]  # (label, field)
     total: Labels
     grade: Labels
@@ -63,7 +64,7 @@ def vocabulary() -> Vocabulary:
         funding_block=tuple(f["block"]), funding_columns=_by_label_length(_pairs(f["columns"])),
         project_rows=_pairs(f["project_rows"]), department_rows=_pairs(f["department_rows"]),
         goal_expected=tuple(g["expected"]), goal_labels=frozenset(g["labels"]), breakdown=tuple(g["breakdown"]),
-        indicator_block=tuple(i["block"]), level1_words=tuple(i["level1_words"]),
+        indicator_block=tuple(i["block"]), level1_words=tuple(i["level1_words"]), level2_words=tuple(i["level2_words"]),
         indicator_columns=_pairs(i["columns"]),
         total=tuple(raw["totals"]["total"]), grade=tuple(raw["totals"]["grade"]),
     )

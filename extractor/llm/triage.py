@@ -31,7 +31,8 @@ def needs_llm(form: Form) -> str | None:
         return f"low confidence ({form.confidence:.2f})"
     codes = {f.code for f in errors(form)}
     if Code.MISSING_FIELD in codes:
-        return "missing parts"
+        missing = sorted({f.field.split("[")[0] for f in errors(form) if f.code == Code.MISSING_FIELD and f.field})
+        return "missing parts: " + ", ".join(missing) if missing else "missing parts"
     if isinstance(form, ProjectForm):
         t = form.funding.total
         if t is None or t.score is None or t.execution_rate is None:
