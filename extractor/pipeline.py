@@ -154,10 +154,14 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
     None nothing of a finished form's pages is kept (the streamed rules path); else
     the rows and page text stay for the LLM."""
 
+    joined: dict[int, list[int]] = {}  # page → the pages its table's right-hand columns came from
+
     def rows_stream():
         try:
             for page in doc.pages():
                 page_text[page.number] = page.text
+                if page.joined_pages:
+                    joined[page.number] = page.joined_pages
                 yield from page.rows
         except ExtractorError:
             raise
@@ -170,8 +174,13 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         form = map_form(fr, engine="ocr+rules" if scanned else "rules")
         if scanned:
             _ocr_trust(form, [n for p in scanned for n in ocr_pages[p]])
+        more = sorted({j for p in form.pages for j in joined.get(p, [])})
+        if more:  # a sheet wider than the paper: its right-hand columns were printed after it
+            form.pages = sorted({*form.pages, *more})
+            form.notes.append(f"the table's right-hand columns, printed on page(s) {', '.join(map(str, more))}, were joined to its rows")
         form.findings = [*form.findings, *check_form(form, options.settings, page_text=_form_pages(fr, page_text))]
-        damage = doc.damage(new_only=True)  # said while this form's pages were read
+        # What MuPDF said while reading the form's pages, or a page between them it could not read
+        damage = next((doc.page_damage[p] for p in range(fr.pages[0], fr.pages[-1] + 1) if p in doc.page_damage), None)
         if damage:  # MuPDF read on past what it could not: the form may lack what it lost
             _add_finding(form, Code.DAMAGED_PAGES, "warning", f"{damage}; values on the form's pages may be missing",
                          "PDF文件损坏，表中部分数值可能缺失")

@@ -21,16 +21,16 @@ def _printed_errors():
         yield raw["document"], raw["printed_errors"]
 
 
-def test_every_family_is_read_exactly_and_silently_wrong_nowhere():
+def test_every_family_is_read_right_or_flagged_never_silently_wrong():
     report = evaluate(load_manifest(OFFICE / "manifest.json"))
-    assert set(report["types"]) == {"office_national", "office_provincial_a", "office_provincial_b", "office_xlsx"}
+    assert set(report["types"]) == {"office_national", "office_provincial_a", "office_provincial_b", "office_department_national", "office_xlsx"}
     for name, t in report["types"].items():
         assert t["forms_found"] == t["forms_expected"] > 0, name
         assert t["field_accuracy"]["overall"] >= 0.995, name
         assert t["silent_errors"] == 0, name
 
 
-@pytest.mark.parametrize("document, printed", list(_printed_errors()))
+@pytest.mark.parametrize("document, printed", [d for d in _printed_errors() if "_wide" not in d[0]])
 def test_clean_forms_get_no_error_and_printed_errors_the_check_that_names_them(document, printed):
     forms = extract_document(ROOT / document, ExtractOptions(engine="rules")).forms
     assert len(forms) == len(printed)
@@ -55,8 +55,11 @@ def test_freshly_printed_workbooks_read_like_the_committed_ones(tmp_path):
     for committed in sorted((ROOT / "eval" / "gold" / "office").glob("*.json")):
         fresh = json.loads((tmp_path / "gold" / committed.name).read_text(encoding="utf-8"))
         assert fresh["forms"] == json.loads(committed.read_text(encoding="utf-8"))["forms"]
-    report = evaluate(load_manifest(tmp_path / "office" / "manifest.json"))
-    assert all(t["forms_exact"] == t["forms_expected"] for t in report["types"].values()), report["types"]
+    fresh = evaluate(load_manifest(tmp_path / "office" / "manifest.json"))["types"]
+    committed = evaluate(load_manifest(OFFICE / "manifest.json"))["types"]
+    for name, t in committed.items():
+        assert (fresh[name]["forms_exact"], fresh[name]["field_accuracy"], fresh[name]["silent_errors"]) == \
+            (t["forms_exact"], t["field_accuracy"], t["silent_errors"]), name
 
 
 def test_other_tables_are_skipped_and_listed_not_read_as_forms():
@@ -85,3 +88,17 @@ def test_a_document_of_other_tables_only_says_so(tmp_path):
     doc.save(tmp_path / "declarations.pdf")
     with pytest.raises(NoFormsFound, match="only other tables: 项目支出绩效目标申报表"):
         extract_document(tmp_path / "declarations.pdf", ExtractOptions(engine="rules"))
+
+
+def test_a_sheet_wider_than_the_paper_is_joined_and_its_cut_cells_flagged():
+    """The sheet's columns print in three bands on three pages: the bands are joined
+    row by row, the title cut off on page 1 is taken from page 2, and the goal cells
+    the paper's edge cut in two (each page holds part of every line) are errors that
+    name them — the values read whole are exact."""
+    (form,) = extract_document(OFFICE / "national_xlsx_wide.pdf", ExtractOptions(engine="rules")).forms
+    gold = json.loads((ROOT / "eval" / "gold" / "office" / "national_xlsx_wide.json").read_text(encoding="utf-8"))["forms"][0]
+    assert form.pages == [1, 2, 3] and (form.title, form.year) == (gold["title"], gold["year"])
+    assert float(form.total_score) == pytest.approx(gold["total_score"]) and len(form.indicators) == len(gold["indicators"])
+    assert [float(i.score) for i in form.indicators] == [pytest.approx(i["score"]) for i in gold["indicators"]]
+    cut = {f.field for f in form.findings if f.code == "assembled_value" and f.severity == "error"}
+    assert cut == {"goal_expected", "goal_actual"}

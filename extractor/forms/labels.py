@@ -37,6 +37,7 @@ class FormReader:
     provenance: dict[str, FieldSource] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     confidence: float = 1.0
+    split_fields: list[str] = field(default_factory=list)  # read from a cell the paper's edge cut in two
 
     def note(self, text: str, penalty: float = 0.0) -> None:
         self.notes.append(text)
@@ -47,6 +48,8 @@ class FormReader:
         raw = cell.text if cell is not None else None
         conf = cell.confidence if cell is not None and cell.confidence < 1.0 else None
         ref = cell.ref if cell is not None else None
+        if cell is not None and cell.split:
+            self.split_fields.append(path)
         self.provenance[path] = FieldSource(engine=self.engine, page=row.page, bbox=bbox, raw=raw, confidence=conf, cell=ref)
 
 

@@ -312,8 +312,18 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
     form.notes = reader.notes
     form.confidence = round(reader.confidence, 3)
     form.provenance = reader.provenance
-    form.findings = list(_assembled_findings(m.raw))
+    form.findings = [*_assembled_findings(m.raw), *_split_findings(reader)]
     return form
+
+
+def _split_findings(reader: FormReader) -> Iterator[Finding]:
+    """A value read from a cell the paper's edge cut in two (a sheet wider than the
+    paper): each page holds a part of its lines, so neither part is the value."""
+    for path in dict.fromkeys(reader.split_fields):
+        yield Finding(code=Code.ASSEMBLED_VALUE, severity="error", field=path,
+                      message=f"{path} was printed in a cell the paper's edge cut in two (the sheet is wider than the page); "
+                              "its text is incomplete",
+                      message_zh=f"{path} 所在单元格被纸张边缘截断（表格宽于纸张），其文字不完整")
 
 
 def _assembled_findings(raw: list[RawIndicator]) -> Iterator[Finding]:

@@ -46,6 +46,7 @@ class Cell:
     confidence: float = 1.0
     text_bbox: BBox | None = None  # where the words sit (a merged cell's text keeps its column)
     ref: str | None = None  # a workbook cell's reference ("自评表!F12")
+    split: bool = False  # one cell cut by the paper's edge: its text is in two parts, on two pages
 
 
 @dataclass(slots=True)
@@ -91,6 +92,7 @@ class PageText:
     words: list[Word] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)  # the grids the rows came from (for drawing)
+    joined_pages: list[int] = field(default_factory=list)  # pages whose columns continue this page's table
 
     @property
     def text(self) -> str:

@@ -12,6 +12,8 @@ from pathlib import Path
 import pymupdf
 
 from ..errors import CorruptFile, EmptyFile, EncryptedFile, NoTextLayer, TooLarge, UnsupportedFile
+from ..forms.templates import VOCAB
+from ..layout.across import continues, join
 from ..layout.page import PageText
 from .pdf import has_text_layer, page_words, read_page
 from .scan import ocr_read_page
@@ -116,6 +118,7 @@ class OpenedDocument:
     _book: Workbook | None = None
     ocr_pages: dict[int, list[str]] | None = None  # page → notes, for pages read by OCR
     _damage: list[str] = field(default_factory=list)  # MuPDF's messages read so far
+    page_damage: dict[int, str] = field(default_factory=dict)  # page → what MuPDF said while reading it
 
     def pages(self) -> Iterator[PageText]:
         """Pages one at a time; raises NoTextLayer at a page with no usable text."""
@@ -125,6 +128,19 @@ class OpenedDocument:
         if self._book is not None:
             yield from self._book.pages()
             return
+        assert self._pdf is not None
+        held: PageText | None = None  # a page whose table may continue on the next
+        for page in self._pdf_pages():
+            if held is not None and continues(held, page, VOCAB.project_anchor + VOCAB.department_anchor):
+                held = join(held, page)
+                continue
+            if held is not None:
+                yield held
+            held = page
+        if held is not None:
+            yield held
+
+    def _pdf_pages(self) -> Iterator[PageText]:
         assert self._pdf is not None
         self.ocr_pages = {}
         for i in range(self._pdf.page_count):
@@ -138,9 +154,12 @@ class OpenedDocument:
                 text, notes = ocr_read_page(page)
                 self.ocr_pages[i + 1] = notes
                 self.doc_type = "scanned"
-                yield text
-                continue
-            yield read_page(page, words)
+            else:
+                text = read_page(page, words)
+            said = self.damage(new_only=True)
+            if said:
+                self.page_damage[i + 1] = said
+            yield text
 
     def render(self, number: int, dpi: int) -> bytes | None:
         """PNG of a 1-based page; None for text exports."""
