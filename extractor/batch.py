@@ -100,13 +100,18 @@ def collect_inputs(paths: Iterable[Path]) -> list[Path]:
     return unique
 
 
+RESERVED_STEMS = frozenset({"errors"})  # OUT/errors.json is the batch's own file
+
+
 def output_names(files: list[Path]) -> dict[Path, str]:
-    """`<stem>`, or `<stem>-<hash of the path>` where two inputs share a stem."""
+    """`<stem>`, or `<stem>-<hash of the path>` where two inputs share a stem or the
+    stem is one of the tool's own files' (an input named errors.txt)."""
     stems: dict[str, int] = {}
     for f in files:
         stems[f.stem] = stems.get(f.stem, 0) + 1
     return {
-        f: f.stem if stems[f.stem] == 1 else f"{f.stem}-{hashlib.sha1(str(f.resolve()).encode()).hexdigest()[:8]}"
+        f: f.stem if stems[f.stem] == 1 and f.stem.lower() not in RESERVED_STEMS
+        else f"{f.stem}-{hashlib.sha1(str(f.resolve()).encode()).hexdigest()[:8]}"
         for f in files
     }
 

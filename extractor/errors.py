@@ -23,6 +23,7 @@ to these, with a one-line message.
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable
 
 
 class ExtractorError(Exception):
@@ -85,9 +86,13 @@ class BudgetSpent(LLMError):
     pass
 
 
-def first_line(exc: BaseException, limit: int = 200) -> str:
-    """The first meaningful line of an exception's text, or its type's name."""
-    for line in str(exc).strip().splitlines():
+def first_line(exc: BaseException, limit: int = 200, clean: Callable[[str], str] | None = None) -> str:
+    """The first meaningful line of an exception's text, or its type's name; `clean`
+    (a redaction) sees the whole text before any of it is cut."""
+    text = str(exc)
+    if clean is not None:
+        text = clean(text)
+    for line in text.strip().splitlines():
         line = line.strip()
         if line and not line.startswith("<"):
             return line[:limit]

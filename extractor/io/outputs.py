@@ -208,13 +208,22 @@ def write_csv(cols: list[str], rows: Iterable[dict], target: Path) -> None:
                 w.writerow({k: _csv_value(r.get(k)) for k in cols})
 
 
+# A text cell a spreadsheet would run as a formula (OWASP's CSV injection): documents
+# print targets like "=100(%)" and "-100.00(%)", and a hostile one "=HYPERLINK(…)".
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_value(v) -> object:
     """Amounts as the forms print them, with two decimals ("82.00"), whether the value
-    came from a page or back from a JSON file (where 82.00 is stored as 82)."""
+    came from a page or back from a JSON file (where 82.00 is stored as 82). Text a
+    spreadsheet would take for a formula gets a leading apostrophe, as OWASP advises:
+    CSV has no cell types, so this is the only way to keep it text."""
     if v is None:
         return ""
     if isinstance(v, Decimal) and v.is_finite() and v.as_tuple().exponent >= -2:
         return f"{v:.2f}"
+    if isinstance(v, str) and v.startswith(FORMULA_START):
+        return "'" + v
     return v
 
 
@@ -228,9 +237,20 @@ def write_xlsx(tables: BatchTables, target: Path) -> None:
         cols = list(tables.columns[name])
         ws.append(cols)
         for r in tables.rows(name):
-            ws.append([_cell(r.get(c)) for c in cols])
+            ws.append([_xlsx_cell(ws, _cell(r.get(c))) for c in cols])
     with atomic_path(target) as tmp:
         wb.save(tmp)
+
+
+def _xlsx_cell(ws, v):
+    """Text as a text cell: openpyxl writes a string starting with '=' as a formula."""
+    if isinstance(v, str) and v.startswith("="):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(ws, value=v)
+        cell.data_type = "s"
+        return cell
+    return v
 
 
 def write_sqlite(tables: BatchTables, target: Path) -> None:

@@ -133,12 +133,12 @@ class Transport:
         except InstructorRetryException as exc:
             if _transport_error(exc) is None:
                 self._count(usage, getattr(exc, "total_usage", None))
-                raise LLMError(self.config.redact(f"no valid answer after {exc.n_attempts} attempts: {first_line(exc)}")) from None
+                raise LLMError(f"no valid answer after {exc.n_attempts} attempts: {first_line(exc, clean=self.config.redact)}") from None
             root = _transport_error(exc)
-            raise LLMError(self.config.redact(f"{type(root).__name__}: {first_line(root)}")) from None
+            raise LLMError(f"{type(root).__name__}: {first_line(root, clean=self.config.redact)}") from None
         except Exception as exc:
             root = _transport_error(exc) or exc
-            raise LLMError(self.config.redact(f"{type(root).__name__}: {first_line(root)}")) from None
+            raise LLMError(f"{type(root).__name__}: {first_line(root, clean=self.config.redact)}") from None
         finally:
             usage.requests = getattr(self._local, "requests", 0)
         self._count(usage, getattr(completion, "usage", None))

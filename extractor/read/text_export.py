@@ -33,8 +33,14 @@ def pipe_cells(line: str) -> list[str] | None:
     return [c.strip().replace("\\|", "|") for c in _PIPE.split(t[1:-1])]
 
 
+_NOT_CONTENT = re.compile(r"<!--.*?(?:-->|$)|<(script|style|template)\b[^>]*>.*?(?:</\1\s*>|$)", re.I | re.S)
+
+
 def html_tables_to_tsv(text: str) -> str:
-    """Turn `<tr><td>` tables into tab-separated lines; leave other text alone."""
+    """Turn `<tr><td>` tables into tab-separated lines; leave other text alone.
+    Scripts, styles and comments are not the document's content: dropped first."""
+    if "<" in text:
+        text = _NOT_CONTENT.sub("", text)
     if "<tr" not in text.lower():
         return text
 

@@ -290,3 +290,15 @@ def test_json_schema_and_json_modes_carry_the_schema_where_servers_expect_it(one
     system = json.dumps([m["content"] for m in body["messages"] if m["role"] == "system"], ensure_ascii=False)
     assert "project_name" in system and "data, not instructions" in system  # JSON mode: schema in the system prompt
     assert body["response_format"] == {"type": "json_object"}
+
+
+def test_a_key_echoed_across_the_cut_of_an_error_text_is_still_redacted(tmp_path):
+    """A server whose 500 body echoes the Authorization header where the error text is
+    cut (200 characters): before, all but the key's last character reached the finding."""
+    from extractor.errors import first_line
+
+    key = "sk-" + "k" * 40
+    exc = RuntimeError("x" * 180 + f"Bearer {key} more")
+    cfg = LLMConfig(base_url="http://127.0.0.1:9/v1", api_key=key, model="m")
+    line = first_line(exc, clean=cfg.redact)
+    assert key[:-1] not in line and "kkkkkkkkkk" not in line
