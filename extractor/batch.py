@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import json
 import time
 from collections.abc import Callable, Collection, Iterable
@@ -58,11 +59,17 @@ class Summary:
     def failed(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.status == "failed"]
 
+    @property
+    def damaged(self) -> list[Outcome]:
+        """Documents read in part: MuPDF could not read all of them, forms may be missing."""
+        return [o for o in self.outcomes if o.stats is not None and o.stats.damage]
+
     def line(self) -> str:
         done = [o.stats for o in self.outcomes if o.stats is not None]
         skipped = sum(1 for o in self.outcomes if o.status == "skipped")
+        damaged = f"; {len(self.damaged)} damaged, read in part" if self.damaged else ""
         text = (
-            f"{len(self.outcomes)} documents ({skipped} unchanged, skipped; {len(self.failed)} failed), "
+            f"{len(self.outcomes)} documents ({skipped} unchanged, skipped; {len(self.failed)} failed{damaged}), "
             f"{sum(d.page_count for d in done)} pages, {sum(d.forms for d in done)} forms, "
             f"{sum(d.forms_with_errors for d in done)} forms with error findings, "
             f"{sum(d.read_poorly for d in done)} read poorly, {self.seconds:.1f} s"
@@ -151,6 +158,25 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
             rows.close()
 
 
+def _worker_setup(quiet: bool, parent: int) -> None:
+    """A batch worker: as quiet as its parent about MuPDF, and ended by the kernel when
+    its parent dies (a `kill -9` of the batch left its workers running). Linux only;
+    elsewhere the workers end when they find the parent's pipe closed."""
+    if quiet:
+        quiet_mupdf()
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the call: go now
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
 def run_batch(
     files: list[Path],
     out_dir: Path,
@@ -180,9 +206,9 @@ def run_batch(
     try:
         if workers > 1 and len(files) > 1:
             # Workers keep MuPDF as quiet as this process keeps it (a forked worker would
-            # inherit it; a spawned one would not).
-            quiet = None if pymupdf.TOOLS.mupdf_display_errors() else quiet_mupdf
-            with ProcessPoolExecutor(max_workers=workers, initializer=quiet) as pool:
+            # inherit it; a spawned one would not), and die with this process.
+            quiet = not pymupdf.TOOLS.mupdf_display_errors()
+            with ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup, initargs=(quiet, os.getpid())) as pool:
                 futures = [pool.submit(process_one, f, names[f], out_dir, options, force, tables.staging_file(names[f]))
                            for f in files]
                 for fut in futures:

@@ -13,7 +13,7 @@ from . import __version__
 from .batch import Outcome, Summary, collect_inputs, rewrite_tables, run_batch
 from .check import check_form, error_count
 from .read.documents import Limits, quiet_mupdf
-from .errors import ExtractorError
+from .errors import ExtractorError, translate
 from .findings import Owner, owner_of
 from .models import DocumentResult
 from .io.outputs import FORMATS, load_document_json, write_document_json, write_text_atomic
@@ -106,12 +106,16 @@ def extract(
         _err("no input files found")
         raise typer.Exit(2)
     options = ExtractOptions(engine=engine, limits=Limits(max_pages=max_pages, max_bytes=max_bytes), settings=settings, llm=llm)
-    summary = _run_reporting(files, out, options, formats, workers, force)
+    try:
+        summary = _run_reporting(files, out, options, formats, workers, force)
+    except OSError as exc:  # OUT is a file, not writable, or its disk is full
+        _err(f"cannot write to {out}: {translate(exc, reading=False)}")
+        raise typer.Exit(2)
     typer.echo(summary.line(), err=True)
     if summary.interrupted:
         typer.echo("interrupted: outputs of finished documents are kept", err=True)
         raise typer.Exit(130)
-    if summary.failed:
+    if summary.failed or summary.damaged:
         raise typer.Exit(1)
 
 
@@ -123,6 +127,9 @@ def _report(o: Outcome, tty: bool) -> None:
     elif not tty:
         flag = f", {o.forms_with_errors} with error findings" if o.forms_with_errors else ""
         flag += f"; {o.skipped_tables} other tables skipped" if o.skipped_tables else ""
+        if o.stats is not None and o.stats.damage:  # read in part: it counts in the exit status
+            typer.echo(f"DAMAGED {o.path}: {o.forms} forms read; {o.stats.damage}: forms may be missing", err=True)
+            return
         typer.echo(f"{o.status:7} {o.path}: {o.forms} forms{flag} ({o.seconds:.2f} s)", err=True)
 
 

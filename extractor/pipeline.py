@@ -82,6 +82,9 @@ def _add_finding(form: Form, code: Code, severity: str, message: str, message_zh
     form.findings = [*form.findings, Finding(code=code, severity=severity, message=message, message_zh=message_zh)]
 
 
+_MAY_BE_MISSING = "; values on the form's pages may be missing"
+
+
 def _ocr_trust(form: Form, notes: list[str]) -> None:
     """A scanned form is trusted as far as its weakest values were read."""
     confs = sorted(fs.confidence for fs in form.provenance.values() if fs.confidence is not None)
@@ -182,7 +185,7 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         # What MuPDF said while reading the form's pages, or a page between them it could not read
         damage = next((doc.page_damage[p] for p in range(fr.pages[0], fr.pages[-1] + 1) if p in doc.page_damage), None)
         if damage:  # MuPDF read on past what it could not: the form may lack what it lost
-            _add_finding(form, Code.DAMAGED_PAGES, "warning", f"{damage}; values on the form's pages may be missing",
+            _add_finding(form, Code.DAMAGED_PAGES, "warning", damage + _MAY_BE_MISSING,
                          "PDF文件损坏，表中部分数值可能缺失")
         if groups is not None:
             groups.append(fr)
@@ -257,6 +260,7 @@ class DocumentStats:
     read_poorly: int = 0
     budget_spent: int = 0
     skipped: int = 0  # other tables (申报表, 监控表, 决算 tables) listed, not read
+    damage: str | None = None  # what a damaged PDF's forms say of it (forms may be missing)
     usage: Usage = field(default_factory=Usage)
 
     def add(self, form: Form) -> None:
@@ -265,6 +269,8 @@ class DocumentStats:
         self.forms_with_errors += error_count(form.findings) > 0
         self.read_poorly += Code.READ_POORLY in codes
         self.budget_spent += Code.BUDGET_SPENT in codes
+        if Code.DAMAGED_PAGES in codes and self.damage is None:
+            self.damage = next(f.message for f in form.findings if f.code == Code.DAMAGED_PAGES).removesuffix(_MAY_BE_MISSING)
 
     @classmethod
     def of(cls, result: DocumentResult, on_form: Callable[[Form], None] | None = None) -> DocumentStats:

@@ -123,6 +123,38 @@ def write_form_rows(fh: TextIO, document: str, index: int, form) -> None:
             fh.write(json.dumps([table, r], default=_encode, ensure_ascii=False) + "\n")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_leftovers(out_dir: Path) -> list[Path]:
+    """What a killed run left in OUT: its table staging folders (`.tables-<pid>-…`, the
+    process gone) and half-written files (`.<name>.<random>.tmp`, older than a minute:
+    a running batch renames its own within seconds)."""
+    import time
+
+    gone = []
+    for p in out_dir.glob(".tables-*"):
+        pid = p.name.split("-")[1]
+        if p.is_dir() and (not pid.isdigit() or not _alive(int(pid))):
+            shutil.rmtree(p, ignore_errors=True)
+            gone.append(p)
+    for p in out_dir.glob(".*.tmp"):
+        try:
+            if p.is_file() and time.time() - p.stat().st_mtime > 60:
+                p.unlink()
+                gone.append(p)
+        except OSError:
+            pass
+    return gone
+
+
 class BatchTables:
     """The batch's tables, staged on disk while documents finish, so a batch of any
     size holds one row at a time; written as CSV / Excel / SQLite at the end."""
@@ -131,7 +163,8 @@ class BatchTables:
 
     def __init__(self, out_dir: Path):
         out_dir.mkdir(parents=True, exist_ok=True)
-        self.dir = Path(tempfile.mkdtemp(prefix=".tables-", dir=out_dir))
+        remove_leftovers(out_dir)
+        self.dir = Path(tempfile.mkdtemp(prefix=f".tables-{os.getpid()}-", dir=out_dir))
         self.columns: dict[str, dict[str, None]] = {n: {} for n in self.NAMES}
         self._files = {n: open(self.dir / f"{n}.jsonl", "w+", encoding="utf-8") for n in self.NAMES}
 

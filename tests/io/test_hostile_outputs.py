@@ -72,3 +72,71 @@ def test_an_input_named_like_the_batchs_own_file_does_not_take_it(tmp_path):
     assert [e["document"] for e in errors] == ["bad"]
     (result,) = [p for p in (tmp_path / "out").glob("errors-*.json")]
     assert len(json.loads(result.read_text(encoding="utf-8"))["forms"]) == 7
+
+
+def test_a_killed_runs_leftovers_are_cleaned_by_the_next(tmp_path):
+    import os
+    import time
+
+    out = tmp_path / "out"
+    (out / ".tables-999999999-abc").mkdir(parents=True)  # a staging folder whose process is gone
+    (out / f".tables-{os.getppid()}-live").mkdir()  # one of a process still running: kept
+    stale = out / ".forms.csv.k2j3.tmp"
+    stale.write_text("half")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    fresh = out / ".run_on.json.x1.tmp"
+    fresh.write_text("being written")
+    r = runner.invoke(app, ["extract", str(SEED), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    left = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
+    assert left == sorted([f".tables-{os.getppid()}-live", ".run_on.json.x1.tmp"])
+
+
+def test_an_output_folder_that_is_a_file_is_one_line(tmp_path):
+    (tmp_path / "out").write_text("not a folder")
+    r = runner.invoke(app, ["extract", str(SEED), "-o", str(tmp_path / "out")])
+    assert r.exit_code == 2 and r.output.startswith("error: cannot write to") and len(r.output.strip().splitlines()) == 1
+
+
+def test_workers_die_with_their_parent(tmp_path):
+    """kill -9 of a batch with two workers: before, both workers ran on a minute later."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(12):
+        (inputs / f"r{i}.pdf").write_bytes((ROOT / "fixtures" / "pdf" / "run_on.pdf").read_bytes())
+    proc = subprocess.Popen([sys.executable, "-m", "extractor.cli", "extract", str(inputs), "-o", str(tmp_path / "out"), "--workers", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def children() -> list[int]:
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+
+    deadline = time.time() + 30
+    while len(kids := children()) < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    assert len(kids) >= 2, "the workers did not start"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 10
+    while time.time() < deadline and any(os.path.exists(f"/proc/{k}") and "Z" not in open(f"/proc/{k}/stat").read().split()[2] for k in kids):
+        time.sleep(0.1)
+    alive = [k for k in kids if os.path.exists(f"/proc/{k}") and "Z" not in open(f"/proc/{k}/stat").read().split()[2]]
+    assert not alive
+
+
+def test_a_truncated_pdf_says_it_was_read_in_part_and_counts_in_the_exit_status(tmp_path):
+    """Cut at 90%, run_on.pdf gives 7 of its 12 forms; before, its line said 'ok' and
+    the batch exited 0."""
+    data = (ROOT / "fixtures" / "pdf" / "run_on.pdf").read_bytes()
+    (tmp_path / "cut.pdf").write_bytes(data[: int(len(data) * 0.9)])
+    r = runner.invoke(app, ["extract", str(tmp_path / "cut.pdf"), "-o", str(tmp_path / "out")])
+    assert r.exit_code == 1
+    line = next(x for x in r.output.splitlines() if "cut.pdf" in x)
+    assert line.startswith("DAMAGED") and "the PDF is damaged (MuPDF:" in line and "forms may be missing" in line
+    assert "1 damaged, read in part" in r.output
