@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -137,8 +138,6 @@ def remove_leftovers(out_dir: Path) -> list[Path]:
     """What a killed run left in OUT: its table staging folders (`.tables-<pid>-…`, the
     process gone) and half-written files (`.<name>.<random>.tmp`, older than a minute:
     a running batch renames its own within seconds)."""
-    import time
-
     gone = []
     for p in out_dir.glob(".tables-*"):
         pid = p.name.split("-")[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,14 +208,18 @@ def _open_workbook(path: Path, limits: Limits) -> OpenedDocument:
             book = Workbook(xls_to_xlsx(path, Path(tmp)))  # (read whole: the file can go)
     else:
         book = Workbook(path)
-    if book.page_count == 0:
-        book.close()
-        raise EmptyFile("the workbook has no visible sheet")
-    if book.page_count > limits.max_pages:
-        n = book.page_count
-        book.close()
-        raise TooLarge(f"{n} sheets is over the {limits.max_pages}-page limit (--max-pages)")
+    _check_count(book.page_count, limits, book.close, empty="the workbook has no visible sheet", unit="sheets")
     return OpenedDocument(path, "sheet", book.page_count, "spreadsheet", _book=book)
+
+
+def _check_count(n: int, limits: Limits, close: Callable[[], None], empty: str, unit: str) -> None:
+    """Refuse a document with no pages (sheets) or more than --max-pages, closed first."""
+    if n == 0:
+        close()
+        raise EmptyFile(empty)
+    if n > limits.max_pages:
+        close()
+        raise TooLarge(f"{n} {unit} is over the {limits.max_pages}-page limit (--max-pages)")
 
 
 def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
@@ -240,12 +244,6 @@ def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
     if doc.needs_pass:
         doc.close()
         raise EncryptedFile("the PDF is encrypted with a password")
-    if doc.page_count == 0:
-        doc.close()
-        raise EmptyFile("the document has no pages")
-    if doc.page_count > limits.max_pages:
-        n = doc.page_count
-        doc.close()
-        raise TooLarge(f"{n} pages is over the {limits.max_pages}-page limit (--max-pages)")
+    _check_count(doc.page_count, limits, doc.close, empty="the document has no pages", unit="pages")
     doc_type = "scanned" if kind == "image" else "born_digital"
     return OpenedDocument(path, kind, doc.page_count, doc_type, _pdf=doc)
