@@ -29,6 +29,9 @@ class LLMConfig(BaseModel):
     backoff_initial: float = 1.0  # seconds; exponential with jitter, at least Retry-After
     backoff_max: float = 30.0
     reasks: int = 2  # instructor re-asks after a validation error (3 attempts in all)
+    # Always sent: without it a small local model generated 2,900 tokens for 300 s while
+    # the client had long given up. A one-page form's answer is ≈1,500 tokens.
+    max_tokens: int = 4096
     cache_dir: Path | None = Path(".cache/extractor-llm")
     repair: bool = True
 

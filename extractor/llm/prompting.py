@@ -14,7 +14,7 @@ from functools import lru_cache
 from ..resources import prompts_dir
 
 EXTRACT = "extract_form.v1"
-REPAIR = "repair.v1"
+REPAIR = "repair.v2"
 
 
 @dataclass(frozen=True)
@@ -32,17 +32,22 @@ def load_prompt(name: str) -> Prompt:
     return Prompt(m.group(1), m.group(2).strip())
 
 
-def delimit(text: str) -> str:
-    """Document text between markers; a marker inside the text cannot close them."""
-    safe = re.sub(r"</?\s*document\s*>", lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text, flags=re.I)
-    return f"<document>\n{safe}\n</document>"
+def delimit(text: str, tag: str = "document") -> str:
+    """Text from the document between markers; no marker inside it (of either kind
+    this module writes) can close them."""
+    safe = re.sub(r"</?\s*(?:document|findings)\s*>", lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text, flags=re.I)
+    return f"<{tag}>\n{safe}\n</{tag}>"
 
 
-def user_content(text: str, images: list[bytes], pages: list[int]) -> list[dict]:
-    parts: list[dict] = [{
-        "type": "text",
-        "text": f"The form on page(s) {', '.join(map(str, pages))}. Its words in reading order, cells separated by tabs:\n{delimit(text)}",
-    }]
+def user_content(text: str, images: list[bytes], pages: list[int]) -> str | list[dict]:
+    """The request's user message: a plain string when there is no image (servers
+    whose chat templates take only strings drop a list of parts: llama.cpp's
+    llama-2, gemma and chatml formats sent the model no document), else text and
+    image parts."""
+    body = f"The form on page(s) {', '.join(map(str, pages))}. Its words in reading order, cells separated by tabs:\n{delimit(text)}"
+    if not images:
+        return body
+    parts: list[dict] = [{"type": "text", "text": body}]
     for png in images:
         parts.append({"type": "image_url", "image_url": {"url": "data:image/png;base64," + base64.b64encode(png).decode()}})
     return parts
@@ -56,5 +61,7 @@ def extraction_messages(text: str, images: list[bytes], pages: list[int]) -> lis
 
 
 def repair_message(findings: list[str]) -> dict:
-    body = load_prompt(REPAIR).text.replace("{findings}", "\n".join(f"- {f}" for f in findings))
+    """The repair request: the findings quote the document (names, labels), so they go
+    between markers like the document itself."""
+    body = load_prompt(REPAIR).text.replace("{findings}", delimit("\n".join(f"- {f}" for f in findings), tag="findings"))
     return {"role": "user", "content": body}

@@ -129,6 +129,7 @@ class Transport:
                             messages=messages,
                             response_model=response_model,
                             max_retries=self.config.reasks,
+                            max_tokens=self.config.max_tokens,
                         )
         except InstructorRetryException as exc:
             if _transport_error(exc) is None:
