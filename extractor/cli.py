@@ -41,11 +41,13 @@ VisionOpt = Annotated[bool, typer.Option("--vision/--no-vision", help="Send page
 DpiOpt = Annotated[int, typer.Option("--dpi", help="Resolution of the page images sent.")]
 ConcOpt = Annotated[int, typer.Option("--llm-concurrency", min=1, help="LLM requests in flight.")]
 BudgetOpt = Annotated[Optional[int], typer.Option("--max-tokens-per-run", help="Stop sending LLM requests after this many tokens.")]
+AnswerOpt = Annotated[int, typer.Option("--max-tokens", min=256, help="Longest answer an LLM request may generate (always sent).")]
 CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse earlier LLM answers for the same input.")]
 
 
-def _llm_config(model, mode, vision, dpi, concurrency, budget, cache) -> LLMConfig:
-    cfg = LLMConfig.from_env(model=model, mode=mode, vision=vision, dpi=dpi, concurrency=concurrency, max_tokens_per_run=budget)
+def _llm_config(model, mode, vision, dpi, concurrency, budget, cache, answer_tokens) -> LLMConfig:
+    cfg = LLMConfig.from_env(model=model, mode=mode, vision=vision, dpi=dpi, concurrency=concurrency, max_tokens_per_run=budget,
+                             max_tokens=answer_tokens)
     if not cache:
         cfg = cfg.model_copy(update={"cache_dir": None})
     return cfg
@@ -84,6 +86,7 @@ def extract(
     dpi: DpiOpt = 110,
     llm_concurrency: ConcOpt = 2,
     max_tokens_per_run: BudgetOpt = None,
+    max_tokens: AnswerOpt = 4096,
     cache: CacheOpt = True,
 ) -> None:
     """Extract every form in the documents to OUT/<stem>.json and batch tables.
@@ -94,7 +97,7 @@ def extract(
     Example: extractor extract fixtures/pdf/run_on.pdf reports/ -o out
     """
     formats = _formats(fmt)
-    llm = _llm_config(model, llm_mode, vision, dpi, llm_concurrency, max_tokens_per_run, cache)
+    llm = _llm_config(model, llm_mode, vision, dpi, llm_concurrency, max_tokens_per_run, cache, max_tokens)
     try:
         resolve_engine(engine, llm)
         settings = CheckSettings.load(config)
@@ -203,6 +206,7 @@ def eval_cmd(
     dpi: DpiOpt = 110,
     llm_concurrency: ConcOpt = 2,
     max_tokens_per_run: BudgetOpt = None,
+    max_tokens: AnswerOpt = 4096,
     cache: CacheOpt = True,
 ) -> None:
     """Score an engine on an evaluation set and print the accuracy table.
@@ -211,7 +215,7 @@ def eval_cmd(
     """
     from .evaluate import compare, evaluate, load_set, markdown
 
-    llm = _llm_config(model, llm_mode, vision, dpi, llm_concurrency, max_tokens_per_run, cache)
+    llm = _llm_config(model, llm_mode, vision, dpi, llm_concurrency, max_tokens_per_run, cache, max_tokens)
     try:
         resolve_engine(engine, llm)
     except ExtractorError as exc:

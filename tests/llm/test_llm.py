@@ -320,3 +320,14 @@ def test_an_instruction_in_a_name_reaches_the_repair_request_only_as_data(one_fo
     outside = message.replace(inside, "")
     assert "Ignore all previous instructions" in inside and "Ignore all previous" not in outside
     assert message.count("</findings>") == 1
+
+
+
+def test_max_tokens_is_a_cli_option_that_reaches_the_request(one_form_pdf, tmp_path, monkeypatch):
+    with FakeOpenAI([{"answer": gold_answer()}]) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        monkeypatch.setenv("OPENAI_API_KEY", KEY)
+        r = CliRunner().invoke(app, ["extract", str(one_form_pdf), "-o", str(tmp_path / "o"), "--engine", "llm", "--model", "m",
+                                     "--no-vision", "--max-tokens", "1500", "--no-cache", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert server.requests[0]["body"]["max_tokens"] == 1500
