@@ -88,13 +88,16 @@ class Summary:
         return text
 
 
-def collect_inputs(paths: Iterable[Path]) -> list[Path]:
+def collect_inputs(paths: Iterable[Path], exclude: Path | None = None) -> list[Path]:
     """Files as given (whatever their suffix, so a wrong file gets its own message)
-    and, inside folders, every file with a supported suffix, sorted."""
+    and, inside folders, every file with a supported suffix, sorted — not those inside
+    `exclude` (the output folder: its forms.xlsx is no report)."""
+    skip = exclude.resolve() if exclude is not None else None
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES and not f.name.startswith("."))
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES and not f.name.startswith(".")
+                          and (skip is None or not f.resolve().is_relative_to(skip)))
         else:
             out.append(p)
     seen: set[Path] = set()

@@ -104,7 +104,7 @@ def extract(
     except ExtractorError as exc:
         _err(str(exc))
         raise typer.Exit(2)
-    files = collect_inputs(paths)
+    files = collect_inputs(paths, exclude=out)
     if not files:
         _err("no input files found")
         raise typer.Exit(2)
@@ -122,18 +122,24 @@ def extract(
         raise typer.Exit(1)
 
 
+def shown(path: Path) -> str:
+    """A path on one line: a newline or other control character in a file's name is
+    escaped, so that every document keeps its one line in the summary."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in str(path))
+
+
 def _report(o: Outcome, tty: bool) -> None:
     """A line per document: always for a failure, for the others when not on a terminal
     (where the progress bar stands for them)."""
     if o.status == "failed":
-        typer.echo(f"FAILED  {o.path}: {o.error}", err=True)
+        typer.echo(f"FAILED  {shown(o.path)}: {shown(o.error)}", err=True)
     elif not tty:
         flag = f", {o.forms_with_errors} with error findings" if o.forms_with_errors else ""
         flag += f"; {o.skipped_tables} other tables skipped" if o.skipped_tables else ""
         if o.stats is not None and o.stats.damage:  # read in part: it counts in the exit status
-            typer.echo(f"DAMAGED {o.path}: {o.forms} forms read; {o.stats.damage}: forms may be missing", err=True)
+            typer.echo(f"DAMAGED {shown(o.path)}: {o.forms} forms read; {o.stats.damage}: forms may be missing", err=True)
             return
-        typer.echo(f"{o.status:7} {o.path}: {o.forms} forms{flag} ({o.seconds:.2f} s)", err=True)
+        typer.echo(f"{o.status:7} {shown(o.path)}: {o.forms} forms{flag} ({o.seconds:.2f} s)", err=True)
 
 
 def _run_reporting(files: list[Path], out: Path, options: ExtractOptions, formats: list[str], workers: int, force: bool) -> Summary:

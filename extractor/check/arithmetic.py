@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 
 from ..models import DepartmentForm, Finding, ProjectForm, json_value
 from ..settings import CheckSettings
@@ -32,9 +32,15 @@ def _err(code: str, en: str, zh: str, field: str | None = None, expected=None, f
     return Finding(code=code, severity=severity, message=en, message_zh=zh, field=field, expected=json_value(expected), found=json_value(found))
 
 
+# Room for any value a record can hold (a corrected file may say 1e308): quantizing to
+# cents needs as many digits as the value has.
+_WIDE = Context(prec=1000, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
 def _candidates(exact: Decimal, settings: CheckSettings, places: int = 2) -> list[Decimal]:
     step = Decimal(1).scaleb(-places)
-    return [exact.quantize(step, rounding=ROUND_DOWN if mode == "truncate" else ROUND_HALF_UP) for mode in settings.rounding]
+    return [exact.quantize(step, rounding=ROUND_DOWN if mode == "truncate" else ROUND_HALF_UP, context=_WIDE)
+            for mode in settings.rounding]
 
 
 def _close(found: Decimal, exact: Decimal, settings: CheckSettings, places: int = 2) -> bool:
@@ -58,7 +64,7 @@ def printed_places(form: Form, path: str, value: Decimal) -> int:
 
 
 def _q(d: Decimal) -> Decimal:
-    return d.quantize(CENT, rounding=ROUND_HALF_UP)
+    return d.quantize(CENT, rounding=ROUND_HALF_UP, context=_WIDE)
 
 
 # --- project form -------------------------------------------------------------------

@@ -66,6 +66,26 @@ def _decodes(data: bytes, encoding: str, cut: bool) -> bool:
         return cut and exc.start >= len(data) - 4
 
 
+def utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for text saved as UTF-16 with no byte-order mark:
+    its zero bytes (the high byte of every ASCII character: tabs, digits, newlines)
+    stand nearly all at odd offsets (little endian) or at even ones (a few CJK
+    characters, 一 U+4E00, have a zero low byte), and it decodes to printable text.
+    None for anything else (a binary file has zeros everywhere)."""
+    sample = data[: len(data) - len(data) % 2][:4096]
+    zeros_even = sum(1 for i in range(0, len(sample), 2) if sample[i] == 0)
+    zeros_odd = sum(1 for i in range(1, len(sample), 2) if sample[i] == 0)
+    if zeros_even + zeros_odd < 4 or min(zeros_even, zeros_odd) > 0.1 * max(zeros_even, zeros_odd):
+        return None
+    encoding = "utf-16-le" if zeros_odd > zeros_even else "utf-16-be"
+    try:
+        text = sample.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    printable = sum(1 for ch in text if ch.isprintable() or ch in "\t\r\n")
+    return encoding if printable >= 0.95 * len(text) else None
+
+
 def decode_text(data: bytes) -> str:
     """A text export's bytes as text: by its BOM, else UTF-8, else GB18030 (the
     superset of GBK and GB2312 that Chinese Windows saves in). A UTF-8 file with a
@@ -74,6 +94,8 @@ def decode_text(data: bytes) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding, errors="replace")
+    if b"\x00" in data[:4096] and (bomless := utf16_without_bom(data)):
+        return data.decode(bomless, errors="replace")
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
     # GBK read as UTF-8 loses nearly every Chinese character; a stray byte loses one.
@@ -97,7 +119,7 @@ def sniff(path: Path) -> str:
     suffix = path.suffix.lower()
     if (head.startswith(_ZIP) and suffix in XLSX_SUFFIXES) or (head.startswith(_OLE) and suffix in XLS_SUFFIXES):
         return "sheet"
-    utf16 = head.startswith(_UTF16_BOMS)
+    utf16 = head.startswith(_UTF16_BOMS) or (b"\x00" in head and utf16_without_bom(head) is not None)
     if b"\x00" in head and not utf16:
         raise UnsupportedFile("not a PDF, image or text export (binary content)")
     if not (utf16 or _decodes(head, "utf-8", cut=True) or _decodes(head, "gb18030", cut=True)):

@@ -140,3 +140,47 @@ def test_a_truncated_pdf_says_it_was_read_in_part_and_counts_in_the_exit_status(
     line = next(x for x in r.output.splitlines() if "cut.pdf" in x)
     assert line.startswith("DAMAGED") and "the PDF is damaged (MuPDF:" in line and "forms may be missing" in line
     assert "1 damaged, read in part" in r.output
+
+
+def test_names_with_newlines_keep_one_line_each_and_out_is_not_read_as_input(tmp_path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "a\nb.txt").write_bytes(SEED.read_bytes())
+    (inputs / "bad\nname.pdf").write_bytes(b"%PDF-1.4 x")
+    r = runner.invoke(app, ["extract", str(inputs), "-o", str(inputs / "out")])
+    lines = [x for x in r.output.splitlines() if x.startswith(("ok", "FAILED"))]
+    assert len(lines) == 2 and any("a\\nb.txt: 7 forms" in x for x in lines) and any("bad\\nname.pdf" in x for x in lines)
+    # a second run over the same folder does not take its own tables (out/forms.xlsx) for a report
+    r = runner.invoke(app, ["extract", str(inputs), "-o", str(inputs / "out")])
+    assert "forms.xlsx" not in r.output and "2 documents" in r.output
+
+
+def test_a_utf16_export_without_its_byte_order_mark_is_read(tmp_path):
+    from extractor.pipeline import ExtractOptions, extract_document
+
+    text = (ROOT / "fixtures" / "text" / "004_f03db79725452826.txt").read_text(encoding="utf-8")
+    for encoding in ("utf-16-le", "utf-16-be"):
+        (tmp_path / "x.txt").write_bytes(text.encode(encoding))
+        (form,) = extract_document(tmp_path / "x.txt", ExtractOptions(engine="rules")).forms
+        assert form.department == "上海市闵行区浦锦街道社区事务受理服务中心"
+    (tmp_path / "b.txt").write_bytes(bytes(range(256)) * 8)  # binary stays binary
+    import pytest
+
+    from extractor.errors import UnsupportedFile
+
+    with pytest.raises(UnsupportedFile):
+        extract_document(tmp_path / "b.txt", ExtractOptions(engine="rules"))
+
+
+def test_check_on_a_huge_corrected_value_finds_it_instead_of_stopping(tmp_path):
+    assert runner.invoke(app, ["extract", str(SEED), "-o", str(tmp_path)]).exit_code == 0
+    path = tmp_path / "000_01aad9c628fef0c3.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["forms"][0]["total_score"] = 1e308
+    doc["forms"][1]["funding"]["total"]["executed"] = 1e308
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    r = runner.invoke(app, ["check", str(tmp_path), "--strict"])
+    assert r.exit_code == 1 and (r.exception is None or isinstance(r.exception, SystemExit))
+    after = json.loads(path.read_text(encoding="utf-8"))
+    assert any(f["code"] == "total_score" for f in after["forms"][0]["findings"])
+    assert any(f["field"] == "funding.total.execution_rate" for f in after["forms"][1]["findings"])
