@@ -184,3 +184,15 @@ def test_check_on_a_huge_corrected_value_finds_it_instead_of_stopping(tmp_path):
     after = json.loads(path.read_text(encoding="utf-8"))
     assert any(f["code"] == "total_score" for f in after["forms"][0]["findings"])
     assert any(f["field"] == "funding.total.execution_rate" for f in after["forms"][1]["findings"])
+
+
+def test_an_html_export_with_60000_unclosed_rows_is_read_in_linear_time():
+    """540 KB of '<tr><td>x' never closed: the lazy row pattern ran past 120 s."""
+    import time
+
+    from extractor.read.text_export import read_text_export
+
+    started = time.perf_counter()
+    rows = read_text_export("<table>" + "<tr><td>x" * 60000 + "</table>").rows
+    assert len(rows) == 60000 and all(r.texts == ["x"] for r in rows[:3])
+    assert time.perf_counter() - started < 10
