@@ -78,11 +78,8 @@ def _form_pages(fr: FormRows, page_text: dict[int, str]) -> tuple[str, ...]:
     return tuple(page_text.get(p, "") for p in fr.pages)
 
 
-def _add_finding(form: Form, code: Code, severity: str, message: str, message_zh: str) -> None:
-    form.findings = [*form.findings, Finding(code=code, severity=severity, message=message, message_zh=message_zh)]
-
-
-_MAY_BE_MISSING = "; values on the form's pages may be missing"
+def _add_finding(form: Form, code: Code, severity: str, message: str, message_zh: str, found: str | None = None) -> None:
+    form.findings = [*form.findings, Finding(code=code, severity=severity, message=message, message_zh=message_zh, found=found)]
 
 
 def _ocr_trust(form: Form, notes: list[str]) -> None:
@@ -185,8 +182,8 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         # What MuPDF said while reading the form's pages, or a page between them it could not read
         damage = next((doc.page_damage[p] for p in range(fr.pages[0], fr.pages[-1] + 1) if p in doc.page_damage), None)
         if damage:  # MuPDF read on past what it could not: the form may lack what it lost
-            _add_finding(form, Code.DAMAGED_PAGES, "warning", damage + _MAY_BE_MISSING,
-                         "PDF文件损坏，表中部分数值可能缺失")
+            _add_finding(form, Code.DAMAGED_PAGES, "warning", damage + "; values on the form's pages may be missing",
+                         "PDF文件损坏，表中部分数值可能缺失", found=damage)
         if groups is not None:
             groups.append(fr)
         else:
@@ -270,7 +267,7 @@ class DocumentStats:
         self.read_poorly += Code.READ_POORLY in codes
         self.budget_spent += Code.BUDGET_SPENT in codes
         if Code.DAMAGED_PAGES in codes and self.damage is None:
-            self.damage = next(f.message for f in form.findings if f.code == Code.DAMAGED_PAGES).removesuffix(_MAY_BE_MISSING)
+            self.damage = next(f.found for f in form.findings if f.code == Code.DAMAGED_PAGES)
 
     @classmethod
     def of(cls, result: DocumentResult, on_form: Callable[[Form], None] | None = None) -> DocumentStats:

@@ -61,7 +61,7 @@ def _headings_continue(prev: PageText, page: PageText, prev_top: float, page_top
 def _cut_heading(row: Row, table_top: float, right: float) -> bool:
     """A line above the table that runs past the paper's edge (a title cut off)."""
     top = _top(row)
-    return top is not None and top < table_top and any(c.bbox is not None and c.bbox[2] > right + TOLERANCE for c in row.cells)
+    return top is not None and top < table_top and not row.in_table and any(c.bbox is not None and c.bbox[2] > right + TOLERANCE for c in row.cells)
 
 
 def _runs_out(cell: Cell, right: bool) -> bool:
@@ -101,9 +101,8 @@ def join(prev: PageText, page: PageText) -> PageText:
     # falls: on this page, and cut off past the paper's edge on the page before.
     first_table = min((t for t, _ in theirs), default=0.0)
     prev.rows[:] = [r for r in prev.rows if r.in_table or not _cut_heading(r, first_table, right)]
-    if not any(not r.in_table and (top := _top(r)) is not None and top < first_table for r in prev.rows):
-        mine = min((t for t, _ in _table_rows(page)), default=0.0)
-        heading = [r for r in page.rows if not r.in_table and (top := _top(r)) is not None and top < mine]
+    if not _headings(prev, first_table):
+        heading = [r for _, r in _headings(page, min((t for t, _ in _table_rows(page)), default=0.0))]
         for r in heading:
             r.page = prev.number
         prev.rows[:0] = heading
