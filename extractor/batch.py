@@ -80,6 +80,9 @@ class Summary:
                 f"; LLM: {sum(u.requests for u in ran)} requests, {sum(u.input_tokens for u in ran)} tokens in, "
                 f"{sum(u.output_tokens for u in ran)} out"
             )
+        conflicts, misplaced = sum(d.conflicts for d in done), sum(d.misplaced for d in done)
+        if conflicts or misplaced:
+            text += f"; {misplaced} LLM values not the ones their cells print, {conflicts} engine conflicts (error findings)"
         spent = sum(d.budget_spent for d in done)
         if spent:
             text += f"; token budget spent: {spent} forms not sent"

@@ -73,7 +73,7 @@ def _formats(value: str) -> list[str]:
 def extract(
     paths: Annotated[list[Path], typer.Argument(help="PDFs, images, text exports, or folders of them.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
-    engine: Annotated[str, typer.Option(help="rules | auto | llm")] = "auto",
+    engine: Annotated[str, typer.Option(help="rules | auto | llm | llm-only (the LLM's reading alone, checked cell by cell)")] = "auto",
     fmt: Annotated[str, typer.Option("--format", help="Comma-separated: json,csv,xlsx,sqlite.")] = "json,csv,xlsx,sqlite",
     workers: Annotated[int, typer.Option(min=1, help="Documents extracted in parallel.")] = 1,
     force: Annotated[bool, typer.Option(help="Re-extract documents whose output is up to date.")] = False,
@@ -203,7 +203,7 @@ def check(
 @app.command("eval")
 def eval_cmd(
     set_: Annotated[Optional[str], typer.Argument(metavar="[SET]", help="'fixtures' (default) or a manifest JSON.")] = None,
-    engine: Annotated[str, typer.Option(help="rules | auto | llm")] = "rules",
+    engine: Annotated[str, typer.Option(help="rules | auto | llm | llm-only (the LLM's reading alone, checked cell by cell)")] = "rules",
     report: Annotated[Optional[Path], typer.Option(help="Write the metrics JSON here (and .md beside it).")] = None,
     compare_to: Annotated[Optional[Path], typer.Option("--compare", help="A previous metrics JSON.")] = None,
     model: ModelOpt = None,

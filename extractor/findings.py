@@ -46,13 +46,19 @@ class Code(StrEnum):
     QUALITATIVE_BAND = "qualitative_band"
     UNKNOWN_GRADE = "unknown_grade"
     UNKNOWN_LABEL = "unknown_label"
-    # grounding
+    # grounding (positions: an answer's value against the cell at its row and column)
     UNGROUNDED_VALUE = "ungrounded_value"
+    MISPLACED_VALUE = "misplaced_value"
+    INVENTED_VALUE = "invented_value"
+    DROPPED_VALUE = "dropped_value"
+    DROPPED_ROW = "dropped_row"
+    POSITION_UNVERIFIED = "position_unverified"
     # reading
     ASSEMBLED_VALUE = "assembled_value"
     # triage
     READ_POORLY = "read_poorly"
-    ENGINES_DISAGREE = "engines_disagree"
+    ENGINES_DISAGREE = "engines_disagree"  # equal after normalisation, printed differently
+    ENGINES_CONFLICT = "engines_conflict"  # different values, neither settled by its cell
     # pipeline
     NOT_EXTRACTED = "not_extracted"
     BUDGET_SPENT = "budget_spent"
@@ -60,9 +66,10 @@ class Code(StrEnum):
 
 
 _BY_OWNER: dict[Owner, frozenset[Code]] = {
-    Owner.GROUNDING: frozenset({Code.UNGROUNDED_VALUE}),
+    Owner.GROUNDING: frozenset({Code.UNGROUNDED_VALUE, Code.MISPLACED_VALUE, Code.INVENTED_VALUE, Code.DROPPED_VALUE,
+                                Code.DROPPED_ROW, Code.POSITION_UNVERIFIED}),
     Owner.READING: frozenset({Code.ASSEMBLED_VALUE}),
-    Owner.TRIAGE: frozenset({Code.READ_POORLY, Code.ENGINES_DISAGREE}),
+    Owner.TRIAGE: frozenset({Code.READ_POORLY, Code.ENGINES_DISAGREE, Code.ENGINES_CONFLICT}),
     Owner.PIPELINE: frozenset({Code.NOT_EXTRACTED, Code.BUDGET_SPENT, Code.DAMAGED_PAGES}),
 }
 _BY_OWNER[Owner.CHECKER] = frozenset(Code) - frozenset().union(*_BY_OWNER.values())
@@ -72,6 +79,10 @@ ARITHMETIC = frozenset({
     Code.FUNDING_SUM, Code.EXECUTION_RATE, Code.BUDGET_SCORE, Code.WEIGHTS_SUM, Code.SCORE_RANGE,
     Code.TOTAL_SCORE, Code.LEVEL1_WEIGHT, Code.FUNDING_STRUCTURE_SUM,
 })
+# A value that is not the one its cell prints (check.positions), or printed nowhere:
+# what a repair request can also fix, and what decides between two readings.
+POSITIONED = frozenset({Code.MISPLACED_VALUE, Code.INVENTED_VALUE, Code.DROPPED_VALUE, Code.DROPPED_ROW})
+MISPLACED = POSITIONED | {Code.UNGROUNDED_VALUE}
 # Disagreements any reader will find the same way: the document prints them.
 PRINTED = frozenset({Code.RATE_INDICATOR_MISMATCH, Code.GRADE})
 

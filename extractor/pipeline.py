@@ -21,7 +21,7 @@ from . import __version__
 from .check import check_form, error_count
 from .collector import fewer_collections
 from .errors import BudgetSpent, CorruptFile, EngineUnavailable, ExtractorError, NoFormsFound
-from .findings import Code
+from .findings import POSITIONED, Code
 from .forms.mapping import map_form
 from .forms.segment import FormRows, iter_form_rows
 from .layout.page import Row
@@ -30,7 +30,8 @@ from .models import DepartmentForm, DocumentResult, Finding, ProjectForm, Skippe
 from .read.documents import Limits, OpenedDocument, open_document, sha256_of
 from .settings import CheckSettings
 
-ENGINES = ("rules", "auto", "llm")
+ENGINES = ("rules", "auto", "llm", "llm-only")
+LLM_ONLY = "llm-only"  # the LLM's reading alone, checked against the grid: no rules values to fall back on
 Form = ProjectForm | DepartmentForm
 
 
@@ -47,8 +48,8 @@ def resolve_engine(engine: str, llm: LLMConfig | None = None) -> str:
     if engine not in ENGINES:
         raise EngineUnavailable(f"unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
     configured = llm is not None and llm.configured
-    if engine == "llm" and not configured:
-        raise EngineUnavailable("--engine llm needs an endpoint: set OPENAI_BASE_URL (and OPENAI_API_KEY) and --model or EXTRACTOR_MODEL")
+    if engine in ("llm", LLM_ONLY) and not configured:
+        raise EngineUnavailable(f"--engine {engine} needs an endpoint: set OPENAI_BASE_URL (and OPENAI_API_KEY) and --model or EXTRACTOR_MODEL")
     if engine == "auto":
         return "auto" if configured else "rules"
     return engine
@@ -108,7 +109,14 @@ def _triaged(form: Form, engine: str) -> Form:
     return form
 
 
-def _not_extracted(form: Form, failure: ExtractorError, engine: str, why: str) -> None:
+def _not_extracted(form: Form, failure: ExtractorError, engine: str, why: str) -> Form:
+    """The form when the LLM gave no answer: the rules reading, or with --engine
+    llm-only an empty record of the form (its kind, title and pages) and an error."""
+    if engine == LLM_ONLY:
+        empty = type(form)(title=form.title, year=form.year, pages=form.pages, engine="llm", confidence=0.0)
+        _add_finding(empty, Code.NOT_EXTRACTED, "error", f"the LLM did not answer ({failure}); nothing was read (--engine llm-only)",
+                     "大模型未能给出结果，未读取任何数值")
+        return empty
     if isinstance(failure, BudgetSpent):
         _add_finding(form, Code.BUDGET_SPENT, "warning", f"not sent to the LLM: {failure}; the values are the rules engine's",
                      "大模型令牌预算已用完，未发送；表中数值来自规则引擎")
@@ -118,6 +126,7 @@ def _not_extracted(form: Form, failure: ExtractorError, engine: str, why: str) -
                      "大模型未能给出结果；表中数值来自规则引擎")
     if engine == "auto":
         _read_poorly(form, why, engine)
+    return form
 
 
 def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], page_text: dict[int, str], engine: str, options: ExtractOptions) -> Usage:
@@ -126,13 +135,19 @@ def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], pa
 
     llm = _llm_engine(options)
     todo = [(i, needs_llm(f)) for i, f in enumerate(forms)]
-    todo = [(i, why or "every form (--engine llm)") for i, why in todo if engine == "llm" or why]
+    todo = [(i, why or f"every form (--engine {engine})") for i, why in todo if engine != "auto" or why]
+    grounding = {i: "\n".join(_form_pages(groups[i], page_text)) for i, _ in todo}
 
     def one(i: int, why: str):
         fr = groups[i]
         images = [png for p in fr.pages if (png := doc.render(p, options.llm.dpi))] if options.llm.vision else []
-        grounding = "\n".join(_form_pages(fr, page_text))
-        return i, why, llm.read_form(fr.kind, rows_text(fr.before_anchor + fr.rows), images, fr.pages, grounding)
+        # The rules reading is the grid: each answer value is checked against the cell at its row and column.
+        return i, why, llm.read_form(fr.kind, rows_text(fr.before_anchor + fr.rows), images, fr.pages, grounding[i], grid=forms[i])
+
+    def recheck(i: int):
+        from .check.positions import check_positions
+
+        return lambda form: check_form(form, options.settings, page_text=grounding[i]) + check_positions(form, forms[i], grounding[i])
 
     usage = Usage()
     with ThreadPoolExecutor(max_workers=max(1, options.llm.concurrency)) as pool:
@@ -141,9 +156,12 @@ def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], pa
             usage.input_tokens += read.usage.input_tokens
             usage.output_tokens += read.usage.output_tokens
             if read.form is None:
-                _not_extracted(forms[i], read.failure, engine, why)
+                forms[i] = _not_extracted(forms[i], read.failure, engine, why)
                 continue
-            forms[i] = combine(forms[i], read.form, prefer="llm" if engine == "llm" else "rules")
+            if engine == LLM_ONLY:
+                forms[i] = read.form
+            else:
+                forms[i] = combine(forms[i], read.form, prefer="llm" if engine == "llm" else "rules", recheck=recheck(i))
             forms[i].notes.insert(0, f"sent to the LLM: {why}")
     return usage
 
@@ -256,6 +274,8 @@ class DocumentStats:
     forms_with_errors: int = 0
     read_poorly: int = 0
     budget_spent: int = 0
+    conflicts: int = 0  # fields two engines read differently and no cell settles
+    misplaced: int = 0  # values an LLM answer put where their cells print something else
     skipped: int = 0  # other tables (申报表, 监控表, 决算 tables) listed, not read
     damage: str | None = None  # what a damaged PDF's forms say of it (forms may be missing)
     usage: Usage = field(default_factory=Usage)
@@ -266,6 +286,8 @@ class DocumentStats:
         self.forms_with_errors += error_count(form.findings) > 0
         self.read_poorly += Code.READ_POORLY in codes
         self.budget_spent += Code.BUDGET_SPENT in codes
+        self.conflicts += sum(f.code == Code.ENGINES_CONFLICT for f in form.findings)
+        self.misplaced += sum(f.code in POSITIONED for f in form.findings)
         if Code.DAMAGED_PAGES in codes and self.damage is None:
             self.damage = next(f.found for f in form.findings if f.code == Code.DAMAGED_PAGES)
 

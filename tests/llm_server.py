@@ -7,6 +7,8 @@ Each request takes the next step of the script:
     {"status": 429, "headers": {...}}       an HTTP error
     {"sleep": 2.0, "answer": {...}}         answer late (to trip the client's timeout)
 When the script runs out, the last step repeats. Every request is recorded.
+`respond(body) -> step`, when given, chooses each step from the request instead
+(a stand-in model that answers each form with its own scripted reading).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ USAGE = {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150}
 
 
 class FakeOpenAI:
-    def __init__(self, script: list[dict] | None = None):
+    def __init__(self, script: list[dict] | None = None, respond=None):
         self.script = list(script or [])
+        self.respond = respond
         self.requests: list[dict] = []
         self.lock = threading.Lock()
         self.in_flight = 0
@@ -37,7 +40,10 @@ class FakeOpenAI:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
                 with server.lock:
                     server.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
-                    step = server.script.pop(0) if len(server.script) > 1 else (server.script[0] if server.script else {"answer": server.default_answer})
+                    if server.respond is not None:
+                        step = server.respond(body)
+                    else:
+                        step = server.script.pop(0) if len(server.script) > 1 else (server.script[0] if server.script else {"answer": server.default_answer})
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:

@@ -1,7 +1,8 @@
 """One form in, one checked candidate out — and the choice between engines.
 
     read_form: messages → cache or endpoint → contract record → checker + grounding
-               → (arithmetic errors?) one repair request quoting the findings
+               + each value against its cell (check.positions)
+               → (arithmetic or misplaced values?) one repair request quoting the findings
                → keep the candidate that is grounded and consistent
     (triage.py: which forms `--engine auto` sends, and combining two readings)
 """
@@ -12,8 +13,9 @@ from dataclasses import dataclass, field
 
 from ..check import check_form
 from ..errors import LLMError
-from ..findings import ARITHMETIC
-from ..models import DepartmentForm, ProjectForm, Usage
+from ..check.positions import check_positions
+from ..findings import ARITHMETIC, MISPLACED
+from ..models import DepartmentForm, Finding, ProjectForm, Usage
 from ..settings import CheckSettings
 from .cache import AnswerCache, cache_key
 from .config import LLMConfig
@@ -32,6 +34,11 @@ class LLMRead:
     notes: list[str] = field(default_factory=list)
     failure: LLMError | None = None  # why there is no form
     from_cache: bool = False
+
+
+def _fixable(form: Form) -> list[Finding]:
+    """Errors a second look can fix: the arithmetic, and values not their cells'."""
+    return [f for f in errors(form) if f.code in ARITHMETIC or f.code in MISPLACED]
 
 
 class LLMEngine:
@@ -60,7 +67,14 @@ class LLMEngine:
         self.cache.put(key, {"answer": answer.model_dump(mode="json"), "model": self.config.model, "prompts": self.prompt_versions})
         return answer
 
-    def read_form(self, kind: str, text: str, images: list[bytes], pages: list[int], page_text: str) -> LLMRead:
+    def _checked(self, form: Form, page_text: str, grid: Form | None) -> list[Finding]:
+        """The checker, grounding, and each value against the cell the grid puts it in."""
+        return check_form(form, self.settings, page_text=page_text) + check_positions(form, grid, page_text)
+
+    def read_form(self, kind: str, text: str, images: list[bytes], pages: list[int], page_text: str,
+                  grid: Form | None = None) -> LLMRead:
+        """`grid`: the rules engine's reading of the same rows (the cells by position);
+        without it no value is verified by position."""
         read = LLMRead(form=None)
         messages = extraction_messages(text, images if self.config.vision else [], pages)
         try:
@@ -69,18 +83,18 @@ class LLMEngine:
             read.failure = exc
             return read
         form = to_contract(answer, pages)
-        form.findings = check_form(form, self.settings, page_text=page_text)
-        arithmetic = [f for f in errors(form) if f.code in ARITHMETIC]
-        if self.config.repair and arithmetic:
+        form.findings = self._checked(form, page_text, grid)
+        fixable = _fixable(form)
+        if self.config.repair and fixable:
             repair = messages + [
                 {"role": "assistant", "content": answer.model_dump_json()},
-                repair_message([f.message for f in arithmetic]),
+                repair_message([f.message for f in fixable]),
             ]
             try:
                 second = to_contract(self._ask(repair, kind, read), pages)
-                second.findings = check_form(second, self.settings, page_text=page_text)
+                second.findings = self._checked(second, page_text, grid)
                 if rank(second) < rank(form):
-                    read.notes.append(f"repair pass fixed {len(arithmetic)} arithmetic finding(s)")
+                    read.notes.append(f"repair pass fixed {len(fixable) - len(_fixable(second))} of {len(fixable)} finding(s)")
                     form = second
                 else:
                     read.notes.append("repair pass did not improve the answer; kept the first")

@@ -7,8 +7,10 @@ triage forms without loading the LLM stack.
 from __future__ import annotations
 
 
-from ..forms.numbers import same_value as same
-from ..findings import PRINTED, Code
+from collections.abc import Callable
+
+from ..findings import MISPLACED, PRINTED, Code, Owner, owner_of
+from ..forms.numbers import compact, same_value as same
 from ..models import DepartmentForm, FieldSource, Finding, ProjectForm, flatten, json_value
 
 Form = ProjectForm | DepartmentForm
@@ -20,9 +22,9 @@ def errors(form: Form) -> list[Finding]:
 
 
 def rank(form: Form) -> tuple[int, int]:
-    """Lower is better: ungrounded values first, then error findings."""
+    """Lower is better: values not their cells' (or printed nowhere) first, then error findings."""
     errs = errors(form)
-    return (sum(f.code == Code.UNGROUNDED_VALUE for f in errs), len(errs))
+    return (sum(f.code in MISPLACED for f in errs), len(errs))
 
 
 def needs_llm(form: Form) -> str | None:
@@ -47,29 +49,101 @@ def _flat(form: Form) -> dict[str, object]:
     return flatten(form.model_dump(mode="python", include={"project_name", "department", "implementing_unit", "total_score", "grade", "funding", "indicators", "total_weight"}))
 
 
-def combine(rules: Form, llm: Form, prefer: str = "rules") -> Form:
-    """Keep the candidate the checker and grounding prefer (`prefer` on a tie);
-    record agreement, and both values wherever they disagree."""
+def _flagged(form: Form, path: str) -> bool:
+    """Whether an error says this value is not the one its cell prints (or is printed nowhere)."""
+    return any(f.severity == "error" and f.code in MISPLACED and f.field
+               and (f.field == path or path.startswith(f.field + ".") or path.startswith(f.field + "["))
+               for f in form.findings)
+
+
+def _set(form: Form, path: str, value: object) -> None:
+    """Set one flattened field path ("funding.total.score", "indicators[2].target")."""
+    *parents, leaf = path.replace("[", ".").replace("]", "").split(".")
+    obj: object = form
+    for part in parents:
+        if part.isdigit():
+            obj = obj[int(part)]  # type: ignore[index]
+        else:
+            child = getattr(obj, part)
+            if child is None:  # a funding row the chosen reading lacks
+                child = type(obj).model_fields[part].annotation.__args__[0]()  # type: ignore[union-attr]
+                setattr(obj, part, child)
+            obj = child
+    setattr(obj, leaf, value)
+
+
+def _names(form: Form) -> list[str]:
+    return [compact(i.name) for i in form.indicators]
+
+
+Recheck = Callable[[Form], list[Finding]]
+
+
+def combine(rules: Form, llm: Form, prefer: str = "rules", recheck: Recheck | None = None) -> Form:
+    """Adjudicate two readings field by field.
+
+    The reading the checker and grounding prefer is the base (`prefer` on a tie).
+    Where the readings differ, the value whose cell prints it wins: a base value
+    flagged as not its cell's is replaced by the other reading's unflagged one
+    (indicator values only where both readings have the same rows); where neither
+    or both are flagged, the form gets an `engines_conflict` error naming the field
+    with both values. Values equal after normalisation but printed differently are
+    an `engines_disagree` warning. `recheck` recomputes the checker's and
+    grounding's findings of the merged record (needed when it is not the rules
+    engine's own)."""
     first, second = (llm, rules) if prefer == "llm" else (rules, llm)
     chosen, other = (second, first) if rank(second) < rank(first) else (first, second)
     a, b = _flat(chosen), _flat(other)
-    differ = sorted(k for k in set(a) | set(b) if not same(a.get(k), b.get(k)))
-    for path in set(a) - set(differ):
+    aligned = _names(chosen) == _names(other)
+    paths = sorted(set(a) | set(b))
+    differ = [k for k in paths if not same(a.get(k), b.get(k))]
+    printed_differently = [k for k in paths if k not in differ and a.get(k) != b.get(k) and a.get(k) not in (None, "")]
+    taken, conflicts = [], []
+    for path in differ:
+        bad_chosen, bad_other = _flagged(chosen, path), _flagged(other, path)
+        if bad_chosen and not bad_other and (aligned or not path.startswith("indicators")):
+            _set(chosen, path, b.get(path))
+            if path in other.provenance:
+                chosen.provenance[path] = other.provenance[path]
+            taken.append(path)
+        elif bad_chosen == bad_other:
+            conflicts.append(path)
+    for path in set(paths) - set(differ):
         src = chosen.provenance.get(path) or FieldSource(engine=chosen.engine)
         chosen.provenance[path] = src.model_copy(update={"engine": "rules+llm"})
     for path in differ:
         src = chosen.provenance.get(path) or FieldSource(engine=chosen.engine)
         chosen.provenance[path] = src.model_copy(update={"alternatives": {chosen.engine: json_value(a.get(path)), other.engine: json_value(b.get(path))}})
+    if recheck is not None and (taken or chosen is llm):
+        kept = [f for f in chosen.findings if owner_of(f.code) not in (Owner.CHECKER, Owner.GROUNDING)]
+        if chosen is llm:  # what happened to the document (a damaged page) stays with the form
+            kept += [f for f in rules.findings if owner_of(f.code) in (Owner.PIPELINE, Owner.READING)]
+        chosen.findings = kept + recheck(chosen)
     chosen.usage = llm.usage
-    chosen.notes = list(rules.notes) + list(llm.notes) + [f"kept the {chosen.engine} engine's reading ({len(differ)} field(s) differ)"]
-    if differ:
-        chosen.findings = list(chosen.findings) + [Finding(
-            code=Code.ENGINES_DISAGREE,
-            severity="warning",
-            message=f"rules and LLM engines read {len(differ)} field(s) differently: {', '.join(differ[:6])}",
-            message_zh=f"规则引擎与大模型读出的{len(differ)}个字段不一致，请复核",
-            field=differ[0],
-            expected=json_value(b.get(differ[0])),
-            found=json_value(a.get(differ[0])),
-        )]
+    settled = len(differ) - len(conflicts)
+    chosen.notes = list(rules.notes) + list(llm.notes) + [
+        f"kept the {chosen.engine} engine's reading ({len(differ)} field(s) differ"
+        + (f"; {settled} settled by their cells" if settled else "")
+        + (f"; {len(taken)} taken from the {other.engine} engine's reading: {', '.join(taken[:6])}" if taken else "") + ")"]
+    by_rules, by_llm = (a, b) if chosen is rules else (b, a)
+    for path in conflicts:
+        r, m = _show(by_rules.get(path)), _show(by_llm.get(path))
+        chosen.findings.append(Finding(
+            code=Code.ENGINES_CONFLICT, severity="error",
+            message=f"{path}: the rules engine reads {r}, the LLM {m}; neither is settled by the cell at its row and column",
+            message_zh=f"{path}：规则引擎读为 {r}，大模型读为 {m}，无法由单元格确认，请复核",
+            field=path, expected=json_value(b.get(path)), found=json_value(a.get(path)),
+        ))
+    if printed_differently:
+        chosen.findings.append(Finding(
+            code=Code.ENGINES_DISAGREE, severity="warning",
+            message=f"rules and LLM engines print {len(printed_differently)} equal value(s) differently: {', '.join(printed_differently[:6])}",
+            message_zh=f"规则引擎与大模型读出的{len(printed_differently)}个字段数值相同而写法不同",
+            field=printed_differently[0],
+            expected=json_value(b.get(printed_differently[0])), found=json_value(a.get(printed_differently[0])),
+        ))
     return chosen
+
+
+def _show(value: object) -> str:
+    return "nothing" if value in (None, "") else repr(str(json_value(value)))

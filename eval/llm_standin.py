@@ -1,0 +1,256 @@
+"""What the LLM engines let through when the model makes the mistakes vision models
+make on these tables.
+
+A stand-in OpenAI-compatible server (tests/llm_server.py) answers each form of the
+born-digital fixtures (the Shanghai layout, fixtures/pdf) with its gold reading
+corrupted by one kind of mistake, the same way on every request (a stubborn model:
+the repair request gets the same answer). Each document is extracted with
+`--engine llm` and `--engine llm-only`, and every field of the output is compared
+with the gold:
+
+    caught        wrong, and an error finding names the field (or its row)
+    warning-only  wrong, and only a warning names it
+    silent        wrong, and no finding names it
+
+    python eval/llm_standin.py [--json PATH] [--documents N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+from collections import Counter
+from decimal import Decimal
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from extractor.eval_sets import load_set  # noqa: E402
+from extractor.forms.numbers import compact, same_value  # noqa: E402
+from extractor.llm.config import LLMConfig  # noqa: E402
+from extractor.models import flatten, form_label  # noqa: E402
+from extractor.pipeline import ExtractOptions, extract_document  # noqa: E402
+from llm_server import FakeOpenAI  # noqa: E402
+
+Answer = dict[str, Any]
+ENGINES = ("llm", "llm-only")
+ROW_FIELDS = ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation_reason", "level1_weight")
+TOP_FIELDS = ("project_name", "department", "implementing_unit", "total_score", "total_weight", "grade")
+
+
+def answer_of(form) -> Answer:
+    return form.model_dump(mode="json", exclude={"findings", "provenance", "notes", "engine", "confidence", "pages", "usage"})
+
+
+# --- the mistakes ------------------------------------------------------------------------------
+
+
+def _rows(a: Answer) -> list[dict]:
+    return a["indicators"]
+
+
+def row_shift(a: Answer, rng: random.Random) -> None:
+    """Targets and actuals read one row too low from some row on."""
+    rows = _rows(a)
+    k = rng.randrange(0, max(1, len(rows) - 1))
+    for i in range(k, len(rows) - 1):
+        rows[i]["target"], rows[i]["actual"] = rows[i + 1]["target"], rows[i + 1]["actual"]
+
+
+def wrong_label(a: Answer, rng: random.Random) -> None:
+    """A row given the level label of a neighbouring group."""
+    rows = _rows(a)
+    for level in rng.sample(["level2", "level1"], 2):
+        labels = [r[level] for r in rows]
+        pairs = [(i, j) for i in range(len(rows)) for j in (i - 1, i + 1) if 0 <= j < len(rows) and labels[i] != labels[j]]
+        if pairs:
+            i, j = rng.choice(pairs)
+            rows[i][level] = labels[j]
+            return
+
+
+def invented_dash(a: Answer, rng: random.Random) -> None:
+    """A number copied into cells printed '-' (the 年度资金总额 row's weight and score)."""
+    total = a["funding"].get("total") or {}
+    for name in ("fiscal", "carryover", "other"):
+        row = a["funding"].get(name)
+        if row is not None:
+            for col in ("weight", "score"):
+                if row.get(col) is None and total.get(col) is not None:
+                    row[col] = total[col]
+
+
+def consistent_lie(a: Answer, rng: random.Random) -> None:
+    """Full marks everywhere, executed = budget, rate 100, total 100: every number printed somewhere."""
+    for r in _rows(a):
+        r["score"] = r["weight"]
+    t = a["funding"].get("total")
+    if t:
+        t["executed"], t["execution_rate"], t["score"] = t.get("annual_budget"), 100, t.get("weight")
+    a["total_score"], a["grade"] = 100, "优"
+
+
+def _numbers(a: Answer) -> list[tuple[dict, str]]:
+    out = [(r, c) for r in _rows(a) for c in ("weight", "score") if r.get(c) not in (None, 0)]
+    out += [(row, c) for row in a["funding"].values() if row for c, v in row.items() if v not in (None, 0)]
+    return out
+
+
+def digit(a: Answer, rng: random.Random) -> None:
+    obj, col = rng.choice(_numbers(a))
+    s = f"{Decimal(str(obj[col])):.2f}"
+    i = rng.choice([k for k, ch in enumerate(s) if ch.isdigit()])
+    obj[col] = float(s[:i] + str((int(s[i]) + rng.randrange(1, 9)) % 10) + s[i + 1:])
+
+
+def decimal_point(a: Answer, rng: random.Random) -> None:
+    obj, col = rng.choice(_numbers(a))
+    obj[col] = float(Decimal(str(obj[col])) * 10)
+
+
+def neighbour_column(a: Answer, rng: random.Random) -> None:
+    rows = [r for r in _rows(a) if compact(r.get("target")) != compact(r.get("actual"))] or _rows(a)
+    r = rng.choice(rows)
+    r["target"], r["actual"] = r["actual"], r["target"]
+
+
+def dropped_row(a: Answer, rng: random.Random) -> None:
+    del _rows(a)[rng.randrange(len(_rows(a)))]
+
+
+def duplicated_row(a: Answer, rng: random.Random) -> None:
+    i = rng.randrange(len(_rows(a)))
+    _rows(a).insert(i + 1, dict(_rows(a)[i]))
+
+
+def wan_to_yuan(a: Answer, rng: random.Random) -> None:
+    for row in a["funding"].values():
+        for col in ("initial_budget", "annual_budget", "executed"):
+            if row and row.get(col) is not None:
+                row[col] = float(Decimal(str(row[col])) * 10000)
+
+
+def hallucinated(a: Answer, rng: random.Random) -> None:
+    r = rng.choice(_rows(a))
+    r["score"] = round(rng.uniform(1, 9), 2)
+
+
+MISTAKES: dict[str, Callable[[Answer, random.Random], None]] = {
+    f.__name__: f for f in (row_shift, wrong_label, invented_dash, consistent_lie, digit, decimal_point,
+                            neighbour_column, dropped_row, duplicated_row, wan_to_yuan, hallucinated)
+}
+# The kinds the checker and page-wide grounding could not see (issue 18's figure).
+POSITIONAL = ("row_shift", "wrong_label", "invented_dash", "consistent_lie")
+
+
+def corrupted(form, mistake: str) -> Answer:
+    a = answer_of(form)
+    seed = int(hashlib.sha256(f"{mistake}|{form_label(form)}".encode()).hexdigest()[:8], 16)
+    MISTAKES[mistake](a, random.Random(seed))
+    return a
+
+
+def _keys(form) -> tuple[str, ...]:
+    """What tells a form from the others of its document (two may share a project name)."""
+    return (compact(form_label(form)), *(compact(i.name) for i in form.indicators[:1]))
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+
+def _named_by(form, path: str) -> str | None:
+    """The strongest severity of a finding that names this field or its row."""
+    best = None
+    for f in form.findings:
+        if f.field and (f.field == path or path.startswith(f.field + ".") or path.startswith(f.field + "[")):
+            if f.severity == "error":
+                return "error"
+            best = best or f.severity
+    return best
+
+
+def score_form(out, gold) -> Counter:
+    """caught / warning_only / silent for every wrong field of `out`."""
+    tally: Counter = Counter()
+
+    def one(path: str, ok: bool, named: str | None) -> None:
+        if not ok:
+            tally["wrong"] += 1
+            tally["caught" if named == "error" else "warning_only" if named else "silent"] += 1
+
+    o, g = flatten(out.model_dump(mode="python", include={"funding", *TOP_FIELDS})), flatten(gold.model_dump(mode="python", include={"funding", *TOP_FIELDS}))
+    for path in sorted(set(o) | set(g)):
+        one(path, same_value(o.get(path), g.get(path)), _named_by(out, path))
+    names = SequenceMatcher(a=[compact(i.name) for i in gold.indicators], b=[compact(i.name) for i in out.indicators], autojunk=False)
+    matched_g, matched_o = set(), set()
+    for block in names.get_matching_blocks():
+        for k in range(block.size):
+            gi, oi = block.a + k, block.b + k
+            matched_g.add(gi)
+            matched_o.add(oi)
+            for col in ROW_FIELDS:
+                if hasattr(gold.indicators[gi], col):
+                    path = f"indicators[{oi}].{col}"
+                    one(path, same_value(getattr(out.indicators[oi], col, None), getattr(gold.indicators[gi], col)), _named_by(out, path))
+    dropped = {f.expected for f in out.findings if f.code == "dropped_row" and f.severity == "error"}
+    for gi, ind in enumerate(gold.indicators):
+        if gi not in matched_g:
+            one(f"gold indicator {ind.name}", False, "error" if ind.name in dropped else None)
+    for oi in range(len(out.indicators)):
+        if oi not in matched_o:  # an extra row: which of two equal rows is "extra" is moot, either named will do
+            twins = [j for j, ind in enumerate(out.indicators) if compact(ind.name) == compact(out.indicators[oi].name)]
+            named = [_named_by(out, f"indicators[{j}]") for j in twins]
+            one(f"indicators[{oi}]", False, "error" if "error" in named else next((n for n in named if n), None))
+    return tally
+
+
+def run(documents: int | None = None, mistakes: tuple[str, ...] = tuple(MISTAKES), engines: tuple[str, ...] = ENGINES) -> dict:
+    docs = [d for d in load_set(str(ROOT / "fixtures" / "pdf" / "manifest.json"))][:documents]
+    results: dict = {}
+    for mistake in mistakes:
+        for engine in engines:
+            tally: Counter = Counter()
+            for doc in docs:
+                answers = [(_keys(g), corrupted(g, mistake)) for g in doc.gold]
+
+                def respond(body: dict) -> dict:
+                    text = compact(body["messages"][1]["content"])
+                    found = [(sum(map(len, keys)), a) for keys, a in answers if all(k in text for k in keys)]
+                    return {"answer": max(found, key=lambda t: t[0])[1]} if found else {"content": "no form here"}
+
+                with FakeOpenAI(respond=respond) as server:
+                    cfg = LLMConfig(base_url=server.url, api_key="sk-standin", model="stand-in", cache_dir=None,
+                                    vision=False, backoff_initial=0.01, backoff_max=0.02, timeout_s=10)
+                    result = extract_document(doc.path, ExtractOptions(engine=engine, llm=cfg))
+                pairs = SequenceMatcher(a=[_keys(g) for g in doc.gold], b=[_keys(f) for f in result.forms], autojunk=False)
+                for block in pairs.get_matching_blocks():
+                    for k in range(block.size):
+                        tally.update(score_form(result.forms[block.b + k], doc.gold[block.a + k]))
+                        tally["forms"] += 1
+                tally["forms_missing"] += len(doc.gold) - sum(b.size for b in pairs.get_matching_blocks())
+            results.setdefault(mistake, {})[engine] = dict(tally)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--documents", type=int, default=None, help="only the first N documents of the set")
+    args = parser.parse_args()
+    results = run(args.documents)
+    print(f"{'mistake':18} {'engine':9} {'forms':>5} {'wrong':>6} {'caught':>7} {'warning-only':>12} {'silent':>7}")
+    for mistake, by_engine in results.items():
+        for engine, t in by_engine.items():
+            print(f"{mistake:18} {engine:9} {t.get('forms', 0):5} {t.get('wrong', 0):6} {t.get('caught', 0):7} {t.get('warning_only', 0):12} {t.get('silent', 0):7}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
