@@ -228,7 +228,8 @@ def run(documents: int | None = None, mistakes: tuple[str, ...] = tuple(MISTAKES
                     cfg = LLMConfig(base_url=server.url, api_key="sk-standin", model="stand-in", cache_dir=None,
                                     vision=False, backoff_initial=0.01, backoff_max=0.02, timeout_s=10)
                     result = extract_document(doc.path, ExtractOptions(engine=engine, llm=cfg))
-                pairs = SequenceMatcher(a=[_keys(g) for g in doc.gold], b=[_keys(f) for f in result.forms], autojunk=False)
+                # in order, by name (an answer may have lost its first row: its keys are not the gold's)
+                pairs = SequenceMatcher(a=[_keys(g)[0] for g in doc.gold], b=[_keys(f)[0] for f in result.forms], autojunk=False)
                 for block in pairs.get_matching_blocks():
                     for k in range(block.size):
                         tally.update(score_form(result.forms[block.b + k], doc.gold[block.a + k]))

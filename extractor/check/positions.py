@@ -145,10 +145,12 @@ def _findings(form: Form, g: _Grid, numbers: frozenset[Decimal], text: str) -> I
     answer = flatten(form.model_dump(mode="python", include={"funding", *HEADER}))
     # Funding: every cell of the rows the grid has (an answer's row the grid lacks is
     # grounding's); header values only where the grid read them (a layout without the
-    # cell is not evidence that nothing is printed there).
+    # cell is not evidence that nothing is printed there), but the grade, which
+    # grounding cannot check (one character is printed anywhere).
     rows = {p.rsplit(".", 1)[0] for p in g.cells if p.startswith("funding.")}
     paths = sorted({p for p in (*answer, *g.cells) if p.startswith("funding.") and p.rsplit(".", 1)[0] in rows})
-    paths += [p for p in HEADER if not _empty(g.cells.get(p))]
+    # The grade too where the grid read none: a 评分等级 the form does not print is invented.
+    paths += [p for p in HEADER if not _empty(g.cells.get(p)) or p == "grade"]
     for path in paths:
         if (f := _compare(path, answer.get(path), path, g, numbers, text)) is not None:
             yield f

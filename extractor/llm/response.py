@@ -37,8 +37,33 @@ def _num(v: Any) -> Decimal | None:
         raise ValueError(f"{v!r} is not a number as printed on the form; copy the digits, or null for '-'") from None
 
 
+def compact_schema(node: Any, root: bool = True) -> Any:
+    """The JSON Schema a request carries, without what costs tokens and tells the
+    model nothing: property titles, `"default": null`, and the string pattern
+    pydantic allows for a Decimal (a number, or null, is what the model writes).
+    The top-level title stays: it names the tool."""
+    if isinstance(node, list):
+        return [compact_schema(n, False) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "anyOf" in node:
+        kinds = [n for n in node["anyOf"] if not (n.get("type") == "string" and "pattern" in n)]
+        types = [n.get("type") for n in kinds]
+        if all(isinstance(t, str) and len(n) == 1 for t, n in zip(types, kinds)):  # plain types: one list
+            rest = {k: v for k, v in node.items() if k != "anyOf"}
+            node = {**rest, "type": types[0] if len(types) == 1 else types}
+        else:
+            node = {**node, "anyOf": kinds}
+    return {k: compact_schema(v, False) for k, v in node.items()
+            if not (k == "title" and not root and isinstance(v, str)) and not (k == "default" and v is None)}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # what instructor sends
+        return compact_schema(super().model_json_schema(*args, **kwargs))
 
 
 class LLMFundingRow(_Strict):
