@@ -157,6 +157,7 @@ def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], pa
             usage.output_tokens += read.usage.output_tokens
             if read.form is None:
                 forms[i] = _not_extracted(forms[i], read.failure, engine, why)
+                forms[i].usage = read.usage  # the requests that failed
                 continue
             if engine == LLM_ONLY:
                 forms[i] = read.form

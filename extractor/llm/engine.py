@@ -60,10 +60,7 @@ class LLMEngine:
         if hit is not None:
             read.from_cache = True
             return model.model_validate(hit["answer"])
-        answer, usage = self.transport.structured(messages, model)
-        read.usage.requests += usage.requests
-        read.usage.input_tokens += usage.input_tokens
-        read.usage.output_tokens += usage.output_tokens
+        answer = self.transport.structured(messages, model, read.usage)
         self.cache.put(key, {"answer": answer.model_dump(mode="json"), "model": self.config.model, "prompts": self.prompt_versions})
         return answer
 
@@ -101,6 +98,6 @@ class LLMEngine:
             except LLMError as exc:
                 read.notes.append(f"repair request failed: {exc}")
         form.usage = read.usage
-        form.notes = read.notes + (["answer from cache"] if read.from_cache else [])
+        form.notes = read.notes + self.transport.fallbacks + (["answer from cache"] if read.from_cache else [])
         read.form = form
         return read

@@ -3,13 +3,20 @@ for transport faults, a semaphore for the requests in flight, a token budget.
 
 Transport faults (429 honouring Retry-After, 5xx, timeouts, refused connections)
 are retried with exponential backoff and jitter, bounded in attempts and total
-time. Validation errors are instructor's: it re-asks with the error message.
+time; a request the server calls invalid (4xx, or a 5xx whose message says the
+request failed validation: llama.cpp answers 500) is not sent again. Validation
+errors of the answer are instructor's: it re-asks with the error message.
+
+Capability fallback: a server that refuses the structured-output mode (llama.cpp
+refuses `json_schema`; some refuse tools) is asked in the next of json_schema →
+json (`json_object`) → tools, decided once for the run and said in the forms' notes.
 """
 
 from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,6 +33,11 @@ from ..models import Usage
 from .config import LLMConfig
 
 MODES = {"tools": instructor.Mode.TOOLS, "json_schema": instructor.Mode.JSON_SCHEMA, "json": instructor.Mode.JSON}
+FALLBACK = ("json_schema", "json", "tools")
+# A 5xx that is the server's way of saying the request is invalid (not a fault to wait out).
+_INVALID = re.compile(r"validation error|invalid|not supported|unsupported|unrecognized|extra fields? not permitted", re.I)
+# ...and an invalid request that is about the structured-output mode.
+_MODE = re.compile(r"response_format|json_schema|json_object|\btools?\b|tool_choice|function", re.I)
 
 
 @dataclass
@@ -45,17 +57,43 @@ class Counters:
         return Usage(requests=self.requests, input_tokens=self.input_tokens, output_tokens=self.output_tokens)
 
 
-def _transport_error(exc: BaseException) -> BaseException | None:
-    """The openai transport error behind `exc` (instructor may wrap it), if any."""
+def _chain(exc: BaseException | None):
     seen = 0
     while exc is not None and seen < 8:
-        if isinstance(exc, (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError)):
-            return exc
-        if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
-            return exc
+        yield exc
         exc = exc.__cause__ or exc.__context__
         seen += 1
+
+
+def _status_error(exc: BaseException) -> openai.APIStatusError | None:
+    return next((e for e in _chain(exc) if isinstance(e, openai.APIStatusError)), None)
+
+
+def _invalid_request(exc: BaseException) -> openai.APIStatusError | None:
+    """The server's answer when it calls the request itself invalid (no retry helps)."""
+    err = _status_error(exc)
+    if err is None or err.status_code in (408, 409, 429):
+        return None
+    if err.status_code < 500 or _INVALID.search(str(err)):
+        return err
     return None
+
+
+def _transport_error(exc: BaseException) -> BaseException | None:
+    """The openai transport error behind `exc` (instructor may wrap it), if any: what
+    waiting and sending again can fix."""
+    for e in _chain(exc):
+        if isinstance(e, openai.APIStatusError):
+            return e if (e.status_code >= 500 or e.status_code == 429) and _invalid_request(e) is None else None
+        if isinstance(e, (openai.APITimeoutError, openai.APIConnectionError)):
+            return e
+    return None
+
+
+def mode_refused(exc: BaseException) -> bool:
+    """The server refused the request's structured-output mode."""
+    err = _invalid_request(exc)
+    return err is not None and bool(_MODE.search(str(err)))
 
 
 def retry_after(exc: BaseException | None) -> float | None:
@@ -78,6 +116,14 @@ def _quiet_client_loggers() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
+class _Refused(Exception):
+    """The server refused the structured-output mode: try the next one."""
+
+    def __init__(self, cause: BaseException, error: LLMError):
+        super().__init__(str(error))
+        self.cause, self.error = cause, error
+
+
 class Transport:
     def __init__(self, config: LLMConfig, counters: Counters | None = None):
         _quiet_client_loggers()
@@ -86,14 +132,31 @@ class Transport:
         self._slots = threading.BoundedSemaphore(max(1, config.concurrency))
         self._local = threading.local()  # requests made by the current call, re-asks included
         http = httpx.Client(timeout=config.timeout_s, event_hooks={"request": [self._on_request]})
-        client = openai.OpenAI(
+        self._openai = openai.OpenAI(
             base_url=config.base_url,
             api_key=config.api_key.get_secret_value() if config.api_key else "not-needed",
             timeout=config.timeout_s,
             max_retries=0,  # tenacity retries, so that Retry-After and the bounds are ours
             http_client=http,
         )
-        self.client = instructor.from_openai(client, mode=MODES[config.mode])
+        self.mode = config.mode  # may fall back, once for the run, when the server refuses it
+        self._untried = [m for m in FALLBACK if m != config.mode]
+        self.fallbacks: list[str] = []  # what the run's forms are told of it
+        self._mode_lock = threading.Lock()
+        self.client = instructor.from_openai(self._openai, mode=MODES[self.mode])
+
+    def _fall_back(self, refused: str, exc: BaseException) -> bool:
+        """Move the run to the next mode after `refused`; False when none is left."""
+        with self._mode_lock:
+            if self.mode != refused:  # another thread already moved on
+                return True
+            if not self._untried:
+                return False
+            self.mode = self._untried.pop(0)
+            self.client = instructor.from_openai(self._openai, mode=MODES[self.mode])
+            reason = first_line(_invalid_request(exc) or exc, clean=self.config.redact)
+            self.fallbacks.append(f"the server refused --llm-mode {refused} ({reason}); {self.mode} used for the rest of the run")
+            return True
 
     def _on_request(self, request: httpx.Request) -> None:
         self._local.requests = getattr(self._local, "requests", 0) + 1
@@ -109,10 +172,19 @@ class Transport:
         exc = state.outcome.exception() if state.outcome else None
         return max(backoff, retry_after(_transport_error(exc)) or 0.0)
 
-    def structured(self, messages: list[dict], response_model: type[BaseModel]) -> tuple[BaseModel, Usage]:
-        """One structured answer; raises LLMError (key redacted) when it cannot be had."""
+    def structured(self, messages: list[dict], response_model: type[BaseModel], usage: Usage) -> BaseModel:
+        """One structured answer; raises LLMError (key redacted) when it cannot be had.
+        Every request made for it is added to `usage`, the failed ones too."""
         self._budget_left()
-        usage = Usage()
+        while True:
+            mode, client = self.mode, self.client
+            try:
+                return self._structured(client, messages, response_model, usage)
+            except _Refused as refused:
+                if not self._fall_back(mode, refused.cause):
+                    raise refused.error from None
+
+    def _structured(self, client, messages: list[dict], response_model: type[BaseModel], usage: Usage) -> BaseModel:
         self._local.requests = 0
         retrying = Retrying(
             retry=retry_if_exception(lambda e: _transport_error(e) is not None),
@@ -124,7 +196,7 @@ class Transport:
             for attempt in retrying:
                 with attempt:
                     with self._slots:
-                        answer, completion = self.client.chat.completions.create_with_completion(
+                        answer, completion = client.chat.completions.create_with_completion(
                             model=self.config.model,
                             messages=messages,
                             response_model=response_model,
@@ -132,18 +204,22 @@ class Transport:
                             max_tokens=self.config.max_tokens,
                         )
         except InstructorRetryException as exc:
+            if mode_refused(exc):
+                raise _Refused(exc, LLMError(f"the server refused the request: {first_line(_invalid_request(exc), clean=self.config.redact)}"))
             if _transport_error(exc) is None:
                 self._count(usage, getattr(exc, "total_usage", None))
                 raise LLMError(f"no valid answer after {exc.n_attempts} attempts: {first_line(exc, clean=self.config.redact)}") from None
             root = _transport_error(exc)
             raise LLMError(f"{type(root).__name__}: {first_line(root, clean=self.config.redact)}") from None
         except Exception as exc:
+            if mode_refused(exc):
+                raise _Refused(exc, LLMError(f"the server refused the request: {first_line(_invalid_request(exc), clean=self.config.redact)}"))
             root = _transport_error(exc) or exc
             raise LLMError(f"{type(root).__name__}: {first_line(root, clean=self.config.redact)}") from None
         finally:
-            usage.requests = getattr(self._local, "requests", 0)
+            usage.requests += getattr(self._local, "requests", 0)
         self._count(usage, getattr(completion, "usage", None))
-        return answer, usage
+        return answer
 
     def _count(self, usage: Usage, raw) -> None:
         """Tokens as the server reported them (summed over re-asks by instructor)."""

@@ -342,3 +342,36 @@ def test_max_tokens_is_a_cli_option_that_reaches_the_request(one_form_pdf, tmp_p
                                      "--no-vision", "--max-tokens", "1500", "--no-cache", "--format", "json"])
     assert r.exit_code == 0, r.output
     assert server.requests[0]["body"]["max_tokens"] == 1500
+
+
+def test_an_invalid_request_is_not_sent_again_and_still_counted(one_form_pdf, tmp_path):
+    """llama.cpp answers a request it cannot validate with HTTP 500: no retry waits that
+    out. A 400 neither. The failed request is in the form's usage."""
+    for status, message in ((500, "1 validation error for CreateChatCompletionRequest"), (400, "context length exceeded")):
+        with FakeOpenAI([{"status": status, "message": message}]) as server:
+            result = run(one_form_pdf, config(server, tmp_path / str(status), repair=False))
+        assert len(server.requests) == 1, status
+        form = result.forms[0]
+        assert form.usage.requests == 1 and result.usage.requests == 1
+        assert any(f.code == "not_extracted" and message in f.message for f in form.findings)
+
+
+def test_a_refused_mode_falls_back_once_for_the_run(tmp_path):
+    """A server without json_schema (llama.cpp) is asked in json mode from then on: the
+    first form costs one refused request, the others none."""
+    text = ROOT / "fixtures" / "text" / "000_01aad9c628fef0c3.txt"  # 7 forms
+    names = ("军转工作经费", "宣传工作经费", "退役军人服务保障体系建设", "服务中心数字化展陈项目", "教育培训工作经费", "服务大厅工作经费", "退役军人就创业工作经费")
+
+    def respond(body):
+        if (body.get("response_format") or {}).get("type") == "json_schema":
+            return {"status": 400, "message": "response_format type json_schema is not supported"}
+        text = body["messages"][1]["content"]
+        return {"answer": gold_answer(max((n for n in names if n in text), key=len))}
+
+    with FakeOpenAI(respond=respond) as server:
+        result = run(text, config(server, tmp_path, mode="json_schema", concurrency=1, vision=False))
+    kinds = [(r["body"].get("response_format") or {}).get("type") for r in server.requests]
+    assert kinds == ["json_schema"] + ["json_object"] * 7
+    assert all(any("refused --llm-mode json_schema" in n and "json used" in n for n in f.notes) for f in result.forms)
+    assert result.usage.requests == 8
+    assert not [x for f in result.forms for x in f.findings if x.code in ("not_extracted", "engines_conflict")]
