@@ -165,10 +165,11 @@ def _keys(form) -> tuple[str, ...]:
 
 
 def _named_by(form, path: str) -> str | None:
-    """The strongest severity of a finding that names this field or its row."""
+    """The strongest severity of a finding that names this field or its row (a finding
+    that names no field is about the whole form: `not_extracted`)."""
     best = None
     for f in form.findings:
-        if f.field and (f.field == path or path.startswith(f.field + ".") or path.startswith(f.field + "[")):
+        if not f.field or f.field == path or path.startswith(f.field + ".") or path.startswith(f.field + "["):
             if f.severity == "error":
                 return "error"
             best = best or f.severity

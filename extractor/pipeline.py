@@ -158,6 +158,7 @@ def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], pa
             if read.form is None:
                 forms[i] = _not_extracted(forms[i], read.failure, engine, why)
                 forms[i].usage = read.usage  # the requests that failed
+                forms[i].notes = [*forms[i].notes, *read.notes]
                 continue
             if engine == LLM_ONLY:
                 forms[i] = read.form

@@ -78,6 +78,7 @@ class LLMEngine:
             answer = self._ask(messages, kind, read)
         except LLMError as exc:
             read.failure = exc
+            read.notes += self.transport.fallbacks
             return read
         form = to_contract(answer, pages)
         form.findings = self._checked(form, page_text, grid)

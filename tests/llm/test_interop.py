@@ -109,37 +109,64 @@ def _extract(url: str, pdf: Path, out: Path, workdir: Path, mode: str, engine: s
     return proc, result
 
 
-@pytest.mark.parametrize("mode", ["tools", "json_schema", "json"])
-def test_a_real_llama_cpp_server_in_each_mode(server, one_form_pdf, tmp_path, mode):
+def _standin():
     import importlib.util
 
-    url, port = server
     spec = importlib.util.spec_from_file_location("llm_standin", ROOT / "eval" / "llm_standin.py")
-    standin = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(standin)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory) -> Path:
+    """One working folder (and answer cache) for the module: the --engine llm run is
+    answered from the cache of the llm-only run in the same mode."""
+    return tmp_path_factory.mktemp("work")
+
+
+def _checked_run(url, pdf, tmp_path, work, mode, engine):
     from extractor.models import DocumentResult
 
-    gold = gold_by_label(FORM)
-    cache = tmp_path / "work"
-    for engine in ("llm-only", "llm"):
-        proc, raw = _extract(url, one_form_pdf, tmp_path / engine, cache, mode, engine)
-        assert proc.returncode in (0, 1), proc.stderr[-3000:]
-        assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr[-3000:]
-        result = DocumentResult.model_validate(raw)
-        (form,) = result.forms
-        if engine == "llm-only":
-            # the document reached the model: the prompt is longer than the form's own words
-            assert result.usage.requests >= 1
-            assert result.usage.input_tokens / result.usage.requests > _tokens(port, gold.project_name * 1) + 300
-            page_words = " ".join(i.name for i in gold.indicators)
-            assert result.usage.input_tokens / result.usage.requests > _tokens(port, page_words)
-        tally = standin.score_form(form, gold)
-        assert tally.get("silent", 0) == 0 and tally.get("warning_only", 0) == 0, (engine, mode, dict(tally), form.findings)
-        if mode == "json_schema":
-            assert any("refused --llm-mode json_schema" in n for n in form.notes) or not any(
-                f.code == "not_extracted" for f in form.findings), form.notes
-    # a second run: every answer (or failure) is not asked again... answers come from the cache
-    proc, raw = _extract(url, one_form_pdf, tmp_path / "again", cache, mode, "llm-only")
+    proc, raw = _extract(url, pdf, tmp_path / f"out-{engine}", work, mode, engine)
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]  # 1: forms with error findings
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr and "FAILED" not in proc.stderr, proc.stderr[-3000:]
+    assert "sk-interop" not in proc.stderr + json.dumps(raw)
     result = DocumentResult.model_validate(raw)
-    if not any(f.code == "not_extracted" for f in result.forms[0].findings):
-        assert result.usage.requests == 0, result.usage
+    (form,) = result.forms
+    # every value the model got wrong is named by an error (or, with --engine llm, replaced by its cell's)
+    tally = _standin().score_form(form, gold_by_label(FORM))
+    assert tally.get("silent", 0) == 0 and tally.get("warning_only", 0) == 0, (engine, mode, dict(tally))
+    return result, form
+
+
+@pytest.mark.parametrize("mode", ["tools", "json_schema", "json"])
+def test_a_real_llama_cpp_server_in_each_mode(server, one_form_pdf, tmp_path, work, mode):
+    import pymupdf
+
+    url, port = server
+    result, form = _checked_run(url, one_form_pdf, tmp_path, work, mode, "llm-only")
+    # (the model may fail to give a valid answer in 3 attempts: not_extracted, an error)
+    # The document reached the model: each request holds more tokens than the system
+    # prompt and the schema together, by at least half the page's words.
+    from extractor.llm.prompting import EXTRACT, load_prompt
+    from extractor.llm.response import LLMProjectForm
+
+    with pymupdf.open(one_form_pdf) as doc:
+        page = doc[0].get_text()
+    overhead = _tokens(port, load_prompt(EXTRACT).text) + _tokens(port, json.dumps(LLMProjectForm.model_json_schema(), ensure_ascii=False))
+    assert result.usage.input_tokens / result.usage.requests > overhead + _tokens(port, page) / 2
+    if mode == "json_schema":  # llama.cpp has no json_schema response format: asked in json mode instead
+        assert any("refused --llm-mode json_schema" in n for n in form.notes), form.notes
+    # a second run is answered from the cache
+    again, _ = _checked_run(url, one_form_pdf, tmp_path / "again", work, mode, "llm-only")
+    if not any(f.code == "not_extracted" for f in form.findings):  # (failures are not cached)
+        assert again.usage.requests == 0
+
+
+def test_a_real_server_with_the_rules_reading_beside_it(server, one_form_pdf, tmp_path, work):
+    """--engine llm (after the tools-mode run: its answer comes from the cache): the
+    value each cell prints wins, so the model's mistakes do not reach the output."""
+    url, _ = server
+    result, form = _checked_run(url, one_form_pdf, tmp_path, work, "tools", "llm")
+    assert _standin().score_form(form, gold_by_label(FORM)).get("wrong", 0) == 0
