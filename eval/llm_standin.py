@@ -200,9 +200,10 @@ def score_form(out, gold) -> Counter:
                     path = f"indicators[{oi}].{col}"
                     one(path, same_value(getattr(out.indicators[oi], col, None), getattr(gold.indicators[gi], col)), _named_by(out, path))
     dropped = {f.expected for f in out.findings if f.code == "dropped_row" and f.severity == "error"}
+    whole_form = any(f.severity == "error" and not f.field for f in out.findings)  # not_extracted
     for gi, ind in enumerate(gold.indicators):
         if gi not in matched_g:
-            one(f"gold indicator {ind.name}", False, "error" if ind.name in dropped else None)
+            one(f"gold indicator {ind.name}", False, "error" if ind.name in dropped or whole_form else None)
     for oi in range(len(out.indicators)):
         if oi not in matched_o:  # an extra row: which of two equal rows is "extra" is moot, either named will do
             twins = [j for j, ind in enumerate(out.indicators) if compact(ind.name) == compact(out.indicators[oi].name)]

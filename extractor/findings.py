@@ -46,6 +46,7 @@ class Code(StrEnum):
     QUALITATIVE_BAND = "qualitative_band"
     UNKNOWN_GRADE = "unknown_grade"
     UNKNOWN_LABEL = "unknown_label"
+    EMPTY_VALUE = "empty_value"  # a target or actual empty where most rows print one
     # grounding (positions: an answer's value against the cell at its row and column)
     UNGROUNDED_VALUE = "ungrounded_value"
     MISPLACED_VALUE = "misplaced_value"

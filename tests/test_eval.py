@@ -35,6 +35,11 @@ def test_rules_engine_meets_its_figures_on_the_fixtures():
         assert scanned["field_accuracy"]["overall"] >= 0.97
         assert scanned["field_accuracy"]["funding"] >= 0.98 and scanned["field_accuracy"]["indicator_numbers"] >= 0.98
         assert scanned["silent_errors"] == 0
+        # Offices' pages (issue 17): seals over the scores, phone photos, glyph-number text layers
+        for kind, forms in (("seal", 3), ("photo", 2), ("unusable_text_layer", 2)):
+            t = report["types"][kind]
+            assert t["forms_found"] == t["forms_expected"] == forms and t["silent_errors"] == 0, kind
+            assert t["field_accuracy"]["overall"] >= 0.98, kind
     assert "| born_digital |" in markdown(report)
 
 

@@ -15,7 +15,7 @@ from ..errors import CorruptFile, EmptyFile, EncryptedFile, NoTextLayer, TooLarg
 from ..forms.templates import VOCAB
 from ..layout.across import continues, join
 from ..layout.page import PageText
-from .pdf import has_text_layer, page_words, read_page
+from .pdf import NO_TEXT, draws_outlined_text, page_words, read_page, text_layer_problem
 from .scan import ocr_read_page
 from .spreadsheet import XLS_SUFFIXES, XLSX_SUFFIXES, Workbook, xls_to_xlsx
 from .text_export import read_text_export
@@ -168,12 +168,18 @@ class OpenedDocument:
         for i in range(self._pdf.page_count):
             page = self._pdf.load_page(i)
             words = page_words(page)
-            if not has_text_layer(words) and _looks_scanned(page):
+            problem = text_layer_problem(words)
+            scanned = problem is not None and _looks_scanned(page)
+            # (a page with a few words and nothing else is a cover or a blank, not a form to OCR)
+            if scanned or (problem is not None and (problem != NO_TEXT or draws_outlined_text(page))):
                 from . import ocr
 
+                what = "an image with no text layer" if scanned else f"text whose text layer is unusable ({problem})"
                 if not ocr.available():
-                    raise NoTextLayer(f"page {i + 1} is an image with no text layer, and OCR is not installed (pip install '.[ocr]')")
+                    raise NoTextLayer(f"page {i + 1} is {what}, and OCR is not installed (pip install '.[ocr]')")
                 text, notes = ocr_read_page(page)
+                if not scanned:
+                    notes.insert(0, f"page {i + 1}: the text layer is unusable ({problem}); the page was rendered and read by OCR")
                 self.ocr_pages[i + 1] = notes
                 self.doc_type = "scanned"
             else:

@@ -96,17 +96,19 @@ def stock_engine():
 
 LONE_DASHES = {"=", "一", "_", "—", "–", "~", "－"}
 _CJK_DOT = re.compile(r"(?<=[\u3400-\u9fff])\.(?=[\u3400-\u9fff])")
+_CJK_END_DOT = re.compile(r"(?<=[\u3400-\u9fff%)）])\.$")  # a Chinese sentence's end: 。read as '.'
+_HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def clean_token(text: str) -> tuple[str, str | None]:
     """NFKC, then the confusions OCR makes inside numbers: O/o→0, l/I/|→1, a comma
     before exactly two final digits → decimal point; in text, a '.' between two
-    Chinese characters is a misread comma. Returns (text, correction note)."""
+    Chinese characters is a misread comma, and one ending a Chinese sentence a 。. Returns (text, correction note)."""
     t = unicodedata.normalize("NFKC", text).strip()
     if t in LONE_DASHES:  # a table's "-" read as a look-alike
         return "-", f"{t!r} → '-'"
-    if t and _CJK_DOT.search(t):
-        fixed = _CJK_DOT.sub(",", t)
+    if t and (_CJK_DOT.search(t) or (_CJK_END_DOT.search(t) and _HAS_CJK.search(t))):
+        fixed = _CJK_END_DOT.sub("。", _CJK_DOT.sub(",", t)) if _HAS_CJK.search(t) else _CJK_DOT.sub(",", t)
         return fixed, f"{t!r} → {fixed!r}"
     if not t or not any(ch.isdigit() for ch in t) or not _NUMBERISH.match(t):
         return t, None

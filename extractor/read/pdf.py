@@ -92,15 +92,58 @@ def page_rulings(page: pymupdf.Page) -> tuple[list[tuple[float, float, float, fl
     return rects, lines
 
 
-_GARBAGE = re.compile("[\ufffd\ue000-\uf8ff]")  # replacement and private-use characters
+_GARBAGE = re.compile("[\ufffd\ue000-\uf8ff\x00-\x08\x0b\x0c\x0e-\x1f]")  # replacement, private-use, control
+
+
+def _common_hanzi() -> frozenset[str]:
+    """GB2312's level-1 characters: the 3,755 that make up nearly all of any
+    mainland Chinese text (a form's names, labels and reasons included)."""
+    chars = []
+    for hi in range(0xB0, 0xD8):
+        for lo in range(0xA1, 0xFF):
+            try:
+                chars.append(bytes((hi, lo)).decode("gb2312"))
+            except UnicodeDecodeError:
+                pass
+    return frozenset(chars)
+
+
+_COMMON = _common_hanzi()
+
+
+NO_TEXT = "no text"
+
+
+def text_layer_problem(words: list[Word]) -> str | None:
+    """Why a page's text layer cannot be read, or None when it can.
+
+    A font without a ToUnicode map gives glyph numbers as characters: control
+    characters for the digits, and for the rest characters scattered over the whole
+    of Unicode, most of them rare Hanzi or other scripts. Real text of these forms is
+    nearly all common Hanzi, ASCII and punctuation."""
+    text = "".join(w.text for w in words)
+    if len(text) < MIN_CHARS_FOR_TEXT_LAYER:
+        return NO_TEXT
+    if len(_GARBAGE.findall(text)) / len(text) >= 0.05:
+        return "replacement, private-use or control characters: glyph numbers without a ToUnicode map"
+    plain = sum(1 for ch in text if ch < "\u3000" and (ch.isascii() or ch in "≥≤×÷°·—–‘’“”…") or "\u3000" <= ch < "\u3040" or "\uff00" <= ch < "\uffef" or ch in _COMMON)
+    if len(text) >= 50 and plain / len(text) < 0.6:
+        return f"{100 - round(100 * plain / len(text))}% of its characters are rare or of other scripts: glyph numbers, not text"
+    return None
 
 
 def has_text_layer(words: list[Word]) -> bool:
-    text = "".join(w.text for w in words)
-    if len(text) < MIN_CHARS_FOR_TEXT_LAYER:
-        return False
-    # Garbage layers (wrong encodings) show up as mostly replacement/private-use chars.
-    return len(_GARBAGE.findall(text)) / len(text) < 0.2
+    return text_layer_problem(words) is None
+
+
+def draws_outlined_text(page: pymupdf.Page) -> bool:
+    """Text drawn as outlines (curves), with no text layer: many curve segments."""
+    curves = 0
+    for path in page.get_cdrawings():
+        curves += sum(1 for item in path["items"] if item[0] == "c")
+        if curves > 400:
+            return True
+    return False
 
 
 def read_page(page: pymupdf.Page, words: list[Word] | None = None) -> PageText:

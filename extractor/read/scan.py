@@ -35,8 +35,10 @@ def read_scan(img, dpi: float, number: int) -> tuple[PageText, list[str]]:
     """OCR words and the rulings found in the image, into the same page model a text
     layer gives; the notes say what was turned, deskewed, corrected or inferred."""
     from . import ocr, raster
+    from .prepare import prepare
 
-    read = ocr.ocr_page(img, dpi)
+    gray, dpi, prepared = prepare(img, dpi)  # a photo's page found, the light evened, a seal dropped
+    read = ocr.ocr_page(gray, dpi)
     scale = 72.0 / dpi
     h, w = read.image.shape[:2]
     lines = raster.rulings(read.image, scale)
@@ -47,7 +49,7 @@ def read_scan(img, dpi: float, number: int) -> tuple[PageText, list[str]]:
     if dashes:
         read_notes.append(f"{len(dashes)} '-' read from the shape of a lone mark in an empty cell")
     text = rows_from(words, [], lines, number, w * scale, h * scale)
-    notes = []
+    notes = [f"page {number}: {n}" for n in prepared]
     if read.quarters:
         notes.append(f"page {number} was turned {90 * read.quarters}° clockwise to read it")
     if abs(read.skew) > 0.1:

@@ -1,0 +1,134 @@
+"""Pages as offices make them: red and grey seals over the scores, phone photos,
+PDFs whose text layer is glyph numbers (fixtures/make_scans.py, gold in the manifest)."""
+
+import json
+
+import numpy as np
+import pymupdf
+import pytest
+
+from conftest import ROOT
+from extractor.eval_sets import load_set
+from extractor.models import flatten
+from extractor.pipeline import extract_document
+from extractor.read import ocr
+from extractor.read.pdf import page_words, text_layer_problem
+
+SCANS = ROOT / "fixtures" / "scanned"
+needs_ocr = pytest.mark.skipif(not ocr.available(), reason="the ocr extra is not installed")
+
+
+def _gold(name: str):
+    (doc,) = [d for d in load_set(str(SCANS / "manifest.json")) if d.path.name == name]
+    return doc
+
+
+def _diffs(found, gold) -> list[str]:
+    """The fields the eval finds wrong (numbers as numbers, text without spaces)."""
+    from extractor.evaluate import TypeScore, compare_form
+
+    score = TypeScore()
+    compare_form(found, gold, score)
+    return [d["field"] for w in score.wrong for d in w["diffs"]]
+
+
+def _exact(found, gold) -> bool:
+    diffs = _diffs(found, gold)
+    return not diffs or pytest.fail(f"wrong: {diffs}")
+
+
+def _texts(form) -> list[str]:
+    return [v for v in flatten(form.model_dump(mode="python", include={"project_name", "department", "implementing_unit", "grade", "indicators", "goal_expected", "goal_actual"})).values()
+            if isinstance(v, str)]
+
+
+def test_glyph_numbers_are_an_unusable_text_layer_and_real_text_is_not():
+    with pymupdf.open(SCANS / "text_layer_no_tounicode.pdf") as doc:
+        problem = text_layer_problem(page_words(doc[0]))
+    assert problem is not None and "ToUnicode" in problem
+    with pymupdf.open(ROOT / "fixtures" / "pdf" / "one_per_page.pdf") as doc:
+        assert text_layer_problem(page_words(doc[1])) is None
+    # every page of every born-digital and office fixture reads as text
+    for pdf in [*(ROOT / "fixtures" / "pdf").glob("*.pdf"), *(ROOT / "fixtures" / "office").glob("*.pdf")]:
+        with pymupdf.open(pdf) as doc:
+            assert all(text_layer_problem(page_words(p)) in (None, "no text") for p in doc), pdf
+
+
+def test_an_unusable_text_layer_without_ocr_says_so_in_one_line(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    monkeypatch.setattr(ocr, "available", lambda: False)
+    r = CliRunner().invoke(app, ["extract", str(SCANS / "text_layer_no_tounicode.pdf"), "-o", str(tmp_path)])
+    assert r.exit_code == 1
+    line = next(l for l in r.output.splitlines() if "FAILED" in l)
+    assert "text layer is unusable" in line and "ToUnicode" in line and "pip install" in line
+
+
+@needs_ocr
+def test_an_unusable_text_layer_is_read_by_ocr_and_says_so():
+    doc = _gold("text_layer_no_tounicode.pdf")
+    result = extract_document(doc.path)
+    assert [f.project_name for f in result.forms] == [g.project_name for g in doc.gold]
+    assert all(any("text layer is unusable" in n and "read by OCR" in n for n in f.notes) for f in result.forms)
+    for found, gold in zip(result.forms, doc.gold):
+        # (a goal's last 。 wrapped onto a line of its own, "0%.", reads as '.')
+        assert set(_diffs(found, gold)) <= {"goal_expected", "goal_actual"}
+
+
+@needs_ocr
+@pytest.mark.parametrize("name,note", [("seal_red_300dpi.pdf", "red ink"), ("seal_grey_300dpi.pdf", "grey seal")])
+def test_a_seal_over_the_scores_is_dropped_and_its_text_is_in_no_field(name, note):
+    doc = _gold(name)
+    result = extract_document(doc.path)
+    assert len(result.forms) == len(doc.gold)
+    for found, gold in zip(result.forms, doc.gold):
+        assert any(note in n for n in found.notes), found.notes
+        assert not any("专用章" in t or "专用" in t for t in _texts(found))
+        assert _exact(found, gold)
+        assert not [f for f in found.findings if f.severity == "error"]
+
+
+@needs_ocr
+@pytest.mark.parametrize("name", ["phone_photo.jpg", "phone_photo_pdf.pdf"])
+def test_a_phone_photo_is_squared_evened_and_read(name):
+    doc = _gold(name)
+    (found,) = extract_document(doc.path).forms
+    (gold,) = doc.gold
+    assert any("page found in the photo" in n for n in found.notes) and any("uneven light" in n for n in found.notes)
+    assert found.title == gold.title and found.year == gold.year  # the paper's edge is no table ruling
+    assert _exact(found, gold)
+
+
+def test_a_scan_without_seal_shadow_or_desk_passes_through_unchanged():
+    pytest.importorskip("cv2")
+    from extractor.read.prepare import prepare
+
+    rng = np.random.default_rng(1)
+    page = np.full((1100, 850, 3), 250, np.uint8)
+    page[100:102, 80:770] = 0  # a ruling
+    page[300:320, 100:400] = 20  # print
+    page = np.clip(page.astype(int) + rng.integers(-5, 6, page.shape), 0, 255).astype(np.uint8)
+    gray, dpi, notes = prepare(page, 100.0)
+    assert notes == [] and dpi == 100.0 and gray.shape == page.shape[:2]
+
+
+def test_an_empty_actual_where_the_other_rows_print_one_is_named():
+    from extractor.check import check_form
+    from conftest import gold_by_label
+
+    form = gold_by_label("宣传工作经费")
+    form.indicators[2].actual = None
+    (f,) = [f for f in check_form(form) if f.code == "empty_value"]
+    assert f.field == "indicators[2].actual" and f.severity == "warning"
+    for ind in form.indicators:
+        ind.actual = None
+    (f,) = [f for f in check_form(form) if f.code == "missing_field" and "actual" in (f.field or "")]
+    assert f.severity == "error"
+
+
+def test_manifest_lines_for_the_office_scans():
+    manifest = json.loads((SCANS / "manifest.json").read_text(encoding="utf-8"))
+    kinds = {d["doc_type"] for d in manifest["documents"]}
+    assert {"scanned", "seal", "photo", "unusable_text_layer"} <= kinds
