@@ -125,7 +125,7 @@ _SAMPLE = 24  # boxes recognised to choose a page's orientation
 DETECT_DPI = 100.0  # the detector finds form text (9–12 pt) as well at this resolution
 
 
-def _detect(gray: np.ndarray, dpi: float) -> list[np.ndarray]:
+def _detect(gray: np.ndarray, dpi: float, page_side: int | None = None) -> list[np.ndarray]:
     """Text boxes (4×2 float32 quads, pixels) on the image; no recognition.
 
     The same detector RapidOCR runs, but only over the ink (a quarter of a scanned
@@ -148,7 +148,8 @@ def _detect(gray: np.ndarray, dpi: float) -> list[np.ndarray]:
     # Shrunk towards DETECT_DPI, but never below det.limit_side_len px on the page's
     # small side, the least RapidOCR gives its detector (judged on the page, not on
     # the crop). Sides are stretched to multiples of 32, as RapidOCR does.
-    up = max(det.limit_side_len / min(img.shape[:2]), min(1.0, max(0.5, DETECT_DPI / dpi)))
+    # (`page_side`: the page's small side when `gray` is a strip or a cell of it)
+    up = max(det.limit_side_len / (page_side or min(img.shape[:2])), min(1.0, max(0.5, DETECT_DPI / dpi)))
     h, w = y1 - y0, x1 - x0
     size = (max(32, round(w * up / 32) * 32), max(32, round(h * up / 32) * 32))
     sized = cv2.resize(img[y0:y1, x0:x1], size)
@@ -279,15 +280,15 @@ def dashes_in_empty_cells(gray: np.ndarray, words: list[Word], cells: list[tuple
     points; the mark's size is judged against the page's usual word box height."""
     import cv2
 
-    from ..layout.grid import centre_in
-
     if not words:
         return []
     line = _usual([w.y1 - w.y0 for w in words]) / scale  # px
     inset = 4  # px: clear of the rulings
     found = []
+    cx = np.array([w.cx for w in words])
+    cy = np.array([w.cy for w in words])
     for cell in cells:
-        if any(centre_in(w, cell) for w in words):
+        if np.any((cx >= cell[0]) & (cx <= cell[2]) & (cy >= cell[1]) & (cy <= cell[3])):  # (centre_in, for all words at once)
             continue
         x0, y0 = int(cell[0] / scale) + inset, int(cell[1] / scale) + inset
         x1, y1 = int(cell[2] / scale) - inset, int(cell[3] / scale) - inset
@@ -335,6 +336,38 @@ def _best_turn(gray: np.ndarray, boxes: list[np.ndarray], candidates: tuple[int,
     return best
 
 
+def _detect_in(gray: np.ndarray, dpi: float, box: tuple[float, float, float, float]) -> list[np.ndarray]:
+    """The detector over one region of the page (a strip, a cell); boxes in page pixels."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    found = _detect(gray[y0:y1, x0:x1], dpi, page_side=min(gray.shape[:2]))
+    for b in found:
+        b[:, 0] += x0
+        b[:, 1] += y0
+    return found
+
+
+def _cell_boxes(gray: np.ndarray, dpi: float) -> list[np.ndarray] | None:
+    """Text boxes from the ruled cells (cells.py), the detector only outside the
+    tables and in cells whose lines touch; None where the page has no ruled grid."""
+    from ..layout.grid import edge_groups, rects_to_edges, ruled_tables, table_to_cells
+    from . import cells, raster
+
+    scale = 72.0 / dpi
+    tables = ruled_tables(edge_groups(rects_to_edges([], raster.rulings(gray, scale))))
+    cells_px = [tuple(v / scale for v in c.bbox) for t in tables for c in table_to_cells(t)[2]]
+    if len(cells_px) < 20:
+        return None
+    usual = cells.usual_line_height(gray, cells_px)
+    if usual < 6:
+        return None
+    boxes, crowded = cells.cell_lines(gray, cells_px, usual)
+    for cell in crowded:
+        boxes += _detect_in(gray, dpi, cell)
+    for y0, y1 in cells.outside_strips(gray.shape[0], [tuple(v / scale for v in t.bbox) for t in tables]):
+        boxes += _detect_in(gray, dpi, (0, y0, gray.shape[1], y1))
+    return boxes
+
+
 def ocr_page(img: np.ndarray, dpi: float) -> OcrPage:
     """Deskew, find the text boxes once and read them. A page whose boxes stand on
     end (turned 90°/270°), or that reads poorly (maybe upside down), is turned by
@@ -346,6 +379,13 @@ def ocr_page(img: np.ndarray, dpi: float) -> OcrPage:
     skew = raster.skew_angle(gray)  # table rulings are near-horizontal in any quarter turn
     if abs(skew) > 0.1:
         gray = raster.rotate(gray, skew)
+    # An upright ruled page is read cell by cell (no detector over the table); a page
+    # that reads poorly that way (turned, or no grid) goes the detector's way.
+    boxes = _cell_boxes(gray, dpi)
+    if boxes:
+        words, notes, mean = _words(boxes, _recognise([_crop(gray, b) for b in boxes]), scale)
+        if mean >= 0.85 and sum(map(_is_tall, boxes)) < len(boxes) / 2:
+            return OcrPage(words=words, corrections=notes, skew=skew, mean_confidence=mean, image=gray)
     boxes = _detect(gray, dpi)
     quarters, words, notes, mean = 0, [], [], 0.0
     if boxes and sum(map(_is_tall, boxes)) > len(boxes) / 2:

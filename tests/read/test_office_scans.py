@@ -132,3 +132,44 @@ def test_manifest_lines_for_the_office_scans():
     manifest = json.loads((SCANS / "manifest.json").read_text(encoding="utf-8"))
     kinds = {d["doc_type"] for d in manifest["documents"]}
     assert {"scanned", "seal", "photo", "unusable_text_layer"} <= kinds
+
+
+def test_cell_lines_come_from_the_cells_ink_and_a_lone_character_is_one():
+    pytest.importorskip("cv2")
+    from extractor.read.cells import cell_lines, outside_strips, usual_line_height
+
+    gray = np.full((200, 400), 255, np.uint8)
+    gray[0:2, :] = gray[198:200, :] = 0  # the cells' rulings (the crops start on them)
+    gray[:, 0:2] = gray[:, 398:400] = gray[:, 199:201] = 0
+    gray[40:54, 20:150] = 0  # cell 1: two lines of text
+    gray[70:84, 20:120] = 0
+    gray[90:104, 290:304] = 0  # cell 2: one character, alone in a wide cell
+    cells = [(0, 0, 200, 199), (199, 0, 399, 199)]
+    usual = usual_line_height(gray, cells)
+    assert 12 <= usual <= 16
+    boxes, crowded = cell_lines(gray, cells, usual)
+    assert not crowded and len(boxes) == 3
+    lone = boxes[-1]
+    assert lone[:, 0].min() < 290 and lone[:, 0].max() > 304 and lone[:, 0].max() - lone[:, 0].min() < 40
+    # lines that touch (a run of inked rows taller than two lines) are left to the detector
+    gray[110:150, 20:150] = 0
+    _, crowded = cell_lines(gray, cells, usual)
+    assert crowded == [cells[0]]
+    assert outside_strips(1000, [(0, 200, 10, 600), (0, 650, 10, 900)]) == [(0, 196), (604, 646), (904, 1000)]
+
+
+@needs_ocr
+def test_an_upright_ruled_scan_is_read_cell_by_cell_without_the_detector_over_the_table(monkeypatch):
+    """The detector runs only on the strips outside the table (title, year); the
+    page reads the same."""
+    from extractor.read import ocr as O
+
+    doc = _gold("seal_red_300dpi.pdf")
+    calls = []
+    real = O._detect
+    monkeypatch.setattr(O, "_detect", lambda gray, dpi, page_side=None: calls.append(gray.shape) or real(gray, dpi, page_side))
+    result = extract_document(doc.path)
+    # strips above and below the table, never the page (A4 at 300 dpi is 3508 px high)
+    assert calls and all(h < 0.6 * 3508 for h, _ in calls) and len(calls) == 2 * len(result.forms)
+    for found, gold in zip(result.forms, doc.gold):
+        assert _exact(found, gold)

@@ -1,0 +1,105 @@
+"""Text boxes from the table's own cells, so that the detector need not look.
+
+With the page's rulings found, a cell's text lines are where its rows of pixels
+hold ink: each run of inked rows is one line, its ink's left and right ends the
+box. That is all the recogniser needs, and it costs a fraction of the text
+detector's pass over the page. The detector still runs where the cells cannot
+say: over the strips of the page outside every table (the title, the year, a
+note under the table) and inside a cell whose lines touch (a run of inked rows
+taller than two lines). Every cell with ink gets its crop recognised, so a lone
+character (the grade 优 in a wide cell) is read as surely as a long line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BBox = tuple[float, float, float, float]
+INSET = 3  # px inside a cell's rulings
+INK = 150  # grey level below which a pixel is ink (the page is deskewed, light evened)
+
+
+def _quad(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
+
+
+def _runs(flags: np.ndarray, gap: int) -> list[tuple[int, int]]:
+    """(start, end) of each run of True, runs closer than `gap` joined."""
+    idx = np.flatnonzero(flags)
+    if not len(idx):
+        return []
+    breaks = np.flatnonzero(np.diff(idx) > gap)
+    starts = np.concatenate([[idx[0]], idx[breaks + 1]])
+    ends = np.concatenate([idx[breaks], [idx[-1]]]) + 1
+    return list(zip(starts.tolist(), ends.tolist()))
+
+
+def _without_rulings(ink: np.ndarray) -> np.ndarray:
+    """A cell's ink without what is left of its rulings: a row or column of the three
+    along each edge of the crop inked over most of its length (a ruling a pixel off
+    after deskew)."""
+    ink = ink.copy()
+    h, w = ink.shape
+    for sl in (slice(0, min(3, h)), slice(max(0, h - 3), h)):
+        band = ink[sl]
+        band[band.mean(axis=1) > 0.6] = False
+    for sl in (slice(0, min(3, w)), slice(max(0, w - 3), w)):
+        band = ink[:, sl]
+        band[:, band.mean(axis=0) > 0.6] = False
+    return ink
+
+
+def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float) -> tuple[list[np.ndarray], list[BBox]]:
+    """(text-line quads in pixels, cells whose lines touch and need the detector).
+    A run of inked rows shorter than a third of the usual line height is a mark (a
+    dash: read from its shape elsewhere) or speckle, not a line."""
+    boxes: list[np.ndarray] = []
+    crowded: list[BBox] = []
+    for cx0, cy0, cx1, cy1 in cells_px:
+        x0, y0, x1, y1 = int(cx0) + INSET, int(cy0) + INSET, int(cx1) - INSET, int(cy1) - INSET
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        ink = _without_rulings(gray[y0:y1, x0:x1] < INK)
+        rows = ink.sum(axis=1) >= 2
+        for r0, r1 in _runs(rows, gap=1):
+            if r1 - r0 < usual / 3:
+                continue
+            if r1 - r0 > 1.8 * usual:
+                crowded.append((cx0, cy0, cx1, cy1))
+                break
+            cols = _runs(ink[r0:r1].any(axis=0), gap=max(2, int(usual)))
+            if not cols:
+                continue
+            # Padded as the detector pads its boxes (its boxes are ≈2× the ink's
+            # height): the recogniser scales a crop to a fixed height, so a tight crop
+            # comes out wider and costs more (1.3× on a page), and it was trained on
+            # padded ones.
+            pad = max(2, int(round((r1 - r0) * 0.55)))
+            bx0, bx1 = x0 + cols[0][0] - pad, x0 + cols[-1][1] + pad
+            boxes.append(_quad(max(bx0, cx0), max(y0 + r0 - pad, cy0), min(bx1, cx1), min(y0 + r1 + pad, cy1)))
+    return boxes, crowded
+
+
+def usual_line_height(gray: np.ndarray, cells_px: list[BBox]) -> float:
+    """The usual height of a text line in the cells (px): the median run of inked rows."""
+    heights = []
+    for cx0, cy0, cx1, cy1 in cells_px:
+        x0, y0, x1, y1 = int(cx0) + INSET, int(cy0) + INSET, int(cx1) - INSET, int(cy1) - INSET
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        rows = _without_rulings(gray[y0:y1, x0:x1] < INK).sum(axis=1) >= 2
+        heights += [b - a for a, b in _runs(rows, gap=1) if b - a >= 4]
+    return float(np.median(heights)) if heights else 0.0
+
+
+def outside_strips(height: int, tables_px: list[BBox], margin: int = 4) -> list[tuple[int, int]]:
+    """Horizontal strips (y0, y1) of the page that no table covers."""
+    spans = sorted((max(0, int(t[1]) - margin), min(height, int(t[3]) + margin)) for t in tables_px)
+    out, y = [], 0
+    for a, b in spans:
+        if a - y > 8:
+            out.append((y, a))
+        y = max(y, b)
+    if height - y > 8:
+        out.append((y, height))
+    return out
