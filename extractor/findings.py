@@ -56,6 +56,7 @@ class Code(StrEnum):
     POSITION_UNVERIFIED = "position_unverified"
     # reading
     ASSEMBLED_VALUE = "assembled_value"
+    LOW_CONFIDENCE = "low_confidence"  # a value the OCR was unsure of
     # triage
     READ_POORLY = "read_poorly"
     ENGINES_DISAGREE = "engines_disagree"  # equal after normalisation, printed differently
@@ -69,7 +70,7 @@ class Code(StrEnum):
 _BY_OWNER: dict[Owner, frozenset[Code]] = {
     Owner.GROUNDING: frozenset({Code.UNGROUNDED_VALUE, Code.MISPLACED_VALUE, Code.INVENTED_VALUE, Code.DROPPED_VALUE,
                                 Code.DROPPED_ROW, Code.POSITION_UNVERIFIED}),
-    Owner.READING: frozenset({Code.ASSEMBLED_VALUE}),
+    Owner.READING: frozenset({Code.ASSEMBLED_VALUE, Code.LOW_CONFIDENCE}),
     Owner.TRIAGE: frozenset({Code.READ_POORLY, Code.ENGINES_DISAGREE, Code.ENGINES_CONFLICT}),
     Owner.PIPELINE: frozenset({Code.NOT_EXTRACTED, Code.BUDGET_SPENT, Code.DAMAGED_PAGES}),
 }

@@ -173,3 +173,17 @@ def test_an_upright_ruled_scan_is_read_cell_by_cell_without_the_detector_over_th
     assert calls and all(h < 0.6 * 3508 for h, _ in calls) and len(calls) == 2 * len(result.forms)
     for found, gold in zip(result.forms, doc.gold):
         assert _exact(found, gold)
+
+
+def test_a_value_the_ocr_was_unsure_of_is_named():
+    from conftest import gold_by_label
+    from extractor.models import FieldSource
+    from extractor.pipeline import _ocr_trust
+
+    form = gold_by_label("宣传工作经费")
+    form.provenance = {"indicators[1].score": FieldSource(engine="ocr+rules", raw="9.00", confidence=0.62),
+                       "indicators[2].score": FieldSource(engine="ocr+rules", raw="5.00", confidence=0.97)}
+    _ocr_trust(form, [])
+    (f,) = [f for f in form.findings if f.code == "low_confidence"]
+    assert f.field == "indicators[1].score" and f.severity == "warning" and "0.62" in f.message
+    assert form.confidence == 0.62
