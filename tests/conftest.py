@@ -36,3 +36,16 @@ def _no_real_endpoint(monkeypatch):
     for var in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "EXTRACTOR_MODEL"):
         if not os.environ.get("EXTRACTOR_LIVE_TESTS"):
             monkeypatch.delenv(var, raising=False)
+
+
+def render_pdf(forms: list[dict], path: Path) -> Path:
+    """Forms (contract dicts) printed as a born-digital PDF by the fixture generator."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "fixtures" / "generate.py")
+    gen = importlib.util.module_from_spec(spec)
+    sys.modules["generate"] = gen
+    spec.loader.exec_module(gen)
+    gen.render(forms, gen.Style("t"), path)
+    return path

@@ -21,6 +21,7 @@ from ..models import DepartmentForm, Finding, ProjectForm, json_value
 from ..settings import CheckSettings
 from ..forms.targets import parse_value, target_met
 from ..forms.templates import VOCAB
+from .columns import empty_values
 
 Form = ProjectForm | DepartmentForm
 HUNDRED = Decimal(100)
@@ -352,33 +353,12 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
     findings = check_department(form, settings) if isinstance(form, DepartmentForm) else check_project(form, settings)
     findings.extend(_merged_labels(form))
     findings.extend(_level_labels(form))
-    findings.extend(_empty_values(form))
+    findings.extend(empty_values(form))
     if page_text is not None:
         from .grounding import check_grounding
 
         findings.extend(check_grounding(form, page_text))
     return findings
-
-
-_NAMES_ZH = {"target": "年度指标值", "actual": "实际完成值"}
-
-
-def _empty_values(form: Form) -> Iterator[Finding]:
-    """A target or actual that came out empty where most rows print one (a cell the
-    reader missed: a lone character, a faint scan) is a warning naming it; a column
-    that no row has is an error (the column was lost)."""
-    rows = form.indicators
-    if len(rows) < 3:
-        return
-    for col in ("target", "actual"):
-        empty = [i for i, ind in enumerate(rows) if not (getattr(ind, col) or "").strip()]
-        if len(empty) == len(rows):
-            yield _err("missing_field", f"no indicator has its {col} ({_NAMES_ZH[col]}): the column was not read",
-                       f"所有指标均无{_NAMES_ZH[col]}，该列未读出", f"indicators[0].{col}")
-        elif empty and len(rows) - len(empty) >= len(rows) / 2:
-            for i in empty:
-                yield _err("empty_value", f"indicator {i + 1} ({rows[i].name}): no {col}, where {len(rows) - len(empty)} of {len(rows)} rows print one",
-                           f"第{i + 1}项指标“{rows[i].name}”缺少{_NAMES_ZH[col]}，请核对原表", f"indicators[{i}].{col}", severity="warning")
 
 
 def _merged_labels(form: Form) -> Iterator[Finding]:

@@ -125,24 +125,33 @@ def combine(rules: Form, llm: Form, prefer: str = "rules", recheck: Recheck | No
         f"kept the {chosen.engine} engine's reading ({len(differ)} field(s) differ"
         + (f"; {settled} settled by their cells" if settled else "")
         + (f"; {len(taken)} taken from the {other.engine} engine's reading: {', '.join(taken[:6])}" if taken else "") + ")"]
-    by_rules, by_llm = (a, b) if chosen is rules else (b, a)
+    chosen.findings.extend(_disagreements(conflicts, printed_differently, (a, b) if chosen is rules else (b, a), a, b))
+    return chosen
+
+
+def _disagreements(conflicts: list[str], printed_differently: list[str], readings: tuple[dict, dict],
+                   chosen: dict, other: dict) -> list[Finding]:
+    """An error per field no cell settles, with both values; one warning for the equal
+    values printed differently. `readings` is (rules, llm) flattened."""
+    by_rules, by_llm = readings
+    out = []
     for path in conflicts:
         r, m = _show(by_rules.get(path)), _show(by_llm.get(path))
-        chosen.findings.append(Finding(
+        out.append(Finding(
             code=Code.ENGINES_CONFLICT, severity="error",
             message=f"{path}: the rules engine reads {r}, the LLM {m}; neither is settled by the cell at its row and column",
             message_zh=f"{path}：规则引擎读为 {r}，大模型读为 {m}，无法由单元格确认，请复核",
-            field=path, expected=json_value(b.get(path)), found=json_value(a.get(path)),
+            field=path, expected=json_value(other.get(path)), found=json_value(chosen.get(path)),
         ))
     if printed_differently:
-        chosen.findings.append(Finding(
+        first = printed_differently[0]
+        out.append(Finding(
             code=Code.ENGINES_DISAGREE, severity="warning",
             message=f"rules and LLM engines print {len(printed_differently)} equal value(s) differently: {', '.join(printed_differently[:6])}",
             message_zh=f"规则引擎与大模型读出的{len(printed_differently)}个字段数值相同而写法不同",
-            field=printed_differently[0],
-            expected=json_value(b.get(printed_differently[0])), found=json_value(a.get(printed_differently[0])),
+            field=first, expected=json_value(other.get(first)), found=json_value(chosen.get(first)),
         ))
-    return chosen
+    return out
 
 
 def _show(value: object) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, gold_by_label
+from conftest import ROOT, gold_by_label, render_pdf
 
 pytestmark = pytest.mark.interop
 FORM = "宣传工作经费"
@@ -85,16 +85,7 @@ def _tokens(port: int, text: str) -> int:
 
 @pytest.fixture(scope="module")
 def one_form_pdf(tmp_path_factory) -> Path:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "fixtures" / "generate.py")
-    gen = importlib.util.module_from_spec(spec)
-    sys.modules["generate"] = gen
-    spec.loader.exec_module(gen)
-    path = tmp_path_factory.mktemp("pdf") / "one.pdf"
-    gold = gold_by_label(FORM)
-    gen.render([gold.model_dump(mode="json")], gen.Style("t"), path)
-    return path
+    return render_pdf([gold_by_label(FORM).model_dump(mode="json")], tmp_path_factory.mktemp("pdf") / "one.pdf")
 
 
 def _extract(url: str, pdf: Path, out: Path, workdir: Path, mode: str, engine: str) -> tuple[subprocess.CompletedProcess, dict]:

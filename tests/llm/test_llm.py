@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ROOT, gold_by_label
+from conftest import ROOT, gold_by_label, render_pdf
 from extractor.cli import app
 from extractor.llm.config import LLMConfig
 from extractor.llm.engine import LLMEngine
@@ -29,15 +29,7 @@ def gold_answer(label: str = FORM) -> dict:
 @pytest.fixture(scope="module")
 def one_form_pdf(tmp_path_factory) -> Path:
     """A one-form born-digital PDF printed by the fixture generator."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "fixtures" / "generate.py")
-    gen = importlib.util.module_from_spec(spec)
-    sys.modules["generate"] = gen
-    spec.loader.exec_module(gen)
-    path = tmp_path_factory.mktemp("pdf") / "one.pdf"
-    gen.render([gold_answer() | {"kind": "project"}], gen.Style("t"), path)
-    return path
+    return render_pdf([gold_answer() | {"kind": "project"}], tmp_path_factory.mktemp("pdf") / "one.pdf")
 
 
 def config(server: FakeOpenAI, tmp_path: Path, **kw) -> LLMConfig:
