@@ -4,6 +4,7 @@ back rows page by page. Every failure is an `InputError` with a one-line reason.
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -205,19 +206,23 @@ class OpenedDocument:
         fresh = [m for m in pymupdf.TOOLS.mupdf_warnings(reset=True).splitlines() if m.strip()]
         self._damage += fresh
         messages = fresh if new_only else self._damage
-        # Its warnings (a substituted font, say) are no damage; its errors are.
-        first = next((m for m in messages if "error" in m), None)
+        # Its warnings (a substituted font, say) are no damage; its errors are, and so is
+        # data that ends early or does not decode (a cut or corrupt JPEG is only a warning).
+        first = next((m for m in messages if _DAMAGE.search(m)), None)
         if first is None:
             return None
         first = first.removeprefix("format error: ")[:120]
         more = len(messages) - 1
-        return f"the PDF is damaged (MuPDF: {first}" + (f"; {more} more message{'s' if more > 1 else ''})" if more else ")")
+        return f"the {'PDF' if self._pdf.is_pdf else 'image'} is damaged (MuPDF: {first}" + (f"; {more} more message{'s' if more > 1 else ''})" if more else ")")
 
     def close(self) -> None:
         if self._pdf is not None:
             self._pdf.close()
         if self._book is not None:
             self._book.close()
+
+
+_DAMAGE = re.compile(r"error|premature end|corrupt|truncated|invalid|broken", re.I)
 
 
 def _looks_scanned(page: pymupdf.Page) -> bool:

@@ -5,6 +5,8 @@ import csv
 import json
 import zipfile
 
+import pytest
+
 from typer.testing import CliRunner
 
 from conftest import ROOT
@@ -196,3 +198,18 @@ def test_an_html_export_with_60000_unclosed_rows_is_read_in_linear_time():
     rows = read_text_export("<table>" + "<tr><td>x" * 60000 + "</table>").rows
     assert len(rows) == 60000 and all(r.texts == ["x"] for r in rows[:3])
     assert time.perf_counter() - started < 10
+
+
+def test_a_cut_jpeg_says_it_is_damaged_and_counts_in_the_exit_status(root, tmp_path):
+    """MuPDF only warns of a JPEG that ends early; the document still says so."""
+    pytest.importorskip("cv2")
+    from extractor.read import ocr
+
+    if not ocr.available():
+        pytest.skip("the ocr extra is not installed")
+    data = (root / "fixtures" / "scanned" / "photo_sideways.jpg").read_bytes()
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    r = CliRunner().invoke(app, ["extract", str(cut), "-o", str(tmp_path / "out")])
+    line = next(l for l in r.output.splitlines() if "cut.jpg" in l)
+    assert r.exit_code == 1 and line.startswith("DAMAGED") and "the image is damaged (MuPDF: premature end" in line
