@@ -33,6 +33,7 @@ class OcrPage:
     quarters: int = 0  # clockwise quarter turns applied before reading
     mean_confidence: float = 0.0
     image: np.ndarray | None = None  # the (turned, deskewed) frame the words are in
+    rulings: list | None = None  # the rulings found in `image` (page points), when they were
 
 
 def available() -> bool:
@@ -367,14 +368,15 @@ def _detect_in(gray: np.ndarray, dpi: float, box: tuple[float, float, float, flo
     return found
 
 
-def _cell_boxes(gray: np.ndarray, dpi: float) -> list[np.ndarray] | None:
+def _cell_boxes(gray: np.ndarray, dpi: float, lines: list) -> list[np.ndarray] | None:
     """Text boxes from the ruled cells (cells.py), the detector only outside the
-    tables and in cells whose lines touch; None where the page has no ruled grid."""
+    tables and in cells whose lines touch; None where the page has no ruled grid.
+    `lines`: the image's rulings in page points."""
     from ..layout.grid import edge_groups, rects_to_edges, ruled_tables, table_to_cells
-    from . import cells, raster
+    from . import cells
 
     scale = 72.0 / dpi
-    tables = ruled_tables(edge_groups(rects_to_edges([], raster.rulings(gray, scale))))
+    tables = ruled_tables(edge_groups(rects_to_edges([], lines)))
     cells_px = [tuple(v / scale for v in c.bbox) for t in tables for c in table_to_cells(t)[2]]
     if len(cells_px) < 20:
         return None
@@ -402,11 +404,12 @@ def ocr_page(img: np.ndarray, dpi: float) -> OcrPage:
         gray = raster.rotate(gray, skew)
     # An upright ruled page is read cell by cell (no detector over the table); a page
     # that reads poorly that way (turned, or no grid) goes the detector's way.
-    boxes = _cell_boxes(gray, dpi)
+    lines = raster.rulings(gray, scale)  # (found once: the layout gets them too)
+    boxes = _cell_boxes(gray, dpi, lines)
     if boxes:
         words, notes, mean = _words(boxes, _recognise([_crop(gray, b) for b in boxes]), scale)
         if mean >= 0.85 and sum(map(_is_tall, boxes)) < len(boxes) / 2:
-            return OcrPage(words=words, corrections=notes, skew=skew, mean_confidence=mean, image=gray)
+            return OcrPage(words=words, corrections=notes, skew=skew, mean_confidence=mean, image=gray, rulings=lines)
     boxes = _detect(gray, dpi)
     quarters, words, notes, mean = 0, [], [], 0.0
     if boxes and sum(map(_is_tall, boxes)) > len(boxes) / 2:
@@ -418,4 +421,5 @@ def ocr_page(img: np.ndarray, dpi: float) -> OcrPage:
     if quarters:
         gray = raster.rotate_quarter(gray, quarters)
         words, notes, mean = read_image(gray, scale)
-    return OcrPage(words=words, corrections=notes, skew=skew, quarters=quarters, mean_confidence=mean, image=gray)
+        lines = None  # (found on the page before it was turned)
+    return OcrPage(words=words, corrections=notes, skew=skew, quarters=quarters, mean_confidence=mean, image=gray, rulings=lines)

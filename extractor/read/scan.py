@@ -41,7 +41,7 @@ def read_scan(img, dpi: float, number: int) -> tuple[PageText, list[str]]:
     read = ocr.ocr_page(gray, dpi)
     scale = 72.0 / dpi
     h, w = read.image.shape[:2]
-    lines = raster.rulings(read.image, scale)
+    lines = read.rulings if read.rulings is not None else raster.rulings(read.image, scale)
     words, read_notes = ocr.split_at_rulings(read.image, read.words, [s for s in lines if s[0] == s[2]], scale)
     cells = [c.bbox for t in ruled_tables(edge_groups(rects_to_edges([], lines))) for c in table_to_cells(t)[2]]
     dashes = ocr.dashes_in_empty_cells(read.image, words, cells, scale)
