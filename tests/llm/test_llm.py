@@ -364,6 +364,8 @@ def test_a_refused_mode_falls_back_once_for_the_run(tmp_path):
         result = run(text, config(server, tmp_path, mode="json_schema", concurrency=1, vision=False))
     kinds = [(r["body"].get("response_format") or {}).get("type") for r in server.requests]
     assert kinds == ["json_schema"] + ["json_object"] * 7
+    # every message a plain string in both modes (llama.cpp's chat templates drop a list of parts)
+    assert all(isinstance(m["content"], str) for r in server.requests for m in r["body"]["messages"])
     assert all(any("refused --llm-mode json_schema" in n and "json used" in n for n in f.notes) for f in result.forms)
     assert result.usage.requests == 8
     assert not [x for f in result.forms for x in f.findings if x.code in ("not_extracted", "engines_conflict")]
