@@ -12,9 +12,12 @@ character (the grade 优 in a wide cell) is read as surely as a long line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 BBox = tuple[float, float, float, float]
+Detect = Callable[..., list[np.ndarray]]  # ocr._detect: (gray, dpi, page_side=) → text boxes
 INSET = 3  # px inside a cell's rulings
 INK = 150  # grey level below which a pixel is ink (the page is deskewed, light evened)
 
@@ -103,3 +106,35 @@ def outside_strips(height: int, tables_px: list[BBox], margin: int = 4) -> list[
     if height - y > 8:
         out.append((y, height))
     return out
+
+
+def _detect_in(detect: Detect, gray: np.ndarray, dpi: float, box: BBox) -> list[np.ndarray]:
+    """The detector over one region of the page (a strip, a cell); boxes in page pixels."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    found = detect(gray[y0:y1, x0:x1], dpi, page_side=min(gray.shape[:2]))
+    for b in found:
+        b[:, 0] += x0
+        b[:, 1] += y0
+    return found
+
+
+def cell_boxes(gray: np.ndarray, dpi: float, lines: list, detect: Detect) -> list[np.ndarray] | None:
+    """Text boxes from the ruled cells, `detect` (the OCR's text detector) only outside
+    the tables and in cells whose lines touch; None where the page has no ruled grid.
+    `lines`: the image's rulings in page points."""
+    from ..layout.grid import edge_groups, rects_to_edges, ruled_tables, table_to_cells
+
+    scale = 72.0 / dpi
+    tables = ruled_tables(edge_groups(rects_to_edges([], lines)))
+    cells_px = [tuple(v / scale for v in c.bbox) for t in tables for c in table_to_cells(t)[2]]
+    if len(cells_px) < 20:
+        return None
+    usual = usual_line_height(gray, cells_px)
+    if usual < 6:
+        return None
+    boxes, crowded = cell_lines(gray, cells_px, usual)
+    for cell in crowded:
+        boxes += _detect_in(detect, gray, dpi, cell)
+    for y0, y1 in outside_strips(gray.shape[0], [tuple(v / scale for v in t.bbox) for t in tables]):
+        boxes += _detect_in(detect, gray, dpi, (0, y0, gray.shape[1], y1))
+    return boxes

@@ -358,44 +358,11 @@ def _best_turn(gray: np.ndarray, boxes: list[np.ndarray], candidates: tuple[int,
     return best
 
 
-def _detect_in(gray: np.ndarray, dpi: float, box: tuple[float, float, float, float]) -> list[np.ndarray]:
-    """The detector over one region of the page (a strip, a cell); boxes in page pixels."""
-    x0, y0, x1, y1 = (int(v) for v in box)
-    found = _detect(gray[y0:y1, x0:x1], dpi, page_side=min(gray.shape[:2]))
-    for b in found:
-        b[:, 0] += x0
-        b[:, 1] += y0
-    return found
-
-
-def _cell_boxes(gray: np.ndarray, dpi: float, lines: list) -> list[np.ndarray] | None:
-    """Text boxes from the ruled cells (cells.py), the detector only outside the
-    tables and in cells whose lines touch; None where the page has no ruled grid.
-    `lines`: the image's rulings in page points."""
-    from ..layout.grid import edge_groups, rects_to_edges, ruled_tables, table_to_cells
-    from . import cells
-
-    scale = 72.0 / dpi
-    tables = ruled_tables(edge_groups(rects_to_edges([], lines)))
-    cells_px = [tuple(v / scale for v in c.bbox) for t in tables for c in table_to_cells(t)[2]]
-    if len(cells_px) < 20:
-        return None
-    usual = cells.usual_line_height(gray, cells_px)
-    if usual < 6:
-        return None
-    boxes, crowded = cells.cell_lines(gray, cells_px, usual)
-    for cell in crowded:
-        boxes += _detect_in(gray, dpi, cell)
-    for y0, y1 in cells.outside_strips(gray.shape[0], [tuple(v / scale for v in t.bbox) for t in tables]):
-        boxes += _detect_in(gray, dpi, (0, y0, gray.shape[1], y1))
-    return boxes
-
-
 def ocr_page(img: np.ndarray, dpi: float) -> OcrPage:
     """Deskew, find the text boxes once and read them. A page whose boxes stand on
     end (turned 90°/270°), or that reads poorly (maybe upside down), is turned by
     the quarter whose sample of boxes reads best, then read again."""
-    from . import raster
+    from . import cells, raster
 
     scale = 72.0 / dpi
     gray = raster.to_gray(img)
@@ -405,7 +372,7 @@ def ocr_page(img: np.ndarray, dpi: float) -> OcrPage:
     # An upright ruled page is read cell by cell (no detector over the table); a page
     # that reads poorly that way (turned, or no grid) goes the detector's way.
     lines = raster.rulings(gray, scale)  # (found once: the layout gets them too)
-    boxes = _cell_boxes(gray, dpi, lines)
+    boxes = cells.cell_boxes(gray, dpi, lines, _detect)
     if boxes:
         words, notes, mean = _words(boxes, _recognise([_crop(gray, b) for b in boxes]), scale)
         if mean >= 0.85 and sum(map(_is_tall, boxes)) < len(boxes) / 2:
