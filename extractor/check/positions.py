@@ -32,7 +32,7 @@ from typing import Any
 
 from ..findings import Code
 from ..forms.labels import label_key
-from ..forms.numbers import compact, same_value
+from ..forms.numbers import DASHES, compact, same_value
 from ..models import DepartmentForm, Finding, ProjectForm, flatten, json_value
 from .grounding import printed_numbers, printed_text
 
@@ -45,7 +45,8 @@ HEADER = ("project_name", "department", "implementing_unit", "total_score", "tot
 
 
 def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and compact(value) in ("", "-", "—", "/", "－"))
+    """Nothing, or a dash: what a cell prints for "not applicable" (numbers.DASHES)."""
+    return value is None or (isinstance(value, str) and compact(value) in DASHES)
 
 
 def _shown(value: Any) -> str:
