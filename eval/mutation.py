@@ -22,17 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 from extractor.check import check_form  # noqa: E402
 from extractor.check.grounding import numeric_fields  # noqa: E402
+from extractor.models import set_path  # noqa: E402
 from extractor.settings import CheckSettings  # noqa: E402
 
 DELTAS = (Decimal("0.01"), Decimal("-0.01"), Decimal("1"), Decimal("-1"), Decimal("10"))
-
-
-def _set(form, path: str, value: Decimal) -> None:
-    obj = form
-    parts = re.findall(r"[a-z_0-9]+|\[\d+\]", path)
-    for part in parts[:-1]:
-        obj = obj[int(part[1:-1])] if part.startswith("[") else getattr(obj, part)
-    setattr(obj, parts[-1], value)
 
 
 def field_kind(path: str) -> str:
@@ -64,7 +57,7 @@ def run(gold_dir: Path = ROOT / "eval" / "gold" / "text") -> dict:
                     if new < 0:
                         continue
                     mutated = form.model_copy(deep=True)
-                    _set(mutated, fpath, new)
+                    set_path(mutated, fpath, new)
                     s = stats[field_kind(fpath)]
                     s["mutations"] += 1
                     s["caught_arithmetic"] += bool(errors(check_form(mutated, settings)) - base_a)

@@ -43,6 +43,24 @@ def flatten(value: Any, prefix: str = "", out: dict[str, Any] | None = None) -> 
     return out
 
 
+def set_path(record: Any, path: str, value: Any) -> None:
+    """Set the leaf `flatten` names by `path` ("funding.total.score",
+    "indicators[2].target"); a missing optional part on the way (a funding row) is
+    made empty first."""
+    *parents, leaf = path.replace("[", ".").replace("]", "").split(".")
+    obj = record
+    for part in parents:
+        if part.isdigit():
+            obj = obj[int(part)]
+            continue
+        child = getattr(obj, part)
+        if child is None:
+            child = type(obj).model_fields[part].annotation.__args__[0]()  # (X | None: make an X)
+            setattr(obj, part, child)
+        obj = child
+    setattr(obj, leaf, value)
+
+
 Num = Annotated[Decimal, PlainSerializer(_decimal_to_json, return_type=Union[int, float], when_used="json")]
 Severity = Literal["error", "warning", "info"]
 

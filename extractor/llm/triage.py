@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from ..findings import MISPLACED, PRINTED, Code, Owner, owner_of
 from ..forms.numbers import compact, same_value as same
-from ..models import DepartmentForm, FieldSource, Finding, ProjectForm, flatten, json_value
+from ..models import DepartmentForm, FieldSource, Finding, ProjectForm, flatten, json_value, set_path
 
 Form = ProjectForm | DepartmentForm
 LOW_CONFIDENCE = 0.85
@@ -56,22 +56,6 @@ def _flagged(form: Form, path: str) -> bool:
                for f in form.findings)
 
 
-def _set(form: Form, path: str, value: object) -> None:
-    """Set one flattened field path ("funding.total.score", "indicators[2].target")."""
-    *parents, leaf = path.replace("[", ".").replace("]", "").split(".")
-    obj: object = form
-    for part in parents:
-        if part.isdigit():
-            obj = obj[int(part)]  # type: ignore[index]
-        else:
-            child = getattr(obj, part)
-            if child is None:  # a funding row the chosen reading lacks
-                child = type(obj).model_fields[part].annotation.__args__[0]()  # type: ignore[union-attr]
-                setattr(obj, part, child)
-            obj = child
-    setattr(obj, leaf, value)
-
-
 def _names(form: Form) -> list[str]:
     return [compact(i.name) for i in form.indicators]
 
@@ -102,7 +86,7 @@ def combine(rules: Form, llm: Form, prefer: str = "rules", recheck: Recheck | No
     for path in differ:
         bad_chosen, bad_other = _flagged(chosen, path), _flagged(other, path)
         if bad_chosen and not bad_other and (aligned or not path.startswith("indicators")):
-            _set(chosen, path, b.get(path))
+            set_path(chosen, path, b.get(path))
             if path in other.provenance:
                 chosen.provenance[path] = other.provenance[path]
             taken.append(path)
