@@ -155,9 +155,8 @@ def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], pa
         return i, why, llm.read_form(fr.kind, rows_text(fr.before_anchor + fr.rows), images, fr.pages, grounding[i], grid=forms[i])
 
     def recheck(i: int):
-        from .check.positions import check_positions
-
-        return lambda form: check_form(form, options.settings, page_text=grounding[i]) + check_positions(form, forms[i], grounding[i])
+        grid = forms[i]  # (combine takes values into a copy of the rules reading: the grid stays as read)
+        return lambda form: llm.checked(form, grounding[i], grid)
 
     usage = Usage()
     with ThreadPoolExecutor(max_workers=max(1, options.llm.concurrency)) as pool:

@@ -64,7 +64,7 @@ class LLMEngine:
         self.cache.put(key, {"answer": answer.model_dump(mode="json"), "model": self.config.model, "prompts": self.prompt_versions})
         return answer
 
-    def _checked(self, form: Form, page_text: str, grid: Form | None) -> list[Finding]:
+    def checked(self, form: Form, page_text: str, grid: Form | None) -> list[Finding]:
         """The checker, grounding, and each value against the cell the grid puts it in."""
         return check_form(form, self.settings, page_text=page_text) + check_positions(form, grid, page_text)
 
@@ -81,7 +81,7 @@ class LLMEngine:
             read.notes += self.transport.fallbacks
             return read
         form = to_contract(answer, pages)
-        form.findings = self._checked(form, page_text, grid)
+        form.findings = self.checked(form, page_text, grid)
         fixable = _fixable(form)
         if self.config.repair and fixable:
             repair = messages + [
@@ -90,7 +90,7 @@ class LLMEngine:
             ]
             try:
                 second = to_contract(self._ask(repair, kind, read), pages)
-                second.findings = self._checked(second, page_text, grid)
+                second.findings = self.checked(second, page_text, grid)
                 if rank(second) < rank(form):
                     read.notes.append(f"repair pass fixed {len(fixable) - len(_fixable(second))} of {len(fixable)} finding(s)")
                     form = second

@@ -77,6 +77,9 @@ def combine(rules: Form, llm: Form, prefer: str = "rules", recheck: Recheck | No
     engine's own)."""
     first, second = (llm, rules) if prefer == "llm" else (rules, llm)
     chosen, other = (second, first) if rank(second) < rank(first) else (first, second)
+    base_is_rules = chosen is rules
+    if base_is_rules:
+        chosen = rules.model_copy(deep=True)  # the rules reading is the grid the merged record is checked against
     a, b = _flat(chosen), _flat(other)
     aligned = _names(chosen) == _names(other)
     paths = sorted(set(a) | set(b))
@@ -98,9 +101,9 @@ def combine(rules: Form, llm: Form, prefer: str = "rules", recheck: Recheck | No
     for path in differ:
         src = chosen.provenance.get(path) or FieldSource(engine=chosen.engine)
         chosen.provenance[path] = src.model_copy(update={"alternatives": {chosen.engine: json_value(a.get(path)), other.engine: json_value(b.get(path))}})
-    if recheck is not None and (taken or chosen is llm):
+    if recheck is not None and (taken or not base_is_rules):
         kept = [f for f in chosen.findings if owner_of(f.code) not in (Owner.CHECKER, Owner.GROUNDING)]
-        if chosen is llm:  # what happened to the document (a damaged page) stays with the form
+        if not base_is_rules:  # what happened to the document (a damaged page) stays with the form
             kept += [f for f in rules.findings if owner_of(f.code) in (Owner.PIPELINE, Owner.READING)]
         chosen.findings = kept + recheck(chosen)
     chosen.usage = llm.usage
@@ -109,7 +112,7 @@ def combine(rules: Form, llm: Form, prefer: str = "rules", recheck: Recheck | No
         f"kept the {chosen.engine} engine's reading ({len(differ)} field(s) differ"
         + (f"; {settled} settled by their cells" if settled else "")
         + (f"; {len(taken)} taken from the {other.engine} engine's reading: {', '.join(taken[:6])}" if taken else "") + ")"]
-    chosen.findings.extend(_disagreements(conflicts, printed_differently, (a, b) if chosen is rules else (b, a), a, b))
+    chosen.findings.extend(_disagreements(conflicts, printed_differently, (a, b) if base_is_rules else (b, a), a, b))
     return chosen
 
 
