@@ -18,13 +18,9 @@ import math
 
 import numpy as np
 
+from .raster import _cv2  # (OpenCV imported when a page is read, not with the package)
+
 A4 = (8.27, 11.69)  # inches: the paper a photographed form is printed on
-
-
-def _cv2():
-    import cv2
-
-    return cv2
 
 
 def prepare(img: np.ndarray, dpi: float) -> tuple[np.ndarray, float, list[str]]:
