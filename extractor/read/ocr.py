@@ -128,9 +128,10 @@ def clean_token(text: str) -> tuple[str, str | None]:
     t = unicodedata.normalize("NFKC", text).strip()
     if t in LONE_DASHES:  # a table's "-" read as a look-alike
         return "-", f"{t!r} → '-'"
-    if t and (_CJK_DOT.search(t) or (_CJK_END_DOT.search(t) and _HAS_CJK.search(t))):
-        fixed = _CJK_END_DOT.sub("。", _CJK_DOT.sub(",", t)) if _HAS_CJK.search(t) else _CJK_DOT.sub(",", t)
-        return fixed, f"{t!r} → {fixed!r}"
+    if _HAS_CJK.search(t):
+        fixed = _CJK_END_DOT.sub("。", _CJK_DOT.sub(",", t))
+        if fixed != t:
+            return fixed, f"{t!r} → {fixed!r}"
     if not t or not any(ch.isdigit() for ch in t) or not _NUMBERISH.match(t):
         return t, None
     fixed = t.translate(str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "。": "."}))
