@@ -43,6 +43,8 @@ ConcOpt = Annotated[int, typer.Option("--llm-concurrency", min=1, help="LLM requ
 BudgetOpt = Annotated[Optional[int], typer.Option("--max-tokens-per-run", help="Stop sending LLM requests after this many tokens.")]
 AnswerOpt = Annotated[int, typer.Option("--max-tokens", min=256, help="Longest answer an LLM request may generate (always sent).")]
 CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse earlier LLM answers for the same input.")]
+EngineOpt = Annotated[str, typer.Option(help="rules | auto | llm | llm-only (the LLM's reading alone, checked cell by cell)")]
+ANSWER_TOKENS = LLMConfig.model_fields["max_tokens"].default
 
 
 def _llm_config(model, mode, vision, dpi, concurrency, budget, cache, answer_tokens) -> LLMConfig:
@@ -73,7 +75,7 @@ def _formats(value: str) -> list[str]:
 def extract(
     paths: Annotated[list[Path], typer.Argument(help="PDFs, images, text exports, or folders of them.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
-    engine: Annotated[str, typer.Option(help="rules | auto | llm | llm-only (the LLM's reading alone, checked cell by cell)")] = "auto",
+    engine: EngineOpt = "auto",
     fmt: Annotated[str, typer.Option("--format", help="Comma-separated: json,csv,xlsx,sqlite.")] = "json,csv,xlsx,sqlite",
     workers: Annotated[int, typer.Option(min=1, help="Documents extracted in parallel.")] = 1,
     force: Annotated[bool, typer.Option(help="Re-extract documents whose output is up to date.")] = False,
@@ -86,7 +88,7 @@ def extract(
     dpi: DpiOpt = 110,
     llm_concurrency: ConcOpt = 2,
     max_tokens_per_run: BudgetOpt = None,
-    max_tokens: AnswerOpt = 4096,
+    max_tokens: AnswerOpt = ANSWER_TOKENS,
     cache: CacheOpt = True,
 ) -> None:
     """Extract every form in the documents to OUT/<stem>.json and batch tables.
@@ -203,7 +205,7 @@ def check(
 @app.command("eval")
 def eval_cmd(
     set_: Annotated[Optional[str], typer.Argument(metavar="[SET]", help="'fixtures' (default) or a manifest JSON.")] = None,
-    engine: Annotated[str, typer.Option(help="rules | auto | llm | llm-only (the LLM's reading alone, checked cell by cell)")] = "rules",
+    engine: EngineOpt = "rules",
     report: Annotated[Optional[Path], typer.Option(help="Write the metrics JSON here (and .md beside it).")] = None,
     compare_to: Annotated[Optional[Path], typer.Option("--compare", help="A previous metrics JSON.")] = None,
     model: ModelOpt = None,
@@ -212,7 +214,7 @@ def eval_cmd(
     dpi: DpiOpt = 110,
     llm_concurrency: ConcOpt = 2,
     max_tokens_per_run: BudgetOpt = None,
-    max_tokens: AnswerOpt = 4096,
+    max_tokens: AnswerOpt = ANSWER_TOKENS,
     cache: CacheOpt = True,
 ) -> None:
     """Score an engine on an evaluation set and print the accuracy table.
