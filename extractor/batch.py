@@ -151,7 +151,7 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
                 previous = None  # unreadable previous output: extract again
             if previous is not None and previous.source.sha256 == digest:
                 return Outcome(path, name, "skipped", DocumentStats.of(previous, on_form), seconds=time.perf_counter() - started)
-        stats = extract_to_json(path, target, options, sha256=digest, on_form=on_form)
+        stats = extract_to_json(path, target, options, sha256=digest, on_form=on_form, amend=reviewed(out_dir, digest, options))
         return Outcome(path, name, "ok", stats, seconds=time.perf_counter() - started)
     except Exception as exc:  # a bug must not lose the batch either: it is one line too
         known = translate(exc)
@@ -162,6 +162,25 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
     finally:
         if rows:
             rows.close()
+
+
+def reviewed(out_dir: Path, digest: str | None, options: ExtractOptions) -> Callable | None:
+    """The reviewers' decisions on this document (OUT/review.sqlite, by its sha256),
+    to apply to its forms as they are extracted again; None when there are none."""
+    from .review.store import ReviewLog
+
+    log = ReviewLog.existing(out_dir) if digest else None
+    if log is None:
+        return None
+    try:
+        decisions = log.for_document(digest)
+    finally:
+        log.close()
+    if not decisions:
+        return None
+    from .review.decisions import apply
+
+    return lambda number, form: apply(form, [d for d in decisions if d.form == number], options.settings)
 
 
 def _worker_setup(quiet: bool, parent: int) -> None:

@@ -24,6 +24,11 @@ from .settings import CheckSettings
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Read fiscal performance self-evaluation forms (绩效自评表) into checked records.")
 
 
+from .review.commands import app as _review_app  # noqa: E402  (a command group of its own)
+
+app.add_typer(_review_app, name="review")
+
+
 @app.callback()
 def _setup() -> None:
     # The command owns its output: MuPDF's own messages are kept, not printed, and a
@@ -245,33 +250,6 @@ def eval_cmd(
         typer.echo("\nCompared with " + str(compare_to) + ":")
         for line in compare(previous, result):
             typer.echo("  " + line)
-
-
-@app.command()
-def review(
-    results: Annotated[list[Path], typer.Argument(help="Result JSON files or output folders.")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the review pages.")] = Path("review"),
-    warnings: Annotated[bool, typer.Option(help="Include forms with only warnings.")] = False,
-) -> None:
-    """Write HTML review pages: each flagged form's page images, disputed values boxed, beside its findings.
-
-    Example: extractor review out/ -o review/   (then correct out/*.json and run: extractor check out/)
-    """
-    from .io.review import write_review
-
-    files = _result_files(results)
-    written = 0
-    for f in files:
-        try:
-            result = load_document_json(f)
-        except Exception as exc:
-            _err(f"{f}: not a result file ({type(exc).__name__})")
-            continue
-        page = write_review(result, out / f.stem, only_errors=not warnings)
-        if page:
-            written += 1
-            typer.echo(str(page))
-    typer.echo(f"{written} review pages", err=True)
 
 
 @app.command()

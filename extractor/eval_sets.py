@@ -112,7 +112,9 @@ def default_set(root: Path | None = None, include_scanned: bool = True) -> list[
 
 
 def load_set(spec: str | None) -> list[EvalDocument]:
-    """None or 'fixtures': the default set; a manifest JSON path otherwise."""
+    """None or 'fixtures': the default set; a manifest JSON, or a folder holding one
+    (`extractor review export-gold` writes such a folder), otherwise."""
     if spec in (None, "fixtures"):
         return default_set()
-    return load_manifest(Path(spec))
+    path = Path(spec)
+    return load_manifest(path / "manifest.json" if path.is_dir() else path)

@@ -61,6 +61,33 @@ def set_path(record: Any, path: str, value: Any) -> None:
     setattr(obj, leaf, value)
 
 
+def get_path(record: Any, path: str) -> Any:
+    """The leaf `flatten` names by `path`; None where an optional part on the way is
+    missing. IndexError for a list row the record does not have."""
+    obj = record
+    for part in path.replace("[", ".").replace("]", "").split("."):
+        if obj is None:
+            return None
+        obj = obj[int(part)] if part.isdigit() else getattr(obj, part)
+    return obj
+
+
+def leaf_annotation(record: Any, path: str) -> Any:
+    """The type annotation of the leaf at `path` (its model field's)."""
+    *parents, leaf = path.replace("[", ".").replace("]", "").split(".")
+    cls = type(record)
+    obj = record
+    for part in parents:
+        if part.isdigit():
+            obj = obj[int(part)]
+            cls = type(obj)
+            continue
+        obj = getattr(obj, part)
+        annotation = cls.model_fields[part].annotation
+        cls = type(obj) if obj is not None else annotation.__args__[0]
+    return cls.model_fields[leaf].annotation
+
+
 Num = Annotated[Decimal, PlainSerializer(_decimal_to_json, return_type=Union[int, float], when_used="json")]
 Severity = Literal["error", "warning", "info"]
 
@@ -81,6 +108,19 @@ class Finding(_Model):
     field: str | None = None
     expected: Any = None
     found: Any = None
+    # A reviewer's decision on it (`extractor review`): the document prints this
+    # (confirm) or it is no problem (dismiss), with the comment or reason.
+    decision: Literal["confirm", "dismiss"] | None = None
+    comment: str | None = None
+
+
+class ReviewedValue(_Model):
+    """A value a reviewer corrected: the one the engines extracted, kept here while
+    the record carries the decided one."""
+
+    extracted: Any = None
+    reviewer: str = ""
+    at: str = ""
 
 
 class FieldSource(_Model):
@@ -94,6 +134,21 @@ class FieldSource(_Model):
     cell: str | None = None  # the workbook cell it was read from ("自评表!F12")
     # Where two engines read this field differently: {engine: value}.
     alternatives: dict[str, Any] | None = None
+    reviewed: ReviewedValue | None = None  # a reviewer typed the printed value
+
+
+class FormReview(_Model):
+    """Where a form stands in review (`extractor review`); the decisions themselves
+    are in OUT/review.sqlite, the log this is derived from."""
+
+    state: Literal["undecided", "in_progress", "decided"] = "undecided"
+    open: int = 0  # findings (errors, warnings) with no decision, and conflicts
+    decided: int = 0  # decisions in force on this form
+    corrected: list[str] = Field(default_factory=list)  # fields whose value a reviewer typed
+    # Decisions made on an earlier extraction whose field now reads differently:
+    # {field, code, action, extracted_then, extracted_now, decided}. Not applied.
+    conflicts: list[dict[str, Any]] = Field(default_factory=list)
+    log_id: int = 0  # the last decision of the log applied here
 
 
 class Usage(_Model):
@@ -151,6 +206,7 @@ class _FormBase(_Model):
     notes: list[str] = Field(default_factory=list)
     provenance: dict[str, FieldSource] = Field(default_factory=dict)
     usage: Usage | None = None  # LLM requests and tokens spent on this form
+    review: FormReview | None = None  # set once a reviewer decided anything on it
 
 
 class ProjectForm(_FormBase):
@@ -215,6 +271,19 @@ class DocumentResult(_Model):
     seconds: float = 0.0
     usage: Usage = Field(default_factory=Usage)
     tool_version: str = ""
+
+
+OPEN_SEVERITIES = ("error", "warning")  # findings a reviewer decides on
+
+
+def review_state(form: ProjectForm | DepartmentForm) -> str | None:
+    """undecided / in_progress / decided; None for a form that needs no review (no
+    error or warning, no decision)."""
+    if form.review is not None:
+        return form.review.state
+    if any(f.severity in OPEN_SEVERITIES for f in form.findings):
+        return "undecided"
+    return None
 
 
 def form_label(form: ProjectForm | DepartmentForm) -> str:

@@ -315,19 +315,23 @@ class DocumentStats:
 
 @fewer_collections()
 def extract_to_json(path: Path, target: Path, options: ExtractOptions | None = None, sha256: str | None = None,
-                    on_form: Callable[[Form], None] | None = None) -> DocumentStats:
+                    on_form: Callable[[Form], None] | None = None,
+                    amend: Callable[[int, Form], Form] | None = None) -> DocumentStats:
     """Extract a document straight into its JSON file (the `DocumentResult` shape).
 
     Each form is written to a staging file as it comes and then dropped, so with the
     rules engine a 500-page report needs no more memory than a 50-page one. `on_form`
-    sees each form before it is dropped (the batch tables). The file appears whole
-    or not at all."""
+    sees each form before it is dropped (the batch tables); `amend` may change it
+    before (a reviewer's decisions, by the form's 1-based place). The file appears
+    whole or not at all."""
     from .io.outputs import write_streamed_result  # (outputs imports the models only)
 
     with DocumentRun(path, options, sha256) as run, \
             tempfile.TemporaryFile("w+", encoding="utf-8", dir=target.parent) as staged:
         stats = DocumentStats(page_count=run.doc.page_count)
         for form in run.forms():
+            if amend:
+                form = amend(stats.forms + 1, form)
             staged.write(("" if stats.forms == 0 else ",\n") + form.model_dump_json(indent=1))
             stats.add(form)
             if on_form:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from ..models import DocumentResult, flatten
+from ..models import DocumentResult, flatten, review_state
 
 FORMATS = ("json", "csv", "xlsx", "sqlite")
 
@@ -98,6 +98,8 @@ def form_rows(document: str, index: int, form) -> dict[str, list[dict]]:
         "errors": sum(1 for f in d["findings"] if f["severity"] == "error"),
         "warnings": sum(1 for f in d["findings"] if f["severity"] == "warning"),
         "engine": d["engine"], "confidence": d["confidence"],
+        # `extractor review`: where the form stands, and the fields whose value a reviewer typed
+        "review": review_state(form) or "", "corrected": ",".join(d["review"]["corrected"]) if d["review"] else "",
     })
     indicators = [{"document": document, "form": index, "form_label": label, "row": j + 1, **ind}
                   for j, ind in enumerate(d["indicators"])]

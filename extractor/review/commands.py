@@ -1,0 +1,158 @@
+"""`extractor review`: the workbench over an output folder, its gold export, and the
+static pages."""
+
+from __future__ import annotations
+
+import getpass
+import ipaddress
+import secrets
+import socket
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+
+class _DefaultServe(TyperGroup):
+    """`extractor review OUT` is `extractor review serve OUT`; the other commands by name."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["serve", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(cls=_DefaultServe, no_args_is_help=True, add_completion=False,
+                  help="Review flagged forms: a local web app over an output folder (extractor review OUT).")
+
+
+def _err(msg: str) -> None:
+    typer.echo(f"error: {msg}", err=True)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    results: Annotated[list[Path], typer.Argument(help="The output folder (with --static: result files or folders).")],
+    host: Annotated[str, typer.Option(help="Address to listen on; anything but loopback needs the printed token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0: any free one).")] = 8765,
+    reviewer: Annotated[Optional[str], typer.Option(help="Name recorded with each decision (default: the login name).")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="Checker settings (TOML) for re-checking corrected forms.")] = None,
+    static: Annotated[bool, typer.Option("--static", help="Write static HTML pages instead of serving.")] = False,
+    out: Annotated[Path, typer.Option("-o", "--out", help="With --static: the folder for the pages.")] = Path("review"),
+    warnings: Annotated[bool, typer.Option(help="With --static: forms with only warnings too.")] = False,
+) -> None:
+    """Start the review workbench on OUT: the queue of flagged forms, each beside its page; decisions go to OUT/review.sqlite.
+
+    Example: extractor review out/        (then open the URL it prints)
+             extractor review out/ --static -o review/
+    """
+    if static:
+        _write_static(results, out, warnings)
+        return
+    if len(results) != 1 or not results[0].is_dir():
+        _err("give one output folder (extractor extract … -o OUT)")
+        raise typer.Exit(2)
+    from ..errors import ExtractorError
+    from ..settings import CheckSettings
+
+    try:
+        settings = CheckSettings.load(config)
+    except ExtractorError as exc:
+        _err(str(exc))
+        raise typer.Exit(2)
+    serve_folder(results[0], host, port, reviewer or _login(), settings)
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (a container without a passwd entry)
+        return ""
+
+
+def serve_folder(folder: Path, host: str, port: int, reviewer: str, settings, ready=None) -> None:
+    """Run the workbench until interrupted; `ready(url)` is called once it listens."""
+    import uvicorn
+
+    from .app import Settings, create_app
+    from .workspace import Workspace
+
+    token = None if _loopback(host) else secrets.token_urlsafe(18)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        _err(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        raise typer.Exit(2)
+    workspace = Workspace(folder, settings)
+    app = create_app(workspace, Settings(reviewer=reviewer, token=token, host=host))
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{bound}/" + (f"?token={token}" if token else "")
+    queue = workspace.queue()
+    decided = sum(q.state == "decided" for q in queue)
+    typer.echo(f"review: {len(queue)} forms to review in {folder} ({decided} decided); open {url}  (Ctrl-C stops)")
+    if ready:
+        ready(url)
+    # No access log: a URL may carry the token, and the folder's names are nobody else's business.
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        workspace.close()
+        sock.close()
+
+
+def _write_static(results: list[Path], out: Path, warnings: bool) -> None:
+    from ..io.outputs import load_document_json
+    from .static import write_review
+
+    files: list[Path] = []
+    for p in results:
+        files += sorted(f for f in p.glob("*.json") if f.name != "errors.json") if p.is_dir() else [p]
+    written = 0
+    for f in files:
+        try:
+            result = load_document_json(f)
+        except Exception as exc:
+            _err(f"{f}: not a result file ({type(exc).__name__})")
+            continue
+        page = write_review(result, out / f.stem, only_errors=not warnings, results_dir=f.parent)
+        if page:
+            written += 1
+            typer.echo(str(page))
+    typer.echo(f"{written} review pages", err=True)
+
+
+@app.command("export-gold")
+def export_gold_cmd(
+    folder: Annotated[Path, typer.Argument(help="The output folder that was reviewed.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Folder for the evaluation set (manifest.json and gold/).")],
+) -> None:
+    """Write the decided forms of OUT as gold: an evaluation set `extractor eval DIR` scores.
+
+    Example: extractor review export-gold out/ -o eval/reviewed && extractor eval eval/reviewed
+    """
+    from .gold import export_gold
+
+    if not folder.is_dir():
+        _err(f"{folder}: not a folder")
+        raise typer.Exit(2)
+    done = export_gold(folder, out)
+    for line in done.left_out:
+        typer.echo(f"left out: {line}", err=True)
+    typer.echo(f"{done.forms} decided forms of {done.documents} documents written to {out / 'manifest.json'}")
+    if not done.forms:
+        raise typer.Exit(1)

@@ -1,0 +1,145 @@
+"""Decisions applied to a form: the reviewer's values put in, the checker run again,
+confirmations and dismissals attached to their findings.
+
+The log is the truth and a result file is derived from it: applying first puts back
+the values the engines extracted (kept in provenance), then applies every decision
+in force. A decision made on an earlier extraction whose field now reads
+differently is not applied but listed as a conflict, for the reviewer to decide again.
+"""
+
+from __future__ import annotations
+
+import typing
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..check import check_form
+from ..findings import Owner, owner_of
+from ..forms.numbers import parse_number
+from ..models import OPEN_SEVERITIES, FieldSource, Form, FormReview, ReviewedValue, get_path, json_value, leaf_annotation, set_path
+from ..settings import CheckSettings
+from .store import Decision, in_force
+
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal as the outputs print them: 82.5 and Decimal('82.50') are one value."""
+    a, b = json_value(a), json_value(b)
+    if a is None or b is None:
+        return a is None and b is None
+    if not isinstance(a, str) and not isinstance(b, str):
+        try:
+            return Decimal(str(a)) == Decimal(str(b))
+        except InvalidOperation:
+            pass
+    return str(a) == str(b)
+
+
+def coerce(form: Form, field: str, text: str | None) -> Any:
+    """What a reviewer typed, as the field's type: ValueError when it is not one."""
+    try:
+        annotation = leaf_annotation(form, field)
+    except (AttributeError, KeyError, IndexError):
+        raise ValueError(f"no field {field!r} on this form") from None
+    text = (text or "").strip()
+    kinds = typing.get_args(annotation) or (annotation,)
+    flat = {k for a in kinds for k in (typing.get_args(a) or (a,))}  # (Annotated[Decimal, …] inside Optional)
+    if Decimal in flat:
+        if not text:
+            return None
+        number = parse_number(text)
+        if number is None:
+            raise ValueError(f"{text!r} is not a number")
+        return number
+    if int in flat:
+        if not text:
+            return None
+        if not text.isdigit():
+            raise ValueError(f"{text!r} is not a whole number")
+        return int(text)
+    if not text and type(None) in flat:
+        return None
+    return text
+
+
+def extracted_values(form: Form) -> Form:
+    """A copy of the form with the values the engines extracted put back."""
+    form = form.model_copy(deep=True)
+    for key, src in list(form.provenance.items()):
+        if src.reviewed is None:
+            continue
+        set_path(form, key, typed(form, key, src.reviewed.extracted))
+        if src.engine == "review":  # a value the engines did not find at all
+            del form.provenance[key]
+        else:
+            src.reviewed = None
+    form.review = None
+    return form
+
+
+def typed(form: Form, field: str, value: Any) -> Any:
+    """A value read back from JSON (82.5, "text", None) as the field's type."""
+    if value is None or isinstance(value, str) and str in typing.get_args(leaf_annotation(form, field)) + (leaf_annotation(form, field),):
+        return value
+    return coerce(form, field, str(value))
+
+
+def _value(form: Form, field: str) -> tuple[bool, Any]:
+    """(the field exists, its value)."""
+    if not field:
+        return True, None
+    try:
+        return True, get_path(form, field)
+    except (AttributeError, IndexError, KeyError):
+        return False, None
+
+
+def apply(form: Form, decisions: list[Decision], settings: CheckSettings | None = None) -> Form:
+    """The form with the decisions on it (every decision of this form in the log, in
+    order) applied and re-checked; the form unchanged when there are none."""
+    if not decisions:
+        return form
+    form = extracted_values(form)
+    current = in_force(decisions).get(decisions[0].form, [])
+    conflicts: list[dict[str, Any]] = []
+    corrected: list[str] = []
+    decided = 0
+
+    def conflict(d: Decision, now: Any) -> None:
+        conflicts.append({"field": d.field, "code": d.code, "action": d.action, "extracted_then": d.extracted,
+                          "extracted_now": json_value(now), "decided": d.decided, "comment": d.comment})
+
+    for d in (d for d in current if d.action == "correct"):
+        exists, now = _value(form, d.field)
+        if exists and same(now, d.decided):
+            decided += 1  # the extraction reads what the reviewer typed: nothing to change
+        elif exists and same(now, d.extracted):
+            set_path(form, d.field, typed(form, d.field, d.decided))
+            src = form.provenance.get(d.field) or FieldSource(engine="review")
+            src.reviewed = ReviewedValue(extracted=json_value(now), reviewer=d.reviewer, at=d.at)
+            form.provenance[d.field] = src
+            corrected.append(d.field)
+            decided += 1
+        else:
+            conflict(d, now)
+    # The checker's findings again; another stage's finding on a value the reviewer
+    # typed is answered by that value (it was about what the engines read).
+    kept = [f for f in form.findings if owner_of(f.code) != Owner.CHECKER and f.field not in corrected]
+    findings = check_form(form, settings or CheckSettings()) + kept
+    verdicts = {(d.field, d.code): d for d in current if d.action in ("confirm", "dismiss")}
+    for i, finding in enumerate(findings):
+        d = verdicts.get((finding.field or "", finding.code))
+        if d is None:
+            continue
+        _, now = _value(form, d.field)
+        if same(now, d.extracted):
+            findings[i] = finding.model_copy(update={"decision": d.action, "comment": d.comment})
+            decided += 1
+        else:
+            conflict(d, now)
+    form.findings = findings
+    still_open = sum(1 for f in findings if f.severity in OPEN_SEVERITIES and f.decision is None) + len(conflicts)
+    state = "decided" if still_open == 0 else "in_progress" if decided else "undecided"
+    form.review = FormReview(state=state, open=still_open, decided=decided, corrected=corrected,
+                             conflicts=conflicts, log_id=max(d.id for d in decisions))
+    return form

@@ -1,0 +1,124 @@
+"""The page images a reviewer sees, in the coordinates the values' boxes use.
+
+A page with a text layer is drawn as it is: its boxes are in PDF points. A page
+read by OCR was read as the reader prepared it (a photo's paper found and squared,
+the page deskewed and turned upright), and its boxes are in that image's points:
+the same steps are taken again here (none of them reads text, so this is quick),
+from the notes the reader left. Images are cached in OUT/.review/pages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymupdf
+
+from ..io.outputs import atomic_path
+from ..read.documents import sha256_of, sniff
+from ..read.pdf import page_words, text_layer_problem
+
+DPI = 144  # sharp enough to zoom a cell to twice its size
+
+
+@dataclass(frozen=True)
+class PageImage:
+    data: bytes
+    media: str  # image/png, or image/jpeg for a scan (a tenth of the size)
+    width: float  # the extent of the boxes' coordinates, in points
+    height: float
+
+
+def locate_source(recorded: str, sha256: str, out_dir: Path, _seen: dict = {}) -> tuple[Path | None, str]:
+    """The document a result was read from, found where it was recorded (relative to
+    the current folder or to OUT's parent) and with the same sha256: (path, "") or
+    (None, why not)."""
+    candidates = [Path(recorded)]
+    if not Path(recorded).is_absolute():
+        candidates += [out_dir.parent / recorded, out_dir / recorded]
+    changed = False
+    for path in candidates:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+        digest = _seen.get(key) or _seen.setdefault(key, sha256_of(path))
+        if digest == sha256:
+            return path, ""
+        changed = True
+    if changed:
+        return None, f"{recorded} has changed since it was extracted (its sha256 differs): its pages are not shown"
+    return None, f"{recorded} is not found: its pages cannot be shown"
+
+
+def _turns(notes: list[str], number: int) -> tuple[float, int]:
+    """(degrees deskewed, clockwise quarter turns) the reader noted for a page."""
+    skew = re.search(rf"page {number} deskewed by (-?\d+(?:\.\d+)?)°", "\n".join(notes))
+    turned = re.search(rf"page {number} was turned (\d+)° clockwise", "\n".join(notes))
+    return (float(skew.group(1)) if skew else 0.0), (int(turned.group(1)) // 90 if turned else 0)
+
+
+def _as_read(page: pymupdf.Page, notes: list[str], dpi: int) -> PageImage:
+    """A page the reader read by OCR, prepared the way it was read."""
+    import numpy as np
+
+    from ..read import raster
+    from ..read.prepare import find_page
+    from ..read.raster import _cv2
+    from ..read.scan import native_dpi
+
+    cv2 = _cv2()
+    native = native_dpi(page)
+    pix = page.get_pixmap(dpi=int(native))
+    img = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3].copy()
+    found = find_page(img)
+    if found is not None:
+        img, native, _ = found
+    skew, quarters = _turns(notes, page.number + 1)
+    if skew:
+        img = raster.rotate(img, skew)
+    if quarters:
+        img = raster.rotate_quarter(img, quarters)
+    h, w = img.shape[:2]
+    k = dpi / native
+    if k < 1:
+        img = cv2.resize(img, (max(1, int(w * k)), max(1, int(h * k))), interpolation=cv2.INTER_AREA)
+    _, jpeg = cv2.imencode(".jpg", cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return PageImage(jpeg.tobytes(), "image/jpeg", w * 72.0 / native, h * 72.0 / native)
+
+
+def render(source: Path, number: int, notes: list[str], dpi: int = DPI) -> PageImage | None:
+    """Page `number` (1-based) of a PDF or image; None for a text export or workbook."""
+    if sniff(source) not in ("pdf", "image"):
+        return None
+    doc = pymupdf.open(source)
+    try:
+        if not 1 <= number <= doc.page_count:
+            return None
+        page = doc.load_page(number - 1)
+        if doc.is_pdf and text_layer_problem(page_words(page)) is None:
+            return PageImage(page.get_pixmap(dpi=dpi).tobytes("png"), "image/png", page.rect.width, page.rect.height)
+        return _as_read(page, notes, dpi)
+    finally:
+        doc.close()
+
+
+def cached(cache_dir: Path, source: Path, sha256: str, number: int, notes: list[str]) -> PageImage | None:
+    """`render`, kept in `cache_dir` by the document's sha256 and the page."""
+    data, meta = cache_dir / f"{sha256[:20]}-p{number}.img", cache_dir / f"{sha256[:20]}-p{number}.json"
+    if data.is_file() and meta.is_file():
+        try:
+            m = json.loads(meta.read_text())
+            return PageImage(data.read_bytes(), m["media"], m["width"], m["height"])
+        except (OSError, ValueError, KeyError):
+            pass
+    image = render(source, number, notes)
+    if image is not None:
+        with atomic_path(data) as tmp:
+            tmp.write_bytes(image.data)
+        with atomic_path(meta) as tmp:  # (written second: the pair is whole when this is there)
+            tmp.write_text(json.dumps({"media": image.media, "width": image.width, "height": image.height}))
+    return image

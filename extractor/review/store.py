@@ -1,0 +1,142 @@
+"""The decision log: OUT/review.sqlite, append-only.
+
+A decision is a row; the one in force for a (document, form, field, finding code)
+is the latest. Nothing is updated or deleted: undoing a decision appends a
+`reopen`. Every write is one transaction in WAL mode with a full sync, so a
+killed server loses nothing it acknowledged and two servers (two reviewers) on one
+folder interleave their decisions rather than overwrite them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ACTIONS = ("correct", "confirm", "dismiss", "reopen")
+LOG_NAME = "review.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS decisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256 TEXT NOT NULL,      -- the document's, so a decision follows its file, not its name
+    document TEXT NOT NULL,    -- OUT/<document>.json when it was made
+    form INTEGER NOT NULL,     -- 1-based place of the form in its document
+    field TEXT NOT NULL,       -- "funding.total.executed", "indicators[2].score"
+    code TEXT NOT NULL,        -- the finding decided on; '' for a correction (it is of the field)
+    action TEXT NOT NULL CHECK (action IN ('correct', 'confirm', 'dismiss', 'reopen')),
+    extracted TEXT,            -- JSON: the value the engines extracted, when decided
+    decided TEXT,              -- JSON: the value the reviewer typed (correct only)
+    comment TEXT NOT NULL DEFAULT '',
+    reviewer TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL           -- UTC, ISO 8601
+);
+CREATE INDEX IF NOT EXISTS decisions_by_document ON decisions (sha256, form);
+"""
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: int
+    sha256: str
+    document: str
+    form: int
+    field: str
+    code: str
+    action: str
+    extracted: Any
+    decided: Any
+    comment: str
+    reviewer: str
+    at: str
+
+    @property
+    def key(self) -> tuple[int, str, str]:
+        return (self.form, self.field, self.code)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _unjson(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class ReviewLog:
+    """The log of one output folder. One connection per thread that uses it."""
+
+    def __init__(self, out_dir: Path):
+        self.path = out_dir / LOG_NAME
+        self._con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._con.execute("PRAGMA journal_mode=WAL")
+        self._con.execute("PRAGMA synchronous=FULL")
+        self._con.executescript(_SCHEMA)
+
+    @classmethod
+    def existing(cls, out_dir: Path) -> ReviewLog | None:
+        """The folder's log if it has one (extraction reads it; only review makes it)."""
+        return cls(out_dir) if (out_dir / LOG_NAME).is_file() else None
+
+    def close(self) -> None:
+        self._con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction, taken at once (BEGIN IMMEDIATE): a second writer waits."""
+        self._con.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._con
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        self._con.execute("COMMIT")
+
+    def append(self, con: sqlite3.Connection, *, sha256: str, document: str, form: int, field: str, code: str,
+               action: str, extracted: Any = None, decided: Any = None, comment: str = "", reviewer: str = "") -> int:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
+        cur = con.execute(
+            "INSERT INTO decisions (sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sha256, document, form, field, code, action, _json(extracted), _json(decided), comment, reviewer, now()),
+        )
+        return int(cur.lastrowid)
+
+    def for_document(self, sha256: str, con: sqlite3.Connection | None = None) -> list[Decision]:
+        """Every decision on a document, oldest first."""
+        rows = (con or self._con).execute(
+            "SELECT id, sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at"
+            " FROM decisions WHERE sha256 = ? ORDER BY id", (sha256,))
+        return [Decision(*r[:7], _unjson(r[7]), _unjson(r[8]), *r[9:]) for r in rows]
+
+    def last_ids(self) -> dict[str, int]:
+        """The newest decision's id per document sha256."""
+        return dict(self._con.execute("SELECT sha256, MAX(id) FROM decisions GROUP BY sha256"))
+
+    def history(self, limit: int = 50) -> list[Decision]:
+        rows = self._con.execute(
+            "SELECT id, sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at"
+            " FROM decisions ORDER BY id DESC LIMIT ?", (limit,))
+        return [Decision(*r[:7], _unjson(r[7]), _unjson(r[8]), *r[9:]) for r in rows]
+
+
+def in_force(decisions: list[Decision]) -> dict[int, list[Decision]]:
+    """The decision in force per (form, field, code), by form; a reopen ends one."""
+    latest: dict[tuple[int, str, str], Decision] = {}
+    for d in decisions:
+        latest[d.key] = d
+    out: dict[int, list[Decision]] = {}
+    for d in latest.values():
+        if d.action != "reopen":
+            out.setdefault(d.form, []).append(d)
+    return out

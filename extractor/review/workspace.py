@@ -1,0 +1,207 @@
+"""An output folder as a review queue: its result files, their flagged forms, and
+decisions written to the log and into the result files, the tables following."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..batch import rewrite_tables
+from ..findings import Code
+from ..io.outputs import load_document_json, write_document_json
+from ..models import OPEN_SEVERITIES, DocumentResult, Form, form_label, json_value, review_state
+from ..settings import CheckSettings
+from .decisions import _value, apply, coerce, extracted_values
+from .store import ACTIONS, ReviewLog
+
+FILTERS = ("all", "errors", "warnings", "read_poorly", "undecided", "decided")
+
+
+class DecisionError(ValueError):
+    """A decision that cannot be recorded (no such form or field, a value of the wrong type)."""
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    document: str  # the result file's stem
+    form: int  # 1-based
+    label: str
+    kind: str
+    errors: int
+    warnings: int
+    read_poorly: bool
+    state: str  # undecided | in_progress | decided
+    codes: tuple[str, ...]  # the open findings' codes, errors first
+    conflicts: int
+
+    def matches(self, which: str) -> bool:
+        return {
+            "all": True, "errors": self.errors > 0, "warnings": self.errors == 0 and self.warnings > 0,
+            "read_poorly": self.read_poorly, "undecided": self.state != "decided", "decided": self.state == "decided",
+        }[which]
+
+
+def queue_items(name: str, result: DocumentResult) -> list[QueueItem]:
+    items = []
+    for i, form in enumerate(result.forms, 1):
+        state = review_state(form)
+        if state is None:
+            continue
+        findings = [f for f in form.findings if f.severity in OPEN_SEVERITIES]
+        items.append(QueueItem(
+            document=name, form=i, label=form_label(form), kind=form.kind,
+            errors=sum(f.severity == "error" for f in findings), warnings=sum(f.severity == "warning" for f in findings),
+            read_poorly=any(f.code == Code.READ_POORLY for f in form.findings), state=state,
+            codes=tuple(f.code for f in sorted(findings, key=lambda f: f.severity != "error") if f.decision is None),
+            conflicts=len(form.review.conflicts) if form.review else 0,
+        ))
+    return items
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size
+
+
+class Workspace:
+    """One output folder under review. Thread-safe: the web app serves requests
+    from a pool; every decision is one transaction of the log."""
+
+    def __init__(self, out_dir: Path, settings: CheckSettings | None = None, tables_delay: float = 2.0):
+        self.out = out_dir
+        self.settings = settings or CheckSettings()
+        self.log = ReviewLog(out_dir)
+        self._lock = threading.RLock()
+        self._results: dict[str, tuple[tuple[int, int], DocumentResult, list[QueueItem]]] = {}
+        self._tables_delay = tables_delay
+        self._tables_due: float | None = None
+        self._tables_thread: threading.Thread | None = None
+
+    # --- reading -------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        return sorted(p.stem for p in self.out.glob("*.json") if p.name != "errors.json" and not p.name.startswith("."))
+
+    def path(self, name: str) -> Path:
+        """OUT/<name>.json for a name the folder has; KeyError otherwise (no path
+        from a request reaches the file system unchecked)."""
+        path = self.out / f"{name}.json"
+        if not name or "/" in name or "\\" in name or name.startswith(".") or name == "errors" or not path.is_file():
+            raise KeyError(name)
+        return path
+
+    def result(self, name: str) -> DocumentResult:
+        return self._entry(name)[1]
+
+    def _entry(self, name: str, last_ids: dict[str, int] | None = None):
+        path = self.path(name)
+        with self._lock:
+            stamp = _stamp(path)
+            cached = self._results.get(name)
+            if cached is None or cached[0] != stamp:
+                result = load_document_json(path)
+                cached = (stamp, result, queue_items(name, result))
+                self._results[name] = cached
+            result = cached[1]
+            # A decision the log has and the file not (the server was killed between
+            # the two, or the file was extracted again): derive the file again.
+            newest = (last_ids if last_ids is not None else self.log.last_ids()).get(result.source.sha256, 0)
+            applied = max((f.review.log_id for f in result.forms if f.review), default=0)
+            if newest != applied:
+                with self.log.transaction() as con:
+                    self._derive(name, con)
+                cached = self._results[name]
+            return cached
+
+    def queue(self) -> list[QueueItem]:
+        """Every form that needs or had a review, errors first."""
+        last_ids = self.log.last_ids()
+        items: list[QueueItem] = []
+        for name in self.names():
+            try:
+                items += self._entry(name, last_ids)[2]
+            except Exception:
+                continue  # not a result file of ours
+        return sorted(items, key=lambda q: (q.errors == 0, q.document, q.form))
+
+    # --- deciding ------------------------------------------------------------------
+
+    def decide(self, name: str, form: int, field: str, code: str, action: str, value: str | None = None,
+               comment: str = "", reviewer: str = "") -> Form:
+        """Record one decision and apply it; the form as it now stands."""
+        if action not in ACTIONS:
+            raise DecisionError(f"unknown action {action!r}")
+        comment = comment.strip()
+        if action == "dismiss" and not comment:
+            raise DecisionError("a dismissal needs a reason")
+        with self._lock, self.log.transaction() as con:
+            result = load_document_json(self.path(name))
+            if not 1 <= form <= len(result.forms):
+                raise DecisionError(f"the document has no form {form}")
+            base = extracted_values(result.forms[form - 1])
+            exists, extracted = _value(base, field)
+            if not exists:
+                raise DecisionError(f"the form has no field {field!r}")
+            decided = None
+            if action == "correct":
+                try:
+                    decided = json_value(coerce(base, field, value))
+                except ValueError as exc:
+                    raise DecisionError(str(exc)) from None
+            self.log.append(con, sha256=result.source.sha256, document=name, form=form, field=field, code=code,
+                            action=action, extracted=json_value(extracted), decided=decided, comment=comment,
+                            reviewer=reviewer)
+            derived = self._derive(name, con, result)
+        self._tables_later()
+        return derived.forms[form - 1]
+
+    def _derive(self, name: str, con, result: DocumentResult | None = None) -> DocumentResult:
+        """The result file again from the log (inside the caller's transaction)."""
+        path = self.out / f"{name}.json"
+        result = result or load_document_json(path)
+        decisions = self.log.for_document(result.source.sha256, con)
+        for i, form in enumerate(result.forms, 1):
+            mine = [d for d in decisions if d.form == i]
+            if mine or form.review is not None:
+                result.forms[i - 1] = apply(form, mine, self.settings) if mine else extracted_values(form)
+        write_document_json(result, path)
+        self._results[name] = (_stamp(path), result, queue_items(name, result))
+        return result
+
+    # --- the tables follow, a little later -------------------------------------------
+
+    def _tables_later(self) -> None:
+        """Rewrite the batch tables once decisions stop coming for a moment (a decision
+        a second must not rewrite a 1,000-document workbook a second)."""
+        with self._lock:
+            self._tables_due = time.monotonic() + self._tables_delay
+            if self._tables_thread is None or not self._tables_thread.is_alive():
+                self._tables_thread = threading.Thread(target=self._tables_loop, daemon=True, name="review-tables")
+                self._tables_thread.start()
+
+    def _tables_loop(self) -> None:
+        while True:
+            with self._lock:
+                due = self._tables_due
+                if due is None:
+                    self._tables_thread = None
+                    return
+                if time.monotonic() >= due:
+                    self._tables_due = None
+            if due is not None and time.monotonic() >= due:
+                rewrite_tables(self.out)
+            else:
+                time.sleep(0.2)
+
+    def flush(self) -> None:
+        """Rewrite the tables now if a decision is waiting for them (at shutdown)."""
+        with self._lock:
+            pending, self._tables_due = self._tables_due is not None, None
+        if pending:
+            rewrite_tables(self.out)
+
+    def close(self) -> None:
+        self.flush()
+        self.log.close()
