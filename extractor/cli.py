@@ -11,10 +11,10 @@ import typer
 
 from . import __version__
 from .batch import Outcome, Summary, collect_inputs, rewrite_tables, run_batch
-from .check import check_form, error_count
+from .check import error_count
+from .review.decisions import recheck
 from .read.documents import Limits, quiet_mupdf
 from .errors import ExtractorError, translate
-from .findings import Owner, owner_of
 from .models import DocumentResult
 from .io.outputs import FORMATS, load_document_json, write_document_json, write_text_atomic
 from .llm.config import LLMConfig
@@ -192,9 +192,9 @@ def check(
             continue
         for form in result.forms:
             # The checker recomputes its own findings; the others (grounding needs the
-            # pages' text, triage and the pipeline ran at extraction) are kept.
-            kept = [x for x in form.findings if owner_of(x.code) != Owner.CHECKER]
-            form.findings = check_form(form, settings) + kept
+            # pages' text, triage and the pipeline ran at extraction) are kept, and so
+            # are a reviewer's decisions on the findings still there.
+            recheck(form, settings)
             errors += error_count(form.findings)
         write_document_json(result, f)
         rewritten.add(f.parent)

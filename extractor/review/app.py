@@ -13,7 +13,6 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape

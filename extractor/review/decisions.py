@@ -16,7 +16,7 @@ from typing import Any
 from ..check import check_form
 from ..findings import Owner, owner_of
 from ..forms.numbers import parse_number
-from ..models import OPEN_SEVERITIES, FieldSource, Form, FormReview, ReviewedValue, get_path, json_value, leaf_annotation, set_path
+from ..models import OPEN_SEVERITIES, FieldSource, Finding, Form, FormReview, ReviewedValue, get_path, json_value, leaf_annotation, set_path
 from ..settings import CheckSettings
 from .store import Decision, in_force
 
@@ -138,8 +138,28 @@ def apply(form: Form, decisions: list[Decision], settings: CheckSettings | None 
         else:
             conflict(d, now)
     form.findings = findings
-    still_open = sum(1 for f in findings if f.severity in OPEN_SEVERITIES and f.decision is None) + len(conflicts)
-    state = "decided" if still_open == 0 else "in_progress" if decided else "undecided"
-    form.review = FormReview(state=state, open=still_open, decided=decided, corrected=corrected,
-                             conflicts=conflicts, log_id=max(d.id for d in decisions))
+    form.review = _standing(FormReview(decided=decided, corrected=corrected, conflicts=conflicts,
+                                       log_id=max(d.id for d in decisions)), findings)
     return form
+
+
+def _standing(review: FormReview, findings: list[Finding]) -> FormReview:
+    """The review's open count and state, from the findings."""
+    review.open = sum(1 for f in findings if f.severity in OPEN_SEVERITIES and f.decision is None) + len(review.conflicts)
+    review.state = "decided" if review.open == 0 else "in_progress" if review.decided else "undecided"
+    return review
+
+
+def recheck(form: Form, settings: CheckSettings | None = None) -> None:
+    """`extractor check` on a form a person may have edited: the checker's findings
+    again, the other stages' kept, and a reviewer's decision kept on a finding that
+    is still there (same code, same field)."""
+    decided = {(f.code, f.field): f for f in form.findings if f.decision is not None}
+    kept = [f for f in form.findings if owner_of(f.code) != Owner.CHECKER]
+    fresh = []
+    for f in check_form(form, settings or CheckSettings()):
+        d = decided.get((f.code, f.field))
+        fresh.append(f if d is None else f.model_copy(update={"decision": d.decision, "comment": d.comment}))
+    form.findings = fresh + kept
+    if form.review is not None:
+        _standing(form.review, form.findings)

@@ -74,6 +74,7 @@ class Workspace:
         self.settings = settings or CheckSettings()
         self.log = ReviewLog(out_dir)
         self._lock = threading.RLock()
+        self._writing = threading.Lock()  # one rewrite of the tables at a time
         self._results: dict[str, tuple[tuple[int, int], DocumentResult, list[QueueItem]]] = {}
         self._tables_delay = tables_delay
         self._tables_due: float | None = None
@@ -188,19 +189,25 @@ class Workspace:
                 if due is None:
                     self._tables_thread = None
                     return
-                if time.monotonic() >= due:
+            if time.monotonic() < due:
+                time.sleep(0.1)
+                continue
+            with self._writing:
+                with self._lock:
+                    due = self._tables_due
+                    if due is None or time.monotonic() < due:
+                        continue  # flushed meanwhile, or a decision came
                     self._tables_due = None
-            if due is not None and time.monotonic() >= due:
                 rewrite_tables(self.out)
-            else:
-                time.sleep(0.2)
 
     def flush(self) -> None:
-        """Rewrite the tables now if a decision is waiting for them (at shutdown)."""
-        with self._lock:
-            pending, self._tables_due = self._tables_due is not None, None
-        if pending:
-            rewrite_tables(self.out)
+        """Rewrite the tables now if a decision is waiting for them (at shutdown);
+        waits for a rewrite under way."""
+        with self._writing:
+            with self._lock:
+                pending, self._tables_due = self._tables_due is not None, None
+            if pending:
+                rewrite_tables(self.out)
 
     def close(self) -> None:
         self.flush()

@@ -1,0 +1,166 @@
+"""The workbench's server: security, pages for every kind of input, and no decision
+lost when it is killed."""
+
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from extractor.io.outputs import load_document_json, write_document_json
+from extractor.review.app import Settings, create_app
+from extractor.review.static import write_review
+from extractor.review.store import ReviewLog
+from extractor.review.workspace import Workspace
+
+from folders import ROOT, extract
+
+DOC = "one_per_page"
+
+
+def client(out, **settings) -> TestClient:
+    return TestClient(create_app(Workspace(out), Settings(reviewer="tester", **settings)), base_url="http://127.0.0.1")
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'<meta name="csrf" content="([^"]+)"', html).group(1)
+
+
+def first_error(out):
+    ws = Workspace(out)
+    item = next(q for q in ws.queue() if q.errors)
+    return item, next(f for f in ws.result(item.document).forms[item.form - 1].findings if f.severity == "error")
+
+
+def test_a_decision_needs_the_pages_csrf_token(out):
+    c = client(out)
+    item, finding = first_error(out)
+    fields = {"document": DOC, "form": item.form, "field": finding.field, "code": finding.code, "action": "confirm"}
+    assert c.post("/decide", data=fields).status_code == 403
+    assert c.post("/decide", data={**fields, "csrf": "guessed"}).status_code == 403
+    token = csrf_of(c.get("/").text)
+    r = c.post("/decide", data={**fields, "csrf": token}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/form/{DOC}/{item.form}"
+    (d,) = ReviewLog(out).history()
+    assert (d.action, d.reviewer) == ("confirm", "tester")
+
+
+def test_nothing_outside_the_folder_is_served(out, tmp_path):
+    (tmp_path / "secret.json").write_text('{"password": 1}')
+    c = client(out)
+    for url in ["/form/..%2Fsecret/1", "/page/..%2Fsecret/1", "/form/%2E%2E%2Fsecret/1", "/page/errors/1",
+                "/assets/../app.py", "/assets/%2e%2e/app.py", "/assets/..%2Fapp.py", "/form/.review/1"]:
+        r = c.get(url)
+        assert r.status_code == 404, url
+        assert "password" not in r.text and "import" not in r.text
+
+
+def test_another_host_name_is_refused_and_another_address_needs_the_token(out):
+    assert client(out).get("/", headers={"host": "evil.example"}).status_code == 400  # DNS rebinding
+    c = client(out, token="s3cret", host="0.0.0.0")
+    assert c.get("/").status_code == 401
+    r = c.get("/?token=s3cret", follow_redirects=False)
+    assert r.status_code == 303 and "review_token=s3cret" in r.headers["set-cookie"]
+    assert c.get("/").status_code == 200  # (the cookie now)
+
+
+def test_a_wrong_value_is_shown_back_with_the_reason(out):
+    c = client(out)
+    item, _ = first_error(out)
+    token = csrf_of(c.get("/").text)
+    r = c.post("/decide", data={"csrf": token, "document": DOC, "form": item.form, "field": "funding.total.executed",
+                                "code": "", "action": "correct", "value": "lots"})
+    assert r.status_code == 400 and "not a number: &#39;lots&#39;" in r.text
+
+
+@pytest.fixture(scope="module")
+def photo_out(tmp_path_factory):
+    docs = tmp_path_factory.mktemp("photo")
+    shutil.copy(ROOT / "fixtures" / "scanned" / "phone_photo.jpg", docs / "phone_photo.jpg")
+    return extract([docs / "phone_photo.jpg"], tmp_path_factory.mktemp("photo_out"))
+
+
+def test_a_photo_is_shown_as_read_with_its_boxes_on_it(photo_out):
+    """A photo's values were read on the squared page: the page shown is that one,
+    and its boxes are in its coordinates (they fit inside it)."""
+    c = client(photo_out)
+    r = c.get("/page/phone_photo/1")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    html = c.get("/form/phone_photo/1").text
+    boxes = re.findall(r'class="box[^"]*" data-field="([^"]+)"[^>]*style="left:([\d.]+)%;top:([\d.]+)%;width:([\d.]+)%;height:([\d.]+)%', html)
+    assert len(boxes) > 30
+    assert all(0 <= float(x) and float(x) + float(w) <= 100.5 and 0 <= float(y) and float(y) + float(h) <= 100.5 for _, x, y, w, h in boxes)
+
+
+def test_static_pages_work_for_a_photo_and_escape_the_document(photo_out, tmp_path):
+    result = load_document_json(photo_out / "phone_photo.json")
+    form = result.forms[0]
+    form.project_name = '<script>alert(1)</script>'
+    form.findings = [form.findings[0]] if form.findings else []
+    from extractor.models import Finding
+
+    form.findings.append(Finding(code="total_score", severity="error", message="x", field="total_score"))
+    page = write_review(result, tmp_path / "static", results_dir=photo_out)
+    html = page.read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert (tmp_path / "static" / "pages" / "p1.jpg").stat().st_size > 10_000
+
+
+def test_a_source_replaced_since_extraction_is_said_not_drawn(out):
+    result = load_document_json(out / f"{DOC}.json")
+    result.source.path = str(out.parent / "moved.pdf")  # (the extracted source is shared by other tests)
+    write_document_json(result, out / f"{DOC}.json")
+    shutil.copy(ROOT / "fixtures" / "pdf" / "borderless.pdf", out.parent / "moved.pdf")
+    c = client(out)
+    assert "has changed since it was extracted" in c.get(f"/form/{DOC}/1").text
+    assert c.get(f"/page/{DOC}/1").status_code == 404
+
+
+def _serve(out):
+    proc = subprocess.Popen([sys.executable, "-m", "extractor.cli", "review", str(out), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = proc.stdout.readline()
+    url = re.search(r"open (http://\S+)", line)
+    assert url, line
+    return proc, url.group(1)
+
+
+def test_killing_the_server_mid_write_loses_no_acknowledged_decision(out):
+    """Decisions stream in while the server is killed (SIGKILL); after a restart every
+    decision it acknowledged is in the log and in the result file."""
+    proc, url = _serve(out)
+    acknowledged: list[str] = []
+    try:
+        with httpx.Client(base_url=url, timeout=10) as http:
+            token = csrf_of(http.get("/").text)
+            killer = threading.Timer(1.5, lambda: proc.send_signal(signal.SIGKILL))
+            killer.start()
+            for i in range(10_000):
+                value = f"title {i}"
+                try:
+                    r = http.post("/decide", data={"csrf": token, "document": DOC, "form": 1, "field": "title",
+                                                   "code": "", "action": "correct", "value": value})
+                except httpx.TransportError:
+                    break
+                if r.status_code == 303:
+                    acknowledged.append(value)
+            killer.join()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert len(acknowledged) > 5
+    logged = [d.decided for d in reversed(ReviewLog(out).history(100_000))]
+    assert logged[: len(acknowledged)] == acknowledged  # (one more may have been committed, unacknowledged)
+    proc, url = _serve(out)  # the restarted server derives the file from the log
+    try:
+        httpx.get(url, timeout=10)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert load_document_json(out / f"{DOC}.json").forms[0].title == logged[-1]

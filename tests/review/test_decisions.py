@@ -1,0 +1,159 @@
+"""Decisions: logged, applied, re-checked, kept across re-extraction and `check`."""
+
+import csv
+import json
+import sqlite3
+from decimal import Decimal
+
+import pytest
+from typer.testing import CliRunner
+
+from extractor.cli import app
+from extractor.io.outputs import load_document_json
+from extractor.review.decisions import apply, extracted_values
+from extractor.review.store import ReviewLog
+from extractor.review.workspace import DecisionError, Workspace
+
+runner = CliRunner()
+DOC = "one_per_page"
+
+
+def flagged(ws: Workspace):
+    """The first form with an error and its first error finding."""
+    item = next(q for q in ws.queue() if q.errors)
+    form = ws.result(item.document).forms[item.form - 1]
+    return item, next(f for f in form.findings if f.severity == "error")
+
+
+def test_the_queue_lists_flagged_forms_errors_first(out):
+    items = Workspace(out).queue()
+    assert items and all(q.state == "undecided" for q in items)
+    errors = [q.errors > 0 for q in items]
+    assert errors == sorted(errors, reverse=True) and errors[0]
+    result = load_document_json(out / f"{DOC}.json")
+    needs = {i for i, f in enumerate(result.forms, 1) if any(x.severity in ("error", "warning") for x in f.findings)}
+    assert {q.form for q in items} == needs
+
+
+def test_a_correction_replaces_the_value_rechecks_and_keeps_the_extracted_one(out):
+    ws = Workspace(out)
+    item, finding = flagged(ws)
+    assert finding.code == "rate_indicator_mismatch"
+    printed = str(finding.expected) + "%"  # the reviewer reads the page: it prints the rate
+    form = ws.decide(item.document, item.form, finding.field, finding.code, "correct", printed, reviewer="ann")
+    assert form.review.state == "decided" and form.review.corrected == [finding.field]
+    assert not [f for f in form.findings if f.code == finding.code]
+    on_disk = load_document_json(out / f"{DOC}.json").forms[item.form - 1]
+    assert on_disk.indicators[0].actual == printed
+    src = on_disk.provenance[finding.field]
+    assert src.reviewed.extracted == "100.00(%)" and src.reviewed.reviewer == "ann" and src.bbox  # the box is still there
+    row = sqlite3.connect(out / "review.sqlite").execute("SELECT field, action, extracted, decided, reviewer FROM decisions").fetchall()
+    assert row == [(finding.field, "correct", '"100.00(%)"', json.dumps(printed), "ann")]
+
+
+def test_confirm_and_dismiss_attach_to_the_finding_and_a_reason_is_required(out):
+    ws = Workspace(out)
+    item, finding = flagged(ws)
+    with pytest.raises(DecisionError, match="reason"):
+        ws.decide(item.document, item.form, finding.field, finding.code, "dismiss", comment="  ")
+    form = ws.decide(item.document, item.form, finding.field, finding.code, "confirm", comment="the form prints 100%")
+    kept = next(f for f in form.findings if f.code == finding.code)
+    assert (kept.decision, kept.comment) == ("confirm", "the form prints 100%")
+    assert form.review.state == "decided" and form.review.open == 0
+    # Reopening undoes it (appended, not deleted): the finding is open again.
+    form = ws.decide(item.document, item.form, finding.field, finding.code, "reopen")
+    assert next(f for f in form.findings if f.code == finding.code).decision is None
+    assert form.review.state == "undecided"
+    assert [a for (a,) in sqlite3.connect(out / "review.sqlite").execute("SELECT action FROM decisions ORDER BY id")] == ["confirm", "reopen"]
+
+
+def test_a_value_of_the_wrong_type_or_a_missing_field_is_refused(out):
+    ws = Workspace(out)
+    item, _ = flagged(ws)
+    with pytest.raises(DecisionError, match="not a number"):
+        ws.decide(item.document, item.form, "funding.total.executed", "", "correct", "eighty")
+    with pytest.raises(DecisionError, match="no field"):
+        ws.decide(item.document, item.form, "indicators[99].score", "", "correct", "1")
+    with pytest.raises(KeyError):
+        ws.decide("../" + DOC, item.form, "title", "", "correct", "x")
+    assert not ReviewLog(out).for_document(load_document_json(out / f"{DOC}.json").source.sha256)
+
+
+def test_a_correction_that_breaks_the_arithmetic_raises_the_checker_findings(out):
+    ws = Workspace(out)
+    item, _ = flagged(ws)
+    form = ws.decide(item.document, item.form, "funding.total.executed", "", "correct", "1,000.5")
+    assert form.funding.total.executed == Decimal("1000.5")
+    codes = {f.code for f in form.findings if f.severity == "error"}
+    assert "execution_rate" in codes and form.review.state == "in_progress"
+
+
+def test_the_tables_carry_the_review_state_decided_values_and_decisions(out):
+    ws = Workspace(out, tables_delay=0)
+    item, finding = flagged(ws)
+    ws.decide(item.document, item.form, finding.field, finding.code, "correct", "94.46%")
+    ws.close()  # (the tables follow decisions a moment later; closing writes them now)
+    rows = {(r["document"], r["form"]): r for r in csv.DictReader(open(out / "forms.csv", encoding="utf-8-sig"))}
+    row = rows[(item.document, str(item.form))]
+    assert row["review"] == "decided" and row["corrected"] == finding.field
+    con = sqlite3.connect(out / "forms.sqlite")
+    assert con.execute("SELECT actual FROM indicators WHERE document=? AND form=? AND row=1", (item.document, item.form)).fetchone() == ("94.46%",)
+    assert {r["review"] for r in rows.values()} >= {"decided", "undecided"}
+
+
+def test_extract_force_reapplies_decisions_by_sha256(out, tmp_path):
+    ws = Workspace(out)
+    item, finding = flagged(ws)
+    ws.decide(item.document, item.form, finding.field, finding.code, "correct", "94.46%")
+    other = next(q for q in ws.queue() if q.errors and q.form != item.form)
+    other_finding = next(f for f in ws.result(other.document).forms[other.form - 1].findings if f.severity == "error")
+    ws.decide(other.document, other.form, other_finding.field, other_finding.code, "dismiss", comment="rate is of the year")
+    ws.close()
+    source = load_document_json(out / f"{DOC}.json").source.path
+    r = runner.invoke(app, ["extract", source, "-o", str(out), "--force", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    again = load_document_json(out / f"{DOC}.json")
+    assert again.forms[item.form - 1].indicators[0].actual == "94.46%"
+    assert again.forms[item.form - 1].review.state == "decided"
+    dismissed = [f for f in again.forms[other.form - 1].findings if f.code == other_finding.code]
+    assert dismissed and dismissed[0].decision == "dismiss" and dismissed[0].comment == "rate is of the year"
+
+
+def test_a_decision_on_a_value_that_now_reads_differently_is_a_conflict_not_applied(out):
+    ws = Workspace(out)
+    item, finding = flagged(ws)
+    ws.decide(item.document, item.form, finding.field, finding.code, "correct", "94.46%")
+    result = load_document_json(out / f"{DOC}.json")
+    decisions = ReviewLog(out).for_document(result.source.sha256)
+    # An improved engine reads the cell differently next time.
+    reread = extracted_values(result.forms[item.form - 1])
+    reread.indicators[0].actual = "99.00(%)"
+    form = apply(reread, decisions)
+    assert form.indicators[0].actual == "99.00(%)"  # not overwritten
+    (c,) = form.review.conflicts
+    assert (c["field"], c["extracted_then"], c["extracted_now"], c["decided"]) == (finding.field, "100.00(%)", "99.00(%)", "94.46%")
+    assert form.review.state != "decided"
+
+
+def test_check_keeps_the_decisions_on_findings_still_there(out):
+    ws = Workspace(out)
+    item, finding = flagged(ws)
+    ws.decide(item.document, item.form, finding.field, finding.code, "confirm", comment="printed")
+    r = runner.invoke(app, ["check", str(out)])
+    assert r.exit_code == 0, r.output
+    form = load_document_json(out / f"{DOC}.json").forms[item.form - 1]
+    assert next(f for f in form.findings if f.code == finding.code).decision == "confirm"
+    assert form.review.state == "decided"
+
+
+def test_a_file_behind_the_log_is_derived_again_when_read(out):
+    """The server killed between the log's commit and the file's rename: the log wins."""
+    ws = Workspace(out)
+    item, finding = flagged(ws)
+    before = (out / f"{DOC}.json").read_bytes()
+    ws.decide(item.document, item.form, finding.field, finding.code, "confirm", comment="printed")
+    (out / f"{DOC}.json").write_bytes(before)  # as if the rename never happened
+    fresh = Workspace(out)
+    form = fresh.result(DOC).forms[item.form - 1]
+    assert next(f for f in form.findings if f.code == finding.code).decision == "confirm"
+    assert load_document_json(out / f"{DOC}.json").forms[item.form - 1].review.state == "decided"
