@@ -1,0 +1,191 @@
+"""The review workbench in a real browser (chromium via Playwright): the queue, a
+flagged form beside its page, each decision, reload, gold export, hostile text."""
+
+import json
+import re
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from extractor.cli import app
+from extractor.io.outputs import load_document_json
+
+from browser import browser, served
+from folders import ROOT, extract
+
+runner = CliRunner()
+DOC = "one_per_page"
+
+
+@pytest.fixture(scope="module")
+def chrome():
+    with browser() as b:
+        yield b
+
+
+@pytest.fixture
+def page(chrome, out):
+    context = chrome.new_context(viewport={"width": 1500, "height": 950})
+    pg = context.new_page()
+    dialogs = []
+    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    with served(out) as url:
+        pg.base = url
+        yield pg
+    context.close()
+    assert not dialogs, dialogs  # no document text ran as script
+
+
+def open_first_error(page):
+    page.goto(page.base + "/?filter=errors")
+    page.locator("table.queue tbody tr a").first.click()
+    page.wait_for_selector("tr.finding.selected")
+
+
+def test_the_queue_lists_every_flagged_form_with_counts_and_progress(page, out):
+    page.goto(page.base + "/")
+    result = load_document_json(out / f"{DOC}.json")
+    flagged = [f for f in result.forms if any(x.severity in ("error", "warning") for x in f.findings)]
+    errors = [f for f in flagged if any(x.severity == "error" for x in f.findings)]
+    assert page.locator("table.queue tbody tr").count() == len(flagged)
+    assert page.locator("#progress").inner_text() == f"0 of {len(flagged)} decided"
+    page.click("a[data-filter=errors]")
+    assert page.locator("table.queue tbody tr").count() == len(errors)
+    assert page.locator("a[data-filter=errors] .count").inner_text() == str(len(errors))
+
+
+def test_a_flagged_form_shows_its_page_with_the_disputed_cell_boxed(page):
+    open_first_error(page)
+    field = page.locator("tr.finding.selected").get_attribute("data-field")
+    box = page.locator(f".box.error[data-field='{field}']")
+    assert box.count() == 1 and box.is_visible()
+    img = page.locator(".page img").first
+    page.wait_for_function("document.querySelector('.page img').naturalWidth > 0")
+    b, i = box.bounding_box(), img.bounding_box()
+    assert i["x"] <= b["x"] and b["x"] + b["width"] <= i["x"] + i["width"] and i["y"] <= b["y"] <= i["y"] + i["height"]
+    # Another value's box shows only under the pointer, on its value.
+    other = page.locator("td.v[data-field='funding.total.executed']")
+    other_box = page.locator(".box[data-field='funding.total.executed']")
+    assert "hover" not in (other_box.get_attribute("class") or "")
+    other.hover()
+    assert "hover" in other_box.get_attribute("class")
+    # Clicking a value zooms the page to its cell.
+    other.click()
+    assert "zoomed" in page.locator("#pages").get_attribute("class")
+
+
+def test_correcting_a_value_removes_its_finding_and_survives_a_reload(page, out):
+    open_first_error(page)
+    row = page.locator("tr.finding.selected")
+    field, code = row.get_attribute("data-field"), row.get_attribute("data-code")
+    assert code == "rate_indicator_mismatch"
+    page.keyboard.press("e")  # the value field, its text selected
+    page.keyboard.type("94.46%")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator(f"tr.finding.open[data-code='{code}']").count() == 0
+    assert page.locator("#state").inner_text() == "decided"
+    page.reload()
+    cell = page.locator(f"td.v[data-field='{field}']")
+    assert cell.locator("input[name=value]").input_value() == "94.46%"
+    assert "was 100.00(%)" in cell.inner_text()
+    number = int(re.search(r"/form/[^/]+/(\d+)", page.url).group(1))
+    assert load_document_json(out / f"{DOC}.json").forms[number - 1].indicators[0].actual == "94.46%"
+
+
+def test_confirming_takes_one_key_and_dismissing_asks_for_a_reason(page):
+    open_first_error(page)
+    code = page.locator("tr.finding.selected").get_attribute("data-code")
+    with page.expect_navigation():
+        page.keyboard.press("c")  # one keystroke after the form opened
+    closed = page.locator(f"tr.finding.closed[data-code='{code}']")
+    assert "confirmed" in closed.inner_text()
+    assert page.locator("#state").inner_text() == "decided"
+    # Reopen it, then dismiss: x asks for the reason first, Enter records it.
+    with page.expect_navigation():
+        closed.locator("button.reopen").click()
+    page.keyboard.press("x")
+    comment = page.locator("tr.finding.selected input.comment")
+    assert comment.evaluate("el => el === document.activeElement")
+    page.keyboard.type("the rate is the year's, not the indicator's")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    dismissed = page.locator(f"tr.finding.closed[data-code='{code}']")
+    assert "dismissed" in dismissed.inner_text() and "not the indicator" in dismissed.inner_text()
+
+
+def test_next_goes_through_the_queue_and_progress_counts_decisions(page):
+    open_first_error(page)
+    first = page.url
+    with page.expect_navigation():
+        page.keyboard.press("c")
+    with page.expect_navigation():
+        page.keyboard.press("n")
+    assert page.url != first and "filter=errors" in page.url
+    page.goto(page.base + "/")
+    assert page.locator("#progress").inner_text().startswith("1 of ")
+
+
+def test_decided_forms_export_as_gold_that_eval_scores(page, out, tmp_path):
+    open_first_error(page)
+    with page.expect_navigation():
+        page.keyboard.press("c")  # the document prints this: the extraction is right
+    gold = tmp_path / "gold"
+    r = runner.invoke(app, ["review", "export-gold", str(out), "-o", str(gold)])
+    assert r.exit_code == 0 and "1 decided forms of 1 documents" in r.output, r.output
+    report = tmp_path / "report.json"
+    r = runner.invoke(app, ["eval", str(gold), "--report", str(report)])
+    assert r.exit_code == 0, r.output
+    scores = json.loads(report.read_text())["types"]["born_digital"]
+    assert (scores["forms_expected"], scores["forms_matched"], scores["forms_exact"]) == (1, 1, 1)
+
+
+def test_a_script_in_a_document_is_shown_as_text_and_never_runs(chrome, tmp_path):
+    text = (ROOT / "fixtures" / "text" / "000_01aad9c628fef0c3.txt").read_text(encoding="utf-8")
+    hostile = "<script>window.__xss=1</script><img src=x onerror=window.__xss=2>"
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "hostile.txt").write_text(text.replace("军转工作经费", hostile, 1), encoding="utf-8")
+    out = extract([tmp_path / "docs" / "hostile.txt"], tmp_path / "out")
+    result = load_document_json(out / "hostile.json")
+    number = next(i for i, f in enumerate(result.forms, 1) if "<" in (f.project_name or ""))
+    form = result.forms[number - 1]
+    shown = form.project_name  # (as the reader took it from the cell: it drops a <script> element)
+    form.implementing_unit = "<script>window.__xss=3</script>"  # as an LLM might return it
+    form.findings = [*form.findings]
+    if not any(f.severity == "error" for f in form.findings):  # into the queue with an error of its own
+        form.total_score = (form.total_score or 0) + 1
+    from extractor.review.decisions import recheck
+
+    recheck(form)
+    from extractor.io.outputs import write_document_json
+
+    write_document_json(result, out / "hostile.json")
+    context = chrome.new_context()
+    pg = context.new_page()
+    with served(out) as url:
+        for path in ["/", f"/form/hostile/{number}"]:
+            pg.goto(url + path)
+            assert pg.evaluate("window.__xss") is None
+        assert shown in pg.locator("h1").inner_text()
+        assert pg.locator("h1 script, h1 img").count() == 0
+        unit = pg.locator("td.v[data-field='implementing_unit'] input[name=value]")
+        assert unit.input_value() == "<script>window.__xss=3</script>"
+    context.close()
+
+
+def test_a_photo_form_is_shown_with_its_boxes_on_the_squared_page(chrome, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(ROOT / "fixtures" / "scanned" / "phone_photo.jpg", docs / "phone_photo.jpg")
+    out = extract([docs / "phone_photo.jpg"], tmp_path / "out")
+    context = chrome.new_context(viewport={"width": 1500, "height": 950})
+    pg = context.new_page()
+    with served(out) as url:
+        pg.goto(url + "/form/phone_photo/1")
+        pg.wait_for_function("document.querySelector('.page img').naturalWidth > 0")
+        img = pg.locator(".page img").bounding_box()
+        box = pg.locator(".box[data-field='project_name']").bounding_box()
+        # 项目名称's value sits in the top fifth of the page, right of its label.
+        assert img["x"] + 0.15 * img["width"] < box["x"] and img["y"] < box["y"] < img["y"] + 0.2 * img["height"]
+    context.close()
