@@ -49,3 +49,25 @@ def render_pdf(forms: list[dict], path: Path) -> Path:
     spec.loader.exec_module(gen)
     gen.render(forms, gen.Style("t"), path)
     return path
+
+
+@pytest.fixture(scope="session")
+def _extracted_folder(tmp_path_factory) -> Path:
+    import shutil
+
+    from folders import extract
+
+    docs = tmp_path_factory.mktemp("docs")
+    shutil.copy(ROOT / "fixtures" / "pdf" / "one_per_page.pdf", docs / "one_per_page.pdf")
+    return extract([docs / "one_per_page.pdf"], tmp_path_factory.mktemp("out"))
+
+
+@pytest.fixture
+def out(_extracted_folder, tmp_path) -> Path:
+    """An output folder with flagged forms (one_per_page.pdf extracted), a fresh copy
+    for each test; the source document stays where the copy's results say."""
+    import shutil
+
+    target = tmp_path / "out"
+    shutil.copytree(_extracted_folder, target)
+    return target

@@ -14,8 +14,9 @@ from extractor.pipeline import extract_document
 from extractor.read import ocr
 from extractor.read.pdf import page_words, text_layer_problem
 
+from folders import needs_ocr
+
 SCANS = ROOT / "fixtures" / "scanned"
-needs_ocr = pytest.mark.skipif(not ocr.available(), reason="the ocr extra is not installed")
 
 
 def _gold(name: str):

@@ -18,7 +18,7 @@ from extractor.review.static import write_review
 from extractor.review.store import ReviewLog
 from extractor.review.workspace import Workspace
 
-from folders import ROOT, extract
+from folders import ROOT, extract, needs_ocr
 
 DOC = "one_per_page"
 
@@ -85,6 +85,7 @@ def photo_out(tmp_path_factory):
     return extract([docs / "phone_photo.jpg"], tmp_path_factory.mktemp("photo_out"))
 
 
+@needs_ocr
 def test_a_photo_is_shown_as_read_with_its_boxes_on_it(photo_out):
     """A photo's values were read on the squared page: the page shown is that one,
     and its boxes are in its coordinates (they fit inside it)."""
@@ -97,6 +98,7 @@ def test_a_photo_is_shown_as_read_with_its_boxes_on_it(photo_out):
     assert all(0 <= float(x) and float(x) + float(w) <= 100.5 and 0 <= float(y) and float(y) + float(h) <= 100.5 for _, x, y, w, h in boxes)
 
 
+@needs_ocr
 def test_static_pages_work_for_a_photo_and_escape_the_document(photo_out, tmp_path):
     result = load_document_json(photo_out / "phone_photo.json")
     form = result.forms[0]

@@ -12,7 +12,7 @@ from extractor.cli import app
 from extractor.io.outputs import load_document_json
 
 from browser import browser, served
-from folders import ROOT, extract
+from folders import ROOT, extract, needs_ocr
 
 runner = CliRunner()
 DOC = "one_per_page"
@@ -174,6 +174,7 @@ def test_a_script_in_a_document_is_shown_as_text_and_never_runs(chrome, tmp_path
     context.close()
 
 
+@needs_ocr
 def test_a_photo_form_is_shown_with_its_boxes_on_the_squared_page(chrome, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
