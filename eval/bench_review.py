@@ -49,6 +49,8 @@ def make_folder(work: Path, forms: int) -> tuple[Path, int]:
 
     per_copy = len(Workspace(out).queue())
     originals = sorted(out.glob("*.json"))
+    shutil.copy(ROOT / "fixtures" / "scanned" / "phone_photo.jpg", docs)  # (a form view of a photo; not flagged)
+    extract([docs / "phone_photo.jpg"], out, formats=("json",))
     copies = 0
     while copies * per_copy < forms:
         for f in originals:
@@ -90,8 +92,15 @@ def main() -> None:
             queue_static = statistics.median(_load_seconds(page, static.as_uri()) for _ in range(args.repeat))
             rows = page.locator("table.queue tbody tr").count()
             links = page.eval_on_selector_all("table.queue tbody tr a", "els => els.map(e => e.getAttribute('href'))")
-            firsts = [_load_seconds(page, url + h) for h in links[: args.repeat]]  # first visits: page images rendered
+            cache = out / ".review"
+            firsts, photo = [], []
+            for h in links[: args.repeat]:  # first visits: the page images rendered (the copies share them)
+                shutil.rmtree(cache, ignore_errors=True)
+                firsts.append(_load_seconds(page, url + h))
             agains = [_load_seconds(page, url + h) for h in links[: args.repeat]]
+            for _ in range(args.repeat):
+                shutil.rmtree(cache, ignore_errors=True)
+                photo.append(_load_seconds(page, url + "/form/phone_photo/1"))
             form_static = work / "form.html"
             form_static.write_text(page.content(), encoding="utf-8")
             static_form = statistics.median(_load_seconds(page, form_static.as_uri()) for _ in range(args.repeat))
@@ -101,10 +110,12 @@ def main() -> None:
             "queue_s": round(queue, 3), "queue_vs_static": round(queue / queue_static, 2),
             "form_first_s": round(statistics.median(firsts), 3), "form_again_s": round(statistics.median(agains), 3),
             "form_vs_static": round(statistics.median(agains) / static_form, 2),
+            "photo_form_first_s": round(statistics.median(photo), 3),
         })
     print(json.dumps(report, indent=1))
     print(f"queue of {rows} flagged forms: {queue:.3f} s (target < 1 s; {report['queue_vs_static']}× the same page from disk)")
-    print(f"form view: {report['form_first_s']:.3f} s first visit, {report['form_again_s']:.3f} s after (target < 0.5 s)")
+    print(f"form view: {report['form_first_s']:.3f} s first visit, {report['form_again_s']:.3f} s after (target < 0.5 s); "
+          f"a photo's first visit (squared again): {report['photo_form_first_s']:.3f} s")
     print(f"server start on {len(files)} result files: {start:.2f} s ({report['start_vs_json_loads']}× json.loads of them)")
 
 

@@ -83,6 +83,11 @@ class Summary:
         conflicts, misplaced = sum(d.conflicts for d in done), sum(d.misplaced for d in done)
         if conflicts or misplaced:
             text += f"; {misplaced} LLM values not the ones their cells print, {conflicts} engine conflicts (error findings)"
+        ran_again = [o.stats for o in self.outcomes if o.status == "ok" and o.stats and o.stats.reviewed]
+        if ran_again:
+            text += (f"; reviewers' decisions applied again to {sum(d.reviewed for d in ran_again)} forms, "
+                     f"{sum(d.review_conflicts for d in ran_again)} conflicts (their fields now read differently: "
+                     "extractor review shows them)")
         spent = sum(d.budget_spent for d in done)
         if spent:
             text += f"; token budget spent: {spent} forms not sent"

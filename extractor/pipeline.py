@@ -288,6 +288,8 @@ class DocumentStats:
     conflicts: int = 0  # fields two engines read differently and no cell settles
     misplaced: int = 0  # values an LLM answer put where their cells print something else
     skipped: int = 0  # other tables (申报表, 监控表, 决算 tables) listed, not read
+    reviewed: int = 0  # forms a reviewer's decisions were applied to again (extract --force)
+    review_conflicts: int = 0  # decisions whose field now reads differently: not applied
     damage: str | None = None  # what a damaged PDF's forms say of it (forms may be missing)
     usage: Usage = field(default_factory=Usage)
 
@@ -299,6 +301,9 @@ class DocumentStats:
         self.budget_spent += Code.BUDGET_SPENT in codes
         self.conflicts += sum(f.code == Code.ENGINES_CONFLICT for f in form.findings)
         self.misplaced += sum(f.code in POSITIONED for f in form.findings)
+        if form.review is not None:
+            self.reviewed += 1
+            self.review_conflicts += len(form.review.conflicts)
         if Code.DAMAGED_PAGES in codes and self.damage is None:
             self.damage = next(f.found for f in form.findings if f.code == Code.DAMAGED_PAGES)
 

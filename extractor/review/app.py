@@ -25,7 +25,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..models import form_label, json_value
-from .pages import cached, locate_source
+from .pages import cached, extent, locate_source
 from .view import form_view
 from .workspace import FILTERS, DecisionError, Workspace
 
@@ -91,9 +91,7 @@ def create_app(workspace: Workspace, settings: Settings | None = None) -> Starle
         source, _ = locate_source(result.source.path, result.source.sha256, workspace.out)
         if source is None:
             return None
-        notes = [n for f in result.forms for n in f.notes]
-        image = cached(cache_dir, source, result.source.sha256, number, notes)
-        return None if image is None else (image.width, image.height)
+        return extent(cache_dir, source, result.source.sha256, number, [n for f in result.forms for n in f.notes])
 
     async def form(request: Request) -> Response:
         return _form_page(request, request.path_params["document"], request.path_params["form"])

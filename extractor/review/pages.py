@@ -106,9 +106,24 @@ def render(source: Path, number: int, notes: list[str], dpi: int = DPI) -> PageI
         doc.close()
 
 
+def _files(cache_dir: Path, sha256: str, number: int) -> tuple[Path, Path]:
+    return cache_dir / f"{sha256[:20]}-p{number}.img", cache_dir / f"{sha256[:20]}-p{number}.json"
+
+
+def extent(cache_dir: Path, source: Path, sha256: str, number: int, notes: list[str]) -> tuple[float, float] | None:
+    """The page's extent in points (for the boxes), from the cache without reading the image."""
+    _, meta = _files(cache_dir, sha256, number)
+    try:
+        m = json.loads(meta.read_text())
+        return m["width"], m["height"]
+    except (OSError, ValueError, KeyError):
+        image = cached(cache_dir, source, sha256, number, notes)
+        return None if image is None else (image.width, image.height)
+
+
 def cached(cache_dir: Path, source: Path, sha256: str, number: int, notes: list[str]) -> PageImage | None:
     """`render`, kept in `cache_dir` by the document's sha256 and the page."""
-    data, meta = cache_dir / f"{sha256[:20]}-p{number}.img", cache_dir / f"{sha256[:20]}-p{number}.json"
+    data, meta = _files(cache_dir, sha256, number)
     if data.is_file() and meta.is_file():
         try:
             m = json.loads(meta.read_text())

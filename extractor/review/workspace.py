@@ -76,6 +76,7 @@ class Workspace:
         self._lock = threading.RLock()
         self._writing = threading.Lock()  # one rewrite of the tables at a time
         self._results: dict[str, tuple[tuple[int, int], DocumentResult, list[QueueItem]]] = {}
+        self._synced: dict[str, int] = {}  # document -> the newest decision it was derived with
         self._tables_delay = tables_delay
         self._tables_due: float | None = None
         self._tables_thread: threading.Thread | None = None
@@ -110,10 +111,12 @@ class Workspace:
             # the two, or the file was extracted again): derive the file again.
             newest = (last_ids if last_ids is not None else self.log.last_ids()).get(result.source.sha256, 0)
             applied = max((f.review.log_id for f in result.forms if f.review), default=0)
-            if newest != applied:
+            if newest != applied and self._synced.get(name) != newest:
                 with self.log.transaction() as con:
                     self._derive(name, con)
                 cached = self._results[name]
+                # (a decision on a form the document no longer has leaves the two apart: derive once)
+                self._synced[name] = newest
             return cached
 
     def queue(self) -> list[QueueItem]:

@@ -112,6 +112,7 @@ def test_extract_force_reapplies_decisions_by_sha256(out, tmp_path):
     source = load_document_json(out / f"{DOC}.json").source.path
     r = runner.invoke(app, ["extract", source, "-o", str(out), "--force", "--format", "json"])
     assert r.exit_code == 0, r.output
+    assert "reviewers' decisions applied again to 2 forms, 0 conflicts" in r.output
     again = load_document_json(out / f"{DOC}.json")
     assert again.forms[item.form - 1].indicators[0].actual == "94.46%"
     assert again.forms[item.form - 1].review.state == "decided"
@@ -157,3 +158,30 @@ def test_a_file_behind_the_log_is_derived_again_when_read(out):
     form = fresh.result(DOC).forms[item.form - 1]
     assert next(f for f in form.findings if f.code == finding.code).decision == "confirm"
     assert load_document_json(out / f"{DOC}.json").forms[item.form - 1].review.state == "decided"
+
+
+def test_two_reviewers_on_one_folder_lose_nothing(out):
+    """Two servers (two workspaces, two connections to the log) deciding at once on
+    the same document: every decision is in the log and in the result file."""
+    import threading
+
+    first, second = Workspace(out), Workspace(out)
+    errors = []
+
+    def work(ws, form, n):
+        try:
+            for i in range(n):
+                ws.decide(DOC, form, "title", "", "correct", f"form {form} title {i}", reviewer=f"reviewer {form}")
+        except Exception as exc:  # (a lost race would show as an exception or a missing row)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(ws, form, 15)) for ws, form in ((first, 1), (second, 2))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    log = ReviewLog(out).history(1000)
+    assert sorted(d.reviewer for d in log) == ["reviewer 1"] * 15 + ["reviewer 2"] * 15
+    result = load_document_json(out / f"{DOC}.json")
+    assert (result.forms[0].title, result.forms[1].title) == ("form 1 title 14", "form 2 title 14")
