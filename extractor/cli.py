@@ -16,7 +16,7 @@ from .review.decisions import recheck
 from .read.documents import Limits, quiet_mupdf
 from .errors import ExtractorError, translate
 from .models import DocumentResult
-from .io.outputs import FORMATS, load_document_json, write_document_json, write_text_atomic
+from .io.outputs import FORMATS, load_document_json, result_files, write_document_json, write_text_atomic
 from .llm.config import LLMConfig
 from .pipeline import ExtractOptions, resolve_engine
 from .settings import CheckSettings
@@ -58,14 +58,6 @@ def _llm_config(model, mode, vision, dpi, concurrency, budget, cache, answer_tok
     if not cache:
         cfg = cfg.model_copy(update={"cache_dir": None})
     return cfg
-
-
-def _result_files(paths: list[Path]) -> list[Path]:
-    """Result JSON files: the files given, and those inside folders (not errors.json)."""
-    files: list[Path] = []
-    for p in paths:
-        files += sorted(f for f in p.glob("*.json") if f.name != "errors.json") if p.is_dir() else [p]
-    return files
 
 
 def _formats(value: str) -> list[str]:
@@ -180,7 +172,7 @@ def check(
     except ExtractorError as exc:
         _err(str(exc))
         raise typer.Exit(2)
-    files = _result_files(paths)
+    files = result_files(paths)
     errors = failed = 0
     rewritten: set[Path] = set()  # folders whose tables must follow their JSON files
     for f in files:

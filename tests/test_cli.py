@@ -292,9 +292,9 @@ def test_unknown_engine_and_format_are_refused(tmp_path, sample):
     assert runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path), "--format", "json,pdf"]).exit_code == 2
 
 
-@pytest.mark.parametrize("command", ["extract", "check", "eval", "schema"])
+@pytest.mark.parametrize("command", ["extract", "check", "eval", "schema", "review serve", "review export-gold"])
 def test_every_command_has_help_with_an_example(command):
-    r = runner.invoke(app, [command, "--help"])
+    r = runner.invoke(app, [*command.split(), "--help"])
     assert r.exit_code == 0 and "Example:" in r.output
 
 

@@ -75,6 +75,18 @@ def write_streamed_result(shell: DocumentResult, forms: TextIO, target: Path) ->
         out.write("\n}\n")
 
 
+def result_files(paths: Iterable[Path]) -> list[Path]:
+    """Result JSON files: the files given, and those in folders given (an output
+    folder's: not its errors.json, not a hidden file)."""
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files += sorted(f for f in p.glob("*.json") if f.name != "errors.json" and not f.name.startswith("."))
+        else:
+            files.append(p)
+    return files
+
+
 def load_document_json(path: Path) -> DocumentResult:
     return DocumentResult.model_validate_json(path.read_text(encoding="utf-8"))
 

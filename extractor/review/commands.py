@@ -116,14 +116,11 @@ def serve_folder(folder: Path, host: str, port: int, reviewer: str, settings, re
 
 
 def _write_static(results: list[Path], out: Path, warnings: bool) -> None:
-    from ..io.outputs import load_document_json
+    from ..io.outputs import load_document_json, result_files
     from .static import write_review
 
-    files: list[Path] = []
-    for p in results:
-        files += sorted(f for f in p.glob("*.json") if f.name != "errors.json") if p.is_dir() else [p]
     written = 0
-    for f in files:
+    for f in result_files(results):
         try:
             result = load_document_json(f)
         except Exception as exc:

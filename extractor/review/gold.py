@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..io.outputs import load_document_json, write_text_atomic
+from ..io.outputs import load_document_json, result_files, write_text_atomic
 from .pages import locate_source
 
 # What a gold record holds: the form's content, not how it was read or judged.
@@ -26,9 +26,7 @@ def export_gold(out_dir: Path, target: Path) -> Export:
     a decided form (every finding confirmed, dismissed or corrected away)."""
     done = Export()
     documents = []
-    for path in sorted(out_dir.glob("*.json")):
-        if path.name == "errors.json":
-            continue
+    for path in result_files([out_dir]):
         try:
             result = load_document_json(path)
         except Exception:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..io.outputs import write_text_atomic
+from ..io.outputs import atomic_path, write_text_atomic
 from ..models import DocumentResult, form_label
 from .pages import locate_source, render
 from .view import form_view
@@ -24,6 +24,7 @@ def write_review(result: DocumentResult, out_dir: Path, only_errors: bool = True
     source, problem = locate_source(result.source.path, result.source.sha256, results_dir or Path.cwd())
     notes = [n for f in result.forms for n in f.notes]
     sizes: dict[int, tuple[float, float] | None] = {}
+    images: dict[int, str] = {}  # page -> its image file, relative to index.html
 
     def page_size(number: int) -> tuple[float, float] | None:
         if number not in sizes:
@@ -31,22 +32,15 @@ def write_review(result: DocumentResult, out_dir: Path, only_errors: bool = True
             sizes[number] = None
             if image is not None:
                 suffix = ".jpg" if image.media == "image/jpeg" else ".png"
-                write_bytes(out_dir / "pages" / f"p{number}{suffix}", image.data)
+                with atomic_path(out_dir / "pages" / f"p{number}{suffix}") as tmp:
+                    tmp.write_bytes(image.data)
                 sizes[number] = (image.width, image.height)
                 images[number] = f"pages/p{number}{suffix}"
         return sizes[number]
 
-    images: dict[int, str] = {}
     forms = [(i, form_label(result.forms[i - 1]), form_view(result, i, page_size)) for i in flagged]
     html = _env().get_template("static.html").render(
         name=Path(result.source.path).name, forms=forms, images=images, problem=problem, result=result)
     target = out_dir / "index.html"
     write_text_atomic(target, html)
     return target
-
-
-def write_bytes(target: Path, data: bytes) -> None:
-    from ..io.outputs import atomic_path
-
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(data)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..batch import rewrite_tables
 from ..findings import Code
-from ..io.outputs import load_document_json, write_document_json
+from ..io.outputs import load_document_json, result_files, write_document_json
 from ..models import OPEN_SEVERITIES, DocumentResult, Form, form_label, json_value, review_state
 from ..settings import CheckSettings
 from .decisions import _value, apply, coerce, extracted_values
@@ -84,7 +84,7 @@ class Workspace:
     # --- reading -------------------------------------------------------------------
 
     def names(self) -> list[str]:
-        return sorted(p.stem for p in self.out.glob("*.json") if p.name != "errors.json" and not p.name.startswith("."))
+        return [p.stem for p in result_files([self.out])]
 
     def path(self, name: str) -> Path:
         """OUT/<name>.json for a name the folder has; KeyError otherwise (no path

@@ -165,3 +165,18 @@ def test_killing_the_server_mid_write_loses_no_acknowledged_decision(out):
         proc.terminate()
         proc.wait(timeout=20)
     assert load_document_json(out / f"{DOC}.json").forms[0].title == logged[-1]
+
+
+def test_the_command_writes_static_pages_and_refuses_what_it_cannot_serve(out, tmp_path):
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["review", str(out), "--static", "-o", str(tmp_path / "static")])
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "static" / DOC / "index.html").read_text(encoding="utf-8")
+    assert html.count('class="box error"') >= 2 and (tmp_path / "static" / DOC / "pages").is_dir()
+    assert runner.invoke(app, ["review", str(out / f"{DOC}.json")]).exit_code == 2  # a file, not a folder
+    r = runner.invoke(app, ["review", "export-gold", str(out), "-o", str(tmp_path / "gold")])
+    assert r.exit_code == 1 and "0 decided forms" in r.output  # nothing decided yet
