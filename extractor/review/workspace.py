@@ -146,7 +146,7 @@ class Workspace:
                 raise DecisionError(f"the document has no form {form}")
             base = extracted_values(result.forms[form - 1])
             exists, extracted = _value(base, field)
-            if not exists:
+            if not exists and action == "correct":  # (a finding may name a column: "indicators[].weight")
                 raise DecisionError(f"the form has no field {field!r}")
             decided = None
             if action == "correct":

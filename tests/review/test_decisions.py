@@ -185,3 +185,19 @@ def test_two_reviewers_on_one_folder_lose_nothing(out):
     assert sorted(d.reviewer for d in log) == ["reviewer 1"] * 15 + ["reviewer 2"] * 15
     result = load_document_json(out / f"{DOC}.json")
     assert (result.forms[0].title, result.forms[1].title) == ("form 1 title 14", "form 2 title 14")
+
+
+def test_a_finding_on_a_whole_column_can_be_confirmed(out):
+    """weights_sum names "indicators[].weight": no one value to correct, but a decision all the same."""
+    from extractor.io.outputs import write_document_json
+
+    result = load_document_json(out / f"{DOC}.json")
+    result.forms[0].indicators[0].weight += 1
+    from extractor.review.decisions import recheck
+
+    recheck(result.forms[0])
+    write_document_json(result, out / f"{DOC}.json")
+    finding = next(f for f in result.forms[0].findings if f.code == "weights_sum")
+    assert finding.field == "indicators[].weight"
+    form = Workspace(out).decide(DOC, 1, finding.field, finding.code, "confirm", comment="the form's weights sum to 101")
+    assert next(f for f in form.findings if f.code == "weights_sum").decision == "confirm"
