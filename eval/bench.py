@@ -200,6 +200,66 @@ def bench_ocr() -> dict | None:
             "stock_rapidocr_seconds_per_page": stock_s / n, "ratio_to_stock": full / stock_s, "by_page": by_page}
 
 
+def bench_ray() -> dict | None:
+    """The batch on a local Ray runtime: its wall time against the local `--workers 2`
+    pool on the same born-digital documents (what Ray adds per document), and a long
+    scan's pages/s with 1 and with 2 Ray CPUs (its OCR in page ranges at once)."""
+    try:
+        import ray
+    except ImportError:
+        return None
+    import shutil
+
+    from extractor.batch import run_batch
+    from extractor.pipeline import ExtractOptions
+
+    options = ExtractOptions(engine="rules")
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        docs = work / "docs"
+        docs.mkdir()
+        for copy in range(4):
+            for f in FIXTURES:
+                shutil.copy(f, docs / f"{f.stem}-{copy}.pdf")
+        files = sorted(docs.iterdir())
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        try:
+            run_batch(files[:4], work / "warm", options, ("json",), cluster="")  # workers started, modules imported
+            t = time.perf_counter()
+            run_batch(files, work / "ray", options, ("json", "csv"), cluster="")
+            ray_s = time.perf_counter() - t
+        finally:
+            ray.shutdown()
+        t = time.perf_counter()
+        run_batch(files, work / "local", options, ("json", "csv"), workers=2)
+        local_s = time.perf_counter() - t
+        out["born_digital"] = {"documents": len(files), "ray_s": ray_s, "local_workers2_s": local_s, "ratio": ray_s / local_s}
+        from extractor.read import ocr
+
+        if not ocr.available():
+            return out
+        scan = pymupdf.open()
+        for _ in range(4):
+            scan.insert_pdf(pymupdf.open(ROOT / "fixtures" / "scanned" / "narrow_150dpi_skewed.pdf"))
+        long_scan = work / "long_scan.pdf"
+        scan.save(long_scan)
+        pages = scan.page_count
+        times = {}
+        for cpus in (1, 2):
+            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            try:
+                run_batch([ROOT / "fixtures" / "scanned" / "seal_red_300dpi.pdf"], work / f"warm{cpus}", options, ("json",), cluster="")
+                t = time.perf_counter()
+                run_batch([long_scan], work / f"scan{cpus}", options, ("json",), cluster="")
+                times[cpus] = time.perf_counter() - t
+            finally:
+                ray.shutdown()
+        out["scanned"] = {"pages": pages, "pages_per_s_1cpu": pages / times[1], "pages_per_s_2cpu": pages / times[2],
+                          "speedup": times[1] / times[2]}
+    return out
+
+
 def bench_checker(repeat: int) -> dict:
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import gold_forms
@@ -272,6 +332,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--big-pages", type=int, default=500)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--ray", action="store_true", help="Also the batch on a local Ray runtime (the ray extra).")
     args = ap.parse_args()
     report = {"pages": bench_pages(args.repeat), "find_tables": bench_find_tables(), "checker": bench_checker(args.repeat),
               "memory": bench_memory(args.big_pages), "ocr": bench_ocr()}
@@ -301,6 +362,18 @@ def main() -> None:
         print("  page by page (reading only): " + ", ".join(f"p{b['page']} {b['seconds']:.2f} s ({b['words']} words)" for b in o["by_page"]))
     else:
         print("scanned pages: OCR not installed (pip install '.[ocr]')")
+    if args.ray:
+        r = report["ray"] = bench_ray()
+        if r is None:
+            print("ray: not installed (pip install '.[ray]')")
+        else:
+            b = r["born_digital"]
+            print(f"Ray, local runtime of 2 CPUs ({b['documents']} born-digital documents)")
+            print(f"  wall time {b['ray_s']:.2f} s = {b['ratio']:.2f}x the local --workers 2 pool's ({b['local_workers2_s']:.2f} s)")
+            if "scanned" in r:
+                sc = r["scanned"]
+                print(f"  a {sc['pages']}-page scan: {sc['pages_per_s_1cpu']:.2f} pages/s on 1 CPU, {sc['pages_per_s_2cpu']:.2f} on 2 "
+                      f"= {sc['speedup']:.2f}x the throughput")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
 

@@ -17,7 +17,7 @@ import pymupdf
 from .read.documents import INPUT_SUFFIXES, quiet_mupdf, sha256_of
 from .errors import first_line, translate
 from .io.outputs import BatchTables, load_document_json, write_form_rows, write_text_atomic
-from .pipeline import DocumentStats, ExtractOptions, extract_to_json
+from .pipeline import DocumentStats, ExtractOptions, Remote, extract_to_json
 
 
 
@@ -135,9 +135,10 @@ def output_names(files: list[Path]) -> dict[Path, str]:
 
 
 def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, force: bool,
-                rows_to: Path | None = None) -> Outcome:
+                rows_to: Path | None = None, remote: Remote | None = None, decisions: list | None = None) -> Outcome:
     """One document to `OUT/<name>.json`; its batch-table rows to `rows_to` (a
-    staging file the batch takes in when this returns: workers share no memory)."""
+    staging file the batch takes in when this returns: workers share no memory).
+    `decisions`: a reviewer's decisions to apply again (default: OUT's review log)."""
     started = time.perf_counter()
     target = out_dir / f"{name}.json"
     rows = open(rows_to, "w", encoding="utf-8") if rows_to else None
@@ -156,7 +157,8 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
                 previous = None  # unreadable previous output: extract again
             if previous is not None and previous.source.sha256 == digest:
                 return Outcome(path, name, "skipped", DocumentStats.of(previous, on_form), seconds=time.perf_counter() - started)
-        stats = extract_to_json(path, target, options, sha256=digest, on_form=on_form, amend=reviewed(out_dir, digest, options))
+        amend = reviewed(out_dir, digest, options) if decisions is None else applying(decisions, options)
+        stats = extract_to_json(path, target, options, sha256=digest, on_form=on_form, amend=amend, remote=remote)
         return Outcome(path, name, "ok", stats, seconds=time.perf_counter() - started)
     except Exception as exc:  # a bug must not lose the batch either: it is one line too
         known = translate(exc)
@@ -172,15 +174,23 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
 def reviewed(out_dir: Path, digest: str | None, options: ExtractOptions) -> Callable | None:
     """The reviewers' decisions on this document (OUT/review.sqlite, by its sha256),
     to apply to its forms as they are extracted again; None when there are none."""
+    return applying(decisions_for(out_dir, digest), options)
+
+
+def decisions_for(out_dir: Path, digest: str | None) -> list:
+    """The decisions OUT's review log holds on a document (none without a log)."""
     from .review.store import ReviewLog
 
     log = ReviewLog.existing(out_dir) if digest else None
     if log is None:
-        return None
+        return []
     try:
-        decisions = log.for_document(digest)
+        return log.for_document(digest)
     finally:
         log.close()
+
+
+def applying(decisions: list, options: ExtractOptions) -> Callable | None:
     if not decisions:
         return None
     from .review.decisions import apply
@@ -215,7 +225,9 @@ def run_batch(
     workers: int = 1,
     force: bool = False,
     on_done: Callable[[Outcome], None] | None = None,
+    cluster: str | None = None,
 ) -> Summary:
+    """Every file into OUT. `cluster`: run on Ray (its address; "" for a local Ray)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     names = output_names(files)
     summary = Summary()
@@ -234,7 +246,12 @@ def run_batch(
             on_done(outcome)
 
     try:
-        if workers > 1 and len(files) > 1:
+        if cluster is not None:
+            from .ray import cluster_outcomes
+
+            for outcome in cluster_outcomes(files, names, out_dir, options, force, tables, cluster or None):
+                done(outcome)
+        elif workers > 1 and len(files) > 1:
             # Workers keep MuPDF as quiet as this process keeps it (a forked worker would
             # inherit it; a spawned one would not), and die with this process.
             quiet = not pymupdf.TOOLS.mupdf_display_errors()
@@ -278,7 +295,7 @@ def add_earlier_documents(out_dir: Path, tables: BatchTables, this_run: set[str]
     return added
 
 
-TABLE_FILES = (("csv", "forms.csv"), ("xlsx", "forms.xlsx"), ("sqlite", "forms.sqlite"))
+TABLE_FILES = (("csv", "forms.csv"), ("xlsx", "forms.xlsx"), ("sqlite", "forms.sqlite"), ("parquet", "forms.parquet"))
 
 
 def rewrite_tables(out_dir: Path) -> list[Path]:

@@ -73,7 +73,7 @@ def extract(
     paths: Annotated[list[Path], typer.Argument(help="PDFs, images, text exports, or folders of them.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
     engine: EngineOpt = "auto",
-    fmt: Annotated[str, typer.Option("--format", help="Comma-separated: json,csv,xlsx,sqlite.")] = "json,csv,xlsx,sqlite",
+    fmt: Annotated[str, typer.Option("--format", help="Comma-separated: json,csv,xlsx,sqlite,parquet (parquet needs pyarrow).")] = "json,csv,xlsx,sqlite",
     workers: Annotated[int, typer.Option(min=1, help="Documents extracted in parallel.")] = 1,
     force: Annotated[bool, typer.Option(help="Re-extract documents whose output is up to date.")] = False,
     max_pages: Annotated[int, typer.Option(help="Refuse documents with more pages.")] = Limits.max_pages,
@@ -87,6 +87,8 @@ def extract(
     max_tokens_per_run: BudgetOpt = None,
     max_tokens: AnswerOpt = ANSWER_TOKENS,
     cache: CacheOpt = True,
+    ray: Annotated[bool, typer.Option("--ray", help="Run the batch on Ray: the cluster at --ray-address or RAY_ADDRESS, else a local one (the ray extra).")] = False,
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="A Ray cluster's address (ray://host:10001, or host:6379 on a node); implies --ray.")] = None,
 ) -> None:
     """Extract every form in the documents to OUT/<stem>.json and batch tables.
 
@@ -96,6 +98,11 @@ def extract(
     Example: extractor extract fixtures/pdf/run_on.pdf reports/ -o out
     """
     formats = _formats(fmt)
+    cluster = ray_address if ray_address else ("" if ray else None)
+    missing = [need for need, wanted in (("pyarrow", "parquet" in formats), ("ray", cluster is not None)) if wanted and not _importable(need)]
+    if missing:
+        _err(f"{' and '.join(missing)} not installed: pip install 'fiscal-form-extractor[{'ray' if 'ray' in missing else 'parquet'}]'")
+        raise typer.Exit(2)
     llm = _llm_config(model, llm_mode, vision, dpi, llm_concurrency, max_tokens_per_run, cache, max_tokens)
     try:
         resolve_engine(engine, llm)
@@ -109,7 +116,7 @@ def extract(
         raise typer.Exit(2)
     options = ExtractOptions(engine=engine, limits=Limits(max_pages=max_pages, max_bytes=max_bytes), settings=settings, llm=llm)
     try:
-        summary = _run_reporting(files, out, options, formats, workers, force)
+        summary = _run_reporting(files, out, options, formats, workers, force, cluster)
     except OSError as exc:  # OUT is a file, not writable, or its disk is full
         _err(f"cannot write to {out}: {translate(exc, reading=False)}")
         raise typer.Exit(2)
@@ -141,10 +148,17 @@ def _report(o: Outcome, tty: bool) -> None:
         typer.echo(f"{o.status:7} {shown(o.path)}: {o.forms} forms{flag} ({o.seconds:.2f} s)", err=True)
 
 
-def _run_reporting(files: list[Path], out: Path, options: ExtractOptions, formats: list[str], workers: int, force: bool) -> Summary:
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _run_reporting(files: list[Path], out: Path, options: ExtractOptions, formats: list[str], workers: int, force: bool,
+                   cluster: str | None = None) -> Summary:
     tty = sys.stderr.isatty()
     if not tty:
-        return run_batch(files, out, options, formats, workers, force, lambda o: _report(o, tty))
+        return run_batch(files, out, options, formats, workers, force, lambda o: _report(o, tty), cluster)
     from rich.progress import Progress
 
     with Progress(transient=True) as progress:
@@ -154,7 +168,7 @@ def _run_reporting(files: list[Path], out: Path, options: ExtractOptions, format
             progress.advance(task)
             _report(o, tty)
 
-        return run_batch(files, out, options, formats, workers, force, on_done)
+        return run_batch(files, out, options, formats, workers, force, on_done, cluster)
 
 
 @app.command()

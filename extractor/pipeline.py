@@ -221,17 +221,29 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         yield form
 
 
+@dataclass
+class Remote:
+    """A document read away from where it was given (a Ray task: a copy of its bytes
+    in a temporary file): the path to record, and pages already read by OCR."""
+
+    recorded: str | None = None
+    preread: dict = field(default_factory=dict)  # page -> (PageText, notes)
+
+
 class DocumentRun:
     """One document being extracted: `forms()` yields its checked forms (with the
     rules engine each as soon as it is read; the LLM engines need every form at
     once), `result()` is the document's record once they are read."""
 
-    def __init__(self, path: Path, options: ExtractOptions | None = None, sha256: str | None = None):
+    def __init__(self, path: Path, options: ExtractOptions | None = None, sha256: str | None = None,
+                 remote: Remote | None = None):
         self.path = path
         self.options = options or ExtractOptions()
         self.engine = resolve_engine(self.options.engine, self.options.llm)
         self.started = time.perf_counter()
         self.doc = open_document(path, self.options.limits)
+        self.remote = remote or Remote()
+        self.doc.preread = self.remote.preread
         self.sha256 = sha256
         self.usage = Usage()
         self.skipped: list[SkippedTable] = []  # other tables, found as the forms are read
@@ -264,7 +276,7 @@ class DocumentRun:
 
     def result(self, forms: list[Form] | None = None) -> DocumentResult:
         doc = self.doc  # doc_type is known at the end: a page read by OCR makes it "scanned"
-        source = Source(path=str(self.path), sha256=self.sha256 or sha256_of(self.path), page_count=doc.page_count, doc_type=doc.doc_type)
+        source = Source(path=self.remote.recorded or str(self.path), sha256=self.sha256 or sha256_of(self.path), page_count=doc.page_count, doc_type=doc.doc_type)
         return DocumentResult(source=source, forms=forms or [], skipped=self.skipped, engine=self.engine, usage=self.usage,
                               seconds=round(time.perf_counter() - self.started, 4), tool_version=__version__)
 
@@ -321,7 +333,7 @@ class DocumentStats:
 @fewer_collections()
 def extract_to_json(path: Path, target: Path, options: ExtractOptions | None = None, sha256: str | None = None,
                     on_form: Callable[[Form], None] | None = None,
-                    amend: Callable[[int, Form], Form] | None = None) -> DocumentStats:
+                    amend: Callable[[int, Form], Form] | None = None, remote: Remote | None = None) -> DocumentStats:
     """Extract a document straight into its JSON file (the `DocumentResult` shape).
 
     Each form is written to a staging file as it comes and then dropped, so with the
@@ -331,7 +343,7 @@ def extract_to_json(path: Path, target: Path, options: ExtractOptions | None = N
     whole or not at all."""
     from .io.outputs import write_streamed_result  # (outputs imports the models only)
 
-    with DocumentRun(path, options, sha256) as run, \
+    with DocumentRun(path, options, sha256, remote) as run, \
             tempfile.TemporaryFile("w+", encoding="utf-8", dir=target.parent) as staged:
         stats = DocumentStats(page_count=run.doc.page_count)
         for form in run.forms():

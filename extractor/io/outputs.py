@@ -22,7 +22,7 @@ from typing import TextIO
 
 from ..models import DocumentResult, flatten, review_state
 
-FORMATS = ("json", "csv", "xlsx", "sqlite")
+FORMATS = ("json", "csv", "xlsx", "sqlite", "parquet")
 
 
 @functools.cache
@@ -226,6 +226,10 @@ class BatchTables:
         if "sqlite" in formats:
             write_sqlite(self, out_dir / "forms.sqlite")
             written.append(out_dir / "forms.sqlite")
+        if "parquet" in formats:
+            for name in self.NAMES:
+                write_parquet(list(self.columns[name]), self.rows(name), out_dir / f"{name}.parquet")
+                written.append(out_dir / f"{name}.parquet")
         return written
 
     def close(self) -> None:
@@ -313,3 +317,37 @@ def write_sqlite(tables: BatchTables, target: Path) -> None:
             con.commit()
         finally:
             con.close()
+
+
+def _column_type(values: list):
+    """A Parquet column's type from its values, as SQLite stores them: integers,
+    else numbers (a Decimal as a double, as in SQLite), else text."""
+    import pyarrow as pa
+
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, int) for v in present):  # (bool is an int: SQLite stores 0/1)
+        return pa.int64(), [None if v is None else int(v) for v in values]
+    if present and all(isinstance(v, (int, float, Decimal)) for v in present):
+        return pa.float64(), [None if v is None else float(v) for v in values]
+    return pa.string(), [None if v is None else str(v) for v in values]
+
+
+def write_parquet(cols: list[str], rows: Iterable[dict], target: Path) -> None:
+    """One table as Parquet (DuckDB, pandas, Spark): the SQLite table's columns, typed
+    per column. Held in memory while written (a column's type needs all its values)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        from ..errors import ConfigError
+
+        raise ConfigError("--format parquet needs pyarrow: pip install 'fiscal-form-extractor[parquet]'") from None
+    rows = list(rows)
+    cols = cols or ["document"]
+    fields, arrays = [], []
+    for c in cols:
+        kind, values = _column_type([r.get(c) for r in rows])
+        fields.append(pa.field(c, kind))
+        arrays.append(pa.array(values, type=kind))
+    with atomic_path(target) as tmp:
+        pq.write_table(pa.Table.from_arrays(arrays, schema=pa.schema(fields)), tmp)

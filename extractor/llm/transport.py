@@ -19,7 +19,9 @@ import logging
 import re
 import threading
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import httpx2 as httpx  # openai 3.x is built on httpx2 (the httpx API)
 import instructor
@@ -124,6 +126,24 @@ class _Refused(Exception):
         self.cause, self.error = cause, error
 
 
+class Gate(Protocol):
+    """The requests in flight and the tokens spent, shared by every process of a run
+    (a batch on a Ray cluster: an actor, extractor.ray.RayGate)."""
+
+    def slot(self) -> AbstractContextManager: ...
+    def spent(self) -> int: ...
+    def add(self, tokens: int) -> None: ...
+
+
+_shared: Gate | None = None
+
+
+def share(gate: Gate | None) -> None:
+    """Make this process's requests go through `gate` (None: its own semaphore and counters)."""
+    global _shared
+    _shared = gate
+
+
 class Transport:
     def __init__(self, config: LLMConfig, counters: Counters | None = None):
         _quiet_client_loggers()
@@ -164,7 +184,10 @@ class Transport:
 
     def _budget_left(self) -> None:
         limit = self.config.max_tokens_per_run
-        if limit is not None and self.counters.input_tokens + self.counters.output_tokens >= limit:
+        if limit is None:
+            return
+        spent = _shared.spent() if _shared is not None else self.counters.input_tokens + self.counters.output_tokens
+        if spent >= limit:
             raise BudgetSpent(f"token budget spent ({limit} tokens for the run); not sent")
 
     def _wait(self, state: RetryCallState) -> float:
@@ -195,7 +218,8 @@ class Transport:
         try:
             for attempt in retrying:
                 with attempt:
-                    with self._slots:
+                    with _shared.slot() if _shared is not None else self._slots:
+                        self._budget_left()  # again: what the requests it waited for spent counts
                         answer, completion = client.chat.completions.create_with_completion(
                             model=self.config.model,
                             messages=messages,
@@ -203,6 +227,10 @@ class Transport:
                             max_retries=self.config.reasks,
                             max_tokens=self.config.max_tokens,
                         )
+                        # Counted before the slot is let go: a request waiting for it sees what this one spent.
+                        self._count(usage, getattr(completion, "usage", None))
+        except BudgetSpent:
+            raise
         except InstructorRetryException as exc:
             if mode_refused(exc):
                 raise _Refused(exc, LLMError(f"the server refused the request: {first_line(_invalid_request(exc), clean=self.config.redact)}"))
@@ -218,7 +246,6 @@ class Transport:
             raise LLMError(f"{type(root).__name__}: {first_line(root, clean=self.config.redact)}") from None
         finally:
             usage.requests += getattr(self._local, "requests", 0)
-        self._count(usage, getattr(completion, "usage", None))
         return answer
 
     def _count(self, usage: Usage, raw) -> None:
@@ -228,3 +255,5 @@ class Transport:
         usage.input_tokens += inp
         usage.output_tokens += out
         self.counters.add(inp=inp, out=out)
+        if _shared is not None:
+            _shared.add(inp + out)

@@ -142,6 +142,7 @@ class OpenedDocument:
     ocr_pages: dict[int, list[str]] | None = None  # page → notes, for pages read by OCR
     _damage: list[str] = field(default_factory=list)  # MuPDF's messages read so far
     page_damage: dict[int, str] = field(default_factory=dict)  # page → what MuPDF said while reading it
+    preread: dict[int, tuple[PageText, list[str]]] = field(default_factory=dict)  # page → OCR read elsewhere
 
     def pages(self) -> Iterator[PageText]:
         """Pages one at a time; raises NoTextLayer at a page with no usable text."""
@@ -170,16 +171,18 @@ class OpenedDocument:
             page = self._pdf.load_page(i)
             words = page_words(page)
             problem = text_layer_problem(words)
-            scanned = problem is not None and _looks_scanned(page)
-            # (a page with a few words and nothing else is a cover or a blank, not a form to OCR)
-            if scanned or (problem is not None and (problem != NO_TEXT or draws_outlined_text(page))):
+            what = ocr_reason(page, problem)
+            if what is not None:
                 from . import ocr
 
-                what = "an image with no text layer" if scanned else f"text whose text layer is unusable ({problem})"
-                if not ocr.available():
+                if i + 1 in self.preread:  # read by OCR elsewhere (a Ray task of a page range)
+                    text, notes = self.preread[i + 1]
+                    notes = list(notes)
+                elif not ocr.available():
                     raise NoTextLayer(f"page {i + 1} is {what}, and OCR is not installed (pip install '.[ocr]')")
-                text, notes = ocr_read_page(page)
-                if not scanned:
+                else:
+                    text, notes = ocr_read_page(page)
+                if not _looks_scanned(page):
                     notes.insert(0, f"page {i + 1}: the text layer is unusable ({problem}); the page was rendered and read by OCR")
                 self.ocr_pages[i + 1] = notes
                 self.doc_type = "scanned"
@@ -189,6 +192,13 @@ class OpenedDocument:
             if said:
                 self.page_damage[i + 1] = said
             yield text
+
+    def ocr_page_numbers(self) -> list[int]:
+        """The 1-based pages `pages()` will read by OCR (a text layer check: quick)."""
+        if self._pdf is None:
+            return []
+        pages = (self._pdf.load_page(i) for i in range(self._pdf.page_count))
+        return [p.number + 1 for p in pages if ocr_reason(p, text_layer_problem(page_words(p))) is not None]
 
     def render(self, number: int, dpi: int) -> bytes | None:
         """PNG of a 1-based page; None for text exports."""
@@ -223,6 +233,28 @@ class OpenedDocument:
 
 
 _DAMAGE = re.compile(r"error|premature end|corrupt|truncated|invalid|broken", re.I)
+
+
+def ocr_reason(page: pymupdf.Page, problem: str | None) -> str | None:
+    """Why a page is read by OCR (its text layer's `problem`), or None when it is not.
+    A page with a few words and nothing else is a cover or a blank, not a form to OCR."""
+    if problem is None:
+        return None
+    if _looks_scanned(page):
+        return "an image with no text layer"
+    if problem != NO_TEXT or draws_outlined_text(page):
+        return f"text whose text layer is unusable ({problem})"
+    return None
+
+
+def read_ocr_pages(path: Path, numbers: list[int]) -> dict[int, tuple[PageText, list[str]]]:
+    """Pages of a document read by OCR, to hand to `OpenedDocument.preread` (a long
+    scan read in page ranges at once, joined into one result)."""
+    doc = pymupdf.open(path)
+    try:
+        return {n: ocr_read_page(doc.load_page(n - 1)) for n in numbers}
+    finally:
+        doc.close()
 
 
 def _looks_scanned(page: pymupdf.Page) -> bool:

@@ -96,7 +96,16 @@ def _line_reader():
 
 @lru_cache(maxsize=1)
 def _threads() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1), thread_name_prefix="ocr-lines")
+    return ThreadPoolExecutor(max_workers=cores(), thread_name_prefix="ocr-lines")
+
+
+def cores() -> int:
+    """The cores this process may use: OMP_NUM_THREADS where a scheduler set it (a Ray
+    worker gets its task's CPUs), else those it may run on."""
+    try:
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    except (KeyError, ValueError):
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,244 @@
+"""The batch on a Ray cluster (`extractor extract PATHS -o OUT --ray [ADDRESS]`), and
+the per-document function for your own Ray Data pipelines.
+
+A document is a task: the driver ships its bytes (so the workers need no shared
+file system), the task extracts it in a temporary folder and returns the result
+file's bytes and its table rows, and the driver writes OUT as results come back,
+in input order — the same files, summary and exit status as a local run. A long
+scanned document is read in page ranges at once (its OCR, the slow part, as tasks
+of their own) and joined into one result. A worker lost mid-task is retried by Ray
+(`max_retries`); the outputs are those of a clean run.
+
+    import ray
+    from extractor.ray import extract_record
+
+    ds = ray.data.read_binary_files("s3://bucket/reports/", include_paths=True)
+    results = ds.map(extract_record)  # rows: path, name, status, error, forms, result_json
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .batch import Outcome, process_one
+from .io.outputs import BatchTables, atomic_path, load_document_json
+from .pipeline import ExtractOptions, Remote
+from .read.documents import sha256_of
+
+SPLIT_AFTER = 4  # a document with more pages to OCR than this is read in page ranges at once
+RANGE = 2  # pages per OCR task
+RETRIES = 3  # a task whose worker died is run again this many times
+
+
+@dataclass
+class DocumentOutput:
+    outcome: Outcome
+    result_json: bytes | None  # OUT/<name>.json, whole
+    rows: str  # its batch-table rows, staged (io.outputs.write_form_rows)
+
+
+def extract_bytes(data: bytes, path: str, name: str, options: ExtractOptions | None = None,
+                  decisions: list | None = None, preread: dict | None = None) -> DocumentOutput:
+    """One document's bytes extracted here: its result file and table rows, as
+    `extract` would write them for `path` (the path it records; the suffix tells a
+    text export)."""
+    options = options or ExtractOptions()
+    with tempfile.TemporaryDirectory(prefix="extractor-") as tmp:
+        work = Path(tmp)
+        local = work / ("input" + Path(path).suffix)
+        local.write_bytes(data)
+        rows = work / "rows.jsonl"
+        outcome = process_one(local, name, work, options, force=True, rows_to=rows,
+                              remote=Remote(recorded=path, preread=preread or {}), decisions=decisions or [])
+        outcome.path = Path(path)
+        target = work / f"{name}.json"
+        result = target.read_bytes() if outcome.status != "failed" and target.exists() else None
+        return DocumentOutput(outcome, result, rows.read_text(encoding="utf-8") if rows.exists() else "")
+
+
+def extract_record(row: dict) -> dict:
+    """For Ray Data: a `read_binary_files(..., include_paths=True)` row ({"bytes",
+    "path"}) to one row of plain values (the result file as JSON text)."""
+    path = str(row["path"])
+    out = extract_bytes(row["bytes"], path, Path(path).stem)
+    o = out.outcome
+    return {"path": path, "name": o.name, "status": o.status, "error": o.error or "", "forms": o.forms,
+            "forms_with_errors": o.forms_with_errors, "result_json": (out.result_json or b"").decode("utf-8")}
+
+
+def _ocr_ranges(data: bytes, suffix: str, split_after: int = SPLIT_AFTER, size: int = RANGE) -> list[list[int]]:
+    """The pages a document will read by OCR, in ranges of `size`; none when there
+    are `split_after` or fewer (one task reads them as fast)."""
+    from .read.documents import open_document
+
+    with tempfile.NamedTemporaryFile(suffix=suffix) as fh:
+        fh.write(data)
+        fh.flush()
+        try:
+            doc = open_document(Path(fh.name))
+        except Exception:
+            return []  # the document task says what is wrong with it
+        try:
+            numbers = doc.ocr_page_numbers()
+        finally:
+            doc.close()
+    if len(numbers) <= split_after:
+        return []
+    return [numbers[i:i + size] for i in range(0, len(numbers), size)]
+
+
+def _ocr_pages(data: bytes, suffix: str, numbers: list[int]) -> dict:
+    from .read.documents import quiet_mupdf, read_ocr_pages
+
+    quiet_mupdf()
+    with tempfile.NamedTemporaryFile(suffix=suffix) as fh:
+        fh.write(data)
+        fh.flush()
+        return read_ocr_pages(Path(fh.name), numbers)
+
+
+class _LLMGate:
+    """A Ray actor: the run's LLM requests in flight and tokens spent, one count for
+    the whole cluster (async: a task waiting for a slot does not hold up the others)."""
+
+    def __init__(self, concurrency: int):
+        import asyncio
+
+        self._slots = asyncio.Semaphore(max(1, concurrency))
+        self._tokens = 0
+
+    async def acquire(self) -> None:
+        await self._slots.acquire()
+
+    async def release(self) -> None:
+        self._slots.release()
+
+    async def add(self, tokens: int) -> None:
+        self._tokens += tokens
+
+    async def spent(self) -> int:
+        return self._tokens
+
+
+class RayGate:
+    """`llm.transport.Gate` over the run's `_LLMGate` actor."""
+
+    def __init__(self, actor):
+        self.actor = actor
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        import ray
+
+        ray.get(self.actor.acquire.remote())
+        try:
+            yield
+        finally:
+            ray.get(self.actor.release.remote())
+
+    def spent(self) -> int:
+        import ray
+
+        return ray.get(self.actor.spent.remote())
+
+    def add(self, tokens: int) -> None:
+        import ray
+
+        ray.get(self.actor.add.remote(tokens))
+
+
+def _document(boxed: list, path: str, name: str, options: ExtractOptions, decisions: list,
+              split: tuple[int, int] = (SPLIT_AFTER, RANGE), gate=None) -> DocumentOutput:
+    """The document task: its long scan's page ranges as tasks of their own, then the document."""
+    import ray
+
+    from .llm import transport
+    from .read.documents import quiet_mupdf
+
+    quiet_mupdf()
+    transport.share(RayGate(gate) if gate is not None else None)  # (a worker runs many runs' tasks)
+    (ref,) = boxed  # (a reference in a list is passed as it is, not fetched: the page tasks get it too)
+    data = ray.get(ref)
+    suffix = Path(path).suffix
+    preread: dict = {}
+    ranges = _ocr_ranges(data, suffix, *split)
+    if ranges:
+        page_task = ray.remote(max_retries=RETRIES)(_ocr_pages)
+        for part in ray.get([page_task.remote(ref, suffix, r) for r in ranges]):
+            preread.update(part)
+    return extract_bytes(data, path, name, options, decisions, preread)
+
+
+def connect(address: str | None) -> None:
+    """Ray, once per process: the cluster at `address`, or a local one (this
+    machine's cores, no dashboard)."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address:
+        ray.init(address=address, log_to_driver=False, configure_logging=False)
+    else:
+        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+
+
+def cluster_outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, options: ExtractOptions, force: bool,
+                     tables: BatchTables, address: str | None) -> Iterator[Outcome]:
+    """The batch's documents on Ray, each as it is done, in input order: its result
+    file written and its rows staged for `tables`. What fails before it can be
+    shipped (not a file, too large, unreadable) or is unchanged since the last run
+    is done here, as the local batch does it."""
+    import ray
+
+    from .batch import decisions_for
+
+    connect(address)
+    task = ray.remote(max_retries=RETRIES)(_document)
+    # One concurrency and token budget for the run's LLM requests, whichever node sends them.
+    gate = ray.remote(_LLMGate).remote(options.llm.concurrency) if options.engine != "rules" else None
+    queued: list[tuple[Path, object]] = []
+    for f in files:
+        local = _here(f, names[f], out_dir, options, force, tables)
+        if local is not None:
+            queued.append((f, local))
+            continue
+        data = f.read_bytes()
+        decisions = decisions_for(out_dir, sha256_of(f))
+        queued.append((f, task.remote([ray.put(data)], str(f), names[f], options, decisions, (SPLIT_AFTER, RANGE), gate)))
+    for f, item in queued:
+        if isinstance(item, Outcome):
+            yield item
+            continue
+        out: DocumentOutput = ray.get(item)
+        if out.result_json is not None:
+            with atomic_path(out_dir / f"{names[f]}.json") as tmp:
+                tmp.write_bytes(out.result_json)
+        staged = tables.staging_file(names[f])
+        staged.write_text(out.rows, encoding="utf-8")
+        out.outcome.path = f
+        yield out.outcome
+
+
+def _here(f: Path, name: str, out_dir: Path, options: ExtractOptions, force: bool, tables: BatchTables) -> Outcome | None:
+    """The document's outcome when it needs no cluster (None when it does)."""
+    try:
+        size = f.stat().st_size if f.is_file() else 0
+        with open(f, "rb"):
+            pass  # readable
+    except OSError:
+        size = 0
+    if 0 < size <= options.limits.max_bytes and (force or not _unchanged(f, out_dir / f"{name}.json")):
+        return None
+    # Not a file, empty, too large, unreadable (the local run says so, in its words), or unchanged
+    return process_one(f, name, out_dir, options, force, tables.staging_file(name))
+
+
+def _unchanged(f: Path, previous: Path) -> bool:
+    try:
+        return previous.exists() and load_document_json(previous).source.sha256 == sha256_of(f)
+    except Exception:
+        return False  # an unreadable previous output: extract again
