@@ -219,21 +219,26 @@ def bench_ray() -> dict | None:
         work = Path(tmp)
         docs = work / "docs"
         docs.mkdir()
-        for copy in range(4):
+        for copy in range(8):
             for f in FIXTURES:
                 shutil.copy(f, docs / f"{f.stem}-{copy}.pdf")
         files = sorted(docs.iterdir())
+
+        def best_of_3(run) -> float:
+            times = []
+            for _ in range(3):
+                t = time.perf_counter()
+                run(work / f"run-{time.monotonic_ns()}")
+                times.append(time.perf_counter() - t)
+            return min(times)
+
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
         try:
             run_batch(files[:4], work / "warm", options, ("json",), cluster="")  # workers started, modules imported
-            t = time.perf_counter()
-            run_batch(files, work / "ray", options, ("json", "csv"), cluster="")
-            ray_s = time.perf_counter() - t
+            ray_s = best_of_3(lambda out: run_batch(files, out, options, ("json", "csv"), cluster=""))
         finally:
             ray.shutdown()
-        t = time.perf_counter()
-        run_batch(files, work / "local", options, ("json", "csv"), workers=2)
-        local_s = time.perf_counter() - t
+        local_s = best_of_3(lambda out: run_batch(files, out, options, ("json", "csv"), workers=2))
         out["born_digital"] = {"documents": len(files), "ray_s": ray_s, "local_workers2_s": local_s, "ratio": ray_s / local_s}
         from extractor.read import ocr
 
@@ -249,7 +254,9 @@ def bench_ray() -> dict | None:
         for cpus in (1, 2):
             ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
             try:
-                run_batch([ROOT / "fixtures" / "scanned" / "seal_red_300dpi.pdf"], work / f"warm{cpus}", options, ("json",), cluster="")
+                # Every worker loads the OCR models before the timing (two documents at once: both workers).
+                warm = [ROOT / "fixtures" / "scanned" / n for n in ("seal_red_300dpi.pdf", "seal_grey_300dpi.pdf")]
+                run_batch(warm, work / f"warm{cpus}", options, ("json",), cluster="")
                 t = time.perf_counter()
                 run_batch([long_scan], work / f"scan{cpus}", options, ("json",), cluster="")
                 times[cpus] = time.perf_counter() - t

@@ -148,3 +148,20 @@ def test_llm_requests_keep_one_concurrency_and_budget_across_the_workers(tmp_pat
         run_batch(files, tmp_path / "budget", options(server, concurrency=2, max_tokens_per_run=300, repair=False), ("json",),
                   cluster="")
     assert len(server.requests) == 2  # ~150 tokens each: the budget is the run's, not each worker's
+
+
+def test_extract_record_maps_a_ray_data_pipeline(tmp_path):
+    """The README's Ray Data example: binary files in, one row of plain values per document out."""
+    import ray.data
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(ROOT / "fixtures" / "pdf" / "run_on.pdf", docs / "run_on.pdf")
+    (docs / "empty.pdf").write_bytes(b"%PDF-1.4\n")  # a PDF with no pages
+    from extractor.ray import extract_record
+
+    rows = {r["name"]: r for r in ray.data.read_binary_files(str(docs), include_paths=True).map(extract_record).take_all()}
+    assert rows["run_on"]["status"] == "ok" and rows["run_on"]["forms"] == 12
+    result = json.loads(rows["run_on"]["result_json"])
+    assert result["source"]["path"].endswith("run_on.pdf") and len(result["forms"]) == 12
+    assert rows["empty"]["status"] == "failed" and rows["empty"]["error"] and rows["empty"]["result_json"] == ""

@@ -82,7 +82,9 @@ _SETTINGS = {
 
 @lru_cache(maxsize=1)
 def _engine():
-    return _rapidocr(**_SETTINGS)
+    # As many threads as the process has cores (ONNX Runtime's default takes the
+    # machine's, whatever a scheduler gave this process).
+    return _rapidocr(**_SETTINGS, **{"EngineConfig.onnxruntime.intra_op_num_threads": cores()})
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,94 @@
+"""LLM tokens per form, for the capacity plan: the real requests of `--engine llm`
+on the born-digital fixtures (60 forms), counted by a real tokenizer.
+
+The requests are made against the stand-in server (tests/llm_server.py, answering
+each form with its gold record) and recorded whole (messages, schema, answer); the
+tokens are counted with the interop model's vocabulary (gemma 3, through
+llama-cpp-python in the interop venv, `.ci/interop-venv`): other models' tokenizers
+give other counts (for Chinese, within ±30% among current ones). Page images
+(--vision, the default) add the model's image tokens per page on top.
+
+    python eval/llm_tokens.py [--venv PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "eval")]
+
+from llm_standin import _keys, answer_of  # noqa: E402
+
+from extractor.eval_sets import load_set  # noqa: E402
+from extractor.forms.numbers import compact  # noqa: E402
+from extractor.llm.config import LLMConfig  # noqa: E402
+from extractor.pipeline import ExtractOptions, extract_document  # noqa: E402
+from llm_server import FakeOpenAI  # noqa: E402
+
+COUNT = """
+import json, sys
+from llama_cpp import Llama
+llm = Llama(model_path=sys.argv[1], vocab_only=True, verbose=False)
+n = lambda s: len(llm.tokenize(s.encode("utf-8"), add_bos=False))
+for line in open(sys.argv[2], encoding="utf-8"):
+    r = json.loads(line)
+    print(json.dumps({"in": sum(n(m if isinstance(m, str) else json.dumps(m, ensure_ascii=False)) for m in r["prompt"]), "out": n(r["answer"])}))
+"""
+
+
+def requests() -> list[dict]:
+    """Every request of the LLM engine on the born-digital fixtures: what it sends
+    (messages and the schema it asks for) and the answer it gets."""
+    out = []
+    for doc in load_set(str(ROOT / "fixtures" / "pdf" / "manifest.json")):
+        answers = [(_keys(g), answer_of(g)) for g in doc.gold]
+
+        def respond(body: dict) -> dict:
+            text = compact(body["messages"][1]["content"])
+            found = [(sum(map(len, keys)), a) for keys, a in answers if all(k in text for k in keys)]
+            return {"answer": max(found, key=lambda t: t[0])[1]} if found else {"content": "no form here"}
+
+        with FakeOpenAI(respond=respond) as server:
+            cfg = LLMConfig(base_url=server.url, api_key="sk-standin", model="stand-in", cache_dir=None, vision=False,
+                            backoff_initial=0.01, backoff_max=0.02, timeout_s=10)
+            extract_document(doc.path, ExtractOptions(engine="llm", llm=cfg))
+        for req in server.requests:
+            body = req["body"]
+            prompt = [m["content"] for m in body["messages"]] + [body.get("tools") or body.get("response_format") or ""]
+            answer = respond(body).get("answer")
+            out.append({"prompt": prompt, "answer": json.dumps(answer, ensure_ascii=False) if answer else ""})
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--venv", type=Path, default=os.environ.get("EXTRACTOR_INTEROP_VENV"),
+                    help="The interop venv (.ci/interop-venv prints it); default $EXTRACTOR_INTEROP_VENV.")
+    args = ap.parse_args()
+    if not args.venv:
+        sys.exit("give --venv (bash .ci/interop-venv builds one and prints its path)")
+    reqs = requests()
+    model = next(Path(args.venv, "model").glob("*.gguf"))
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as fh:
+        for r in reqs:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    counted = subprocess.run([str(Path(args.venv, "bin", "python")), "-c", COUNT, str(model), fh.name],
+                             capture_output=True, text=True, check=True)
+    os.unlink(fh.name)
+    counts = [json.loads(line) for line in counted.stdout.splitlines()]
+    ins, outs = [c["in"] for c in counts], [c["out"] for c in counts]
+    report = {"requests": len(counts), "tokenizer": model.name, "input_mean": statistics.mean(ins), "input_max": max(ins),
+              "output_mean": statistics.mean(outs), "output_max": max(outs), "per_form_mean": statistics.mean(ins) + statistics.mean(outs)}
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
