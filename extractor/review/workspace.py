@@ -138,6 +138,8 @@ class Workspace:
         if action not in ACTIONS:
             raise DecisionError(f"unknown action {action!r}")
         comment = comment.strip()
+        if action == "correct":
+            code = ""  # a correction is of the field, whichever finding it was made from (one to undo)
         if action == "dismiss" and not comment:
             raise DecisionError("a dismissal needs a reason")
         with self._lock, self.log.transaction() as con:

@@ -92,6 +92,11 @@ def test_correcting_a_value_removes_its_finding_and_survives_a_reload(page, out)
     assert "was 100.00(%)" in cell.inner_text()
     number = int(re.search(r"/form/[^/]+/(\d+)", page.url).group(1))
     assert load_document_json(out / f"{DOC}.json").forms[number - 1].indicators[0].actual == "94.46%"
+    # Undone: the extracted value back, and its finding open again.
+    with page.expect_navigation():
+        cell.locator("button.reopen").click()
+    assert page.locator(f"td.v[data-field='{field}'] input[name=value]").input_value() == "100.00(%)"
+    assert page.locator(f"tr.finding.open[data-code='{code}']").count() == 1
 
 
 def test_confirming_takes_one_key_and_dismissing_asks_for_a_reason(page):
