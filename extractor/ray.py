@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .batch import Outcome, process_one
+from .errors import first_line
 from .io.outputs import BatchTables, atomic_path, load_document_json
 from .pipeline import ExtractOptions, Remote
 from .read.documents import sha256_of
@@ -209,11 +210,21 @@ def cluster_outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, o
         data = f.read_bytes()
         decisions = decisions_for(out_dir, sha256_of(f))
         queued.append((f, task.remote([ray.put(data)], str(f), names[f], options, decisions, (SPLIT_AFTER, RANGE), gate)))
-    for f, item in queued:
+    for i, (f, item) in enumerate(queued):
         if isinstance(item, Outcome):
             yield item
             continue
-        out: DocumentOutput = ray.get(item)
+        try:
+            out: DocumentOutput = ray.get(item)
+        except KeyboardInterrupt:  # the tasks not yet back are not wanted
+            for _, rest in queued[i:]:
+                if not isinstance(rest, Outcome):
+                    ray.cancel(rest, force=True)
+            raise
+        except Exception as exc:  # lost on the cluster past its retries (its worker kept dying): this document only
+            yield Outcome(f, names[f], "failed", error=f"lost on the Ray cluster after {RETRIES} retries: "
+                          f"{type(exc).__name__}: {first_line(exc)}", error_type="ClusterError")
+            continue
         if out.result_json is not None:
             with atomic_path(out_dir / f"{names[f]}.json") as tmp:
                 tmp.write_bytes(out.result_json)
