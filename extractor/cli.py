@@ -74,7 +74,7 @@ def extract(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
     engine: EngineOpt = "auto",
     fmt: Annotated[str, typer.Option("--format", help="Comma-separated: json,csv,xlsx,sqlite,parquet (parquet needs pyarrow).")] = "json,csv,xlsx,sqlite",
-    workers: Annotated[int, typer.Option(min=1, help="Documents extracted in parallel.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Documents extracted in parallel (not with --ray: the cluster's CPUs).")] = 1,
     force: Annotated[bool, typer.Option(help="Re-extract documents whose output is up to date.")] = False,
     max_pages: Annotated[int, typer.Option(help="Refuse documents with more pages.")] = Limits.max_pages,
     max_bytes: Annotated[int, typer.Option(help="Refuse files larger than this many bytes.")] = Limits.max_bytes,

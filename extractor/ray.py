@@ -196,6 +196,7 @@ def cluster_outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, o
     import ray
 
     from .batch import decisions_for
+    from .review.store import LOG_NAME
 
     connect(address)
     task = ray.remote(max_retries=RETRIES)(_document)
@@ -208,7 +209,7 @@ def cluster_outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, o
             queued.append((f, local))
             continue
         data = f.read_bytes()
-        decisions = decisions_for(out_dir, sha256_of(f))
+        decisions = decisions_for(out_dir, sha256_of(f)) if (out_dir / LOG_NAME).is_file() else []
         queued.append((f, task.remote([ray.put(data)], str(f), names[f], options, decisions, (SPLIT_AFTER, RANGE), gate)))
     for i, (f, item) in enumerate(queued):
         if isinstance(item, Outcome):
