@@ -47,6 +47,20 @@ def same_outputs(a: Path, b: Path) -> None:
         assert filecmp.cmp(a / t, b / t, shallow=False), t
 
 
+def kill_a_document_worker(killed: list[int], seconds: float) -> None:
+    """SIGKILL the first Ray worker seen running a document task; its pid into `killed`."""
+    import psutil
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for p in psutil.process_iter(["cmdline"]):
+            if " ".join(p.info["cmdline"] or []).startswith("ray::_document"):
+                p.kill()
+                killed.append(p.pid)
+                return
+        time.sleep(0.05)
+
+
 def batch(files, out, cluster=None, force=False):
     return run_batch(files, out, ExtractOptions(engine="rules"), ("json", "csv"), force=force, cluster=cluster)
 
@@ -88,24 +102,10 @@ def test_a_long_scan_is_read_in_page_ranges_and_joined(tmp_path, monkeypatch):
 def test_a_worker_killed_mid_batch_loses_nothing(tmp_path):
     """A worker running a document is killed (SIGKILL): Ray runs the task again and
     the outputs are those of a clean run."""
-    import psutil
-
     scan = ROOT / "fixtures" / "scanned" / "narrow_150dpi_skewed.pdf"
     files = [scan, ROOT / "fixtures" / "pdf" / "run_on.pdf"]
-    killed = []
-
-    def kill_a_worker():
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not killed:
-            for p in psutil.process_iter(["cmdline"]):
-                cmd = " ".join(p.info["cmdline"] or [])
-                if cmd.startswith("ray::_document"):
-                    p.kill()
-                    killed.append(p.pid)
-                    return
-            time.sleep(0.05)
-
-    killer = threading.Thread(target=kill_a_worker)
+    killed: list[int] = []
+    killer = threading.Thread(target=kill_a_document_worker, args=(killed, 60))
     killer.start()
     summary = batch(files, tmp_path / "ray", cluster="")
     killer.join()

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.slow
 if not os.environ.get("EXTRACTOR_REQUIRE_RAY"):
     pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
 
-from test_ray import same_outputs  # noqa: E402
+from test_ray import kill_a_document_worker, same_outputs  # noqa: E402
 
 
 def _free_port() -> int:
@@ -66,22 +65,9 @@ def test_a_batch_across_two_nodes_writes_what_a_local_run_writes(cluster, tmp_pa
 
 @needs_ocr
 def test_a_worker_killed_on_the_cluster_loses_nothing(cluster, tmp_path):
-    import psutil
-
     files = [ROOT / "fixtures" / "scanned" / "narrow_150dpi_skewed.pdf", ROOT / "fixtures" / "pdf" / "run_on.pdf"]
-    killed = []
-
-    def kill_a_worker():
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not killed:
-            for p in psutil.process_iter(["cmdline"]):
-                if " ".join(p.info["cmdline"] or []).startswith("ray::_document"):
-                    p.kill()
-                    killed.append(p.pid)
-                    return
-            time.sleep(0.05)
-
-    killer = threading.Thread(target=kill_a_worker)
+    killed: list[int] = []
+    killer = threading.Thread(target=kill_a_document_worker, args=(killed, 120))
     killer.start()
     r = _extract_on(cluster, files, tmp_path / "ray")
     killer.join()

@@ -16,7 +16,8 @@ from typing import Any
 from ..check import check_form
 from ..findings import Owner, owner_of
 from ..forms.numbers import parse_number
-from ..models import OPEN_SEVERITIES, FieldSource, Finding, Form, FormReview, ReviewedValue, get_path, json_value, leaf_annotation, set_path
+from ..models import (OPEN_SEVERITIES, FieldSource, Finding, Form, FormReview, ReviewedValue, form_label, get_path, json_value,
+                      leaf_annotation, set_path)
 from ..settings import CheckSettings
 from .store import Decision, in_force
 
@@ -100,8 +101,16 @@ def apply(form: Form, decisions: list[Decision], settings: CheckSettings | None 
     if not decisions:
         return form
     form = extracted_values(form)
-    current = in_force(decisions).get(decisions[0].form, [])
     conflicts: list[dict[str, Any]] = []
+    # A decision made on another form that stood at this place (a re-extraction found
+    # the forms in another order, or one more or fewer) is not this form's.
+    label = form_label(form)
+    moved = [d for d in in_force(decisions).get(decisions[0].form, []) if d.label and d.label != label]
+    for d in moved:
+        conflicts.append({"field": d.field, "code": d.code, "action": d.action, "extracted_then": d.extracted,
+                          "extracted_now": None, "decided": d.decided, "comment": d.comment,
+                          "form_then": d.label, "form_now": label})
+    current = [d for d in in_force(decisions).get(decisions[0].form, []) if d not in moved]
     corrected: list[str] = []
     decided = 0
 

@@ -21,6 +21,7 @@ from ..read.documents import sha256_of, sniff
 from ..read.pdf import page_words, text_layer_problem
 
 DPI = 144  # sharp enough to zoom a cell to twice its size
+MAX_PIXELS = 16_000_000  # a page image no larger (a huge page is drawn coarser, not refused)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,12 @@ def _turns(notes: list[str], number: int) -> tuple[float, int]:
     return (float(skew.group(1)) if skew else 0.0), (int(turned.group(1)) // 90 if turned else 0)
 
 
+def _capped(rect: pymupdf.Rect, dpi: float) -> float:
+    """`dpi`, lowered so that the page's image stays within MAX_PIXELS."""
+    inches = max(rect.width, 1.0) * max(rect.height, 1.0) / 72.0**2
+    return min(dpi, (MAX_PIXELS / inches) ** 0.5)
+
+
 def _as_read(page: pymupdf.Page, notes: list[str], dpi: int) -> PageImage:
     """A page the reader read by OCR, prepared the way it was read."""
     import numpy as np
@@ -72,7 +79,8 @@ def _as_read(page: pymupdf.Page, notes: list[str], dpi: int) -> PageImage:
 
     cv2 = _cv2()
     native = native_dpi(page)
-    pix = page.get_pixmap(dpi=int(native))
+    pix = page.get_pixmap(dpi=max(1, int(_capped(page.rect, native))))
+    native = pix.w * 72.0 / max(page.rect.width, 1.0)  # (the resolution it was drawn at)
     img = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3].copy()
     found = find_page(img)
     if found is not None:
@@ -100,7 +108,8 @@ def render(source: Path, number: int, notes: list[str], dpi: int = DPI) -> PageI
             return None
         page = doc.load_page(number - 1)
         if doc.is_pdf and text_layer_problem(page_words(page)) is None:
-            return PageImage(page.get_pixmap(dpi=dpi).tobytes("png"), "image/png", page.rect.width, page.rect.height)
+            pix = page.get_pixmap(dpi=max(1, int(_capped(page.rect, dpi))))
+            return PageImage(pix.tobytes("png"), "image/png", page.rect.width, page.rect.height)
         return _as_read(page, notes, dpi)
     finally:
         doc.close()

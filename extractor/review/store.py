@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS decisions (
     decided TEXT,              -- JSON: the value the reviewer typed (correct only)
     comment TEXT NOT NULL DEFAULT '',
     reviewer TEXT NOT NULL DEFAULT '',
-    at TEXT NOT NULL           -- UTC, ISO 8601
+    at TEXT NOT NULL,          -- UTC, ISO 8601
+    label TEXT NOT NULL DEFAULT ''  -- the form's project or department name, when decided
 );
 CREATE INDEX IF NOT EXISTS decisions_by_document ON decisions (sha256, form);
 """
@@ -54,6 +55,7 @@ class Decision:
     comment: str
     reviewer: str
     at: str
+    label: str = ""
 
     @property
     def key(self) -> tuple[int, str, str]:
@@ -102,20 +104,21 @@ class ReviewLog:
         self._con.execute("COMMIT")
 
     def append(self, con: sqlite3.Connection, *, sha256: str, document: str, form: int, field: str, code: str,
-               action: str, extracted: Any = None, decided: Any = None, comment: str = "", reviewer: str = "") -> int:
+               action: str, extracted: Any = None, decided: Any = None, comment: str = "", reviewer: str = "",
+               label: str = "") -> int:
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
         cur = con.execute(
-            "INSERT INTO decisions (sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sha256, document, form, field, code, action, _json(extracted), _json(decided), comment, reviewer, now()),
+            "INSERT INTO decisions (sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at, label)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sha256, document, form, field, code, action, _json(extracted), _json(decided), comment, reviewer, now(), label),
         )
         return int(cur.lastrowid)
 
     def for_document(self, sha256: str, con: sqlite3.Connection | None = None) -> list[Decision]:
         """Every decision on a document, oldest first."""
         rows = (con or self._con).execute(
-            "SELECT id, sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at"
+            "SELECT id, sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at, label"
             " FROM decisions WHERE sha256 = ? ORDER BY id", (sha256,))
         return [Decision(*r[:7], _unjson(r[7]), _unjson(r[8]), *r[9:]) for r in rows]
 
@@ -125,7 +128,7 @@ class ReviewLog:
 
     def history(self, limit: int = 50) -> list[Decision]:
         rows = self._con.execute(
-            "SELECT id, sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at"
+            "SELECT id, sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at, label"
             " FROM decisions ORDER BY id DESC LIMIT ?", (limit,))
         return [Decision(*r[:7], _unjson(r[7]), _unjson(r[8]), *r[9:]) for r in rows]
 

@@ -158,7 +158,7 @@ class Workspace:
                     raise DecisionError(str(exc)) from None
             self.log.append(con, sha256=result.source.sha256, document=name, form=form, field=field, code=code,
                             action=action, extracted=json_value(extracted), decided=decided, comment=comment,
-                            reviewer=reviewer)
+                            reviewer=reviewer, label=form_label(base))
             derived = self._derive(name, con, result)
         self._tables_later()
         return derived.forms[form - 1]

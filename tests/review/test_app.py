@@ -180,3 +180,19 @@ def test_the_command_writes_static_pages_and_refuses_what_it_cannot_serve(out, t
     assert runner.invoke(app, ["review", str(out / f"{DOC}.json")]).exit_code == 2  # a file, not a folder
     r = runner.invoke(app, ["review", "export-gold", str(out), "-o", str(tmp_path / "gold")])
     assert r.exit_code == 1 and "0 decided forms" in r.output  # nothing decided yet
+
+
+def test_a_huge_page_is_drawn_coarser_not_refused(tmp_path):
+    """A 200-inch page (PDF's largest) at the workbench's 144 dpi would be 830 megapixels."""
+    import pymupdf
+
+    from extractor.review.pages import MAX_PIXELS, render
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=14400, height=14400)
+    page.insert_text((72, 72), "项目名称 huge", fontname="china-s", fontsize=40)
+    doc.save(tmp_path / "huge.pdf")
+    image = render(tmp_path / "huge.pdf", 1, [])
+    pix = pymupdf.Pixmap(image.data)
+    assert pix.w * pix.h <= MAX_PIXELS and pix.w > 1000
+    assert (image.width, image.height) == (14400, 14400)  # the boxes' coordinates are unchanged

@@ -201,3 +201,17 @@ def test_a_finding_on_a_whole_column_can_be_confirmed(out):
     assert finding.field == "indicators[].weight"
     form = Workspace(out).decide(DOC, 1, finding.field, finding.code, "confirm", comment="the form's weights sum to 101")
     assert next(f for f in form.findings if f.code == "weights_sum").decision == "confirm"
+
+
+def test_a_decision_on_the_form_that_stood_at_this_place_is_not_applied_to_another(out):
+    """A re-extraction that finds the forms in another order: the decision keeps its form."""
+    ws = Workspace(out)
+    item, finding = flagged(ws)
+    ws.decide(item.document, item.form, finding.field, finding.code, "correct", "94.46%")
+    result = load_document_json(out / f"{DOC}.json")
+    decisions = ReviewLog(out).for_document(result.source.sha256)
+    other = next(f for i, f in enumerate(result.forms, 1) if i != item.form and f.project_name != result.forms[item.form - 1].project_name)
+    form = apply(extracted_values(other), decisions)  # another form now at the decided place
+    assert form.indicators[0].actual == other.indicators[0].actual and not form.review.corrected
+    (c,) = form.review.conflicts
+    assert c["form_then"] == result.forms[item.form - 1].project_name and c["form_now"] == other.project_name
