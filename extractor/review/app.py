@@ -46,74 +46,92 @@ def _env() -> Environment:
     return env
 
 
-def create_app(workspace: Workspace, settings: Settings | None = None) -> Starlette:
-    settings = settings or Settings()
-    env = _env()
-    csrf = secrets.token_urlsafe(24)
-    cache_dir = workspace.out / ".review" / "pages"
+class Workbench:
+    """The pages and the decision endpoint over one workspace. The handlers run on the
+    server's event loop, one at a time: MuPDF is not to be used from several threads,
+    and a reviewer's requests are few."""
 
-    def page(name: str, status: int = 200, **context) -> HTMLResponse:
-        return HTMLResponse(env.get_template(name).render(csrf=csrf, reviewer=settings.reviewer, **context), status_code=status)
+    def __init__(self, workspace: Workspace, settings: Settings):
+        self.workspace, self.settings = workspace, settings
+        self.env = _env()
+        self.csrf = secrets.token_urlsafe(24)
+        self.cache_dir = workspace.out / ".review" / "pages"
 
-    def which(request: Request) -> str:
+    def routes(self) -> list:
+        return [
+            Route("/", self.queue),
+            Route("/form/{document}/{form:int}", self.form),
+            Route("/page/{document}/{page:int}", self.page_image),
+            Route("/decide", self.decide, methods=["POST"]),
+            Route("/history.json", self.history),
+            Mount("/assets", StaticFiles(packages=[("extractor.review", "assets")]), name="assets"),
+        ]
+
+    def _page(self, name: str, status: int = 200, **context) -> HTMLResponse:
+        html = self.env.get_template(name).render(csrf=self.csrf, reviewer=self.settings.reviewer, **context)
+        return HTMLResponse(html, status_code=status)
+
+    @staticmethod
+    def _filter(request: Request) -> str:
         f = request.query_params.get("filter", "all")
         return f if f in FILTERS else "all"
 
-    async def queue(request: Request) -> Response:
-        items = workspace.queue()
-        counts = {f: sum(1 for q in items if q.matches(f)) for f in FILTERS}
-        current = which(request)
-        return page("queue.html", items=[q for q in items if q.matches(current)], counts=counts, filter=current,
-                    decided=counts["decided"], total=len(items), out=str(workspace.out))
+    def _source(self, result):
+        return locate_source(result.source.path, result.source.sha256, self.workspace.out)
 
-    def _form_page(request: Request, name: str, number: int, error: str = "", status: int = 200) -> Response:
+    @staticmethod
+    def _notes(result) -> list[str]:
+        return [n for f in result.forms for n in f.notes]
+
+    async def queue(self, request: Request) -> Response:
+        items = self.workspace.queue()
+        counts = {f: sum(1 for q in items if q.matches(f)) for f in FILTERS}
+        current = self._filter(request)
+        return self._page("queue.html", items=[q for q in items if q.matches(current)], counts=counts, filter=current,
+                          decided=counts["decided"], total=len(items), out=str(self.workspace.out))
+
+    async def form(self, request: Request) -> Response:
+        return self._form_page(request, request.path_params["document"], request.path_params["form"])
+
+    def _form_page(self, request: Request, name: str, number: int, error: str = "", status: int = 200) -> Response:
         try:
-            result = workspace.result(name)
+            result = self.workspace.result(name)
         except (KeyError, ValueError):
             return PlainTextResponse("no such document", status_code=404)
         if not 1 <= number <= len(result.forms):
             return PlainTextResponse("no such form", status_code=404)
-        current = which(request)
-        items = [q for q in workspace.queue() if q.matches(current)]
-        keys = [(q.document, q.form) for q in items]
+        current = self._filter(request)
+        keys = [(q.document, q.form) for q in self.workspace.queue() if q.matches(current)]
         at = keys.index((name, number)) if (name, number) in keys else None
         near = {
             "prev": keys[at - 1] if at is not None and at > 0 else None,
             "next": keys[at + 1] if at is not None and at + 1 < len(keys) else (keys[0] if at is None and keys else None),
         }
-        source, why = locate_source(result.source.path, result.source.sha256, workspace.out)
-        view = form_view(result, number, page_sizes=lambda n: _extent(name, result, n) if source else None)
-        return page("form.html", status=status, document=name, number=number, view=view, result=result,
-                    label=form_label(result.forms[number - 1]), position=(at + 1 if at is not None else None),
-                    queue_length=len(keys), near=near, filter=current, error=error, source_problem=why)
+        source, why = self._source(result)
 
-    def _extent(name: str, result, number: int):
-        source, _ = locate_source(result.source.path, result.source.sha256, workspace.out)
-        if source is None:
-            return None
-        return extent(cache_dir, source, result.source.sha256, number, [n for f in result.forms for n in f.notes])
+        def size(page: int):
+            return extent(self.cache_dir, source, result.source.sha256, page, self._notes(result)) if source else None
 
-    async def form(request: Request) -> Response:
-        return _form_page(request, request.path_params["document"], request.path_params["form"])
+        return self._page("form.html", status=status, document=name, number=number, view=form_view(result, number, size),
+                          result=result, label=form_label(result.forms[number - 1]), position=(at + 1 if at is not None else None),
+                          queue_length=len(keys), near=near, filter=current, error=error, source_problem=why)
 
-    async def page_image(request: Request) -> Response:
-        name, number = request.path_params["document"], request.path_params["page"]
+    async def page_image(self, request: Request) -> Response:
         try:
-            result = workspace.result(name)
+            result = self.workspace.result(request.path_params["document"])
         except (KeyError, ValueError):
             return PlainTextResponse("no such document", status_code=404)
-        source, why = locate_source(result.source.path, result.source.sha256, workspace.out)
+        source, why = self._source(result)
         if source is None:
             return PlainTextResponse(why, status_code=404)
-        notes = [n for f in result.forms for n in f.notes]
-        image = cached(cache_dir, source, result.source.sha256, number, notes)
+        image = cached(self.cache_dir, source, result.source.sha256, request.path_params["page"], self._notes(result))
         if image is None:
             return PlainTextResponse("no such page", status_code=404)
         return Response(image.data, media_type=image.media, headers={"Cache-Control": "private, max-age=3600"})
 
-    async def decide(request: Request) -> Response:
+    async def decide(self, request: Request) -> Response:
         fields = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8"), keep_blank_values=True).items()}
-        if not hmac.compare_digest(fields.get("csrf", ""), csrf):
+        if not hmac.compare_digest(fields.get("csrf", ""), self.csrf):
             return PlainTextResponse("the page is out of date (CSRF token): reload it", status_code=403)
         name = fields.get("document", "")
         try:
@@ -122,37 +140,32 @@ def create_app(workspace: Workspace, settings: Settings | None = None) -> Starle
             return PlainTextResponse("no such form", status_code=400)
         query = {"filter": fields["filter"]} if fields.get("filter") in FILTERS else {}
         try:
-            workspace.decide(name, number, fields.get("field", ""), fields.get("code", ""), fields.get("action", ""),
-                             value=fields.get("value"), comment=fields.get("comment", ""),
-                             reviewer=fields.get("reviewer", "").strip() or settings.reviewer)
+            self.workspace.decide(name, number, fields.get("field", ""), fields.get("code", ""), fields.get("action", ""),
+                                  value=fields.get("value"), comment=fields.get("comment", ""),
+                                  reviewer=fields.get("reviewer", "").strip() or self.settings.reviewer)
         except KeyError:
             return PlainTextResponse("no such document", status_code=404)
         except DecisionError as exc:
             request.scope["query_string"] = urlencode(query).encode()
-            return _form_page(request, name, number, error=str(exc), status=400)
-        anchor = "#" + quote(fields["next_anchor"], safe="") if fields.get("next_anchor") else ""
-        target = f"/form/{quote(name, safe='')}/{number}" + (f"?{urlencode(query)}" if query else "") + anchor
+            return self._form_page(request, name, number, error=str(exc), status=400)
+        target = f"/form/{quote(name, safe='')}/{number}" + (f"?{urlencode(query)}" if query else "")
         return RedirectResponse(target, status_code=303)
 
-    async def history(request: Request) -> Response:
-        return JSONResponse([d.__dict__ for d in workspace.log.history(200)])
+    async def history(self, request: Request) -> Response:
+        """The log's newest decisions, as data (who decided what, and when)."""
+        return JSONResponse([d.__dict__ for d in self.workspace.log.history(200)])
 
-    middleware = []
+
+def create_app(workspace: Workspace, settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    bench = Workbench(workspace, settings)
     if settings.token is None:
         # A page another site loads by a name that resolves to 127.0.0.1 (DNS rebinding) is refused.
-        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(LOOPBACK)))
+        middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(LOOPBACK))]
     else:
-        middleware.append(Middleware(_TokenMiddleware, token=settings.token))
-    routes = [
-        Route("/", queue),
-        Route("/form/{document}/{form:int}", form),
-        Route("/page/{document}/{page:int}", page_image),
-        Route("/decide", decide, methods=["POST"]),
-        Route("/history.json", history),
-        Mount("/assets", StaticFiles(packages=[("extractor.review", "assets")]), name="assets"),
-    ]
-    app = Starlette(routes=routes, middleware=middleware)
-    app.state.csrf = csrf
+        middleware = [Middleware(_TokenMiddleware, token=settings.token)]
+    app = Starlette(routes=bench.routes(), middleware=middleware)
+    app.state.csrf = bench.csrf
     return app
 
 

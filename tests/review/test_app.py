@@ -48,6 +48,8 @@ def test_a_decision_needs_the_pages_csrf_token(out):
     assert r.status_code == 303 and r.headers["location"] == f"/form/{DOC}/{item.form}"
     (d,) = ReviewLog(out).history()
     assert (d.action, d.reviewer) == ("confirm", "tester")
+    (h,) = c.get("/history.json").json()
+    assert (h["action"], h["field"], h["code"], h["reviewer"]) == ("confirm", finding.field, finding.code, "tester")
 
 
 def test_nothing_outside_the_folder_is_served(out, tmp_path):
