@@ -86,8 +86,8 @@ class Summary:
         ran_again = [o.stats for o in self.outcomes if o.status == "ok" and o.stats and o.stats.reviewed]
         if ran_again:
             text += (f"; reviewers' decisions applied again to {sum(d.reviewed for d in ran_again)} forms, "
-                     f"{sum(d.review_conflicts for d in ran_again)} conflicts (their fields now read differently: "
-                     "extractor review shows them)")
+                     f"{sum(d.review_conflicts for d in ran_again)} conflicts (not applied: what they decided on reads "
+                     "differently now; extractor review shows them)")
         spent = sum(d.budget_spent for d in done)
         if spent:
             text += f"; token budget spent: {spent} forms not sent"
@@ -157,7 +157,7 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
                 previous = None  # unreadable previous output: extract again
             if previous is not None and previous.source.sha256 == digest:
                 return Outcome(path, name, "skipped", DocumentStats.of(previous, on_form), seconds=time.perf_counter() - started)
-        amend = reviewed(out_dir, digest, options) if decisions is None else applying(decisions, options)
+        amend = applying(decisions_for(out_dir, digest) if decisions is None else decisions, options)
         stats = extract_to_json(path, target, options, sha256=digest, on_form=on_form, amend=amend, remote=remote)
         return Outcome(path, name, "ok", stats, seconds=time.perf_counter() - started)
     except Exception as exc:  # a bug must not lose the batch either: it is one line too
@@ -169,12 +169,6 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
     finally:
         if rows:
             rows.close()
-
-
-def reviewed(out_dir: Path, digest: str | None, options: ExtractOptions) -> Callable | None:
-    """The reviewers' decisions on this document (OUT/review.sqlite, by its sha256),
-    to apply to its forms as they are extracted again; None when there are none."""
-    return applying(decisions_for(out_dir, digest), options)
 
 
 def decisions_for(out_dir: Path, digest: str | None) -> list:
@@ -191,6 +185,7 @@ def decisions_for(out_dir: Path, digest: str | None) -> list:
 
 
 def applying(decisions: list, options: ExtractOptions) -> Callable | None:
+    """The decisions as `extract_to_json`'s `amend`: each form gets those made at its place."""
     if not decisions:
         return None
     from .review.decisions import apply

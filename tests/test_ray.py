@@ -165,3 +165,18 @@ def test_extract_record_maps_a_ray_data_pipeline(tmp_path):
     result = json.loads(rows["run_on"]["result_json"])
     assert result["source"]["path"].endswith("run_on.pdf") and len(result["forms"]) == 12
     assert rows["empty"]["status"] == "failed" and rows["empty"]["error"] and rows["empty"]["result_json"] == ""
+
+
+def test_the_command_line_runs_on_ray_and_says_what_is_missing(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import extractor.cli as cli
+
+    runner = CliRunner()
+    r = runner.invoke(cli.app, ["extract", str(ROOT / "fixtures" / "pdf" / "run_on.pdf"), "-o", str(tmp_path / "out"),
+                                "--ray", "--format", "json,parquet"])
+    assert r.exit_code == 0, r.output
+    assert "12 forms" in r.output and (tmp_path / "out" / "forms.parquet").is_file()
+    monkeypatch.setattr(cli, "_importable", lambda module: module != "ray")
+    r = runner.invoke(cli.app, ["extract", str(ROOT / "fixtures" / "pdf" / "run_on.pdf"), "-o", str(tmp_path / "b"), "--ray"])
+    assert r.exit_code == 2 and "ray not installed: pip install 'fiscal-form-extractor[ray]'" in r.output
