@@ -17,7 +17,7 @@ from pathlib import Path
 import pymupdf
 
 from ..io.outputs import atomic_path
-from ..read.documents import sha256_of, sniff
+from ..read.documents import ocr_reason, sha256_of, sniff
 from ..read.pdf import page_words, text_layer_problem
 
 DPI = 144  # sharp enough to zoom a cell to twice its size
@@ -107,7 +107,7 @@ def render(source: Path, number: int, notes: list[str], dpi: int = DPI) -> PageI
         if not 1 <= number <= doc.page_count:
             return None
         page = doc.load_page(number - 1)
-        if doc.is_pdf and text_layer_problem(page_words(page)) is None:
+        if doc.is_pdf and ocr_reason(page, text_layer_problem(page_words(page))) is None:  # (as the reader decides)
             pix = page.get_pixmap(dpi=max(1, int(_capped(page.rect, dpi))))
             return PageImage(pix.tobytes("png"), "image/png", page.rect.width, page.rect.height)
         return _as_read(page, notes, dpi)
