@@ -25,6 +25,16 @@ def flagged(ws: Workspace):
     return item, next(f for f in form.findings if f.severity == "error")
 
 
+def corrected(out):
+    """The first flagged form's disputed rate corrected: (its queue item, the finding,
+    the result as it stands, the log's decisions on the document)."""
+    ws = Workspace(out)
+    item, finding = flagged(ws)
+    ws.decide(item.document, item.form, finding.field, finding.code, "correct", "94.46%")
+    result = load_document_json(out / f"{DOC}.json")
+    return item, finding, result, ReviewLog(out).for_document(result.source.sha256)
+
+
 def test_the_queue_lists_flagged_forms_errors_first(out):
     items = Workspace(out).queue()
     assert items and all(q.state == "undecided" for q in items)
@@ -121,11 +131,7 @@ def test_extract_force_reapplies_decisions_by_sha256(out, tmp_path):
 
 
 def test_a_decision_on_a_value_that_now_reads_differently_is_a_conflict_not_applied(out):
-    ws = Workspace(out)
-    item, finding = flagged(ws)
-    ws.decide(item.document, item.form, finding.field, finding.code, "correct", "94.46%")
-    result = load_document_json(out / f"{DOC}.json")
-    decisions = ReviewLog(out).for_document(result.source.sha256)
+    item, finding, result, decisions = corrected(out)
     # An improved engine reads the cell differently next time.
     reread = extracted_values(result.forms[item.form - 1])
     reread.indicators[0].actual = "99.00(%)"
@@ -205,11 +211,7 @@ def test_a_finding_on_a_whole_column_can_be_confirmed(out):
 
 def test_a_decision_on_the_form_that_stood_at_this_place_is_not_applied_to_another(out):
     """A re-extraction that finds the forms in another order: the decision keeps its form."""
-    ws = Workspace(out)
-    item, finding = flagged(ws)
-    ws.decide(item.document, item.form, finding.field, finding.code, "correct", "94.46%")
-    result = load_document_json(out / f"{DOC}.json")
-    decisions = ReviewLog(out).for_document(result.source.sha256)
+    item, finding, result, decisions = corrected(out)
     other = next(f for i, f in enumerate(result.forms, 1) if i != item.form and f.project_name != result.forms[item.form - 1].project_name)
     form = apply(extracted_values(other), decisions)  # another form now at the decided place
     assert form.indicators[0].actual == other.indicators[0].actual and not form.review.corrected
