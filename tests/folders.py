@@ -1,5 +1,7 @@
-"""Output folders made the way a user makes them, for the tests that start from one."""
+"""Helpers the tests share: output folders made the way a user makes them, a free
+loopback port, the OCR marker."""
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,10 @@ def _ocr() -> bool:
 
 
 needs_ocr = pytest.mark.skipif(not _ocr(), reason="the ocr extra is not installed")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server a test starts as a process)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

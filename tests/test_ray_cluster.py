@@ -5,7 +5,6 @@ both nodes writes what a local run writes, also when a worker is killed mid-batc
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from folders import ROOT, extract, needs_ocr
+from folders import ROOT, extract, free_port, needs_ocr
 
 pytestmark = pytest.mark.slow
 if not os.environ.get("EXTRACTOR_REQUIRE_RAY"):
@@ -22,18 +21,12 @@ if not os.environ.get("EXTRACTOR_REQUIRE_RAY"):
 from test_ray import kill_a_document_worker, same_outputs  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     ray_cli = str(Path(sys.executable).parent / "ray")
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    port = _free_port()
+    port = free_port()
     common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats"]
     subprocess.run([ray_cli, "start", "--head", f"--port={port}", "--include-dashboard=false", *common],
                    env=env, check=True, capture_output=True, timeout=120)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, gold_by_label, render_pdf
+from folders import free_port
 
 pytestmark = pytest.mark.interop
 FORM = "宣传工作经费"
@@ -37,17 +37,11 @@ def _venv() -> Path:
     return Path(out.stdout.strip().splitlines()[-1])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     venv = _venv()
     model = next((venv / "model").glob("*.gguf"))
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
