@@ -43,11 +43,16 @@ def flatten(value: Any, prefix: str = "", out: dict[str, Any] | None = None) -> 
     return out
 
 
+def path_parts(path: str) -> list[str]:
+    """A `flatten` path's steps: "indicators[2].score" -> ["indicators", "2", "score"]."""
+    return path.replace("[", ".").replace("]", "").split(".")
+
+
 def set_path(record: Any, path: str, value: Any) -> None:
     """Set the leaf `flatten` names by `path` ("funding.total.score",
     "indicators[2].target"); a missing optional part on the way (a funding row) is
     made empty first."""
-    *parents, leaf = path.replace("[", ".").replace("]", "").split(".")
+    *parents, leaf = path_parts(path)
     obj = record
     for part in parents:
         if part.isdigit():
@@ -65,7 +70,7 @@ def get_path(record: Any, path: str) -> Any:
     """The leaf `flatten` names by `path`; None where an optional part on the way is
     missing. IndexError for a list row the record does not have."""
     obj = record
-    for part in path.replace("[", ".").replace("]", "").split("."):
+    for part in path_parts(path):
         if obj is None:
             return None
         obj = obj[int(part)] if part.isdigit() else getattr(obj, part)
@@ -74,7 +79,7 @@ def get_path(record: Any, path: str) -> Any:
 
 def leaf_annotation(record: Any, path: str) -> Any:
     """The type annotation of the leaf at `path` (its model field's)."""
-    *parents, leaf = path.replace("[", ".").replace("]", "").split(".")
+    *parents, leaf = path_parts(path)
     cls = type(record)
     obj = record
     for part in parents:

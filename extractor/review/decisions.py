@@ -22,7 +22,6 @@ from ..settings import CheckSettings
 from .store import Decision, in_force
 
 
-
 def same(a: Any, b: Any) -> bool:
     """Equal as the outputs print them: 82.5 and Decimal('82.50') are one value."""
     a, b = json_value(a), json_value(b)
@@ -80,7 +79,10 @@ def extracted_values(form: Form) -> Form:
 
 def typed(form: Form, field: str, value: Any) -> Any:
     """A value read back from JSON (82.5, "text", None) as the field's type."""
-    if value is None or isinstance(value, str) and str in typing.get_args(leaf_annotation(form, field)) + (leaf_annotation(form, field),):
+    if value is None:
+        return value
+    annotation = leaf_annotation(form, field)
+    if isinstance(value, str) and str in (*typing.get_args(annotation), annotation):
         return value
     return coerce(form, field, str(value))
 
@@ -104,19 +106,19 @@ def apply(form: Form, decisions: list[Decision], settings: CheckSettings | None 
     conflicts: list[dict[str, Any]] = []
     # A decision made on another form that stood at this place (a re-extraction found
     # the forms in another order, or one more or fewer) is not this form's.
-    label = form_label(form)
-    moved = [d for d in in_force(decisions).get(decisions[0].form, []) if d.label and d.label != label]
-    for d in moved:
+    def conflict(d: Decision, now: Any, **more: str) -> None:
         conflicts.append({"field": d.field, "code": d.code, "action": d.action, "extracted_then": d.extracted,
-                          "extracted_now": None, "decided": d.decided, "comment": d.comment,
-                          "form_then": d.label, "form_now": label})
-    current = [d for d in in_force(decisions).get(decisions[0].form, []) if d not in moved]
+                          "extracted_now": json_value(now), "decided": d.decided, "comment": d.comment, **more})
+
+    label = form_label(form)
+    current = []
+    for d in in_force(decisions).get(decisions[0].form, []):
+        if d.label and d.label != label:
+            conflict(d, None, form_then=d.label, form_now=label)
+        else:
+            current.append(d)
     corrected: list[str] = []
     decided = 0
-
-    def conflict(d: Decision, now: Any) -> None:
-        conflicts.append({"field": d.field, "code": d.code, "action": d.action, "extracted_then": d.extracted,
-                          "extracted_now": json_value(now), "decided": d.decided, "comment": d.comment})
 
     for d in (d for d in current if d.action == "correct"):
         exists, now = _value(form, d.field)
@@ -131,10 +133,9 @@ def apply(form: Form, decisions: list[Decision], settings: CheckSettings | None 
             decided += 1
         else:
             conflict(d, now)
-    # The checker's findings again; another stage's finding on a value the reviewer
-    # typed is answered by that value (it was about what the engines read).
-    kept = [f for f in form.findings if owner_of(f.code) != Owner.CHECKER and f.field not in corrected]
-    findings = check_form(form, settings or CheckSettings()) + kept
+    # Another stage's finding on a value the reviewer typed is answered by that value
+    # (it was about what the engines read).
+    findings = _checked_again(form, settings, dropping=corrected)
     verdicts = {(d.field, d.code): d for d in current if d.action in ("confirm", "dismiss")}
     for i, finding in enumerate(findings):
         d = verdicts.get((finding.field or "", finding.code))
@@ -152,6 +153,13 @@ def apply(form: Form, decisions: list[Decision], settings: CheckSettings | None 
     return form
 
 
+def _checked_again(form: Form, settings: CheckSettings | None, dropping: list[str] = ()) -> list[Finding]:
+    """The checker's findings computed again, then the other stages' kept (those on
+    a field in `dropping` left out)."""
+    kept = [f for f in form.findings if owner_of(f.code) != Owner.CHECKER and f.field not in dropping]
+    return check_form(form, settings or CheckSettings()) + kept
+
+
 def _standing(review: FormReview, findings: list[Finding]) -> FormReview:
     """The review's open count and state, from the findings."""
     review.open = sum(1 for f in findings if f.severity in OPEN_SEVERITIES and f.decision is None) + len(review.conflicts)
@@ -164,11 +172,11 @@ def recheck(form: Form, settings: CheckSettings | None = None) -> None:
     again, the other stages' kept, and a reviewer's decision kept on a finding that
     is still there (same code, same field)."""
     decided = {(f.code, f.field): f for f in form.findings if f.decision is not None}
-    kept = [f for f in form.findings if owner_of(f.code) != Owner.CHECKER]
-    fresh = []
-    for f in check_form(form, settings or CheckSettings()):
+    findings = _checked_again(form, settings)
+    for i, f in enumerate(findings):
         d = decided.get((f.code, f.field))
-        fresh.append(f if d is None else f.model_copy(update={"decision": d.decision, "comment": d.comment}))
-    form.findings = fresh + kept
+        if d is not None:
+            findings[i] = f.model_copy(update={"decision": d.decision, "comment": d.comment})
+    form.findings = findings
     if form.review is not None:
         _standing(form.review, form.findings)
