@@ -71,16 +71,23 @@ def extract_record(row: dict) -> dict:
             "forms_with_errors": o.forms_with_errors, "result_json": (out.result_json or b"").decode("utf-8")}
 
 
+@contextmanager
+def _as_file(data: bytes, suffix: str) -> Iterator[Path]:
+    """A document's bytes as a temporary file, for what opens documents by path."""
+    with tempfile.NamedTemporaryFile(suffix=suffix) as fh:
+        fh.write(data)
+        fh.flush()
+        yield Path(fh.name)
+
+
 def _ocr_ranges(data: bytes, suffix: str, split_after: int = SPLIT_AFTER, size: int = RANGE) -> list[list[int]]:
     """The pages a document will read by OCR, in ranges of `size`; none when there
     are `split_after` or fewer (one task reads them as fast)."""
     from .read.documents import open_document
 
-    with tempfile.NamedTemporaryFile(suffix=suffix) as fh:
-        fh.write(data)
-        fh.flush()
+    with _as_file(data, suffix) as path:
         try:
-            doc = open_document(Path(fh.name))
+            doc = open_document(path)
         except Exception:
             return []  # the document task says what is wrong with it
         try:
@@ -96,10 +103,8 @@ def _ocr_pages(data: bytes, suffix: str, numbers: list[int]) -> dict:
     from .read.documents import quiet_mupdf, read_ocr_pages
 
     quiet_mupdf()
-    with tempfile.NamedTemporaryFile(suffix=suffix) as fh:
-        fh.write(data)
-        fh.flush()
-        return read_ocr_pages(Path(fh.name), numbers)
+    with _as_file(data, suffix) as path:
+        return read_ocr_pages(path, numbers)
 
 
 class _LLMGate:

@@ -32,7 +32,10 @@ class PageImage:
     height: float
 
 
-def locate_source(recorded: str, sha256: str, out_dir: Path, _seen: dict = {}) -> tuple[Path | None, str]:
+_DIGESTS: dict[tuple[str, int, int], str] = {}  # (path, mtime, size) -> sha256: a source is hashed once while unchanged
+
+
+def locate_source(recorded: str, sha256: str, out_dir: Path) -> tuple[Path | None, str]:
     """The document a result was read from, found where it was recorded (relative to
     the current folder or to OUT's parent) and with the same sha256: (path, "") or
     (None, why not)."""
@@ -46,7 +49,7 @@ def locate_source(recorded: str, sha256: str, out_dir: Path, _seen: dict = {}) -
         except OSError:
             continue
         key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
-        digest = _seen.get(key) or _seen.setdefault(key, sha256_of(path))
+        digest = _DIGESTS.get(key) or _DIGESTS.setdefault(key, sha256_of(path))
         if digest == sha256:
             return path, ""
         changed = True
