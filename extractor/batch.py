@@ -16,7 +16,7 @@ import pymupdf
 
 from .read.documents import INPUT_SUFFIXES, quiet_mupdf, sha256_of
 from .errors import first_line, translate
-from .io.outputs import BatchTables, load_document_json, write_form_rows, write_text_atomic
+from .io.outputs import BatchTables, load_document_json, result_files, write_form_rows, write_text_atomic
 from .pipeline import DocumentStats, ExtractOptions, Remote, extract_to_json
 
 
@@ -277,8 +277,8 @@ def add_earlier_documents(out_dir: Path, tables: BatchTables, this_run: set[str]
     folder, so extracting one more report into it adds its rows to the others' rather
     than replacing them. A document this run read — failed included — counts as read."""
     added = 0
-    for path in sorted(out_dir.glob("*.json")):
-        if path.name == "errors.json" or path.stem in this_run:
+    for path in result_files([out_dir]):
+        if path.stem in this_run:
             continue
         try:
             result = load_document_json(path)

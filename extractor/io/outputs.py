@@ -77,11 +77,11 @@ def write_streamed_result(shell: DocumentResult, forms: TextIO, target: Path) ->
 
 def result_files(paths: Iterable[Path]) -> list[Path]:
     """Result JSON files: the files given, and those in folders given (an output
-    folder's: not its errors.json, not a hidden file)."""
+    folder's, but its errors.json)."""
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
-            files += sorted(f for f in p.glob("*.json") if f.name != "errors.json" and not f.name.startswith("."))
+            files += sorted(f for f in p.glob("*.json") if f.name != "errors.json")
         else:
             files.append(p)
     return files
