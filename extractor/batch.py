@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import itertools
 import os
 import json
 import time
 from collections.abc import Callable, Collection, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pymupdf
 
 from .read.documents import INPUT_SUFFIXES, quiet_mupdf, sha256_of
-from .errors import first_line, translate
+from .errors import Crashed, OverBudget, first_line, translate
 from .io.outputs import BatchTables, load_document_json, result_files, write_form_rows, write_text_atomic
 from .pipeline import DocumentStats, ExtractOptions, Remote, extract_to_json
+from .workers import Budget, run_guarded
 
 
 
@@ -193,10 +195,11 @@ def applying(decisions: list, options: ExtractOptions) -> Callable | None:
     return lambda number, form: apply(form, [d for d in decisions if d.form == number], options.settings)
 
 
-def _worker_setup(quiet: bool, parent: int) -> None:
-    """A batch worker: as quiet as its parent about MuPDF, and ended by the kernel when
-    its parent dies (a `kill -9` of the batch left its workers running). Linux only;
-    elsewhere the workers end when they find the parent's pipe closed."""
+def _worker_setup(quiet: bool, batch: int) -> None:
+    """A batch worker: as quiet as the batch about MuPDF, and ended by the kernel when
+    its parent (the batch, or the fork server the batch started) dies — a `kill -9` of
+    the batch left its workers running. Linux only; elsewhere the workers end when
+    they find the batch's pipe closed."""
     if quiet:
         quiet_mupdf()
     try:
@@ -206,10 +209,38 @@ def _worker_setup(quiet: bool, parent: int) -> None:
         libc = ctypes.CDLL(None, use_errno=True)
         PR_SET_PDEATHSIG = 1
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent:  # the parent died before the call: go now
-            os._exit(1)
+        os.kill(batch, 0)  # the batch died before the call: go now
+    except ProcessLookupError:
+        os._exit(1)
     except (OSError, AttributeError):
         pass
+
+
+OPTION_OF = {"time": "--page-seconds", "memory": "--max-memory"}
+
+
+def _outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, options: ExtractOptions, force: bool,
+              tables: BatchTables, workers: int) -> Iterable[Outcome]:
+    """Each file's outcome, in order: read in worker processes that are stopped when a
+    page runs past its time or memory budget (in this process with neither budget
+    and one worker)."""
+    tasks = [(f, names[f], out_dir, options, force, tables.staging_file(names[f])) for f in files]
+    limits = options.limits
+    budget = Budget(limits.page_seconds, limits.max_memory)
+    if workers == 1 and not budget.limited:
+        return (process_one(*task) for task in tasks)
+
+    def stopped(index: int, reason: str, kind: str) -> Outcome:
+        f = files[index]
+        for tmp in out_dir.glob(f".{glob.escape(names[f])}.json.*.tmp"):  # its JSON, half written
+            tmp.unlink(missing_ok=True)
+        error = OverBudget(f"{reason} ({OPTION_OF[kind]}): stopped") if kind in OPTION_OF else Crashed(reason)
+        return Outcome(f, names[f], "failed", error=str(error), error_type=type(error).__name__)
+
+    # Workers keep MuPDF as quiet as this process keeps it (a forked worker would
+    # inherit it; a spawned one would not), and die with this process.
+    quiet = not pymupdf.TOOLS.mupdf_display_errors()
+    return run_guarded(tasks, process_one, workers, budget, stopped, _worker_setup, (quiet, os.getpid()))
 
 
 def run_batch(
@@ -246,18 +277,10 @@ def run_batch(
 
             for outcome in cluster_outcomes(files, names, out_dir, options, force, tables, cluster or None):
                 done(outcome)
-        elif workers > 1 and len(files) > 1:
-            # Workers keep MuPDF as quiet as this process keeps it (a forked worker would
-            # inherit it; a spawned one would not), and die with this process.
-            quiet = not pymupdf.TOOLS.mupdf_display_errors()
-            with ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup, initargs=(quiet, os.getpid())) as pool:
-                futures = [pool.submit(process_one, f, names[f], out_dir, options, force, tables.staging_file(names[f]))
-                           for f in files]
-                for fut in futures:
-                    done(fut.result())
         else:
-            for f in files:
-                done(process_one(f, names[f], out_dir, options, force, tables.staging_file(names[f])))
+            with closing(_outcomes(files, names, out_dir, options, force, tables, workers)) as outcomes:
+                for outcome in outcomes:  # (closed when interrupted: its workers are stopped)
+                    done(outcome)
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:

@@ -78,6 +78,8 @@ def extract(
     force: Annotated[bool, typer.Option(help="Re-extract documents whose output is up to date.")] = False,
     max_pages: Annotated[int, typer.Option(help="Refuse documents with more pages.")] = Limits.max_pages,
     max_bytes: Annotated[int, typer.Option(help="Refuse files larger than this many bytes.")] = Limits.max_bytes,
+    page_seconds: Annotated[float, typer.Option(min=0, help="Stop a document whose page takes longer (0: no limit; not the LLM's requests, which have their own timeout).")] = Limits.page_seconds,
+    max_memory: Annotated[float, typer.Option(min=0, help="Stop a document whose worker grows past this many GiB (0: no limit).")] = Limits.max_memory / 2**30,
     config: Annotated[Optional[Path], typer.Option(help="Checker settings (TOML).")] = None,
     model: ModelOpt = None,
     llm_mode: ModeOpt = "tools",
@@ -114,7 +116,8 @@ def extract(
     if not files:
         _err("no input files found")
         raise typer.Exit(2)
-    options = ExtractOptions(engine=engine, limits=Limits(max_pages=max_pages, max_bytes=max_bytes), settings=settings, llm=llm)
+    options = ExtractOptions(engine=engine, limits=Limits(max_pages=max_pages, max_bytes=max_bytes, page_seconds=page_seconds or None,
+                                                           max_memory=int(max_memory * 2**30) or None), settings=settings, llm=llm)
     try:
         summary = _run_reporting(files, out, options, formats, workers, force, cluster)
     except OSError as exc:  # OUT is a file, not writable, or its disk is full

@@ -6,9 +6,11 @@
     │   ├── EmptyFile
     │   ├── CorruptFile
     │   ├── EncryptedFile
-    │   ├── TooLarge               over --max-pages / --max-bytes
+    │   ├── TooLarge               over --max-pages / --max-bytes, or a page that is a decompression bomb
+    │   ├── OverBudget             a page ran past its time or memory budget (--page-seconds, --max-memory)
     │   ├── NoTextLayer            scanned pages and no OCR engine to read them
     │   └── UnreadableFile         the system would not let us read it (permissions, I/O)
+    ├── Crashed                    the process reading it died (a crash in a library, the system's OOM killer)
     ├── NoFormsFound               readable, but no self-evaluation form in it
     ├── EngineUnavailable          an engine was asked for that cannot run here
     ├── ConfigError                a settings file or an evaluation set that cannot be used
@@ -54,11 +56,19 @@ class TooLarge(InputError):
     pass
 
 
+class OverBudget(InputError):
+    pass
+
+
 class NoTextLayer(InputError):
     pass
 
 
 class UnreadableFile(InputError):
+    pass
+
+
+class Crashed(ExtractorError):
     pass
 
 

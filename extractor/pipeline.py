@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
+from . import __version__, workers
 from .check import check_form, error_count
 from .collector import fewer_collections
 from .errors import BudgetSpent, CorruptFile, EngineUnavailable, ExtractorError, NoFormsFound
@@ -266,7 +266,9 @@ class DocumentRun:
             groups: list[FormRows] = []
             forms = list(_checked_forms(self.doc, self.options, page_text, groups, self.skipped))
             if forms:
+                workers.step("waiting for the LLM", timed=False)  # (its requests have their own timeouts)
                 self.usage = _with_llm(self.doc, groups, forms, page_text, self.engine, self.options)
+                workers.step("writing its forms")
             found = len(forms)
             yield from forms
         if not found:

@@ -16,7 +16,8 @@ from ..errors import CorruptFile, EmptyFile, EncryptedFile, NoTextLayer, TooLarg
 from ..forms.templates import VOCAB
 from ..layout.across import continues, join
 from ..layout.page import PageText
-from .pdf import NO_TEXT, draws_outlined_text, page_words, read_page, text_layer_problem
+from .. import workers
+from .pdf import NO_TEXT, content_past, draws_outlined_text, page_words, read_page, text_layer_problem
 from .scan import ocr_read_page
 from .spreadsheet import XLS_SUFFIXES, XLSX_SUFFIXES, Workbook, xls_to_xlsx
 from .text_export import read_text_export
@@ -33,6 +34,9 @@ IMAGE_MAGIC = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpeg", b"II*\x00": "tiff", b
 class Limits:
     max_pages: int = 1000
     max_bytes: int = 512 * 1024 * 1024
+    max_page_content: int = 64 << 20  # a page's decoded drawing operators (the real forms': under 30 KB)
+    page_seconds: float | None = 60.0  # a batch's time budget per page (None: no limit)
+    max_memory: int | None = 4 << 30  # a batch worker's memory budget in bytes (None: no limit)
 
 
 def quiet_mupdf() -> None:
@@ -143,13 +147,16 @@ class OpenedDocument:
     _damage: list[str] = field(default_factory=list)  # MuPDF's messages read so far
     page_damage: dict[int, str] = field(default_factory=dict)  # page → what MuPDF said while reading it
     preread: dict[int, tuple[PageText, list[str]]] = field(default_factory=dict)  # page → OCR read elsewhere
+    limits: Limits = field(default_factory=Limits)
 
     def pages(self) -> Iterator[PageText]:
         """Pages one at a time; raises NoTextLayer at a page with no usable text."""
         if self._text is not None:
+            workers.step("reading the text")
             yield read_text_export(self._text)
             return
         if self._book is not None:
+            workers.step("reading the workbook")
             yield from self._book.pages()
             return
         assert self._pdf is not None
@@ -168,7 +175,11 @@ class OpenedDocument:
         assert self._pdf is not None
         self.ocr_pages = {}
         for i in range(self._pdf.page_count):
+            workers.step(f"page {i + 1}")
             page = self._pdf.load_page(i)
+            if self._pdf.is_pdf and content_past(page, self.limits.max_page_content):
+                raise TooLarge(f"page {i + 1}'s content decodes to more than {self.limits.max_page_content >> 20} MiB "
+                               "of drawing operators (a decompression bomb)")
             words = page_words(page)
             problem = text_layer_problem(words)
             what = ocr_reason(page, problem)
@@ -311,4 +322,4 @@ def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
         raise EncryptedFile("the PDF is encrypted with a password")
     _check_count(doc.page_count, limits, doc.close, empty="the document has no pages", unit="pages")
     doc_type = "scanned" if kind == "image" else "born_digital"
-    return OpenedDocument(path, kind, doc.page_count, doc_type, _pdf=doc)
+    return OpenedDocument(path, kind, doc.page_count, doc_type, _pdf=doc, limits=limits)

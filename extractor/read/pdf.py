@@ -8,7 +8,10 @@ OCR stage (when installed) supplies its words instead.
 from __future__ import annotations
 
 import re
+import zlib
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
+
 import pymupdf
 
 from ..layout.page import PageText, Word
@@ -152,3 +155,55 @@ def read_page(page: pymupdf.Page, words: list[Word] | None = None) -> PageText:
     rects, lines = page_rulings(page)
     rect = page.rect
     return rows_from(words, rects, lines, page.number + 1, rect.width, rect.height)
+
+
+_FLATE = frozenset({"/FlateDecode", "/Fl"})
+
+
+def _inflate(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Deflated data inflated a megabyte at a time (what it would hold at once is
+    the point: it may be gigabytes)."""
+    inflater = zlib.decompressobj()
+    for data in chunks:
+        while data and not inflater.eof:
+            out = inflater.decompress(data, 1 << 20)
+            if out:
+                yield out
+            data = inflater.unconsumed_tail
+
+
+def decodes_past(doc: pymupdf.Document, xref: int, limit: int) -> bool:
+    """Does stream `xref` decode to more than `limit` bytes? Counted as it is inflated,
+    for a chain of Flate filters: a bomb's kind (each layer multiplies by up to 1,000,
+    so two make a 26 KB file a 16 GiB page). Other filters are left to the batch's
+    time and memory budgets."""
+    kind, value = doc.xref_get_key(xref, "Filter")
+    filters = re.findall(r"/\w+", value) if kind in ("name", "array") else []  # ("[/FlateDecode/FlateDecode]")
+    if not filters or not _FLATE.issuperset(filters):
+        return False
+    raw = doc.xref_stream_raw(xref) or b""
+    if len(filters) == 1 and len(raw) * 1100 < limit:  # one layer cannot get there
+        return False
+    stream: Iterable[bytes] = (raw,)
+    for _ in filters:
+        stream = _inflate(stream)
+    total = 0
+    try:
+        for piece in stream:
+            total += len(piece)
+            if total > limit:
+                return True
+    except zlib.error:
+        pass  # damaged: MuPDF says so when it reads the page
+    return False
+
+
+def content_past(page: pymupdf.Page, limit: int) -> bool:
+    """Does the page's content (its streams and the forms it draws) decode to more
+    than `limit` bytes?"""
+    doc = page.parent
+    try:
+        xrefs = [*page.get_contents(), *(x[0] for x in page.get_xobjects())]
+        return any(decodes_past(doc, x, limit) for x in xrefs)
+    except (RuntimeError, ValueError):  # a broken object: reading the page says what is damaged
+        return False

@@ -61,7 +61,9 @@ def test_an_unusable_text_layer_without_ocr_says_so_in_one_line(monkeypatch, tmp
     from extractor.cli import app
 
     monkeypatch.setattr(ocr, "available", lambda: False)
-    r = CliRunner().invoke(app, ["extract", str(SCANS / "text_layer_no_tounicode.pdf"), "-o", str(tmp_path)])
+    # (No budgets: the batch reads in this process, where OCR is patched away, not in a worker.)
+    r = CliRunner().invoke(app, ["extract", str(SCANS / "text_layer_no_tounicode.pdf"), "-o", str(tmp_path),
+                                 "--page-seconds", "0", "--max-memory", "0"])
     assert r.exit_code == 1
     line = next(l for l in r.output.splitlines() if "FAILED" in l)
     assert "text layer is unusable" in line and "ToUnicode" in line and "pip install" in line
