@@ -98,22 +98,28 @@ class Summary:
         return text
 
 
+def real(path: Path) -> Path:
+    """The path with its links followed as far as they go (`Path.resolve` raises on a
+    symbolic link loop; the file's own message says what it is)."""
+    return Path(os.path.realpath(path))
+
+
 def collect_inputs(paths: Iterable[Path], exclude: Path | None = None) -> list[Path]:
     """Files as given (whatever their suffix, so a wrong file gets its own message)
     and, inside folders, every file with a supported suffix, sorted — not those inside
     `exclude` (the output folder: its forms.xlsx is no report)."""
-    skip = exclude.resolve() if exclude is not None else None
+    skip = real(exclude) if exclude is not None else None
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
             out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES and not f.name.startswith(".")
-                          and (skip is None or not f.resolve().is_relative_to(skip)))
+                          and (skip is None or not real(f).is_relative_to(skip)))
         else:
             out.append(p)
     seen: set[Path] = set()
     unique = []
     for p in out:
-        key = p.resolve()
+        key = real(p)
         if key not in seen:
             seen.add(key)
             unique.append(p)
@@ -131,7 +137,7 @@ def output_names(files: list[Path]) -> dict[Path, str]:
         stems[f.stem] = stems.get(f.stem, 0) + 1
     return {
         f: f.stem if stems[f.stem] == 1 and f.stem.lower() not in RESERVED_STEMS
-        else f"{f.stem}-{hashlib.sha1(str(f.resolve()).encode()).hexdigest()[:8]}"
+        else f"{f.stem}-{hashlib.sha1(str(real(f)).encode()).hexdigest()[:8]}"
         for f in files
     }
 

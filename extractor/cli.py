@@ -70,7 +70,7 @@ def _formats(value: str) -> list[str]:
 
 @app.command()
 def extract(
-    paths: Annotated[list[Path], typer.Argument(help="PDFs, images, text exports, or folders of them.")],
+    paths: Annotated[list[Path], typer.Argument(readable=False, help="PDFs, images, text exports, or folders of them.")],
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
     engine: EngineOpt = "auto",
     fmt: Annotated[str, typer.Option("--format", help="Comma-separated: json,csv,xlsx,sqlite,parquet (parquet needs pyarrow).")] = "json,csv,xlsx,sqlite",
@@ -146,7 +146,7 @@ def _report(o: Outcome, tty: bool) -> None:
         flag = f", {o.forms_with_errors} with error findings" if o.forms_with_errors else ""
         flag += f"; {o.skipped_tables} other tables skipped" if o.skipped_tables else ""
         if o.stats is not None and o.stats.damage:  # read in part: it counts in the exit status
-            typer.echo(f"DAMAGED {shown(o.path)}: {o.forms} forms read; {o.stats.damage}: forms may be missing", err=True)
+            typer.echo(f"DAMAGED {shown(o.path)}: {o.forms} form{'s' if o.forms != 1 else ''} read; {o.stats.damage}: forms may be missing", err=True)
             return
         typer.echo(f"{o.status:7} {shown(o.path)}: {o.forms} forms{flag} ({o.seconds:.2f} s)", err=True)
 
@@ -176,7 +176,7 @@ def _run_reporting(files: list[Path], out: Path, options: ExtractOptions, format
 
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="Result JSON files or output folders.")],
+    paths: Annotated[list[Path], typer.Argument(readable=False, help="Result JSON files or output folders.")],
     strict: Annotated[bool, typer.Option(help="Exit 1 when any error finding remains.")] = False,
     config: Annotated[Optional[Path], typer.Option(help="Checker settings (TOML).")] = None,
 ) -> None:

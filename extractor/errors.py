@@ -117,13 +117,13 @@ def translate(exc: BaseException, reading: bool = True) -> ExtractorError | None
         return exc
     if isinstance(exc, OSError):
         what = exc.strerror or first_line(exc)
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return OutputError(f"no space left on the output device ({what})")
+        if exc.errno == errno.ENOSPC:
+            return OutputError("no space left on the output device")
+        if exc.errno == errno.EDQUOT:
+            return OutputError("the disk quota of the output device is exceeded")
         if exc.errno == errno.ELOOP:
             return UnreadableFile("a symbolic link loop")
-        cls = UnreadableFile if reading else OutputError
-        name = f" {exc.filename}" if exc.filename and not reading else ""
-        return cls(f"{what}{name}".strip())
+        return (UnreadableFile if reading else OutputError)(what)
     if isinstance(exc, MemoryError):
         return TooLarge("out of memory while reading it")
     if isinstance(exc, UnicodeDecodeError):

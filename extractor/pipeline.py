@@ -197,7 +197,10 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         except Exception as exc:  # a PDF that opens but breaks while reading
             raise CorruptFile(f"unreadable page: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
 
-    for fr in iter_form_rows(rows_stream(), skipped):
+    one_page = doc.kind in ("text", "sheet")  # (a text export's forms are its steps: it has no pages)
+    for number, fr in enumerate(iter_form_rows(rows_stream(), skipped), 1):
+        if one_page:
+            workers.step(f"form {number}")
         ocr_pages = doc.ocr_pages or {}
         scanned = [p for p in fr.pages if p in ocr_pages]
         form = map_form(fr, engine="ocr+rules" if scanned else "rules")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pymupdf
 
-from ..errors import CorruptFile, EmptyFile, EncryptedFile, NoTextLayer, TooLarge, UnsupportedFile
+from ..errors import CorruptFile, EmptyFile, EncryptedFile, InputError, NoTextLayer, TooLarge, UnsupportedFile, translate
 from ..forms.templates import VOCAB
 from ..layout.across import continues, join
 from ..layout.page import PageText
@@ -298,9 +299,20 @@ def _check_count(n: int, limits: Limits, close: Callable[[], None], empty: str, 
         raise TooLarge(f"{n} {unit} is over the {limits.max_pages}-page limit (--max-pages)")
 
 
+def _not_a_file(path: Path) -> InputError:
+    """Why a path that is no regular file cannot be read: it is missing, a link loop, a
+    folder, a FIFO (whose reading would wait for a writer for ever) or a device."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return translate(exc)
+    kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return UnsupportedFile(f"not a regular file ({kind})")
+
+
 def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
     if not path.is_file():
-        raise UnsupportedFile("not a file")
+        raise _not_a_file(path)
     size = path.stat().st_size
     if size == 0:
         raise EmptyFile("the file is empty")

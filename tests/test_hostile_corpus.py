@@ -1,0 +1,198 @@
+"""The hostile-input corpus (fixtures/hostile.py), run as a user runs it: the CLI in
+its own process, every case's line, error type and output asserted, no traceback,
+every stop inside its budget, memory under a bound, nothing outside OUT touched.
+
+Run as root, the CLI runs without the capability to override file permissions
+(`setpriv`), so permission cases fail as they do for any other user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "fixtures"))
+import hostile  # noqa: E402
+
+psutil = pytest.importorskip("psutil")
+
+PAGE_SECONDS = 15  # the batch's page budget here: a photo's first OCR page (models loading) takes ~5 s
+LINE = re.compile(r"^(ok|FAILED|DAMAGED)\s+(.*?): (.*)$")
+
+
+def unprivileged() -> list[str]:
+    """The command prefix that takes away root's power to ignore file permissions."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permission cases cannot be made")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+@dataclass
+class Ran:
+    code: int
+    stderr: str
+    seconds: float
+    peak: int  # bytes: the most the CLI and its workers held at once
+
+    def lines(self) -> dict[str, tuple[str, str]]:
+        """Each document's (status, text) by its path as shown."""
+        found = {}
+        for line in self.stderr.splitlines():
+            if m := LINE.match(line):
+                found[m.group(2)] = (m.group(1), m.group(3))
+        return found
+
+
+def run(args: list[str], cwd: Path, prefix: list[str] | None = None, env: dict | None = None) -> Ran:
+    """The CLI in a process of its own, its memory (with its workers') sampled as it runs."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([*(prefix or []), sys.executable, "-m", "extractor.cli", *args], cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            try:
+                tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = proc.communicate(timeout=600)
+    done.set()
+    sampler.join()
+    return Ran(proc.returncode, stderr, time.perf_counter() - started, peak)
+
+
+def snapshot(root: Path, skip: Path) -> dict[str, tuple[int, int]]:
+    """Every file under `root` but inside `skip`: its size and modification time."""
+    out = {}
+    for p in root.rglob("*"):
+        if p.is_relative_to(skip) or p.is_symlink() or not (p.is_file() or p.is_dir()):
+            continue
+        st = p.lstat()
+        out[str(p)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def shown(path: Path) -> str:
+    return str(path).replace("\n", "\\n")
+
+
+def check_cases(ran: Ran, cases: list[hostile.Case], paths: list[Path], out: Path) -> None:
+    lines = ran.lines()
+    errors = {e["path"]: e for e in json.loads((out / "errors.json").read_text(encoding="utf-8"))}
+    for case, path in zip(cases, paths):
+        assert shown(path) in lines, f"{case.name}: no line of its own in\n{ran.stderr}"
+        status, text = lines[shown(path)]
+        assert status == case.status, f"{case.name}: {status} {text}"
+        for words in case.says:
+            assert words in text, f"{case.name}: {text!r} does not say {words!r}"
+        if case.status == "FAILED":
+            assert errors[str(path)]["type"] == case.error_type, f"{case.name}: {errors[str(path)]}"
+        else:
+            result = [p for p in out.glob("*.json") if p.name != "errors.json"
+                      and json.loads(p.read_text(encoding="utf-8"))["source"]["path"] == str(path)]
+            assert len(result) == 1 and len(json.loads(result[0].read_text(encoding="utf-8"))["forms"]) == case.forms, case.name
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    inside, direct = hostile.make(folder)
+    return folder, inside, direct
+
+
+def test_every_case_in_a_folder_has_its_own_line_and_the_batch_goes_on(corpus):
+    folder, inside, _ = corpus
+    out, cwd = folder / "out", folder / "cwd"
+    cwd.mkdir()
+    before = snapshot(folder, out)
+    ran = run(["extract", str(inside), "-o", str(out), "--workers", "2", "--page-seconds", str(PAGE_SECONDS)],
+              cwd, unprivileged())
+    assert ran.code == 1 and "Traceback" not in ran.stderr, ran.stderr
+    paths = [inside / c.name for c in hostile.FOLDER_CASES]
+    check_cases(ran, hostile.FOLDER_CASES, paths, out)
+    assert len(ran.lines()) == len(paths)  # nothing else read (OUT, the FIFO-free folder: all of it)
+    summary = ran.stderr.strip().splitlines()[-1]
+    assert summary.startswith(f"{len(paths)} documents") and "2 damaged, read in part" in summary
+    # The batch's own errors.json is its own: the input errors.txt has another name
+    assert json.loads((out / "errors.json").read_text(encoding="utf-8"))[0]["type"]
+    # Nothing outside OUT was touched (the inputs, their folder, the working folder),
+    # and nothing was left half written inside it
+    assert snapshot(folder, out) == before
+    assert not list(cwd.iterdir())
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+    # Every stop within its budget: the xobject bomb stops at its page budget, the
+    # others in seconds; the two workers and the CLI hold under 2 GiB together
+    assert ran.seconds < PAGE_SECONDS + 45, ran.seconds
+    assert ran.peak < 2 << 30, ran.peak
+
+
+def test_files_given_by_name_each_fail_alone(corpus):
+    folder, _, direct = corpus
+    out = folder / "direct-out"
+    ran = run(["extract", "-o", str(out), "--", *map(str, direct)], folder, unprivileged())
+    assert ran.code == 1 and "Traceback" not in ran.stderr, ran.stderr
+    check_cases(ran, hostile.DIRECT_CASES, direct, out)
+
+
+def test_a_page_that_grows_past_the_memory_budget_is_stopped(tmp_path):
+    hostile.operator_flood(tmp_path / "flood.pdf")
+    hostile.javascript(tmp_path / "after.pdf")  # (the batch goes on)
+    ran = run(["extract", str(tmp_path / "flood.pdf"), str(tmp_path / "after.pdf"), "-o", str(tmp_path / "out"),
+               "--max-memory", "0.5"], tmp_path)
+    lines = ran.lines()
+    status, text = lines[str(tmp_path / "flood.pdf")]
+    assert status == "FAILED" and text == "page 1 ran past its memory budget of 0.5 GiB (--max-memory): stopped"
+    assert lines[str(tmp_path / "after.pdf")][0] == "ok" and ran.code == 1
+    assert ran.peak < 1 << 30, ran.peak  # stopped soon after it passed 0.5 GiB
+
+
+@pytest.mark.parametrize("where", ["OUT", "OUT's parent"])
+def test_an_output_folder_that_cannot_be_written_is_one_line(tmp_path, where):
+    parent = tmp_path / "locked"
+    out = parent / "out"
+    out.mkdir(parents=True) if where == "OUT" else parent.mkdir()
+    (out if where == "OUT" else parent).chmod(0o555)
+    ran = run(["extract", str(ROOT / "fixtures" / "text"), "-o", str(out)], tmp_path, unprivileged())
+    assert ran.code == 2 and "Traceback" not in ran.stderr
+    assert ran.stderr.strip().splitlines() == [f"error: cannot write to {out}: Permission denied"]
+
+
+def test_a_full_disk_fails_each_document_in_one_line_and_leaves_nothing_half_written(tmp_path):
+    """OUT on a 120 KB tmpfs in a mount namespace of its own (where the system allows one)."""
+    out = tmp_path / "full"
+    out.mkdir()
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True) if shutil.which("unshare") else None
+    if probe is None or probe.returncode != 0:
+        pytest.skip("no mount namespace here to make a small disk in")
+    script = (f"mount -t tmpfs -o size=120k tmpfs '{out}' && "
+              f"'{sys.executable}' -m extractor.cli extract '{ROOT / 'fixtures' / 'pdf' / 'run_on.pdf'}' "
+              f"'{ROOT / 'fixtures' / 'text'}' -o '{out}'; echo \"exit $?\"; ls -A '{out}'")
+    r = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r.stderr
+    failed = [x for x in r.stderr.splitlines() if x.startswith("FAILED")]
+    assert failed and all(x.endswith(": no space left on the output device") for x in failed), r.stderr
+    assert "exit 1" in r.stdout
+    listing = r.stdout.split("exit 1", 1)[1].split()
+    assert not [n for n in listing if n.startswith(".")], listing  # no staging folder, no temporary file
