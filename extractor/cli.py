@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -119,7 +122,8 @@ def extract(
     options = ExtractOptions(engine=engine, limits=Limits(max_pages=max_pages, max_bytes=max_bytes, page_seconds=page_seconds or None,
                                                            max_memory=int(max_memory * 2**30) or None), settings=settings, llm=llm)
     try:
-        summary = _run_reporting(files, out, options, formats, workers, force, cluster)
+        with _terminate_as_interrupt():  # a `kill` ends the batch as Ctrl-C does: cleaned up, outputs kept
+            summary = _run_reporting(files, out, options, formats, workers, force, cluster)
     except OSError as exc:  # OUT is a file, not writable, or its disk is full
         _err(f"cannot write to {out}: {translate(exc, reading=False)}")
         raise typer.Exit(2)
@@ -149,6 +153,22 @@ def _report(o: Outcome, tty: bool) -> None:
             typer.echo(f"DAMAGED {shown(o.path)}: {o.forms} form{'s' if o.forms != 1 else ''} read; {o.stats.damage}: forms may be missing", err=True)
             return
         typer.echo(f"{o.status:7} {shown(o.path)}: {o.forms} forms{flag} ({o.seconds:.2f} s)", err=True)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: signals are not ours to take
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _importable(module: str) -> bool:

@@ -207,6 +207,12 @@ def run_guarded(
                     replace(worker, f"{worker.step} ran past its memory budget of {budget.memory_bytes / 2**30:g} GiB", "memory")
         for worker in pool:
             worker.end()
+    except KeyboardInterrupt:  # the documents done out of order are told before the batch stops
+        for worker in pool:
+            worker.stop()
+        for index in sorted(results):
+            yield results[index]
+        raise
     finally:
         for worker in pool:  # (interrupted: nothing is waited for)
             worker.stop()

@@ -10,6 +10,7 @@ import csv
 import functools
 import json
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -37,7 +38,7 @@ def _umask() -> int:
 def atomic_path(target: Path) -> Iterator[Path]:
     """A temporary path beside `target`, renamed onto it when the block succeeds."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp", dir=target.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it owner-only; outputs are for sharing
     try:
@@ -148,10 +149,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
+_TMP_PID = re.compile(r"\.(\d+)-[^.]+\.tmp$")  # atomic_path's temporary files: the writer's pid
+
+
 def remove_leftovers(out_dir: Path) -> list[Path]:
-    """What a killed run left in OUT: its table staging folders (`.tables-<pid>-…`, the
-    process gone) and half-written files (`.<name>.<random>.tmp`, older than a minute:
-    a running batch renames its own within seconds)."""
+    """What a killed run left in OUT: its table staging folders (`.tables-<pid>-…`) and
+    half-written files (`.<name>.<pid>-<random>.tmp`) whose process is gone, and other
+    `.*.tmp` files older than a minute (a running batch renames its own in seconds)."""
     gone = []
     for p in out_dir.glob(".tables-*"):
         pid = p.name.split("-")[1]
@@ -159,8 +163,9 @@ def remove_leftovers(out_dir: Path) -> list[Path]:
             shutil.rmtree(p, ignore_errors=True)
             gone.append(p)
     for p in out_dir.glob(".*.tmp"):
+        writer = _TMP_PID.search(p.name)
         try:
-            if p.is_file() and time.time() - p.stat().st_mtime > 60:
+            if p.is_file() and (not _alive(int(writer.group(1))) if writer else time.time() - p.stat().st_mtime > 60):
                 p.unlink()
                 gone.append(p)
         except OSError:
