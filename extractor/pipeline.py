@@ -188,7 +188,8 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
     def rows_stream():
         try:
             for page in doc.pages():
-                page_text[page.number] = page.text
+                # (a text export's forms are grounded in their own rows: its text is not kept)
+                page_text[page.number] = "" if page.streamed else page.text
                 if page.joined_pages:
                     joined[page.number] = page.joined_pages
                 yield from page.rows

@@ -93,6 +93,7 @@ class PageText:
     rows: list[Row] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)  # the grids the rows came from (for drawing)
     joined_pages: list[int] = field(default_factory=list)  # pages whose columns continue this page's table
+    streamed: bool = False  # `rows` is an iterator, read once (a text export's one pseudo-page)
 
     @property
     def text(self) -> str:

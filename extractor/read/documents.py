@@ -3,6 +3,7 @@ back rows page by page. Every failure is an `InputError` with a one-line reason.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 import stat
@@ -21,7 +22,7 @@ from .. import workers
 from .pdf import NO_TEXT, content_past, draws_outlined_text, page_words, read_page, text_layer_problem
 from .scan import ocr_read_page
 from .spreadsheet import XLS_SUFFIXES, XLSX_SUFFIXES, Workbook, xls_to_xlsx
-from .text_export import read_text_export
+from .text_export import export_lines, export_rows
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".tsv"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
@@ -92,22 +93,41 @@ def utf16_without_bom(data: bytes) -> str | None:
     return encoding if printable >= 0.95 * len(text) else None
 
 
-def decode_text(data: bytes) -> str:
-    """A text export's bytes as text: by its BOM, else UTF-8, else GB18030 (the
-    superset of GBK and GB2312 that Chinese Windows saves in). A UTF-8 file with a
-    stray bad byte stays UTF-8 (the byte replaced): GB18030 would read any UTF-8 as
-    other characters."""
+def text_encoding(data: bytes, whole: bool = True) -> str:
+    """The encoding of a text export's bytes (`whole`: all of them, else its first
+    megabytes): by its BOM, else UTF-8, else GB18030 (the superset of GBK and GB2312
+    that Chinese Windows saves in). A UTF-8 file with a stray bad byte stays UTF-8
+    (the byte replaced): GB18030 would read any UTF-8 as other characters."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding, errors="replace")
+            return encoding
     if b"\x00" in data[:4096] and (bomless := utf16_without_bom(data)):
-        return data.decode(bomless, errors="replace")
+        return bomless
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
     # GBK read as UTF-8 loses nearly every Chinese character; a stray byte loses one.
-    if bad >= max(3, 0.01 * len(text)) and _decodes(data, "gb18030", cut=False):
-        return data.decode("gb18030")
-    return text
+    if bad >= max(3, 0.01 * len(text)) and _decodes(data, "gb18030", cut=not whole):
+        return "gb18030"
+    return "utf-8"
+
+
+def decode_text(data: bytes) -> str:
+    """A text export's bytes as text (see `text_encoding`)."""
+    return data.decode(text_encoding(data), errors="replace")
+
+
+TEXT_SAMPLE = 4 << 20  # what a text export's encoding is told from
+TEXT_PIECE = 1 << 20  # what is read of it at a time
+
+
+def text_pieces(path: Path, encoding: str) -> Iterator[str]:
+    """A text export decoded a megabyte at a time (a character cut between two reads
+    is decoded whole)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    with open(path, "rb") as fh:
+        while data := fh.read(TEXT_PIECE):
+            yield decoder.decode(data)
+    yield decoder.decode(b"", final=True)
 
 
 def sniff(path: Path) -> str:
@@ -142,7 +162,7 @@ class OpenedDocument:
     page_count: int
     doc_type: str  # born_digital | text_export | scanned
     _pdf: pymupdf.Document | None = None
-    _text: str | None = None
+    _encoding: str | None = None  # a text export's: read as its rows are
     _book: Workbook | None = None
     ocr_pages: dict[int, list[str]] | None = None  # page → notes, for pages read by OCR
     _damage: list[str] = field(default_factory=list)  # MuPDF's messages read so far
@@ -152,9 +172,10 @@ class OpenedDocument:
 
     def pages(self) -> Iterator[PageText]:
         """Pages one at a time; raises NoTextLayer at a page with no usable text."""
-        if self._text is not None:
+        if self._encoding is not None:  # (its rows streamed: a 200 MB export is never held whole)
             workers.step("reading the text")
-            yield read_text_export(self._text)
+            rows = export_rows(export_lines(text_pieces(self.path, self._encoding)))
+            yield PageText(number=1, width=0, height=0, rows=rows, streamed=True)
             return
         if self._book is not None:
             workers.step("reading the workbook")
@@ -320,8 +341,9 @@ def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
         raise TooLarge(f"{size / 2**20:.0f} MiB is over the {limits.max_bytes / 2**20:.0f} MiB limit (--max-bytes)")
     kind = sniff(path)
     if kind == "text":
-        text = decode_text(path.read_bytes())
-        return OpenedDocument(path, kind, 1, "text_export", _text=text)
+        with open(path, "rb") as fh:
+            sample = fh.read(TEXT_SAMPLE)
+        return OpenedDocument(path, kind, 1, "text_export", _encoding=text_encoding(sample, whole=size <= TEXT_SAMPLE))
     if kind == "sheet":
         return _open_workbook(path, limits)
     pymupdf.TOOLS.reset_mupdf_warnings()  # what MuPDF says from here on is this document's

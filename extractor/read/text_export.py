@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable, Iterator
 
 from ..layout.page import Cell, PageText, Row
 from ..forms.numbers import clean_cell
@@ -70,10 +71,57 @@ def _cells(row: str) -> list[str]:
 
 def read_text_export(text: str) -> PageText:
     """All rows of a text export as one pseudo-page (exports have no page geometry)."""
-    text = html_tables_to_tsv(text.replace("\r\n", "\n"))
-    rows: list[Row] = []
+    return PageText(number=1, width=0, height=0, rows=list(export_rows(export_lines([text]))))
+
+
+def export_lines(pieces: Iterable[str]) -> Iterator[str]:
+    """The lines of a text export given in pieces (a file read a megabyte at a time),
+    its HTML tables turned into tab-separated lines: each piece is cut where nothing
+    spans the cut (before a `<tr>` once the export has HTML rows, else after a
+    newline; never inside a comment or script) and converted alone, so a 200 MB
+    export is never held whole. One piece is converted as the whole text."""
+    buffer, partial, rows_seen = "", "", False
+    pieces = iter(pieces)
+    piece = next(pieces, None)
+    while piece is not None:
+        following = next(pieces, None)
+        buffer += piece
+        rows_seen = rows_seen or "<tr" in buffer[-len(piece) - 3:].lower()
+        cut = len(buffer) if following is None else _cut(buffer, rows_seen)
+        piece = following
+        if cut <= 0:
+            continue
+        head, buffer = buffer[:cut], buffer[cut:]
+        lines = (partial + html_tables_to_tsv(head.replace("\r\n", "\n"))).split("\n")
+        partial = lines.pop()
+        yield from lines
+    if partial:
+        yield partial
+
+
+def _cut(buffer: str, rows_seen: bool) -> int:
+    """Where `buffer` can be cut with nothing spanning the cut (0: not yet)."""
+    if rows_seen:
+        low = buffer.lower()
+        cut = low.rfind("<tr")
+        while cut > 0 and low[cut + 3: cut + 4].isalnum():  # (<track>)
+            cut = low.rfind("<tr", 0, cut)
+    else:
+        cut = buffer.rfind("\n") + 1
+    if cut <= 0 or buffer[cut - 1] == "\r":
+        return 0
+    last = None
+    for last in _NOT_CONTENT.finditer(buffer, 0, cut):
+        pass
+    if last is not None and last.end() == cut and not re.search(r"(?:-->|</(?:script|style|template)\s*>)$", last.group(0), re.I):
+        return 0  # inside a comment or script that closes later
+    return cut
+
+
+def export_rows(lines: Iterable[str]) -> Iterator[Row]:
+    """A text export's rows, one a line (lines of the converted text, numbered from 1)."""
     blank_run = False
-    for lineno, raw in enumerate(text.split("\n"), start=1):
+    for lineno, raw in enumerate(lines, start=1):
         line = raw.rstrip("\n")
         if not line.strip():
             blank_run = True
@@ -87,6 +135,5 @@ def read_text_export(text: str) -> PageText:
         cells = [Cell(text=html.unescape(clean_cell(p)), col=i) for i, p in enumerate(parts)]
         while cells and not cells[-1].text:
             cells.pop()
-        rows.append(Row(cells=cells, page=1, in_table=len(parts) > 1, line=lineno, page_break_before=blank_run))
+        yield Row(cells=cells, page=1, in_table=len(parts) > 1, line=lineno, page_break_before=blank_run)
         blank_run = False
-    return PageText(number=1, width=0, height=0, rows=rows)
