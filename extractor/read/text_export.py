@@ -36,15 +36,16 @@ def pipe_cells(line: str) -> list[str] | None:
     return [c.strip().replace("\\|", "|") for c in _PIPE.split(t[1:-1])]
 
 
-_NOT_CONTENT = re.compile(r"<!--.*?(?:-->|$)|<(script|style|template)\b[^>]*>.*?(?:</\1\s*>|$)", re.I | re.S)
+_NOT_CONTENT = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style|template)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.I | re.S)
 
 
-def html_tables_to_tsv(text: str) -> str:
+def html_tables_to_tsv(text: str, tables: bool | None = None) -> str:
     """Turn `<tr><td>` tables into tab-separated lines; leave other text alone.
-    Scripts, styles and comments are not the document's content: dropped first."""
+    Scripts, styles and comments are not the document's content: dropped first.
+    `tables`: does the export have HTML rows (None: those of `text`)?"""
     if "<" in text:
         text = _NOT_CONTENT.sub("", text)
-    if "<tr" not in text.lower():
+    if not (tables if tables is not None else "<tr" in text.lower()):
         return text
     # One pass, splitting at each row's start: a row ends at </tr> or where its table
     # or section does, as HTML's implied end tags have it. (A lazy match from every
@@ -79,7 +80,8 @@ def export_lines(pieces: Iterable[str]) -> Iterator[str]:
     its HTML tables turned into tab-separated lines: each piece is cut where nothing
     spans the cut (before a `<tr>` once the export has HTML rows, else after a
     newline; never inside a comment or script) and converted alone, so a 200 MB
-    export is never held whole. One piece is converted as the whole text."""
+    export is never held whole. One piece is converted as the whole text; so is any
+    export whose HTML rows, if it has them, start in its first megabyte."""
     buffer, partial, rows_seen = "", "", False
     pieces = iter(pieces)
     piece = next(pieces, None)
@@ -92,7 +94,7 @@ def export_lines(pieces: Iterable[str]) -> Iterator[str]:
         if cut <= 0:
             continue
         head, buffer = buffer[:cut], buffer[cut:]
-        lines = (partial + html_tables_to_tsv(head.replace("\r\n", "\n"))).split("\n")
+        lines = (partial + html_tables_to_tsv(head.replace("\r\n", "\n"), tables=rows_seen)).split("\n")
         partial = lines.pop()
         yield from lines
     if partial:

@@ -121,3 +121,25 @@ def test_pipe_rows_and_rules():
     assert pipe_cells("年度 | 2023") is None  # not bordered: plain text
     assert _PIPE_RULE.match("| --- | :--: |") and _PIPE_RULE.match("|---|---")
     assert not _PIPE_RULE.match("| - | - |")  # a row of empty values, not a rule
+
+
+def test_an_export_read_in_pieces_gives_the_rows_of_the_whole(root):
+    """A large export is read a megabyte at a time: cut into pieces of any size, a TSV
+    export, a markdown one and an HTML one with comments and scripts crossing the cuts
+    give the rows they give whole."""
+    from extractor.read.text_export import export_lines, export_rows
+
+    tsv = (root / "fixtures" / "text" / "001_4588a3eccc5d7ba5.txt").read_text(encoding="utf-8").replace("\n", "\r\n")
+    rows = [line.split("\t") for line in tsv.split("\r\n")]
+    html = ("<html><!-- a comment <tr><td>项目名称</td><td>hidden</td></tr> that runs on -->\n<table>"
+            + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + ("</tr>" if i % 3 else "") + (
+                "<script>\n<tr><td>项目名称</td><td>injected</td></tr>\n</script>" if i % 50 == 7 else "")
+                for i, r in enumerate(rows)) + "</table></html>")
+    markdown = "\n".join("| " + " | ".join(r) + " |" for r in rows)
+    for text in (tsv, html, markdown):
+        whole = [(r.texts, r.line, r.in_table, r.page_break_before) for r in read_text_export(text).rows]
+        assert len(whole) > 40 and not any("injected" in t or "hidden" in t for r in whole for t in r[0])
+        for size in (1, 7, 100, 4096):
+            pieces = [text[i: i + size] for i in range(0, len(text), size)]
+            cut = [(r.texts, r.line, r.in_table, r.page_break_before) for r in export_rows(export_lines(pieces))]
+            assert cut == whole, (size, text[:20])
