@@ -15,6 +15,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -126,11 +128,14 @@ def _died(process: Any) -> str:
 
 
 def _context() -> Any:
-    """Workers forked from a fresh server process that has imported the tool once
-    (fast to start, and with none of this process's threads: a worker forked from a
-    process whose ONNX runtime had started its thread pool hung in its first OCR
-    page); spawned where there is no fork."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    """Workers forked from this process while it runs no other thread and no ONNX
+    runtime (the CLI's case: instant); else from a fresh server process that imports
+    the tool once (a worker forked from a process whose ONNX runtime had started its
+    thread pool hung in its first OCR page); spawned where there is no fork."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1 and "onnxruntime" not in sys.modules:
+        return multiprocessing.get_context("fork")
+    if "forkserver" not in methods:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["extractor.batch"])
