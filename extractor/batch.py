@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import itertools
 import os
@@ -17,7 +16,7 @@ import pymupdf
 
 from .read.documents import INPUT_SUFFIXES, quiet_mupdf, sha256_of
 from .errors import Crashed, OverBudget, first_line, translate
-from .io.outputs import BatchTables, load_document_json, result_files, write_form_rows, write_text_atomic
+from .io.outputs import BatchTables, load_document_json, remove_leftovers, result_files, write_form_rows, write_text_atomic
 from .pipeline import DocumentStats, ExtractOptions, Remote, extract_to_json
 from .workers import Budget, run_guarded
 
@@ -238,8 +237,6 @@ def _outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, options:
 
     def stopped(index: int, reason: str, kind: str) -> Outcome:
         f = files[index]
-        for tmp in out_dir.glob(f".{glob.escape(names[f])}.json.*.tmp"):  # its JSON, half written
-            tmp.unlink(missing_ok=True)
         error = OverBudget(f"{reason} ({OPTION_OF[kind]}): stopped") if kind in OPTION_OF else Crashed(reason)
         return Outcome(f, names[f], "failed", error=str(error), error_type=type(error).__name__)
 
@@ -297,6 +294,7 @@ def run_batch(
             finish_batch(summary, out_dir, formats, tables)
         finally:
             tables.close()
+            remove_leftovers(out_dir)  # what workers stopped mid-document were writing
     return summary
 
 

@@ -196,7 +196,7 @@ def cluster_outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, o
                      tables: BatchTables, address: str | None) -> Iterator[Outcome]:
     """The batch's documents on Ray, each as it is done, in input order: its result
     file written and its rows staged for `tables`. What fails before it can be
-    shipped (not a file, too large, unreadable) or is unchanged since the last run
+    shipped (missing, not a regular file, too large, unreadable) or is unchanged since the last run
     is done here, as the local batch does it."""
     import ray
 

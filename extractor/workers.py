@@ -54,6 +54,7 @@ def _serve(conn: Connection, setup: Callable[..., None] | None, setup_args: tupl
     """A worker's life: run the tasks the batch sends until it sends None."""
     global _report
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (a forked worker inherits the CLI's: it must just end)
     if setup is not None:
         setup(*setup_args)
     _report = lambda what, timed: conn.send(("step", what, timed))

@@ -50,7 +50,7 @@ def test_a_batch_across_two_nodes_writes_what_a_local_run_writes(cluster, tmp_pa
     files = sorted((ROOT / "fixtures" / "pdf").glob("*.pdf")) + [ROOT / "fixtures" / "text" / "000_01aad9c628fef0c3.txt",
                                                                  tmp_path / "missing.pdf"]
     r = _extract_on(cluster, files, tmp_path / "ray")
-    assert r.returncode == 1 and "FAILED" in r.stderr and "missing.pdf: not a file" in r.stderr, r.stderr[-3000:]
+    assert r.returncode == 1 and "FAILED" in r.stderr and "missing.pdf: No such file or directory" in r.stderr, r.stderr[-3000:]
     extract(files[:-1], tmp_path / "local", formats=("json", "csv"))
     shutil.copy(tmp_path / "ray" / "errors.json", tmp_path / "local" / "errors.json")  # (the missing file's line)
     same_outputs(tmp_path / "local", tmp_path / "ray")

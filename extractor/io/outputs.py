@@ -149,7 +149,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-_TMP_PID = re.compile(r"\.(\d+)-[^.]+\.tmp$")  # atomic_path's temporary files: the writer's pid
+# atomic_path's temporary files (and SQLite's journal beside one): the writer's pid
+_TMP_PID = re.compile(r"\.(\d+)-[^.]+\.tmp(?:-journal|-wal|-shm)?$")
 
 
 def remove_leftovers(out_dir: Path) -> list[Path]:
@@ -162,7 +163,7 @@ def remove_leftovers(out_dir: Path) -> list[Path]:
         if p.is_dir() and (not pid.isdigit() or not _alive(int(pid))):
             shutil.rmtree(p, ignore_errors=True)
             gone.append(p)
-    for p in out_dir.glob(".*.tmp"):
+    for p in [*out_dir.glob(".*.tmp"), *out_dir.glob(".*.tmp-*")]:
         writer = _TMP_PID.search(p.name)
         try:
             if p.is_file() and (not _alive(int(writer.group(1))) if writer else time.time() - p.stat().st_mtime > 60):
