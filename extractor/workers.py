@@ -124,7 +124,7 @@ def _died(process: Any) -> str:
     if code is not None and code < 0:
         name = signal.Signals(-code).name
         why = " (the system's out-of-memory killer?)" if -code == signal.SIGKILL else ""
-        return f"killed by {name}{why}"
+        return f"was killed by {name}{why}"
     return f"ended with exit status {code}"
 
 
