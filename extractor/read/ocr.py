@@ -130,6 +130,7 @@ LONE_DASHES = {"=", "一", "_", "—", "–", "~", "－"}
 _CJK_DOT = re.compile(r"(?<=[\u3400-\u9fff])\.(?=[\u3400-\u9fff])")
 _CJK_END_DOT = re.compile(r"(?<=[\u3400-\u9fff%)）])\.$")  # a Chinese sentence's end: 。read as '.'
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
+_UNIT = re.compile(r"\([^()]*[\u3400-\u9fff][^()]*\)$")  # a value's unit, after NFKC: (个月), (%)…
 
 
 def clean_token(text: str) -> tuple[str, str | None]:
@@ -139,6 +140,10 @@ def clean_token(text: str) -> tuple[str, str | None]:
     t = unicodedata.normalize("NFKC", text).strip()
     if t in LONE_DASHES:  # a table's "-" read as a look-alike
         return "-", f"{t!r} → '-'"
+    unit = _UNIT.search(t)
+    if unit and unit.start() and not _HAS_CJK.search(t[: unit.start()]):  # "12,00(个月)": the number before its unit
+        number, note = clean_token(t[: unit.start()])
+        return number + unit.group(0), (f"{t!r} → {number + unit.group(0)!r}" if note else None)
     if _HAS_CJK.search(t):
         fixed = _CJK_END_DOT.sub("。", _CJK_DOT.sub(",", t))
         if fixed != t:

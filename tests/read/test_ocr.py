@@ -9,6 +9,7 @@ from extractor.read.ocr import clean_token
 @pytest.mark.parametrize("raw,fixed", [
     ("1O.5O", "10.50"), ("98,00(%)", "98.00(%)"), ("l00.00", "100.00"), ("=", "-"), ("一", "-"),
     ("知晓度.扩大", "知晓度,扩大"), ("３,013.00", "3,013.00"),
+    ("12,00(个月)", "12.00(个月)"), ("1O0.00（件）", "100.00(件)"),  # a number before its unit (the blurred scan's 12.00)
 ])
 def test_clean_token_fixes_and_records(raw, fixed):
     out, note = clean_token(raw)
@@ -16,7 +17,7 @@ def test_clean_token_fixes_and_records(raw, fixed):
     assert (note is None) == (raw == fixed or raw == "３,013.00")
 
 
-@pytest.mark.parametrize("raw", ["-100.00(%)", "≥95.00(%)", "达成指标", "Office", "1,234.56"])
+@pytest.mark.parametrize("raw", ["-100.00(%)", "≥95.00(%)", "达成指标", "Office", "1,234.56", "12.00(个月)", "提升(个月)", "(个月)"])
 def test_clean_token_leaves_the_rest(raw):
     assert clean_token(raw)[0] == raw
 
