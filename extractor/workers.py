@@ -50,9 +50,16 @@ def step(what: str, timed: bool = True) -> None:
         _report(what, timed)
 
 
-def _serve(conn: Connection, setup: Callable[..., None] | None, setup_args: tuple) -> None:
-    """A worker's life: run the tasks the batch sends until it sends None."""
+def _serve(conn: Connection, setup: Callable[..., None] | None, setup_args: tuple, inherited: tuple[int, ...] = ()) -> None:
+    """A worker's life: run the tasks the batch sends until it sends None, or until
+    its pipe closes. `inherited`: the batch's ends of the workers' pipes, which a
+    forked worker holds too: closed, so that the batch's death closes this pipe."""
     global _report
+    for fd in inherited:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (a forked worker inherits the CLI's: it must just end)
     if setup is not None:
@@ -85,9 +92,11 @@ def rss_bytes(pid: int) -> int | None:
 
 
 class _Worker:
-    def __init__(self, context: Any, setup: Callable[..., None] | None, setup_args: tuple) -> None:
+    def __init__(self, context: Any, setup: Callable[..., None] | None, setup_args: tuple, others: list[_Worker]) -> None:
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, setup, setup_args), daemon=True)
+        forked = context.get_start_method() == "fork"  # (a fork server's or a spawned worker inherits none)
+        inherited = tuple(w.conn.fileno() for w in [*others, self]) if forked else ()
+        self.process = context.Process(target=_serve, args=(child, setup, setup_args, inherited), daemon=True)
         self.process.start()
         child.close()
         self.task: int | None = None
@@ -172,13 +181,13 @@ def run_guarded(
         pool.remove(worker)
         results[index] = stopped(index, f"{reason} at {worker.step}" if kind == "died" else reason, kind)
         if pending:
-            fresh = _Worker(context, setup, setup_args)
+            fresh = _Worker(context, setup, setup_args, pool)
             pool.append(fresh)
             next_task(fresh)
 
     try:
         for _ in range(min(workers, len(tasks))):
-            pool.append(_Worker(context, setup, setup_args))
+            pool.append(_Worker(context, setup, setup_args, pool))
             next_task(pool[-1])
         emitted = 0
         while emitted < len(tasks):

@@ -47,3 +47,30 @@ def test_each_task_in_order_and_each_overrun_or_crash_stopped_alone():
     assert results[6] == "done waits"
     assert sorted(seen) == ["died", "memory", "time"]
     assert time.monotonic() - started < 20
+
+
+def test_workers_end_when_the_batch_is_gone_even_without_a_death_signal(tmp_path):
+    """No PR_SET_PDEATHSIG here (that is the batch's setup, Linux only): a worker ends
+    when the batch's end of its pipe closes. Forked, it held that end itself (and the
+    other workers' ends) and waited for a task for ever."""
+    import subprocess
+    import sys
+
+    script = ("import time\nfrom extractor.workers import Budget, run_guarded\n"
+              "for r in run_guarded([(0.5,)] * 8, time.sleep, 2, Budget(None, None), None):\n    print('done', flush=True)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "done"
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True).stdout
+    kids = [int(p) for p in out.split()]
+    assert len(kids) == 2
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    def running(pid: int) -> bool:
+        try:
+            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+    while any(map(running, kids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(running, kids))
