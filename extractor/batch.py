@@ -7,7 +7,7 @@ import itertools
 import os
 import json
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -225,7 +225,7 @@ OPTION_OF = {"time": "--page-seconds", "memory": "--max-memory"}
 
 
 def _outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, options: ExtractOptions, force: bool,
-              tables: BatchTables, workers: int) -> Iterable[Outcome]:
+              tables: BatchTables, workers: int) -> Iterator[Outcome]:
     """Each file's outcome, in order: read in worker processes that are stopped when a
     page runs past its time or memory budget (in this process with neither budget
     and one worker)."""

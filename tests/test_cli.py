@@ -180,7 +180,7 @@ def test_text_exports_in_gbk_and_utf16_read_like_utf8(tmp_path, root):
     """Chinese Windows saves text as GBK (GB18030) or, as "Unicode", UTF-16: the same
     export in either gives the same forms; a UTF-8 file with a stray bad byte stays
     UTF-8 (GB18030 would read it all as other characters); binary stays refused."""
-    from extractor.read.documents import decode_text
+    from extractor.read.documents import text_encoding, text_pieces
     from extractor.pipeline import extract_document
 
     seed = root / "fixtures" / "text" / "001_4588a3eccc5d7ba5.txt"
@@ -194,7 +194,8 @@ def test_text_exports_in_gbk_and_utf16_read_like_utf8(tmp_path, root):
         forms = extract_document(tmp_path / name).forms
         assert [f.model_dump(exclude={"provenance"}) for f in forms] == expected, name
     stray = text[:cut].encode() + b"\xff" + text[cut:].encode()
-    assert decode_text(stray) == text[:cut] + "\ufffd" + text[cut:]
+    (tmp_path / "stray.txt").write_bytes(stray)
+    assert "".join(text_pieces(tmp_path / "stray.txt", text_encoding(stray))) == text[:cut] + "\ufffd" + text[cut:]
     (tmp_path / "blob.txt").write_bytes(b"\x00\x01binary" * 50)
     r = runner.invoke(app, ["extract", str(tmp_path / "blob.txt"), "-o", str(tmp_path / "out")])
     assert r.exit_code == 1 and "binary content" in r.output

@@ -111,11 +111,6 @@ def text_encoding(data: bytes, whole: bool = True) -> str:
     return "utf-8"
 
 
-def decode_text(data: bytes) -> str:
-    """A text export's bytes as text (see `text_encoding`)."""
-    return data.decode(text_encoding(data), errors="replace")
-
-
 TEXT_SAMPLE = 4 << 20  # what a text export's encoding is told from
 TEXT_PIECE = 1 << 20  # what is read of it at a time
 

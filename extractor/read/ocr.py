@@ -231,15 +231,16 @@ def _recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     return out
 
 
-_MARGIN = 0.1  # white added above and below a line image, a share of its height
+_MARGIN = 0.1  # paper added above and below a line image, a share of its height
 
 
 def _margined(img: np.ndarray) -> np.ndarray:
     """A line image with a margin of paper above and below. The recogniser scales
     every line to 48 px high, and its time is linear in the width that gives: a
     detector's box, tight on the text, made the text fill the frame. With a tenth
-    of its height above and below (the text shrunk by a sixth), the same lines read the same (after NFKC) on the
-    benchmark's dense page, in ≈18% less time; a fifth misread a number."""
+    of its height above and below (the text shrunk by a sixth), the same lines read
+    the same (after NFKC) on the benchmark's dense page, in ≈18% less time; a fifth
+    misread a number."""
     import cv2
 
     pad = int(round(img.shape[0] * _MARGIN))
