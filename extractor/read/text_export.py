@@ -75,13 +75,18 @@ def read_text_export(text: str) -> PageText:
     return PageText(number=1, width=0, height=0, rows=list(export_rows(export_lines([text]))))
 
 
+_HOLD = 4 << 20  # characters held uncut before the rest of an export is read whole (an unclosed script)
+
+
 def export_lines(pieces: Iterable[str]) -> Iterator[str]:
     """The lines of a text export given in pieces (a file read a megabyte at a time),
     its HTML tables turned into tab-separated lines: each piece is cut where nothing
     spans the cut (before a `<tr>` once the export has HTML rows, else after a
     newline; never inside a comment or script) and converted alone, so a 200 MB
     export is never held whole. One piece is converted as the whole text; so is any
-    export whose HTML rows, if it has them, start in its first megabyte."""
+    export whose HTML rows, if it has them, start in its first megabyte. Where no cut
+    comes for `_HOLD` characters (a script left open at the top), the rest is
+    converted whole, as the whole text was: in one pass, not one per piece."""
     buffer, partial, rows_seen = "", "", False
     pieces = iter(pieces)
     piece = next(pieces, None)
@@ -89,7 +94,10 @@ def export_lines(pieces: Iterable[str]) -> Iterator[str]:
         following = next(pieces, None)
         buffer += piece
         rows_seen = rows_seen or "<tr" in buffer[-len(piece) - 3:].lower()
-        cut = len(buffer) if following is None else _cut(buffer, rows_seen)
+        if following is None:
+            cut = len(buffer)
+        else:  # (past _HOLD with no cut, the rest is taken whole: each try rescans the buffer)
+            cut = _cut(buffer, rows_seen) if len(buffer) <= _HOLD else 0
         piece = following
         if cut <= 0:
             continue
