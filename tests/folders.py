@@ -1,7 +1,9 @@
 """Helpers the tests share: output folders made the way a user makes them, a free
-loopback port, the OCR marker."""
+loopback port, the OCR marker, and the processes a batch leaves (Linux: /proc, ps)."""
 
 import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -32,3 +34,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def descendants(pid: int) -> list[int]:
+    kids = children(pid)
+    return kids + [g for k in kids for g in descendants(k)]
+
+
+def running(pid: int) -> bool:
+    """Is the process there and not a zombie (one whose parent died may never be reaped)?"""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def still_running(pids: list[int], within: float = 10.0) -> list[int]:
+    """Those of `pids` still running after waiting up to `within` seconds for them to end."""
+    deadline = time.monotonic() + within
+    while any(map(running, pids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [p for p in pids if running(p)]

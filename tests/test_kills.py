@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from folders import descendants, still_running
 
 TRIALS = 6
 
@@ -51,22 +52,6 @@ def contents(out: Path) -> dict[str, object]:
     return found
 
 
-def alive(pids: list[int]) -> list[int]:
-    def running(pid: int) -> bool:
-        try:
-            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
-        except OSError:
-            return False
-
-    return [p for p in pids if running(p)]
-
-
-def descendants(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
-    kids = [int(p) for p in out.split()]
-    return kids + [g for k in kids for g in descendants(k)]
-
-
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
 def test_a_batch_killed_anywhere_and_run_again_equals_a_clean_run(tmp_path):
     source = inputs(tmp_path / "in")
@@ -85,10 +70,7 @@ def test_a_batch_killed_anywhere_and_run_again_equals_a_clean_run(tmp_path):
         family = descendants(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        deadline = time.time() + 10
-        while alive(family) and time.time() < deadline:
-            time.sleep(0.1)
-        assert not alive(family), f"trial {trial}: workers outlived the batch"
+        assert not still_running(family), f"trial {trial}: workers outlived the batch"
         again = extract(source, out)
         assert again.wait(timeout=300) == 0, again.stderr.read()
         assert contents(out) == expected, f"trial {trial} (killed after {delay:.2f} s)"
@@ -110,8 +92,7 @@ def test_interrupted_or_terminated_it_stops_its_workers_keeps_what_is_done_and_c
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted: outputs of finished documents are kept" in stderr, stderr
     assert "Traceback" not in stderr
-    time.sleep(0.5)
-    assert not alive(family)
+    assert not still_running(family, within=0.5)
     done = {Path(line.split()[1]).stem for line in stderr.splitlines() if line.startswith("ok")}
     written = {p.stem for p in out.glob("*.json")} - {"errors"}
     # Those done are told (out of order too); a worker stopped between writing its JSON

@@ -8,6 +8,7 @@ import signal
 import time
 
 from extractor import workers
+from folders import children, still_running
 from extractor.workers import Budget, run_guarded
 
 
@@ -60,17 +61,8 @@ def test_workers_end_when_the_batch_is_gone_even_without_a_death_signal(tmp_path
               "for r in run_guarded([(0.5,)] * 8, time.sleep, 2, Budget(None, None), None):\n    print('done', flush=True)\n")
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "done"
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True).stdout
-    kids = [int(p) for p in out.split()]
+    kids = children(proc.pid)
     assert len(kids) == 2
     proc.kill()
     proc.wait()
-    deadline = time.monotonic() + 10
-    def running(pid: int) -> bool:
-        try:
-            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
-        except OSError:
-            return False
-    while any(map(running, kids)) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(map(running, kids))
+    assert not still_running(kids)

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import ROOT
+from folders import children, still_running
 from extractor.cli import app
 
 runner = CliRunner()
@@ -115,21 +116,13 @@ def test_workers_die_with_their_parent(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "extractor.cli", "extract", str(inputs), "-o", str(tmp_path / "out"), "--workers", "2"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def children() -> list[int]:
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True).stdout
-        return [int(p) for p in out.split()]
-
     deadline = time.time() + 30
-    while len(kids := children()) < 2 and time.time() < deadline:
+    while len(kids := children(proc.pid)) < 2 and time.time() < deadline:
         time.sleep(0.1)
     assert len(kids) >= 2, "the workers did not start"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    deadline = time.time() + 10
-    while time.time() < deadline and any(os.path.exists(f"/proc/{k}") and "Z" not in open(f"/proc/{k}/stat").read().split()[2] for k in kids):
-        time.sleep(0.1)
-    alive = [k for k in kids if os.path.exists(f"/proc/{k}") and "Z" not in open(f"/proc/{k}/stat").read().split()[2]]
-    assert not alive
+    assert not still_running(kids)
 
 
 def test_a_truncated_pdf_says_it_was_read_in_part_and_counts_in_the_exit_status(tmp_path):
