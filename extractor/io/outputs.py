@@ -1,57 +1,25 @@
 """Writing results: per-document JSON and the batch tables (CSV, Excel, SQLite).
 
-Every file is written to a temporary name in the same folder and renamed into
-place, so a crash or Ctrl-C leaves either the old file or the new one, never half.
+Every file is written whole or not at all (`atomic`).
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
-import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
 from ..models import DocumentResult, flatten, review_state
+from .atomic import LEASE, Lease, atomic_path, remove_leftovers, write_text_atomic  # noqa: F401 (the writers' one import)
 
 FORMATS = ("json", "csv", "xlsx", "sqlite", "parquet")
-
-
-@functools.cache
-def _umask() -> int:
-    """The process's umask, read once (os.umask can only be read by setting it)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path beside `target`, renamed onto it when the block succeeds."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it owner-only; outputs are for sharing
-    try:
-        yield Path(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_text_atomic(target: Path, text: str) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_text(text, encoding="utf-8")
 
 
 def write_document_json(result: DocumentResult, target: Path) -> None:
@@ -139,41 +107,6 @@ def write_form_rows(fh: TextIO, document: str, index: int, form) -> None:
             fh.write(json.dumps([table, r], default=_encode, ensure_ascii=False) + "\n")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-# atomic_path's temporary files (and SQLite's journal beside one): the writer's pid
-_TMP_PID = re.compile(r"\.(\d+)-[^.]+\.tmp(?:-journal|-wal|-shm)?$")
-
-
-def remove_leftovers(out_dir: Path) -> list[Path]:
-    """What a killed run left in OUT: its table staging folders (`.tables-<pid>-…`) and
-    half-written files (`.<name>.<pid>-<random>.tmp`) whose process is gone, and other
-    `.*.tmp` files older than a minute (a running batch renames its own in seconds)."""
-    gone = []
-    for p in out_dir.glob(".tables-*"):
-        pid = p.name.split("-")[1]
-        if p.is_dir() and (not pid.isdigit() or not _alive(int(pid))):
-            shutil.rmtree(p, ignore_errors=True)
-            gone.append(p)
-    for p in [*out_dir.glob(".*.tmp"), *out_dir.glob(".*.tmp-*")]:
-        writer = _TMP_PID.search(p.name)
-        try:
-            if p.is_file() and (not _alive(int(writer.group(1))) if writer else time.time() - p.stat().st_mtime > 60):
-                p.unlink()
-                gone.append(p)
-        except OSError:
-            pass
-    return gone
-
-
 class BatchTables:
     """The batch's tables, staged on disk while documents finish, so a batch of any
     size holds one row at a time; written as CSV / Excel / SQLite at the end."""
@@ -184,6 +117,7 @@ class BatchTables:
         out_dir.mkdir(parents=True, exist_ok=True)
         remove_leftovers(out_dir)
         self.dir = Path(tempfile.mkdtemp(prefix=f".tables-{os.getpid()}-", dir=out_dir))
+        self._lease = Lease(self.dir / LEASE)  # the next run leaves this folder alone while this process lives
         self.columns: dict[str, dict[str, None]] = {n: {} for n in self.NAMES}
         self._files = {n: open(self.dir / f"{n}.jsonl", "w+", encoding="utf-8") for n in self.NAMES}
 
@@ -242,6 +176,7 @@ class BatchTables:
         for fh in self._files.values():
             fh.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        self._lease.release()
 
 
 def _scalar(v):
