@@ -16,6 +16,7 @@ import pymupdf
 
 from .read.documents import INPUT_SUFFIXES, quiet_mupdf, sha256_of
 from .errors import Crashed, OverBudget, first_line, translate
+from .llm.gate import FileGate
 from .io.outputs import BatchTables, load_document_json, remove_leftovers, result_files, write_form_rows, write_text_atomic
 from .pipeline import DocumentStats, ExtractOptions, Remote, extract_to_json
 from .workers import Budget, run_guarded
@@ -200,13 +201,17 @@ def applying(decisions: list, options: ExtractOptions) -> Callable | None:
     return lambda number, form: apply(form, [d for d in decisions if d.form == number], options.settings)
 
 
-def _worker_setup(quiet: bool, batch: int) -> None:
-    """A batch worker: as quiet as the batch about MuPDF, and ended by the kernel when
-    its parent (the batch, or the fork server the batch started) dies — a `kill -9` of
-    the batch left its workers running. Linux only; elsewhere the workers end when
-    they find the batch's pipe closed."""
+def _worker_setup(quiet: bool, batch: int, gate: FileGate | None = None) -> None:
+    """A batch worker: as quiet as the batch about MuPDF, its LLM requests counted by
+    the run's gate, and ended by the kernel when its parent (the batch, or the fork
+    server the batch started) dies — a `kill -9` of the batch left its workers running.
+    Linux only; elsewhere the workers end when they find the batch's pipe closed."""
     if quiet:
         quiet_mupdf()
+    if gate is not None:
+        from .llm import transport
+
+        transport.share(gate)
     try:
         import ctypes
         import signal
@@ -232,8 +237,10 @@ def _outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, options:
     tasks = [(f, names[f], out_dir, options, force, tables.staging_file(names[f])) for f in files]
     limits = options.limits
     budget = Budget(limits.page_seconds, limits.max_memory)
+    # One count of LLM requests and tokens for the run, whichever process sends them.
+    gate = FileGate(tables.dir / "llm-gate", options.llm.concurrency, options.llm.max_tokens_per_run) if options.engine != "rules" else None
     if workers == 1 and not budget.limited:
-        return (process_one(*task) for task in tasks)
+        return _in_this_process(tasks, gate)
 
     def stopped(index: int, reason: str, kind: str) -> Outcome:
         f = files[index]
@@ -243,7 +250,21 @@ def _outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, options:
     # Workers keep MuPDF as quiet as this process keeps it (a forked worker would
     # inherit it; a spawned one would not), and die with this process.
     quiet = not pymupdf.TOOLS.mupdf_display_errors()
-    return run_guarded(tasks, process_one, workers, budget, stopped, _worker_setup, (quiet, os.getpid()))
+    return run_guarded(tasks, process_one, workers, budget, stopped, _worker_setup, (quiet, os.getpid(), gate))
+
+
+def _in_this_process(tasks: list[tuple], gate: FileGate | None) -> Iterator[Outcome]:
+    if gate is None:
+        yield from (process_one(*task) for task in tasks)
+        return
+    from .llm import transport
+
+    transport.share(gate)
+    try:
+        for task in tasks:
+            yield process_one(*task)
+    finally:
+        transport.share(None)
 
 
 def run_batch(

@@ -108,53 +108,60 @@ def _ocr_pages(data: bytes, suffix: str, numbers: list[int]) -> dict:
 
 
 class _LLMGate:
-    """A Ray actor: the run's LLM requests in flight and tokens spent, one count for
-    the whole cluster (async: a task waiting for a slot does not hold up the others)."""
+    """A Ray actor: the run's LLM requests in flight and tokens spent and reserved, one
+    count for the whole cluster, by `llm.gate.admit` (async: a request waiting for its
+    turn does not hold up the others)."""
 
-    def __init__(self, concurrency: int):
+    def __init__(self, concurrency: int, limit: int | None):
         import asyncio
 
-        self._slots = asyncio.Semaphore(max(1, concurrency))
-        self._tokens = 0
+        from .llm.gate import Tally
 
-    async def acquire(self) -> None:
-        await self._slots.acquire()
+        self.concurrency, self.limit = concurrency, limit
+        self.tally = Tally()
+        self._cond = asyncio.Condition()
 
-    async def release(self) -> None:
-        self._slots.release()
+    async def acquire(self, reserve: int) -> str | None:
+        """None when admitted, else the refusal's text."""
+        from .llm.gate import admit, refusal
 
-    async def add(self, tokens: int) -> None:
-        self._tokens += tokens
+        async with self._cond:
+            while (verdict := admit(self.tally, reserve, self.concurrency, self.limit)) == "wait":
+                await self._cond.wait()
+            if verdict == "refuse":
+                return str(refusal(self.limit, self.tally, reserve))
+            self.tally.in_flight += 1
+            self.tally.reserved += reserve
+            return None
 
-    async def spent(self) -> int:
-        return self._tokens
+    async def release(self, reserve: int, spent: int) -> None:
+        async with self._cond:
+            self.tally.in_flight -= 1
+            self.tally.reserved -= reserve
+            self.tally.spent += spent
+            self._cond.notify_all()
 
 
 class RayGate:
-    """`llm.transport.Gate` over the run's `_LLMGate` actor."""
+    """`llm.gate.Gate` over the run's `_LLMGate` actor."""
 
     def __init__(self, actor):
         self.actor = actor
 
-    @contextmanager
-    def slot(self) -> Iterator[None]:
+    def acquire(self, reserve: int) -> object:
         import ray
 
-        ray.get(self.actor.acquire.remote())
-        try:
-            yield
-        finally:
-            ray.get(self.actor.release.remote())
+        from .errors import BudgetSpent
 
-    def spent(self) -> int:
+        refused = ray.get(self.actor.acquire.remote(reserve))
+        if refused is not None:
+            raise BudgetSpent(refused)
+        return reserve
+
+    def release(self, ticket: object, spent: int) -> None:
         import ray
 
-        return ray.get(self.actor.spent.remote())
-
-    def add(self, tokens: int) -> None:
-        import ray
-
-        ray.get(self.actor.add.remote(tokens))
+        ray.get(self.actor.release.remote(ticket, spent))
 
 
 def _document(boxed: list, path: str, name: str, options: ExtractOptions, decisions: list,
@@ -206,7 +213,7 @@ def cluster_outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, o
     connect(address)
     task = ray.remote(max_retries=RETRIES)(_document)
     # One concurrency and token budget for the run's LLM requests, whichever node sends them.
-    gate = ray.remote(_LLMGate).remote(options.llm.concurrency) if options.engine != "rules" else None
+    gate = ray.remote(_LLMGate).remote(options.llm.concurrency, options.llm.max_tokens_per_run) if options.engine != "rules" else None
     queued: list[tuple[Path, object]] = []
     for f in files:
         local = _here(f, names[f], out_dir, options, force, tables)

@@ -21,6 +21,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 USAGE = {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150}
 
 
+def honest_usage(body: dict, completion: int = 50) -> dict:
+    """The usage a request could really have: a token a character of its messages (a
+    budget test's spending then depends on what was sent, as a real server's does)."""
+    prompt = len(json.dumps(body["messages"], ensure_ascii=False))
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def spent(requests: list[dict], completion: int = 50) -> int:
+    """What `requests`, answered with `honest_usage`, spent in all."""
+    return sum(honest_usage(r["body"], completion)["total_tokens"] for r in requests)
+
+
 class FakeOpenAI:
     def __init__(self, script: list[dict] | None = None, respond=None):
         self.script = list(script or [])

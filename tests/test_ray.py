@@ -120,7 +120,7 @@ def test_llm_requests_keep_one_concurrency_and_budget_across_the_workers(tmp_pat
     time in the whole run; a token budget is spent once, not once per worker."""
     from conftest import gold_by_label
     from extractor.llm.config import LLMConfig
-    from llm_server import FakeOpenAI
+    from llm_server import FakeOpenAI, honest_usage, spent
 
     text = (ROOT / "fixtures" / "text" / "000_01aad9c628fef0c3.txt").read_text(encoding="utf-8")
     docs = tmp_path / "docs"
@@ -144,10 +144,18 @@ def test_llm_requests_keep_one_concurrency_and_budget_across_the_workers(tmp_pat
         summary = run_batch(files, tmp_path / "out", options(server, concurrency=1), ("json",), cluster="")
     assert not summary.failed and len(server.requests) == 14
     assert server.max_in_flight == 1
-    with FakeOpenAI(respond=respond) as server:
-        run_batch(files, tmp_path / "budget", options(server, concurrency=2, max_tokens_per_run=300, repair=False), ("json",),
-                  cluster="")
-    assert len(server.requests) == 2  # ~150 tokens each: the budget is the run's, not each worker's
+
+    def honest(body):
+        return {**respond(body), "sleep": 0.05, "usage": honest_usage(body, 300)}
+
+    budget = 40_000
+    with FakeOpenAI(respond=honest) as server:
+        summary = run_batch(files, tmp_path / "budget", options(server, concurrency=2, max_tokens_per_run=budget, repair=False,
+                                                                max_tokens=300), ("json",), cluster="")
+    # A hard cap for the run, not each worker's: what the requests spent never passes it,
+    # and it stopped requests (14 forms, far more than 40k tokens' worth)
+    assert 0 < len(server.requests) < 14 and spent(server.requests, 300) <= budget, len(server.requests)
+    assert sum(o.stats.budget_spent for o in summary.outcomes if o.stats) == 14 - len(server.requests)
 
 
 def test_extract_record_maps_a_ray_data_pipeline(tmp_path):

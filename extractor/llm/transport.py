@@ -1,5 +1,6 @@
 """Calling the endpoint: instructor for structured output and re-asks, tenacity
-for transport faults, a semaphore for the requests in flight, a token budget.
+for transport faults, and every HTTP request through the run's gate (`gate`: the
+requests in flight, the token budget as a hard cap).
 
 Transport faults (429 honouring Retry-After, 5xx, timeouts, refused connections)
 are retried with exponential backoff and jitter, bounded in attempts and total
@@ -19,9 +20,7 @@ import logging
 import re
 import threading
 import time
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import httpx2 as httpx  # openai 3.x is built on httpx2 (the httpx API)
 import instructor
@@ -33,6 +32,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from ..errors import BudgetSpent, LLMError, first_line
 from ..models import Usage
 from .config import LLMConfig
+from .gate import Gate, ThreadGate, reservation
 
 MODES = {"tools": instructor.Mode.TOOLS, "json_schema": instructor.Mode.JSON_SCHEMA, "json": instructor.Mode.JSON}
 FALLBACK = ("json_schema", "json", "tools")
@@ -83,7 +83,10 @@ def _invalid_request(exc: BaseException) -> openai.APIStatusError | None:
 
 def _transport_error(exc: BaseException) -> BaseException | None:
     """The openai transport error behind `exc` (instructor may wrap it), if any: what
-    waiting and sending again can fix."""
+    waiting and sending again can fix (not the budget's refusal, which the client
+    wraps as a connection error)."""
+    if any(isinstance(e, BudgetSpent) for e in _chain(exc)):
+        return None
     for e in _chain(exc):
         if isinstance(e, openai.APIStatusError):
             return e if (e.status_code >= 500 or e.status_code == 429) and _invalid_request(e) is None else None
@@ -126,22 +129,23 @@ class _Refused(Exception):
         self.cause, self.error = cause, error
 
 
-class Gate(Protocol):
-    """The requests in flight and the tokens spent, shared by every process of a run
-    (a batch on a Ray cluster: an actor, extractor.ray.RayGate)."""
-
-    def slot(self) -> AbstractContextManager: ...
-    def spent(self) -> int: ...
-    def add(self, tokens: int) -> None: ...
-
-
 _shared: Gate | None = None
 
 
 def share(gate: Gate | None) -> None:
-    """Make this process's requests go through `gate` (None: its own semaphore and counters)."""
+    """Make this process's requests go through `gate`, the run's (None: a gate of each
+    transport's own)."""
     global _shared
     _shared = gate
+
+
+def _budget_refusal(exc: BaseException) -> BudgetSpent | None:
+    """The gate's refusal behind `exc` (the HTTP client wraps what its hooks raise)."""
+    return next((e for e in _chain(exc) if isinstance(e, BudgetSpent)), None)
+
+
+def _nothing_sent(exc: BaseException) -> bool:
+    return any(isinstance(e, httpx.ConnectError) for e in _chain(exc))
 
 
 class Transport:
@@ -149,9 +153,9 @@ class Transport:
         _quiet_client_loggers()
         self.config = config
         self.counters = counters or Counters()
-        self._slots = threading.BoundedSemaphore(max(1, config.concurrency))
-        self._local = threading.local()  # requests made by the current call, re-asks included
-        http = httpx.Client(timeout=config.timeout_s, event_hooks={"request": [self._on_request]})
+        self._own_gate = ThreadGate(config.concurrency, config.max_tokens_per_run)
+        self._local = threading.local()  # requests made by the current call, re-asks included; its open ticket
+        http = httpx.Client(timeout=config.timeout_s, event_hooks={"request": [self._on_request], "response": [self._on_response]})
         self._openai = openai.OpenAI(
             base_url=config.base_url,
             api_key=config.api_key.get_secret_value() if config.api_key else "not-needed",
@@ -178,17 +182,33 @@ class Transport:
             self.fallbacks.append(f"the server refused --llm-mode {refused} ({reason}); {self.mode} used for the rest of the run")
             return True
 
+    @property
+    def gate(self) -> Gate:
+        return _shared if _shared is not None else self._own_gate
+
     def _on_request(self, request: httpx.Request) -> None:
+        """Every HTTP request (instructor's re-asks too) takes a slot and reserves what
+        it may spend before it is sent; BudgetSpent when the budget cannot hold it."""
+        reserve = reservation(request.content, self.config.max_tokens)
+        ticket = self.gate.acquire(reserve)
+        self._local.open = (ticket, reserve)
         self._local.requests = getattr(self._local, "requests", 0) + 1
         self.counters.add(requests=1)
 
-    def _budget_left(self) -> None:
-        limit = self.config.max_tokens_per_run
-        if limit is None:
-            return
-        spent = _shared.spent() if _shared is not None else self.counters.input_tokens + self.counters.output_tokens
-        if spent >= limit:
-            raise BudgetSpent(f"token budget spent ({limit} tokens for the run); not sent")
+    def _on_response(self, response: httpx.Response) -> None:
+        response.read()
+        try:
+            used = response.json().get("usage") or {}
+            spent = int(used.get("prompt_tokens") or 0) + int(used.get("completion_tokens") or 0)
+        except (ValueError, AttributeError, TypeError):
+            spent = 0
+        self._settle(spent)
+
+    def _settle(self, spent: int) -> None:
+        opened = getattr(self._local, "open", None)
+        if opened is not None:
+            self._local.open = None
+            self.gate.release(opened[0], spent)
 
     def _wait(self, state: RetryCallState) -> float:
         backoff = wait_exponential_jitter(multiplier=self.config.backoff_initial, max=self.config.backoff_max)(state)
@@ -198,7 +218,6 @@ class Transport:
     def structured(self, messages: list[dict], response_model: type[BaseModel], usage: Usage) -> BaseModel:
         """One structured answer; raises LLMError (key redacted) when it cannot be had.
         Every request made for it is added to `usage`, the failed ones too."""
-        self._budget_left()
         while True:
             mode, client = self.mode, self.client
             try:
@@ -218,35 +237,46 @@ class Transport:
         try:
             for attempt in retrying:
                 with attempt:
-                    with _shared.slot() if _shared is not None else self._slots:
-                        self._budget_left()  # again: what the requests it waited for spent counts
-                        answer, completion = client.chat.completions.create_with_completion(
-                            model=self.config.model,
-                            messages=messages,
-                            response_model=response_model,
-                            max_retries=self.config.reasks,
-                            max_tokens=self.config.max_tokens,
-                        )
-                        # Counted before the slot is let go: a request waiting for it sees what this one spent.
-                        self._count(usage, getattr(completion, "usage", None))
-        except BudgetSpent:
-            raise
-        except InstructorRetryException as exc:
-            if mode_refused(exc):
-                raise _Refused(exc, LLMError(f"the server refused the request: {first_line(_invalid_request(exc), clean=self.config.redact)}"))
-            if _transport_error(exc) is None:
-                self._count(usage, getattr(exc, "total_usage", None))
-                raise LLMError(f"no valid answer after {exc.n_attempts} attempts: {first_line(exc, clean=self.config.redact)}") from None
-            root = _transport_error(exc)
-            raise LLMError(f"{type(root).__name__}: {first_line(root, clean=self.config.redact)}") from None
+                    answer, completion = self._create(client, messages, response_model)
+                    self._count(usage, getattr(completion, "usage", None))
+            return answer
         except Exception as exc:
-            if mode_refused(exc):
-                raise _Refused(exc, LLMError(f"the server refused the request: {first_line(_invalid_request(exc), clean=self.config.redact)}"))
-            root = _transport_error(exc) or exc
-            raise LLMError(f"{type(root).__name__}: {first_line(root, clean=self.config.redact)}") from None
+            raise self._why(exc, usage) from None
         finally:
             usage.requests += getattr(self._local, "requests", 0)
-        return answer
+
+    def _create(self, client, messages: list[dict], response_model: type[BaseModel]):
+        try:
+            return client.chat.completions.create_with_completion(
+                model=self.config.model,
+                messages=messages,
+                response_model=response_model,
+                max_retries=self.config.reasks,
+                max_tokens=self.config.max_tokens,
+            )
+        except BaseException as exc:
+            # A request with no answer (timed out, cut off): what it may have spent stays
+            # spent, unless it never reached the server.
+            opened = getattr(self._local, "open", None)
+            if opened is not None:
+                self._settle(0 if _nothing_sent(exc) else opened[1])
+            raise
+
+    def _why(self, exc: Exception, usage: Usage) -> Exception:
+        """What to raise when no answer came: the budget's refusal, _Refused (try the
+        next mode), or an LLMError with the key redacted."""
+        refused = _budget_refusal(exc)
+        if refused is not None:
+            return refused
+        clean = self.config.redact
+        if mode_refused(exc):
+            return _Refused(exc, LLMError(f"the server refused the request: {first_line(_invalid_request(exc), clean=clean)}"))
+        root = _transport_error(exc)
+        if isinstance(exc, InstructorRetryException) and root is None:
+            self._count(usage, getattr(exc, "total_usage", None))
+            return LLMError(f"no valid answer after {exc.n_attempts} attempts: {first_line(exc, clean=clean)}")
+        root = root or exc
+        return LLMError(f"{type(root).__name__}: {first_line(root, clean=clean)}")
 
     def _count(self, usage: Usage, raw) -> None:
         """Tokens as the server reported them (summed over re-asks by instructor)."""
@@ -255,5 +285,3 @@ class Transport:
         usage.input_tokens += inp
         usage.output_tokens += out
         self.counters.add(inp=inp, out=out)
-        if _shared is not None:
-            _shared.add(inp + out)

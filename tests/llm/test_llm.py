@@ -16,7 +16,7 @@ from extractor.cli import app
 from extractor.llm.config import LLMConfig
 from extractor.llm.engine import LLMEngine
 from extractor.pipeline import ExtractOptions, extract_document
-from llm_server import FakeOpenAI
+from llm_server import FakeOpenAI, honest_usage, spent
 
 KEY = "sk-test-secret-5ee7"
 FORM = "宣传工作经费"
@@ -188,11 +188,14 @@ def test_concurrency_limit_and_token_budget(tmp_path):
     with FakeOpenAI(respond=respond) as server:
         result = run(text, config(server, tmp_path, concurrency=2, vision=False))
     assert server.max_in_flight == 2 and len(server.requests) == 7
-    with FakeOpenAI([{"answer": gold_answer()}]) as server:
-        result = run(text, config(server, tmp_path, concurrency=1, max_tokens_per_run=300, cache_dir=None, vision=False, repair=False))
-    assert len(server.requests) == 2  # 150 tokens each: the third would overspend
-    spent = [f for f in result.forms if any(x.code == "budget_spent" for x in f.findings)]
-    assert len(spent) == 5
+    budget = 25_000
+    with FakeOpenAI(respond=lambda body: {"answer": gold_answer(), "usage": honest_usage(body)}) as server:
+        result = run(text, config(server, tmp_path, concurrency=2, max_tokens_per_run=budget, max_tokens=50, cache_dir=None,
+                                  vision=False, repair=False))
+    # What was sent never passes the budget, and the budget stopped the rest
+    assert 0 < len(server.requests) < 7 and spent(server.requests) <= budget
+    refused = [f for f in result.forms if any(x.code == "budget_spent" for x in f.findings)]
+    assert len(refused) == 7 - len(server.requests)
 
 
 def test_auto_sends_only_forms_the_rules_read_poorly(tmp_path):
@@ -369,3 +372,32 @@ def test_a_refused_mode_falls_back_once_for_the_run(tmp_path):
     assert all(any("refused --llm-mode json_schema" in n and "json used" in n for n in f.notes) for f in result.forms)
     assert result.usage.requests == 8
     assert not [x for f in result.forms for x in f.findings if x.code in ("not_extracted", "engines_conflict")]
+
+
+def test_the_budget_and_concurrency_are_the_runs_across_the_local_workers(tmp_path):
+    """Two documents on two worker processes: one request in flight at a time in the
+    whole run, and one token budget (each worker counted its own before)."""
+    from extractor.batch import run_batch
+
+    text = (ROOT / "fixtures" / "text" / "000_01aad9c628fef0c3.txt").read_text(encoding="utf-8")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (docs / name).write_text(text, encoding="utf-8")
+    files = sorted(docs.iterdir())
+
+    def respond(body):
+        return {"sleep": 0.05, "answer": gold_answer(), "usage": honest_usage(body)}
+
+    with FakeOpenAI(respond=respond) as server:
+        run_batch(files, tmp_path / "one", ExtractOptions(engine="llm", llm=config(server, tmp_path, concurrency=1, cache_dir=None,
+                                                                                       vision=False, repair=False)),
+                  ("json",), workers=2)
+    assert len(server.requests) == 14 and server.max_in_flight == 1
+    budget = 30_000
+    with FakeOpenAI(respond=respond) as server:
+        summary = run_batch(files, tmp_path / "two", ExtractOptions(engine="llm", llm=config(
+            server, tmp_path, concurrency=2, cache_dir=None, vision=False, repair=False, max_tokens=50, max_tokens_per_run=budget)),
+            ("json",), workers=2)
+    assert 0 < len(server.requests) < 14 and spent(server.requests) <= budget, len(server.requests)
+    assert sum(o.stats.budget_spent for o in summary.outcomes) == 14 - len(server.requests)
