@@ -16,14 +16,13 @@ their gold, and the PDFs and scans printed from the same gold.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
 from .errors import ConfigError
-from .models import Form as FormType
+from .models import Form as FormType, load_json
 from .resources import data_root
 
 FORM = TypeAdapter(FormType)
@@ -38,7 +37,7 @@ class EvalDocument:
 
 def _read_json(path: Path) -> dict:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return load_json(path.read_text(encoding="utf-8"))  # (numbers keep their printed digits)
     except OSError as exc:
         raise ConfigError(f"{path}: {exc.strerror or exc}") from None
     except ValueError as exc:

@@ -1,8 +1,11 @@
 """The output contract: the one definition of a result.
 
 `extractor schema` prints the JSON Schema of `DocumentResult`. Numbers are exact
-`Decimal`s inside and JSON numbers outside; text fields keep what the form prints
-(targets and actuals verbatim, wrapped lines joined).
+`Decimal`s inside, holding the digits the form prints (Decimal("98.80")), and JSON
+numbers outside written with those digits (`98.80`, `20.00`): `dump_json` writes them
+and `load_json` reads them back with their digits, so a result read again is checked
+at the precision its form prints. (Any JSON reader reads them as numbers.) Text
+fields keep what the form prints (targets and actuals verbatim, wrapped lines joined).
 """
 
 from __future__ import annotations
@@ -10,7 +13,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+import json
+import re
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SerializationInfo
 
 from .findings import Code
 
@@ -21,6 +27,42 @@ def _decimal_to_json(value: Decimal) -> int | float:
     if value == value.to_integral_value() and abs(value) < 10**15:
         return int(value)
     return float(value)
+
+
+# A Decimal in `dump_json`'s output: marked as a string, then written bare with its digits.
+_MARK = "\x00"
+_MARKED = re.compile(r'"\\u0000(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"')
+
+
+def _num_to_json(value: Decimal, info: SerializationInfo) -> int | float | str:
+    if info.context and info.context.get("digits") and value.is_finite():
+        return _MARK + str(value)
+    return _decimal_to_json(value)
+
+
+class PrintedFloat(float):
+    """A JSON number read by `load_json`: a float that remembers its digits."""
+
+    text: str
+
+    def __new__(cls, text: str) -> PrintedFloat:
+        self = super().__new__(cls, text)
+        self.text = text
+        return self
+
+
+def _num_from_json(value: Any) -> Any:
+    return Decimal(value.text) if isinstance(value, PrintedFloat) else value
+
+
+def dump_json(model: BaseModel, indent: int | None = 1) -> str:
+    """A model as JSON, its numbers written with the digits they were printed with."""
+    return _MARKED.sub(r"\1", model.model_dump_json(indent=indent, context={"digits": True}))
+
+
+def load_json(text: str) -> Any:
+    """JSON whose numbers keep their digits for the model's number fields (`Num`)."""
+    return json.loads(text, parse_float=PrintedFloat)
 
 
 def json_value(value: Any) -> Any:
@@ -93,7 +135,16 @@ def leaf_annotation(record: Any, path: str) -> Any:
     return cls.model_fields[leaf].annotation
 
 
-Num = Annotated[Decimal, PlainSerializer(_decimal_to_json, return_type=Union[int, float], when_used="json")]
+Num = Annotated[Decimal, BeforeValidator(_num_from_json),
+                PlainSerializer(_num_to_json, return_type=Any, when_used="json")]
+
+
+def _any_to_json(value: Any, info: SerializationInfo) -> Any:
+    return _num_to_json(value, info) if isinstance(value, Decimal) else value
+
+
+# A finding's expected/found: a number (with its digits, as `Num`), a text or nothing.
+Value = Annotated[Any, BeforeValidator(_num_from_json), PlainSerializer(_any_to_json, when_used="json")]
 Severity = Literal["error", "warning", "info"]
 
 
@@ -111,8 +162,8 @@ class Finding(_Model):
     message: str
     message_zh: str = ""
     field: str | None = None
-    expected: Any = None
-    found: Any = None
+    expected: Value = None
+    found: Value = None
     # A reviewer's decision on it (`extractor review`): the document prints this
     # (confirm) or it is no problem (dismiss), with the comment or reason.
     decision: Literal["confirm", "dismiss"] | None = None

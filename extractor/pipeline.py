@@ -26,7 +26,7 @@ from .forms.mapping import map_form
 from .forms.segment import FormRows, iter_form_rows
 from .layout.page import Row
 from .llm.config import LLMConfig
-from .models import DepartmentForm, DocumentResult, Finding, ProjectForm, SkippedTable, Source, Usage
+from .models import DepartmentForm, DocumentResult, Finding, dump_json, ProjectForm, SkippedTable, Source, Usage
 from .read.documents import Limits, OpenedDocument, open_document, sha256_of
 from .settings import CheckSettings
 
@@ -355,7 +355,7 @@ def extract_to_json(path: Path, target: Path, options: ExtractOptions | None = N
         for form in run.forms():
             if amend:
                 form = amend(stats.forms + 1, form)
-            staged.write(("" if stats.forms == 0 else ",\n") + form.model_dump_json(indent=1))
+            staged.write(("" if stats.forms == 0 else ",\n") + dump_json(form))
             stats.add(form)
             if on_form:
                 on_form(form)

@@ -4,7 +4,7 @@ Publishers differ in how they round, what they call the grades and where they
 draw them, so none of this is hard-coded in the checker. Override with a TOML
 file (`--config`) shaped like the model:
 
-    tolerance = 0.01
+    rounding = ["truncate", "round"]
     budget_weight = 10
     [[grades]]
     label = "合格"
@@ -53,11 +53,10 @@ PROVINCIAL_GRADES = [
 class CheckSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # A recomputed value passes when any allowed rounding of it is within tolerance.
-    rounding: list[Rounding] = Field(default_factory=lambda: ["truncate", "round"])
-    tolerance: Decimal = Decimal("0.01")
-    # Sums of printed figures (total = budget score + Σ scores) hold exactly.
-    total_tolerance: Decimal = Decimal("0")
+    # How publishers print a computed figure: an identity passes when the printed
+    # figures admit a true value under one of these (check.precision: no tolerance
+    # beyond the printed precision).
+    rounding: list[Rounding] = Field(default_factory=lambda: ["truncate", "round"], min_length=1)
     budget_weight: Decimal = Decimal(10)
     total_weight: Decimal = Decimal(100)
     grades: list[GradeBand] = Field(default_factory=lambda: list(NATIONAL_GRADES))

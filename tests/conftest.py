@@ -1,11 +1,10 @@
-import json
 import os
 from pathlib import Path
 
 import pytest
 from pydantic import TypeAdapter
 
-from extractor.models import Form
+from extractor.models import Form, load_json
 
 ROOT = Path(__file__).resolve().parents[1]
 FORM = TypeAdapter(Form)
@@ -14,7 +13,7 @@ FORM = TypeAdapter(Form)
 def gold_forms():
     """(stem, index, form) for every gold form."""
     for path in sorted((ROOT / "eval" / "gold" / "text").glob("*.json")):
-        for i, raw in enumerate(json.loads(path.read_text(encoding="utf-8"))["forms"]):
+        for i, raw in enumerate(load_json(path.read_text(encoding="utf-8"))["forms"]):
             yield path.stem, i, FORM.validate_python(raw)
 
 

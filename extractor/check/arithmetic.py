@@ -15,57 +15,49 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from decimal import MAX_EMAX, MIN_EMIN, ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
+from collections.abc import Callable
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 
 from ..models import DepartmentForm, Finding, ProjectForm, json_value
 from ..settings import CheckSettings
 from ..forms.targets import parse_value, target_met
 from ..forms.templates import VOCAB
 from .columns import empty_values
+from .precision import Mode, Span, places_of, printed
 
 Form = ProjectForm | DepartmentForm
 HUNDRED = Decimal(100)
-CENT = Decimal("0.01")
 RATE_INDICATOR = re.compile("预算执行率|预算执行利率|资金执行率")
 
 
 def _err(code: str, en: str, zh: str, field: str | None = None, expected=None, found=None, severity="error") -> Finding:
-    return Finding(code=code, severity=severity, message=en, message_zh=zh, field=field, expected=json_value(expected), found=json_value(found))
-
-
-# Room for any value a record can hold (a corrected file may say 1e308): quantizing to
-# cents needs as many digits as the value has.
-_WIDE = Context(prec=1000, Emax=MAX_EMAX, Emin=MIN_EMIN)
-
-
-def _candidates(exact: Decimal, settings: CheckSettings, places: int = 2) -> list[Decimal]:
-    step = Decimal(1).scaleb(-places)
-    return [exact.quantize(step, rounding=ROUND_DOWN if mode == "truncate" else ROUND_HALF_UP, context=_WIDE)
-            for mode in settings.rounding]
-
-
-def _close(found: Decimal, exact: Decimal, settings: CheckSettings, places: int = 2) -> bool:
-    """A printed value agrees with an exact one under any allowed rounding, at the
-    precision it is printed with (`places` decimals: 99.3% is checked to one)."""
-    return any(abs(found - c) <= settings.tolerance for c in _candidates(exact, settings, places))
-
-
-_DECIMALS = re.compile(r"[.．](\d+)")
+    return Finding(code=code, severity=severity, message=en, message_zh=zh, field=field, expected=expected, found=found)
 
 
 def printed_places(form: Form, path: str, value: Decimal) -> int:
     """How many decimals the form prints this value with: from the text it was read
     from (provenance), else from the value itself (an LLM's, or a corrected file's)."""
     src = form.provenance.get(path)
-    raw = src.raw if src is not None else None
-    if raw and any(ch.isdigit() for ch in raw):
-        m = _DECIMALS.findall(raw)
-        return len(m[-1]) if m else 0
-    return max(0, -value.as_tuple().exponent)  # type: ignore[operator]
+    return places_of(src.raw if src is not None else None, value)
 
 
-def _q(d: Decimal) -> Decimal:
-    return d.quantize(CENT, rounding=ROUND_HALF_UP, context=_WIDE)
+def _figure(form: Form, path: str, value: Decimal, mode: Mode) -> Span:
+    """A computed figure (a rate, the budget score, the total): the values that print
+    as it does."""
+    return printed(value, printed_places(form, path, value), mode)
+
+
+def _agrees(settings: CheckSettings, holds: Callable[[Mode], bool]) -> bool:
+    """The identity holds under one of the conventions a publisher may print with."""
+    return any(holds(mode) for mode in settings.rounding)
+
+
+def _shown(exact: Decimal, places: int) -> Decimal:
+    """A recomputed value as the form would print it (for messages)."""
+    return exact.quantize(Decimal(1).scaleb(-min(max(places, 2), 8)), rounding=ROUND_HALF_UP, context=_WIDE)
+
+
+_WIDE = Context(prec=1000, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 # --- project form -------------------------------------------------------------------
@@ -82,7 +74,7 @@ def _check_required(form: ProjectForm) -> Iterator[Finding]:
         yield _err("missing_field", "total score not found", "未找到总分", "total_score")
 
 
-def _check_funding_sums(form: ProjectForm) -> Iterator[Finding]:
+def _check_funding_sums(form: ProjectForm, settings: CheckSettings) -> Iterator[Finding]:
     f = form.funding
     if f.total is None:
         return
@@ -95,7 +87,7 @@ def _check_funding_sums(form: ProjectForm) -> Iterator[Finding]:
         if total is None or any(v is None for v in values):
             continue
         s = sum(values, Decimal(0))
-        if abs(total - s) > CENT / 2:
+        if s != total:  # amounts are the data: a total is the sum of its printed parts
             yield _err(
                 "funding_sum",
                 f"funding {col}: total {total} ≠ fiscal + carryover + other = {s}",
@@ -111,14 +103,17 @@ def _check_rate(form: Form, row, path: str, settings: CheckSettings) -> Iterator
         if row.execution_rate != 0:
             yield _err("execution_rate", f"{path}: budget is 0 but rate is {row.execution_rate}", f"{path}：预算数为0，执行率却为{row.execution_rate}", f"{path}.execution_rate", 0, row.execution_rate)
         return
-    exact = row.executed / row.annual_budget * HUNDRED
+    exact = _WIDE.divide(row.executed, row.annual_budget) * HUNDRED
     places = printed_places(form, f"{path}.execution_rate", row.execution_rate)
-    if not _close(row.execution_rate, exact, settings, places):
+
+    # The amounts are the data (exact as printed); the rate is computed from them.
+    if not _agrees(settings, lambda mode: _figure(form, f"{path}.execution_rate", row.execution_rate, mode).meets(Span.exact(exact))):
+        shown = _shown(exact, places)
         yield _err(
             "execution_rate",
-            f"{path}: execution rate {row.execution_rate} ≠ executed/annual budget = {_q(exact)}",
-            f"{path}：执行率 {row.execution_rate} ≠ 全年执行数/全年预算数 = {_q(exact)}",
-            f"{path}.execution_rate", _q(exact), row.execution_rate,
+            f"{path}: execution rate {row.execution_rate} ≠ executed/annual budget = {shown}",
+            f"{path}：执行率 {row.execution_rate} ≠ 全年执行数/全年预算数 = {shown}",
+            f"{path}.execution_rate", shown, row.execution_rate,
         )
 
 
@@ -144,15 +139,21 @@ def _check_budget_score(form: ProjectForm, settings: CheckSettings) -> Iterator[
     t = form.funding.total
     if t is None or t.score is None or t.execution_rate is None:
         return
-    weight = t.weight if t.weight is not None else settings.budget_weight
+    weight = t.weight if t.weight is not None else settings.budget_weight  # declared: exact
     rate = min(t.execution_rate, HUNDRED)
     exact = weight * rate / HUNDRED
-    if not _close(t.score, exact, settings, printed_places(form, "funding.total.score", t.score)):
+
+    def holds(mode: Mode) -> bool:
+        share = _figure(form, "funding.total.execution_rate", t.execution_rate, mode).at_most(HUNDRED)
+        return (share * (weight / HUNDRED)).meets(_figure(form, "funding.total.score", t.score, mode))
+
+    if not _agrees(settings, holds):
+        shown = _shown(exact, printed_places(form, "funding.total.score", t.score))
         yield _err(
             "budget_score",
-            f"budget score {t.score} ≠ weight {weight} × rate {rate}% = {_q(exact)}",
-            f"预算执行得分 {t.score} ≠ 分值 {weight} × 执行率 {rate}% = {_q(exact)}",
-            "funding.total.score", _q(exact), t.score,
+            f"budget score {t.score} ≠ weight {weight} × rate {rate}% = {shown}",
+            f"预算执行得分 {t.score} ≠ 分值 {weight} × 执行率 {rate}% = {shown}",
+            "funding.total.score", shown, t.score,
         )
 
 
@@ -195,8 +196,16 @@ def _check_project_totals(form: ProjectForm, settings: CheckSettings) -> Iterato
         )
     budget_score = t.score if t is not None else None
     if form.total_score is not None and form.indicators:
-        recomputed = _sum(i.score for i in form.indicators) + (budget_score or 0)
-        if abs(recomputed - form.total_score) > settings.total_tolerance:
+        scores = _sum(i.score for i in form.indicators)  # declared: exact
+        recomputed = scores + (budget_score or 0)
+
+        def holds(mode: Mode) -> bool:
+            parts = Span.exact(scores)
+            if budget_score is not None:
+                parts = parts + _figure(form, "funding.total.score", budget_score, mode)
+            return parts.meets(_figure(form, "total_score", form.total_score, mode))
+
+        if not _agrees(settings, holds):
             yield _err(
                 "total_score",
                 f"total {form.total_score} ≠ budget score {budget_score} + indicator scores = {recomputed}",
@@ -215,14 +224,13 @@ def _check_rate_indicator(form: ProjectForm, settings: CheckSettings) -> Iterato
         v = parse_value(ind.actual)
         if v.kind != "quantity" or v.unit != "%" or v.number is None:
             continue
-        # at the coarser of the two printed precisions (99.34% against a block's 99.3%)
-        block_places = printed_places(form, "funding.total.execution_rate", t.execution_rate)
-        ind_places = max(0, -v.number.as_tuple().exponent)  # type: ignore[operator]
-        if block_places <= ind_places:
-            agree = _close(t.execution_rate, v.number, settings, block_places)
-        else:
-            agree = _close(v.number, t.execution_rate, settings, ind_places)
-        if not agree:
+        # Two printings of one rate (99.34% against a block's 99.3%): they share a value
+        ind_places = places_of(None, v.number)
+
+        def holds(mode: Mode) -> bool:
+            return printed(v.number, ind_places, mode).meets(_figure(form, "funding.total.execution_rate", t.execution_rate, mode))
+
+        if not _agrees(settings, holds):
             yield _err(
                 "rate_indicator_mismatch",
                 f"indicator '{ind.name}' reports {v.number}% but the funding block's rate is {t.execution_rate}%",
@@ -281,7 +289,7 @@ def _check_practice(indicators, settings: CheckSettings) -> Iterator[Finding]:
 def check_project(form: ProjectForm, settings: CheckSettings, practice: bool = True) -> list[Finding]:
     out: list[Finding] = []
     out.extend(_check_required(form))
-    out.extend(_check_funding_sums(form))
+    out.extend(_check_funding_sums(form, settings))
     for name in ("total", "fiscal", "carryover", "other"):
         out.extend(_check_rate(form, getattr(form.funding, name), f"funding.{name}", settings))
     out.extend(_check_same_amounts_same_rate(form))
@@ -313,7 +321,8 @@ def check_department(form: DepartmentForm, settings: CheckSettings, practice: bo
         for col in ("annual_budget", "executed"):
             src = _sum(getattr(getattr(f, n), col) for n in ("fiscal", "other"))
             struct = _sum(getattr(getattr(f, n), col) for n in ("basic", "project"))
-            if abs(src - struct) > CENT / 2:
+
+            if src != struct:  # (amounts: exact as printed)
                 out.append(_err("funding_structure_sum", f"{col}: by source {src} ≠ by structure {struct}", f"{col}：按来源合计 {src} ≠ 按结构合计 {struct}", f"funding.{col}", src, struct))
     out.extend(_check_indicator_scores(form.indicators))
     groups: dict[str, list] = {}
@@ -330,8 +339,8 @@ def check_department(form: DepartmentForm, settings: CheckSettings, practice: bo
     if form.indicators and weights != expected_weight:
         out.append(_err("weights_sum", f"indicator weights sum to {weights}, expected {expected_weight}", f"指标分值之和 {weights}，应为 {expected_weight}", "indicators[].weight", expected_weight, weights))
     if form.total_score is not None and form.indicators:
-        recomputed = _sum(i.score for i in form.indicators)
-        if abs(recomputed - form.total_score) > settings.total_tolerance:
+        recomputed = _sum(i.score for i in form.indicators)  # declared: exact
+        if not _agrees(settings, lambda mode: _figure(form, "total_score", form.total_score, mode).meets(Span.exact(recomputed))):
             out.append(_err("total_score", f"total {form.total_score} ≠ sum of indicator scores {recomputed}", f"总分 {form.total_score} ≠ 各指标得分之和 {recomputed}", "total_score", recomputed, form.total_score))
     out.extend(_check_grade(form, settings))
     if practice:

@@ -125,7 +125,7 @@ def check_grounding(form: ProjectForm | DepartmentForm, page_text: str | Sequenc
                     message_zh=f"{path} = {value} 在表格所在页面中找不到",
                     field=path,
                     expected=None,
-                    found=float(value),
+                    found=value,
                 )
             )
     return out

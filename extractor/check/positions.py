@@ -55,7 +55,7 @@ def _shown(value: Any) -> str:
 
 def _err(code: Code, path: str, message: str, message_zh: str, expected: Any, found: Any) -> Finding:
     return Finding(code=code, severity="error", message=message, message_zh=message_zh, field=path,
-                   expected=json_value(expected), found=json_value(found))
+                   expected=expected, found=found)
 
 
 def match_rows(names: Sequence[str], grid_names: Sequence[str]) -> list[int | None]:

@@ -16,14 +16,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from ..models import DocumentResult, flatten, review_state
+from ..models import DocumentResult, dump_json, flatten, load_json, review_state
 from .atomic import LEASE, Lease, atomic_path, remove_leftovers, write_text_atomic  # noqa: F401 (the writers' one import)
 
 FORMATS = ("json", "csv", "xlsx", "sqlite", "parquet")
 
 
 def write_document_json(result: DocumentResult, target: Path) -> None:
-    write_text_atomic(target, result.model_dump_json(indent=1) + "\n")
+    write_text_atomic(target, dump_json(result) + "\n")
 
 
 def write_streamed_result(shell: DocumentResult, forms: TextIO, target: Path) -> None:
@@ -57,7 +57,7 @@ def result_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def load_document_json(path: Path) -> DocumentResult:
-    return DocumentResult.model_validate_json(path.read_text(encoding="utf-8"))
+    return DocumentResult.model_validate(load_json(path.read_text(encoding="utf-8")))
 
 
 # --- batch tables ----------------------------------------------------------------------

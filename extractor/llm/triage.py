@@ -128,7 +128,7 @@ def _disagreements(conflicts: list[str], printed_differently: list[str], reading
             code=Code.ENGINES_CONFLICT, severity="error",
             message=f"{path}: the rules engine reads {r}, the LLM {m}; neither is settled by the cell at its row and column",
             message_zh=f"{path}：规则引擎读为 {r}，大模型读为 {m}，无法由单元格确认，请复核",
-            field=path, expected=json_value(other.get(path)), found=json_value(chosen.get(path)),
+            field=path, expected=other.get(path), found=chosen.get(path),
         ))
     if printed_differently:
         first = printed_differently[0]
@@ -136,7 +136,7 @@ def _disagreements(conflicts: list[str], printed_differently: list[str], reading
             code=Code.ENGINES_DISAGREE, severity="warning",
             message=f"rules and LLM engines print {len(printed_differently)} equal value(s) differently: {', '.join(printed_differently[:6])}",
             message_zh=f"规则引擎与大模型读出的{len(printed_differently)}个字段数值相同而写法不同",
-            field=first, expected=json_value(other.get(first)), found=json_value(chosen.get(first)),
+            field=first, expected=other.get(first), found=chosen.get(first),
         ))
     return out
 

@@ -53,6 +53,32 @@ def test_budget_score_truncated_or_rounded_but_not_more(form):
     form.funding.total.score = Decimal("9.91")
     form.total_score = Decimal("96.91")
     assert "budget_score" in codes(form)
+    form.funding.total.score = Decimal("9.90")  # one unit past both 9.88 and 9.89
+    form.total_score = Decimal("96.90")
+    assert "budget_score" in codes(form)
+
+
+def test_a_rate_one_unit_off_in_its_last_digit_fails(form):
+    """115.11 / 116.40 = 98.8917%: 98.89 (either rounding) but not 98.90 or 98.88."""
+    for rate, wrong in (("98.89", False), ("98.90", True), ("98.88", True)):
+        form.funding.total.execution_rate = form.funding.fiscal.execution_rate = Decimal(rate)
+        assert ("execution_rate" in codes(form)) is wrong, rate
+
+
+def test_a_rate_printed_with_four_decimals_is_held_to_four(form):
+    form.funding.total.execution_rate = form.funding.fiscal.execution_rate = Decimal("98.8917")
+    assert "execution_rate" not in codes(form)
+    form.funding.total.execution_rate = form.funding.fiscal.execution_rate = Decimal("98.9017")  # 100 units off
+    assert "execution_rate" in codes(form)
+
+
+def test_a_funding_sum_is_held_to_the_printed_precision(form):
+    f = form.funding
+    f.total.annual_budget, f.fiscal.annual_budget = Decimal("116.4040"), Decimal("116.4000")
+    f.total.initial_budget, f.fiscal.initial_budget = Decimal("116.4000"), Decimal("116.4000")
+    assert "funding_sum" in codes(form)
+    f.total.annual_budget = Decimal("116.4000")
+    assert "funding_sum" not in codes(form)
 
 
 def test_total_is_exact(form):
