@@ -323,6 +323,7 @@ class DocumentResult(_Model):
     source: Source
     forms: list[Form] = Field(default_factory=list)
     skipped: list[SkippedTable] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # what reading the document as a whole had to do
     engine: str = "rules"
     seconds: float = 0.0
     usage: Usage = Field(default_factory=Usage)

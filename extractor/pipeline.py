@@ -283,7 +283,9 @@ class DocumentRun:
     def result(self, forms: list[Form] | None = None) -> DocumentResult:
         doc = self.doc  # doc_type is known at the end: a page read by OCR makes it "scanned"
         source = Source(path=self.remote.recorded or str(self.path), sha256=self.sha256 or sha256_of(self.path), page_count=doc.page_count, doc_type=doc.doc_type)
-        return DocumentResult(source=source, forms=forms or [], skipped=self.skipped, engine=self.engine, usage=self.usage,
+        note = doc.canon.note()
+        return DocumentResult(source=source, forms=forms or [], skipped=self.skipped, notes=[note] if note else [],
+                              engine=self.engine, usage=self.usage,
                               seconds=round(time.perf_counter() - self.started, 4), tool_version=__version__)
 
 

@@ -17,6 +17,7 @@ import pymupdf
 from ..errors import CorruptFile, EmptyFile, EncryptedFile, InputError, NoTextLayer, TooLarge, UnsupportedFile, translate
 from ..forms.templates import VOCAB
 from ..layout.across import continues, join
+from .canonical import Canon
 from ..layout.page import PageText
 from .. import workers
 from .pdf import NO_TEXT, content_past, draws_outlined_text, page_words, read_page, text_layer_problem
@@ -164,9 +165,15 @@ class OpenedDocument:
     page_damage: dict[int, str] = field(default_factory=dict)  # page → what MuPDF said while reading it
     preread: dict[int, tuple[PageText, list[str]]] = field(default_factory=dict)  # page → OCR read elsewhere
     limits: Limits = field(default_factory=Limits)
+    canon: Canon = field(default_factory=Canon)  # what making its text canonical changed
 
     def pages(self) -> Iterator[PageText]:
-        """Pages one at a time; raises NoTextLayer at a page with no usable text."""
+        """Pages one at a time, their text canonical (`canonical`); raises NoTextLayer
+        at a page with no usable text."""
+        for page in self._read_pages():
+            yield self.canon.page(page)
+
+    def _read_pages(self) -> Iterator[PageText]:
         if self._encoding is not None:  # (its rows streamed: a 200 MB export is never held whole)
             workers.step("reading the text")
             rows = export_rows(export_lines(text_pieces(self.path, self._encoding)))

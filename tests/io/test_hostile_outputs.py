@@ -78,6 +78,7 @@ def test_an_input_named_like_the_batchs_own_file_does_not_take_it(tmp_path):
 
 
 def test_a_killed_runs_leftovers_are_cleaned_by_the_next(tmp_path):
+    import fcntl
     import os
     import time
 
@@ -87,11 +88,14 @@ def test_a_killed_runs_leftovers_are_cleaned_by_the_next(tmp_path):
     stale = out / ".forms.csv.k2j3.tmp"
     stale.write_text("half")
     os.utime(stale, (time.time() - 3600, time.time() - 3600))
-    fresh = out / ".run_on.json.x1.tmp"
-    fresh.write_text("being written")
-    r = runner.invoke(app, ["extract", str(SEED), "-o", str(out)])
-    assert r.exit_code == 0, r.output
-    left = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
+    held = out / ".run_on.json.x1.tmp"
+    held.write_text("being written")
+    with open(held) as writer:  # a live writer holds its file locked, however long it takes
+        fcntl.flock(writer, fcntl.LOCK_EX)
+        os.utime(held, (time.time() - 3600, time.time() - 3600))
+        r = runner.invoke(app, ["extract", str(SEED), "-o", str(out)])
+        assert r.exit_code == 0, r.output
+        left = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
     assert left == sorted([f".tables-{os.getppid()}-live", ".run_on.json.x1.tmp"])
 
 

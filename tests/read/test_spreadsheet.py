@@ -36,7 +36,7 @@ def test_typed_numbers_and_merged_ranges_read_like_a_printed_grid(tmp_path):
     doc = open_document(tmp_path / "t.xlsx")
     (page,) = list(doc.pages())
     doc.close()
-    assert [[c.text for c in r.cells] for r in page.rows] == [["项目资金（万元）", "全年预算数", "执行率"], ["", "889.25", "99.34%"]]
+    assert [[c.text for c in r.cells] for r in page.rows] == [["项目资金(万元)", "全年预算数", "执行率"], ["", "889.25", "99.34%"]]  # (canonical: NFKC)
     merged = page.rows[0].cells[0]
     assert merged.ref == "表1!A1" and merged.bbox[3] == page.rows[1].cells[0].bbox[3]  # one box over both rows
 

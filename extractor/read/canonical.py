@@ -1,0 +1,85 @@
+"""One canonical text, whatever read it.
+
+Every reader's text — a PDF's text layer, OCR, a workbook's cells, a Word file's, a
+text export — is Unicode NFKC-normalised as it leaves the reader: a Kangxi radical a
+browser's PDF printer put for a CJK character (`⼯` U+2F2F for 工), a CJK
+compatibility ideograph, full-width digits, letters and brackets all become the one
+character they stand for, so that names join, searches find and values compare
+across routes. Characters whose compatibility form would lose what they say are kept:
+enclosed numbers (`①`, `㈠`: list markers, not the digit) and superscripts (`m²`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+from ..layout.page import PageText, Row
+
+# Kept as printed: NFKC would turn them into plain digits or letters.
+_KEPT = re.compile("([\u00b2\u00b3\u00b9\u2070-\u209f\u2460-\u24ff\u3200-\u33ff]+)")
+
+
+def canonical(text: str) -> str:
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text
+    if _KEPT.search(text) is None:
+        return unicodedata.normalize("NFKC", text)
+    return "".join(part if i % 2 else unicodedata.normalize("NFKC", part) for i, part in enumerate(_KEPT.split(text)))
+
+
+class Canon:
+    """A document's text made canonical, and what that changed (for its notes)."""
+
+    def __init__(self) -> None:
+        self.changed: Counter[str] = Counter()  # "⼯→工": how often
+
+    def text(self, text: str) -> str:
+        out = canonical(text)
+        if out != text:
+            self._count(text, out)
+        return out
+
+    def _count(self, before: str, after: str) -> None:
+        for ch in before:
+            if not ch.isascii():
+                to = canonical(ch)
+                if to != ch:
+                    self.changed[f"{ch}→{to}"] += 1
+
+    def rows(self, rows: Iterable[Row]) -> Iterator[Row]:
+        for row in rows:
+            for cell in row.cells:
+                if cell.text and not cell.text.isascii():
+                    cell.text = self.text(cell.text)
+            yield row
+
+    def page(self, page: PageText) -> PageText:
+        if page.streamed:
+            page.rows = self.rows(page.rows)  # type: ignore[assignment]
+        else:
+            for _ in self.rows(page.rows):
+                pass
+        for word in page.words:
+            if not word.text.isascii():
+                word.text = canonical(word.text)
+        return page
+
+    def note(self) -> str | None:
+        """What a document's notes say of it, once: the look-alikes that were mapped
+        (compatibility characters a PDF printer or an editor put in), by count."""
+        look_alikes = {k: n for k, n in self.changed.items() if _look_alike(k[0])}
+        if not look_alikes:
+            return None
+        shown = ", ".join(f"{k} ×{n}" for k, n in sorted(look_alikes.items(), key=lambda kv: -kv[1])[:8])
+        return f"text normalised to one form (Unicode NFKC): {sum(look_alikes.values())} look-alike characters ({shown})"
+
+
+def _look_alike(ch: str) -> bool:
+    """A character that looks like another and compares different: a Kangxi or CJK
+    radical, a CJK compatibility ideograph (full-width punctuation and digits are the
+    ordinary way Chinese text prints and are not worth a note)."""
+    cp = ord(ch)
+    return 0x2E80 <= cp <= 0x2FDF or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F
