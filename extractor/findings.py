@@ -7,7 +7,8 @@ needs the pages' text; triage and the pipeline ran once, at extraction).
     checker    the arithmetic a form must satisfy, and its required parts
     grounding  values the form's pages do not print
     reading    what the rules engine had to assemble to read a value (pieces of a
-               label cut by a page break)
+               label cut by a page break), and what it could not account for: a field
+               the form's family prints and it did not find, text it read as nothing
     triage     how well the rules engine read the form; the engines compared
     pipeline   what happened while extracting (the LLM did not answer, a damaged page)
 """
@@ -57,6 +58,9 @@ class Code(StrEnum):
     # reading
     ASSEMBLED_VALUE = "assembled_value"
     LOW_CONFIDENCE = "low_confidence"  # a value the OCR was unsure of
+    FIELD_NOT_FOUND = "field_not_found"  # a field the form's family prints, not found on the page
+    PRINTED_EMPTY = "printed_empty"  # its label printed, its value cell empty
+    UNREAD_TEXT = "unread_text"  # text in the form that is no value, label or page furniture
     # triage
     READ_POORLY = "read_poorly"
     ENGINES_DISAGREE = "engines_disagree"  # equal after normalisation, printed differently
@@ -70,7 +74,8 @@ class Code(StrEnum):
 _BY_OWNER: dict[Owner, frozenset[Code]] = {
     Owner.GROUNDING: frozenset({Code.UNGROUNDED_VALUE, Code.MISPLACED_VALUE, Code.INVENTED_VALUE, Code.DROPPED_VALUE,
                                 Code.DROPPED_ROW, Code.POSITION_UNVERIFIED}),
-    Owner.READING: frozenset({Code.ASSEMBLED_VALUE, Code.LOW_CONFIDENCE}),
+    Owner.READING: frozenset({Code.ASSEMBLED_VALUE, Code.LOW_CONFIDENCE, Code.FIELD_NOT_FOUND, Code.PRINTED_EMPTY,
+                              Code.UNREAD_TEXT}),
     Owner.TRIAGE: frozenset({Code.READ_POORLY, Code.ENGINES_DISAGREE, Code.ENGINES_CONFLICT}),
     Owner.PIPELINE: frozenset({Code.NOT_EXTRACTED, Code.BUDGET_SPENT, Code.DAMAGED_PAGES}),
 }
@@ -99,3 +104,36 @@ def owner_of(code: str) -> Owner:
 
 def codes_of(owner: Owner) -> frozenset[Code]:
     return _BY_OWNER[owner]
+
+
+# Field paths as a reader of the form names them (messages, the workbench).
+FIELD_ZH = {
+    "title": "标题", "year": "年度", "template": "表格样式", "project_name": "项目名称", "department": "主管部门",
+    "implementing_unit": "实施单位", "subordinate_units": "下属单位", "funding_unit": "资金单位",
+    "goal_expected": "预期目标", "goal_actual": "实际完成情况", "total_score": "总分", "total_weight": "总分值",
+    "grade": "评分等级", "indicators": "绩效指标",
+    "funding": "资金", "funding.total": "年度资金总额", "funding.fiscal": "财政拨款", "funding.carryover": "上年结转资金",
+    "funding.other": "其他资金", "funding.basic": "基本支出", "funding.project": "项目支出",
+    "initial_budget": "年初预算数", "annual_budget": "全年预算数", "executed": "全年执行数", "weight": "分值",
+    "execution_rate": "执行率", "score": "得分",
+    "level1": "一级指标", "level2": "二级指标", "name": "三级指标", "target": "年度指标值", "actual": "实际完成值",
+    "deviation_reason": "偏差原因", "level1_weight": "一级指标权重",
+}
+
+
+def field_zh(path: str) -> str:
+    """`indicators[2].target` → 第3项指标的年度指标值; `funding.total.executed` →
+    年度资金总额的全年执行数; a path it does not know, as it is."""
+    if path in FIELD_ZH:
+        return FIELD_ZH[path]
+    if path.startswith("indicators["):
+        head, _, rest = path.partition("]")
+        index = head[len("indicators["):]
+        row = f"第{int(index) + 1}项指标" if index.isdigit() else "各项指标"
+        leaf = rest.lstrip(".")
+        return row + (f"的{FIELD_ZH.get(leaf, leaf)}" if leaf else "")
+    if path.startswith("funding."):
+        row, _, col = path.rpartition(".")
+        if row in FIELD_ZH and col in FIELD_ZH:
+            return f"{FIELD_ZH[row]}的{FIELD_ZH[col]}"
+    return path

@@ -246,6 +246,7 @@ class DepartmentIndicator(Indicator):
 
 class _FormBase(_Model):
     title: str = ""
+    template: str = ""  # the family of layout it was read as (forms/templates.toml), when known
     year: int | None = None
     goal_expected: str | None = None
     goal_actual: str | None = None

@@ -6,9 +6,12 @@ file (`--config`) shaped like the model:
 
     rounding = ["truncate", "round"]
     budget_weight = 10
-    [[grades]]
+    [[grades]]            # your publishers' own scale, tried before the family's
     label = "合格"
     min = 60
+    [[grades]]
+    label = "不合格"
+    min = 0
 """
 
 from __future__ import annotations
@@ -30,24 +33,20 @@ class GradeBand(BaseModel):
     min: Decimal  # inclusive lower bound of the total score
 
 
-NATIONAL_GRADES = [
-    GradeBand(label="优", min=Decimal(90)),
-    GradeBand(label="良", min=Decimal(80)),
-    GradeBand(label="中", min=Decimal(60)),
-    GradeBand(label="差", min=Decimal(0)),
-]
-PASS_FAIL_GRADES = [GradeBand(label="合格", min=Decimal(60)), GradeBand(label="不合格", min=Decimal(0))]
-
-
 def _scale(*bands: tuple[str, int]) -> list[GradeBand]:
     return [GradeBand(label=label, min=Decimal(low)) for label, low in bands]
 
 
-# Scales the provinces print (DOMAIN.md: 优秀/良好/合格/不合格 and 优/良/合格/不合格, at 90/80/60).
-PROVINCIAL_GRADES = [
-    _scale(("优秀", 90), ("良好", 80), ("合格", 60), ("不合格", 0)),
-    _scale(("优", 90), ("良", 80), ("合格", 60), ("不合格", 0)),
-]
+# The scales forms print, by the name a family gives them (forms/templates.toml):
+# the national rule, the provinces' (DOMAIN.md: 优秀/良好/合格/不合格 and 优/良/合格/不合格,
+# at 90/80/60), and pass/fail, which no family uses unless a configuration names it.
+GRADE_SCALES = {
+    "national": _scale(("优", 90), ("良", 80), ("中", 60), ("差", 0)),
+    "provincial": _scale(("优秀", 90), ("良好", 80), ("合格", 60), ("不合格", 0)),
+    "provincial_short": _scale(("优", 90), ("良", 80), ("合格", 60), ("不合格", 0)),
+    "pass_fail": _scale(("合格", 60), ("不合格", 0)),
+}
+NATIONAL_GRADES = GRADE_SCALES["national"]
 
 
 class CheckSettings(BaseModel):
@@ -59,11 +58,13 @@ class CheckSettings(BaseModel):
     rounding: list[Rounding] = Field(default_factory=lambda: ["truncate", "round"], min_length=1)
     budget_weight: Decimal = Decimal(10)
     total_weight: Decimal = Decimal(100)
-    grades: list[GradeBand] = Field(default_factory=lambda: list(NATIONAL_GRADES))
-    # Other scales some publishers print; a printed label from one of these is
-    # checked against that scale instead of being reported as unknown. A label on
-    # several scales (合格) passes when one of them agrees with the total.
-    alternative_grades: list[list[GradeBand]] = Field(default_factory=lambda: [list(PASS_FAIL_GRADES), *map(list, PROVINCIAL_GRADES)])
+    # A form's grade is judged on the scales its family uses (their names in
+    # forms/templates.toml), the first that has the printed word. `grades`, when set,
+    # is your publishers' own scale and comes before the family's; `alternative_grades`
+    # after them; `scales` defines the named ones.
+    grades: list[GradeBand] | None = None
+    alternative_grades: list[list[GradeBand]] = Field(default_factory=list)
+    scales: dict[str, list[GradeBand]] = Field(default_factory=lambda: {k: list(v) for k, v in GRADE_SCALES.items()})
     # Qualitative scoring bands (share of the weight) from the national guidance.
     achieved_min_share: Decimal = Decimal("0.8")
     partial_min_share: Decimal = Decimal("0.6")

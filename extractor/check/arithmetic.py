@@ -246,18 +246,34 @@ def _grade_for(total: Decimal, bands) -> str:
     return bands[-1].label
 
 
+def grade_scales(form: Form, settings: CheckSettings) -> list:
+    """The scales a form's grade is judged on, in order: the configured scale, the
+    family's (by the form's template, else the one its kind and title point to), the
+    configured alternatives."""
+    family = VOCAB.family(form.template) or VOCAB.family_for(form.kind, form.title or "", set())
+    scales = [settings.scales[n] for n in family.grades if n in settings.scales]
+    return ([settings.grades] if settings.grades else []) + scales + list(settings.alternative_grades)
+
+
 def _check_grade(form: Form, settings: CheckSettings) -> Iterator[Finding]:
-    if form.grade is None or form.total_score is None:
+    if form.grade is None or not form.grade.strip():
         return
     grade = "".join(form.grade.split())
-    # The main scale when it has the label; else every other scale that has it.
-    on = [s for s in (settings.grades, *settings.alternative_grades) if grade in {b.label for b in s}]
-    scales = on[:1] if on and on[0] is settings.grades else on
-    if not scales:
-        yield _err("unknown_grade", f"grade '{form.grade}' is on no configured scale", f"评分等级“{form.grade}”不在配置的等级中", "grade", None, form.grade, "warning")
+    scales = grade_scales(form, settings)
+    scale = next((s for s in scales if grade in {b.label for b in s}), None)
+    if scale is None:
+        # A word on none of them: an error where the total gives the grade it should be
+        if form.total_score is None:
+            yield _err("unknown_grade", f"grade '{form.grade}' is on no scale this form's family uses", f"评分等级“{form.grade}”不在该类表格的等级中", "grade", None, form.grade, "warning")
+        else:
+            expected = _grade_for(form.total_score, scales[0]) if scales else None
+            yield _err("unknown_grade", f"grade '{form.grade}' is on no scale this form's family uses; total {form.total_score} is {expected}",
+                       f"评分等级“{form.grade}”不在该类表格的等级中；总分 {form.total_score} 应为“{expected}”", "grade", expected, form.grade)
         return
-    expected = _grade_for(form.total_score, scales[0])
-    if all(_grade_for(form.total_score, s) != grade for s in scales):
+    if form.total_score is None:
+        return
+    expected = _grade_for(form.total_score, scale)  # (a word two scales share: the form's own first)
+    if expected != grade:
         yield _err("grade", f"grade {form.grade} does not match total {form.total_score} (expected {expected})", f"评分等级 {form.grade} 与总分 {form.total_score} 不符（应为 {expected}）", "grade", expected, form.grade)
 
 

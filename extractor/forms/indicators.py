@@ -34,6 +34,8 @@ class RawIndicator:
     level1_cut_below: bool = False
     level2_cut_below: bool = False
     assembled: set[str] = field(default_factory=set)  # fields joined from pieces (a page break cut them)
+    pieces: list[tuple[str, Cell]] = field(default_factory=list)  # (field, cell) of the pieces joined in
+    joined_mid_page: set[str] = field(default_factory=set)  # text fields joined with a row that no page break cut
 
 
 
@@ -203,13 +205,18 @@ def _merge_fragment(prev: RawIndicator, row: Row) -> bool:
                     if done:
                         setattr(prev, lv, done)
                         prev.assembled.add(lv)
+                        prev.pieces.append((lv, cell))
                         used = True
                     break
             continue
         attr = "reason" if field_name == "deviation_reason" else field_name
         if attr in ("name", "target", "actual", "reason"):
             setattr(prev, attr, (getattr(prev, attr) or "") + piece)
-            prev.assembled.add("deviation_reason" if attr == "reason" else attr)
+            name = "deviation_reason" if attr == "reason" else attr
+            prev.assembled.add(name)
+            prev.pieces.append((name, cell))
+            if not (row.page_break_before or row.page != prev.row.page):
+                prev.joined_mid_page.add(name)  # a line break written as a row, or a row of its own
             used = True
     return used
 

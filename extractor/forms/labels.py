@@ -38,6 +38,8 @@ class FormReader:
     notes: list[str] = field(default_factory=list)
     confidence: float = 1.0
     split_fields: list[str] = field(default_factory=list)  # read from a cell the paper's edge cut in two
+    labelled: set[str] = field(default_factory=set)  # fields whose label the reading found (their value may be empty)
+    path_of: dict[int, str] = field(default_factory=dict)  # a cell read as a value (its id) → the field it went to
 
     def note(self, text: str, penalty: float = 0.0) -> None:
         self.notes.append(text)
@@ -48,8 +50,10 @@ class FormReader:
         raw = cell.text if cell is not None else None
         conf = cell.confidence if cell is not None and cell.confidence < 1.0 else None
         ref = cell.ref if cell is not None else None
-        if cell is not None and cell.split:
-            self.split_fields.append(path)
+        if cell is not None:
+            self.path_of.setdefault(id(cell), path)
+            if cell.split:
+                self.split_fields.append(path)
         self.provenance[path] = FieldSource(engine=self.engine, page=row.page, bbox=bbox, raw=raw, confidence=conf, cell=ref)
 
 

@@ -26,6 +26,7 @@ from ..models import (
     Indicator,
     ProjectForm,
 )
+from .accounted import find_year, printed_fields, unit_line, unread_text
 from .funding import DEPARTMENT_FUNDING_ROWS, PROJECT_FUNDING_ROWS, funding_header_columns, read_funding_row
 from .indicators import RawIndicator, fill_levels, read_indicators
 from .labels import FormReader, has_label, label_key, value_after
@@ -85,6 +86,7 @@ def _is_project_name(ln: _Line, m: _Mapping) -> bool:
 
 def _read_project_name(ln: _Line, m: _Mapping) -> int:
     label = next(lbl for lbl in VOCAB.project_anchor if ln.first.startswith(lbl))
+    m.reader.labelled.add("project_name")
     c = value_after(ln.row, ln.keys, label)
     if c is None:
         above = [r for r in m.fr.before_anchor if len(r.filled) == 1]  # the name printed above its label row
@@ -103,12 +105,17 @@ def _is_department_head(ln: _Line, m: _Mapping) -> bool:
 
 
 def _read_department_head(ln: _Line, m: _Mapping) -> int:
+    m.reader.labelled.add("department")
+    if has_label(ln.keys, *VOCAB.subordinate_units):
+        m.reader.labelled.add("subordinate_units")
     c = value_after(ln.row, ln.keys, ln.first[:4], stop=VOCAB.subordinate_units)
     m.head["department"] = c.text if c else None
     if c:
         m.reader.source("department", ln.row, c)
     c2 = next((v for lbl in VOCAB.subordinate_units if (v := value_after(ln.row, ln.keys, lbl))), None)
     m.head["subordinate_units"] = c2.text if c2 else None
+    if c2:
+        m.reader.source("subordinate_units", ln.row, c2)
     return 0
 
 
@@ -118,6 +125,8 @@ def _is_units(ln: _Line, m: _Mapping) -> bool:
 
 def _read_units(ln: _Line, m: _Mapping) -> int:
     for labels, name, stop in ((VOCAB.department, "department", VOCAB.implementing_unit), (VOCAB.implementing_unit, "implementing_unit", ())):
+        if has_label(ln.keys, *labels):
+            m.reader.labelled.add(name)
         for label in labels:
             c = value_after(ln.row, ln.keys, label, stop=stop)
             if c:
@@ -138,6 +147,7 @@ def _read_funding(ln: _Line, m: _Mapping) -> int:
     for label, name in m.funding_rows:
         idx = next((j for j, k in enumerate(ln.keys) if label in k), None)
         if idx is not None and name not in m.funding:
+            m.reader.labelled.add(f"funding.{name}")
             values, cells = read_funding_row(ln.row, m.funding_header, m.funding_cols, idx, m.fr.kind)
             m.funding[name] = values
             for col, cell in cells.items():
@@ -173,6 +183,8 @@ def _is_goal(ln: _Line, m: _Mapping) -> bool:
 def _read_goal(ln: _Line, m: _Mapping) -> int:
     m.section = "goal"
     header = has_label(ln.keys, *GOAL_LABELS)
+    if header:
+        m.reader.labelled.update(("goal_expected", "goal_actual"))
     for c in ln.row.filled:
         # On the header row only a paragraph is a value: a goal cell that reaches
         # up beside its header (rows cut by word alignment) starts there.
@@ -191,12 +203,14 @@ def _is_total(ln: _Line, m: _Mapping) -> bool:
 
 
 def _read_total(ln: _Line, m: _Mapping) -> int:
+    m.reader.labelled.add("total_score")
     nums = [c for c in ln.row.filled if is_number(c.text)]
     if nums:
         m.total = parse_number(nums[-1].text)
         m.reader.source("total_score", ln.row, nums[-1])
         if len(nums) >= 2:
             m.total_weight = parse_number(nums[-2].text)
+            m.reader.source("total_weight", ln.row, nums[-2])
     return 0
 
 
@@ -205,6 +219,7 @@ def _is_grade(ln: _Line, m: _Mapping) -> bool:
 
 
 def _read_grade(ln: _Line, m: _Mapping) -> int:
+    m.reader.labelled.add("grade")
     label = next(lbl for lbl in VOCAB.grade if ln.key.startswith(lbl))
     c = value_after(ln.row, ln.keys, label)
     m.grade = c.text if c else None
@@ -231,13 +246,17 @@ SECTIONS: tuple[tuple[Test, Read | None], ...] = (
 )
 
 
-def _funding_unit(rows: list[Row]) -> str | None:
+def _funding_unit(rows: list[Row], reader: FormReader) -> str | None:
     """The unit in the merged 项目资金 cell, wherever a page break put it."""
     for r in rows:
         cell: Cell | None = next((c for c in r.cells if label_key(c.text).startswith(VOCAB.funding_block)), None)
         if cell is not None:
             k = label_key(cell.text)
-            return "万元" if "万元" in k else ("元" if "元" in k else None)
+            unit = "万元" if "万元" in k else ("元" if "元" in k else None)
+            if unit:
+                reader.labelled.add("funding_unit")
+                reader.source("funding_unit", r, cell)
+            return unit
     return None
 
 
@@ -250,6 +269,7 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
         for test, read in SECTIONS:
             if test(ln, m):
                 if read is None:  # the indicator table: its header, then its rows
+                    m.reader.labelled.add("indicators")
                     m.raw, used = read_indicators(ln.row, rows[i + 1 :], m.reader)
                     m.section = "tail"
                     i += used
@@ -260,7 +280,33 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
     fill_levels(m.raw, m.reader)
     if len(m.goals) > 2:
         m.reader.note(f"{len(m.goals)} goal cells; kept the first two", 0.05)
-    return _form(m, engine, _funding_unit(rows))
+    form = _form(m, engine, _funding_unit(rows, m.reader))
+    _outside_the_table(form, fr, m.reader)
+    family = VOCAB.family_for(fr.kind, fr.title, _printed_labels(fr))
+    form.template = family.name
+    form.findings = [*form.findings, *printed_fields(form, family, m.reader), *unread_text(form, fr, m.reader)]
+    return form
+
+
+def _printed_labels(fr: FormRows) -> set[str]:
+    """The short cells' keys: the labels a family's marks are looked for in."""
+    return {k for r in fr.rows for c in r.cells if c.text and len(k := label_key(c.text)) <= 14}
+
+
+def _outside_the_table(form, fr: FormRows, reader: FormReader) -> None:
+    """The year and the unit, where forms print them outside the table's cells."""
+    if form.year is None:
+        year, row = find_year(fr.title, fr.before_anchor)
+        if year is not None:
+            form.year = year
+            if row is not None:
+                reader.source("year", row, next((c for c in row.cells if str(year) in c.text), None))
+    if form.funding_unit is None:
+        found = unit_line(fr.before_anchor)
+        if found is not None:
+            form.funding_unit = found[0]
+            reader.labelled.add("funding_unit")
+            reader.source("funding_unit", found[1], next((c for c in found[1].cells if "单位" in c.text), None))
 
 
 def _pages(fr: FormRows, reader: FormReader) -> list[int]:
@@ -278,6 +324,8 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
     for n, r in enumerate(m.raw):
         for name, cell in r.cells.items():
             reader.source(f"indicators[{n}].{name}", r.row, cell)
+        for name, cell in r.pieces:  # (the value's provenance stays its first cell's)
+            reader.path_of.setdefault(id(cell), f"indicators[{n}].{name}")
         common = dict(
             level1=r.level1, level2=r.level2, name=r.name, target=r.target, actual=r.actual,
             weight=r.weight, score=r.score, deviation_reason=r.reason,
@@ -329,7 +377,9 @@ def _split_findings(reader: FormReader) -> Iterator[Finding]:
 def _assembled_findings(raw: list[RawIndicator]) -> Iterator[Finding]:
     """A value the reader joined from pieces (a cell cut by a page break) is named,
     once per distinct value: an error where a joined level label is no label the
-    forms use (the pieces did not make a real one), else a warning to look at."""
+    forms use (the pieces did not make a real one), or where the piece came on the
+    same page (a line break written as a row, or a row of its own the reader could
+    not place: which, nothing tells), else a warning to look at."""
     seen: set[tuple[str, str]] = set()
     for n, r in enumerate(raw):
         for name in sorted(r.assembled):
@@ -338,7 +388,7 @@ def _assembled_findings(raw: list[RawIndicator]) -> Iterator[Finding]:
                 continue
             seen.add((name, value))
             known = VOCAB.level1_words if name == "level1" else VOCAB.level2_words if name == "level2" else None
-            wrong = known is not None and value not in known
+            wrong = (known is not None and value not in known) or name in r.joined_mid_page
             yield Finding(
                 code=Code.ASSEMBLED_VALUE, severity="error" if wrong else "warning", field=f"indicators[{n}].{name}",
                 found=value,

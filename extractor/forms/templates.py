@@ -12,6 +12,23 @@ Labels = tuple[str, ...]
 
 
 @dataclass(frozen=True)
+class Family:
+    """A family of layout: how its forms are told apart, what they print, how they grade."""
+
+    name: str
+    kind: str  # project | department
+    titles: Labels
+    marks: Labels
+    prints: Labels  # field paths every form of the family prints
+    may_print: Labels  # printed by some of its forms
+    grades: Labels  # the grade scales it uses (settings.GRADE_SCALES), its own first
+
+    def title_score(self, title: str) -> int:
+        """How well a title names this family: the length of its longest marker in it."""
+        return max((len(t) for t in self.titles if t in title), default=0)
+
+
+@dataclass(frozen=True)
 class Vocabulary:
     form_titles: Labels
     department_titles: Labels
@@ -34,12 +51,39 @@ class Vocabulary:
     indicator_columns: tuple[tuple[str, str], ...]  # (label, field)
     total: Labels
     grade: Labels
+    families: tuple[Family, ...]
+    furniture_labels: Labels
+    furniture_lines: Labels
+
+    @property
+    def labels(self) -> frozenset[str]:
+        """Every label a form prints (label keys), for telling labels from values."""
+        return _all_labels(self)
+
+    def family(self, name: str) -> Family | None:
+        return next((f for f in self.families if f.name == name), None)
+
+    def family_for(self, kind: str, title: str, labels: set[str]) -> Family:
+        """The family a form of this kind, title and printed labels (their keys) is of:
+        the best title match, then the most of its marks printed, then the first listed."""
+        of_kind = [f for f in self.families if f.kind == kind]
+        return max(of_kind, key=lambda f: (f.title_score(title), sum(m in labels for m in f.marks), -of_kind.index(f)))
 
     def is_indicator_header(self, key: str) -> bool:
         """The indicator table's header row (its key: the row's cells run together),
         with or without a block label merged down the table's left (绩效指标)."""
         first = self.indicator_columns[0][0]
         return key.startswith(first) or any(key.startswith(b + first) for b in self.indicator_block)
+
+
+@cache
+def _all_labels(v: Vocabulary) -> frozenset[str]:
+    words = [*v.form_titles, *v.department_titles, *v.project_anchor, *v.department_anchor, *v.department,
+             *v.implementing_unit, *v.subordinate_units, *v.funding_block, *v.goal_expected, *v.goal_labels,
+             *v.breakdown, *v.indicator_block, *v.level1_words, *v.level2_words, *v.total, *v.grade,
+             *v.furniture_labels, *(label for label, _ in v.funding_columns), *(label for label, _ in v.project_rows),
+             *(label for label, _ in v.department_rows), *(label for label, _ in v.indicator_columns)]
+    return frozenset(words)
 
 
 def _pairs(table: dict[str, list[str]]) -> tuple[tuple[str, str], ...]:
@@ -67,6 +111,10 @@ def vocabulary() -> Vocabulary:
         indicator_block=tuple(i["block"]), level1_words=tuple(i["level1_words"]), level2_words=tuple(i["level2_words"]),
         indicator_columns=_pairs(i["columns"]),
         total=tuple(raw["totals"]["total"]), grade=tuple(raw["totals"]["grade"]),
+        families=tuple(Family(name=name, kind=fam["kind"], titles=tuple(fam["titles"]), marks=tuple(fam["marks"]),
+                              prints=tuple(fam["prints"]), may_print=tuple(fam["may_print"]), grades=tuple(fam["grades"]))
+                       for name, fam in raw["families"].items()),
+        furniture_labels=tuple(raw["furniture"]["labels"]), furniture_lines=tuple(raw["furniture"]["lines"]),
     )
 
 

@@ -98,8 +98,12 @@ def test_weights_and_score_range(form):
 def test_grade_and_configurable_scale(form):
     form.grade = "良"
     assert "grade" in codes(form)
-    form.grade = "合格"  # another publisher's scale: checked against that scale
+    form.grade = "优秀"  # another scale the family uses: checked against that scale
     assert codes(form) == set()
+    form.grade = "合格"  # 60–80 on the provinces' scales (pass/fail is no family's)
+    assert "grade" in codes(form)
+    pass_fail = CheckSettings(grades=[GradeBand(label="合格", min=Decimal(60)), GradeBand(label="不合格", min=Decimal(0))])
+    assert "grade" not in {f.code for f in check_form(form, pass_fail)}  # your publishers' own scale comes first
     form.grade = "不合格"
     assert "grade" in codes(form)
     strict = CheckSettings(grades=[GradeBand(label="优", min=Decimal(97)), GradeBand(label="良", min=Decimal(0))])

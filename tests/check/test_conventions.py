@@ -73,10 +73,13 @@ def test_provincial_grade_words_are_checked_against_their_scale(form, grade, tot
     assert "unknown_grade" not in found
 
 
-def test_an_unknown_grade_word_is_a_warning(form):
+def test_an_unknown_grade_word_is_an_error_where_the_total_gives_the_grade(form):
     form.grade = "甲等"
     (f,) = [f for f in check_form(form) if f.code in ("grade", "unknown_grade")]
-    assert f.code == "unknown_grade" and f.severity == "warning"
+    assert (f.code, f.severity, f.expected) == ("unknown_grade", "error", "优")
+    form.total_score = None  # no total to tell the grade by: a warning
+    (f,) = [f for f in check_form(form) if f.code in ("grade", "unknown_grade")]
+    assert (f.code, f.severity) == ("unknown_grade", "warning")
 
 
 def test_a_rate_indicator_at_two_decimals_agrees_with_a_block_rate_at_one():

@@ -1,0 +1,196 @@
+"""Every printed field accounted for.
+
+A form's family (forms/templates.toml) says which fields its forms print. After the
+section readers have run, each of those is read, or its label was found with an empty
+cell beside it (`printed_empty`, a warning: forms are published partly filled), or it
+was not found at all (`field_not_found`, an error naming it). The fields printed
+outside the table's cells — the year in a title or a line under it, the unit in a
+`单位：万元` line — are looked for where forms print them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from decimal import Decimal
+
+from ..findings import Code, field_zh
+from ..layout.page import Cell, Row
+from ..models import DepartmentForm, Finding, ProjectForm, flatten, get_path
+from .labels import FormReader, label_key
+from .numbers import compact, is_number, is_number_or_dash, parse_number
+from .segment import FormRows
+from .templates import VOCAB, Family
+
+Form = ProjectForm | DepartmentForm
+
+# What the checker already requires of every record (its missing_field errors).
+CHECKED = {"project": {"project_name", "funding.total", "indicators", "total_score"},
+           "department": {"department", "indicators", "total_score"}}
+
+# A year as forms print it: (2023年度), 2023年度, 2023年 — in a title, on its own line,
+# inside a 填报单位（盖章）：…（2023年度）…单位：万元 line.
+_YEAR = re.compile(r"(?<!\d)(20\d\d)\s*年(度)?(?!\d)")
+_UNIT = re.compile(r"单位[:：]?\s*(万元|元)")
+
+
+def year_in(texts: list[str]) -> tuple[int, int] | None:
+    """(the year, which text) of the first text printing one; `年度` beats a bare `年`."""
+    best = None
+    for i, text in enumerate(texts):
+        for m in _YEAR.finditer(text):
+            if m.group(2):
+                return int(m.group(1)), i
+            best = best or (int(m.group(1)), i)
+    return best
+
+
+def find_year(title: str, before: list[Row]) -> tuple[int | None, Row | None]:
+    """The form's year from its title or the lines between the title and the table
+    (the year line, a 填报单位 line), and the row it was read from (None: the title)."""
+    found = year_in([title] + [r.joined for r in before])
+    if found is None:
+        return None, None
+    year, where = found
+    return year, (before[where - 1] if where else None)
+
+
+def unit_line(before: list[Row]) -> tuple[str, Row] | None:
+    """The funding unit a `单位：万元` line above the table prints."""
+    for r in before:
+        m = _UNIT.search(label_key(r.joined))
+        if m:
+            return m.group(1), r
+    return None
+
+
+def printed_fields(form: Form, family: Family, reader: FormReader) -> Iterator[Finding]:
+    """A finding for each field the family prints that came out empty."""
+    for path in family.prints:
+        if path in CHECKED[form.kind]:
+            continue
+        value = get_path(form, path)
+        if value not in (None, "", []):
+            continue
+        name = field_zh(path)
+        if path in reader.labelled:
+            yield Finding(code=Code.PRINTED_EMPTY, severity="warning", field=path,
+                          message=f"{path}: its label is printed, its value cell is empty",
+                          message_zh=f"{name}：表中有此栏，但未填写")
+        else:
+            yield Finding(code=Code.FIELD_NOT_FOUND, severity="error", field=path,
+                          message=f"{path}: forms of this layout ({family.name}) print it, and it was not found",
+                          message_zh=f"此类表格（{family.name}）应有{name}，但未能读取")
+
+
+# --- every text accounted for ------------------------------------------------------------
+
+_PAGE_NUMBER = re.compile(r"第?\d{1,4}页?(共\d{1,4}页)?|[-—–]\d{1,4}[-—–]|\d{1,4}/\d{1,4}")
+_LABEL_TAIL = re.compile(r"[:：]?(\([^()]{0,10}\))?[:：]?")  # a unit or points after a label: (万元), (%), (10分)
+_ENUMERATOR = re.compile(r"^(?:\(\d{1,2}\)|\d{1,2}[.、]|[一二三四五六七八九十][、.])")  # (1) 1. 一、
+
+
+def _is_label(key: str) -> bool:
+    """A label the forms print, with a unit or colon after it (`执行率(%)`), or labels
+    one after another (`其中:当年财政拨款`, `资金结构:(1)基本支出`)."""
+    parts = [p for p in re.split(r"[:：]", key) if p]
+    return bool(parts) and all(_one_label(_ENUMERATOR.sub("", p)) for p in parts)
+
+
+def _one_label(key: str) -> bool:
+    labels = VOCAB.labels
+    if key in labels:
+        return True
+    return any(key.startswith(label) and _LABEL_TAIL.fullmatch(key[len(label):]) for label in labels if len(label) < len(key))
+
+
+def _is_furniture(key: str) -> bool:
+    return key.startswith(VOCAB.furniture_lines) or _PAGE_NUMBER.fullmatch(key) is not None
+
+
+def _record_values(form: Form) -> tuple[set[str], set[Decimal]]:
+    """The compact text of every text value of the record, and every number."""
+    texts: set[str] = set()
+    numbers: set[Decimal] = set()
+    for path, value in flatten(form.model_dump(mode="python", include=_VALUE_FIELDS)).items():
+        if isinstance(value, Decimal):
+            numbers.add(value)
+        elif isinstance(value, str) and value:
+            texts.add(compact(value))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            numbers.add(Decimal(value))
+    return texts, numbers
+
+
+_VALUE_FIELDS = {"year", "project_name", "department", "implementing_unit", "subordinate_units", "funding_unit", "funding",
+                 "goal_expected", "goal_actual", "indicators", "total_score", "total_weight", "grade"}
+
+
+def _accounted(cell: Cell, key: str, texts: set[str], numbers: set[Decimal], reader: FormReader, form: Form) -> bool:
+    if is_number_or_dash(cell.text):
+        value = parse_number(cell.text)
+        return value is None or value in numbers
+    if key in texts or _is_label(key) or _is_furniture(key):
+        return True
+    path = reader.path_of.get(id(cell))
+    if path is not None:  # a piece of a value (a cell a page break cut), read into its field
+        whole = get_path(form, path) if path in reader.provenance else None
+        if isinstance(whole, str) and key in compact(whole):
+            return True
+    # A label and its value in one cell (`项目名称:军转工作经费`), as crawlers join them
+    for label in VOCAB.labels:
+        if key.startswith(label) and len(key) > len(label):
+            rest = key[len(label):].lstrip(":：")
+            return rest in texts or (is_number(rest) and parse_number(rest) in numbers)
+    return False
+
+
+def _region(fr: FormRows, reader: FormReader) -> list[Row]:
+    """The rows a form's text is accounted in: those between its title and its table,
+    and the table's from its anchor to the last row a value was read from (what
+    follows is the report's prose, or the next form's title)."""
+    last = max((i for i, r in enumerate(fr.rows) if any(id(c) in reader.path_of for c in r.cells)), default=0)
+    return [*fr.before_anchor, *fr.rows[: last + 1]]
+
+
+def _field_of_row(row: Row, reader: FormReader) -> str | None:
+    """The field an unread cell's row belongs to: the record row its read cells went to
+    (`indicators[3]`, `funding.total`), else the field its label names."""
+    paths = [p for c in row.cells if (p := reader.path_of.get(id(c)))]
+    if paths:
+        p = paths[0]
+        if p.startswith("indicators["):
+            return p.split("]")[0] + "]"
+        if p.startswith("funding."):
+            return ".".join(p.split(".")[:2])
+        return p
+    first = label_key(row.filled[0].text) if row.filled else ""
+    for labels, name in ((VOCAB.grade, "grade"), (VOCAB.total, "total_score"), (VOCAB.project_anchor, "project_name"),
+                         (VOCAB.department, "department"), (VOCAB.implementing_unit, "implementing_unit"),
+                         (VOCAB.goal_expected, "goal_expected")):
+        if first.startswith(labels):
+            return name
+    return None
+
+
+def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Finding]:
+    """An error for each text in the form that is no value of the record, no label and
+    no furniture: what the reading passed over (a column it does not know, a row it
+    could not place, a year printed where it did not look)."""
+    texts, numbers = _record_values(form)
+    levels = {compact(getattr(i, lv)) for i in form.indicators for lv in ("level1", "level2")} - {""}
+    for row in _region(fr, reader):
+        for cell in row.cells:
+            if not cell.text or cell.text.strip() == "":
+                continue
+            key = label_key(cell.text)
+            if not key or _accounted(cell, key, texts, numbers, reader, form):
+                continue
+            if len(key) <= 4 and any(key in level for level in levels):
+                continue  # a piece of a merged level label a page break repeated (`度指标`, `标`)
+            field = "year" if _YEAR.search(key) and form.year is None else _field_of_row(row, reader)
+            yield Finding(code=Code.UNREAD_TEXT, severity="error", field=field, found=cell.text,
+                          message=f"page {row.page}: '{cell.text[:60]}' is printed in the form and was read as nothing"
+                                  + (f" (in {field})" if field else ""),
+                          message_zh=f"第{row.page}页：表中“{cell.text[:60]}”未被读取" + (f"（{field_zh(field)}）" if field else ""))

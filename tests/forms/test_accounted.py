@@ -1,0 +1,95 @@
+"""Every printed field accounted for: read, printed empty, or an error naming it; every
+text in a form a value, a label or furniture; the year wherever forms print it; the
+grade judged on the form's own scale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from extractor.pipeline import extract_document
+
+SEED = (ROOT / "fixtures" / "text" / "000_01aad9c628fef0c3.txt").read_text(encoding="utf-8")
+FORM = SEED[SEED.index("# 财政项目支出绩效自评表\n\n(2023年度)\n\n项目名称\t\t宣传工作经费"):SEED.index("# 财政项目支出绩效自评表\n\n(2023年度)\n\n项目名称\t退役军人服务保障体系建设")]
+
+
+def read(tmp_path: Path, text: str):
+    path = tmp_path / "form.txt"
+    path.write_text(text, encoding="utf-8")
+    (form,) = extract_document(path).forms
+    return form
+
+
+def errors(form) -> dict[str, set[str | None]]:
+    out: dict[str, set[str | None]] = {}
+    for f in form.findings:
+        if f.severity == "error":
+            out.setdefault(f.code, set()).add(f.field)
+    return out
+
+
+def test_the_seed_form_is_read_whole(tmp_path):
+    form = read(tmp_path, FORM)
+    assert form.template == "shanghai" and form.year == 2023 and errors(form) == {}
+
+
+def test_a_column_the_engine_does_not_know_is_an_error_on_its_rows(tmp_path):
+    """A column 指标性质 inserted before 年度指标值: its words are no value and no label."""
+    lines = FORM.split("\n")
+    out = []
+    for line in lines:
+        cells = line.split("\t")
+        if line.startswith("一级指标"):
+            cells.insert(3, "指标性质")
+        elif len(cells) >= 7 and any(c.endswith("(%)") or c in ("及时", "提升") for c in cells[3:4]):
+            cells.insert(3, "正向指标")
+        out.append("\t".join(cells))
+    form = read(tmp_path, "\n".join(out))
+    unread = {(f.found, f.field) for f in form.findings if f.code == "unread_text" and f.severity == "error"}
+    assert unread == {("指标性质", None)} | {("正向指标", f"indicators[{i}]") for i in (0, 2, 3, 4, 5, 6)}
+
+
+def test_a_row_joined_to_the_one_above_on_the_same_page_is_an_error(tmp_path):
+    """A row with no weight and score mid-page: a line break written as a row, or a row
+    of its own the reader could not place. Joined to the row above, as a page break's
+    piece is, but named by an error (a piece after a page break stays a warning)."""
+    text = FORM.replace("总分\t\t\t\t\t100\t96.88", "\t\t新媒体平台建设进度\t按计划\t已完成\t\t\t\n总分\t\t\t\t\t100\t96.88")
+    form = read(tmp_path, text)
+    assert errors(form) == {"assembled_value": {"indicators[6].name", "indicators[6].target", "indicators[6].actual"}}
+
+
+@pytest.mark.parametrize("title, between, year", [
+    ("# 财政项目支出绩效自评表(2022年度)", "", 2022),  # the year inside the title
+    ("# 财政项目支出绩效自评表", "填报单位（盖章）：上海市退役军人事务局　　（2021年度）　　单位：万元", 2021),
+    ("# 财政项目支出绩效自评表", "2024年度", 2024),
+])
+def test_the_year_is_read_where_forms_print_it(tmp_path, title, between, year):
+    body = FORM.split("\n", 4)[4]  # from the 项目名称 row on
+    form = read(tmp_path, f"{title}\n\n{between}\n\n{body}")
+    assert form.year == year and "unread_text" not in errors(form)
+
+
+def test_a_national_form_with_no_year_says_so(tmp_path):
+    body = FORM.split("\n", 4)[4]
+    national = body.replace("评分等级", "评价等级")
+    form = read(tmp_path, f"# 项目支出绩效自评表\n\n{national}")
+    assert form.template == "national" and errors(form) == {"field_not_found": {"year"}}
+    shanghai = read(tmp_path, f"# 财政项目支出绩效自评表\n\n{body}")  # some Shanghai forms print none
+    assert shanghai.year is None and errors(shanghai) == {}
+
+
+def test_a_grade_printed_empty_or_not_found(tmp_path):
+    empty = read(tmp_path, FORM.replace("评分等级\t\t优", "评分等级\t\t"))
+    assert empty.grade is None and {(f.code, f.severity) for f in empty.findings if f.field == "grade"} == {("printed_empty", "warning")}
+    gone = read(tmp_path, FORM.replace("评分等级\t\t优", ""))
+    assert errors(gone) == {"field_not_found": {"grade"}}
+
+
+def test_a_grade_two_scales_share_is_judged_on_the_forms_own(tmp_path):
+    """合格 at 96.88: on the provinces' scales 合格 is 60–80 (pass/fail is no family's)."""
+    form = read(tmp_path, FORM.replace("评分等级\t\t优", "评分等级\t\t合格"))
+    assert errors(form) == {"grade": {"grade"}}
+    unknown = read(tmp_path, FORM.replace("评分等级\t\t优", "评分等级\t\t甲等"))
+    assert errors(unknown) == {"unknown_grade": {"grade"}}
