@@ -5,10 +5,10 @@ same on records from any engine or on JSON a person corrected.
 Error codes (the numbers disagree, or a required part is missing):
   missing_field, funding_sum, execution_rate, budget_score, weights_sum,
   score_range, total_score, grade, rate_indicator_mismatch, level1_weight,
-  funding_structure_sum, ungrounded_value, merged_labels
+  funding_structure_sum, ungrounded_value, merged_labels, level_mismatch,
+  unknown_grade (where the total gives the grade)
 Warning codes (scoring practice, national guidance):
-  score_without_reason, met_but_deducted, missed_full_marks, qualitative_band,
-  unknown_grade
+  score_without_reason, met_but_deducted, missed_full_marks, qualitative_band
 """
 
 from __future__ import annotations
@@ -378,6 +378,7 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
     findings = check_department(form, settings) if isinstance(form, DepartmentForm) else check_project(form, settings)
     findings.extend(_merged_labels(form))
     findings.extend(_level_labels(form))
+    findings.extend(_level_mismatch(form))
     findings.extend(empty_values(form))
     if page_text is not None:
         from .grounding import check_grounding
@@ -398,6 +399,18 @@ def _merged_labels(form: Form) -> Iterator[Finding]:
                 yield _err("merged_labels", f"indicator {i + 1}: {level} '{label}' is several labels run together",
                            f"第{i + 1}项指标的{'一' if level == 'level1' else '二'}级指标“{label}”由多个指标名称连在一起，读取有误",
                            f"indicators[{i}].{level}", None, label)
+
+
+def _level_mismatch(form: Form) -> Iterator[Finding]:
+    """A level-2 label that belongs under another level 1 than the row's: the level-1
+    label was carried down past the end of its merged cell (a cell a page break or a
+    parser lost), so the row's level 1 is not what the form prints."""
+    for i, ind in enumerate(form.indicators):
+        level1, level2 = "".join(ind.level1.split()), "".join(ind.level2.split())
+        parent = VOCAB.level_parent.get(level2)
+        if parent is not None and level1 and level1 != parent:
+            yield _err("level_mismatch", f"indicator {i + 1}: level 2 '{level2}' belongs under '{parent}', not '{level1}'",
+                       f"第{i + 1}项指标的二级指标“{level2}”应属于“{parent}”，而非“{level1}”", f"indicators[{i}].level1", parent, level1)
 
 
 def _level_labels(form: Form) -> Iterator[Finding]:

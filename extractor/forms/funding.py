@@ -66,10 +66,42 @@ def _funding_by_position(row: Row, cols: list[tuple[str, float, float]], label_i
     return values, cells
 
 
+def _funding_by_column(row: Row, header: Row, label_idx: int) -> tuple[dict[str, Decimal | None], dict[str, Cell]] | None:
+    """Values under the header's column labels by column index, where the header and the
+    row line up (a text export with no boxes): a merged cell written into every column
+    it spans (`全年预算数|全年预算数`, `82,368,086.83|82,368,086.83`, as converters do)
+    is one value. None where anything does not line up."""
+    runs: dict[int, str] = {}  # column → field, over each label's run of columns
+    for c in header.cells:
+        k = label_key(c.text)
+        name = next((n for label, n in FUNDING_HEADER_LABELS if k.startswith(label)), None)
+        if name is not None and c.col is not None:
+            runs[c.col] = name
+    if len(set(runs.values())) < 3:
+        return None
+    values: dict[str, Decimal | None] = {}
+    cells: dict[str, Cell] = {}
+    label = row.cells[label_idx].text
+    for cell in row.cells[label_idx + 1 :]:
+        if not cell.text or cell.text == label:  # (the row's label, repeated across its merged cell)
+            continue
+        name = runs.get(cell.col) if cell.col is not None else None
+        if name is None or not is_number_or_dash(cell.text):
+            return None
+        value = parse_number(cell.text)
+        if name in values and values[name] != value:
+            return None  # two values under one label: the columns do not line up
+        values[name] = value
+        cells.setdefault(name, cell)
+    if not any(name in runs.values() and name in values for name in ("annual_budget", "executed")):
+        return None
+    return values, cells
+
+
 def read_funding_row(row: Row, header: Row | None, header_cols: list[tuple[str, float, float]], label_idx: int,
                       kind: str) -> tuple[dict[str, Decimal | None], dict[str, Cell]]:
     if header is not None:
-        placed = _funding_by_position(row, header_cols, label_idx)
+        placed = _funding_by_position(row, header_cols, label_idx) or _funding_by_column(row, header, label_idx)
         if placed is not None:
             return placed
     cells = [c for c in row.cells[label_idx + 1 :] if c.text and is_number_or_dash(c.text)]

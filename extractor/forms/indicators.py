@@ -36,6 +36,7 @@ class RawIndicator:
     assembled: set[str] = field(default_factory=set)  # fields joined from pieces (a page break cut them)
     pieces: list[tuple[str, Cell]] = field(default_factory=list)  # (field, cell) of the pieces joined in
     joined_mid_page: set[str] = field(default_factory=set)  # text fields joined with a row that no page break cut
+    repeated_name: bool = False  # its name cell repeated the level label beside it (a converter's merged cell)
 
 
 
@@ -329,6 +330,11 @@ def read_indicators(header: Row, rows: list[Row], reader: FormReader) -> tuple[l
             reader.note(f"dropped a repeated row: {row.joined[:40]}", 0.0)
             i += 1
             continue
+        if ind.name and label_key(ind.name) in (ind.level2, ind.level1):
+            # The level label's merged cell written into the name's column too (as
+            # converters do): no name is printed there (a merged name above may cover it).
+            ind.name, ind.repeated_name = "", True
+            ind.cells.pop("name", None)
         raw.append(ind)
         i += 1
     return raw, i

@@ -71,11 +71,13 @@ def has_label(keys: list[str], *labels: str) -> bool:
 
 
 def value_after(row: Row, keys: list[str], label: str, stop: tuple[str, ...] = ()) -> Cell | None:
+    """The first cell after the label's with text — not one that repeats the label (a
+    merged label cell written into every column it spans, as converters do)."""
     i = label_index(keys, label)
     if i is None:
         return None
     for c, k in zip(row.cells[i + 1 :], keys[i + 1 :]):
-        if not c.text:
+        if not c.text or k == keys[i]:
             continue
         if any(k.startswith(s) for s in stop):
             return None

@@ -67,6 +67,7 @@ class _Mapping:
     funding_header: Row | None = None
     funding_cols: list[tuple[str, float, float]] = field(default_factory=list)
     goals: list[str] = field(default_factory=list)
+    goal_split: int | None = None  # the column the 实际完成情况 header starts at
     raw: list[RawIndicator] = field(default_factory=list)
     total: Decimal | None = None
     total_weight: Decimal | None = None
@@ -185,12 +186,24 @@ def _read_goal(ln: _Line, m: _Mapping) -> int:
     header = has_label(ln.keys, *GOAL_LABELS)
     if header:
         m.reader.labelled.update(("goal_expected", "goal_actual"))
+        m.goal_split = next((c.col for c, k in zip(ln.row.cells, ln.keys) if k.startswith(VOCAB.goal_actual)), None)
+    sides: dict[str, list[str]] = {"expected": [], "actual": []}
     for c in ln.row.filled:
         # On the header row only a paragraph is a value: a goal cell that reaches
         # up beside its header (rows cut by word alignment) starts there.
-        if label_key(c.text) not in GOAL_SKIP and (not header or len(label_key(c.text)) >= GOAL_MIN_IN_HEADER):
-            m.goals.append(c.text)
-            m.reader.source(f"goal_{'expected' if len(m.goals) == 1 else 'actual'}", ln.row, c)
+        if label_key(c.text) in GOAL_SKIP or (header and len(label_key(c.text)) < GOAL_MIN_IN_HEADER):
+            continue
+        if m.goal_split is not None and c.col is not None:
+            side = "expected" if c.col < m.goal_split else "actual"
+            if c.text in sides[side]:
+                continue  # a merged goal cell written into every column it spans
+            sides[side].append(c.text)
+            if side == "actual" and not m.goals:
+                m.goals.append("")  # (no expected goal printed: the actual is still the second)
+        elif m.goals and c.text == m.goals[-1]:
+            continue
+        m.goals.append(c.text)
+        m.reader.source(f"goal_{'expected' if len(m.goals) == 1 else 'actual'}", ln.row, c)
     return 0
 
 
@@ -336,7 +349,7 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
             indicators.append(Indicator(**common))
     base = dict(
         title=fr.title, year=fr.year,
-        goal_expected=m.goals[0] if m.goals else None, goal_actual=m.goals[1] if len(m.goals) > 1 else None,
+        goal_expected=m.goals[0] or None if m.goals else None, goal_actual=m.goals[1] if len(m.goals) > 1 else None,
         total_score=m.total, total_weight=m.total_weight, grade=m.grade,
         pages=_pages(fr, reader), engine=engine, funding_unit=funding_unit,
     )
@@ -360,8 +373,18 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
     form.notes = reader.notes
     form.confidence = round(reader.confidence, 3)
     form.provenance = reader.provenance
-    form.findings = [*_assembled_findings(m.raw), *_split_findings(reader)]
+    form.findings = [*_assembled_findings(m.raw), *_split_findings(reader), *_repeated_names(m.raw)]
     return form
+
+
+def _repeated_names(raw: list[RawIndicator]) -> Iterator[Finding]:
+    """A name cell that only repeated the level label beside it, with no merged name
+    above to cover the row: the name is not printed."""
+    for n, r in enumerate(raw):
+        if r.repeated_name and not r.name:
+            yield Finding(code=Code.PRINTED_EMPTY, severity="error", field=f"indicators[{n}].name",
+                          message=f"indicator {n + 1}: its name cell repeats the level label beside it; no name is printed",
+                          message_zh=f"第{n + 1}项指标的三级指标栏只重复了旁边的指标类别，未填写指标名称")
 
 
 def _split_findings(reader: FormReader) -> Iterator[Finding]:

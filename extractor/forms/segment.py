@@ -57,6 +57,17 @@ def title_kind(row: Row, filled: list[Cell]) -> str | None:
     return None
 
 
+_YEAR_IN_TITLE = re.compile(r"[(（]?\s*(20\d\d)\s*年度?\s*[)）]?")
+
+
+def _title_year(title: str) -> tuple[str, int | None]:
+    """A title with the year printed in it (`…自评表(2023年度)`): the title, the year."""
+    m = _YEAR_IN_TITLE.search(title)
+    if m is None or not any(t in title[: m.start()] + title[m.end():] for t in TITLE_MARKERS):
+        return title, None
+    return (title[: m.start()] + title[m.end():]).strip(), int(m.group(1))
+
+
 def year_of(filled: list[Cell]) -> int | None:
     if len(filled) != 1:
         return None
@@ -89,7 +100,9 @@ def iter_form_rows(rows: Iterable[Row], skipped: list[SkippedTable] | None = Non
             if current is not None:
                 yield current
             title = compact(row.joined).strip("《》")
-            year, pending, current = None, [], None
+            if heading == "form":  # the year printed inside the title is the year's, not the title's
+                title, year_in_title = _title_year(title)
+            year, pending, current = (year_in_title if heading == "form" else None), [], None
             skipping = heading == "other"
             if skipping and skipped is not None:
                 skipped.append(SkippedTable(title=title, page=row.page))

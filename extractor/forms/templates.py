@@ -4,7 +4,7 @@ label the mapping looks for, with its synonyms across the families of layout."""
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 
@@ -43,12 +43,14 @@ class Vocabulary:
     project_rows: tuple[tuple[str, str], ...]  # (label, row)
     department_rows: tuple[tuple[str, str], ...]
     goal_expected: Labels
+    goal_actual: Labels
     goal_labels: frozenset[str]
     breakdown: Labels
     indicator_block: Labels
     level1_words: Labels
     level2_words: Labels
     indicator_columns: tuple[tuple[str, str], ...]  # (label, field)
+    level_parent: dict[str, str] = field(compare=False)  # a level-2 label → the one level-1 label it belongs under
     total: Labels
     grade: Labels
     families: tuple[Family, ...]
@@ -107,9 +109,10 @@ def vocabulary() -> Vocabulary:
         subordinate_units=tuple(h["subordinate_units"]),
         funding_block=tuple(f["block"]), funding_columns=_by_label_length(_pairs(f["columns"])),
         project_rows=_pairs(f["project_rows"]), department_rows=_pairs(f["department_rows"]),
-        goal_expected=tuple(g["expected"]), goal_labels=frozenset(g["labels"]), breakdown=tuple(g["breakdown"]),
+        goal_expected=tuple(g["expected"]), goal_actual=tuple(g["actual"]), goal_labels=frozenset(g["labels"]), breakdown=tuple(g["breakdown"]),
         indicator_block=tuple(i["block"]), level1_words=tuple(i["level1_words"]), level2_words=tuple(i["level2_words"]),
         indicator_columns=_pairs(i["columns"]),
+        level_parent={level2: level1 for level1, level2s in i["hierarchy"].items() for level2 in level2s},
         total=tuple(raw["totals"]["total"]), grade=tuple(raw["totals"]["grade"]),
         families=tuple(Family(name=name, kind=fam["kind"], titles=tuple(fam["titles"]), marks=tuple(fam["marks"]),
                               prints=tuple(fam["prints"]), may_print=tuple(fam["may_print"]), grades=tuple(fam["grades"]))

@@ -56,8 +56,10 @@ def html_tables_to_tsv(text: str, tables: bool | None = None) -> str:
         end = _ROW_END.search(piece)
         row, rest = (piece, "") if end is None else (piece[: end.start()], piece[end.end():] if end.group(0).lower().startswith("</tr") else piece[end.start():])
         out.append("\t".join(_cells(row)) + "\n" + rest)
-    joined = re.sub(r"</?(table|tbody|thead)[^>]*>", "\n", "".join(out), flags=re.I)
-    return html.unescape(joined)
+    # Entities stay as they are: each cell is unescaped once, after the line is split
+    # into cells (export_rows), so an escaped tab (`&#9;`) cannot split a cell and an
+    # escaped entity (`&amp;lt;`) is not unescaped twice.
+    return re.sub(r"</?(table|tbody|thead)[^>]*>", "\n", "".join(out), flags=re.I)
 
 
 def _cells(row: str) -> list[str]:
@@ -128,6 +130,17 @@ def _cut(buffer: str, rows_seen: bool) -> int:
     return cut
 
 
+_PLACEHOLDER = re.compile(r"\s*Col\d+\s*")
+_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")  # markdown bold, as converters mark titles
+
+
+def _cell_text(raw: str) -> str:
+    """A cell as printed: its wraps and tags undone, then its entities unescaped, once
+    (an escaped `&lt;p&gt;` stays the text `<p>`, an escaped tab a space)."""
+    text = html.unescape(clean_cell(_EMPHASIS.sub(r"\2", raw)))
+    return " ".join(text.split()) if any(ch in text for ch in "\t\n\r\xa0") else text
+
+
 def export_rows(lines: Iterable[str]) -> Iterator[Row]:
     """A text export's rows, one a line (lines of the converted text, numbered from 1)."""
     blank_run = False
@@ -142,7 +155,9 @@ def export_rows(lines: Iterable[str]) -> Iterator[Row]:
         if parts is None:
             line = re.sub(r"^\s{0,3}#{1,6}\s+", "", line) if not line.startswith("\t") else line
             parts = line.split("\t")
-        cells = [Cell(text=html.unescape(clean_cell(p)), col=i) for i, p in enumerate(parts)]
+        else:  # a converter's placeholder header (`Col1`, `Col2`: pymupdf) is no text
+            parts = ["" if _PLACEHOLDER.fullmatch(p) else p for p in parts]
+        cells = [Cell(text=_cell_text(p), col=i) for i, p in enumerate(parts)]
         while cells and not cells[-1].text:
             cells.pop()
         yield Row(cells=cells, page=1, in_table=len(parts) > 1, line=lineno, page_break_before=blank_run)
