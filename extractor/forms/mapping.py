@@ -187,24 +187,32 @@ def _read_goal(ln: _Line, m: _Mapping) -> int:
     if header:
         m.reader.labelled.update(("goal_expected", "goal_actual"))
         m.goal_split = next((c.col for c, k in zip(ln.row.cells, ln.keys) if k.startswith(VOCAB.goal_actual)), None)
-    sides: dict[str, list[str]] = {"expected": [], "actual": []}
+    previous: Cell | None = None
     for c in ln.row.filled:
         # On the header row only a paragraph is a value: a goal cell that reaches
         # up beside its header (rows cut by word alignment) starts there.
         if label_key(c.text) in GOAL_SKIP or (header and len(label_key(c.text)) < GOAL_MIN_IN_HEADER):
             continue
-        if m.goal_split is not None and c.col is not None:
-            side = "expected" if c.col < m.goal_split else "actual"
-            if c.text in sides[side]:
-                continue  # a merged goal cell written into every column it spans
-            sides[side].append(c.text)
-            if side == "actual" and not m.goals:
-                m.goals.append("")  # (no expected goal printed: the actual is still the second)
-        elif m.goals and c.text == m.goals[-1]:
-            continue
+        side = _goal_side(m, c)
+        # A merged goal cell written into every column it spans: the same text in the
+        # next column, under the same header
+        repeat = (previous is not None and previous.text == c.text and c.col is not None and previous.col is not None
+                  and c.col == previous.col + 1 and _goal_side(m, previous) == side)
+        previous = c
+        if repeat:
+            continue  # a merged goal cell written into every column it spans
+        if side == "actual" and not m.goals:
+            m.goals.append("")  # (no expected goal printed: the actual is still the second)
         m.goals.append(c.text)
         m.reader.source(f"goal_{'expected' if len(m.goals) == 1 else 'actual'}", ln.row, c)
     return 0
+
+
+def _goal_side(m: _Mapping, c: Cell) -> str | None:
+    """Under which goal header a cell sits, where the header's columns are known."""
+    if m.goal_split is None or c.col is None:
+        return None
+    return "expected" if c.col < m.goal_split else "actual"
 
 
 def _is_indicator_header(ln: _Line, m: _Mapping) -> bool:

@@ -25,7 +25,7 @@ from .scan import ocr_read_page
 from .spreadsheet import XLS_SUFFIXES, XLSX_SUFFIXES, Workbook, xls_to_xlsx
 from .text_export import export_lines, export_rows
 
-TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".tsv"})
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".tsv", ".csv"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 # What a folder given as input is searched for (a file given by name is sniffed whatever its suffix).
 INPUT_SUFFIXES = frozenset({".pdf"}) | IMAGE_SUFFIXES | TEXT_SUFFIXES | XLSX_SUFFIXES | XLS_SUFFIXES
@@ -176,7 +176,7 @@ class OpenedDocument:
     def _read_pages(self) -> Iterator[PageText]:
         if self._encoding is not None:  # (its rows streamed: a 200 MB export is never held whole)
             workers.step("reading the text")
-            rows = export_rows(export_lines(text_pieces(self.path, self._encoding)))
+            rows = export_rows(export_lines(text_pieces(self.path, self._encoding)), comma=self.path.suffix.lower() == ".csv")
             yield PageText(number=1, width=0, height=0, rows=rows, streamed=True)
             return
         if self._book is not None:

@@ -9,6 +9,7 @@ PDF-to-markdown converters write) are read row by row the same way.
 
 from __future__ import annotations
 
+import csv
 import html
 import re
 from collections.abc import Iterable, Iterator
@@ -136,16 +137,82 @@ _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")  # markdown bold, as converters mark
 
 def _cell_text(raw: str) -> str:
     """A cell as printed: its wraps and tags undone, then its entities unescaped, once
-    (an escaped `&lt;p&gt;` stays the text `<p>`, an escaped tab a space)."""
+    (an escaped `&lt;p&gt;` stays the text `<p>`, an escaped tab a space). A quoted
+    cell (CSV's quoting) is unquoted; a `\\n` pandas wrote for a line break is one."""
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        raw = raw[1:-1].replace('""', '"')
+    raw = raw.replace("\\n", "\n")
     text = html.unescape(clean_cell(_EMPHASIS.sub(r"\2", raw)))
     return " ".join(text.split()) if any(ch in text for ch in "\t\n\r\xa0") else text
 
 
-def export_rows(lines: Iterable[str]) -> Iterator[Row]:
-    """A text export's rows, one a line (lines of the converted text, numbered from 1)."""
-    blank_run = False
+_QUOTED_LINES = 50  # a quoted cell holds at most this many lines (a stray quote opens none)
+
+
+def _quoted_lines(lines: Iterable[str], sep: str = "\t") -> Iterator[tuple[int, str]]:
+    """(line number, line), a line that ends inside a quoted cell (CSV's way of holding
+    a line break in a cell: camelot, pandas) joined with the lines up to its close."""
+    held: list[str] = []
+    start = 0
     for lineno, raw in enumerate(lines, start=1):
         line = raw.rstrip("\n")
+        if held:
+            held.append(line)
+            if not _inside_quote("\n".join(held), sep):
+                yield start, "\n".join(held)
+                held = []
+            elif len(held) > _QUOTED_LINES:  # a stray quote: the lines as they are
+                yield from ((start + i, h) for i, h in enumerate(held))
+                held = []
+            continue
+        if '"' in line and _inside_quote(line, sep):
+            held, start = [line], lineno
+            continue
+        yield lineno, line
+    if held:
+        yield from ((start + i, h) for i, h in enumerate(held))
+
+
+def _inside_quote(text: str, sep: str) -> bool:
+    """Does `text` end inside a quoted cell (a quote opens only at a cell's start; `""`
+    inside one is a quote)?"""
+    inside, at_start, i, n = False, True, 0, len(text)
+    while i < n:
+        ch = text[i]
+        if inside:
+            if ch == '"':
+                if i + 1 < n and text[i + 1] == '"':
+                    i += 1
+                else:
+                    inside = False
+        elif ch == '"' and at_start:
+            inside = True
+        at_start = not inside and ch in (sep, "\n")
+        i += 1
+    return inside
+
+
+def _split(line: str, comma: bool) -> list[str]:
+    """A line's cells: tab-separated, or comma-separated where the export is CSV; a
+    quoted cell keeps its separators."""
+    if '"' not in line and not comma:
+        return line.split("\t")
+    return next(csv.reader([line], delimiter="," if comma else "\t"), [])
+
+
+def _is_frame_header(cells: list[str]) -> bool:
+    """pandas' header row of a frame with no column names: `0 1 2 …`, after the index's
+    empty corner (camelot's to_csv and to_html write it)."""
+    body = cells[1:] if cells and cells[0] == "" else cells
+    return len(body) >= 3 and body == [str(i) for i in range(len(body))]
+
+
+def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
+    """A text export's rows, one a line (lines of the converted text, numbered from 1).
+    `comma`: the export is comma-separated (a .csv file)."""
+    blank_run = False
+    index: int | None = None  # a pandas frame's next row number, while its rows are read
+    for lineno, line in _quoted_lines(lines, "," if comma else "\t"):
         if not line.strip():
             blank_run = True
             continue
@@ -154,9 +221,17 @@ def export_rows(lines: Iterable[str]) -> Iterator[Row]:
         parts = pipe_cells(line)
         if parts is None:
             line = re.sub(r"^\s{0,3}#{1,6}\s+", "", line) if not line.startswith("\t") else line
-            parts = line.split("\t")
+            parts = _split(line, comma)
         else:  # a converter's placeholder header (`Col1`, `Col2`: pymupdf) is no text
             parts = ["" if _PLACEHOLDER.fullmatch(p) else p for p in parts]
+        stripped = [p.strip() for p in parts]
+        if _is_frame_header(stripped):  # pandas' column numbers, and a row-number column below
+            index = 0
+            continue
+        if index is not None and stripped and stripped[0] == str(index):
+            parts, index = parts[1:], index + 1
+        elif index is not None:
+            index = None
         cells = [Cell(text=_cell_text(p), col=i) for i, p in enumerate(parts)]
         while cells and not cells[-1].text:
             cells.pop()
