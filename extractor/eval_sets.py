@@ -98,9 +98,10 @@ def default_set(root: Path | None = None, include_scanned: bool = True) -> list[
     manifest = root / "fixtures" / "pdf" / "manifest.json"
     if manifest.exists():
         docs += load_manifest(manifest, gold)
-    office = root / "fixtures" / "office" / "manifest.json"  # Excel/Word printed by LibreOffice
-    if office.exists():
-        docs += load_manifest(office, gold)
+    for made in ("office", "web"):  # Excel/Word printed by LibreOffice; web pages and Chromium's PDFs of them
+        manifest = root / "fixtures" / made / "manifest.json"
+        if manifest.exists():
+            docs += load_manifest(manifest, gold)
     scanned = root / "fixtures" / "scanned" / "manifest.json"
     if scanned.exists() and include_scanned:
         from .read.ocr import available

@@ -37,6 +37,7 @@ class RawIndicator:
     pieces: list[tuple[str, Cell]] = field(default_factory=list)  # (field, cell) of the pieces joined in
     joined_mid_page: set[str] = field(default_factory=set)  # text fields joined with a row that no page break cut
     repeated_name: bool = False  # its name cell repeated the level label beside it (a converter's merged cell)
+    levels_absent: bool = False  # its row has no cells where the level columns are (a table split off at a page break)
 
 
 
@@ -330,6 +331,10 @@ def read_indicators(header: Row, rows: list[Row], reader: FormReader) -> tuple[l
             reader.note(f"dropped a repeated row: {row.joined[:40]}", 0.0)
             i += 1
             continue
+        if len(row.cells) < len(header.cells) - 1 and not ({"level1", "level2"} & ind.cells.keys()) and row.cells and row.cells[0].text:
+            # Not an empty cell under the level columns but none at all: what levels the
+            # row has is not printed beside it (the rows above carry theirs down to it)
+            ind.levels_absent = True
         if ind.name and label_key(ind.name) in (ind.level2, ind.level1):
             # The level label's merged cell written into the name's column too (as
             # converters do): no name is printed there (a merged name above may cover it).

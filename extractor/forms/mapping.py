@@ -381,7 +381,7 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
     form.notes = reader.notes
     form.confidence = round(reader.confidence, 3)
     form.provenance = reader.provenance
-    form.findings = [*_assembled_findings(m.raw), *_split_findings(reader), *_repeated_names(m.raw)]
+    form.findings = [*_assembled_findings(m.raw), *_split_findings(reader), *_repeated_names(m.raw), *_levels_absent(m.raw)]
     return form
 
 
@@ -393,6 +393,18 @@ def _repeated_names(raw: list[RawIndicator]) -> Iterator[Finding]:
             yield Finding(code=Code.PRINTED_EMPTY, severity="error", field=f"indicators[{n}].name",
                           message=f"indicator {n + 1}: its name cell repeats the level label beside it; no name is printed",
                           message_zh=f"第{n + 1}项指标的三级指标栏只重复了旁边的指标类别，未填写指标名称")
+
+
+def _levels_absent(raw: list[RawIndicator]) -> Iterator[Finding]:
+    """A row with no cells at the level columns (a table a page break split, its first
+    row drawn apart): the level labels it got were carried from the rows above, and the
+    merged cell it belongs to may be the one below."""
+    for n, r in enumerate(raw):
+        if r.levels_absent:
+            yield Finding(code=Code.ASSEMBLED_VALUE, severity="error", field=f"indicators[{n}].level2", found=r.level2,
+                          message=f"indicator {n + 1}: its row prints no level cells (a page break split the table); "
+                                  f"'{r.level1} / {r.level2}' were carried from the rows above and may belong below",
+                          message_zh=f"第{n + 1}项指标所在行没有一、二级指标栏（表格被分页截断），其指标类别系从上方沿用，可能有误")
 
 
 def _split_findings(reader: FormReader) -> Iterator[Finding]:

@@ -2,7 +2,8 @@
 
 Every reader's text — a PDF's text layer, OCR, a workbook's cells, a Word file's, a
 text export — is Unicode NFKC-normalised as it leaves the reader: a Kangxi radical a
-browser's PDF printer put for a CJK character (`⼯` U+2F2F for 工), a CJK
+browser's PDF printer put for a CJK character (`⼯` U+2F2F for 工; a radical of the
+supplement, which NFKC leaves alone, by Unicode's table: `⻅` U+2EC5 for 见), a CJK
 compatibility ideograph, full-width digits, letters and brackets all become the one
 character they stand for, so that names join, searches find and values compare
 across routes. Characters whose compatibility form would lose what they say are kept:
@@ -18,12 +19,28 @@ from collections.abc import Iterable, Iterator
 
 from ..layout.page import PageText, Row
 
+# The CJK Radicals Supplement (U+2E80–U+2EFF) has no compatibility decomposition, so
+# NFKC leaves a browser's `⻅` for 见 as it is: each radical and the unified ideograph
+# Unicode's EquivalentUnifiedIdeograph.txt (UCD 15.0) gives it, pair by pair.
+_RADICALS = (
+    "⺁厂⺂乛⺃乚⺄乙⺅亻⺆冂⺇𠘨⺈刀⺉刂⺊卜⺋㔾⺌小⺍小⺎兀⺏尣⺐尢⺑𡯂⺒巳⺓幺⺔彑⺕𫜹⺖忄⺗心⺘扌⺙攵⺛旡⺜日⺝月⺞歺⺟母"
+    "⺠民⺡氵⺢氺⺣灬⺤爫⺥爫⺦丬⺧牛⺨犭⺩王⺪𤴔⺫目⺬示⺭礻⺮𥫗⺯糹⺰纟⺱罓⺲罒⺳㓁⺴冗⺵𦉫⺶羊⺷𦍌⺸𦍋⺹耂⺺肀⺻聿⺼肉⺽𦥑"
+    "⺾艹⺿艹⻀艹⻁虎⻂衤⻃覀⻄西⻅见⻆角⻇𧢲⻈讠⻉贝⻊𧾷⻋车⻌辶⻍辶⻎辶⻏邑⻐钅⻑長⻒镸⻓长⻔门⻕𨸏⻖阝⻗雨⻘青⻙韦⻚页⻛风"
+    "⻜飞⻝食⻞𩙿⻟飠⻠饣⻡𩠐⻢马⻣骨⻤鬼⻥鱼⻦鸟⻧卤⻨麦⻩黄⻪黾⻫斉⻬齐⻭歯⻮齿⻯竜⻰龙⻱龜⻲亀⻳龟"
+)
+_SUPPLEMENT = str.maketrans({_RADICALS[i]: _RADICALS[i + 1] for i in range(0, len(_RADICALS), 2)})
+
+
 # Kept as printed: NFKC would turn them into plain digits or letters.
 _KEPT = re.compile("([\u00b2\u00b3\u00b9\u2070-\u209f\u2460-\u24ff\u3200-\u33ff]+)")
 
 
 def canonical(text: str) -> str:
-    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+    if text.isascii():
+        return text
+    if any("\u2e80" <= ch <= "\u2eff" for ch in text):
+        text = text.translate(_SUPPLEMENT)
+    if unicodedata.is_normalized("NFKC", text):
         return text
     if _KEPT.search(text) is None:
         return unicodedata.normalize("NFKC", text)

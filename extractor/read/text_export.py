@@ -40,36 +40,94 @@ def pipe_cells(line: str) -> list[str] | None:
 _NOT_CONTENT = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style|template)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.I | re.S)
 
 
-def html_tables_to_tsv(text: str, tables: bool | None = None) -> str:
-    """Turn `<tr><td>` tables into tab-separated lines; leave other text alone.
+class Spans:
+    """The cells a table's `rowspan`s carry into the rows below, across the pieces an
+    export is read in: a merged cell's text in its first row and column, empty cells
+    for the rest of its range — as a workbook's merged ranges are read."""
+
+    def __init__(self) -> None:
+        self.below: dict[int, int] = {}  # column → rows still covered by a cell above
+
+    def lay_out(self, cells: list[tuple[str, int, int]]) -> list[str]:
+        """A row's cells (text, colspan, rowspan) in the table's columns."""
+        out: list[str] = []
+        col = 0
+
+        def skip_covered() -> None:
+            nonlocal col
+            while self.below.get(col, 0) > 0:
+                out.append("")
+                self.below[col] -= 1
+                col += 1
+
+        for text, colspan, rowspan in cells:
+            skip_covered()
+            for k in range(colspan):
+                out.append(text if k == 0 else "")
+                if rowspan > 1:
+                    self.below[col] = rowspan - 1
+                col += 1
+        last = max((c for c, n in self.below.items() if n > 0), default=-1)
+        while col <= last:  # columns covered from above past the row's own cells
+            if self.below.get(col, 0) > 0:
+                self.below[col] -= 1
+            out.append("")
+            col += 1
+        return out
+
+
+_TABLE_EDGE = re.compile(r"<(?:/\s*)?table\b", re.I)
+_BLOCK_END = re.compile(r"<br\s*/?>|</(?:p|div|h[1-6]|li|section|article|header|footer|nav)\s*>", re.I)
+_ANY_TAG = re.compile(r"<[^>]+>")
+_SPAN_ATTR = re.compile(r"""(colspan|rowspan)\s*=\s*["']?\s*(\d+)""", re.I)
+
+
+def html_tables_to_tsv(text: str, tables: bool | None = None, spans: Spans | None = None) -> str:
+    """Turn `<tr><td>` tables into tab-separated lines, their spans laid out as merged
+    ranges (`Spans`); the text around the tables as lines, its tags dropped.
     Scripts, styles and comments are not the document's content: dropped first.
-    `tables`: does the export have HTML rows (None: those of `text`)?"""
+    `tables`: does the export have HTML rows (None: those of `text`)? `spans`: the
+    table's open rowspans, kept across the pieces of one export."""
     if "<" in text:
         text = _NOT_CONTENT.sub("", text)
     if not (tables if tables is not None else "<tr" in text.lower()):
         return text
+    spans = spans or Spans()
     # One pass, splitting at each row's start: a row ends at </tr> or where its table
     # or section does, as HTML's implied end tags have it. (A lazy match from every
     # <tr> to its </tr> took quadratic time on rows left unclosed: 60,000 of them hung.)
     pieces = _ROW_START.split(text)
-    out = [pieces[0]]
+    out = [_between(pieces[0], spans)]
     for piece in pieces[1:]:
         end = _ROW_END.search(piece)
         row, rest = (piece, "") if end is None else (piece[: end.start()], piece[end.end():] if end.group(0).lower().startswith("</tr") else piece[end.start():])
-        out.append("\t".join(_cells(row)) + "\n" + rest)
+        out.append("\t".join(spans.lay_out(_cells(row))) + "\n" + _between(rest, spans))
     # Entities stay as they are: each cell is unescaped once, after the line is split
     # into cells (export_rows), so an escaped tab (`&#9;`) cannot split a cell and an
     # escaped entity (`&amp;lt;`) is not unescaped twice.
-    return re.sub(r"</?(table|tbody|thead)[^>]*>", "\n", "".join(out), flags=re.I)
+    return "".join(out)
 
 
-def _cells(row: str) -> list[str]:
-    """A row's cells, each to its </td> or to the next cell's start (left unclosed)."""
+def _between(text: str, spans: Spans) -> str:
+    """The text between rows: a table's edge ends its spans; block ends are line ends,
+    other tags are dropped (a page's title, its navigation, its footer)."""
+    if _TABLE_EDGE.search(text):
+        spans.below.clear()
+    return _ANY_TAG.sub("", _BLOCK_END.sub("\n", text))
+
+
+def _cells(row: str) -> list[tuple[str, int, int]]:
+    """A row's cells (text, colspan, rowspan), each to its </td> or to the next cell's
+    start (left unclosed)."""
     cells = []
-    for part in _CELL_START.split(row)[1:]:
+    starts = list(_CELL_START.finditer(row))
+    for i, start in enumerate(starts):
+        part = row[start.end(): starts[i + 1].start() if i + 1 < len(starts) else len(row)]
         end = _CELL_END.search(part)
         body = part if end is None else part[: end.start()]
-        cells.append(_TAGS.sub("", body).replace("\t", " ").replace("\n", " "))
+        attrs = {k.lower(): min(int(v), 1000) for k, v in _SPAN_ATTR.findall(start.group(0))}
+        text = _TAGS.sub("", _BLOCK_END.sub("<br>", body)).replace("\t", " ").replace("\n", " ")
+        cells.append((text, max(1, attrs.get("colspan", 1)), max(1, attrs.get("rowspan", 1))))
     return cells
 
 
@@ -91,6 +149,7 @@ def export_lines(pieces: Iterable[str]) -> Iterator[str]:
     comes for `_HOLD` characters (a script left open at the top), the rest is
     converted whole, as the whole text was: in one pass, not one per piece."""
     buffer, partial, rows_seen = "", "", False
+    spans = Spans()
     pieces = iter(pieces)
     piece = next(pieces, None)
     while piece is not None:
@@ -105,7 +164,7 @@ def export_lines(pieces: Iterable[str]) -> Iterator[str]:
         if cut <= 0:
             continue
         head, buffer = buffer[:cut], buffer[cut:]
-        lines = (partial + html_tables_to_tsv(head.replace("\r\n", "\n"), tables=rows_seen)).split("\n")
+        lines = (partial + html_tables_to_tsv(head.replace("\r\n", "\n"), tables=rows_seen, spans=spans)).split("\n")
         partial = lines.pop()
         yield from lines
     if partial:

@@ -8,6 +8,7 @@ from extractor.read.canonical import Canon, canonical
 def test_look_alikes_become_the_characters_they_stand_for():
     assert canonical("宣传⼯作经费") == "宣传工作经费"  # U+2F2F, a Kangxi radical (Chromium's PDFs)
     assert canonical("⼈员培训") == "人员培训"  # U+2F08
+    assert canonical("高质量解答、引导对象办事需求⻅效") == "高质量解答、引导对象办事需求见效"  # U+2EC5 (no NFKC mapping)
     assert canonical("≥９５．００（％）") == "≥95.00(%)"
     assert canonical("①完成培训②提升满意度，面积２００m²") == "①完成培训②提升满意度,面积200m²"
 

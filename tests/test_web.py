@@ -1,0 +1,45 @@
+"""Forms as government sites publish them: a saved page (GBK, navigation, the form a
+Word-pasted table with rowspan/colspan) and Chromium's PDF of it."""
+
+import shutil
+import sys
+
+import pytest
+
+from conftest import ROOT
+from extractor.eval_sets import load_manifest
+from extractor.evaluate import evaluate
+from extractor.read.text_export import read_text_export
+
+WEB = ROOT / "fixtures" / "web"
+
+
+def test_a_saved_page_reads_exactly_and_its_pdf_never_silently_wrong():
+    report = evaluate(load_manifest(WEB / "manifest.json"))["types"]
+    html, pdf = report["web_html"], report["web_chromium_pdf"]
+    assert html["forms_found"] == html["forms_expected"] == html["forms_exact"] == 5
+    assert pdf["forms_found"] == pdf["forms_expected"] and pdf["silent_errors"] == 0
+    assert pdf["field_accuracy"]["overall"] >= 0.94  # (rows Chromium splits at a page's top are flagged, not read)
+
+
+def test_spans_are_laid_out_as_merged_ranges():
+    """A rowspan's text in its first row, empty cells under it; a colspan's in its first column."""
+    page = read_text_export(
+        "<table><tr><td rowspan=3>产出指标</td><td rowspan=2>数量指标</td><td>a</td><td>1</td></tr>"
+        "<tr><td>b</td><td>2</td></tr><tr><td colspan=2>质量指标 c</td><td>3</td></tr></table><p>页脚</p>")
+    assert [[c.text for c in r.cells] for r in page.rows] == [
+        ["产出指标", "数量指标", "a", "1"], ["", "", "b", "2"], ["", "质量指标 c", "", "3"], ["页脚"]]
+
+
+@pytest.mark.slow
+def test_freshly_printed_pages_read_like_the_committed_ones(tmp_path):
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium is not installed: bash .ci/system-deps installs it")
+    sys.path.insert(0, str(ROOT / "fixtures"))
+    import make_web
+
+    make_web.main(tmp_path / "web", tmp_path / "gold")
+    fresh = evaluate(load_manifest(tmp_path / "web" / "manifest.json"))["types"]
+    committed = evaluate(load_manifest(WEB / "manifest.json"))["types"]
+    for name, t in committed.items():
+        assert (fresh[name]["forms_found"], fresh[name]["silent_errors"]) == (t["forms_found"], 0), name
