@@ -20,6 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -40,6 +41,8 @@ class Budget:
 
 
 _report: Callable[[str, bool], None] | None = None  # set in a guarded worker
+_tell: Callable[[tuple], None] | None = None  # a message to the batch, in a guarded worker
+_companions: set[int] = set()  # process groups this process started that must end with it (LibreOffice)
 
 
 def step(what: str, timed: bool = True) -> None:
@@ -50,21 +53,54 @@ def step(what: str, timed: bool = True) -> None:
         _report(what, timed)
 
 
+@contextmanager
+def companion(group: int) -> Iterator[None]:
+    """A process group (one started with start_new_session: LibreOffice and what it
+    forks) that must not outlive this process: killed if the batch stops this worker
+    (a budget) or the worker is ended (SIGTERM: the batch died); on leaving the block,
+    killed too, whatever is left of it."""
+    _companions.add(group)
+    if _tell is not None:
+        _tell(("group", group, True))
+    try:
+        yield
+    finally:
+        _companions.discard(group)
+        _kill_group(group)
+        if _tell is not None:
+            _tell(("group", group, False))
+
+
+def _kill_group(group: int) -> None:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _end_with_companions(signum: int, frame: object) -> None:
+    for group in list(_companions):
+        _kill_group(group)
+    os._exit(128 + signum)
+
+
 def _serve(conn: Connection, setup: Callable[..., None] | None, setup_args: tuple, inherited: tuple[int, ...] = ()) -> None:
     """A worker's life: run the tasks the batch sends until it sends None, or until
     its pipe closes. `inherited`: the batch's ends of the workers' pipes, which a
     forked worker holds too: closed, so that the batch's death closes this pipe."""
-    global _report
+    global _report, _tell
     for fd in inherited:
         try:
             os.close(fd)
         except OSError:
             pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (a forked worker inherits the CLI's: it must just end)
+    # (a forked worker inherits the CLI's handler: it must just end, and its companions with it)
+    signal.signal(signal.SIGTERM, _end_with_companions)
     if setup is not None:
         setup(*setup_args)
     _report = lambda what, timed: conn.send(("step", what, timed))
+    _tell = conn.send
     while True:
         try:
             task = conn.recv()
@@ -100,6 +136,7 @@ class _Worker:
         self.process.start()
         child.close()
         self.task: int | None = None
+        self.groups: set[int] = set()  # its companions' process groups (workers.companion)
         self.step = "starting"
         self.deadline: float | None = None
 
@@ -113,6 +150,8 @@ class _Worker:
         self.deadline = time.monotonic() + budget.step_seconds if timed and budget.step_seconds else None
 
     def stop(self) -> None:
+        for group in self.groups:
+            _kill_group(group)
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
@@ -205,6 +244,8 @@ def run_guarded(
                             message = worker.conn.recv()
                             if message[0] == "step":
                                 worker.begin(message[1], message[2], budget)
+                            elif message[0] == "group":
+                                (worker.groups.add if message[2] else worker.groups.discard)(message[1])
                             else:
                                 results[worker.task] = message[1]
                                 next_task(worker)

@@ -248,7 +248,7 @@ def test_a_folder_finds_every_suffix_a_file_given_by_name_is_read_with(tmp_path,
 
     seed = (root / "fixtures" / "text" / "004_f03db79725452826.txt").read_bytes()
     (tmp_path / "in").mkdir()
-    for name in ("a.tsv", "b.markdown", "c.txt", "d.md", "skip.docx"):
+    for name in ("a.tsv", "b.markdown", "c.txt", "d.md", "skip.pptx"):
         (tmp_path / "in" / name).write_bytes(seed)
     assert sorted(p.name for p in collect_inputs([tmp_path / "in"])) == ["a.tsv", "b.markdown", "c.txt", "d.md"]
     r = runner.invoke(app, ["extract", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--format", "json"])

@@ -23,7 +23,8 @@ def _printed_errors():
 
 def test_every_family_is_read_right_or_flagged_never_silently_wrong():
     report = evaluate(load_manifest(OFFICE / "manifest.json"))
-    assert set(report["types"]) == {"office_national", "office_provincial_a", "office_provincial_b", "office_department_national", "office_xlsx"}
+    assert set(report["types"]) == {"office_national", "office_provincial_a", "office_provincial_b", "office_department_national",
+                                    "office_xlsx", "office_docx"}
     for name, t in report["types"].items():
         assert t["forms_found"] == t["forms_expected"] > 0, name
         assert t["field_accuracy"]["overall"] >= 0.995, name

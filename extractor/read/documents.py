@@ -22,13 +22,18 @@ from ..layout.page import PageText
 from .. import workers
 from .pdf import NO_TEXT, content_past, draws_outlined_text, page_words, read_page, text_layer_problem
 from .scan import ocr_read_page
-from .spreadsheet import XLS_SUFFIXES, XLSX_SUFFIXES, Workbook, xls_to_xlsx
+from .office import convert
+from .spreadsheet import XLS_SUFFIXES, XLSX_SUFFIXES, Workbook
+from .word import DOCX_SUFFIXES, WordDocument
 from .text_export import export_lines, export_rows
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".tsv", ".csv"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 # What a folder given as input is searched for (a file given by name is sniffed whatever its suffix).
-INPUT_SUFFIXES = frozenset({".pdf"}) | IMAGE_SUFFIXES | TEXT_SUFFIXES | XLSX_SUFFIXES | XLS_SUFFIXES
+LEGACY_WORD_SUFFIXES = frozenset({".doc", ".wps", ".dot"})  # read through LibreOffice
+LEGACY_SHEET_SUFFIXES = XLS_SUFFIXES | frozenset({".et"})
+INPUT_SUFFIXES = (frozenset({".pdf"}) | IMAGE_SUFFIXES | TEXT_SUFFIXES | XLSX_SUFFIXES | LEGACY_SHEET_SUFFIXES
+                  | DOCX_SUFFIXES | LEGACY_WORD_SUFFIXES | frozenset({".ofd"}))
 _ZIP, _OLE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xlsx, and the old .xls
 IMAGE_MAGIC = {b"\x89PNG": "png", b"\xff\xd8\xff": "jpeg", b"II*\x00": "tiff", b"MM\x00*": "tiff"}
 
@@ -139,8 +144,13 @@ def sniff(path: Path) -> str:
         if head.startswith(magic):
             return "image"
     suffix = path.suffix.lower()
-    if (head.startswith(_ZIP) and suffix in XLSX_SUFFIXES) or (head.startswith(_OLE) and suffix in XLS_SUFFIXES):
+    if head.startswith(_ZIP) and (suffix == ".ofd" or b"OFD.xml" in head):
+        raise UnsupportedFile("an OFD document (China's electronic document format): not read yet; "
+                              "export it to PDF with the issuer's OFD reader")
+    if (head.startswith(_ZIP) and suffix in XLSX_SUFFIXES) or (head.startswith(_OLE) and suffix in LEGACY_SHEET_SUFFIXES):
         return "sheet"
+    if (head.startswith(_ZIP) and suffix in DOCX_SUFFIXES) or (head.startswith(_OLE) and suffix in LEGACY_WORD_SUFFIXES):
+        return "word"
     utf16 = head.startswith(_UTF16_BOMS) or (b"\x00" in head and utf16_without_bom(head) is not None)
     if b"\x00" in head and not utf16:
         raise UnsupportedFile("not a PDF, image or text export (binary content)")
@@ -159,7 +169,7 @@ class OpenedDocument:
     doc_type: str  # born_digital | text_export | scanned
     _pdf: pymupdf.Document | None = None
     _encoding: str | None = None  # a text export's: read as its rows are
-    _book: Workbook | None = None
+    _book: Workbook | WordDocument | None = None  # a workbook's sheets, or a Word document's pages
     ocr_pages: dict[int, list[str]] | None = None  # page → notes, for pages read by OCR
     _damage: list[str] = field(default_factory=list)  # MuPDF's messages read so far
     page_damage: dict[int, str] = field(default_factory=dict)  # page → what MuPDF said while reading it
@@ -180,7 +190,7 @@ class OpenedDocument:
             yield PageText(number=1, width=0, height=0, rows=rows, streamed=True)
             return
         if self._book is not None:
-            workers.step("reading the workbook")
+            workers.step("reading the workbook" if isinstance(self._book, Workbook) else "reading the document")
             yield from self._book.pages()
             return
         assert self._pdf is not None
@@ -303,13 +313,23 @@ def _looks_scanned(page: pymupdf.Page) -> bool:
 
 
 def _open_workbook(path: Path, limits: Limits) -> OpenedDocument:
-    if path.suffix.lower() in XLS_SUFFIXES:
+    if path.suffix.lower() in LEGACY_SHEET_SUFFIXES:
         with tempfile.TemporaryDirectory() as tmp:
-            book = Workbook(xls_to_xlsx(path, Path(tmp)))  # (read whole: the file can go)
+            book = Workbook(convert(path, "xlsx", Path(tmp), f"a {path.suffix.lower()} workbook"))  # (read whole: the file can go)
     else:
         book = Workbook(path)
     _check_count(book.page_count, limits, book.close, empty="the workbook has no visible sheet", unit="sheets")
     return OpenedDocument(path, "sheet", book.page_count, "spreadsheet", _book=book)
+
+
+def _open_word(path: Path, limits: Limits) -> OpenedDocument:
+    if path.suffix.lower() in LEGACY_WORD_SUFFIXES:
+        with tempfile.TemporaryDirectory() as tmp:
+            doc = WordDocument(convert(path, "docx", Path(tmp), f"a {path.suffix.lower()} document"))  # (read whole)
+    else:
+        doc = WordDocument(path)
+    _check_count(doc.page_count, limits, doc.close, empty="the document has no text", unit="pages")
+    return OpenedDocument(path, "sheet", doc.page_count, "word", _book=doc)
 
 
 def _check_count(n: int, limits: Limits, close: Callable[[], None], empty: str, unit: str) -> None:
@@ -348,6 +368,8 @@ def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
         return OpenedDocument(path, kind, 1, "text_export", _encoding=text_encoding(sample, whole=size <= TEXT_SAMPLE))
     if kind == "sheet":
         return _open_workbook(path, limits)
+    if kind == "word":
+        return _open_word(path, limits)
     pymupdf.TOOLS.reset_mupdf_warnings()  # what MuPDF says from here on is this document's
     try:
         doc = pymupdf.open(path)

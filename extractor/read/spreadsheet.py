@@ -11,14 +11,11 @@ cell knows its reference (`自评表!F12`), which provenance keeps.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
-from ..errors import CorruptFile, UnsupportedFile
+from ..errors import CorruptFile
 from ..layout.page import Cell, PageText, Row
 
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
@@ -121,18 +118,3 @@ class Workbook:
 
     def close(self) -> None:
         self._wb.close()
-
-
-def xls_to_xlsx(path: Path, workdir: Path) -> Path:
-    """An old .xls workbook converted by LibreOffice headless (when installed)."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        raise UnsupportedFile("an .xls workbook is read through LibreOffice, which is not installed "
-                              "(apt-get install libreoffice-calc-nogui, or save it as .xlsx)")
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "xlsx",
-                               "--outdir", str(workdir), str(path)], capture_output=True, timeout=300)
-    out = workdir / (path.stem + ".xlsx")
-    if done.returncode != 0 or not out.exists():
-        raise CorruptFile("LibreOffice could not convert the .xls workbook")
-    return out
