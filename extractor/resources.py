@@ -15,7 +15,7 @@ from pathlib import Path
 
 # What a wheel carries, as paths from the repository's root (setup.py reads this).
 SHIPPED = ("prompts", "eval/gold", "fixtures/text", "fixtures/pdf", "fixtures/scanned", "fixtures/office", "fixtures/web")
-SHIPPED_SUFFIXES = (".md", ".json", ".txt", ".pdf", ".jpg", ".png", ".xlsx", ".docx", ".html")
+SHIPPED_SUFFIXES = (".md", ".json", ".txt", ".pdf", ".jpg", ".png", ".tiff", ".xlsx", ".docx", ".html")
 
 
 @cache

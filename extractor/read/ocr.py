@@ -276,9 +276,24 @@ def _usual(heights: list[float]) -> float:
     return sorted(heights)[len(heights) // 2] if heights else 0.0
 
 
+def _beside_text(box: np.ndarray, texts: list[tuple[np.ndarray, str]], line: float) -> bool:
+    """Another box of text on the same line (its middle within the mark's rows),
+    starting or ending within a character's width of the mark."""
+    (x0, y0), (x1, y1) = box.min(axis=0), box.max(axis=0)
+    for other, text in texts:
+        if other is box or set(text.strip()) <= _SPECK_MARKS:
+            continue
+        (ox0, oy0), (ox1, oy1) = other.min(axis=0), other.max(axis=0)
+        same_line = oy0 - line / 2 <= (y0 + y1) / 2 <= oy1 + line / 2
+        if same_line and (0 <= ox0 - x1 <= 1.5 * line or 0 <= x0 - ox1 <= 1.5 * line):
+            return True
+    return False
+
+
 def _words(boxes: list[np.ndarray], read: list[tuple[str, float]], scale: float) -> tuple[list[Word], list[str], float]:
     words, notes, scores, specks = [], [], [], []
     line = _usual([float(np.ptp(b[:, 1])) for b, (_, sc) in zip(boxes, read) if sc >= _MIN_SCORE])
+    texts = [(box, text) for box, (text, score) in zip(boxes, read) if score >= _MIN_SCORE and text.strip()]
     for box, (text, score) in zip(boxes, read):
         if score < _MIN_SCORE:
             continue
@@ -287,8 +302,10 @@ def _words(boxes: list[np.ndarray], read: list[tuple[str, float]], scale: float)
             continue
         # Scanner dirt: a lone '·' or '、' (not '%)', the end of a wrapped header), or
         # a mark under half the usual text height read as '1' (a dash is short by
-        # nature and means "no value" anyway).
-        if fixed != "-" and (set(fixed) <= _SPECK_MARKS or np.ptp(box[:, 1]) < line / 2):
+        # nature and means "no value" anyway). A '、' or '·' that opens or closes a line
+        # of text beside it (a wrapped sentence's first mark) is punctuation.
+        if fixed != "-" and ((set(fixed) <= _SPECK_MARKS and not _beside_text(box, texts, line))
+                             or np.ptp(box[:, 1]) < line / 2 and not set(fixed) <= _SPECK_MARKS):
             specks.append(fixed)
             continue
         if note:

@@ -59,7 +59,26 @@ def prepare(img: np.ndarray, dpi: float) -> tuple[np.ndarray, float, list[str]]:
     if sealed is not None:
         gray, note = sealed
         notes.append(note)
+    smooth = smooth_bilevel(gray, dpi)
+    if smooth is not None:
+        gray, dpi = smooth
+        notes.append(f"a black-and-white (1-bit) scan: read at {dpi:.0f} dpi, its edges smoothed to grey")
     return gray, dpi, notes
+
+
+BILEVEL_DPI = 300.0  # what a 1-bit page is read at: the recogniser was trained on grey print
+
+
+def smooth_bilevel(gray: np.ndarray, dpi: float) -> tuple[np.ndarray, float] | None:
+    """A fax-like page (black and white only, no grey): scaled up to 300 dpi and its
+    stair-stepped edges smoothed, so thin strokes (、, the 度 of a wrapped line) keep
+    their shape; None for any other page."""
+    cv2 = _cv2()
+    if len(np.unique(gray[::4, ::4])) > 2:
+        return None  # grey levels: not a 1-bit scan
+    scale = max(1.0, BILEVEL_DPI / dpi)
+    up = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR) if scale > 1.01 else gray
+    return cv2.GaussianBlur(up, (3, 3), 0), dpi * scale
 
 
 def _is_grey(img: np.ndarray) -> bool:
