@@ -7,7 +7,9 @@ same gold (`fixtures/pdf/manifest.json`).
 
 Scores per document type: field accuracy (overall and per field group), indicator
 rows matched/missing/extra, forms found vs expected, exact forms, seconds per page,
-and silent errors — forms extracted wrong with no error finding.
+and silent errors — forms extracted wrong where a wrong field is named by no error
+finding (its own, its row's or block's, a column's across the rows, or the whole
+form's).
 """
 
 from __future__ import annotations
@@ -82,7 +84,8 @@ class TypeScore:
     forms_exact: int = 0
     wrong_forms: int = 0
     wrong_flagged: int = 0
-    silent_errors: int = 0
+    silent_errors: int = 0  # wrong forms with a wrong field no error names
+    silent_fields: int = 0
     correct_flagged: int = 0  # exact forms with an error the gold does not have
     rows_matched: int = 0
     rows_missing: int = 0
@@ -98,8 +101,38 @@ class TypeScore:
         return self.groups.setdefault(group, Tally())
 
 
+# Errors about a whole form (no field): they name every field of it.
+WHOLE_FORM = frozenset({"not_extracted"})
+
+
+def named_by_error(found, path: str | None) -> bool:
+    """An error finding names this field of `found`: the field itself, its row or block
+    (`indicators[3]` for `indicators[3].score`, `funding.total` for its amounts), a
+    list-wide field (`indicators[].weight` for every row's weight), or the whole form.
+    `path` None: a row the form lacks, named by any error on its indicators."""
+    for f in found.findings:
+        if f.severity != "error":
+            continue
+        if f.field is None:
+            if f.code in WHOLE_FORM:
+                return True
+            continue
+        if path is None:
+            if f.field.startswith("indicators"):
+                return True
+            continue
+        if f.field == path or path.startswith(f.field + ".") or path.startswith(f.field + "["):
+            return True
+        if "[]" in f.field or "[level1=" in f.field:  # a column across the rows
+            head, _, leaf = f.field.partition("]")
+            if path.startswith(head.split("[")[0] + "[") and path.endswith(leaf):
+                return True
+    return False
+
+
 def compare_form(found, gold, score: TypeScore) -> bool:
-    """Tally one aligned pair; True when every field matches."""
+    """Tally one aligned pair; True when every field matches. Each wrong field is silent
+    unless an error finding of `found` names it (`named_by_error`)."""
     exact = True
     diffs = []
     if found.kind != gold.kind:
@@ -113,7 +146,8 @@ def compare_form(found, gold, score: TypeScore) -> bool:
             score.tally("overall").add(ok)
             if not ok:
                 exact = False
-                diffs.append({"field": k, "gold": json_value(gv), "found": json_value(fvals.get(k))})
+                diffs.append({"field": k, "gold": json_value(gv), "found": json_value(fvals.get(k)),
+                              "silent": not named_by_error(found, k)})
     # Indicator rows, aligned by name and target.
     fk, gk = [_key(i) for i in found.indicators], [_key(i) for i in gold.indicators]
     pairs = []
@@ -133,10 +167,14 @@ def compare_form(found, gold, score: TypeScore) -> bool:
                         if getattr(gold.indicators[gi], attr, None) is not None:
                             score.tally("indicator_numbers").add(False)
                             score.tally("overall").add(False)
-                    diffs.append({"field": f"indicators[{gi}]", "gold": gold.indicators[gi].name, "found": None})
+                    diffs.append({"field": f"indicators[{gi}]", "gold": gold.indicators[gi].name, "found": None,
+                                  "silent": not named_by_error(found, None)})
             if tag in ("replace", "insert"):
                 score.rows_extra += j2 - j1
                 exact = False
+                for fi in range(j1, j2):
+                    diffs.append({"field": f"extra indicators[{fi}]", "gold": None, "found": found.indicators[fi].name,
+                                  "silent": not named_by_error(found, f"indicators[{fi}]")})
     for gi, fi in pairs:
         score.rows_matched += 1
         g_ind, f_ind = gold.indicators[gi], found.indicators[fi]
@@ -152,9 +190,13 @@ def compare_form(found, gold, score: TypeScore) -> bool:
             score.tally("overall").add(ok)
             if not ok:
                 exact = False
-                diffs.append({"field": f"indicators[{gi}].{attr}", "gold": json_value(gv), "found": json_value(getattr(f_ind, attr, None))})
+                diffs.append({"field": f"indicators[{gi}].{attr}", "gold": json_value(gv), "found": json_value(getattr(f_ind, attr, None)),
+                              "silent": not named_by_error(found, f"indicators[{fi}].{attr}")})
     if not exact:
-        score.wrong.append({"form": form_label(gold), "diffs": diffs[:8]})
+        silent = [d for d in diffs if d["silent"]]
+        score.silent_fields += len(silent)
+        score.wrong.append({"form": form_label(gold), "diffs": (silent + [d for d in diffs if not d["silent"]])[:8],
+                            "silent_fields": len(silent)})
     return exact
 
 
@@ -201,11 +243,11 @@ def evaluate(docs: list[EvalDocument], engine: str = "rules", progress=None, llm
                             score.correct_flagged += 1
                     else:
                         score.wrong_forms += 1
-                        if errors:
-                            score.wrong_flagged += 1
-                        else:
+                        if score.wrong[-1]["silent_fields"]:
                             score.silent_errors += 1
                             score.wrong[-1]["silent"] = True
+                        else:
+                            score.wrong_flagged += 1
         for gi, g in enumerate(doc.gold):
             if gi not in matched_gold:
                 compare_form(type(g)(kind=g.kind), g, score)  # every field of a missed form is wrong
@@ -232,6 +274,7 @@ def _summarise(s: TypeScore) -> dict:
         "wrong_forms": s.wrong_forms,
         "wrong_forms_flagged": s.wrong_flagged,
         "silent_errors": s.silent_errors,
+        "silent_fields": s.silent_fields,
         "correct_forms_flagged": s.correct_flagged,
         "llm_usage": {
             "requests": s.requests, "input_tokens": s.input_tokens, "output_tokens": s.output_tokens,

@@ -92,7 +92,7 @@ ARITHMETIC = frozenset({
 POSITIONED = frozenset({Code.MISPLACED_VALUE, Code.INVENTED_VALUE, Code.DROPPED_VALUE, Code.DROPPED_ROW})
 MISPLACED = POSITIONED | {Code.UNGROUNDED_VALUE}
 # Disagreements any reader will find the same way: the document prints them.
-PRINTED = frozenset({Code.RATE_INDICATOR_MISMATCH, Code.GRADE})
+PRINTED = frozenset({Code.RATE_INDICATOR_MISMATCH, Code.GRADE, Code.PRINTED_EMPTY})
 
 
 def owner_of(code: str) -> Owner:

@@ -159,6 +159,8 @@ def _check_budget_score(form: ProjectForm, settings: CheckSettings) -> Iterator[
 
 def _check_indicator_scores(indicators, prefix: str = "indicators") -> Iterator[Finding]:
     for i, ind in enumerate(indicators):
+        if not (ind.name or "").strip():
+            yield _err("missing_field", f"indicator {i + 1} has no name (三级指标)", f"第{i + 1}项指标缺少三级指标名称", f"{prefix}[{i}].name")
         score, weight = ind.score, ind.weight
         if score is not None and weight is not None and 0 <= score <= weight:
             continue
@@ -389,16 +391,15 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
 
 def _merged_labels(form: Form) -> Iterator[Finding]:
     """A level label that holds several labels run together ("质量指标时效指标…"): the
-    rows of a merged cell were read as one. No real label names 指标 twice."""
-    seen: set[tuple[str, str]] = set()
+    rows of a merged cell were read as one. No real label names 指标 twice. Every row
+    that carries it is named (its level and name are not what the form prints)."""
     for i, ind in enumerate(form.indicators):
         for level in ("level1", "level2"):
             label = "".join((getattr(ind, level) or "").split())
-            if label.count("指标") >= 2 and (level, label) not in seen:
-                seen.add((level, label))
+            if label.count("指标") >= 2:
                 yield _err("merged_labels", f"indicator {i + 1}: {level} '{label}' is several labels run together",
                            f"第{i + 1}项指标的{'一' if level == 'level1' else '二'}级指标“{label}”由多个指标名称连在一起，读取有误",
-                           f"indicators[{i}].{level}", None, label)
+                           f"indicators[{i}]", None, label)
 
 
 def _level_mismatch(form: Form) -> Iterator[Finding]:
@@ -424,6 +425,18 @@ def _level_labels(form: Form) -> Iterator[Finding]:
             if not label:
                 yield _err("missing_field", f"indicator {i + 1}: no {level} label", f"第{i + 1}项指标缺少{'一' if level == 'level1' else '二'}级指标名称",
                            f"indicators[{i}].{level}")
+            elif label not in words and any(label.startswith(w) and len(label) > len(w) for w in words) and label.count("指标") < 2:
+                # A label and the name beside it in one cell (`社会效益指标社会知晓率`: a
+                # converter ran two cells together): the row's level and name are not read
+                yield _err("merged_labels", f"indicator {i + 1}: {level} '{label}' is a label run together with the text beside it",
+                           f"第{i + 1}项指标的{'一' if level == 'level1' else '二'}级指标“{label}”与相邻单元格的文字连在一起，读取有误",
+                           f"indicators[{i}]", None, label)
+            elif label not in words and any(label in w for w in words):
+                # A piece of a label (`指标`, `度指标`): the rest of its cell was not read, and
+                # the row's labels may be the group's above or below it
+                yield _err("unknown_label", f"indicator {i + 1}: {level} '{label}' is a piece of a label, not a label",
+                           f"第{i + 1}项指标的{'一' if level == 'level1' else '二'}级指标“{label}”是不完整的指标名称",
+                           f"indicators[{i}]", None, label)
             elif label not in words and label.count("指标") < 2 and label not in seen:  # (two: merged_labels says it)
                 seen.add(label)
                 yield _err("unknown_label", f"indicator {i + 1}: {level} '{label}' is no label of the national framework",

@@ -2,8 +2,8 @@
 
 A form's family (forms/templates.toml) says which fields its forms print. After the
 section readers have run, each of those is read, or its label was found with an empty
-cell beside it (`printed_empty`, a warning: forms are published partly filled), or it
-was not found at all (`field_not_found`, an error naming it). The fields printed
+cell beside it (`printed_empty`: forms are published partly filled, a reviewer decides),
+or it was not found at all (`field_not_found`); both are errors naming the field. The fields printed
 outside the table's cells — the year in a title or a line under it, the unit in a
 `单位：万元` line — are looked for where forms print them.
 """
@@ -66,22 +66,28 @@ def unit_line(before: list[Row]) -> tuple[str, Row] | None:
 
 
 def printed_fields(form: Form, family: Family, reader: FormReader) -> Iterator[Finding]:
-    """A finding for each field the family prints that came out empty."""
-    for path in family.prints:
+    """A finding for each field the family prints that came out empty, and each it may
+    print whose label this form prints."""
+    for path in (*family.prints, *(p for p in family.may_print if p in reader.labelled)):
         if path in CHECKED[form.kind]:
             continue
         value = get_path(form, path)
         if value not in (None, "", []):
             continue
         name = field_zh(path)
-        if path in reader.labelled:
-            yield Finding(code=Code.PRINTED_EMPTY, severity="warning", field=path,
+        if path in reader.labelled:  # (forms are published partly filled: a reviewer decides)
+            yield Finding(code=Code.PRINTED_EMPTY, severity="error", field=path,
                           message=f"{path}: its label is printed, its value cell is empty",
                           message_zh=f"{name}：表中有此栏，但未填写")
         else:
             yield Finding(code=Code.FIELD_NOT_FOUND, severity="error", field=path,
                           message=f"{path}: forms of this layout ({family.name}) print it, and it was not found",
                           message_zh=f"此类表格（{family.name}）应有{name}，但未能读取")
+    if not form.title and form.year is None and "year" not in family.prints:
+        # The year is printed with the title (in it, or on the line under it): both lost
+        yield Finding(code=Code.FIELD_NOT_FOUND, severity="error", field="year",
+                      message="year: the form's title was not found, and the year forms print with it was lost too",
+                      message_zh="未找到表格标题，与标题一同印出的年度也无法读取")
 
 
 # --- every text accounted for ------------------------------------------------------------
@@ -148,10 +154,12 @@ def _accounted(cell: Cell, key: str, texts: set[str], numbers: set[Decimal], rea
 
 def _region(fr: FormRows, reader: FormReader) -> list[Row]:
     """The rows a form's text is accounted in: those between its title and its table,
-    and the table's from its anchor to the last row a value was read from (what
-    follows is the report's prose, or the next form's title)."""
+    the table's from its anchor to the last row a value was read from, and after it
+    any row of two cells or more that prints a number (a table's columns that went on
+    another page: a sheet wider than the paper) — not the report's prose."""
     last = max((i for i, r in enumerate(fr.rows) if any(id(c) in reader.path_of for c in r.cells)), default=0)
-    return [*fr.before_anchor, *fr.rows[: last + 1]]
+    after = [r for r in fr.rows[last + 1:] if len(r.filled) >= 2 and any(is_number(c.text) for c in r.filled)]
+    return [*fr.before_anchor, *fr.rows[: last + 1], *after]
 
 
 def _field_of_row(row: Row, reader: FormReader) -> str | None:

@@ -28,6 +28,17 @@ def _funding_columns(header: Row, count: int) -> tuple[str, ...]:
     return FUNDING_COLUMNS[:count] if count <= 6 else FUNDING_COLUMNS
 
 
+def header_fields(header: Row) -> list[str]:
+    """The funding columns a header prints, by their labels."""
+    out = []
+    for c in header.cells:
+        k = label_key(c.text)
+        name = next((n for label, n in FUNDING_HEADER_LABELS if k.startswith(label)), None)
+        if name is not None and name not in out:
+            out.append(name)
+    return out
+
+
 def funding_header_columns(header: Row) -> list[tuple[str, float, float]]:
     """(field, x0, x1) of each column label on the funding header that has a box."""
     cols = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..layout.page import Cell, Row
-from ..findings import Code
+from ..findings import Code, field_zh
 from ..models import (
     Finding,
     DepartmentForm,
@@ -27,7 +27,7 @@ from ..models import (
     ProjectForm,
 )
 from .accounted import find_year, printed_fields, unit_line, unread_text
-from .funding import DEPARTMENT_FUNDING_ROWS, PROJECT_FUNDING_ROWS, funding_header_columns, read_funding_row
+from .funding import DEPARTMENT_FUNDING_ROWS, PROJECT_FUNDING_ROWS, funding_header_columns, header_fields, read_funding_row
 from .indicators import RawIndicator, fill_levels, read_indicators
 from .labels import FormReader, has_label, label_key, value_after
 from .numbers import is_number, is_number_or_dash, parse_number
@@ -68,6 +68,7 @@ class _Mapping:
     funding_cols: list[tuple[str, float, float]] = field(default_factory=list)
     goals: list[str] = field(default_factory=list)
     goal_split: int | None = None  # the column the 实际完成情况 header starts at
+    unplaced: list[str] = field(default_factory=list)  # funding fields whose column the header prints and the row lacks
     raw: list[RawIndicator] = field(default_factory=list)
     total: Decimal | None = None
     total_weight: Decimal | None = None
@@ -153,7 +154,28 @@ def _read_funding(ln: _Line, m: _Mapping) -> int:
             m.funding[name] = values
             for col, cell in cells.items():
                 m.reader.source(f"funding.{name}.{col}", ln.row, cell)
+            if m.funding_header is not None:
+                # A column the header prints with no cell of this row under it (a parser
+                # dropped the column, a sheet's columns went to another page): not read,
+                # and nothing says it is empty either (a sub-row's 分值/得分 print `-`)
+                wanted = [col for col in header_fields(m.funding_header)
+                          if name == "total" or m.fr.kind == "department" or col not in ("weight", "score")]
+                m.unplaced += [f"funding.{name}.{col}" for col in wanted if col not in values]
             break
+    return 0
+
+
+def _is_funding_row_label(ln: _Line, m: _Mapping) -> bool:
+    """A funding row's label with fewer than three figures beside it: the row is printed
+    and its values are not (cut off with a sheet's columns, dropped by a parser)."""
+    return m.section in ("head", "funding") and bool(ln.first) and any(
+        ln.first.endswith(lbl) or ln.first.startswith(lbl) for lbl, _ in m.funding_rows) and len(ln.first) < 20
+
+
+def _read_funding_row_label(ln: _Line, m: _Mapping) -> int:
+    name = next(n for lbl, n in m.funding_rows if ln.first.endswith(lbl) or ln.first.startswith(lbl))
+    if name not in m.funding:
+        m.reader.labelled.add(f"funding.{name}")
     return 0
 
 
@@ -165,6 +187,7 @@ def _read_funding_header(ln: _Line, m: _Mapping) -> int:
     m.section = "funding"
     if sum(has_label(ln.keys, lbl) for lbl in (*FUNDING_COLUMN_LABELS, "执行率")) >= 2:
         m.funding_header, m.funding_cols = ln.row, funding_header_columns(ln.row)
+        m.reader.labelled.update(f"funding.total.{col}" for col in header_fields(ln.row))
     return 0
 
 
@@ -259,6 +282,7 @@ SECTIONS: tuple[tuple[Test, Read | None], ...] = (
     (_is_units, _read_units),
     (_is_funding_row, _read_funding),
     (_is_funding_header, _read_funding_header),
+    (_is_funding_row_label, _read_funding_row_label),
     (_is_breakdown, _read_breakdown),
     (_is_goal, _read_goal),
     (_is_indicator_header, None),
@@ -305,8 +329,16 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
     _outside_the_table(form, fr, m.reader)
     family = VOCAB.family_for(fr.kind, fr.title, _printed_labels(fr))
     form.template = family.name
-    form.findings = [*form.findings, *printed_fields(form, family, m.reader), *unread_text(form, fr, m.reader)]
+    form.findings = [*form.findings, *printed_fields(form, family, m.reader), *unread_text(form, fr, m.reader),
+                     *_unplaced(m.unplaced)]
     return form
+
+
+def _unplaced(paths: list[str]) -> Iterator[Finding]:
+    for path in paths:
+        yield Finding(code=Code.FIELD_NOT_FOUND, severity="error", field=path,
+                      message=f"{path}: the funding block's header prints this column, and the row has no cell under it",
+                      message_zh=f"{field_zh(path)}：资金表头有此栏，但该行没有对应数值")
 
 
 def _printed_labels(fr: FormRows) -> set[str]:

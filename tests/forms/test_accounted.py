@@ -82,7 +82,7 @@ def test_a_national_form_with_no_year_says_so(tmp_path):
 
 def test_a_grade_printed_empty_or_not_found(tmp_path):
     empty = read(tmp_path, FORM.replace("评分等级\t\t优", "评分等级\t\t"))
-    assert empty.grade is None and {(f.code, f.severity) for f in empty.findings if f.field == "grade"} == {("printed_empty", "warning")}
+    assert empty.grade is None and {(f.code, f.severity) for f in empty.findings if f.field == "grade"} == {("printed_empty", "error")}
     gone = read(tmp_path, FORM.replace("评分等级\t\t优", ""))
     assert errors(gone) == {"field_not_found": {"grade"}}
 
