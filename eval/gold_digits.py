@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from extractor.eval_sets import EvalDocument, _GoldFiles, load_manifest  # noqa: E402
 from extractor.forms.numbers import parse_number  # noqa: E402
-from extractor.models import get_path, load_json, path_parts  # noqa: E402
+from extractor.models import get_path, path_parts  # noqa: E402
 from extractor.pipeline import ExtractOptions, extract_document  # noqa: E402
 
 
