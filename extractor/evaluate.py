@@ -14,6 +14,7 @@ form's).
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -101,6 +102,7 @@ class TypeScore:
         return self.groups.setdefault(group, Tally())
 
 
+_ROW_ONLY = re.compile(r"indicators\[\d+\]")
 # Errors about a whole form (no field): they name every field of it.
 WHOLE_FORM = frozenset({"not_extracted"})
 
@@ -117,10 +119,11 @@ def named_by_error(found, path: str | None) -> bool:
             if f.code in WHOLE_FORM:
                 return True
             continue
-        if path is None:
+        if path is None or _ROW_ONLY.fullmatch(path):  # a row missing, or one the document does not print
             if f.field.startswith("indicators"):
                 return True
-            continue
+            if path is None:
+                continue
         if f.field == path or path.startswith(f.field + ".") or path.startswith(f.field + "["):
             return True
         if "[]" in f.field or "[level1=" in f.field:  # a column across the rows

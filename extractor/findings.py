@@ -62,6 +62,7 @@ class Code(StrEnum):
     FIELD_NOT_FOUND = "field_not_found"  # a field the form's family prints, not found on the page
     PRINTED_EMPTY = "printed_empty"  # its label printed, its value cell empty
     UNREAD_TEXT = "unread_text"  # text in the form that is no value, label or page furniture
+    UNVERIFIED_READING = "unverified_reading"  # figures read by OCR that the form's own scoring contradicts
     # triage
     READ_POORLY = "read_poorly"
     ENGINES_DISAGREE = "engines_disagree"  # equal after normalisation, printed differently
@@ -76,7 +77,7 @@ _BY_OWNER: dict[Owner, frozenset[Code]] = {
     Owner.GROUNDING: frozenset({Code.UNGROUNDED_VALUE, Code.MISPLACED_VALUE, Code.INVENTED_VALUE, Code.DROPPED_VALUE,
                                 Code.DROPPED_ROW, Code.POSITION_UNVERIFIED}),
     Owner.READING: frozenset({Code.ASSEMBLED_VALUE, Code.LOW_CONFIDENCE, Code.FIELD_NOT_FOUND, Code.PRINTED_EMPTY,
-                              Code.UNREAD_TEXT}),
+                              Code.UNREAD_TEXT, Code.UNVERIFIED_READING}),
     Owner.TRIAGE: frozenset({Code.READ_POORLY, Code.ENGINES_DISAGREE, Code.ENGINES_CONFLICT}),
     Owner.PIPELINE: frozenset({Code.NOT_EXTRACTED, Code.BUDGET_SPENT, Code.DAMAGED_PAGES}),
 }

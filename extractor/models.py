@@ -313,11 +313,13 @@ class Source(_Model):
 
 
 class SkippedTable(_Model):
-    """A table that shares the forms' labels but is not a self-evaluation form
-    (a 绩效目标申报表, a 监控表, a 决算 table): listed, not extracted."""
+    """A table that shares the forms' labels but is not a self-evaluation form (a
+    绩效目标申报表, a 监控表, a 决算 table; a blank template; a table with a form's labels
+    and neither a self-evaluation title nor the form's parts): listed, not extracted."""
 
     title: str
     page: int
+    reason: str = "another table"  # another table | blank template | no self-evaluation title
 
 
 class DocumentResult(_Model):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,9 +22,10 @@ from . import __version__, workers
 from .check import check_form, error_count
 from .collector import fewer_collections
 from .errors import BudgetSpent, CorruptFile, EngineUnavailable, ExtractorError, NoFormsFound
-from .findings import POSITIONED, Code
+from .findings import POSITIONED, Code, field_zh
 from .forms.mapping import map_form
 from .forms.segment import FormRows, iter_form_rows
+from .forms.targets import parse_value
 from .layout.page import Row
 from .llm.config import LLMConfig
 from .models import DepartmentForm, DocumentResult, Finding, dump_json, ProjectForm, SkippedTable, Source, Usage
@@ -83,7 +85,7 @@ def _add_finding(form: Form, code: Code, severity: str, message: str, message_zh
     form.findings = [*form.findings, Finding(code=code, severity=severity, message=message, message_zh=message_zh, found=found)]
 
 
-LOW_OCR_CONFIDENCE = 0.8  # below it a value's reading is named (none of the scanned fixtures' values is under 0.9)
+LOW_OCR_CONFIDENCE = 0.8  # below it a value's reading is an error naming it (none of the scanned fixtures' values is under 0.9)
 
 
 def _ocr_trust(form: Form, notes: list[str]) -> None:
@@ -94,12 +96,81 @@ def _ocr_trust(form: Form, notes: list[str]) -> None:
         low = confs[max(0, len(confs) // 10 - 1)]  # about the 10th percentile
         form.confidence = round(min(form.confidence, low), 3)
     form.notes = list(form.notes) + notes
-    unsure = [Finding(code=Code.LOW_CONFIDENCE, severity="warning", field=path, found=src.raw,
+    unsure = [Finding(code=Code.LOW_CONFIDENCE, severity="error", field=path, found=src.raw,
                       message=f"{path} = {src.raw!r} was read with OCR confidence {src.confidence:.2f}: check it on the page",
                       message_zh=f"{path} = “{src.raw}” 识别置信度仅 {src.confidence:.2f}，请对照原件核对")
               for path, src in form.provenance.items() if src.confidence is not None and src.confidence < LOW_OCR_CONFIDENCE]
     if unsure:
         form.findings = [*form.findings, *unsure]
+
+
+def _not_a_form(fr: FormRows, form: Form) -> str | None:
+    """Why rows that look like a form are none: a blank template (labels and no figure:
+    policy compilations print them), or a table with a form's labels and neither a
+    self-evaluation title nor the form's parts (a project system's 项目基本信息 sheet, an
+    evaluation report's score table: no funding block or no completed values)."""
+    figures = any(v is not None for row in form.funding.model_dump().values() if row for v in row.values())
+    figures = figures or form.total_score is not None or any(i.weight is not None or i.score is not None for i in form.indicators)
+    named = getattr(form, "project_name", None) or form.department
+    if not figures and not named:
+        return "blank template"
+    if not fr.title:
+        done = any(i.actual or i.score is not None for i in form.indicators)
+        if not (figures and form.indicators and done and any(row for row in form.funding.model_dump().values())):
+            return "no self-evaluation title"
+    return None
+
+
+def _contradicted_readings(form: Form, scanned: set[int]) -> list[Finding]:
+    """On a page read by OCR, what the form's own figures say against the reading: a
+    row whose target is missed with full marks (a digit misread makes the actual fall
+    short: 100.00(%) read 10.00(%); marks deducted on a met target are common practice,
+    not a sign), an actual printed to other decimals than the column's (100.0(%) among
+    100.00(%)), a bracket left open, a figure in a sub-row's dashed 分值/得分. An error
+    naming the row — on a text layer the same is the document's own (a warning, or nothing)."""
+    def ocr_row(row: str) -> bool:
+        return any(path.startswith(row) and src.page in scanned for path, src in form.provenance.items())
+
+    rows: dict[str, str] = {}
+    for f in form.findings:
+        if f.code == Code.MISSED_FULL_MARKS and f.field:
+            rows.setdefault(f.field.split("]")[0] + "]", f"its figures contradict the form's own scoring ({f.message})")
+    if isinstance(form, ProjectForm):  # a sub-row's 分值/得分 print a dash or a slash: a figure there was read into it
+        for name in ("fiscal", "carryover", "other"):
+            row = getattr(form.funding, name)
+            if row is not None and (row.weight is not None or row.score is not None):
+                rows.setdefault(f"funding.{name}", f"a figure where the template prints a dash ({row.weight}, {row.score})")
+    for i, ind in enumerate(form.indicators):  # a bracket left open: a character the recogniser dropped
+        for col in ("name", "target", "actual"):
+            if not _balanced(getattr(ind, col) or ""):
+                rows.setdefault(f"indicators[{i}]", f"its {col} {getattr(ind, col)!r} leaves a bracket unclosed")
+    places = {i: -v.number.as_tuple().exponent for i, ind in enumerate(form.indicators)
+              if (v := parse_value(ind.actual)).kind == "quantity" and v.number is not None}
+    if len(places) >= 5:
+        usual, count = Counter(places.values()).most_common(1)[0]
+        if count >= 0.8 * len(places):
+            for i, p in places.items():
+                if p != usual:
+                    rows.setdefault(f"indicators[{i}]", f"its actual {form.indicators[i].actual!r} has {p} decimals where the column's "
+                                                        f"have {usual}: a digit may have been dropped")
+    return [Finding(code=Code.UNVERIFIED_READING, severity="error", field=row, found=why,
+                    message=f"{row}: read by OCR, {why}: check it on the page",
+                    message_zh=f"{field_zh(row)}：识别出的数值与本表其他数值不一致，可能识别有误，请对照原件核对")
+            for row, why in rows.items() if ocr_row(row)]
+
+
+_PAIRS = {"(": ")", "（": "）", "《": "》", "〈": "〉", "【": "】", "〔": "〕", "[": "]"}
+
+
+def _balanced(text: str) -> bool:
+    stack: list[str] = []
+    for ch in text:
+        if ch in _PAIRS:
+            stack.append(_PAIRS[ch])
+        elif ch in _PAIRS.values():
+            if not stack or stack.pop() != ch:
+                return False
+    return not stack
 
 
 def _read_poorly(form: Form, reason: str, engine: str) -> None:
@@ -205,6 +276,10 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         ocr_pages = doc.ocr_pages or {}
         scanned = [p for p in fr.pages if p in ocr_pages]
         form = map_form(fr, engine="ocr+rules" if scanned else "rules")
+        why = _not_a_form(fr, form)
+        if why is not None:
+            skipped.append(SkippedTable(title=fr.title or rows_text(fr.rows[:1])[:40], page=fr.pages[0], reason=why))
+            continue
         if scanned:
             _ocr_trust(form, [n for p in scanned for n in ocr_pages[p]])
         more = sorted({j for p in form.pages for j in joined.get(p, [])})
@@ -212,6 +287,8 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
             form.pages = sorted({*form.pages, *more})
             form.notes.append(f"the table's right-hand columns, printed on page(s) {', '.join(map(str, more))}, were joined to its rows")
         form.findings = [*form.findings, *check_form(form, options.settings, page_text=_form_pages(fr, page_text))]
+        if scanned:
+            form.findings = [*form.findings, *_contradicted_readings(form, set(scanned))]
         # What MuPDF said while reading the form's pages, or a page between them it could not read
         damage = next((doc.page_damage[p] for p in range(fr.pages[0], fr.pages[-1] + 1) if p in doc.page_damage), None)
         if damage:  # MuPDF read on past what it could not: the form may lack what it lost
@@ -283,8 +360,7 @@ class DocumentRun:
     def result(self, forms: list[Form] | None = None) -> DocumentResult:
         doc = self.doc  # doc_type is known at the end: a page read by OCR makes it "scanned"
         source = Source(path=self.remote.recorded or str(self.path), sha256=self.sha256 or sha256_of(self.path), page_count=doc.page_count, doc_type=doc.doc_type)
-        note = doc.canon.note()
-        return DocumentResult(source=source, forms=forms or [], skipped=self.skipped, notes=[note] if note else [],
+        return DocumentResult(source=source, forms=forms or [], skipped=self.skipped, notes=doc.notes(),
                               engine=self.engine, usage=self.usage,
                               seconds=round(time.perf_counter() - self.started, 4), tool_version=__version__)
 

@@ -72,6 +72,8 @@ def _check_required(form: ProjectForm) -> Iterator[Finding]:
         yield _err("missing_field", "no indicator rows found", "未找到绩效指标", "indicators")
     if form.total_score is None:
         yield _err("missing_field", "total score not found", "未找到总分", "total_score")
+        if form.total_weight is None:  # (printed beside it, on the row that was not found)
+            yield _err("missing_field", "total weight (the 100 beside the total) not found with it", "未找到总分行的分值", "total_weight")
 
 
 def _check_funding_sums(form: ProjectForm, settings: CheckSettings) -> Iterator[Finding]:
@@ -414,6 +416,14 @@ def _level_mismatch(form: Form) -> Iterator[Finding]:
                        f"第{i + 1}项指标的二级指标“{level2}”应属于“{parent}”，而非“{level1}”", f"indicators[{i}].level1", parent, level1)
 
 
+def _near_label(label: str, words) -> str | None:
+    """The known label `label` is one character off (same length, one differs)."""
+    for w in words:
+        if len(w) == len(label) and sum(a != b for a, b in zip(w, label)) == 1:
+            return w
+    return None
+
+
 def _level_labels(form: Form) -> Iterator[Finding]:
     """Every indicator names its level-1 and level-2 labels (merged cells carried
     down): an empty one was not read (error); one the forms do not use is worth a
@@ -425,7 +435,7 @@ def _level_labels(form: Form) -> Iterator[Finding]:
             if not label:
                 yield _err("missing_field", f"indicator {i + 1}: no {level} label", f"第{i + 1}项指标缺少{'一' if level == 'level1' else '二'}级指标名称",
                            f"indicators[{i}].{level}")
-            elif label not in words and any(label.startswith(w) and len(label) > len(w) for w in words) and label.count("指标") < 2:
+            elif label not in words and any((label.startswith(w) or label.endswith(w)) and len(label) > len(w) for w in words) and label.count("指标") < 2:
                 # A label and the name beside it in one cell (`社会效益指标社会知晓率`: a
                 # converter ran two cells together): the row's level and name are not read
                 yield _err("merged_labels", f"indicator {i + 1}: {level} '{label}' is a label run together with the text beside it",
@@ -437,6 +447,12 @@ def _level_labels(form: Form) -> Iterator[Finding]:
                 yield _err("unknown_label", f"indicator {i + 1}: {level} '{label}' is a piece of a label, not a label",
                            f"第{i + 1}项指标的{'一' if level == 'level1' else '二'}级指标“{label}”是不完整的指标名称",
                            f"indicators[{i}]", None, label)
+            elif label not in words and (near := _near_label(label, words)) is not None:
+                # One character off a label the forms use (内 read as 內, 效 as 放): a misreading,
+                # or a typo the form prints; either way not to pass unnamed
+                yield _err("unknown_label", f"indicator {i + 1}: {level} '{label}' is one character off the label '{near}'",
+                           f"第{i + 1}项指标的{'一' if level == 'level1' else '二'}级指标“{label}”与规范名称“{near}”相差一字，请核对",
+                           f"indicators[{i}].{level}", near, label)
             elif label not in words and label.count("指标") < 2 and label not in seen:  # (two: merged_labels says it)
                 seen.add(label)
                 yield _err("unknown_label", f"indicator {i + 1}: {level} '{label}' is no label of the national framework",

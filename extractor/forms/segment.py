@@ -43,18 +43,35 @@ class FormRows:
         return sorted({r.page for r in self.rows} | {r.page for r in self.before_anchor})
 
 
+_TITLE_END = re.compile(r"(表|报告|意见|申报书|评价|自评|自评价|自我评价)$")
+_LABELS_THAT_OPEN_ROWS = (*PROJECT_ANCHOR, *DEPARTMENT_ANCHOR, *VOCAB.department, *VOCAB.implementing_unit)
+
+
 def title_kind(row: Row, filled: list[Cell]) -> str | None:
-    """'form' for a self-evaluation form's title, 'other' for another table's, else None."""
+    """'form' for a self-evaluation form's title, 'other' for another table's, else None.
+    By its shape, not a word in it: a title is a row of one cell (or a title and its
+    year), no label opening it, that ends as a title does (…表, …自评价) — a label/value
+    row never is one (a project named 专家评审工作经费 is no 专家评审 table)."""
     if len(filled) > 2:
+        return None
+    first = compact(filled[0].text) if filled else ""
+    if first.startswith(_LABELS_THAT_OPEN_ROWS):
         return None
     text = compact(row.joined)
     if len(text) > 40:
         return None
-    if any(m in text for m in TITLE_MARKERS):
+    bare, _ = _title_year(text.strip("《》")) if any(ch.isdigit() for ch in text) else (text.strip("《》"), None)
+    bare = re.sub(r"[(（]?\d{4}年度?[)）]?$", "", bare)  # (an other table's year after its title)
+    if len(filled) == 2 and not (compact(filled[1].text) in text[-12:] and _YEAR_ONLY.fullmatch(compact(filled[1].text))):
+        return None  # two cells: a title and its year only
+    if any(m in bare for m in TITLE_MARKERS):
         return "form"
-    if any(m in text for m in VOCAB.other_tables):
+    if any(m in bare for m in VOCAB.other_tables) and _TITLE_END.search(bare):
         return "other"
     return None
+
+
+_YEAR_ONLY = re.compile(r"[(（]?\d{4}年度?[)）]?")
 
 
 _YEAR_IN_TITLE = re.compile(r"[(（]?\s*(20\d\d)\s*年度?\s*[)）]?")

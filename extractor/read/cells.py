@@ -64,7 +64,9 @@ def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float) -> tuple[li
             continue
         ink = _without_rulings(gray[y0:y1, x0:x1] < INK)
         rows = ink.sum(axis=1) >= 2
-        for r0, r1 in _runs(rows, gap=1):
+        # (a blank pixel row or two inside a character — 度's strokes on a thin grey
+        # scan — is no gap between lines: it cut 度 into halves read as specks)
+        for r0, r1 in _runs(rows, gap=max(1, int(usual * 0.2))):
             if r1 - r0 < usual / 3:
                 continue
             if r1 - r0 > 1.8 * usual:

@@ -238,6 +238,12 @@ class OpenedDocument:
                 self.page_damage[i + 1] = said
             yield text
 
+    def notes(self) -> list[str]:
+        """What reading it as a whole had to do (its text made canonical, a sheet's
+        hidden rows skipped, a number format not understood)."""
+        canon = self.canon.note()
+        return ([canon] if canon else []) + list(getattr(self._book, "notes", []))
+
     def ocr_page_numbers(self) -> list[int]:
         """The 1-based pages `pages()` will read by OCR (a text layer check: quick)."""
         if self._pdf is None:

@@ -126,7 +126,7 @@ def stock_engine():
     return _rapidocr(**{"Cls.model_path": _bundled_model("ch_ppocr_mobile", "ch_PP-OCR")})
 
 
-LONE_DASHES = {"=", "一", "_", "—", "–", "~", "－"}
+LONE_DASHES = {"=", "一", "_", "—", "–", "~", "－", "/", "\\", "|", "l", "I"}  # (a lone / is read as l, I or |: no 1)
 _CJK_DOT = re.compile(r"(?<=[\u3400-\u9fff])\.(?=[\u3400-\u9fff])")
 _CJK_END_DOT = re.compile(r"(?<=[\u3400-\u9fff%)）])\.$")  # a Chinese sentence's end: 。read as '.'
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
@@ -150,12 +150,15 @@ def clean_token(text: str) -> tuple[str, str | None]:
             return fixed, f"{t!r} → {fixed!r}"
     if not t or not any(ch.isdigit() for ch in t) or not _NUMBERISH.match(t):
         return t, None
+    if t.endswith("%.") or t.endswith("%。"):  # a sentence's last words, 90%。 (no decimal point follows a %)
+        return t[:-1] + "。", (f"{t!r} → {t[:-1] + '。'!r}" if t[-1] == "." else None)
     fixed = t.translate(str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "。": "."}))
     fixed = re.sub(r"(?<=\d),(?=\d{2}(?:\D|$))(?!\d{3})", ".", fixed)
     return fixed, (f"{t!r} → {fixed!r}" if fixed != t else None)
 
 
-_MIN_SCORE = 0.5  # rapidocr's own text_score: below it a box is noise
+_MIN_SCORE = 0.5  # rapidocr's own text_score: below it a box is noise…
+_MIN_LINE_SCORE = 0.3  # …unless it reads as a line of 3 characters or more: text read poorly, kept with its score
 _SPECK_MARKS = set("·.,，、。'`\"‘’“”:;：；")  # alone in a box they mean nothing in a form
 _SAMPLE = 24  # boxes recognised to choose a page's orientation
 
@@ -231,6 +234,37 @@ def _recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     return out
 
 
+_STRETCH = 1.6  # a line with figures is read again this much wider
+_FIGURES = re.compile(r"\d")
+_DIGITS = re.compile(r"\d+")
+
+
+def _read_lines(crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[str]]:
+    """Each line read, and a line with figures read again stretched wider: the
+    recogniser (CTC) merges a character repeated in fewer steps than it needs, so a
+    narrow `10000.00` comes out `1000.00` with confidence (a stretched copy reads it
+    whole). Where the two readings' figures differ the stretched one is kept when it is
+    at least as sure; else the first, its confidence halved (a value named as unsure)."""
+    import cv2
+
+    read = _recognise(crops)
+    again = [i for i, (text, _) in enumerate(read) if _FIGURES.search(text)]
+    if not again:
+        return read, []
+    wide = _recognise([cv2.resize(crops[i], None, fx=_STRETCH, fy=1.0, interpolation=cv2.INTER_CUBIC) for i in again])
+    notes = []
+    for i, (text, score) in zip(again, wide):
+        first, first_score = read[i]
+        if _DIGITS.findall(text) == _DIGITS.findall(first):
+            continue  # the same figures (a symbol read two ways is the first reading's to keep)
+        if score >= first_score:
+            read[i] = (text, score)
+            notes.append(f"{first!r} read again wider: {text!r}")
+        else:
+            read[i] = (first, min(first_score, score) / 2)
+    return read, notes
+
+
 _MARGIN = 0.1  # paper added above and below a line image, a share of its height
 
 
@@ -295,8 +329,8 @@ def _words(boxes: list[np.ndarray], read: list[tuple[str, float]], scale: float)
     line = _usual([float(np.ptp(b[:, 1])) for b, (_, sc) in zip(boxes, read) if sc >= _MIN_SCORE])
     texts = [(box, text) for box, (text, score) in zip(boxes, read) if score >= _MIN_SCORE and text.strip()]
     for box, (text, score) in zip(boxes, read):
-        if score < _MIN_SCORE:
-            continue
+        if score < _MIN_SCORE and (score < _MIN_LINE_SCORE or len(text.strip()) < 3):
+            continue  # (a line read poorly is kept: its value is then named as unsure, not lost unnamed)
         fixed, note = clean_token(text)
         if not fixed:
             continue
@@ -388,7 +422,9 @@ def dashes_in_empty_cells(gray: np.ndarray, words: list[Word], cells: list[tuple
 def read_image(img: np.ndarray, scale: float) -> tuple[list[Word], list[str], float]:
     """OCR an upright gray image; boxes scaled to page points (`scale` = 72 / dpi)."""
     boxes = _detect(img, 72.0 / scale)
-    return _words(boxes, _recognise([_crop(img, b) for b in boxes]), scale)
+    read, again = _read_lines([_crop(img, b) for b in boxes])
+    words, notes, mean = _words(boxes, read, scale)
+    return words, again + notes, mean
 
 
 def _is_tall(box: np.ndarray) -> bool:
@@ -428,7 +464,9 @@ def ocr_page(img: np.ndarray, dpi: float) -> OcrPage:
     lines = raster.rulings(gray, scale)  # (found once: the layout gets them too)
     boxes = cells.cell_boxes(gray, dpi, lines, _detect)
     if boxes:
-        words, notes, mean = _words(boxes, _recognise([_crop(gray, b) for b in boxes]), scale)
+        read, again = _read_lines([_crop(gray, b) for b in boxes])
+        words, notes, mean = _words(boxes, read, scale)
+        notes = again + notes
         if mean >= 0.85 and sum(map(_is_tall, boxes)) < len(boxes) / 2:
             return OcrPage(words=words, corrections=notes, skew=skew, mean_confidence=mean, image=gray, rulings=lines)
     boxes = _detect(gray, dpi)
@@ -436,7 +474,9 @@ def ocr_page(img: np.ndarray, dpi: float) -> OcrPage:
     if boxes and sum(map(_is_tall, boxes)) > len(boxes) / 2:
         quarters = _best_turn(gray, boxes, (1, 3))
     else:
-        words, notes, mean = _words(boxes, _recognise([_crop(gray, b) for b in boxes]), scale)
+        read, again = _read_lines([_crop(gray, b) for b in boxes])
+        words, notes, mean = _words(boxes, read, scale)
+        notes = again + notes
         if boxes and mean < 0.8:
             quarters = _best_turn(gray, boxes, (0, 2))
     if quarters:

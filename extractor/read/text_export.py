@@ -113,7 +113,10 @@ def _between(text: str, spans: Spans) -> str:
     other tags are dropped (a page's title, its navigation, its footer)."""
     if _TABLE_EDGE.search(text):
         spans.below.clear()
-    return _ANY_TAG.sub("", _BLOCK_END.sub("\n", text))
+    text = _ANY_TAG.sub("", _BLOCK_END.sub("\n", text))
+    # Whitespace between a table's tags is formatting, not a blank line (a text export's
+    # blank line is a page break, where a cut label's pieces join)
+    return "" if not text.strip() else text
 
 
 def _cells(row: str) -> list[tuple[str, int, int]]:

@@ -93,3 +93,28 @@ def test_a_grade_two_scales_share_is_judged_on_the_forms_own(tmp_path):
     assert errors(form) == {"grade": {"grade"}}
     unknown = read(tmp_path, FORM.replace("评分等级\t\t优", "评分等级\t\t甲等"))
     assert errors(unknown) == {"unknown_grade": {"grade"}}
+
+
+def test_a_form_is_told_by_its_shape_not_by_a_word_in_it(tmp_path):
+    """A project named 专家评审工作经费 holds 专家评审 (another table's title word): the
+    label/value row is no title, so the form is read, not skipped."""
+    form = read(tmp_path, FORM.replace("宣传工作经费", "专家评审工作经费"))
+    assert form.project_name == "专家评审工作经费"
+
+
+def test_a_blank_template_and_untitled_look_alikes_are_listed_not_read(tmp_path):
+    def blanked(line: str) -> str:  # the template: its labels, no project, no figure
+        cells = line.split("\t")
+        if line.startswith(("项目名称", "主管部门")):
+            return "\t".join(c if c in ("项目名称", "主管部门", "实施单位") else "" for c in cells)
+        return "\t".join("" if any(ch.isdigit() for ch in c) else c for c in cells)
+
+    blank = "\n".join(blanked(line) for line in FORM.split("\n"))
+    system_sheet = "项目基本信息\n\n项目名称\t某信息系统建设\n主管部门\t上海市某局\t实施单位\t某中心\n立项依据\t根据有关文件\n"
+    score_table = ("项目名称\t某项目\n一级指标\t二级指标\t三级指标\t分值\t得分\n决策\t项目立项\t立项依据充分性\t5\t5\n"
+                   "过程\t资金管理\t资金到位率\t5\t4\n")
+    path = tmp_path / "compiled.txt"
+    path.write_text(blank + "\n\n" + system_sheet + "\n\n" + score_table + "\n\n" + FORM, encoding="utf-8")
+    result = extract_document(path)
+    assert [f.project_name for f in result.forms] == ["宣传工作经费"]
+    assert [s.reason for s in result.skipped] == ["blank template", "no self-evaluation title", "no self-evaluation title"]

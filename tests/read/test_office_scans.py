@@ -188,7 +188,7 @@ def test_a_value_the_ocr_was_unsure_of_is_named():
                        "indicators[2].score": FieldSource(engine="ocr+rules", raw="5.00", confidence=0.97)}
     _ocr_trust(form, [])
     (f,) = [f for f in form.findings if f.code == "low_confidence"]
-    assert f.field == "indicators[1].score" and f.severity == "warning" and "0.62" in f.message
+    assert f.field == "indicators[1].score" and f.severity == "error" and "0.62" in f.message
     assert form.confidence == 0.62
 
 

@@ -1,0 +1,363 @@
+"""The silent-error hunt: every template family through every route a form reaches
+users by, one printed thing changed at a time.
+
+For each family (the national template, two provincial copies, the department form)
+seven forms are printed, each with one change to what it prints — none, a digit, a
+decimal place, the grade word, a level label, a cell emptied, a row dropped — and the
+document goes every route: the workbook itself, the PDF LibreOffice prints of it, the
+Word file, the web page and Chromium's PDF of it, the printed PDF scanned at 300 dpi in
+colour, at 200 dpi in grey and as a black-and-white fax TIFF, a phone photo, and what
+pymupdf4llm, pdfplumber (TSV) and camelot (TSV) make of the printed PDF. Each form read
+back is compared with what its document prints, field by field: a wrong field is
+*silent* unless an error finding names it (`evaluate.named_by_error`). The table is
+route × change → silent fields; it must be all zeros.
+
+The documents are made by the fixtures' own generators (fixtures/make_office.py,
+make_web.py, make_scans.py): the routes are those the engine was not built on.
+
+    python eval/silent.py                   # every family and route (≈15 min: OCR)
+    python eval/silent.py --sample          # what CI runs: one family, the quick routes and a grey scan
+    python eval/silent.py --json eval/silent-results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from difflib import SequenceMatcher
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "fixtures")]
+
+import make_office  # noqa: E402
+import make_web  # noqa: E402
+from extractor.errors import ExtractorError  # noqa: E402
+from extractor.evaluate import TypeScore, compare_form  # noqa: E402
+from extractor.forms.numbers import compact  # noqa: E402
+from extractor.models import Form as FormType, form_label  # noqa: E402
+from extractor.pipeline import ExtractOptions, extract_document  # noqa: E402
+from pydantic import TypeAdapter  # noqa: E402
+
+FORM = TypeAdapter(FormType)
+SEED = 20261202
+CHANGES = ("none", "digit", "decimal", "grade", "label", "emptied", "row_dropped")
+
+# hunt family → (make_office family, the seed forms printed: one per change)
+FAMILIES = {
+    "national": ("national", [("000_01aad9c628fef0c3", 0), ("000_01aad9c628fef0c3", 1), ("000_01aad9c628fef0c3", 2),
+                              ("001_4588a3eccc5d7ba5", 0), ("001_4588a3eccc5d7ba5", 3), ("002_dc4befe519062102", 0),
+                              ("003_4494185c10663b20", 1)]),
+    "provincial_a": ("provincial_a", [("000_01aad9c628fef0c3", 3), ("000_01aad9c628fef0c3", 4), ("001_4588a3eccc5d7ba5", 5),
+                                      ("001_4588a3eccc5d7ba5", 8), ("002_dc4befe519062102", 2), ("002_dc4befe519062102", 3),
+                                      ("003_4494185c10663b20", 2)]),
+    "provincial_b": ("provincial_b", [("000_01aad9c628fef0c3", 5), ("000_01aad9c628fef0c3", 6), ("001_4588a3eccc5d7ba5", 10),
+                                      ("001_4588a3eccc5d7ba5", 12), ("002_dc4befe519062102", 4), ("002_dc4befe519062102", 5),
+                                      ("003_4494185c10663b20", 3)]),
+    "department": ("department_national", [("004_f03db79725452826", 0)] * len(CHANGES)),
+}
+OTHER_LEVEL2 = {"数量指标": "数量目标", "质量指标": "质量目标", "时效指标": "时效目标", "社会效益指标": "社会效果指标",
+                "服务对象满意度指标": "服务对象满意程度"}
+
+
+# --- the changes --------------------------------------------------------------------------------
+
+
+def _number_paths(form: dict) -> list[str]:
+    paths = [f"funding.total.{c}" for c in ("annual_budget", "executed") if (form["funding"].get("total") or {}).get(c)]
+    paths += [f"indicators[{i}].score" for i, ind in enumerate(form["indicators"]) if ind.get("score")]
+    return paths
+
+
+def _get(form: dict, path: str):
+    obj = form
+    for part in path.replace("[", ".").replace("]", "").split("."):
+        obj = obj[int(part)] if part.isdigit() else obj[part]
+    return obj
+
+
+def _set(form: dict, path: str, value) -> None:
+    *parents, leaf = path.replace("[", ".").replace("]", "").split(".")
+    obj = form
+    for part in parents:
+        obj = obj[int(part)] if part.isdigit() else obj[part]
+    obj[leaf] = value
+
+
+def change(form: dict, kind: str, fam: dict, rng: random.Random) -> str:
+    """Apply one printed change to `form` (a printed record); what was changed."""
+    if kind == "digit":
+        path = rng.choice(_number_paths(form))
+        text = f"{float(_get(form, path)):.2f}"
+        places = [i for i, ch in enumerate(text) if ch.isdigit() and (i > 0 or len(text) > 4)]
+        i = rng.choice(places)
+        new = text[:i] + str((int(text[i]) + rng.randint(1, 8)) % 10) + text[i + 1:]
+        _set(form, path, float(new))
+        return f"{path} {text} -> {new}"
+    if kind == "decimal":
+        path = rng.choice(_number_paths(form))
+        _set(form, path, round(float(_get(form, path)) * 10, 2))
+        return f"{path} x10"
+    if kind == "grade":
+        if not form.get("grade"):
+            return "no grade printed"
+        labels = [g for g, _ in fam.get("grades", ())] or ["优", "良", "中", "差"]
+        others = [g for g in labels if g != form["grade"]]
+        form["grade"] = rng.choice(others)
+        return f"grade -> {form['grade']}"
+    if kind == "label":
+        rows = [i for i, ind in enumerate(form["indicators"]) if ind["level2"] in OTHER_LEVEL2]
+        if not rows:
+            return "no label to change"
+        i = rng.choice(rows)
+        old = form["indicators"][i]["level2"]
+        for ind in form["indicators"]:  # (the merged cell: every row it spans)
+            if ind["level2"] == old and ind["level1"] == form["indicators"][i]["level1"]:
+                ind["level2"] = OTHER_LEVEL2[old]
+        return f"level2 {old} -> {OTHER_LEVEL2[old]}"
+    if kind == "emptied":
+        i = rng.randrange(len(form["indicators"]))
+        form["indicators"][i]["actual"] = None
+        return f"indicators[{i}].actual emptied"
+    if kind == "row_dropped":
+        i = rng.randrange(1, len(form["indicators"]) - 1)
+        del form["indicators"][i]
+        return f"indicators[{i}] dropped"
+    return "none"
+
+
+def printed_forms(family: str, rng: random.Random) -> tuple[dict, list[dict], list[str]]:
+    """The family's conventions and its seven printed records, each with its change."""
+    name, picks = FAMILIES[family]
+    fam = make_office.FAMILIES[name]
+    seeds = {p.stem: json.loads(p.read_text(encoding="utf-8"))["forms"] for p in make_office.SEED_GOLD.glob("*.json")}
+    forms, what = [], []
+    for (stem, i), kind in zip(picks, CHANGES):
+        form = make_office.printed_record(copy.deepcopy(seeds[stem][i]), fam, None)
+        what.append(change(form, kind, fam, rng))
+        forms.append(form)
+    return fam, forms, what
+
+
+# --- the routes ---------------------------------------------------------------------------------
+
+
+def _workbooks(fam: dict, forms: list[dict], work: Path) -> list[Path]:
+    if fam.get("department"):  # one workbook a form (the generator writes the department form alone)
+        paths = []
+        for k, form in enumerate(forms):
+            make_office.write_department_workbook(work / f"department{k}.xlsx", form, fam)
+            paths.append(work / f"department{k}.xlsx")
+        return paths
+    make_office.write_workbook(work / "forms.xlsx", forms, fam)
+    return [work / "forms.xlsx"]
+
+
+def _printed(fam, forms, work) -> list[Path]:
+    return [make_office.to_pdf(p, work) for p in _workbooks(fam, forms, work)]
+
+
+def _docx(fam, forms, work) -> list[Path]:
+    if fam.get("department"):
+        return []
+    make_office.write_report(work / "forms.docx", forms, fam)
+    return [work / "forms.docx"]
+
+
+def _html(fam, forms, work) -> list[Path]:
+    if fam.get("department"):
+        return []
+    (work / "page.html").write_bytes(make_web.page(forms, fam).encode("gb18030"))
+    return [work / "page.html"]
+
+
+def _chromium(fam, forms, work) -> list[Path]:
+    return [make_web.print_pdf(p, work / "page.pdf") for p in _html(fam, forms, work)]
+
+
+def _scan(dpi: int, mode: str) -> Callable:
+    def route(fam, forms, work) -> list[Path]:
+        import pymupdf
+
+        out = []
+        for pdf in _printed(fam, forms, work):
+            if mode == "bw":
+                import make_scans
+
+                out.append(make_scans.fax(pdf, dpi, work / f"{pdf.stem}.tiff"))
+                continue
+            src, doc = pymupdf.open(pdf), pymupdf.open()
+            for page in src:
+                pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY if mode == "grey" else pymupdf.csRGB)
+                new = doc.new_page(width=page.rect.width, height=page.rect.height)
+                new.insert_image(new.rect, stream=pix.tobytes("jpg", jpg_quality=80))
+            doc.save(work / f"{pdf.stem}-{dpi}{mode}.pdf")
+            out.append(work / f"{pdf.stem}-{dpi}{mode}.pdf")
+        return out
+    return route
+
+
+def _photo(fam, forms, work) -> list[Path]:
+    import numpy as np
+    import pymupdf
+
+    import make_scans
+
+    rng = np.random.default_rng(SEED)
+    out = []
+    for pdf in _printed(fam, forms, work):
+        for n, page in enumerate(pymupdf.open(pdf)):
+            pix = page.get_pixmap(dpi=150)
+            img = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3].copy()
+            target = work / f"{pdf.stem}-photo{n}.jpg"
+            target.write_bytes(make_scans._jpeg(make_scans._phone(img, rng), 85))
+            out.append(target)
+    return out
+
+
+def _pymupdf4llm(fam, forms, work) -> list[Path]:
+    import pymupdf4llm
+
+    if hasattr(pymupdf4llm, "use_layout"):
+        pymupdf4llm.use_layout(False)
+    out = []
+    for pdf in _printed(fam, forms, work):
+        (work / f"{pdf.stem}.md").write_text(pymupdf4llm.to_markdown(str(pdf)), encoding="utf-8")
+        out.append(work / f"{pdf.stem}.md")
+    return out
+
+
+def _pdfplumber(fam, forms, work) -> list[Path]:
+    import pdfplumber
+
+    out = []
+    for pdf in _printed(fam, forms, work):
+        rows = []
+        with pdfplumber.open(pdf) as doc:
+            for page in doc.pages:
+                for table in page.extract_tables():
+                    rows += ["\t".join((c or "").replace("\n", " ") for c in r) for r in table] + [""]
+        (work / f"{pdf.stem}.tsv").write_text("\n".join(rows), encoding="utf-8")
+        out.append(work / f"{pdf.stem}.tsv")
+    return out
+
+
+def _camelot(fam, forms, work) -> list[Path]:
+    import camelot
+
+    out = []
+    for pdf in _printed(fam, forms, work):
+        tables = camelot.read_pdf(str(pdf), pages="all", flavor="lattice")
+        (work / f"{pdf.stem}.camelot.tsv").write_text("\n".join(t.df.to_csv(sep="\t") for t in tables), encoding="utf-8")
+        out.append(work / f"{pdf.stem}.camelot.tsv")
+    return out
+
+
+ROUTES: dict[str, Callable] = {
+    "xlsx": _workbooks, "libreoffice_pdf": _printed, "docx": _docx, "html": _html, "chromium_pdf": _chromium,
+    "scan_300_colour": _scan(300, "colour"), "scan_200_grey": _scan(200, "grey"), "fax_200_bw": _scan(200, "bw"),
+    "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
+}
+SAMPLE = {"families": ("national",), "routes": ("xlsx", "libreoffice_pdf", "docx", "html", "pymupdf4llm", "pdfplumber",
+                                                "scan_200_grey")}
+
+
+# --- reading back ---------------------------------------------------------------------------------
+
+
+def read_back(paths: list[Path]) -> list:
+    forms = []
+    for p in paths:
+        try:
+            forms += extract_document(p, ExtractOptions(engine="rules")).forms
+        except ExtractorError as exc:
+            forms.append(exc)  # a document that failed says so: loud, not silent
+    return forms
+
+
+def judge(found: list, truth: list) -> list[dict]:
+    """Per printed form: its change's verdict — exact, caught (every wrong field named by
+    an error) or silent (how many wrong fields nothing names)."""
+    failed = [f for f in found if isinstance(f, Exception)]
+    found = [f for f in found if not isinstance(f, Exception)]
+    names = SequenceMatcher(a=[compact(form_label(t)) for t in truth], b=[compact(form_label(f)) for f in found], autojunk=False)
+    pairs: dict[int, int] = {}
+    for tag, i1, i2, j1, j2 in names.get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            pairs.update(zip(range(i1, i2), range(j1, j2)))
+    out = []
+    for k, t in enumerate(truth):
+        if k not in pairs:
+            out.append({"verdict": "caught" if failed else "silent", "silent_fields": 0 if failed else 1, "missing": True})
+            continue
+        score = TypeScore()
+        exact = compare_form(found[pairs[k]], t, score)
+        verdict = "exact" if exact else "silent" if score.silent_fields else "caught"
+        out.append({"verdict": verdict, "silent_fields": score.silent_fields, "wrong": score.wrong[:1]})
+    return out
+
+
+def run(families: tuple[str, ...], routes: tuple[str, ...]) -> dict:
+    rng = random.Random(SEED)
+    results: dict = {"changes": list(CHANGES), "routes": {}, "cases": 0, "seconds": {}}
+    for family in families:
+        fam, forms, what = printed_forms(family, rng)
+        truth = [FORM.validate_python(dict(f, kind="department" if fam.get("department") else "project")) for f in forms]
+        for route in routes:
+            started = time.perf_counter()
+            with tempfile.TemporaryDirectory(prefix="silent-") as tmp:
+                paths = ROUTES[route](fam, forms, Path(tmp))
+                if not paths:
+                    continue
+                verdicts = judge(read_back(paths), truth)
+            results["seconds"][f"{family}/{route}"] = round(time.perf_counter() - started, 1)
+            row = results["routes"].setdefault(route, {c: {"cases": 0, "silent_fields": 0, "silent_forms": 0, "exact": 0, "caught": 0} for c in CHANGES})
+            for kind, v, done in zip(CHANGES, verdicts, what):
+                cell = row[kind]
+                cell["cases"] += 1
+                results["cases"] += 1
+                cell["silent_fields"] += v["silent_fields"]
+                if v["verdict"] == "silent":
+                    cell["silent_forms"] += 1
+                    cell.setdefault("examples", []).append({"family": family, "change": done, **{k: v[k] for k in ("wrong", "missing") if k in v}})
+                else:
+                    cell[v["verdict"]] += 1
+            print(f"{family:13} {route:16} {' '.join(v['verdict'][0] for v in verdicts)}  ({results['seconds'][f'{family}/{route}']} s)", file=sys.stderr)
+    return results
+
+
+def table(results: dict) -> str:
+    head = "| route | " + " | ".join(results["changes"]) + " |"
+    lines = [head, "|---" * (len(results["changes"]) + 1) + "|"]
+    for route, row in results["routes"].items():
+        lines.append(f"| {route} | " + " | ".join(f"{row[c]['silent_fields']}" + (f" ({row[c]['silent_forms']}/{row[c]['cases']})" if row[c]["silent_forms"] else "")
+                                                  for c in results["changes"]) + " |")
+    lines.append(f"\n{results['cases']} cases (family × route × change); a cell is the silent fields, (silent forms/cases) where any.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sample", action="store_true", help="one family, the quick routes and a grey scan (CI)")
+    ap.add_argument("--families", default=",".join(FAMILIES))
+    ap.add_argument("--routes", default=",".join(ROUTES))
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    families = SAMPLE["families"] if args.sample else tuple(args.families.split(","))
+    routes = SAMPLE["routes"] if args.sample else tuple(args.routes.split(","))
+    results = run(families, routes)
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+    silent = sum(c["silent_fields"] for row in results["routes"].values() for c in row.values())
+    sys.exit(1 if silent else 0)
+
+
+if __name__ == "__main__":
+    main()

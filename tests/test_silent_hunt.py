@@ -1,0 +1,41 @@
+"""The silent-error hunt (eval/silent.py), a sample of it: the national template's forms,
+each with one printed change, through the workbook, LibreOffice's PDF, the Word file,
+the web page, pymupdf4llm and pdfplumber of the PDF, and a 200-dpi grey scan. Every
+change is read exactly or named by an error on its field."""
+
+import shutil
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "eval"))
+
+
+@pytest.mark.slow
+def test_no_printed_change_passes_silently_on_the_sampled_routes():
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) is not installed: bash .ci/system-deps installs it")
+    pytest.importorskip("pymupdf4llm")
+    pytest.importorskip("cv2")
+    import silent
+
+    results = silent.run(silent.SAMPLE["families"], silent.SAMPLE["routes"])
+    assert set(results["routes"]) == set(silent.SAMPLE["routes"])
+    assert results["cases"] == len(silent.SAMPLE["routes"]) * len(silent.CHANGES)
+    cells = {(route, change): cell for route, row in results["routes"].items() for change, cell in row.items()}
+    assert {k: c["silent_fields"] for k, c in cells.items() if c["silent_fields"]} == {}
+    # and the hunt is no formality: most changes are read exactly, the rest named
+    assert sum(c["exact"] for c in cells.values()) >= 0.8 * results["cases"]
+
+
+def test_each_change_changes_what_the_form_prints():
+    import random
+
+    import silent
+
+    fam, forms, what = silent.printed_forms("national", random.Random(silent.SEED))
+    assert len(forms) == len(silent.CHANGES) and what[0] == "none"
+    for kind, done in zip(silent.CHANGES[1:], what[1:]):
+        assert not done.startswith("no "), (kind, done)  # every change applied to its form
