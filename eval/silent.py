@@ -5,9 +5,10 @@ For each family (the national template, two provincial copies, the department fo
 seven forms are printed, each with one change to what it prints — none, a digit, a
 decimal place, the grade word, a level label, a cell emptied, a row dropped — and the
 document goes every route: the workbook itself, the PDF LibreOffice prints of it, the
-Word file, the web page and Chromium's PDF of it, the printed PDF scanned at 300 dpi in
-colour, at 200 dpi in grey and as a black-and-white fax TIFF, a phone photo, and what
-pymupdf4llm, pdfplumber (TSV) and camelot (TSV) make of the printed PDF. Each form read
+Word file, the web page and Chromium's PDF of it, the page's text as crawlers write it
+(a cell a line, `a | b |` rows, cells apart by spaces), the printed PDF scanned at 300
+dpi in colour, at 200 dpi in grey and as a black-and-white fax TIFF, a phone photo, and
+what pymupdf4llm, pdfplumber (TSV) and camelot (TSV) make of the printed PDF. Each form read
 back is compared with what its document prints, field by field: a wrong field is
 *silent* unless an error finding names it (`evaluate.named_by_error`). The table is
 route × change → silent fields; it must be all zeros.
@@ -31,6 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from difflib import SequenceMatcher
+from html.parser import HTMLParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,6 +223,75 @@ def _photo(fam, forms, work) -> list[Path]:
     return out
 
 
+class _PageText(HTMLParser):
+    """A web page's text as a crawler keeps it: each table row's cells in source order
+    (a merged cell once, where it stands; no placeholders for spans), other text as lines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.row: list[str] | None = None
+        self.cell: list[str] | None = None
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.skip += 1
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = []
+        elif tag in ("p", "div", "br") and self.row is None:
+            self.rows.append([])
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.skip -= 1
+        elif tag in ("td", "th") and self.cell is not None and self.row is not None:
+            self.row.append("".join("".join(self.cell).split()))
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.rows.append(self.row)
+            self.row = None
+
+    def handle_data(self, data):
+        if self.skip:
+            return
+        if self.cell is not None:
+            self.cell.append(data)
+        elif self.row is None and data.strip():
+            if not self.rows:
+                self.rows.append([])
+            self.rows[-1].append(data.strip())
+
+
+def _crawler(style: str) -> Callable:
+    """The web page as crawlers and copy-paste render it: `cells` one cell a line with a
+    trailing bar, rows apart by a blank line; `pipes` a row a line, `a | b | c |` with no
+    leading bar; `spaces` a row a line, cells apart by runs of spaces."""
+    def route(fam, forms, work) -> list[Path]:
+        out = []
+        for page in _html(fam, forms, work):
+            parser = _PageText()
+            parser.feed(page.read_bytes().decode("gb18030"))
+            lines = []
+            for row in parser.rows:
+                cells = [c for c in row if c]
+                if not cells:
+                    continue
+                if style == "cells":
+                    lines += [f"{c} |" for c in cells] + [""]
+                elif style == "pipes":
+                    lines.append(" | ".join(cells) + " |")
+                else:
+                    lines.append("  ".join(cells))
+            target = work / f"{page.stem}.{style}.txt"
+            target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            out.append(target)
+        return out
+    return route
+
+
 def _pymupdf4llm(fam, forms, work) -> list[Path]:
     import pymupdf4llm
 
@@ -263,6 +334,7 @@ ROUTES: dict[str, Callable] = {
     "xlsx": _workbooks, "libreoffice_pdf": _printed, "docx": _docx, "html": _html, "chromium_pdf": _chromium,
     "scan_300_colour": _scan(300, "colour"), "scan_200_grey": _scan(200, "grey"), "fax_200_bw": _scan(200, "bw"),
     "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
+    "crawler_cells": _crawler("cells"), "crawler_pipes": _crawler("pipes"), "crawler_spaces": _crawler("spaces"),
 }
 SAMPLE = {"families": ("national",), "routes": ("xlsx", "libreoffice_pdf", "docx", "html", "pymupdf4llm", "pdfplumber",
                                                 "scan_200_grey")}

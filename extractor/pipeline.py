@@ -10,6 +10,7 @@ are the modules they name; this file only wires them.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 from collections import Counter
@@ -24,7 +25,8 @@ from .collector import fewer_collections
 from .errors import BudgetSpent, CorruptFile, EngineUnavailable, ExtractorError, NoFormsFound
 from .findings import POSITIONED, Code, field_zh
 from .forms.mapping import map_form
-from .forms.segment import FormRows, iter_form_rows
+from .forms.numbers import compact
+from .forms.segment import TITLE_MARKERS, FormRows, iter_form_rows
 from .forms.targets import parse_value
 from .layout.page import Row
 from .llm.config import LLMConfig
@@ -102,6 +104,25 @@ def _ocr_trust(form: Form, notes: list[str]) -> None:
               for path, src in form.provenance.items() if src.confidence is not None and src.confidence < LOW_OCR_CONFIDENCE]
     if unsure:
         form.findings = [*form.findings, *unsure]
+
+
+def _unstructured(page: int, text: str, engine: str, settings: CheckSettings) -> Form:
+    """A form's title printed in text that keeps no table structure (a whole form on one
+    line, figures run together: what a crawler made of a page): the form, its title and
+    year, read poorly — not 'no form found'."""
+    from .forms.accounted import year_in
+
+    m = re.search(r"[\u4e00-\u9fff()]{0,14}(?:" + "|".join(map(re.escape, TITLE_MARKERS)) + ")", text)
+    title = re.sub(r"^\d*年度?|\(\d{4}年度?\)", "", m.group(0)) if m else ""
+    found = year_in([text])
+    form = ProjectForm(title=title, year=found[0] if found else None, pages=[page], engine=engine, confidence=0.0)
+    form.findings = [Finding(code=Code.READ_POORLY, severity="error",
+                             message=f"a self-evaluation form's title is printed (page {page}: '{text}'), and its text keeps no "
+                                     "table the rules can read (cells and rows run together); an LLM can read it "
+                                     "(--engine llm-only with an endpoint), or read the source document",
+                             message_zh="文中有绩效自评表标题，但文字没有可识别的表格结构，规则引擎无法读取；请使用大模型或原始文件"),
+                     *check_form(form, settings)]
+    return form
 
 
 def _not_a_form(fr: FormRows, form: Form) -> str | None:
@@ -249,7 +270,8 @@ def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], pa
 
 
 def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict[int, str],
-                   groups: list[FormRows] | None, skipped: list[SkippedTable]) -> Iterator[Form]:
+                   groups: list[FormRows] | None, skipped: list[SkippedTable],
+                   titles: list[tuple[int, str]] | None = None) -> Iterator[Form]:
     """Each form mapped and checked as soon as its last row is read. With `groups`
     None nothing of a finished form's pages is kept (the streamed rules path); else
     the rows and page text stay for the LLM."""
@@ -263,7 +285,13 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
                 page_text[page.number] = "" if page.streamed else page.text
                 if page.joined_pages:
                     joined[page.number] = page.joined_pages
-                yield from page.rows
+                for row in page.rows:
+                    if titles is not None and not titles:  # (the first title anywhere in the text, even in a long line)
+                        text = compact(row.joined)
+                        at = min((i for m in TITLE_MARKERS if (i := text.find(m)) >= 0), default=-1)
+                        if at >= 0:
+                            titles.append((row.page, text[max(0, at - 20): at + 20]))
+                    yield row
         except ExtractorError:
             raise
         except Exception as exc:  # a PDF that opens but breaks while reading
@@ -336,22 +364,27 @@ class DocumentRun:
         self.doc.close()
 
     def forms(self) -> Iterator[Form]:
-        """Raises NoFormsFound at the end when there was none."""
+        """Raises NoFormsFound at the end when there was none (and no form's title
+        either: a title in text with no table structure gives a form read poorly)."""
         found = 0
+        titles: list[tuple[int, str]] = []
         if self.engine == "rules":
-            for form in _checked_forms(self.doc, self.options, {}, None, self.skipped):
+            for form in _checked_forms(self.doc, self.options, {}, None, self.skipped, titles):
                 found += 1
                 yield _triaged(form, self.engine)
         else:
             page_text: dict[int, str] = {}
             groups: list[FormRows] = []
-            forms = list(_checked_forms(self.doc, self.options, page_text, groups, self.skipped))
+            forms = list(_checked_forms(self.doc, self.options, page_text, groups, self.skipped, titles))
             if forms:
                 workers.step("waiting for the LLM", timed=False)  # (its requests have their own timeouts)
                 self.usage = _with_llm(self.doc, groups, forms, page_text, self.engine, self.options)
                 workers.step("writing its forms")
             found = len(forms)
             yield from forms
+        if not found and titles:
+            yield _unstructured(*titles[0], self.engine, self.options.settings)
+            return
         if not found:
             damage = self.doc.damage()
             others = f"; only other tables: {', '.join(s.title for s in self.skipped[:3])}" if self.skipped else ""

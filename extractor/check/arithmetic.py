@@ -162,7 +162,9 @@ def _check_budget_score(form: ProjectForm, settings: CheckSettings) -> Iterator[
 def _check_indicator_scores(indicators, prefix: str = "indicators") -> Iterator[Finding]:
     for i, ind in enumerate(indicators):
         if not (ind.name or "").strip():
-            yield _err("missing_field", f"indicator {i + 1} has no name (三级指标)", f"第{i + 1}项指标缺少三级指标名称", f"{prefix}[{i}].name")
+            # (the row: with its name missing, its other cells may have moved over by one)
+            yield _err("missing_field", f"indicator {i + 1} has no name (三级指标): its cells may be misplaced",
+                       f"第{i + 1}项指标缺少三级指标名称，其他栏目可能错位", f"{prefix}[{i}]")
         score, weight = ind.score, ind.weight
         if score is not None and weight is not None and 0 <= score <= weight:
             continue

@@ -30,11 +30,44 @@ _PIPE_RULE = re.compile(rf"^\s*\|?(?:{_RULE_CELL}\|)+(?:{_RULE_CELL})?$")
 
 
 def pipe_cells(line: str) -> list[str] | None:
-    """The cells of a markdown table row (`| a | b |`), None for any other line."""
+    """The cells of a table row drawn with bars: `| a | b |` (markdown), or as crawlers
+    and copy-paste write it, `a | b | c |` or `a | b | c` (two bars at least); None for
+    any other line."""
     t = line.strip()
-    if len(t) < 2 or not (t.startswith("|") and t.endswith("|") and not t.endswith("\\|")):
+    if len(t) < 2 or "|" not in t:
         return None
-    return [c.strip().replace("\\|", "|") for c in _PIPE.split(t[1:-1])]
+    if t.startswith("|") and t.endswith("|") and not t.endswith("\\|"):
+        return [c.strip().replace("\\|", "|") for c in _PIPE.split(t[1:-1])]
+    bars = len(_PIPE.findall(t))
+    if bars < 2 and not (bars == 1 and t.endswith("|")):
+        return None
+    parts = [c.strip().replace("\\|", "|") for c in _PIPE.split(t)]
+    if parts and parts[0] == "" and t.startswith("|"):
+        parts = parts[1:]
+    if parts and parts[-1] == "" and t.endswith("|"):
+        parts = parts[:-1]
+    return parts
+
+
+_ONE_CELL = re.compile(r"^\s*([^|\t]+?)\s*\|\s*$")  # `项目名称 |`: a cell a line, as a crawler writes a row
+_SPACED = re.compile(r"[ \u3000]{2,}")  # cells apart by runs of spaces (a page copied as text)
+
+
+def _cell_runs(numbered: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """A run of one-cell lines (`cell |`), up to a blank line or another kind of line,
+    as the row it is: one line `a | b | c |`."""
+    run: list[tuple[int, str]] = []
+    for lineno, line in numbered:
+        m = _ONE_CELL.match(line)
+        if m:
+            run.append((lineno, m.group(1)))
+            continue
+        if run:
+            yield run[0][0], " | ".join(c for _, c in run) + " |"
+            run = []
+        yield lineno, line
+    if run:
+        yield run[0][0], " | ".join(c for _, c in run) + " |"
 
 
 _NOT_CONTENT = re.compile(r"<!--.*?(?:-->|\Z)|<(script|style|template)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.I | re.S)
@@ -274,7 +307,7 @@ def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
     `comma`: the export is comma-separated (a .csv file)."""
     blank_run = False
     index: int | None = None  # a pandas frame's next row number, while its rows are read
-    for lineno, line in _quoted_lines(lines, "," if comma else "\t"):
+    for lineno, line in _cell_runs(_quoted_lines(lines, "," if comma else "\t")):
         if not line.strip():
             blank_run = True
             continue
@@ -284,6 +317,8 @@ def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
         if parts is None:
             line = re.sub(r"^\s{0,3}#{1,6}\s+", "", line) if not line.startswith("\t") else line
             parts = _split(line, comma)
+            if len(parts) == 1 and _SPACED.search(line.strip()):
+                parts = _SPACED.split(line.strip())
         else:  # a converter's placeholder header (`Col1`, `Col2`: pymupdf) is no text
             parts = ["" if _PLACEHOLDER.fullmatch(p) else p for p in parts]
         stripped = [p.strip() for p in parts]

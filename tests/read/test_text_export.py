@@ -160,3 +160,28 @@ def test_an_export_with_no_cut_for_long_is_read_whole_from_there(root, monkeypat
         whole = [(r.texts, r.line) for r in read_text_export(text).rows]
         pieces = [text[i: i + 50] for i in range(0, len(text), 50)]
         assert [(r.texts, r.line) for r in export_rows(export_lines(pieces))] == whole
+
+
+def test_text_as_crawlers_write_it_keeps_its_rows_and_cells():
+    """A cell a line with a trailing bar (a row's run up to a blank line), `a | b | c |`
+    with no leading bar, cells apart by runs of spaces."""
+    from extractor.read.text_export import read_text_export
+
+    text = ("财政项目支出绩效自评表\n\n项目名称 |\n军转工作经费 |\n\n主管部门 | 上海市退役军人事务局 | 实施单位 | 上海市退役军人服务中心 |\n"
+            "年度资金总额  889.25  889.25  883.43  10.00  99.34  9.93\n首页 | 政务公开\n")
+    assert [[c.text for c in r.cells] for r in read_text_export(text).rows] == [
+        ["财政项目支出绩效自评表"], ["项目名称", "军转工作经费"], ["主管部门", "上海市退役军人事务局", "实施单位", "上海市退役军人服务中心"],
+        ["年度资金总额", "889.25", "889.25", "883.43", "10.00", "99.34", "9.93"], ["首页 | 政务公开"]]
+
+
+def test_a_form_on_one_line_is_found_by_its_title_and_read_poorly(tmp_path):
+    """A crawler's rendering with no table left (figures run together): never 'no form
+    found' when a form's title is printed."""
+    from extractor.pipeline import extract_document
+
+    path = tmp_path / "one-line.txt"
+    path.write_text("部门预算项目支出绩效自评表(2022年度)项目名称某某项目主管部门某局年度资金总额:202010100.00%10一级指标产出指标\n",
+                    encoding="utf-8")
+    (form,) = extract_document(path).forms
+    assert (form.title, form.year) == ("部门预算项目支出绩效自评表", 2022)
+    assert any(f.code == "read_poorly" and f.severity == "error" for f in form.findings)
