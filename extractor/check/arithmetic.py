@@ -385,6 +385,7 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
     findings.extend(_merged_labels(form))
     findings.extend(_level_labels(form))
     findings.extend(_level_mismatch(form))
+    findings.extend(_names_with_labels(form))
     findings.extend(empty_values(form))
     if page_text is not None:
         from .grounding import check_grounding
@@ -404,6 +405,19 @@ def _merged_labels(form: Form) -> Iterator[Finding]:
                 yield _err("merged_labels", f"indicator {i + 1}: {level} '{label}' is several labels run together",
                            f"第{i + 1}项指标的{'一' if level == 'level1' else '二'}级指标“{label}”由多个指标名称连在一起，读取有误",
                            f"indicators[{i}]", None, label)
+
+
+def _names_with_labels(form: Form) -> Iterator[Finding]:
+    """An indicator name that opens with a level label (`经济效益指标残保金政策宣传覆盖率`):
+    the label's cell and the name's run together, so the row's cells are not what the
+    form prints in them."""
+    words = sorted({w for w in (*VOCAB.level1_words, *VOCAB.level2_words) if w.endswith("指标")}, key=len, reverse=True)
+    for i, ind in enumerate(form.indicators):  # (a name may open with a 绩效目标; none opens with a …指标)
+        name = "".join((ind.name or "").split())
+        label = next((w for w in words if name.startswith(w) and len(name) > len(w) + 1), None)
+        if label is not None:
+            yield _err("merged_labels", f"indicator {i + 1}: its name '{name}' opens with the label '{label}': two cells run together",
+                       f"第{i + 1}项指标名称“{name}”以指标类别“{label}”开头，两个单元格的文字连在了一起", f"indicators[{i}]", None, name)
 
 
 def _level_mismatch(form: Form) -> Iterator[Finding]:

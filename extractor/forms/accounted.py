@@ -144,6 +144,8 @@ def _accounted(cell: Cell, key: str, texts: set[str], numbers: set[Decimal], rea
         whole = get_path(form, path) if path in reader.provenance else None
         if isinstance(whole, str) and key in compact(whole):
             return True
+        if path == "year" and whole is not None and str(whole) in key and _YEAR.search(key):
+            return True  # (2021年度): the year it was read from
     # A label and its value in one cell (`项目名称:军转工作经费`), as crawlers join them
     for label in VOCAB.labels:
         if key.startswith(label) and len(key) > len(label):
