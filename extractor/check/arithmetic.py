@@ -14,16 +14,16 @@ Warning codes (scoring practice, national guidance):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
+from functools import lru_cache
 
 from ..models import DepartmentForm, Finding, ProjectForm, json_value
 from ..settings import CheckSettings
 from ..forms.targets import parse_value, target_met
 from ..forms.templates import VOCAB
 from .columns import empty_values
-from .precision import Mode, Span, places_of, printed
+from .precision import Mode, Span, places_of, printed, rounds_to
 
 Form = ProjectForm | DepartmentForm
 HUNDRED = Decimal(100)
@@ -145,7 +145,11 @@ def _check_budget_score(form: ProjectForm, settings: CheckSettings) -> Iterator[
     rate = min(t.execution_rate, HUNDRED)
     exact = weight * rate / HUNDRED
 
+    score_places = printed_places(form, "funding.total.score", t.score)
+
     def holds(mode: Mode) -> bool:
+        if rounds_to(t.score, score_places, exact, mode):  # (from the rate as printed: the common case)
+            return True
         share = _figure(form, "funding.total.execution_rate", t.execution_rate, mode).at_most(HUNDRED)
         return (share * (weight / HUNDRED)).meets(_figure(form, "funding.total.score", t.score, mode))
 
@@ -211,7 +215,7 @@ def _check_project_totals(form: ProjectForm, settings: CheckSettings) -> Iterato
                 parts = parts + _figure(form, "funding.total.score", budget_score, mode)
             return parts.meets(_figure(form, "total_score", form.total_score, mode))
 
-        if not _agrees(settings, holds):
+        if recomputed != form.total_score and not _agrees(settings, holds):  # (equal: the printed sum)
             yield _err(
                 "total_score",
                 f"total {form.total_score} ≠ budget score {budget_score} + indicator scores = {recomputed}",
@@ -233,7 +237,12 @@ def _check_rate_indicator(form: ProjectForm, settings: CheckSettings) -> Iterato
         # Two printings of one rate (99.34% against a block's 99.3%): they share a value
         ind_places = places_of(None, v.number)
 
+        block_places = printed_places(form, "funding.total.execution_rate", t.execution_rate)
+
         def holds(mode: Mode) -> bool:
+            if v.number == t.execution_rate or (ind_places > block_places and rounds_to(t.execution_rate, block_places, v.number, mode)) \
+                    or (block_places > ind_places and rounds_to(v.number, ind_places, t.execution_rate, mode)):
+                return True  # (the same rate, or the finer printing rounding to the coarser)
             return printed(v.number, ind_places, mode).meets(_figure(form, "funding.total.execution_rate", t.execution_rate, mode))
 
         if not _agrees(settings, holds):
@@ -252,11 +261,16 @@ def _grade_for(total: Decimal, bands) -> str:
     return bands[-1].label
 
 
+@lru_cache(maxsize=256)
+def _family(template: str, kind: str, title: str):
+    return VOCAB.family(template) or VOCAB.family_for(kind, title, set())
+
+
 def grade_scales(form: Form, settings: CheckSettings) -> list:
     """The scales a form's grade is judged on, in order: the configured scale, the
     family's (by the form's template, else the one its kind and title point to), the
     configured alternatives."""
-    family = VOCAB.family(form.template) or VOCAB.family_for(form.kind, form.title or "", set())
+    family = _family(form.template, form.kind, form.title or "")
     scales = [settings.scales[n] for n in family.grades if n in settings.scales]
     return ([settings.grades] if settings.grades else []) + scales + list(settings.alternative_grades)
 

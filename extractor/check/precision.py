@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Literal
 
 Mode = Literal["truncate", "round"]
@@ -103,8 +104,33 @@ def places_of(raw: str | None, value: Decimal) -> int:
     """How many decimals a figure is printed with: from its printed text (`98.80%`,
     `3,013.00`) when there is one, else from the number itself (a Decimal keeps its
     digits: Decimal("98.80") has two)."""
-    if raw and any(ch.isdigit() for ch in raw):
-        m = _DECIMALS.findall(raw)
-        return len(m[-1]) if m else 0
+    if raw:
+        places = _raw_places(raw)
+        if places is not None:
+            return places
     exponent = value.as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+@lru_cache(maxsize=16384)  # (a batch prints the same figures again and again)
+def _raw_places(raw: str) -> int | None:
+    if not any(ch.isdigit() for ch in raw):
+        return None
+    m = _DECIMALS.findall(raw)
+    return len(m[-1]) if m else 0
+
+
+def rounds_to(printed: Decimal, places: int, exact: Decimal, mode: Mode) -> bool:
+    """`exact`, a point, prints as `printed` with `places` decimals under `mode` — the
+    same as `printed(...).meets(Span.exact(exact))`, without building the spans."""
+    step = _STEPS[places] if places < len(_STEPS) else Decimal(1).scaleb(-places)
+    try:
+        return exact.quantize(step, rounding=ROUND_DOWN if mode == "truncate" else ROUND_HALF_UP) == printed
+    except InvalidOperation:  # (a value too large to quantize: the spans decide)
+        return printed_span(printed, places, mode).meets(Span.exact(exact))
+
+
+_STEPS = [Decimal(1).scaleb(-p) for p in range(12)]
+
+
+printed_span = printed  # (for rounds_to's fallback, named apart from its argument)

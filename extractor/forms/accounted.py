@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from decimal import Decimal
 
 from ..findings import Code, field_zh
 from ..layout.page import Cell, Row
-from ..models import DepartmentForm, Finding, ProjectForm, flatten, get_path
+from ..models import DepartmentForm, Finding, ProjectForm, get_path
 from .labels import FormReader, label_key
 from .numbers import compact, is_number, is_number_or_dash, parse_number
 from .segment import FormRows
@@ -97,6 +98,7 @@ _LABEL_TAIL = re.compile(r"[:：]?(\([^()]{0,10}\))?[:：]?")  # a unit or point
 _ENUMERATOR = re.compile(r"^(?:\(\d{1,2}\)|\d{1,2}[.、]|[一二三四五六七八九十][、.])")  # (1) 1. 一、
 
 
+@lru_cache(maxsize=8192)  # (forms print the same labels over and over)
 def _is_label(key: str) -> bool:
     """A label the forms print, with a unit or colon after it (`执行率(%)`), or labels
     one after another (`其中:当年财政拨款`, `资金结构:(1)基本支出`)."""
@@ -111,26 +113,41 @@ def _one_label(key: str) -> bool:
     return any(key.startswith(label) and _LABEL_TAIL.fullmatch(key[len(label):]) for label in labels if len(label) < len(key))
 
 
+@lru_cache(maxsize=8192)
 def _is_furniture(key: str) -> bool:
     return key.startswith(VOCAB.furniture_lines) or _PAGE_NUMBER.fullmatch(key) is not None
 
 
 def _record_values(form: Form) -> tuple[set[str], set[Decimal]]:
-    """The compact text of every text value of the record, and every number."""
+    """The compact text of every text value of the record, and every number (read off
+    its fields: this runs for every form)."""
     texts: set[str] = set()
     numbers: set[Decimal] = set()
-    for path, value in flatten(form.model_dump(mode="python", include=_VALUE_FIELDS)).items():
+
+    def take(value) -> None:
         if isinstance(value, Decimal):
             numbers.add(value)
         elif isinstance(value, str) and value:
             texts.add(compact(value))
         elif isinstance(value, int) and not isinstance(value, bool):
             numbers.add(Decimal(value))
+
+    for name in _VALUE_FIELDS:
+        take(getattr(form, name, None))
+    for row_name in type(form.funding).model_fields:
+        row = getattr(form.funding, row_name)
+        if row is not None:
+            for col in type(row).model_fields:
+                take(getattr(row, col))
+    for ind in form.indicators:
+        for col in _INDICATOR_FIELDS:
+            take(getattr(ind, col, None))
     return texts, numbers
 
 
-_VALUE_FIELDS = {"year", "project_name", "department", "implementing_unit", "subordinate_units", "funding_unit", "funding",
-                 "goal_expected", "goal_actual", "indicators", "total_score", "total_weight", "grade"}
+_VALUE_FIELDS = ("year", "project_name", "department", "implementing_unit", "subordinate_units", "funding_unit",
+                 "goal_expected", "goal_actual", "total_score", "total_weight", "grade")
+_INDICATOR_FIELDS = ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation_reason", "level1_weight")
 
 
 def _accounted(cell: Cell, key: str, texts: set[str], numbers: set[Decimal], reader: FormReader, form: Form) -> bool:

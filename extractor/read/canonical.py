@@ -35,10 +35,13 @@ _SUPPLEMENT = str.maketrans({_RADICALS[i]: _RADICALS[i + 1] for i in range(0, le
 _KEPT = re.compile("([\u00b2\u00b3\u00b9\u2070-\u209f\u2460-\u24ff\u3200-\u33ff]+)")
 
 
+_IN_SUPPLEMENT = re.compile("[\u2e80-\u2eff]")
+
+
 def canonical(text: str) -> str:
     if text.isascii():
         return text
-    if any("\u2e80" <= ch <= "\u2eff" for ch in text):
+    if _IN_SUPPLEMENT.search(text):
         text = text.translate(_SUPPLEMENT)
     if unicodedata.is_normalized("NFKC", text):
         return text
@@ -74,14 +77,13 @@ class Canon:
             yield row
 
     def page(self, page: PageText) -> PageText:
+        """The page's rows made canonical (its words have done their work: the rows are
+        what every later stage reads)."""
         if page.streamed:
             page.rows = self.rows(page.rows)  # type: ignore[assignment]
         else:
             for _ in self.rows(page.rows):
                 pass
-        for word in page.words:
-            if not word.text.isascii():
-                word.text = canonical(word.text)
         return page
 
     def note(self) -> str | None:

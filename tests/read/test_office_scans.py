@@ -192,6 +192,7 @@ def test_a_value_the_ocr_was_unsure_of_is_named():
     assert form.confidence == 0.62
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not __import__("extractor.read.ocr", fromlist=["available"]).available(), reason="the ocr extra is not installed")
 def test_a_fax_like_multipage_tiff_is_read_page_by_page_and_its_numbers_are_never_silently_wrong():
     """An office scanner's black-and-white (1-bit) CCITT G4 TIFF at 200 dpi, six pages:
