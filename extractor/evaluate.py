@@ -48,12 +48,18 @@ def _fields(form) -> dict[str, dict[str, object]]:
             if k in d:
                 out[group][k] = d[k]
     out["funding"] = {}
-    for row, vals in d["funding"].items():
+    for row, vals in _funding(d["funding"]):
         if vals is None:
             continue
         for col, v in vals.items():
             out["funding"][f"funding.{row}.{col}"] = v
     return out
+
+
+def _funding(funding: dict) -> list[tuple[str, dict]]:
+    """A dumped funding block's rows, the extra ones as `extra[i]`."""
+    rows = [(k, v) for k, v in funding.items() if k != "extra"]
+    return rows + [(f"extra[{i}]", v) for i, v in enumerate(funding.get("extra") or [])]
 
 
 def _key(ind) -> str:

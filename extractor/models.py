@@ -220,6 +220,14 @@ class FundingRow(_Model):
     weight: Num | None = None
     execution_rate: Num | None = None
     score: Num | None = None
+    reason: str | None = None  # a 原因 column the block prints (Sichuan), as printed
+
+
+class LabeledFundingRow(FundingRow):
+    """A funding row a template prints beyond total/fiscal/carryover/other
+    (财政专户管理资金, 单位资金), kept with its label: no printed row is dropped."""
+
+    label: str = ""
 
 
 class Funding(_Model):
@@ -227,6 +235,16 @@ class Funding(_Model):
     fiscal: FundingRow | None = None
     carryover: FundingRow | None = None
     other: FundingRow | None = None
+    extra: list[LabeledFundingRow] = Field(default_factory=list)
+
+
+def funding_rows(funding) -> list[tuple[str, FundingRow]]:
+    """A funding block's printed rows as (path name, row): total, fiscal, … then the
+    extra ones (`extra[0]`), in that order; rows the form does not print left out."""
+    out = [(name, row) for name in type(funding).model_fields if name != "extra"
+           and (row := getattr(funding, name)) is not None]
+    out += [(f"extra[{i}]", row) for i, row in enumerate(getattr(funding, "extra", []))]
+    return out
 
 
 class Indicator(_Model):
@@ -238,10 +256,16 @@ class Indicator(_Model):
     weight: Num | None = None
     score: Num | None = None
     deviation_reason: str | None = None
+    # Where a template prints them apart: the target's operator, value and unit (Sichuan:
+    # 指标性质 | 指标值 | 度量单位), joined in printed order into `target`; a name's number
+    # (Anhui's `指标1:`), kept off the name; the points a level-1 cell prints (`产出指标(50分)`).
+    target_parts: list[str] | None = None
+    number: str | None = None
+    level1_weight: Num | None = None
 
 
 class DepartmentIndicator(Indicator):
-    level1_weight: Num | None = None
+    pass
 
 
 class _FormBase(_Model):
@@ -268,6 +292,9 @@ class _FormBase(_Model):
 
 class ProjectForm(_FormBase):
     kind: Literal["project"] = "project"
+    # Text fields a template prints beyond the contract's (评价结论, 存在问题, 改进措施,
+    # 项目实施内容及过程概述), by their printed label: accounted for, not dropped.
+    remarks: dict[str, str] = Field(default_factory=dict)
     project_name: str | None = None
     department: str | None = None
     implementing_unit: str | None = None

@@ -30,7 +30,7 @@ from .forms.segment import TITLE_MARKERS, FormRows, iter_form_rows
 from .forms.targets import parse_value
 from .layout.page import Row
 from .llm.config import LLMConfig
-from .models import DepartmentForm, DocumentResult, Finding, dump_json, ProjectForm, SkippedTable, Source, Usage
+from .models import DepartmentForm, DocumentResult, Finding, dump_json, funding_rows, ProjectForm, SkippedTable, Source, Usage
 from .read.documents import Limits, OpenedDocument, open_document, sha256_of
 from .settings import CheckSettings
 
@@ -130,14 +130,15 @@ def _not_a_form(fr: FormRows, form: Form) -> str | None:
     policy compilations print them), or a table with a form's labels and neither a
     self-evaluation title nor the form's parts (a project system's 项目基本信息 sheet, an
     evaluation report's score table: no funding block or no completed values)."""
-    figures = any(v is not None for row in form.funding.model_dump().values() if row for v in row.values())
+    figures = any(getattr(row, c, None) is not None for _, row in funding_rows(form.funding)
+                  for c in ("initial_budget", "annual_budget", "executed", "execution_rate", "score"))
     figures = figures or form.total_score is not None or any(i.weight is not None or i.score is not None for i in form.indicators)
     named = getattr(form, "project_name", None) or form.department
     if not figures and not named:
         return "blank template"
     if not fr.title:
         done = any(i.actual or i.score is not None for i in form.indicators)
-        if not (figures and form.indicators and done and any(row for row in form.funding.model_dump().values())):
+        if not (figures and form.indicators and done and funding_rows(form.funding)):
             return "no self-evaluation title"
     return None
 

@@ -322,6 +322,21 @@ def _check_practice(indicators, settings: CheckSettings) -> Iterator[Finding]:
                 yield _err("qualitative_band", f"'{ind.name}': {ind.actual} scores {lo:.0%}–{hi:.0%} of the weight, got {share:.0%}", f"“{ind.name}”{ind.actual}应得分值的{lo:.0%}～{hi:.0%}，实得{share:.0%}", path, None, ind.score, "warning")
 
 
+def _check_level1_weights(form: Form) -> Iterator[Finding]:
+    """A level-1 weight a form prints (the department form's 权重 beside 一级指标, a
+    `产出指标(50分)` cell) equals its indicators' weights."""
+    groups: dict[str, list] = {}
+    for ind in form.indicators:
+        groups.setdefault(ind.level1, []).append(ind)
+    for level1, inds in groups.items():
+        s = _sum(i.weight for i in inds)
+        # The weight is one merged cell; every row carries it and each must agree.
+        for declared in sorted({i.level1_weight for i in inds if i.level1_weight is not None}):
+            if declared != s:
+                yield _err("level1_weight", f"{level1}: weight {declared} ≠ sum of its indicators {s}", f"{level1}：权重 {declared} ≠ 其指标分值之和 {s}",
+                           f"indicators[level1={level1}].level1_weight", s, declared)
+
+
 def check_project(form: ProjectForm, settings: CheckSettings, practice: bool = True) -> list[Finding]:
     out: list[Finding] = []
     out.extend(_check_required(form))
@@ -331,6 +346,7 @@ def check_project(form: ProjectForm, settings: CheckSettings, practice: bool = T
     out.extend(_check_same_amounts_same_rate(form))
     out.extend(_check_budget_score(form, settings))
     out.extend(_check_indicator_scores(form.indicators))
+    out.extend(_check_level1_weights(form))
     out.extend(_check_project_totals(form, settings))
     out.extend(_check_rate_indicator(form, settings))
     out.extend(_check_grade(form, settings))
@@ -361,15 +377,7 @@ def check_department(form: DepartmentForm, settings: CheckSettings, practice: bo
             if src != struct:  # (amounts: exact as printed)
                 out.append(_err("funding_structure_sum", f"{col}: by source {src} ≠ by structure {struct}", f"{col}：按来源合计 {src} ≠ 按结构合计 {struct}", f"funding.{col}", src, struct))
     out.extend(_check_indicator_scores(form.indicators))
-    groups: dict[str, list] = {}
-    for ind in form.indicators:
-        groups.setdefault(ind.level1, []).append(ind)
-    for level1, inds in groups.items():
-        s = _sum(i.weight for i in inds)
-        # The weight is one merged cell; every row carries it and each must agree.
-        for declared in sorted({i.level1_weight for i in inds if i.level1_weight is not None}):
-            if declared != s:
-                out.append(_err("level1_weight", f"{level1}: weight {declared} ≠ sum of its indicators {s}", f"{level1}：权重 {declared} ≠ 其指标分值之和 {s}", f"indicators[level1={level1}].level1_weight", s, declared))
+    out.extend(_check_level1_weights(form))
     weights = _sum(i.weight for i in form.indicators)
     expected_weight = form.total_weight if form.total_weight is not None else settings.total_weight
     if form.indicators and weights != expected_weight:

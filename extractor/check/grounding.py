@@ -13,19 +13,17 @@ from decimal import Decimal
 from functools import lru_cache
 
 from ..findings import Code
-from ..models import DepartmentForm, Finding, ProjectForm
+from ..models import DepartmentForm, Finding, ProjectForm, funding_rows
+
+NUMBER_COLUMNS = ("initial_budget", "annual_budget", "executed", "weight", "execution_rate", "score")
 from ..forms.numbers import compact, compact_normal, nfkc, numbers_in_normal
 
 
 def numeric_fields(form: ProjectForm | DepartmentForm) -> Iterator[tuple[str, Decimal]]:
     """(field path, value) for every number in the record."""
-    funding = form.funding  # (its fields walked, not model_dump()ed: this runs for every form)
-    for row_name in type(funding).model_fields:
-        row = getattr(funding, row_name)
-        if row is None:
-            continue
-        for col in type(row).model_fields:
-            value = getattr(row, col)
+    for row_name, row in funding_rows(form.funding):  # (walked, not model_dump()ed: this runs for every form)
+        for col in NUMBER_COLUMNS:
+            value = getattr(row, col, None)
             if value is not None:
                 yield f"funding.{row_name}.{col}", value
     for i, ind in enumerate(form.indicators):

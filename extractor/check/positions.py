@@ -33,7 +33,7 @@ from typing import Any
 from ..findings import Code
 from ..forms.labels import label_key
 from ..forms.numbers import DASHES, compact, same_value
-from ..models import DepartmentForm, Finding, ProjectForm, flatten, json_value
+from ..models import DepartmentForm, Finding, ProjectForm, flatten, json_value, funding_rows
 from .grounding import printed_numbers, printed_text
 
 Form = ProjectForm | DepartmentForm
@@ -130,7 +130,7 @@ def _label(path: str, value: str, cell: str) -> Finding | None:
 def check_positions(form: Form, grid: Form | None, page_text: str | Sequence[str]) -> list[Finding]:
     """Findings for the values of `form` (an answer) that are not the ones their
     cells print, by the rules engine's reading `grid` of the same rows."""
-    if grid is None or (not grid.indicators and not any(grid.funding.model_dump().values())):
+    if grid is None or (not grid.indicators and not funding_rows(grid.funding)):
         return [Finding(code=Code.POSITION_UNVERIFIED, severity="warning",
                         message="the form's grid could not be read (no funding or indicator rows by position): "
                                 "no value could be checked against its cell",

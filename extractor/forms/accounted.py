@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from ..findings import Code, field_zh
 from ..layout.page import Cell, Row
-from ..models import DepartmentForm, Finding, ProjectForm, get_path
+from ..models import DepartmentForm, Finding, ProjectForm, funding_rows, get_path
 from .labels import FormReader, label_key
 from .numbers import compact, is_number, is_number_or_dash, parse_number
 from .segment import FormRows
@@ -134,11 +134,11 @@ def _record_values(form: Form) -> tuple[set[str], set[Decimal]]:
 
     for name in _VALUE_FIELDS:
         take(getattr(form, name, None))
-    for row_name in type(form.funding).model_fields:
-        row = getattr(form.funding, row_name)
-        if row is not None:
-            for col in type(row).model_fields:
-                take(getattr(row, col))
+    for _, row in funding_rows(form.funding):
+        for col in type(row).model_fields:
+            take(getattr(row, col))
+    for text in getattr(form, "remarks", {}).values():
+        take(text)
     for ind in form.indicators:
         for col in _INDICATOR_FIELDS:
             take(getattr(ind, col, None))
@@ -147,7 +147,8 @@ def _record_values(form: Form) -> tuple[set[str], set[Decimal]]:
 
 _VALUE_FIELDS = ("year", "project_name", "department", "implementing_unit", "subordinate_units", "funding_unit",
                  "goal_expected", "goal_actual", "total_score", "total_weight", "grade")
-_INDICATOR_FIELDS = ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation_reason", "level1_weight")
+_INDICATOR_FIELDS = ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation_reason", "level1_weight",
+                     "number")
 
 
 def _accounted(cell: Cell, key: str, texts: set[str], numbers: set[Decimal], reader: FormReader, form: Form) -> bool:

@@ -72,7 +72,7 @@ def form_rows(document: str, index: int, form) -> dict[str, list[dict]]:
     for key in ("project_name", "department", "implementing_unit", "subordinate_units", "funding_unit"):
         if key in d:
             row[key] = d[key]
-    flatten(d["funding"], "funding", row)
+    flatten({k: v for k, v in d["funding"].items() if k != "extra"}, "funding", row)  # (extra rows: the JSON's)
     row.update({
         "total_weight": d.get("total_weight"), "total_score": d["total_score"], "grade": d["grade"],
         "pages": ",".join(map(str, d["pages"])), "indicators": len(d["indicators"]),
