@@ -25,6 +25,7 @@ from extractor.check.grounding import numeric_fields  # noqa: E402
 from extractor.models import set_path  # noqa: E402
 from extractor.settings import CheckSettings  # noqa: E402
 
+CENT = Decimal("0.01")
 DELTAS = (Decimal("0.01"), Decimal("-0.01"), Decimal("1"), Decimal("-1"), Decimal("10"))
 
 
@@ -43,12 +44,15 @@ def run(gold_dir: Path = ROOT / "eval" / "gold" / "text") -> dict:
 
     adapter = TypeAdapter(Form)
     settings = CheckSettings()
-    stats: dict[str, dict[str, int]] = defaultdict(lambda: {"mutations": 0, "caught_arithmetic": 0, "caught_with_grounding": 0})
+    stats: dict[str, dict] = defaultdict(lambda: {"mutations": 0, "caught_arithmetic": 0, "caught_with_grounding": 0, "missed_deltas": []})
     for path in sorted(gold_dir.glob("*.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
         text = (ROOT / doc["document"]).read_text(encoding="utf-8")
         for raw in doc["forms"]:
             form = adapter.validate_python(raw)
+            for fpath, value in list(numeric_fields(form)):  # as printed: the seeds print two decimals (90.00), JSON kept 90.0
+                if value.as_tuple().exponent >= -2:
+                    set_path(form, fpath, value.quantize(CENT))
             base_a = errors(check_form(form, settings))
             base_g = errors(check_form(form, settings, page_text=text))
             for fpath, value in list(numeric_fields(form)):
@@ -60,7 +64,10 @@ def run(gold_dir: Path = ROOT / "eval" / "gold" / "text") -> dict:
                     set_path(mutated, fpath, new)
                     s = stats[field_kind(fpath)]
                     s["mutations"] += 1
-                    s["caught_arithmetic"] += bool(errors(check_form(mutated, settings)) - base_a)
+                    caught = bool(errors(check_form(mutated, settings)) - base_a)
+                    s["caught_arithmetic"] += caught
+                    if not caught and str(delta) not in s["missed_deltas"]:
+                        s["missed_deltas"].append(str(delta))
                     s["caught_with_grounding"] += bool(errors(check_form(mutated, settings, page_text=text)) - base_g)
     return dict(stats)
 

@@ -166,11 +166,14 @@ def test_scoring_practice_warnings():
 @pytest.mark.slow
 def test_mutation_catch_rates():
     """Every identity field is caught 100% with grounding; the arithmetic alone
-    misses only ±0.01 on a rate, which the accepted roundings allow."""
+    misses only ±0.01 on a rate or on the budget score, which the two accepted
+    conventions allow (98.48% of 10 prints 9.85 rounded and 9.84 truncated)."""
     stats = mutation.run()
     for kind, s in stats.items():
         assert s["caught_with_grounding"] == s["mutations"], kind
-        if not kind.endswith("execution_rate"):
+        if kind.endswith("execution_rate") or kind == "funding.total.score":
+            assert set(s["missed_deltas"]) <= {"0.01", "-0.01"}, kind
+        else:
             assert s["caught_arithmetic"] == s["mutations"], kind
 
 
