@@ -98,7 +98,7 @@ def default_set(root: Path | None = None, include_scanned: bool = True) -> list[
     manifest = root / "fixtures" / "pdf" / "manifest.json"
     if manifest.exists():
         docs += load_manifest(manifest, gold)
-    for made in ("office", "web"):  # Excel/Word printed by LibreOffice; web pages and Chromium's PDFs of them
+    for made in ("office", "web", "provinces"):  # Excel/Word printed by LibreOffice; web pages and Chromium's PDFs of them; the provinces' templates
         manifest = root / "fixtures" / made / "manifest.json"
         if manifest.exists():
             docs += load_manifest(manifest, gold)

@@ -49,6 +49,7 @@ class Code(StrEnum):
     UNKNOWN_GRADE = "unknown_grade"
     UNKNOWN_LABEL = "unknown_label"
     EMPTY_VALUE = "empty_value"  # a target or actual empty where most rows print one
+    TEMPLATE_PROMPT = "template_prompt"  # a template's instructions left in a value cell: read as no value
     # grounding (positions: an answer's value against the cell at its row and column)
     UNGROUNDED_VALUE = "ungrounded_value"
     MISPLACED_VALUE = "misplaced_value"
@@ -77,7 +78,7 @@ _BY_OWNER: dict[Owner, frozenset[Code]] = {
     Owner.GROUNDING: frozenset({Code.UNGROUNDED_VALUE, Code.MISPLACED_VALUE, Code.INVENTED_VALUE, Code.DROPPED_VALUE,
                                 Code.DROPPED_ROW, Code.POSITION_UNVERIFIED}),
     Owner.READING: frozenset({Code.ASSEMBLED_VALUE, Code.LOW_CONFIDENCE, Code.FIELD_NOT_FOUND, Code.PRINTED_EMPTY,
-                              Code.UNREAD_TEXT, Code.UNVERIFIED_READING}),
+                              Code.UNREAD_TEXT, Code.UNVERIFIED_READING, Code.TEMPLATE_PROMPT}),
     Owner.TRIAGE: frozenset({Code.READ_POORLY, Code.ENGINES_DISAGREE, Code.ENGINES_CONFLICT}),
     Owner.PIPELINE: frozenset({Code.NOT_EXTRACTED, Code.BUDGET_SPENT, Code.DAMAGED_PAGES}),
 }

@@ -96,6 +96,9 @@ def set_path(record: Any, path: str, value: Any) -> None:
     made empty first."""
     *parents, leaf = path_parts(path)
     obj = record
+    if len(parents) == 1 and isinstance(getattr(obj, parents[0], None), dict):
+        getattr(obj, parents[0])[leaf] = value  # (remarks)
+        return
     for part in parents:
         if part.isdigit():
             obj = obj[int(part)]
@@ -115,7 +118,10 @@ def get_path(record: Any, path: str) -> Any:
     for part in path_parts(path):
         if obj is None:
             return None
-        obj = obj[int(part)] if part.isdigit() else getattr(obj, part)
+        if isinstance(obj, dict):  # (remarks: by their printed labels)
+            obj = obj.get(part)
+        else:
+            obj = obj[int(part)] if part.isdigit() else getattr(obj, part)
     return obj
 
 

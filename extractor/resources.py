@@ -14,7 +14,8 @@ from importlib.resources import files
 from pathlib import Path
 
 # What a wheel carries, as paths from the repository's root (setup.py reads this).
-SHIPPED = ("prompts", "eval/gold", "fixtures/text", "fixtures/pdf", "fixtures/scanned", "fixtures/office", "fixtures/web")
+SHIPPED = ("prompts", "eval/gold", "fixtures/text", "fixtures/pdf", "fixtures/scanned", "fixtures/office", "fixtures/web",
+           "fixtures/provinces")
 SHIPPED_SUFFIXES = (".md", ".json", ".txt", ".pdf", ".jpg", ".png", ".tiff", ".xlsx", ".docx", ".html")
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 
-from ..models import DepartmentForm, Finding, ProjectForm, json_value
+from ..models import DepartmentForm, Finding, ProjectForm, funding_rows, json_value
 from ..settings import CheckSettings
 from ..forms.targets import parse_value, target_met
 from ..forms.templates import VOCAB
@@ -80,7 +80,7 @@ def _check_funding_sums(form: ProjectForm, settings: CheckSettings) -> Iterator[
     f = form.funding
     if f.total is None:
         return
-    parts = [p for p in (f.fiscal, f.carryover, f.other) if p is not None]
+    parts = [p for p in (f.fiscal, f.carryover, f.other, *f.extra) if p is not None]
     if not parts:
         return
     for col in ("initial_budget", "annual_budget", "executed"):
@@ -92,7 +92,8 @@ def _check_funding_sums(form: ProjectForm, settings: CheckSettings) -> Iterator[
         if s != total:  # amounts are the data: a total is the sum of its printed parts
             yield _err(
                 "funding_sum",
-                f"funding {col}: total {total} ≠ fiscal + carryover + other = {s}",
+                f"funding {col}: total {total} ≠ the sum of its printed sources (fiscal, carryover, other"
+                f"{''.join(', ' + x.label for x in f.extra)}) = {s}",
                 f"资金{col}：年度资金总额 {total} ≠ 各来源之和 {s}",
                 f"funding.total.{col}", s, total,
             )
@@ -124,9 +125,8 @@ def _check_same_amounts_same_rate(form: ProjectForm) -> Iterator[Finding]:
     t = form.funding.total
     if t is None or t.execution_rate is None:
         return
-    for name in ("fiscal", "carryover", "other"):
-        r = getattr(form.funding, name)
-        if r is None or r.execution_rate is None:
+    for name, r in funding_rows(form.funding):
+        if name == "total" or r.execution_rate is None:
             continue
         if (r.annual_budget, r.executed) == (t.annual_budget, t.executed) and r.execution_rate != t.execution_rate:
             yield _err(
@@ -341,8 +341,8 @@ def check_project(form: ProjectForm, settings: CheckSettings, practice: bool = T
     out: list[Finding] = []
     out.extend(_check_required(form))
     out.extend(_check_funding_sums(form, settings))
-    for name in ("total", "fiscal", "carryover", "other"):
-        out.extend(_check_rate(form, getattr(form.funding, name), f"funding.{name}", settings))
+    for name, row in funding_rows(form.funding):
+        out.extend(_check_rate(form, row, f"funding.{name}", settings))
     out.extend(_check_same_amounts_same_rate(form))
     out.extend(_check_budget_score(form, settings))
     out.extend(_check_indicator_scores(form.indicators))

@@ -94,7 +94,7 @@ def printed_fields(form: Form, family: Family, reader: FormReader) -> Iterator[F
 # --- every text accounted for ------------------------------------------------------------
 
 _PAGE_NUMBER = re.compile(r"第?\d{1,4}页?(共\d{1,4}页)?|[-—–]\d{1,4}[-—–]|\d{1,4}/\d{1,4}")
-_LABEL_TAIL = re.compile(r"[:：]?(\([^()]{0,10}\))?[:：]?")  # a unit or points after a label: (万元), (%), (10分)
+_LABEL_TAIL = re.compile(r"[:：]?(\([^()]{0,10}\)?)?[:：]?")  # a unit or points after a label: (万元), (%), (10分)
 _ENUMERATOR = re.compile(r"^(?:\(\d{1,2}\)|\d{1,2}[.、]|[一二三四五六七八九十][、.])")  # (1) 1. 一、
 
 
@@ -115,7 +115,11 @@ def _one_label(key: str) -> bool:
 
 @lru_cache(maxsize=8192)
 def _is_furniture(key: str) -> bool:
-    return key.startswith(VOCAB.furniture_lines) or _PAGE_NUMBER.fullmatch(key) is not None
+    return (key.startswith(VOCAB.furniture_lines) or _PAGE_NUMBER.fullmatch(key) is not None or VOCAB.is_prompt(key)
+            or _BRACKETS.fullmatch(key) is not None)
+
+
+_BRACKETS = re.compile(r"[()\[\]【】]+")  # a bracket a label's wrap left alone on a line: `绩效指标(90分` / `)`
 
 
 def _record_values(form: Form) -> tuple[set[str], set[Decimal]]:
@@ -129,6 +133,8 @@ def _record_values(form: Form) -> tuple[set[str], set[Decimal]]:
             numbers.add(value)
         elif isinstance(value, str) and value:
             texts.add(compact(value))
+            if is_number(value):  # (a text field printing a bare figure: 完成值 98.00)
+                numbers.add(parse_number(value))
         elif isinstance(value, int) and not isinstance(value, bool):
             numbers.add(Decimal(value))
 
@@ -142,6 +148,10 @@ def _record_values(form: Form) -> tuple[set[str], set[Decimal]]:
     for ind in form.indicators:
         for col in _INDICATOR_FIELDS:
             take(getattr(ind, col, None))
+        for part in ind.target_parts or ():  # (a target printed in three cells: 定性 | 符合要求 | )
+            take(part)
+        if ind.number and ind.name:  # (the cell printed both: 指标1:案件数)
+            texts.update(compact(f"{ind.number}{sep}{ind.name}") for sep in (":", "、", "."))
     return texts, numbers
 
 

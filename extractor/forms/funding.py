@@ -20,7 +20,7 @@ def _funding_columns(header: Row, count: int) -> tuple[str, ...]:
     for c in header.cells:
         k = label_key(c.text)
         for label, name in FUNDING_HEADER_LABELS:
-            if k.startswith(label):
+            if k.startswith(label) and name != "reason":
                 labels.append(name)
                 break
     if len(labels) == count and len(set(labels)) == count:
@@ -67,10 +67,14 @@ def _funding_by_position(row: Row, cols: list[tuple[str, float, float]], label_i
         box = cell.text_bbox or cell.bbox
         cx = (box[0] + box[2]) / 2
         for name, x0, x1 in cols:
-            if x0 <= cx <= x1 and name not in values:
-                if cell.text and not is_number_or_dash(cell.text):
+            # (a 原因 cell merged wider than its header starts under it)
+            if (x0 <= cx <= x1 or (name == "reason" and x0 - 1 <= cell.bbox[0] <= x1)) and name not in values:
+                if name == "reason":  # (text, as printed)
+                    values[name] = cell.text or None
+                elif cell.text and not is_number_or_dash(cell.text):
                     return None
-                values[name] = parse_number(cell.text) if cell.text else None
+                else:
+                    values[name] = parse_number(cell.text) if cell.text else None
                 if cell.text:
                     cells[name] = cell
                 break  # one column per value
@@ -97,6 +101,10 @@ def _funding_by_column(row: Row, header: Row, label_idx: int) -> tuple[dict[str,
         if not cell.text or cell.text == label:  # (the row's label, repeated across its merged cell)
             continue
         name = runs.get(cell.col) if cell.col is not None else None
+        if name == "reason":
+            values.setdefault("reason", cell.text)
+            cells.setdefault("reason", cell)
+            continue
         if name is None or not is_number_or_dash(cell.text):
             return None
         value = parse_number(cell.text)

@@ -9,6 +9,7 @@ columns have boxes (a PDF page), a row that lines up with them is read by column
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -30,6 +31,10 @@ class RawIndicator:
     score: Decimal | None = None
     reason: str | None = None
     level1_weight: Decimal | None = None
+    # A target printed in three columns (Sichuan: 指标性质 | 指标值 | 度量单位)
+    target_op: str | None = None
+    target_value: str | None = None
+    target_unit: str | None = None
     cells: dict[str, Cell] = field(default_factory=dict)
     level1_cut_below: bool = False
     level2_cut_below: bool = False
@@ -42,6 +47,42 @@ class RawIndicator:
 
 
 _TABLE_ENDS = (*VOCAB.total, *VOCAB.grade, *VOCAB.breakdown)  # rows that end the indicator table
+_POINTS = re.compile(r"^(.+?)\((\d+(?:\.\d+)?)分\)$")  # 产出指标(50分): a level-1 cell with its points
+_NUMBERED = re.compile(r"^(指标\s*\d{1,3})\s*[:：、.]\s*(?=\S)")  # 指标1:… : a name with its number
+# 指标性质 as Sichuan prints it: an operator, or 定性 (a word target: its value alone)
+QUALITATIVE = ("定性", "定性指标")
+_OPERATOR = re.compile(r"^(?:[=≥≤><≧≦]{1,2}|定量|(?:不)?(?:大于|小于|等于|低于|高于|少于|超过|多于)(?:或)?(?:等于)?)$")
+
+
+def is_operator(text: str) -> bool:
+    """An 指标性质 cell that is an operator (≥, 大于等于) or 定性: anything else there
+    (正向指标) is no part of the target and stays unread."""
+    k = label_key(text)
+    return bool(_OPERATOR.match(k)) or k in QUALITATIVE
+
+
+def split_points(key: str) -> tuple[str, Decimal | None]:
+    """A level-1 label and the points its cell prints (`产出指标(50分)` → 产出指标, 50)."""
+    m = _POINTS.match(key)
+    if m and m.group(1).endswith(("指标", "标")) or m and m.group(1) in LEVEL1_WORDS:
+        return m.group(1), parse_number(m.group(2))
+    return key, None
+
+
+def split_number(name: str) -> tuple[str | None, str]:
+    """A name and the number printed before it (`指标1:案件数` → 指标1, 案件数)."""
+    m = _NUMBERED.match(name)
+    return (m.group(1).replace(" ", ""), name[m.end():]) if m else (None, name)
+
+
+def join_target(op: str | None, value: str | None, unit: str | None) -> str | None:
+    """The target a three-column template prints, in printed order: `≥` `90` `%` → ≥90%;
+    a word target (定性) is its value alone."""
+    if not value:
+        return None
+    if op is None or label_key(op) in QUALITATIVE:
+        return value
+    return f"{op}{value}{unit or ''}"
 
 
 @dataclass
@@ -98,7 +139,8 @@ def _aligned(row: Row, columns: list[_Column], weight: Cell, score: Cell) -> dic
             out[name] = cell
     # Text exports shift cells; a shifted row betrays itself by what lands where.
     l1 = out.get("level1")
-    if l1 is not None and l1.text and not label_key(l1.text).endswith(("指标", "标")) and label_key(l1.text) not in LEVEL1_WORDS:
+    key = split_points(label_key(l1.text))[0] if l1 is not None and l1.text else ""
+    if key and not key.endswith(("指标", "标")) and key not in LEVEL1_WORDS:
         return None
     w = out.get("level1_weight")
     if w is not None and w.text and not is_number(w.text):
@@ -130,13 +172,19 @@ def _parse_indicator_row(row: Row, kind: str, columns: list[_Column]) -> RawIndi
                 if not cell.text and cell.cut_below and name in ("level1", "level2"):
                     setattr(ind, f"{name}_cut_below", True)
                 continue
+            if name == "target_op" and not is_operator(cell.text):
+                continue
             ind.cells[name] = cell
             if name == "level1_weight":
                 ind.level1_weight = parse_number(cell.text) if is_number(cell.text) else None
             elif name == "deviation_reason":
                 ind.reason = cell.text
+            elif name == "level1":
+                ind.level1, points = split_points(label_key(cell.text))
+                if points is not None:
+                    ind.level1_weight, ind.cells["level1_weight"] = points, cell
             else:
-                setattr(ind, name, label_key(cell.text) if name in ("level1", "level2") else cell.text)
+                setattr(ind, name, label_key(cell.text) if name == "level2" else cell.text)
         return ind
     if a + 2 < len(filled):
         ind.reason = filled[a + 2].text
@@ -172,6 +220,10 @@ def _parse_indicator_row(row: Row, kind: str, columns: list[_Column]) -> RawIndi
         names = names[: len(before)]
     for name, cell in zip(names, before):
         text = label_key(cell.text) if name in ("level1", "level2") else cell.text
+        if name == "level1":
+            text, points = split_points(text)
+            if points is not None:
+                ind.level1_weight, ind.cells["level1_weight"] = points, cell
         setattr(ind, name, text)
         ind.cells[name] = cell
     return ind

@@ -9,6 +9,7 @@ after this one it used too (the indicator table reads its rows itself).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,11 +25,13 @@ from ..models import (
     Funding,
     FundingRow,
     Indicator,
+    LabeledFundingRow,
     ProjectForm,
+    funding_rows,
 )
 from .accounted import find_year, printed_fields, unit_line, unread_text
 from .funding import DEPARTMENT_FUNDING_ROWS, PROJECT_FUNDING_ROWS, funding_header_columns, header_fields, read_funding_row
-from .indicators import RawIndicator, fill_levels, read_indicators
+from .indicators import RawIndicator, fill_levels, join_target, read_indicators, split_number
 from .labels import FormReader, has_label, label_key, value_after
 from .numbers import is_number, is_number_or_dash, parse_number
 from .segment import DEPARTMENT_ANCHOR, FormRows
@@ -37,7 +40,10 @@ from .templates import VOCAB
 GOAL_LABELS = VOCAB.goal_expected
 GOAL_SKIP = VOCAB.goal_labels
 GOAL_MIN_IN_HEADER = 20  # characters: shorter text on the goal header row is a label
-FUNDING_COLUMN_LABELS = ("年初预算数", "全年预算数", "全年执行数")
+# The amount columns' labels: two of them (or one and 执行率) make a row the funding header.
+FUNDING_COLUMN_LABELS = tuple(lbl for lbl, name in VOCAB.funding_columns if name in ("initial_budget", "annual_budget", "executed"))
+_UNIT_IN_LABEL = re.compile(r"\((万元|元)\)")
+EXTRA_FUNDING_ROWS = tuple((lbl, "extra") for lbl in VOCAB.extra_rows)
 
 
 @dataclass
@@ -64,6 +70,7 @@ class _Mapping:
     section: str = "head"  # head → funding → goal → (pre-indicators) → tail
     head: dict[str, str | None] = field(default_factory=dict)
     funding: dict[str, dict[str, Decimal | None]] = field(default_factory=dict)
+    extra: list[tuple[str, dict[str, Decimal | str | None]]] = field(default_factory=list)  # (label, values)
     funding_header: Row | None = None
     funding_cols: list[tuple[str, float, float]] = field(default_factory=list)
     goals: list[str] = field(default_factory=list)
@@ -73,10 +80,11 @@ class _Mapping:
     total: Decimal | None = None
     total_weight: Decimal | None = None
     grade: str | None = None
+    remarks: dict[str, str] = field(default_factory=dict)
 
     @property
     def funding_rows(self) -> tuple[tuple[str, str], ...]:
-        return PROJECT_FUNDING_ROWS if self.fr.kind == "project" else DEPARTMENT_FUNDING_ROWS
+        return (*PROJECT_FUNDING_ROWS, *EXTRA_FUNDING_ROWS) if self.fr.kind == "project" else DEPARTMENT_FUNDING_ROWS
 
 
 # --- section readers: a test and a reader each ------------------------------------------
@@ -148,18 +156,23 @@ def _is_funding_row(ln: _Line, m: _Mapping) -> bool:
 def _read_funding(ln: _Line, m: _Mapping) -> int:
     for label, name in m.funding_rows:
         idx = next((j for j, k in enumerate(ln.keys) if label in k), None)
-        if idx is not None and name not in m.funding:
-            m.reader.labelled.add(f"funding.{name}")
+        if idx is not None and (name == "extra" or name not in m.funding):
             values, cells = read_funding_row(ln.row, m.funding_header, m.funding_cols, idx, m.fr.kind)
-            m.funding[name] = values
+            if name == "extra":  # a row beyond the contract's four, kept with its label
+                name = f"extra[{len(m.extra)}]"
+                m.extra.append((label, values))
+            else:
+                m.funding[name] = values
+            m.reader.labelled.add(f"funding.{name}")
             for col, cell in cells.items():
                 m.reader.source(f"funding.{name}.{col}", ln.row, cell)
             if m.funding_header is not None:
                 # A column the header prints with no cell of this row under it (a parser
                 # dropped the column, a sheet's columns went to another page): not read,
-                # and nothing says it is empty either (a sub-row's 分值/得分 print `-`)
-                wanted = [col for col in header_fields(m.funding_header)
-                          if name == "total" or m.fr.kind == "department" or col not in ("weight", "score")]
+                # and nothing says it is empty either (a sub-row's 分值/得分 print `-`;
+                # a 原因 is blank where there is none)
+                wanted = [col for col in header_fields(m.funding_header) if col != "reason"
+                          and (name == "total" or m.fr.kind == "department" or col not in ("weight", "score"))]
                 m.unplaced += [f"funding.{name}.{col}" for col in wanted if col not in values]
             break
     return 0
@@ -188,6 +201,31 @@ def _read_funding_header(ln: _Line, m: _Mapping) -> int:
     if sum(has_label(ln.keys, lbl) for lbl in (*FUNDING_COLUMN_LABELS, "执行率")) >= 2:
         m.funding_header, m.funding_cols = ln.row, funding_header_columns(ln.row)
         m.reader.labelled.update(f"funding.total.{col}" for col in header_fields(ln.row))
+    return 0
+
+
+_ENUMERATED = re.compile(r"^(?:\d{1,2}[.、]|\(\d{1,2}\)|[一二三四五六七八九十][、.]|\([一二三四五六七八九十]\))")
+
+
+def _remark_label(ln: _Line) -> str | None:
+    """The text field a row's first cell labels (`2.项目实施内容及过程概述`, `评价结论`)."""
+    key = _ENUMERATED.sub("", ln.first)
+    return next((lbl for lbl in VOCAB.remarks if key.startswith(lbl) and len(key) <= len(lbl) + 6), None)
+
+
+def _is_remark(ln: _Line, m: _Mapping) -> bool:
+    return m.fr.kind == "project" and bool(ln.first) and _remark_label(ln) is not None
+
+
+def _read_remark(ln: _Line, m: _Mapping) -> int:
+    label = _remark_label(ln)
+    assert label is not None
+    m.reader.labelled.add(f"remarks.{label}")
+    i = next(j for j, k in enumerate(ln.keys) if k == ln.first)
+    c = next((c for c, k in zip(ln.row.cells[i + 1:], ln.keys[i + 1:]) if c.text and k != ln.first), None)
+    if c is not None:
+        m.remarks[label] = c.text
+        m.reader.source(f"remarks.{label}", ln.row, c)
     return 0
 
 
@@ -284,6 +322,7 @@ SECTIONS: tuple[tuple[Test, Read | None], ...] = (
     (_is_funding_header, _read_funding_header),
     (_is_funding_row_label, _read_funding_row_label),
     (_is_breakdown, _read_breakdown),
+    (_is_remark, _read_remark),
     (_is_goal, _read_goal),
     (_is_indicator_header, None),
     (_is_total, _read_total),
@@ -294,14 +333,18 @@ SECTIONS: tuple[tuple[Test, Read | None], ...] = (
 def _funding_unit(rows: list[Row], reader: FormReader) -> str | None:
     """The unit in the merged 项目资金 cell, wherever a page break put it."""
     for r in rows:
-        cell: Cell | None = next((c for c in r.cells if label_key(c.text).startswith(VOCAB.funding_block)), None)
-        if cell is not None:
+        cells = [c for c in r.cells if label_key(c.text).startswith(VOCAB.funding_block)]
+        if not cells:
+            continue
+        # the block's label, or a header cell beside it (Sichuan: 年度预算数(万元))
+        for cell in [*cells, *(c for c in r.cells if _UNIT_IN_LABEL.search(label_key(c.text)))]:
             k = label_key(cell.text)
             unit = "万元" if "万元" in k else ("元" if "元" in k else None)
             if unit:
                 reader.labelled.add("funding_unit")
                 reader.source("funding_unit", r, cell)
-            return unit
+                return unit
+        return None
     return None
 
 
@@ -329,9 +372,28 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
     _outside_the_table(form, fr, m.reader)
     family = VOCAB.family_for(fr.kind, fr.title, _printed_labels(fr))
     form.template = family.name
-    form.findings = [*form.findings, *printed_fields(form, family, m.reader), *unread_text(form, fr, m.reader),
+    prompts = list(_template_prompts(form))
+    form.findings = [*form.findings, *prompts, *printed_fields(form, family, m.reader), *unread_text(form, fr, m.reader),
                      *_unplaced(m.unplaced)]
     return form
+
+
+def _template_prompts(form: ProjectForm | DepartmentForm) -> Iterator[Finding]:
+    """A template's instructions left in a value cell (a form published partly filled)
+    are no value: the field is emptied and a warning names it and quotes the prompt."""
+    texts: list[tuple[str, object, str]] = [(f"funding.{n}", row, "reason") for n, row in funding_rows(form.funding)
+                                            if getattr(row, "reason", None)]
+    texts += [(f"indicators[{i}]", ind, col) for i, ind in enumerate(form.indicators)
+              for col in ("target", "actual", "deviation_reason") if getattr(ind, col)]
+    texts += [("", form, col) for col in ("goal_expected", "goal_actual") if getattr(form, col)]
+    for where, obj, col in texts:
+        text = getattr(obj, col)
+        if VOCAB.is_prompt(label_key(text)):
+            setattr(obj, col, None)
+            path = f"{where}.{col}" if where else col
+            yield Finding(code=Code.TEMPLATE_PROMPT, severity="warning", field=path, found=text,
+                          message=f"{path}: the cell holds the template's instructions ('{text[:40]}'), not a value",
+                          message_zh=f"{field_zh(path)}：单元格内为表格模板的填写说明，并非填报内容")
 
 
 def _unplaced(paths: list[str]) -> Iterator[Finding]:
@@ -375,18 +437,24 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
     fr, reader = m.fr, m.reader
     indicators = []
     for n, r in enumerate(m.raw):
+        parts = _target_parts(r)
         for name, cell in r.cells.items():
+            if name in ("target_op", "target_value", "target_unit"):
+                # the target's three printed cells: the value's is its provenance
+                name = "target"
+                if cell is not r.cells.get("target_value"):
+                    reader.path_of.setdefault(id(cell), f"indicators[{n}].target")
+                    continue
             reader.source(f"indicators[{n}].{name}", r.row, cell)
         for name, cell in r.pieces:  # (the value's provenance stays its first cell's)
             reader.path_of.setdefault(id(cell), f"indicators[{n}].{name}")
+        number, name = split_number(r.name)
         common = dict(
-            level1=r.level1, level2=r.level2, name=r.name, target=r.target, actual=r.actual,
-            weight=r.weight, score=r.score, deviation_reason=r.reason,
+            level1=r.level1, level2=r.level2, name=name, actual=r.actual,
+            target=join_target(*parts) if parts else r.target, target_parts=list(p or "" for p in parts) if parts else None,
+            weight=r.weight, score=r.score, deviation_reason=r.reason, level1_weight=r.level1_weight, number=number,
         )
-        if fr.kind == "department":
-            indicators.append(DepartmentIndicator(**common, level1_weight=r.level1_weight))
-        else:
-            indicators.append(Indicator(**common))
+        indicators.append(DepartmentIndicator(**common) if fr.kind == "department" else Indicator(**common))
     base = dict(
         title=fr.title, year=fr.year,
         goal_expected=m.goals[0] or None if m.goals else None, goal_actual=m.goals[1] if len(m.goals) > 1 else None,
@@ -403,11 +471,12 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
     else:
         form = ProjectForm(
             **base, project_name=m.head.get("project_name"), department=m.head.get("department"),
-            implementing_unit=m.head.get("implementing_unit"),
-            funding=Funding(**{k: FundingRow(**v) for k, v in m.funding.items()}),
+            implementing_unit=m.head.get("implementing_unit"), remarks=m.remarks,
+            funding=Funding(**{k: FundingRow(**v) for k, v in m.funding.items()},
+                            extra=[LabeledFundingRow(label=label, **v) for label, v in m.extra]),
             indicators=indicators,
         )
-    for required, value in (("indicators", indicators), ("total_score", m.total), ("funding", m.funding)):
+    for required, value in (("indicators", indicators), ("total_score", m.total), ("funding", m.funding or m.extra)):
         if not value:
             reader.note(f"no {required} found", 0.3)
     form.notes = reader.notes
@@ -415,6 +484,14 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
     form.provenance = reader.provenance
     form.findings = [*_assembled_findings(m.raw), *_split_findings(reader), *_repeated_names(m.raw), *_levels_absent(m.raw)]
     return form
+
+
+def _target_parts(r: RawIndicator) -> tuple[str | None, str | None, str | None] | None:
+    """A target printed in three columns, as (operator, value, unit); None for one column."""
+    parts = (r.target_op, r.target_value, r.target_unit)
+    if "target_value" not in r.cells and r.target_value is None and r.target is not None:
+        return None  # a 年度指标值 column beside an 指标性质 one: the target is that cell
+    return parts if any(p is not None for p in parts) or {"target_op", "target_value"} & r.cells.keys() else None
 
 
 def _repeated_names(raw: list[RawIndicator]) -> Iterator[Finding]:

@@ -124,6 +124,10 @@ def same_value(a, b) -> bool:
             return a is not None and b is not None and Decimal(str(a)) == Decimal(str(b))
         except Exception:
             return False
-    if a in (None, "") and b in (None, ""):
-        return True
+    if not a and not b and not isinstance(a, (Decimal, int, float)) and not isinstance(b, (Decimal, int, float)):
+        return True  # (None, "", [] and {} alike)
+    if isinstance(a, dict) or isinstance(b, dict):
+        return isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+    if isinstance(a, list) or isinstance(b, list):
+        return isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and all(map(same_value, a, b))
     return compact(str(a or "")) == compact(str(b or ""))

@@ -3,6 +3,7 @@ label the mapping looks for, with its synonyms across the families of layout."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -41,6 +42,7 @@ class Vocabulary:
     funding_block: Labels
     funding_columns: tuple[tuple[str, str], ...]  # (label, column), in the order tried
     project_rows: tuple[tuple[str, str], ...]  # (label, row)
+    extra_rows: Labels  # rows kept by their labels (Funding.extra)
     department_rows: tuple[tuple[str, str], ...]
     goal_expected: Labels
     goal_actual: Labels
@@ -54,6 +56,8 @@ class Vocabulary:
     total: Labels
     grade: Labels
     families: tuple[Family, ...]
+    remarks: Labels
+    prompts: Labels  # fragments of a template's instructions (a cell holding one is no value)
     furniture_labels: Labels
     furniture_lines: Labels
 
@@ -71,11 +75,15 @@ class Vocabulary:
         of_kind = [f for f in self.families if f.kind == kind]
         return max(of_kind, key=lambda f: (f.title_score(title), sum(m in labels for m in f.marks), -of_kind.index(f)))
 
+    def is_prompt(self, text: str) -> bool:
+        """A template's instructions (`1.预算执行率=预算执行数/调整后预算数,…的说明原因`)."""
+        return any(p in text for p in self.prompts)
+
     def is_indicator_header(self, key: str) -> bool:
         """The indicator table's header row (its key: the row's cells run together),
-        with or without a block label merged down the table's left (绩效指标)."""
+        with or without a block label merged down the table's left (绩效指标, 绩效指标(90分))."""
         first = self.indicator_columns[0][0]
-        return key.startswith(first) or any(key.startswith(b + first) for b in self.indicator_block)
+        return key.startswith(first) or any(re.match(re.escape(b) + r"(\(\d+分\))?" + first, key) for b in self.indicator_block)
 
 
 @cache
@@ -83,7 +91,8 @@ def _all_labels(v: Vocabulary) -> frozenset[str]:
     words = [*v.form_titles, *v.department_titles, *v.project_anchor, *v.department_anchor, *v.department,
              *v.implementing_unit, *v.subordinate_units, *v.funding_block, *v.goal_expected, *v.goal_labels,
              *v.breakdown, *v.indicator_block, *v.level1_words, *v.level2_words, *v.total, *v.grade,
-             *v.furniture_labels, *(label for label, _ in v.funding_columns), *(label for label, _ in v.project_rows),
+             *v.furniture_labels, *v.remarks, *v.extra_rows, *(label for label, _ in v.funding_columns),
+             *(label for label, _ in v.project_rows),
              *(label for label, _ in v.department_rows), *(label for label, _ in v.indicator_columns)]
     return frozenset(words)
 
@@ -109,6 +118,7 @@ def vocabulary() -> Vocabulary:
         subordinate_units=tuple(h["subordinate_units"]),
         funding_block=tuple(f["block"]), funding_columns=_by_label_length(_pairs(f["columns"])),
         project_rows=_pairs(f["project_rows"]), department_rows=_pairs(f["department_rows"]),
+        extra_rows=tuple(f["extra_rows"]["labels"]),
         goal_expected=tuple(g["expected"]), goal_actual=tuple(g["actual"]), goal_labels=frozenset(g["labels"]), breakdown=tuple(g["breakdown"]),
         indicator_block=tuple(i["block"]), level1_words=tuple(i["level1_words"]), level2_words=tuple(i["level2_words"]),
         indicator_columns=_pairs(i["columns"]),
@@ -117,6 +127,7 @@ def vocabulary() -> Vocabulary:
         families=tuple(Family(name=name, kind=fam["kind"], titles=tuple(fam["titles"]), marks=tuple(fam["marks"]),
                               prints=tuple(fam["prints"]), may_print=tuple(fam["may_print"]), grades=tuple(fam["grades"]))
                        for name, fam in raw["families"].items()),
+        remarks=tuple(raw["remarks"]["labels"]), prompts=tuple(raw["prompts"]["fragments"]),
         furniture_labels=tuple(raw["furniture"]["labels"]), furniture_lines=tuple(raw["furniture"]["lines"]),
     )
 

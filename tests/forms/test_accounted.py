@@ -35,20 +35,26 @@ def test_the_seed_form_is_read_whole(tmp_path):
     assert form.template == "shanghai" and form.year == 2023 and errors(form) == {}
 
 
-def test_a_column_the_engine_does_not_know_is_an_error_on_its_rows(tmp_path):
-    """A column 指标性质 inserted before 年度指标值: its words are no value and no label."""
+@pytest.mark.parametrize("header", ["指标方向", "指标性质"])
+def test_a_column_the_engine_does_not_know_is_an_error_on_its_rows(tmp_path, header):
+    """A column inserted before 年度指标值: its words are no value (and, when the engine
+    does not know its header, no label). 指标性质 is Sichuan's operator column (≥ 90 %):
+    正向指标 there is no operator and is not made part of the target."""
     lines = FORM.split("\n")
     out = []
     for line in lines:
         cells = line.split("\t")
         if line.startswith("一级指标"):
-            cells.insert(3, "指标性质")
+            cells.insert(3, header)
         elif len(cells) >= 7 and any(c.endswith("(%)") or c in ("及时", "提升") for c in cells[3:4]):
             cells.insert(3, "正向指标")
         out.append("\t".join(cells))
     form = read(tmp_path, "\n".join(out))
     unread = {(f.found, f.field) for f in form.findings if f.code == "unread_text" and f.severity == "error"}
-    assert unread == {("指标性质", None)} | {("正向指标", f"indicators[{i}]") for i in (0, 2, 3, 4, 5, 6)}
+    known = header == "指标性质"
+    assert unread == {(header, None)} - {("指标性质", None)} | {("正向指标", f"indicators[{i}]") for i in (0, 2, 3, 4, 5, 6)}
+    if known:
+        assert form.indicators[0].target == "=100.00(%)"
 
 
 def test_a_row_joined_to_the_one_above_on_the_same_page_is_an_error(tmp_path):

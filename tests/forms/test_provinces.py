@@ -1,0 +1,90 @@
+"""The provinces' own templates (fixtures/provinces, made by fixtures/make_provinces.py
+with openpyxl and printed by LibreOffice): Sichuan's 部门预算项目支出绩效自评表 and Anhui's
+copy of the national template. Read exactly as sheets and as PDFs; what they print
+beyond the contract is kept; a changed figure in what they add is an error."""
+
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from extractor.eval_sets import load_manifest
+from extractor.evaluate import evaluate
+from extractor.pipeline import ExtractOptions, extract_document
+
+PROVINCES = ROOT / "fixtures" / "provinces"
+
+
+@pytest.fixture(scope="module")
+def report():
+    return evaluate(load_manifest(PROVINCES / "manifest.json"))["types"]
+
+
+@pytest.mark.parametrize("doc_type", ["sichuan_xlsx", "sichuan_pdf", "anhui_xlsx", "anhui_pdf"])
+def test_every_form_reads_exactly(report, doc_type):
+    t = report[doc_type]
+    assert t["forms_found"] == t["forms_expected"] == t["forms_exact"] > 0
+    assert t["silent_errors"] == 0
+
+
+def _forms(path: Path):
+    return extract_document(path, ExtractOptions()).forms
+
+
+def _edit(src: Path, dst: Path, change) -> Path:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(src)
+    change(wb)
+    wb.save(dst)
+    return dst
+
+
+def _find(ws, text: str):
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value == text:
+                return cell
+    raise AssertionError(text)
+
+
+def test_sichuan_keeps_what_it_prints_beyond_the_contract():
+    forms = _forms(PROVINCES / "sichuan_xlsx.xlsx")
+    f = forms[0]
+    assert f.year == 2023 and f.template == "sichuan"
+    assert [x.label for x in f.funding.extra] == ["财政专户管理资金", "单位资金"]
+    assert set(f.remarks) == {"项目实施内容及过程概述", "评价结论", "存在问题", "改进措施"}
+    ind = f.indicators[0]
+    assert ind.target_parts == ["=", "100.00", "%"] and ind.target == "=100.00%"
+    # The template's own prompt left in a 原因 cell is no reason, and says so.
+    prompt = forms[1]
+    assert prompt.funding.total.reason is None
+    assert [(x.code, x.field) for x in prompt.findings if x.code == "template_prompt"] == [("template_prompt", "funding.total.reason")]
+    # A 完成值 left empty is named.
+    assert ("empty_value", "indicators[1].actual") in {(x.code, x.field) for x in forms[2].findings}
+
+
+def test_sichuan_an_extra_source_that_breaks_the_total_is_an_error(tmp_path):
+    def change(wb):
+        ws = wb.worksheets[0]
+        label = _find(ws, "单位资金")
+        ws.cell(row=label.row, column=5, value="5.00")  # 预算执行数 of 单位资金
+
+    f = _forms(_edit(PROVINCES / "sichuan_xlsx.xlsx", tmp_path / "s.xlsx", change))[0]
+    errors = [x for x in f.findings if x.severity == "error" and x.field == "funding.total.executed"]
+    assert errors and "单位资金" in errors[0].message
+
+
+def test_anhui_numbers_and_level1_points(tmp_path):
+    f = _forms(PROVINCES / "anhui_xlsx.xlsx")[0]
+    assert [i.number for i in f.indicators] == [f"指标{k}" for k in range(1, 6)]
+    assert f.indicators[0].name == "专场招聘2-3场,创业沙龙活动4场"  # (canonical text: NFKC)
+    assert [i.level1_weight for i in f.indicators][:4] == [60, 60, 60, 15]
+    assert not [x for x in f.findings if x.severity == "error"]
+
+    def change(wb):
+        ws = wb.worksheets[0]
+        _find(ws, "产出指标(60分)").value = "产出指标(50分)"
+
+    f = _forms(_edit(PROVINCES / "anhui_xlsx.xlsx", tmp_path / "a.xlsx", change))[0]
+    assert [x.field for x in f.findings if x.code == "level1_weight"] == ["indicators[level1=产出指标].level1_weight"]
