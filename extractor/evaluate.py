@@ -111,21 +111,32 @@ class TypeScore:
 
 _ROW_ONLY = re.compile(r"indicators\[\d+\]")
 # Errors about a whole form (no field): they name every field of it.
+_GROUP = re.compile(r"indicators\[level1=(.+)\]\.level1_weight")
+_ROW_LEVEL = re.compile(r"indicators\[(\d+)\]\.(?:level1|level2|level1_weight)")
 WHOLE_FORM = frozenset({"not_extracted"})
 
 
-def named_by_error(found, path: str | None) -> bool:
+def named_by_error(found, path: str | None, printed: str | None = None) -> bool:
     """An error finding names this field of `found`: the field itself, its row or block
     (`indicators[3]` for `indicators[3].score`, `funding.total` for its amounts), a
     list-wide field (`indicators[].weight` for every row's weight), or the whole form.
-    `path` None: a row the form lacks, named by any error on its indicators."""
+    `path` None: a row the form lacks, named by any error on its indicators, or by an
+    unread_text error quoting its name (`printed`). An error on a level-1 group
+    (`indicators[level1=产出指标].level1_weight`: its weight is not its rows' sum) names the
+    group's rows' level labels: a row carried into the wrong group is what it says."""
     for f in found.findings:
         if f.severity != "error":
             continue
+        if printed and f.code == "unread_text" and f.found and compact(f.found) == compact(printed):
+            return True
         if f.field is None:
             if f.code in WHOLE_FORM:
                 return True
             continue
+        if path and (m := _GROUP.fullmatch(f.field)) and (row := _ROW_LEVEL.fullmatch(path)):
+            i = int(row.group(1))
+            if i < len(found.indicators) and compact(found.indicators[i].level1 or "") == compact(m.group(1)):
+                return True
         if path is None or _ROW_ONLY.fullmatch(path):  # a row missing, or one the document does not print
             if f.field.startswith("indicators"):
                 return True
@@ -178,7 +189,7 @@ def compare_form(found, gold, score: TypeScore) -> bool:
                         score.tally("indicator_text" if attr in INDICATOR_TEXT else "indicator_numbers").add(False)
                         score.tally("overall").add(False)
                     diffs.append({"field": f"indicators[{gi}]", "gold": gold.indicators[gi].name, "found": None,
-                                  "silent": not named_by_error(found, None)})
+                                  "silent": not named_by_error(found, None, gold.indicators[gi].name)})
             if tag in ("replace", "insert"):
                 score.rows_extra += j2 - j1
                 exact = False

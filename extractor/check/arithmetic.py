@@ -366,6 +366,8 @@ def check_department(form: DepartmentForm, settings: CheckSettings, practice: bo
         out.append(_err("missing_field", "no indicator rows found", "未找到绩效指标", "indicators"))
     if form.total_score is None:
         out.append(_err("missing_field", "total score not found", "未找到总分", "total_score"))
+        if form.total_weight is None:  # (printed beside it, on the row that was not found)
+            out.append(_err("missing_field", "total weight (the 100 beside the total) not found with it", "未找到总分行的分值", "total_weight"))
     f = form.funding
     for name in ("fiscal", "other", "basic", "project"):
         out.extend(_check_rate(form, getattr(f, name), f"funding.{name}", settings))
@@ -405,6 +407,7 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
     settings = settings or CheckSettings()
     findings = check_department(form, settings) if isinstance(form, DepartmentForm) else check_project(form, settings)
     findings.extend(_merged_labels(form))
+    findings.extend(_names_with_figures(form))
     findings.extend(_level_labels(form))
     findings.extend(_level_mismatch(form))
     findings.extend(_names_with_labels(form))
@@ -430,16 +433,38 @@ def _merged_labels(form: Form) -> Iterator[Finding]:
 
 
 def _names_with_labels(form: Form) -> Iterator[Finding]:
-    """An indicator name that opens with a level label (`经济效益指标残保金政策宣传覆盖率`):
-    the label's cell and the name's run together, so the row's cells are not what the
-    form prints in them."""
-    words = sorted({w for w in (*VOCAB.level1_words, *VOCAB.level2_words) if w.endswith("指标")}, key=len, reverse=True)
-    for i, ind in enumerate(form.indicators):  # (a name may open with a 绩效目标; none opens with a …指标)
-        name = "".join((ind.name or "").split())
-        label = next((w for w in words if name.startswith(w) and len(name) > len(w) + 1), None)
-        if label is not None:
-            yield _err("merged_labels", f"indicator {i + 1}: its name '{name}' opens with the label '{label}': two cells run together",
-                       f"第{i + 1}项指标名称“{name}”以指标类别“{label}”开头，两个单元格的文字连在了一起", f"indicators[{i}]", None, name)
+    """An indicator's name, target or actual that holds a level label
+    (`经济效益指标残保金政策宣传覆盖率`, `社会知晓率效益指标社会效益指标提升`): the label's cell
+    and the value's ran together (a converter joined the cells of a merged range), so
+    the row's cells are not what the form prints in them. No value of the gold set's
+    2,370 holds a …指标 label."""
+    words = _LABEL_WORDS
+    for i, ind in enumerate(form.indicators):
+        for col in ("name", "target", "actual"):
+            text = "".join((getattr(ind, col) or "").split())
+            label = next((w for w in words if w in text and len(text) > len(w) + 1), None)
+            if label is None:
+                continue
+            where = "opens with" if text.startswith(label) else "holds"
+            yield _err("merged_labels", f"indicator {i + 1}: its {col} '{text}' {where} the label '{label}': cells run together",
+                       f"第{i + 1}项指标的{_COL_ZH[col]}“{text}”含有指标类别“{label}”，单元格的文字连在了一起",
+                       f"indicators[{i}]" if col == "name" else f"indicators[{i}].{col}", None, text)
+
+
+def _names_with_figures(form: Form) -> Iterator[Finding]:
+    """A name that ends in a target or a figure (`…覆盖率 ≥10000.00(家)`): the cell beside
+    it ran into the name (no name of the gold set ends so)."""
+    for i, ind in enumerate(form.indicators):
+        name = (ind.name or "").strip()
+        m = _TRAILING_FIGURE.search(name)
+        if m and m.start() > 0:
+            yield _err("merged_labels", f"indicator {i + 1}: its name '{name}' ends in the figure '{m.group().strip()}': cells run together",
+                       f"第{i + 1}项指标名称“{name}”以数值“{m.group().strip()}”结尾，单元格的文字连在了一起", f"indicators[{i}]", None, name)
+
+
+_TRAILING_FIGURE = re.compile(r"\s*(?:[≥≤=<>]\s*\d+(?:\.\d+)?(?:\([^()]*\))?|\d+\.\d+\s*\([^()]*\))$")
+_LABEL_WORDS = sorted({w for w in (*VOCAB.level1_words, *VOCAB.level2_words) if w.endswith("指标")}, key=len, reverse=True)
+_COL_ZH = {"name": "名称", "target": "指标值", "actual": "完成值"}
 
 
 def _level_mismatch(form: Form) -> Iterator[Finding]:

@@ -27,6 +27,8 @@ TITLE_MARKERS = VOCAB.form_titles
 DEPARTMENT_MARKERS = VOCAB.department_titles
 PROJECT_ANCHOR = VOCAB.project_anchor
 DEPARTMENT_ANCHOR = VOCAB.department_anchor
+_FUNDING_BLOCK = VOCAB.funding_block
+_FORM_ENDS = (*VOCAB.total, *VOCAB.grade)
 _YEAR = re.compile(r"^[(（]?\s*(\d{4})\s*年度?\s*[)）]?$")
 
 
@@ -108,6 +110,7 @@ def iter_form_rows(rows: Iterable[Row], skipped: list[SkippedTable] | None = Non
     title, year, pending = "", None, []  # what precedes the next anchor
     current: FormRows | None = None
     skipping = False  # inside another kind of table
+    ended = False  # the current form's total or grade row has been read
     for row in rows:
         filled = row.filled  # (once: a list built from the cells)
         if not filled:
@@ -137,10 +140,21 @@ def iter_form_rows(rows: Iterable[Row], skipped: list[SkippedTable] | None = Non
             if any(m in title for m in DEPARTMENT_MARKERS):
                 kind = "department"
             current = FormRows(kind=kind, title=title, year=year, rows=[row], before_anchor=pending)
-            title, year, pending = "", None, []
+            title, year, pending, ended = "", None, [], False
+            continue
+        first = compact(filled[0].text)
+        if current is not None and ended and current.kind == "project" and first.startswith(_FUNDING_BLOCK):
+            # A funding block after the form's total: the next form, its title and
+            # head lost (a parser dropped them). Read as a form with no head (its
+            # missing fields are errors), never as more of this one.
+            yield current
+            current = FormRows(kind="project", title="", year=None, rows=[row], before_anchor=[])
+            ended = False
             continue
         if current is not None:
             current.rows.append(row)
+            if first.startswith(_FORM_ENDS):
+                ended = True
         else:
             pending.append(row)
     if current is not None:
