@@ -8,9 +8,9 @@ sends that message back.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from ..models import (
     DepartmentForm,
@@ -37,10 +37,17 @@ def _num(v: Any) -> Decimal | None:
         raise ValueError(f"{v!r} is not a number as printed on the form; copy the digits, or null for '-'") from None
 
 
+# A figure as the form prints it. The schema asks for a string of the printed digits
+# ("98.80"): a JSON number loses its trailing zeros (98.8), and with them the
+# precision the checker holds the form's arithmetic to. A number is still accepted.
+Printed = Annotated[Decimal, BeforeValidator(lambda v: _num(v)),
+                    WithJsonSchema({"type": "string"})]  # (the prompt says how: "98.80")
+
+
 def compact_schema(node: Any, root: bool = True) -> Any:
     """The JSON Schema a request carries, without what costs tokens and tells the
     model nothing: property titles, `"default": null`, and the string pattern
-    pydantic allows for a Decimal (a number, or null, is what the model writes).
+    pydantic allows for a Decimal (a figure is a `Printed` string, or null).
     The top-level title stays: it names the tool."""
     if isinstance(node, list):
         return [compact_schema(n, False) for n in node]
@@ -67,12 +74,12 @@ class _Strict(BaseModel):
 
 
 class LLMFundingRow(_Strict):
-    initial_budget: Decimal | None = None
-    annual_budget: Decimal | None = None
-    executed: Decimal | None = None
-    weight: Decimal | None = None
-    execution_rate: Decimal | None = None
-    score: Decimal | None = None
+    initial_budget: Printed | None = None
+    annual_budget: Printed | None = None
+    executed: Printed | None = None
+    weight: Printed | None = None
+    execution_rate: Printed | None = None
+    score: Printed | None = None
 
     _parse = field_validator("*", mode="before")(classmethod(lambda cls, v: _num(v)))
 
@@ -90,8 +97,8 @@ class LLMIndicator(_Strict):
     name: str = Field(description="三级指标")
     target: str | None = Field(None, description="年度指标值 exactly as printed")
     actual: str | None = Field(None, description="实际完成值 exactly as printed")
-    weight: Decimal = Field(description="分值")
-    score: Decimal = Field(description="得分")
+    weight: Printed = Field(description="分值")
+    score: Printed = Field(description="得分")
     deviation_reason: str | None = None
 
     _parse = field_validator("weight", "score", mode="before")(classmethod(lambda cls, v: _num(v)))
@@ -117,17 +124,17 @@ class LLMProjectForm(_Strict):
     goal_expected: str | None = None
     goal_actual: str | None = None
     indicators: list[LLMIndicator] = Field(min_length=1)
-    total_weight: Decimal | None = None
-    total_score: Decimal = Field(description="总分")
+    total_weight: Printed | None = None
+    total_score: Printed = Field(description="总分")
     grade: str | None = Field(None, description="评分等级")
 
     _parse = field_validator("total_weight", "total_score", mode="before")(classmethod(lambda cls, v: _num(v)))
 
 
 class LLMDepartmentFundingRow(_Strict):
-    annual_budget: Decimal | None = None
-    executed: Decimal | None = None
-    execution_rate: Decimal | None = None
+    annual_budget: Printed | None = None
+    executed: Printed | None = None
+    execution_rate: Printed | None = None
 
     _parse = field_validator("*", mode="before")(classmethod(lambda cls, v: _num(v)))
 
@@ -140,7 +147,7 @@ class LLMDepartmentFunding(_Strict):
 
 
 class LLMDepartmentIndicator(LLMIndicator):
-    level1_weight: Decimal | None = Field(None, description="权重 of the level-1 group")
+    level1_weight: Printed | None = Field(None, description="权重 of the level-1 group")
 
     _parse_w = field_validator("level1_weight", mode="before")(classmethod(lambda cls, v: _num(v)))
 
@@ -157,8 +164,8 @@ class LLMDepartmentForm(_Strict):
     goal_expected: str | None = None
     goal_actual: str | None = None
     indicators: list[LLMDepartmentIndicator] = Field(min_length=1)
-    total_weight: Decimal | None = None
-    total_score: Decimal
+    total_weight: Printed | None = None
+    total_score: Printed
     grade: str | None = None
 
     _parse = field_validator("total_weight", "total_score", mode="before")(classmethod(lambda cls, v: _num(v)))

@@ -252,14 +252,14 @@ def test_eval_with_the_llm_engine_reports_usage(tmp_path):
 
 
 def test_prompt_example_is_real_seed_text():
-    prompt = (ROOT / "prompts" / "extract_form.v1.md").read_text(encoding="utf-8")
+    prompt = (ROOT / "prompts" / "extract_form.v2.md").read_text(encoding="utf-8")
     example = prompt.split("whose text is:", 1)[1].split("the answer holds", 1)[0]
     seeds = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "fixtures" / "text").glob("*.txt"))
     lines = [ln for ln in example.strip().splitlines() if ln.strip()]
     assert len(lines) >= 5
     for line in lines:
         assert line in seeds, line
-    values = re.findall(r'"executed": ([\d.]+)', prompt)
+    values = re.findall(r"\"executed\": \"([\d.]+)\"", prompt)
     assert values and all(Decimal(v) == Decimal("883.43") for v in values)
 
 
@@ -401,3 +401,37 @@ def test_the_budget_and_concurrency_are_the_runs_across_the_local_workers(tmp_pa
             ("json",), workers=2)
     assert 0 < len(server.requests) < 14 and spent(server.requests) <= budget, len(server.requests)
     assert sum(o.stats.budget_spent for o in summary.outcomes) == 14 - len(server.requests)
+
+
+def test_figures_travel_as_printed_strings():
+    """The schema asks for every figure as a string of its printed digits, and the
+    checker holds an answer to them: a rate printed 98.80 over amounts giving 98.89 is
+    an error; the same rate as a JSON number (98.8) admits [98.8, 98.9) truncated, and
+    passes."""
+    from extractor.check import check_form
+    from extractor.llm.response import LLMProjectForm, to_contract
+
+    def figures(node, path=""):
+        if isinstance(node, dict):
+            if "$ref" not in node and node.get("type") in (["string", "null"], "string") and path.endswith(
+                    ("budget", "executed", "weight", "execution_rate", "score", "total_weight", "total_score")):
+                yield path
+            for k, v in node.items():
+                yield from figures(v, f"{path}.{k}" if k not in ("properties", "$defs") else path)
+
+    schema = LLMProjectForm.model_json_schema()
+    assert len(set(figures(schema))) >= 9  # every numeric field of rows, indicators and totals: strings
+    assert '"number"' not in json.dumps(schema)
+
+    answer = {"project_name": "宣传工作经费", "indicators": [
+        {"level1": "产出指标", "level2": "数量指标", "name": "信息发布数", "target": "=10(条)", "actual": "10(条)",
+         "weight": "90.00", "score": "90.00"}],
+        "funding": {"total": {"annual_budget": "100.00", "executed": "98.89", "weight": "10.00",
+                              "execution_rate": "98.80", "score": "9.88"}},
+        "total_weight": "100", "total_score": "99.88"}
+    form = to_contract(LLMProjectForm.model_validate(answer), pages=[1])
+    assert str(form.funding.total.execution_rate) == "98.80"
+    assert "funding.total.execution_rate" in {f.field for f in check_form(form) if f.severity == "error"}
+    answer["funding"]["total"]["execution_rate"] = 98.8  # what a JSON number keeps
+    form = to_contract(LLMProjectForm.model_validate(answer), pages=[1])
+    assert "funding.total.execution_rate" not in {f.field for f in check_form(form) if f.severity == "error"}
