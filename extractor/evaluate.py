@@ -32,9 +32,10 @@ GROUPS = {
     "goals": ("goal_expected", "goal_actual", "remarks"),
     "totals": ("total_score", "total_weight", "grade"),
 }
-INDICATOR_TEXT = ("level1", "level2", "name", "target", "actual", "deviation_reason", "target_parts", "number")
-INDICATOR_NUMBERS = ("weight", "score", "level1_weight")
-OPTIONAL = ("level1_weight", "target_parts", "number")  # compared where the gold has them (some templates print them)
+INDICATOR_TEXT = ("level1", "level2", "name", "target", "actual", "deviation_reason", "target_parts", "number",
+                  "target_adjusted", "core")
+INDICATOR_NUMBERS = ("weight", "score", "level1_weight", "score_rate")
+OPTIONAL = ("level1_weight", "target_parts", "number", "target_adjusted", "core", "score_rate")  # compared where the gold has them (some templates print them)
 
 
 # --- comparing ------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class Code(StrEnum):
     FUNDING_SUM = "funding_sum"
     EXECUTION_RATE = "execution_rate"
     BUDGET_SCORE = "budget_score"
+    INDICATOR_SCORE = "indicator_score"  # a score that is not its weight × the printed 得分系数
     WEIGHTS_SUM = "weights_sum"
     SCORE_RANGE = "score_range"
     TOTAL_SCORE = "total_score"
@@ -87,7 +88,7 @@ _BY_OWNER[Owner.CHECKER] = frozenset(Code) - frozenset().union(*_BY_OWNER.values
 # The arithmetic a repair request can fix (the numbers of one reading disagree).
 ARITHMETIC = frozenset({
     Code.FUNDING_SUM, Code.EXECUTION_RATE, Code.BUDGET_SCORE, Code.WEIGHTS_SUM, Code.SCORE_RANGE,
-    Code.TOTAL_SCORE, Code.LEVEL1_WEIGHT, Code.FUNDING_STRUCTURE_SUM,
+    Code.TOTAL_SCORE, Code.LEVEL1_WEIGHT, Code.FUNDING_STRUCTURE_SUM, Code.INDICATOR_SCORE,
 })
 # A value that is not the one its cell prints (check.positions), or printed nowhere:
 # what a repair request can also fix, and what decides between two readings.

@@ -268,6 +268,11 @@ class Indicator(_Model):
     target_parts: list[str] | None = None
     number: str | None = None
     level1_weight: Num | None = None
+    # Chongqing's department form: 调整指标值 beside 年初指标值 (the target), 得分系数 (the
+    # share of the weight scored, in percent: score = weight × rate / 100), 是否核心指标.
+    target_adjusted: str | None = None
+    score_rate: Num | None = None
+    core: str | None = None
 
 
 class DepartmentIndicator(Indicator):
@@ -294,13 +299,14 @@ class _FormBase(_Model):
     provenance: dict[str, FieldSource] = Field(default_factory=dict)
     usage: Usage | None = None  # LLM requests and tokens spent on this form
     review: FormReview | None = None  # set once a reviewer decided anything on it
+    # Text fields a template prints beyond the contract's (评价结论, 存在问题, 改进措施,
+    # 项目实施内容及过程概述; Chongqing's 全年(调整)绩效目标, 财政处室, 部门联系人), by their
+    # printed label: accounted for, not dropped.
+    remarks: dict[str, str] = Field(default_factory=dict)
 
 
 class ProjectForm(_FormBase):
     kind: Literal["project"] = "project"
-    # Text fields a template prints beyond the contract's (评价结论, 存在问题, 改进措施,
-    # 项目实施内容及过程概述), by their printed label: accounted for, not dropped.
-    remarks: dict[str, str] = Field(default_factory=dict)
     project_name: str | None = None
     department: str | None = None
     implementing_unit: str | None = None
@@ -314,11 +320,18 @@ class DepartmentFundingRow(_Model):
     annual_budget: Num | None = None
     executed: Num | None = None
     execution_rate: Num | None = None
+    # Where the budget's execution is scored (Chongqing: 部门预算执行情况 with its own
+    # 执行率权重 and 执行率得分, counted in the total)
+    initial_budget: Num | None = None
+    weight: Num | None = None
+    score: Num | None = None
 
 
 class DepartmentFunding(_Model):
-    """整体支出规模: by source (财政拨款, 其他资金) and by structure (基本支出, 项目支出)."""
+    """整体支出规模: by source (财政拨款, 其他资金) and by structure (基本支出, 项目支出);
+    `total`, the whole budget where a template prints one row (Chongqing's 部门预算执行情况)."""
 
+    total: DepartmentFundingRow | None = None
     fiscal: DepartmentFundingRow | None = None
     other: DepartmentFundingRow | None = None
     basic: DepartmentFundingRow | None = None

@@ -163,6 +163,22 @@ def _check_budget_score(form: ProjectForm, settings: CheckSettings) -> Iterator[
         )
 
 
+def _check_score_rates(form: Form, settings: CheckSettings) -> Iterator[Finding]:
+    """Where a template prints the share of the weight scored (Chongqing's 得分系数):
+    score = weight × rate / 100, to the score's printed places."""
+    for i, ind in enumerate(form.indicators):
+        rate = getattr(ind, "score_rate", None)
+        if rate is None or ind.weight is None or ind.score is None:
+            continue
+        exact = ind.weight * rate / HUNDRED
+        places = printed_places(form, f"indicators[{i}].score", ind.score)
+        if not _agrees(settings, lambda mode: rounds_to(ind.score, places, exact, mode)):
+            shown = _shown(exact, places)
+            yield _err("indicator_score", f"indicator {i + 1} ({ind.name}): score {ind.score} ≠ weight {ind.weight} × {rate}% = {shown}",
+                       f"第{i + 1}项指标（{ind.name}）：得分 {ind.score} ≠ 指标权重 {ind.weight} × 得分系数 {rate}% = {shown}",
+                       f"indicators[{i}].score", shown, ind.score)
+
+
 def _check_indicator_scores(indicators, prefix: str = "indicators") -> Iterator[Finding]:
     for i, ind in enumerate(indicators):
         if not (ind.name or "").strip():
@@ -369,8 +385,12 @@ def check_department(form: DepartmentForm, settings: CheckSettings, practice: bo
         if form.total_weight is None:  # (printed beside it, on the row that was not found)
             out.append(_err("missing_field", "total weight (the 100 beside the total) not found with it", "未找到总分行的分值", "total_weight"))
     f = form.funding
-    for name in ("fiscal", "other", "basic", "project"):
+    for name in ("total", "fiscal", "other", "basic", "project"):
         out.extend(_check_rate(form, getattr(f, name), f"funding.{name}", settings))
+    budget_weight = budget_score = None
+    if f.total is not None and f.total.weight is not None:  # the budget's execution scored (Chongqing)
+        budget_weight, budget_score = f.total.weight, f.total.score
+        out.extend(_check_budget_score(form, settings))
     if all(getattr(f, n) is not None for n in ("fiscal", "other", "basic", "project")):
         for col in ("annual_budget", "executed"):
             src = _sum(getattr(getattr(f, n), col) for n in ("fiscal", "other"))
@@ -379,15 +399,22 @@ def check_department(form: DepartmentForm, settings: CheckSettings, practice: bo
             if src != struct:  # (amounts: exact as printed)
                 out.append(_err("funding_structure_sum", f"{col}: by source {src} ≠ by structure {struct}", f"{col}：按来源合计 {src} ≠ 按结构合计 {struct}", f"funding.{col}", src, struct))
     out.extend(_check_indicator_scores(form.indicators))
+    out.extend(_check_score_rates(form, settings))
     out.extend(_check_level1_weights(form))
     weights = _sum(i.weight for i in form.indicators)
     expected_weight = form.total_weight if form.total_weight is not None else settings.total_weight
+    if budget_weight is not None:
+        expected_weight -= budget_weight
     if form.indicators and weights != expected_weight:
         out.append(_err("weights_sum", f"indicator weights sum to {weights}, expected {expected_weight}", f"指标分值之和 {weights}，应为 {expected_weight}", "indicators[].weight", expected_weight, weights))
     if form.total_score is not None and form.indicators:
         recomputed = _sum(i.score for i in form.indicators)  # declared: exact
+        if budget_score is not None:
+            recomputed += budget_score
         if not _agrees(settings, lambda mode: _figure(form, "total_score", form.total_score, mode).meets(Span.exact(recomputed))):
-            out.append(_err("total_score", f"total {form.total_score} ≠ sum of indicator scores {recomputed}", f"总分 {form.total_score} ≠ 各指标得分之和 {recomputed}", "total_score", recomputed, form.total_score))
+            also = f" + budget score {budget_score}" if budget_score is not None else ""
+            out.append(_err("total_score", f"total {form.total_score} ≠ sum of indicator scores{also} {recomputed}",
+                            f"总分 {form.total_score} ≠ 各指标得分之和{'（含预算执行得分）' if also else ''} {recomputed}", "total_score", recomputed, form.total_score))
     out.extend(_check_grade(form, settings))
     if practice:
         out.extend(_check_practice(form.indicators, settings))
@@ -408,8 +435,10 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
     findings = check_department(form, settings) if isinstance(form, DepartmentForm) else check_project(form, settings)
     findings.extend(_merged_labels(form))
     findings.extend(_names_with_figures(form))
-    findings.extend(_level_labels(form))
-    findings.extend(_level_mismatch(form))
+    family = VOCAB.family(form.template) if form.template else None
+    if family is None or family.levels:  # (Chongqing's department form prints no levels)
+        findings.extend(_level_labels(form))
+        findings.extend(_level_mismatch(form))
     findings.extend(_names_with_labels(form))
     findings.extend(empty_values(form))
     if page_text is not None:

@@ -158,7 +158,7 @@ def _record_values(form: Form) -> tuple[set[str], set[Decimal]]:
 _VALUE_FIELDS = ("year", "project_name", "department", "implementing_unit", "subordinate_units", "funding_unit",
                  "goal_expected", "goal_actual", "total_score", "total_weight", "grade")
 _INDICATOR_FIELDS = ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation_reason", "level1_weight",
-                     "number")
+                     "number", "target_adjusted", "score_rate", "core")
 
 
 def _accounted(cell: Cell, key: str, texts: set[str], numbers: set[Decimal], reader: FormReader, form: Form) -> bool:

@@ -96,7 +96,7 @@ def _funding_by_column(row: Row, header: Row, label_idx: int) -> tuple[dict[str,
         return None
     values: dict[str, Decimal | None] = {}
     cells: dict[str, Cell] = {}
-    label = row.cells[label_idx].text
+    label = row.cells[label_idx].text if label_idx >= 0 else None  # (-1: a row with no label)
     for cell in row.cells[label_idx + 1 :]:
         if not cell.text or cell.text == label:  # (the row's label, repeated across its merged cell)
             continue

@@ -35,6 +35,10 @@ class RawIndicator:
     target_op: str | None = None
     target_value: str | None = None
     target_unit: str | None = None
+    # Chongqing: 调整指标值, 得分系数 (as printed: 100%), 是否核心指标
+    target_adjusted: str | None = None
+    score_rate: str | None = None
+    core: str | None = None
     cells: dict[str, Cell] = field(default_factory=dict)
     level1_cut_below: bool = False
     level2_cut_below: bool = False
@@ -51,7 +55,7 @@ _POINTS = re.compile(r"^(.+?)\((\d+(?:\.\d+)?)分\)$")  # 产出指标(50分): a
 _NUMBERED = re.compile(r"^(指标\s*\d{1,3})\s*[:：、.]\s*(?=\S)")  # 指标1:… : a name with its number
 # 指标性质 as Sichuan prints it: an operator, or 定性 (a word target: its value alone)
 QUALITATIVE = ("定性", "定性指标")
-_OPERATOR = re.compile(r"^(?:[=≥≤><≧≦]{1,2}|定量|(?:不)?(?:大于|小于|等于|低于|高于|少于|超过|多于)(?:或)?(?:等于)?)$")
+_OPERATOR = re.compile(r"^(?:[=≥≤><≧≦]{1,2}|定量(?:指标)?|(?:不)?(?:大于|小于|等于|低于|高于|少于|超过|多于)(?:或)?(?:等于)?)$")
 
 
 def is_operator(text: str) -> bool:

@@ -75,6 +75,7 @@ class _Mapping:
     funding_cols: list[tuple[str, float, float]] = field(default_factory=list)
     goals: list[str] = field(default_factory=list)
     goal_split: int | None = None  # the column the 实际完成情况 header starts at
+    goal_remarks: dict[int, str] = field(default_factory=dict)  # a goal column that is a remark's (全年(调整)绩效目标)
     unplaced: list[str] = field(default_factory=list)  # funding fields whose column the header prints and the row lacks
     raw: list[RawIndicator] = field(default_factory=list)
     total: Decimal | None = None
@@ -111,7 +112,8 @@ def _read_project_name(ln: _Line, m: _Mapping) -> int:
 
 
 def _is_department_head(ln: _Line, m: _Mapping) -> bool:
-    return ln.first.startswith(DEPARTMENT_ANCHOR)
+    return ln.first.startswith(DEPARTMENT_ANCHOR) or (
+        m.fr.kind == "department" and ln.first.startswith(VOCAB.department) and "department" not in m.head)
 
 
 def _read_department_head(ln: _Line, m: _Mapping) -> int:
@@ -126,7 +128,29 @@ def _read_department_head(ln: _Line, m: _Mapping) -> int:
     m.head["subordinate_units"] = c2.text if c2 else None
     if c2:
         m.reader.source("subordinate_units", ln.row, c2)
+    _read_row_remarks(ln, m)
+    # The total printed in the head row (Chongqing: 主管部门 | … | 自评总分(分) | 97.6)
+    label = next((lbl for lbl in VOCAB.total for k in ln.keys[1:] if k.startswith(lbl)), None)
+    if label is not None:
+        m.reader.labelled.add("total_score")
+        c3 = value_after(ln.row, ln.keys, label)
+        if c3 is not None and is_number(c3.text):
+            m.total = parse_number(c3.text)
+            m.reader.source("total_score", ln.row, c3)
     return 0
+
+
+def _read_row_remarks(ln: _Line, m: _Mapping) -> None:
+    """Every `label | value` pair of a row whose label is a remark's (财政处室, 联系电话)."""
+    for i, (c, k) in enumerate(zip(ln.row.cells, ln.keys)):
+        label = next((lbl for lbl in VOCAB.remarks if _ENUMERATED.sub("", k) == lbl), None) if c.text else None
+        if label is None or label in m.remarks:
+            continue
+        m.reader.labelled.add(f"remarks.{label}")
+        v = next((v for v, kv in zip(ln.row.cells[i + 1:], ln.keys[i + 1:]) if v.text and kv != k), None)
+        if v is not None and not any(_ENUMERATED.sub("", label_key(v.text)) == lbl for lbl in VOCAB.remarks):
+            m.remarks[label] = v.text
+            m.reader.source(f"remarks.{label}", ln.row, v)
 
 
 def _is_units(ln: _Line, m: _Mapping) -> bool:
@@ -192,6 +216,24 @@ def _read_funding_row_label(ln: _Line, m: _Mapping) -> int:
     return 0
 
 
+def _is_unlabelled_total(ln: _Line, m: _Mapping) -> bool:
+    """A department form's one row of figures under its funding header, with no label
+    (Chongqing: 部门预算执行情况 merged down beside it): the whole budget."""
+    filled = ln.row.filled
+    return (m.fr.kind == "department" and m.section == "funding" and m.funding_header is not None and not m.funding
+            and len(filled) >= 3 and all(is_number_or_dash(c.text) for c in filled))
+
+
+def _read_unlabelled_total(ln: _Line, m: _Mapping) -> int:
+    idx = next((j for j, c in enumerate(ln.row.cells) if c.text), 0) - 1
+    values, cells = read_funding_row(ln.row, m.funding_header, m.funding_cols, idx, "project")
+    m.funding["total"] = {k: v for k, v in values.items() if k != "reason"}
+    m.reader.labelled.add("funding.total")
+    for col, cell in cells.items():
+        m.reader.source(f"funding.total.{col}", ln.row, cell)
+    return 0
+
+
 def _is_funding_header(ln: _Line, m: _Mapping) -> bool:
     return has_label(ln.keys, *VOCAB.funding_block) or sum(has_label(ln.keys, lbl) for lbl in FUNDING_COLUMN_LABELS) >= 2
 
@@ -214,7 +256,7 @@ def _remark_label(ln: _Line) -> str | None:
 
 
 def _is_remark(ln: _Line, m: _Mapping) -> bool:
-    return m.fr.kind == "project" and bool(ln.first) and _remark_label(ln) is not None
+    return bool(ln.first) and _remark_label(ln) is not None
 
 
 def _read_remark(ln: _Line, m: _Mapping) -> int:
@@ -226,6 +268,7 @@ def _read_remark(ln: _Line, m: _Mapping) -> int:
     if c is not None:
         m.remarks[label] = c.text
         m.reader.source(f"remarks.{label}", ln.row, c)
+    _read_row_remarks(ln, m)  # (部门联系人 | 张敏 | 联系电话 | 023-…)
     return 0
 
 
@@ -248,8 +291,14 @@ def _read_goal(ln: _Line, m: _Mapping) -> int:
     if header:
         m.reader.labelled.update(("goal_expected", "goal_actual"))
         m.goal_split = next((c.col for c, k in zip(ln.row.cells, ln.keys) if k.startswith(VOCAB.goal_actual)), None)
+        m.goal_remarks = {c.col: k for c, k in zip(ln.row.cells, ln.keys) if k in VOCAB.remarks and c.col is not None}
+        m.reader.labelled.update(f"remarks.{k}" for k in m.goal_remarks.values())
     previous: Cell | None = None
     for c in ln.row.filled:
+        if not header and c.col in m.goal_remarks:  # (the adjusted goal: a remark, by its column)
+            m.remarks.setdefault(m.goal_remarks[c.col], c.text)
+            m.reader.source(f"remarks.{m.goal_remarks[c.col]}", ln.row, c)
+            continue
         # On the header row only a paragraph is a value: a goal cell that reaches
         # up beside its header (rows cut by word alignment) starts there.
         if label_key(c.text) in GOAL_SKIP or (header and len(label_key(c.text)) < GOAL_MIN_IN_HEADER):
@@ -321,6 +370,7 @@ SECTIONS: tuple[tuple[Test, Read | None], ...] = (
     (_is_funding_row, _read_funding),
     (_is_funding_header, _read_funding_header),
     (_is_funding_row_label, _read_funding_row_label),
+    (_is_unlabelled_total, _read_unlabelled_total),
     (_is_breakdown, _read_breakdown),
     (_is_remark, _read_remark),
     (_is_goal, _read_goal),
@@ -451,8 +501,11 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
         number, name = split_number(r.name)
         common = dict(
             level1=r.level1, level2=r.level2, name=name, actual=r.actual,
-            target=join_target(*parts) if parts else r.target, target_parts=list(p or "" for p in parts) if parts else None,
+            target=(join_target(*parts) if "target_value" in r.cells or r.target_value is not None else r.target) if parts else r.target,
+            target_parts=list(p or "" for p in parts) if parts else None,
             weight=r.weight, score=r.score, deviation_reason=r.reason, level1_weight=r.level1_weight, number=number,
+            target_adjusted=r.target_adjusted or None, core=r.core or None,
+            score_rate=parse_number(r.score_rate) if r.score_rate and is_number(r.score_rate) else None,
         )
         indicators.append(DepartmentIndicator(**common) if fr.kind == "department" else Indicator(**common))
     base = dict(
@@ -464,7 +517,7 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
     form: ProjectForm | DepartmentForm
     if fr.kind == "department":
         form = DepartmentForm(
-            **base, department=m.head.get("department"), subordinate_units=m.head.get("subordinate_units"),
+            **base, department=m.head.get("department"), subordinate_units=m.head.get("subordinate_units"), remarks=m.remarks,
             funding=DepartmentFunding(**{k: DepartmentFundingRow(**v) for k, v in m.funding.items()}),
             indicators=indicators,
         )
@@ -490,7 +543,9 @@ def _target_parts(r: RawIndicator) -> tuple[str | None, str | None, str | None] 
     """A target printed in three columns, as (operator, value, unit); None for one column."""
     parts = (r.target_op, r.target_value, r.target_unit)
     if "target_value" not in r.cells and r.target_value is None and r.target is not None:
-        return None  # a 年度指标值 column beside an 指标性质 one: the target is that cell
+        # the target is one cell (年度指标值, 年初指标值); an operator or unit printed apart
+        # beside it (Chongqing: 计量单位 | 指标性质) is kept with it, not joined into it
+        return (r.target_op, r.target, r.target_unit) if r.target_op or r.target_unit else None
     return parts if any(p is not None for p in parts) or {"target_op", "target_value"} & r.cells.keys() else None
 
 

@@ -134,6 +134,9 @@ def iter_form_rows(rows: Iterable[Row], skipped: list[SkippedTable] | None = Non
             year = y
             continue
         kind = anchor_kind(filled)
+        if kind is None and current is None and any(m in title for m in DEPARTMENT_MARKERS) \
+                and compact(filled[0].text).startswith(VOCAB.department):
+            kind = "department"  # (a department form that opens with 主管部门: Chongqing's)
         if kind is not None:
             if current is not None:
                 yield current

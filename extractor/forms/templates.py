@@ -23,6 +23,7 @@ class Family:
     prints: Labels  # field paths every form of the family prints
     may_print: Labels  # printed by some of its forms
     grades: Labels  # the grade scales it uses (settings.GRADE_SCALES), its own first
+    levels: bool = True  # its indicators print level-1 and level-2 labels
 
     def title_score(self, title: str) -> int:
         """How well a title names this family: the length of its longest marker in it."""
@@ -49,6 +50,7 @@ class Vocabulary:
     goal_labels: frozenset[str]
     breakdown: Labels
     indicator_block: Labels
+    indicator_header_first: Labels  # what the indicator table's header row opens with
     level1_words: Labels
     level2_words: Labels
     indicator_columns: tuple[tuple[str, str], ...]  # (label, field)
@@ -82,8 +84,8 @@ class Vocabulary:
     def is_indicator_header(self, key: str) -> bool:
         """The indicator table's header row (its key: the row's cells run together),
         with or without a block label merged down the table's left (绩效指标, 绩效指标(90分))."""
-        first = self.indicator_columns[0][0]
-        return key.startswith(first) or any(re.match(re.escape(b) + r"(\(\d+分\))?" + first, key) for b in self.indicator_block)
+        return any(key.startswith(first) or any(re.match(re.escape(b) + r"(\(\d+分\))?" + first, key) for b in self.indicator_block)
+                   for first in self.indicator_header_first)
 
 
 @cache
@@ -120,12 +122,13 @@ def vocabulary() -> Vocabulary:
         project_rows=_pairs(f["project_rows"]), department_rows=_pairs(f["department_rows"]),
         extra_rows=tuple(f["extra_rows"]["labels"]),
         goal_expected=tuple(g["expected"]), goal_actual=tuple(g["actual"]), goal_labels=frozenset(g["labels"]), breakdown=tuple(g["breakdown"]),
-        indicator_block=tuple(i["block"]), level1_words=tuple(i["level1_words"]), level2_words=tuple(i["level2_words"]),
+        indicator_block=tuple(i["block"]), indicator_header_first=tuple(i["header_first"]), level1_words=tuple(i["level1_words"]), level2_words=tuple(i["level2_words"]),
         indicator_columns=_pairs(i["columns"]),
         level_parent={level2: level1 for level1, level2s in i["hierarchy"].items() for level2 in level2s},
         total=tuple(raw["totals"]["total"]), grade=tuple(raw["totals"]["grade"]),
         families=tuple(Family(name=name, kind=fam["kind"], titles=tuple(fam["titles"]), marks=tuple(fam["marks"]),
-                              prints=tuple(fam["prints"]), may_print=tuple(fam["may_print"]), grades=tuple(fam["grades"]))
+                              prints=tuple(fam["prints"]), may_print=tuple(fam["may_print"]), grades=tuple(fam["grades"]),
+                              levels=fam.get("levels", True))
                        for name, fam in raw["families"].items()),
         remarks=tuple(raw["remarks"]["labels"]), prompts=tuple(raw["prompts"]["fragments"]),
         furniture_labels=tuple(raw["furniture"]["labels"]), furniture_lines=tuple(raw["furniture"]["lines"]),

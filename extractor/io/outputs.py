@@ -82,7 +82,10 @@ def form_rows(document: str, index: int, form) -> dict[str, list[dict]]:
         # `extractor review`: where the form stands, and the fields whose value a reviewer typed
         "review": review_state(form) or "", "corrected": ",".join(d["review"]["corrected"]) if d["review"] else "",
     })
-    indicators = [{"document": document, "form": index, "form_label": label, "row": j + 1, **ind}
+    if d.get("remarks"):  # (text fields a template prints beyond the contract's, by label: JSON)
+        row["remarks"] = _scalar(d["remarks"])
+    indicators = [{"document": document, "form": index, "form_label": label, "row": j + 1,
+                   **{k: _scalar(v) for k, v in ind.items()}}  # (target_parts: a JSON list)
                   for j, ind in enumerate(d["indicators"])]
     findings = [{"document": document, "form": index, "form_label": label, **{k: _scalar(v) for k, v in f.items()}}
                 for f in d["findings"]]

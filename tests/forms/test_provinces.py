@@ -1,6 +1,6 @@
 """The provinces' own templates (fixtures/provinces, made by fixtures/make_provinces.py
-with openpyxl and printed by LibreOffice): Sichuan's 部门预算项目支出绩效自评表 and Anhui's
-copy of the national template. Read exactly as sheets and as PDFs; what they print
+with openpyxl and printed by LibreOffice): Sichuan's 部门预算项目支出绩效自评表, Anhui's
+copy of the national template and Chongqing's department form 部门整体绩效自评表. Read exactly as sheets and as PDFs; what they print
 beyond the contract is kept; a changed figure in what they add is an error."""
 
 from pathlib import Path
@@ -20,7 +20,7 @@ def report():
     return evaluate(load_manifest(PROVINCES / "manifest.json"))["types"]
 
 
-@pytest.mark.parametrize("doc_type", ["sichuan_xlsx", "sichuan_pdf", "anhui_xlsx", "anhui_pdf"])
+@pytest.mark.parametrize("doc_type", ["sichuan_xlsx", "sichuan_pdf", "anhui_xlsx", "anhui_pdf", "chongqing_xlsx", "chongqing_pdf"])
 def test_every_form_reads_exactly(report, doc_type):
     t = report[doc_type]
     assert t["forms_found"] == t["forms_expected"] == t["forms_exact"] > 0
@@ -88,3 +88,35 @@ def test_anhui_numbers_and_level1_points(tmp_path):
 
     f = _forms(_edit(PROVINCES / "anhui_xlsx.xlsx", tmp_path / "a.xlsx", change))[0]
     assert [x.field for x in f.findings if x.code == "level1_weight"] == ["indicators[level1=产出指标].level1_weight"]
+
+
+def _errors(form) -> set[tuple[str, str | None]]:
+    return {(x.code, x.field) for x in form.findings if x.severity == "error"}
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "pdf"])
+def test_chongqing_reads_its_own_columns_and_flags_its_printed_error(suffix):
+    first, second = _forms(PROVINCES / f"chongqing_xlsx.{suffix}")
+    assert first.template == "chongqing" and first.kind == "department" and first.year == 2023
+    t = first.funding.total
+    assert [str(v) for v in (t.initial_budget, t.annual_budget, t.executed, t.execution_rate, t.weight, t.score)] == [
+        "8000.00", "8236.81", "8177.49", "99.28", "10", "9.93"]
+    assert first.total_score == t.score + sum(i.score for i in first.indicators)
+    assert set(first.remarks) == {"财政处室", "部门联系人", "联系电话", "全年(调整)绩效目标"}
+    ind = second.indicators[0]
+    assert (ind.target, ind.target_adjusted, ind.target_parts, ind.score_rate, ind.core) == ("39", "40", ["定量指标", "39", "项"], 100, "是")
+    assert _errors(first) == set()  # (no levels printed, none asked for)
+    assert _errors(second) == {("indicator_score", "indicators[2].score")}  # 5.00 printed for 5 × 90%
+
+
+@pytest.mark.parametrize("cell, value, finding", [
+    ("J6", "8.93", ("budget_score", "funding.total.score")),          # 执行率得分
+    ("J3", "98.93", ("total_score", "total_score")),                  # 自评总分
+    ("J10", "9.00", ("indicator_score", "indicators[0].score")),      # 指标得分 beside 10 × 100%
+])
+def test_chongqing_a_changed_figure_is_an_error(tmp_path, cell, value, finding):
+    def change(wb):
+        wb.worksheets[0][cell].value = value
+
+    first = _forms(_edit(PROVINCES / "chongqing_xlsx.xlsx", tmp_path / "c.xlsx", change))[0]
+    assert finding in _errors(first)
