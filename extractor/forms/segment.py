@@ -54,12 +54,13 @@ def title_kind(row: Row, filled: list[Cell]) -> str | None:
     By its shape, not a word in it: a title is a row of one cell (or a title and its
     year), no label opening it, that ends as a title does (…表, …自评价) — a label/value
     row never is one (a project named 专家评审工作经费 is no 专家评审 table)."""
+    filled = distinct(filled)
     if len(filled) > 2:
         return None
     first = compact(filled[0].text) if filled else ""
     if first.startswith(_LABELS_THAT_OPEN_ROWS):
         return None
-    text = compact(row.joined)
+    text = compact("".join(c.text for c in filled))
     if len(text) > 40:
         return None
     bare, _ = _title_year(text.strip("《》")) if any(ch.isdigit() for ch in text) else (text.strip("《》"), None)
@@ -87,7 +88,14 @@ def _title_year(title: str) -> tuple[str, int | None]:
     return (title[: m.start()] + title[m.end():]).strip(), int(m.group(1))
 
 
+def distinct(filled: list[Cell]) -> list[Cell]:
+    """A row's cells with a merged cell written into every column it spans (as
+    converters write it: `title|title|title`) counted once."""
+    return [c for i, c in enumerate(filled) if i == 0 or c.text != filled[i - 1].text]
+
+
 def year_of(filled: list[Cell]) -> int | None:
+    filled = distinct(filled)
     if len(filled) != 1:
         return None
     m = _YEAR.match(compact(filled[0].text))
@@ -119,7 +127,7 @@ def iter_form_rows(rows: Iterable[Row], skipped: list[SkippedTable] | None = Non
         if heading is not None:
             if current is not None:
                 yield current
-            title = compact(row.joined).strip("《》")
+            title = compact("".join(c.text for c in distinct(filled))).strip("《》")
             if heading == "form":  # the year printed inside the title is the year's, not the title's
                 title, year_in_title = _title_year(title)
             year, pending, current = (year_in_title if heading == "form" else None), [], None
