@@ -214,11 +214,15 @@ def _check_project_totals(form: ProjectForm, settings: CheckSettings) -> Iterato
     weights = _sum(i.weight for i in form.indicators) + budget_weight
     expected_weight = form.total_weight if form.total_weight is not None else settings.total_weight
     if form.indicators and weights != expected_weight:
+        # The weights make the usual 100 and the printed total weight does not: the total
+        # weight is the one to name (misread, or printed wrong)
+        odd_total = form.total_weight is not None and weights == settings.total_weight
         yield _err(
             "weights_sum",
             f"indicator weights + budget weight = {weights}, expected {expected_weight}",
             f"指标分值之和加预算执行分值 = {weights}，应为 {expected_weight}",
-            "indicators[].weight", expected_weight, weights,
+            "total_weight" if odd_total else "indicators[].weight",
+            weights if odd_total else expected_weight, form.total_weight if odd_total else weights,
         )
     budget_score = t.score if t is not None else None
     if form.total_score is not None and form.indicators:
@@ -406,7 +410,9 @@ def check_department(form: DepartmentForm, settings: CheckSettings, practice: bo
     if budget_weight is not None:
         expected_weight -= budget_weight
     if form.indicators and weights != expected_weight:
-        out.append(_err("weights_sum", f"indicator weights sum to {weights}, expected {expected_weight}", f"指标分值之和 {weights}，应为 {expected_weight}", "indicators[].weight", expected_weight, weights))
+        odd_total = form.total_weight is not None and weights + (budget_weight or 0) == settings.total_weight
+        out.append(_err("weights_sum", f"indicator weights sum to {weights}, expected {expected_weight}", f"指标分值之和 {weights}，应为 {expected_weight}",
+                        "total_weight" if odd_total else "indicators[].weight", expected_weight, weights))
     if form.total_score is not None and form.indicators:
         recomputed = _sum(i.score for i in form.indicators)  # declared: exact
         if budget_score is not None:

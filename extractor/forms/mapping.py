@@ -356,6 +356,11 @@ def _read_grade(ln: _Line, m: _Mapping) -> int:
     m.grade = c.text if c else None
     if c:
         m.reader.source("grade", ln.row, c)
+    elif len(ln.first) > len(label) and ln.first.startswith(label):
+        # the label and its value in one cell (camelot's "评分等级\n优", a crawler's 评分等级:优)
+        m.grade = ln.first[len(label):].lstrip(":：") or None
+        cell = next(c for c, k in zip(ln.row.cells, ln.keys) if k == ln.first)
+        m.reader.source("grade", ln.row, cell)
     return 0
 
 
