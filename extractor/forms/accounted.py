@@ -212,22 +212,35 @@ def _field_of_row(row: Row, reader: FormReader) -> str | None:
     return None
 
 
+_LEVEL_WORDS = frozenset((*VOCAB.level1_words, *VOCAB.level2_words))
+
+
 def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Finding]:
     """An error for each text in the form that is no value of the record, no label and
     no furniture: what the reading passed over (a column it does not know, a row it
     could not place, a year printed where it did not look)."""
     texts, numbers = _record_values(form)
     levels = {compact(getattr(i, lv)) for i in form.indicators for lv in ("level1", "level2")} - {""}
-    for row in _region(fr, reader):
+    region = _region(fr, reader)
+    for n, row in enumerate(region):
         for cell in row.cells:
             if not cell.text or cell.text.strip() == "":
                 continue
             key = label_key(cell.text)
-            if not key or _accounted(cell, key, texts, numbers, reader, form):
+            if not key:
+                continue
+            # A level label no row carries: its rows went to another group (a page break
+            # cut the merged cell, a row above it was lost), so it is no label here
+            orphan = key in _LEVEL_WORDS and form.indicators and key not in levels
+            if not orphan and _accounted(cell, key, texts, numbers, reader, form):
                 continue
             if len(key) <= 4 and any(key in level for level in levels):
                 continue  # a piece of a merged level label a page break repeated (`度指标`, `标`)
             field = "year" if _YEAR.search(key) and form.year is None else _field_of_row(row, reader)
+            if orphan:  # (the rows it heads: the first read row from its own down)
+                below = next((f for r in region[n:] if (f := _field_of_row(r, reader)) and f.startswith("indicators[")), None)
+                level = "level1" if key in VOCAB.level1_words and key not in VOCAB.level2_words else "level2"
+                field = f"{below}.{level}" if below else field
             yield Finding(code=Code.UNREAD_TEXT, severity="error", field=field, found=cell.text,
                           message=f"page {row.page}: '{cell.text[:60]}' is printed in the form and was read as nothing"
                                   + (f" (in {field})" if field else ""),
