@@ -212,6 +212,20 @@ def _field_of_row(row: Row, reader: FormReader) -> str | None:
     return None
 
 
+def _value_beside(cell: Cell, row: Row, neighbours: list[Row], reader: FormReader) -> str | None:
+    """The field of a read cell right above or below `cell` in its column (on the same
+    page): a cell's line that a page break or the grid cut off into a row of its own."""
+    x0, x1 = cell.bbox[0], cell.bbox[2]
+    for other in neighbours:
+        if other.page != row.page:
+            continue
+        for c in other.cells:
+            path = reader.path_of.get(id(c))
+            if path and c.bbox is not None and min(x1, c.bbox[2]) - max(x0, c.bbox[0]) > 0.5 * (x1 - x0):
+                return path
+    return None
+
+
 _LEVEL_WORDS = frozenset((*VOCAB.level1_words, *VOCAB.level2_words))
 
 
@@ -237,6 +251,8 @@ def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Findin
             if len(key) <= 4 and any(key in level for level in levels):
                 continue  # a piece of a merged level label a page break repeated (`度指标`, `标`)
             field = "year" if _YEAR.search(key) and form.year is None else _field_of_row(row, reader)
+            if field is None and cell.bbox is not None:  # a line of a cell the grid cut off from it
+                field = _value_beside(cell, row, region[n - 1: n] + region[n + 1: n + 2], reader)
             if orphan:  # (the rows it heads: the first read row from its own down)
                 below = next((f for r in region[n:] if (f := _field_of_row(r, reader)) and f.startswith("indicators[")), None)
                 level = "level1" if key in VOCAB.level1_words and key not in VOCAB.level2_words else "level2"
