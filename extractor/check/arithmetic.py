@@ -213,16 +213,19 @@ def _check_project_totals(form: ProjectForm, settings: CheckSettings) -> Iterato
     budget_weight = t.weight if t is not None and t.weight is not None else settings.budget_weight
     weights = _sum(i.weight for i in form.indicators) + budget_weight
     expected_weight = form.total_weight if form.total_weight is not None else settings.total_weight
+    if form.indicators and form.total_weight is not None and form.total_weight != settings.total_weight:
+        # A printed total weight other than the usual 100 (misread, garbled, or printed
+        # wrong): named itself; the weights are held to the usual total
+        yield _err("weights_sum", f"total weight {form.total_weight} is not {settings.total_weight} (the weights sum to {weights})",
+                   f"总分值 {form.total_weight} 不是 {settings.total_weight}（各项分值之和为 {weights}）",
+                   "total_weight", settings.total_weight, form.total_weight)
+        expected_weight = settings.total_weight
     if form.indicators and weights != expected_weight:
-        # The weights make the usual 100 and the printed total weight does not: the total
-        # weight is the one to name (misread, or printed wrong)
-        odd_total = form.total_weight is not None and weights == settings.total_weight
         yield _err(
             "weights_sum",
             f"indicator weights + budget weight = {weights}, expected {expected_weight}",
             f"指标分值之和加预算执行分值 = {weights}，应为 {expected_weight}",
-            "total_weight" if odd_total else "indicators[].weight",
-            weights if odd_total else expected_weight, form.total_weight if odd_total else weights,
+            "indicators[].weight", expected_weight, weights,
         )
     budget_score = t.score if t is not None else None
     if form.total_score is not None and form.indicators:
@@ -409,10 +412,13 @@ def check_department(form: DepartmentForm, settings: CheckSettings, practice: bo
     expected_weight = form.total_weight if form.total_weight is not None else settings.total_weight
     if budget_weight is not None:
         expected_weight -= budget_weight
+    if form.indicators and form.total_weight is not None and form.total_weight != settings.total_weight:
+        out.append(_err("weights_sum", f"total weight {form.total_weight} is not {settings.total_weight}",
+                        f"总分值 {form.total_weight} 不是 {settings.total_weight}", "total_weight", settings.total_weight, form.total_weight))
+        expected_weight = settings.total_weight - (budget_weight or 0)
     if form.indicators and weights != expected_weight:
-        odd_total = form.total_weight is not None and weights + (budget_weight or 0) == settings.total_weight
         out.append(_err("weights_sum", f"indicator weights sum to {weights}, expected {expected_weight}", f"指标分值之和 {weights}，应为 {expected_weight}",
-                        "total_weight" if odd_total else "indicators[].weight", expected_weight, weights))
+                        "indicators[].weight", expected_weight, weights))
     if form.total_score is not None and form.indicators:
         recomputed = _sum(i.score for i in form.indicators)  # declared: exact
         if budget_score is not None:
