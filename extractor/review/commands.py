@@ -93,6 +93,10 @@ def serve_folder(folder: Path, host: str, port: int, reviewer: str, settings, re
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        # Listening before the URL is printed: a browser (or a test) that connects at once
+        # waits in the backlog until uvicorn accepts, instead of being refused (under load
+        # uvicorn's own listen() came after the first connection)
+        sock.listen(2048)
     except OSError as exc:
         _err(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
         raise typer.Exit(2)
