@@ -1,4 +1,4 @@
-"""Answers on disk, keyed by model, prompt versions, mode and the input's hash,
+"""Answers on disk, keyed by the server, model, prompt versions, mode and the input's hash,
 so that a second run over the same documents makes no request. The key and the
 files hold no secret: the API key is not part of either."""
 
@@ -11,9 +11,13 @@ from pathlib import Path
 from ..io.outputs import write_text_atomic
 
 
-def cache_key(model: str, prompt_versions: list[str], mode: str, messages: list[dict], kind: str) -> str:
+def cache_key(model: str, prompt_versions: list[str], mode: str, messages: list[dict], kind: str,
+              base_url: str | None = None) -> str:
+    """The server is part of the key: one model name on two servers (an alias on a local
+    vLLM, the provider's own) is two models."""
     h = hashlib.sha256()
-    h.update(json.dumps({"model": model, "prompts": prompt_versions, "mode": mode, "kind": kind}, sort_keys=True).encode())
+    h.update(json.dumps({"model": model, "prompts": prompt_versions, "mode": mode, "kind": kind,
+                         "base_url": (base_url or "").rstrip("/")}, sort_keys=True).encode())
     h.update(json.dumps(messages, sort_keys=True, ensure_ascii=False).encode())
     return h.hexdigest()
 

@@ -55,7 +55,7 @@ class LLMEngine:
 
     def _ask(self, messages: list[dict], kind: str, read: LLMRead):
         model = response_model_for(kind)
-        key = cache_key(self.config.model or "", self.prompt_versions, self.config.mode, messages, kind)
+        key = cache_key(self.config.model or "", self.prompt_versions, self.config.mode, messages, kind, self.config.base_url)
         hit = self.cache.get(key)
         if hit is not None:
             read.from_cache = True

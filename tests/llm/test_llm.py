@@ -435,3 +435,12 @@ def test_figures_travel_as_printed_strings():
     answer["funding"]["total"]["execution_rate"] = 98.8  # what a JSON number keeps
     form = to_contract(LLMProjectForm.model_validate(answer), pages=[1])
     assert "funding.total.execution_rate" not in {f.field for f in check_form(form) if f.severity == "error"}
+
+
+def test_the_answer_cache_is_keyed_by_the_server_too():
+    from extractor.llm.cache import cache_key
+
+    messages = [{"role": "user", "content": "表"}]
+    a = cache_key("m", ["extract_form.v2"], "tools", messages, "project", "http://127.0.0.1:8000/v1")
+    assert a == cache_key("m", ["extract_form.v2"], "tools", messages, "project", "http://127.0.0.1:8000/v1/")
+    assert a != cache_key("m", ["extract_form.v2"], "tools", messages, "project", "https://api.openai.com/v1")
