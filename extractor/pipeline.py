@@ -10,6 +10,8 @@ are the modules they name; this file only wires them.
 
 from __future__ import annotations
 
+import hashlib
+
 import re
 import tempfile
 import time
@@ -65,7 +67,10 @@ _LLM_ENGINES: dict[str, object] = {}  # one per process and configuration (holds
 def _llm_engine(options: ExtractOptions):
     from .llm.engine import LLMEngine
 
-    key = options.llm.model_dump_json() + options.settings.model_dump_json()
+    # The dump masks the API key: its digest (never the key) tells two keys' engines apart
+    secret = options.llm.api_key.get_secret_value() if options.llm.api_key is not None else ""
+    key = (options.llm.model_dump_json() + options.settings.model_dump_json()
+           + hashlib.sha256(secret.encode()).hexdigest())
     if key not in _LLM_ENGINES:
         _LLM_ENGINES[key] = LLMEngine(options.llm, options.settings)
     return _LLM_ENGINES[key]

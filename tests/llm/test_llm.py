@@ -444,3 +444,16 @@ def test_the_answer_cache_is_keyed_by_the_server_too():
     a = cache_key("m", ["extract_form.v2"], "tools", messages, "project", "http://127.0.0.1:8000/v1")
     assert a == cache_key("m", ["extract_form.v2"], "tools", messages, "project", "http://127.0.0.1:8000/v1/")
     assert a != cache_key("m", ["extract_form.v2"], "tools", messages, "project", "https://api.openai.com/v1")
+
+
+def test_two_api_keys_get_two_engines(tmp_path):
+    """The configuration's dump masks the key (SecretStr): two keys must not share one
+    engine and so one HTTP client with the first key in its headers."""
+    from extractor.pipeline import _llm_engine
+
+    def options(key):
+        return ExtractOptions(engine="llm", llm=LLMConfig(base_url="http://127.0.0.1:9/v1", api_key=key, model="m",
+                                                          cache_dir=tmp_path))
+
+    assert _llm_engine(options("sk-one")) is _llm_engine(options("sk-one"))
+    assert _llm_engine(options("sk-one")) is not _llm_engine(options("sk-two"))
