@@ -84,7 +84,9 @@ def _form_pages(fr: FormRows, page_text: dict[int, str]) -> tuple[str, ...]:
     """The text a form's values must be grounded in, page by page: its pages, or for
     a text export (one pseudo-page) its own rows."""
     if len(page_text) == 1 and 1 in page_text and all(r.line is not None for r in fr.rows):
-        return (rows_text(fr.before_anchor + fr.rows),)
+        # (its title and year lines, which the cutting into forms took, are printed too)
+        heading = "\n".join(x for x in (fr.title, f"({fr.year}年度)" if fr.year else "") if x)
+        return (heading + "\n" + rows_text(fr.before_anchor + fr.rows),)
     return tuple(page_text.get(p, "") for p in fr.pages)
 
 

@@ -15,6 +15,9 @@ from functools import lru_cache
 from ..findings import Code
 from ..models import DepartmentForm, Finding, ProjectForm, funding_rows
 
+import re
+
+_YUAN = re.compile(r"(?<!万)元")  # a unit of 元, not the 元 of 万元
 NUMBER_COLUMNS = ("initial_budget", "annual_budget", "executed", "weight", "execution_rate", "score")
 from ..forms.numbers import compact, compact_normal, nfkc, numbers_in_normal
 
@@ -27,7 +30,7 @@ def numeric_fields(form: ProjectForm | DepartmentForm) -> Iterator[tuple[str, De
             if value is not None:
                 yield f"funding.{row_name}.{col}", value
     for i, ind in enumerate(form.indicators):
-        for col in ("weight", "score", "level1_weight"):
+        for col in ("weight", "score", "level1_weight", "score_rate"):
             value = getattr(ind, col, None)
             if value is not None:
                 yield f"indicators[{i}].{col}", value
@@ -38,14 +41,22 @@ def numeric_fields(form: ProjectForm | DepartmentForm) -> Iterator[tuple[str, De
 
 
 def text_fields(form: ProjectForm | DepartmentForm) -> Iterator[tuple[str, str]]:
-    """(field path, text) for the names and values a form prints verbatim."""
-    for key in ("project_name", "department", "implementing_unit"):
+    """(field path, text) for the names and values a form prints verbatim: the head, the
+    title, the year, the goals, the grade, the remarks and every indicator's texts (an
+    LLM's year − 1, an invented reason or a grade of its own are printed nowhere)."""
+    for key in ("title", "project_name", "department", "implementing_unit", "subordinate_units", "goal_expected",
+                "goal_actual", "grade"):
         value = getattr(form, key, None)
         if value:
             yield key, value
+    if form.year is not None:
+        yield "year", str(form.year)
+    for label, value in (getattr(form, "remarks", None) or {}).items():
+        if value:
+            yield f"remarks.{label}", value
     for i, ind in enumerate(form.indicators):
-        for key in ("name", "target", "actual"):
-            value = getattr(ind, key)
+        for key in ("name", "target", "actual", "deviation_reason", "target_adjusted"):
+            value = getattr(ind, key, None)
             if value:
                 yield f"indicators[{i}].{key}", value
 
@@ -63,9 +74,12 @@ def printed_numbers(page_text: str) -> frozenset[Decimal]:
     return frozenset(numbers_in_normal(_normal(page_text)))
 
 
+_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,200}>")  # (markup a text export keeps in its cells: <p>, <br>)
+
+
 @lru_cache(maxsize=256)
 def printed_text(page_text: str) -> str:
-    return compact_normal(_normal(page_text))
+    return _TAG.sub("", compact_normal(_normal(page_text)))
 
 
 @lru_cache(maxsize=256)
@@ -113,6 +127,11 @@ def check_grounding(form: ProjectForm | DepartmentForm, page_text: str | Sequenc
                 message_zh=f"{path} = “{value}” 在表格所在页面中找不到",
                 field=path, expected=None, found=value,
             ))
+    if getattr(form, "funding_unit", None) == "元" and not _YUAN.search(text):
+        out.append(Finding(code=Code.UNGROUNDED_VALUE, severity="error",
+                           message="funding_unit = '元' is not printed on the form's pages (only 万元 is)",
+                           message_zh="金额单位“元”在表格所在页面中找不到（页面只印有“万元”）",
+                           field="funding_unit", expected=None, found="元"))
     for path, value in numeric_fields(form):
         if value not in printed:
             out.append(

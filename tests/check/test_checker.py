@@ -143,6 +143,19 @@ def test_grounding_flags_a_value_no_page_prints(form):
     assert "ungrounded_value" in codes(form, page_text=text)
 
 
+def test_grounding_flags_what_an_llm_gets_wrong_beyond_the_numbers(form):
+    """The year one off, 元 for 万元, a reason of its own, a grade of its own: each
+    printed nowhere on the form's page, each an error naming it."""
+    text = (ROOT / "fixtures" / "text" / "000_01aad9c628fef0c3.txt").read_text(encoding="utf-8")
+    assert codes(form, page_text=text) == set()
+    form.year -= 1
+    form.funding_unit = "元"
+    form.indicators[1].deviation_reason = "受疫情影响，培训延期"
+    form.grade = "良"
+    found = {f.field for f in check_form(form, page_text=text) if f.code == "ungrounded_value"}
+    assert {"year", "funding_unit", "indicators[1].deviation_reason", "grade"} <= found
+
+
 def test_grounding_flags_an_invented_name(form):
     text = (ROOT / "fixtures" / "text" / "000_01aad9c628fef0c3.txt").read_text(encoding="utf-8")
     assert codes(form, page_text=text) == set()
