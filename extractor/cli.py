@@ -17,7 +17,7 @@ from .batch import Outcome, Summary, collect_inputs, rewrite_tables, run_batch
 from .check import error_count
 from .review.decisions import recheck
 from .read.documents import Limits, quiet_mupdf
-from .errors import ExtractorError, translate
+from .errors import ConfigError, ExtractorError, translate
 from .models import DocumentResult
 from .io.outputs import FORMATS, load_document_json, result_files, write_document_json, write_text_atomic
 from .llm.config import LLMConfig
@@ -56,8 +56,12 @@ ANSWER_TOKENS = LLMConfig.model_fields["max_tokens"].default
 
 
 def _llm_config(model, mode, vision, dpi, concurrency, budget, cache, answer_tokens) -> LLMConfig:
-    cfg = LLMConfig.from_env(model=model, mode=mode, vision=vision, dpi=dpi, concurrency=concurrency, max_tokens_per_run=budget,
-                             max_tokens=answer_tokens)
+    try:
+        cfg = LLMConfig.from_env(model=model, mode=mode, vision=vision, dpi=dpi, concurrency=concurrency,
+                                 max_tokens_per_run=budget, max_tokens=answer_tokens)
+    except ConfigError as exc:  # (a setting from the environment that is no setting)
+        _err(str(exc))
+        raise typer.Exit(2) from None
     if not cache:
         cfg = cfg.model_copy(update={"cache_dir": None})
     return cfg

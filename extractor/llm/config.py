@@ -48,6 +48,17 @@ class LLMConfig(BaseModel):
             "api_key": env.get("OPENAI_API_KEY") or None,
             "model": env.get("EXTRACTOR_MODEL") or None,
         }
+        # A request's timeout: a local model on a CPU may take minutes to answer a form
+        timeout = env.get("EXTRACTOR_LLM_TIMEOUT")
+        if timeout:
+            try:
+                values["timeout_s"] = float(timeout)
+                if not values["timeout_s"] > 0:
+                    raise ValueError
+            except ValueError:
+                from ..errors import ConfigError
+
+                raise ConfigError(f"EXTRACTOR_LLM_TIMEOUT={timeout!r}: a number of seconds above 0") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

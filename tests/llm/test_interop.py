@@ -84,7 +84,10 @@ def one_form_pdf(tmp_path_factory) -> Path:
 
 def _extract(url: str, pdf: Path, out: Path, workdir: Path, mode: str, engine: str) -> tuple[subprocess.CompletedProcess, dict]:
     """One `extractor extract` run; the answer cache lives in `workdir` (.cache/, the default)."""
-    env = dict(os.environ, OPENAI_BASE_URL=url, OPENAI_API_KEY="sk-interop", EXTRACTOR_MODEL="gemma3-270m")
+    # (a timeout no machine's speed reaches: the tiny model on 2 busy cores can take minutes
+    # to write 1,024 tokens, and a timed-out request is no answer to check)
+    env = dict(os.environ, OPENAI_BASE_URL=url, OPENAI_API_KEY="sk-interop", EXTRACTOR_MODEL="gemma3-270m",
+               EXTRACTOR_LLM_TIMEOUT="1200")
     workdir.mkdir(exist_ok=True)
     proc = subprocess.run(
         [sys.executable, "-m", "extractor.cli", "extract", str(pdf), "-o", str(out), "--engine", engine, "--llm-mode", mode,

@@ -457,3 +457,19 @@ def test_two_api_keys_get_two_engines(tmp_path):
 
     assert _llm_engine(options("sk-one")) is _llm_engine(options("sk-one"))
     assert _llm_engine(options("sk-one")) is not _llm_engine(options("sk-two"))
+
+
+def test_the_request_timeout_comes_from_the_environment(monkeypatch):
+    from extractor.errors import ConfigError
+
+    monkeypatch.setenv("EXTRACTOR_LLM_TIMEOUT", "600")
+    assert LLMConfig.from_env().timeout_s == 600
+    monkeypatch.setenv("EXTRACTOR_LLM_TIMEOUT", "soon")
+    with pytest.raises(ConfigError, match="EXTRACTOR_LLM_TIMEOUT"):
+        LLMConfig.from_env()
+
+
+def test_a_bad_timeout_in_the_environment_is_one_line_and_exit_2(monkeypatch, tmp_path):
+    monkeypatch.setenv("EXTRACTOR_LLM_TIMEOUT", "-1")
+    r = CliRunner().invoke(app, ["extract", str(ROOT / "fixtures" / "pdf" / "one_per_page.pdf"), "-o", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "EXTRACTOR_LLM_TIMEOUT" in r.output and "Traceback" not in r.output
