@@ -114,6 +114,7 @@ def _completion(request: dict, step: dict) -> dict:
         message["content"] = json.dumps(step["answer"], ensure_ascii=False)
     return {
         "id": "chatcmpl-test", "object": "chat.completion", "created": 0, "model": request.get("model", "test"),
-        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
+        "choices": [{"index": 0, "message": message,
+                     "finish_reason": step.get("finish_reason", "tool_calls" if message.get("tool_calls") else "stop")}],
         "usage": step.get("usage", USAGE),
     }

@@ -275,6 +275,9 @@ class Transport:
         if isinstance(exc, InstructorRetryException) and root is None:
             self._count(usage, getattr(exc, "total_usage", None))
             return LLMError(f"no valid answer after {exc.n_attempts} attempts: {first_line(exc, clean=clean)}")
+        cut = getattr(exc, "last_completion", None)  # an answer cut off at --max-tokens: its tokens were spent
+        if root is None and cut is not None:
+            self._count(usage, getattr(cut, "usage", None))
         root = root or exc
         return LLMError(f"{type(root).__name__}: {first_line(root, clean=clean)}")
 

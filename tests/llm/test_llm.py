@@ -473,3 +473,16 @@ def test_a_bad_timeout_in_the_environment_is_one_line_and_exit_2(monkeypatch, tm
     monkeypatch.setenv("EXTRACTOR_LLM_TIMEOUT", "-1")
     r = CliRunner().invoke(app, ["extract", str(ROOT / "fixtures" / "pdf" / "one_per_page.pdf"), "-o", str(tmp_path / "o")])
     assert r.exit_code == 2 and "EXTRACTOR_LLM_TIMEOUT" in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("mode", ["tools", "json"])
+def test_an_answer_cut_off_at_max_tokens_counts_its_tokens(one_form_pdf, tmp_path, mode):
+    """A model that runs to --max-tokens gives no answer, but spent the tokens: they count
+    against the run's budget (a real llama.cpp model did this, and the usage said 0)."""
+    cut = {"content": '{"project_name": "宣传工作经费", "indicators": [{"name": "信息发布完成率", "target": "=100',
+           "finish_reason": "length", "usage": {"prompt_tokens": 900, "completion_tokens": 1024, "total_tokens": 1924}}
+    with FakeOpenAI([cut] * 4) as server:
+        result = run(one_form_pdf, config(server, tmp_path, mode=mode), engine="llm-only")
+    (form,) = result.forms
+    assert [f.code for f in form.findings if f.code == "not_extracted"] == ["not_extracted"]
+    assert result.usage.input_tokens >= 900 and result.usage.output_tokens >= 1024
