@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "eval")]
 
 from extractor.eval_sets import load_set  # noqa: E402
 from extractor.forms.numbers import compact, same_value  # noqa: E402
@@ -238,6 +238,58 @@ def run(documents: int | None = None, mistakes: tuple[str, ...] = tuple(MISTAKES
                         tally["forms"] += 1
                 tally["forms_missing"] += len(doc.gold) - sum(b.size for b in pairs.get_matching_blocks())
             results.setdefault(mistake, {})[engine] = dict(tally)
+    return results
+
+
+def _standin(answers: list[tuple[tuple[str, ...], Answer]]):
+    def respond(body: dict) -> dict:
+        text = compact(body["messages"][1]["content"])
+        found = [(sum(map(len, keys)), a) for keys, a in answers if all(k in text for k in keys)]
+        return {"answer": max(found, key=lambda t: t[0])[1]} if found else {"content": "no form here"}
+    return respond
+
+
+def run_renderings(mistakes: tuple[str, ...] = ("faithful", *MISTAKES), engines: tuple[str, ...] = ("auto", "llm-only"),
+                   renderings: tuple[str, ...] | None = None) -> dict:
+    """The irregular renderings (eval/renderings.py) of the ruled born-digital fixtures,
+    each read with the stand-in answering faithfully or with one kind of mistake:
+    forms found, fields right (evaluate's score) and wrong fields caught or silent."""
+    import tempfile
+
+    from extractor.eval_sets import EvalDocument
+    from extractor.evaluate import evaluate
+    from renderings import RENDERINGS, ruled_documents, write_all
+
+    docs = ruled_documents()
+    results: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for how in renderings or RENDERINGS:
+            texts = [(write_all(d.path, Path(tmp), (how,))[how], d) for d in docs]
+            for mistake in mistakes:
+                for engine in engines:
+                    tally: Counter = Counter()
+                    exports = []
+                    for path, doc in texts:
+                        answers = [(_keys(g), answer_of(g) if mistake == "faithful" else corrupted(g, mistake)) for g in doc.gold]
+                        with FakeOpenAI(respond=_standin(answers)) as server:
+                            cfg = LLMConfig(base_url=server.url, api_key="sk-standin", model="stand-in", cache_dir=None,
+                                            vision=False, backoff_initial=0.01, backoff_max=0.02, timeout_s=10)
+                            t = evaluate([EvalDocument(path, how, doc.gold)], engine=engine, llm=cfg)["types"][how]
+                        tally["forms"] += t["forms_expected"]
+                        tally["found"] += t["forms_found"]
+                        right, total = t["fields"]["overall"]
+                        tally["fields_right"] += right
+                        tally["fields"] += total
+                        tally["correct_forms_flagged"] += t["correct_forms_flagged"]
+                        tally["silent_forms"] += t["silent_errors"]
+                        tally["silent_fields"] += t["silent_fields"]
+                        tally["requests"] += t["llm_usage"]["requests"]
+                        tally["input_tokens"] += t["llm_usage"]["input_tokens"]
+                        exports.append(t)
+                    tally_d = dict(tally)
+                    tally_d["field_accuracy"] = round(tally["fields_right"] / tally["fields"], 4) if tally["fields"] else None
+                    results.setdefault(how, {}).setdefault(mistake, {})[engine] = tally_d
+                    print(how, mistake, engine, tally_d, flush=True)
     return results
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import hashlib
 import itertools
 import os
@@ -77,6 +79,10 @@ class Summary:
             f"{sum(d.read_poorly for d in done)} read poorly, {self.seconds:.1f} s"
         )
         ran = [o.stats.usage for o in self.outcomes if o.status == "ok" and o.stats]
+        sent = sum((o.stats.sent for o in self.outcomes if o.status == "ok" and o.stats), Counter())
+        if sent:
+            text += (f"; {sum(sent.values())} forms sent to the LLM ("
+                     + ", ".join(f"{n} {why}" for why, n in sent.most_common()) + ")")
         if any(u.requests for u in ran):
             text += (
                 f"; LLM: {sum(u.requests for u in ran)} requests, {sum(u.input_tokens for u in ran)} tokens in, "

@@ -28,7 +28,8 @@ from .errors import BudgetSpent, CorruptFile, EngineUnavailable, ExtractorError,
 from .findings import POSITIONED, Code, field_zh
 from .forms.mapping import map_form
 from .forms.numbers import compact
-from .forms.segment import TITLE_MARKERS, FormRows, iter_form_rows
+from .forms.pieces import Piece, TitleWatch, piece_at, piece_of_rows
+from .forms.segment import FormRows, iter_form_rows
 from .forms.targets import parse_value
 from .layout.page import Row
 from .llm.config import LLMConfig
@@ -113,23 +114,25 @@ def _ocr_trust(form: Form, notes: list[str]) -> None:
         form.findings = [*form.findings, *unsure]
 
 
-def _unstructured(page: int, text: str, engine: str, settings: CheckSettings) -> Form:
+def _unstructured(piece: Piece, engine: str, settings: CheckSettings) -> Form:
     """A form's title printed in text that keeps no table structure (a whole form on one
     line, figures run together: what a crawler made of a page): the form, its title and
-    year, read poorly — not 'no form found'."""
-    from .forms.accounted import year_in
-
-    m = re.search(r"[\u4e00-\u9fff()]{0,14}(?:" + "|".join(map(re.escape, TITLE_MARKERS)) + ")", text)
-    title = re.sub(r"^\d*年度?|\(\d{4}年度?\)", "", m.group(0)) if m else ""
-    found = year_in([text])
-    form = ProjectForm(title=title, year=found[0] if found else None, pages=[page], engine=engine, confidence=0.0)
+    year, read poorly — not 'no form found'. With an endpoint the LLM reads it."""
+    kind = DepartmentForm if piece.kind == "department" else ProjectForm
+    form = kind(title=piece.title, year=piece.year, pages=piece.pages, engine=engine, confidence=0.0)
+    head = re.sub(r"\s+", " ", piece.text[:60])
     form.findings = [Finding(code=Code.READ_POORLY, severity="error",
-                             message=f"a self-evaluation form's title is printed (page {page}: '{text}'), and its text keeps no "
-                                     "table the rules can read (cells and rows run together); an LLM can read it "
-                                     "(--engine llm-only with an endpoint), or read the source document",
+                             message=f"a self-evaluation form's title is printed (page {piece.pages[0]}: '{head}'), and its "
+                                     "text keeps no table the rules can read (cells and rows run together); nothing of it "
+                                     "was read: an LLM can read it (--engine auto with an endpoint), or read the source document",
                              message_zh="文中有绩效自评表标题，但文字没有可识别的表格结构，规则引擎无法读取；请使用大模型或原始文件"),
                      *check_form(form, settings)]
     return form
+
+
+def _first_title(watch: TitleWatch) -> Piece:
+    page, text = watch.first  # type: ignore[misc]
+    return piece_at(text, [page])
 
 
 def _not_a_form(fr: FormRows, form: Form) -> str | None:
@@ -239,18 +242,28 @@ def _not_extracted(form: Form, failure: ExtractorError, engine: str, why: str) -
     return form
 
 
-def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], page_text: dict[int, str], engine: str, options: ExtractOptions) -> Usage:
-    """Send the forms that need it (every form with --engine llm) and combine the readings."""
+NO_TABLE = "no table the rules can read under its title"
+SENT = "sent to the LLM: "
+
+
+def _with_llm(doc: OpenedDocument, groups: list[FormRows | Piece], forms: list[Form], page_text: dict[int, str], engine: str, options: ExtractOptions) -> Usage:
+    """Send the forms that need it (every form with --engine llm, and under auto those
+    the rules cannot vouch for) and combine the readings. A piece (a title the rules
+    cut no table under) is the LLM's alone, verified against its text by alignment."""
     from .llm.triage import combine, needs_llm
 
     llm = _llm_engine(options)
-    todo = [(i, needs_llm(f)) for i, f in enumerate(forms)]
+    todo = [(i, NO_TABLE if isinstance(groups[i], Piece) else needs_llm(f)) for i, f in enumerate(forms)]
     todo = [(i, why or f"every form (--engine {engine})") for i, why in todo if engine != "auto" or why]
-    grounding = {i: "\n".join(_form_pages(groups[i], page_text)) for i, _ in todo}
+    grounding = {i: groups[i].text if isinstance(groups[i], Piece) else "\n".join(_form_pages(groups[i], page_text))
+                 for i, _ in todo}
+    paged = doc.kind not in ("text", "sheet")  # (a text export has no page to show the model)
 
     def one(i: int, why: str):
         fr = groups[i]
-        images = [png for p in fr.pages if (png := doc.render(p, options.llm.dpi))] if options.llm.vision else []
+        images = [png for p in fr.pages if (png := doc.render(p, options.llm.dpi))] if options.llm.vision and paged else []
+        if isinstance(fr, Piece):  # no grid: the answer is verified against the text by alignment
+            return i, why, llm.read_form(fr.kind, fr.text, images, fr.pages, grounding[i], grid=None)
         # The rules reading is the grid: each answer value is checked against the cell at its row and column.
         return i, why, llm.read_form(fr.kind, rows_text(fr.before_anchor + fr.rows), images, fr.pages, grounding[i], grid=forms[i])
 
@@ -269,24 +282,27 @@ def _with_llm(doc: OpenedDocument, groups: list[FormRows], forms: list[Form], pa
                 forms[i].usage = read.usage  # the requests that failed
                 forms[i].notes = [*forms[i].notes, *read.notes]
                 continue
-            if engine == LLM_ONLY:
+            if engine == LLM_ONLY or isinstance(groups[i], Piece):
                 forms[i] = read.form
             else:
                 forms[i] = combine(forms[i], read.form, prefer="llm" if engine == "llm" else "rules", recheck=recheck(i))
-            forms[i].notes.insert(0, f"sent to the LLM: {why}")
+            forms[i].notes.insert(0, f"{SENT}{why}")
     return usage
 
 
 def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict[int, str],
-                   groups: list[FormRows] | None, skipped: list[SkippedTable],
-                   titles: list[tuple[int, str]] | None = None) -> Iterator[Form]:
+                   groups: list[FormRows | Piece] | None, skipped: list[SkippedTable],
+                   watch: TitleWatch | None = None, engine: str = "rules") -> Iterator[Form]:
     """Each form mapped and checked as soon as its last row is read. With `groups`
     None nothing of a finished form's pages is kept (the streamed rules path); else
-    the rows and page text stay for the LLM."""
+    the rows and page text stay for the LLM. `watch` notes the titles the rules cut
+    no form under: each is a form read poorly (a piece the LLM reads, in `groups`)."""
+    order = 0
 
     joined: dict[int, list[int]] = {}  # page → the pages its table's right-hand columns came from
 
     def rows_stream():
+        nonlocal order
         try:
             for page in doc.pages():
                 # (a text export's forms are grounded in their own rows: its text is not kept)
@@ -294,25 +310,35 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
                 if page.joined_pages:
                     joined[page.number] = page.joined_pages
                 for row in page.rows:
-                    if titles is not None and not titles:  # (the first title anywhere in the text, even in a long line)
-                        text = compact(row.joined)
-                        at = min((i for m in TITLE_MARKERS if (i := text.find(m)) >= 0), default=-1)
-                        if at >= 0:
-                            titles.append((row.page, text[max(0, at - 20): at + 20]))
+                    row.order, order = order, order + 1
+                    if watch is not None:  # (titles anywhere in the text, even several in one long line)
+                        watch.see(row)
                     yield row
         except ExtractorError:
             raise
         except Exception as exc:  # a PDF that opens but breaks while reading
             raise CorruptFile(f"unreadable page: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
 
+    def unstructured(pieces: list[Piece]) -> Iterator[Form]:
+        for piece in pieces:
+            if groups is not None:
+                groups.append(piece)
+            yield _unstructured(piece, engine, options.settings)
+
     one_page = doc.kind in ("text", "sheet")  # (a text export's forms are its steps: it has no pages)
     for number, fr in enumerate(iter_form_rows(rows_stream(), skipped), 1):
         if one_page:
             workers.step(f"form {number}")
+        if watch is not None:
+            yield from unstructured(watch.form(fr.before_anchor + fr.rows))
         ocr_pages = doc.ocr_pages or {}
         scanned = [p for p in fr.pages if p in ocr_pages]
         form = map_form(fr, engine="ocr+rules" if scanned else "rules")
         why = _not_a_form(fr, form)
+        if why == "blank template" and watch is not None \
+                and (piece := piece_of_rows(fr.kind, fr.title, fr.year, fr.before_anchor + fr.rows)) is not None:
+            yield from unstructured([piece])  # (figures the rules read none of: no blank template)
+            continue
         if why is not None:
             skipped.append(SkippedTable(title=fr.title or rows_text(fr.rows[:1])[:40], page=fr.pages[0], reason=why))
             continue
@@ -336,6 +362,8 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
             for p in [p for p in page_text if p < fr.pages[-1]]:
                 del page_text[p]
         yield form
+    if watch is not None:
+        yield from unstructured(watch.finish())
 
 
 @dataclass
@@ -375,23 +403,23 @@ class DocumentRun:
         """Raises NoFormsFound at the end when there was none (and no form's title
         either: a title in text with no table structure gives a form read poorly)."""
         found = 0
-        titles: list[tuple[int, str]] = []
+        watch = TitleWatch()
         if self.engine == "rules":
-            for form in _checked_forms(self.doc, self.options, {}, None, self.skipped, titles):
+            for form in _checked_forms(self.doc, self.options, {}, None, self.skipped, watch, self.engine):
                 found += 1
                 yield _triaged(form, self.engine)
         else:
             page_text: dict[int, str] = {}
-            groups: list[FormRows] = []
-            forms = list(_checked_forms(self.doc, self.options, page_text, groups, self.skipped, titles))
+            groups: list[FormRows | Piece] = []
+            forms = list(_checked_forms(self.doc, self.options, page_text, groups, self.skipped, watch, self.engine))
             if forms:
                 workers.step("waiting for the LLM", timed=False)  # (its requests have their own timeouts)
                 self.usage = _with_llm(self.doc, groups, forms, page_text, self.engine, self.options)
                 workers.step("writing its forms")
             found = len(forms)
             yield from forms
-        if not found and titles:
-            yield _unstructured(*titles[0], self.engine, self.options.settings)
+        if not found and watch.first is not None:  # (a title with too few figures after it to be a piece)
+            yield _unstructured(_first_title(watch), self.engine, self.options.settings)
             return
         if not found:
             damage = self.doc.damage()
@@ -429,10 +457,14 @@ class DocumentStats:
     review_conflicts: int = 0  # decisions whose field now reads differently: not applied
     damage: str | None = None  # what a damaged PDF's forms say of it (forms may be missing)
     usage: Usage = field(default_factory=Usage)
+    sent: Counter = field(default_factory=Counter)  # forms sent to the LLM, by why (its first words)
 
     def add(self, form: Form) -> None:
         codes = {f.code for f in form.findings}
         self.forms += 1
+        why = next((n[len(SENT):] for n in form.notes if n.startswith(SENT)), None)
+        if why is not None:
+            self.sent[re.split(r"[:(;]", why, maxsplit=1)[0].strip()] += 1
         self.forms_with_errors += error_count(form.findings) > 0
         self.read_poorly += Code.READ_POORLY in codes
         self.budget_spent += Code.BUDGET_SPENT in codes

@@ -127,6 +127,11 @@ def _label(path: str, value: str, cell: str) -> Finding | None:
                 f"{path} = {_shown(value)}，但该行所在的合并单元格为 {_shown(cell)}", cell, value)
 
 
+def has_grid(grid: Form) -> bool:
+    """The rules engine read rows by position (funding or indicator rows) to place values in."""
+    return bool(grid.indicators or funding_rows(grid.funding))
+
+
 def check_positions(form: Form, grid: Form | None, page_text: str | Sequence[str]) -> list[Finding]:
     """Findings for the values of `form` (an answer) that are not the ones their
     cells print, by the rules engine's reading `grid` of the same rows."""

@@ -253,6 +253,8 @@ def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Findin
             field = "year" if _YEAR.search(key) and form.year is None else _field_of_row(row, reader)
             if field is None and cell.bbox is not None:  # a line of a cell the grid cut off from it
                 field = _value_beside(cell, row, region[n - 1: n] + region[n + 1: n + 2], reader)
+            if field == "total_score" and form.total_weight is None and is_number(cell.text):
+                field = "total_weight"  # (the total row prints two figures: the one not read is the weight)
             if orphan:  # (the rows it heads: the first read row from its own down)
                 below = next((f for r in region[n:] if (f := _field_of_row(r, reader)) and f.startswith("indicators[")), None)
                 level = "level1" if key in VOCAB.level1_words and key not in VOCAB.level2_words else "level2"

@@ -56,6 +56,7 @@ class Row:
     in_table: bool = True
     line: int | None = None  # source line for text exports
     page_break_before: bool = False  # first row after a page (or blank-line) break
+    order: int = -1  # the row's place in its document (set as the rows stream past)
 
     @property
     def texts(self) -> list[str]:

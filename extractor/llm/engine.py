@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from ..check import check_form
 from ..errors import LLMError
-from ..check.positions import check_positions
+from ..check.alignment import check_alignment
+from ..check.positions import check_positions, has_grid
 from ..findings import ARITHMETIC, MISPLACED
 from ..models import DepartmentForm, Finding, ProjectForm, Usage
 from ..settings import CheckSettings
@@ -22,7 +23,7 @@ from .config import LLMConfig
 from .prompting import EXTRACT, REPAIR, extraction_messages, load_prompt, repair_message
 from .response import response_model_for, to_contract
 from .transport import Counters, Transport
-from .triage import errors, rank
+from .triage import GAPS, errors, gap, rank
 
 Form = ProjectForm | DepartmentForm
 
@@ -65,8 +66,16 @@ class LLMEngine:
         return answer
 
     def checked(self, form: Form, page_text: str, grid: Form | None) -> list[Finding]:
-        """The checker, grounding, and each value against the cell the grid puts it in."""
-        return check_form(form, self.settings, page_text=page_text) + check_positions(form, grid, page_text)
+        """The checker, grounding, and each value against the cell the grid puts it in —
+        or, with no grid (text that keeps no table), against its row's stretch of the text."""
+        if grid is None or not has_grid(grid):
+            return check_form(form, self.settings, page_text=page_text) + check_alignment(form, page_text)
+        placed = check_positions(form, grid, page_text)
+        if any(f.severity == "error" and f.code in GAPS for f in grid.findings):
+            # Where the grid says it missed a cell, an answer's value there is not "invented":
+            # it is placed by its row's stretch of the text instead
+            placed = [f for f in placed if not (f.field and gap(grid, f.field))] + check_alignment(form, page_text)
+        return check_form(form, self.settings, page_text=page_text) + placed
 
     def read_form(self, kind: str, text: str, images: list[bytes], pages: list[int], page_text: str,
                   grid: Form | None = None) -> LLMRead:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..findings import MISPLACED, PRINTED, Code, Owner, owner_of
+from ..forms.numbers import DASHES
 from ..forms.numbers import compact, same_value as same
 from ..models import DepartmentForm, FieldSource, Finding, ProjectForm, flatten, json_value, set_path
 
@@ -21,14 +22,29 @@ def errors(form: Form) -> list[Finding]:
     return [f for f in form.findings if f.severity == "error"]
 
 
-def rank(form: Form) -> tuple[int, int]:
-    """Lower is better: values not their cells' (or printed nowhere) first, then error findings."""
+# What a reading failed to read (not what the form prints wrong): the more of these,
+# the less of the form the reading holds.
+# (A label printed over an empty cell is what the form prints: no gap, though a reading
+# with many of them holds less of the form — rank counts them.)
+GAPS = frozenset({Code.MISSING_FIELD, Code.FIELD_NOT_FOUND, Code.UNREAD_TEXT, Code.READ_POORLY})
+
+
+def rank(form: Form) -> tuple[int, int, int]:
+    """Lower is better: values not their cells' (or printed nowhere) first, then what
+    the reading missed, then error findings."""
     errs = errors(form)
-    return (sum(f.code in MISPLACED for f in errs), len(errs))
+    return (sum(f.code in MISPLACED for f in errs), sum(f.code in GAPS or f.code == Code.PRINTED_EMPTY for f in errs),
+            len(errs))
+
+
+def read_by_ocr(form: Form) -> bool:
+    return form.engine.startswith("ocr")
 
 
 def needs_llm(form: Form) -> str | None:
     """Why `--engine auto` should send this rules-engine form to the model, or None."""
+    if read_by_ocr(form):  # (a misread digit keeps the arithmetic whole: no finding can be waited for)
+        return "read by OCR: every value is read a second time"
     if form.confidence < LOW_CONFIDENCE:
         return f"low confidence ({form.confidence:.2f})"
     codes = {f.code for f in errors(form)}
@@ -86,9 +102,20 @@ def combine(rules: Form, llm: Form, prefer: str = "rules", recheck: Recheck | No
     differ = [k for k in paths if not same(a.get(k), b.get(k))]
     printed_differently = [k for k in paths if k not in differ and a.get(k) != b.get(k) and a.get(k) not in (None, "")]
     taken, conflicts = [], []
+    ocr = read_by_ocr(rules)  # on a page read by OCR no difference is settled for either side
     for path in differ:
         bad_chosen, bad_other = _flagged(chosen, path), _flagged(other, path)
-        if bad_chosen and not bad_other and (aligned or not path.startswith("indicators")):
+        mine, theirs = _empty(a.get(path)), _empty(b.get(path))
+        if ocr:
+            conflicts.append(path)
+        elif mine and not theirs and not bad_other and gap(chosen, path) and (aligned or not path.startswith("indicators")):
+            set_path(chosen, path, b.get(path))  # (a value one reading says it missed, the other read)
+            if path in other.provenance:
+                chosen.provenance[path] = other.provenance[path]
+            taken.append(path)
+        elif theirs and not mine and not bad_chosen and gap(other, path):
+            pass  # (the other reading says it missed it; this one read it)
+        elif bad_chosen and not bad_other and (aligned or not path.startswith("indicators")):
             set_path(chosen, path, b.get(path))
             if path in other.provenance:
                 chosen.provenance[path] = other.provenance[path]
@@ -103,8 +130,9 @@ def combine(rules: Form, llm: Form, prefer: str = "rules", recheck: Recheck | No
         chosen.provenance[path] = src.model_copy(update={"alternatives": {chosen.engine: json_value(a.get(path)), other.engine: json_value(b.get(path))}})
     if recheck is not None and (taken or not base_is_rules):
         kept = [f for f in chosen.findings if owner_of(f.code) not in (Owner.CHECKER, Owner.GROUNDING)]
-        if not base_is_rules:  # what happened to the document (a damaged page) stays with the form
-            kept += [f for f in rules.findings if owner_of(f.code) in (Owner.PIPELINE, Owner.READING)]
+        if not base_is_rules:  # what happened to the document (a damaged page, an unsure OCR) stays with the form
+            kept += [f for f in rules.findings if owner_of(f.code) == Owner.PIPELINE
+                     or (owner_of(f.code) == Owner.READING and f.code not in GAPS)]
         chosen.findings = kept + recheck(chosen)
     chosen.usage = llm.usage
     settled = len(differ) - len(conflicts)
@@ -139,6 +167,18 @@ def _disagreements(conflicts: list[str], printed_differently: list[str], reading
             field=first, expected=other.get(first), found=chosen.get(first),
         ))
     return out
+
+
+def gap(form: Form, path: str) -> bool:
+    """The reading says it missed this value: a gap finding names it, its row or block,
+    or the whole form (read poorly)."""
+    return any(f.severity == "error" and f.code in GAPS
+               and (not f.field or f.field == path or path.startswith(f.field + ".") or path.startswith(f.field + "["))
+               for f in form.findings)
+
+
+def _empty(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() in DASHES)
 
 
 def _show(value: object) -> str:
