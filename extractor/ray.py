@@ -18,6 +18,8 @@ of their own) and joined into one result. A worker lost mid-task is retried by R
 
 from __future__ import annotations
 
+import dataclasses
+
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -174,6 +176,7 @@ def _document(boxed: list, path: str, name: str, options: ExtractOptions, decisi
 
     quiet_mupdf()
     transport.share(RayGate(gate) if gate is not None else None)  # (a worker runs many runs' tasks)
+    options = dataclasses.replace(options, llm=options.llm.resolved())  # (the key: this worker's environment)
     (ref,) = boxed  # (a reference in a list is passed as it is, not fetched: the page tasks get it too)
     data = ray.get(ref)
     suffix = Path(path).suffix
@@ -215,6 +218,7 @@ def cluster_outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, o
     # One concurrency and token budget for the run's LLM requests, whichever node sends them.
     gate = ray.remote(_LLMGate).remote(options.llm.concurrency, options.llm.max_tokens_per_run) if options.engine != "rules" else None
     queued: list[tuple[Path, object]] = []
+    shipped = dataclasses.replace(options, llm=options.llm.shipped())  # (never the key: see LLMConfig.key_from_env)
     for f in files:
         local = _here(f, names[f], out_dir, options, force, tables)
         if local is not None:
@@ -222,7 +226,7 @@ def cluster_outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, o
             continue
         data = f.read_bytes()
         decisions = decisions_for(out_dir, sha256_of(f)) if (out_dir / LOG_NAME).is_file() else []
-        queued.append((f, task.remote([ray.put(data)], str(f), names[f], options, decisions, (SPLIT_AFTER, RANGE), gate)))
+        queued.append((f, task.remote([ray.put(data)], str(f), names[f], shipped, decisions, (SPLIT_AFTER, RANGE), gate)))
     for i, (f, item) in enumerate(queued):
         if isinstance(item, Outcome):
             yield item

@@ -144,6 +144,9 @@ def test_llm_requests_keep_one_concurrency_and_budget_across_the_workers(tmp_pat
         summary = run_batch(files, tmp_path / "out", options(server, concurrency=1), ("json",), cluster="")
     assert not summary.failed and len(server.requests) == 14
     assert server.max_in_flight == 1
+    # The key never travels to the workers (pickled task arguments, the object store and
+    # its spill files): each sends the key of its own environment, which here has none
+    assert all(r["headers"]["authorization"] != "Bearer sk-test" for r in server.requests)
 
     def honest(body):
         return {**respond(body), "sleep": 0.05, "usage": honest_usage(body, 300)}

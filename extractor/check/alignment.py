@@ -35,6 +35,7 @@ Form = ProjectForm | DepartmentForm
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 _RUN_TOGETHER = re.compile(r"\d\.\d{2}\d+\.\d")  # (as grounding's: 82.0082.00)
+_OPERATORS = frozenset("≥≤<>=＝＜＞")
 _ZEROS = re.compile(r"\.0+")
 _TRAILING = re.compile(r"0+")
 _FIGURE = re.compile(r"(?<![.\d])\d+\.\d+|(?<![.\d])\d{2,}(?![.\d])")
@@ -44,6 +45,10 @@ for _label, _row in (*VOCAB.project_rows, *VOCAB.department_rows):
     _ROW_LABELS[_row] += (compact(_label),)
 _ALL_ROW_LABELS = tuple(sorted({lab for labs in _ROW_LABELS.values() for lab in labs}, key=len, reverse=True))
 _TOTAL = tuple(compact(t) for t in VOCAB.total)
+# What ends a funding row's stretch: the next row's label, or the block after the funding
+_ROW_ENDS = tuple(sorted({*_ALL_ROW_LABELS, *(compact(t) for t in (*VOCAB.goal_labels, *VOCAB.goal_expected,
+                                                                  *VOCAB.indicator_header_first, *VOCAB.indicator_block,
+                                                                  *VOCAB.total))} - {""}, key=len, reverse=True))
 _GRADE = tuple(compact(t) for t in VOCAB.grade)
 # What opens the indicator table: its rows are looked for after it (a goal's text may
 # print an indicator's name)
@@ -80,24 +85,38 @@ class _Text:
         return at
 
     def _inside_figure(self, value: str, at: int) -> bool:
-        if not self.apart or not value[:1].isdigit():
+        """A match that is part of a longer figure or cell: 5.00 in ≥95.00, 20 in 120.00,
+        98.00(%) in the target ≥98.00(%). Where figures run together (no white space
+        parts them) a figure may start right after another's two decimals."""
+        t = self.text
+        if at and at not in self.cuts and t[at - 1] in _OPERATORS and value[:1] not in _OPERATORS:
+            return True
+        if not value[:1].isdigit():
             return False
-        before = self.text[at - 1] if at and at not in self.cuts else ""
+        if at and at not in self.cuts and (t[at - 1].isdigit() or t[at - 1] == "."):
+            if self.apart or not (at >= 3 and t[at - 3] == "." and t[at - 2: at].isdigit()):
+                return True
         end = at + len(value)
-        after = self.text[end] if end < len(self.text) and end not in self.cuts else ""
-        if before.isdigit() or before == ".":
-            return True
-        if not value[-1].isdigit():
+        if end >= len(t) or end in self.cuts or not value[-1].isdigit():
             return False
+        after = t[end]
         # (82 for a printed 82.00, 4088.2 for 4088.20 are the same figure; 82 in 82.50 is not)
-        if after.isdigit() and "." not in value:
+        if "." in value:
+            if not after.isdigit():
+                return False
+            zeros = _TRAILING.match(t, end)
+            if after == "0" and zeros and (zeros.end() in self.cuts or zeros.end() == len(t) or not t[zeros.end()].isdigit()):
+                return False
+            return self.apart  # (run together, a digit after may open the next figure)
+        if after.isdigit():
             return True
-        if not (after == "." and "." not in value) and not (after == "0" and "." in value):
-            return after.isdigit()
-        zeros = (_ZEROS if after == "." else _TRAILING).match(self.text, end)
-        whole = zeros is not None and (zeros.end() in self.cuts or zeros.end() == len(self.text)
-                                       or not self.text[zeros.end()].isdigit())
-        return not whole
+        if after != ".":
+            return False
+        zeros = _ZEROS.match(t, end)
+        if zeros is None:
+            return True
+        z = zeros.end()
+        return not (z in self.cuts or z == len(t) or not t[z].isdigit() or not self.apart)
 
     def take(self, value: str, start: int, end: int) -> int:
         at = self.find(value, start, end)
@@ -144,6 +163,21 @@ def _piece_text(pages: Sequence[str]) -> _Text:
     return _Text("".join(parts), apart=not any(_RUN_TOGETHER.search(p) for p in pages), cuts=frozenset(cuts))
 
 
+def _grade(form: Form, text: _Text) -> Iterator[Finding]:
+    """The grade is the text right after the grade label (评分等级 优); one character is
+    printed anywhere, so grounding cannot vouch for it."""
+    grade = getattr(form, "grade", None)
+    if not grade:
+        return
+    at, n = _label_at(text, _GRADE, 0)
+    g = _norm(grade)
+    if at >= 0 and text.take(g, at + n, at + n + len(g) + 4) >= 0:
+        return
+    where = "after its label" if at >= 0 else "anywhere: the text prints no grade label"
+    yield _err(Code.MISPLACED_VALUE, "grade", f"grade = {grade!r} is not printed {where}",
+               f"评分等级“{grade}”不在其标签之后" if at >= 0 else f"评分等级“{grade}”：文中没有评分等级", found=grade)
+
+
 def _label_at(text: _Text, labels: Sequence[str], start: int) -> tuple[int, int]:
     """(position, length) of the first of `labels` printed at or after `start`."""
     best = (-1, 0)
@@ -177,7 +211,7 @@ def _funding(form: Form, text: _Text) -> Iterator[Finding]:
         at, n = _label_at(text, labels, cursor) if labels else (-1, 0)
         if at < 0:
             continue  # a row whose label is not printed (an extra row): grounding's only
-        nxt, _ = _label_at(text, _ALL_ROW_LABELS, at + n)
+        nxt, _ = _label_at(text, _ROW_ENDS, at + n)
         end = nxt if nxt >= 0 else len(text.text)
         end = min(end, at + n + 200)  # (a row's figures follow its label closely)
         values = [(col, getattr(row, col)) for col in type(row).model_fields if isinstance(getattr(row, col), Decimal)]
@@ -235,21 +269,27 @@ def _indicators(form: Form, text: _Text, after_funding: int) -> Iterator[Finding
         starts.append(at)
     last = max([s for s in starts if s >= 0], default=0)
     total_at = min((a for a in (_label_at(text, _TOTAL, last)[0], _label_at(text, _GRADE, last)[0]) if a >= 0), default=-1)
-    totals = [_norm(v) for v in (form.total_score, form.total_weight) if v is not None]
+    unlabelled_total = _label_at(text, _TOTAL, last)[0] < 0
     level_words = {lv: {_norm(w) for w in words} | {_norm(getattr(i, lv)) for i in form.indicators if getattr(i, lv, None)}
                    for lv, words in (("level1", VOCAB.level1_words), ("level2", VOCAB.level2_words))}
+    label_from: dict[str, int] = {}
     for i, (ind, at) in enumerate(zip(form.indicators, starts)):
         if at < 0:
             continue
         end = next((s for s in starts[i + 1:] if s > at), total_at if total_at > at else len(t))
         path = f"indicators[{i}]"
         merged = i > 0 and starts[i - 1] == at  # (its name printed once, for the row above too)
+        if not merged:
+            label_from = {"level1": at, "level2": at}
         for lv in ("level1", "level2"):
             own = getattr(ind, lv, None)
             if not own or lv not in type(ind).model_fields:
                 continue
-            if merged and _norm(own) in t[at:end]:
-                continue  # (the labels of rows under one merged name follow the name)
+            if merged:  # (the labels of rows under one merged name follow the name, in the rows' order)
+                k = t.find(_norm(own), label_from[lv], end)
+                if k >= 0:
+                    label_from[lv] = k
+                    continue
             other = getattr(ind, "level2" if lv == "level1" else "level1", None)
             nearest = _nearest_label(t, at, level_words[lv] - {"", _norm(other or "")})
             if nearest is not None and nearest != _norm(own) and not nearest.endswith(_norm(own)):
@@ -267,8 +307,8 @@ def _indicators(form: Form, text: _Text, after_funding: int) -> Iterator[Finding
             got = text.take(v, after, end)
             if got >= 0:
                 after = got + len(v)
-            elif t.find(v) >= 0 and text.find(v, body, end) < 0:
-                yield _err(Code.MISPLACED_VALUE, f"{path}.{col}",
+            elif t.find(v) >= 0 and text.find(v, body, end) < 0:  # (the row named: its other text may be this one's)
+                yield _err(Code.MISPLACED_VALUE, path,
                            f"{path}.{col} = {v!r} is printed on the form, but not in its row (after {ind.name!r})",
                            f"{path}.{col} = “{v}” 在页面中有印，但不在该行（“{ind.name}”之后）", found=value)
             elif t.find(v) >= 0:  # (the row named: both of its values are wrong)
@@ -284,12 +324,16 @@ def _indicators(form: Form, text: _Text, after_funding: int) -> Iterator[Finding
             label = t.rfind(_norm(ind.level1), 0, at) if ind.level1 else -1
             yield from _place(text, path, [("level1_weight", ind.level1_weight)], max(label, 0), end,
                               f"its level-1 group (after {ind.level1!r})", f"其一级指标（“{ind.level1}”之后）")
-        if merged is False and any(s == at for s in starts[i + 1:]):
+        if any(s == at for s in starts[i + 1:]):
             continue  # (the leftover of rows under one merged name is judged at the last of them)
+        if merged:
+            yield from _unused_labels(form, t, at, end, starts, level_words["level2"])
+        if unlabelled_total and all(s <= at for s in starts[i + 1:]):
+            # (no 总分 label: the total's two figures close the last row's stretch)
+            yield from _place(text, "", [("total_weight", form.total_weight), ("total_score", form.total_score)],
+                              body, end, "the figures after the last row (the total, printed with no label)",
+                              "最后一行之后的数字（未标注的总分）")
         left = text.left_over(body, end)
-        if all(s <= at for s in starts[i + 1:]):  # (the last row's stretch may run into an unlabelled total)
-            for v in totals:
-                left = left.replace(v, "", 1)
         for w in sorted(level_words["level1"] | level_words["level2"], key=len, reverse=True):
             left = left.replace(w, "") if w else left
         figures = _FIGURE.findall(left)
@@ -302,8 +346,29 @@ def _indicators(form: Form, text: _Text, after_funding: int) -> Iterator[Finding
                        found=None, expected=lead or None)
 
 
+def _unused_labels(form: Form, t: str, at: int, end: int, starts: list[int], words: set[str]) -> Iterator[Finding]:
+    """Rows under one merged name print their level-2 labels after it, one each: a label
+    printed there that no row of the group carries means a row holds another's label."""
+    group = [j for j, s in enumerate(starts) if s == at]
+    rows = [form.indicators[j] for j in group]
+    carried = {_norm(r.level2) for r in rows if r.level2}
+    texts = "".join(_norm(v) for r in rows for v in (r.name, r.target, r.actual) if v)
+    printed = {w for w in words if w and w in t[at:end] and w not in texts}
+    unused = sorted(w for w in printed if w not in carried and not any(w in c for c in carried))
+    if not unused:
+        return
+    twins = [j for k, j in enumerate(group) if k and _norm(form.indicators[j].level2 or "") == _norm(form.indicators[group[k - 1]].level2 or "")]
+    for j in twins or group[:1]:
+        yield _err(Code.MISPLACED_VALUE, f"indicators[{j}].level2",
+                   f"indicators[{j}].level2 = {form.indicators[j].level2!r}, and the rows under its merged name leave "
+                   f"{', '.join(map(repr, unused))} printed there unused: a row holds another's label",
+                   f"第{j + 1}项指标的二级指标“{form.indicators[j].level2}”存疑：同组印有未被使用的标签“{'、'.join(unused)}”",
+                   found=form.indicators[j].level2)
+
+
 def _total(form: Form, text: _Text) -> Iterator[Finding]:
     at, n = _label_at(text, _TOTAL, max((b for _, b in text.taken), default=0))
+    yield from _grade(form, text)
     if at < 0:
         return
     values = [(col, getattr(form, col)) for col in ("total_weight", "total_score")]

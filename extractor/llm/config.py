@@ -34,6 +34,10 @@ class LLMConfig(BaseModel):
     max_tokens: int = 4096
     cache_dir: Path | None = Path(".cache/extractor-llm")
     repair: bool = True
+    # The key is not carried with the settings: the process that sends the requests reads
+    # OPENAI_API_KEY from its own environment (a Ray worker: settings travel pickled,
+    # through the object store and its spill files, and a SecretStr pickles its value)
+    key_from_env: bool = False
 
     @property
     def configured(self) -> bool:
@@ -61,6 +65,17 @@ class LLMConfig(BaseModel):
                 raise ConfigError(f"EXTRACTOR_LLM_TIMEOUT={timeout!r}: a number of seconds above 0") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    def shipped(self) -> "LLMConfig":
+        """These settings without the key, to send to another process or machine."""
+        return self.model_copy(update={"api_key": None, "key_from_env": self.key_from_env or self.api_key is not None})
+
+    def resolved(self) -> "LLMConfig":
+        """Settings that were shipped, with the key of this process's environment."""
+        if not self.key_from_env or self.api_key is not None:
+            return self
+        key = os.environ.get("OPENAI_API_KEY") or None
+        return self.model_copy(update={"api_key": SecretStr(key) if key else None})
 
     def redact(self, text: str) -> str:
         """Remove the key from any text before it is logged or written."""

@@ -115,12 +115,18 @@ def combine(rules: Form, llm: Form, prefer: str = "rules", recheck: Recheck | No
             taken.append(path)
         elif theirs and not mine and not bad_chosen and gap(other, path):
             pass  # (the other reading says it missed it; this one read it)
-        elif bad_chosen and not bad_other and (aligned or not path.startswith("indicators")):
+        elif bad_chosen and not bad_other and (aligned or not path.startswith("indicators")) \
+                and (not theirs or _invented(chosen, path)):
             set_path(chosen, path, b.get(path))
             if path in other.provenance:
                 chosen.provenance[path] = other.provenance[path]
             taken.append(path)
         elif bad_chosen == bad_other:
+            conflicts.append(path)
+        elif (mine and bad_other and not _invented(other, path)) or (theirs and bad_chosen and not _invented(chosen, path)):
+            # An empty value kept because the only value read is flagged: the cell prints
+            # something neither reading has (an invented value is the one case the empty
+            # cell settles)
             conflicts.append(path)
     for path in set(paths) - set(differ):
         src = chosen.provenance.get(path) or FieldSource(engine=chosen.engine)
@@ -167,6 +173,11 @@ def _disagreements(conflicts: list[str], printed_differently: list[str], reading
             field=first, expected=other.get(first), found=chosen.get(first),
         ))
     return out
+
+
+def _invented(form: Form, path: str) -> bool:
+    """An error says this value's cell prints '-' or nothing."""
+    return any(f.severity == "error" and f.code == Code.INVENTED_VALUE and f.field == path for f in form.findings)
 
 
 def gap(form: Form, path: str) -> bool:

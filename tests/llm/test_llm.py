@@ -486,3 +486,15 @@ def test_an_answer_cut_off_at_max_tokens_counts_its_tokens(one_form_pdf, tmp_pat
     (form,) = result.forms
     assert [f.code for f in form.findings if f.code == "not_extracted"] == ["not_extracted"]
     assert result.usage.input_tokens >= 900 and result.usage.output_tokens >= 1024
+
+
+def test_settings_shipped_to_another_process_carry_no_key(monkeypatch):
+    import pickle
+
+    cfg = LLMConfig(base_url="http://127.0.0.1:9", api_key=KEY, model="m")
+    shipped = cfg.shipped()
+    assert KEY.encode() not in pickle.dumps(shipped) and KEY not in shipped.model_dump_json()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-of-the-worker")
+    assert shipped.resolved().api_key.get_secret_value() == "sk-of-the-worker"
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert shipped.resolved().api_key is None and cfg.resolved().api_key.get_secret_value() == KEY

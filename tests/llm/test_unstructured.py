@@ -107,7 +107,7 @@ def test_alignment_passes_the_gold_and_names_each_kind_of_mistake(run_on, how):
 
     shifted = gold.model_copy(deep=True)
     shifted.indicators[2].target = gold.indicators[3].target
-    assert any(f.field == "indicators[2].target" for f in check_alignment(shifted, piece))
+    assert any(f.field in ("indicators[2]", "indicators[2].target") for f in check_alignment(shifted, piece))
 
     dropped = gold.model_copy(deep=True)
     del dropped.indicators[2]
