@@ -352,6 +352,9 @@ def _unused_labels(form: Form, t: str, at: int, end: int, starts: list[int], wor
     group = [j for j, s in enumerate(starts) if s == at]
     rows = [form.indicators[j] for j in group]
     carried = {_norm(r.level2) for r in rows if r.level2}
+    if group[-1] + 1 < len(form.indicators):  # (the next row's labels open its own stretch, before its name)
+        nxt = form.indicators[group[-1] + 1]
+        carried |= {_norm(v) for v in (nxt.level1, nxt.level2) if v}
     texts = "".join(_norm(v) for r in rows for v in (r.name, r.target, r.actual) if v)
     printed = {w for w in words if w and w in t[at:end] and w not in texts}
     unused = sorted(w for w in printed if w not in carried and not any(w in c for c in carried))

@@ -511,13 +511,14 @@ _COL_ZH = {"name": "名称", "target": "指标值", "actual": "完成值"}
 def _level_mismatch(form: Form) -> Iterator[Finding]:
     """A level-2 label that belongs under another level 1 than the row's: the level-1
     label was carried down past the end of its merged cell (a cell a page break or a
-    parser lost), so the row's level 1 is not what the form prints."""
+    parser lost), so the row's level 1 is not what the form prints — or its level 2 was
+    (which of the two is not known: the row is named)."""
     for i, ind in enumerate(form.indicators):
         level1, level2 = "".join(ind.level1.split()), "".join(ind.level2.split())
         parent = VOCAB.level_parent.get(level2)
         if parent is not None and level1 and level1 != parent:
             yield _err("level_mismatch", f"indicator {i + 1}: level 2 '{level2}' belongs under '{parent}', not '{level1}'",
-                       f"第{i + 1}项指标的二级指标“{level2}”应属于“{parent}”，而非“{level1}”", f"indicators[{i}].level1", parent, level1)
+                       f"第{i + 1}项指标的二级指标“{level2}”应属于“{parent}”，而非“{level1}”", f"indicators[{i}]", parent, level1)
 
 
 def _near_label(label: str, words) -> str | None:

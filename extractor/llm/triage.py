@@ -140,6 +140,10 @@ def combine(rules: Form, llm: Form, prefer: str = "rules", recheck: Recheck | No
             kept += [f for f in rules.findings if owner_of(f.code) == Owner.PIPELINE
                      or (owner_of(f.code) == Owner.READING and f.code not in GAPS)]
         chosen.findings = kept + recheck(chosen)
+    # A label printed over an empty cell, said by a reading that missed the value the
+    # merged record now holds, is no longer so
+    chosen.findings = [f for f in chosen.findings
+                       if not (f.code == Code.PRINTED_EMPTY and f.field and _holds(chosen, f.field))]
     chosen.usage = llm.usage
     settled = len(differ) - len(conflicts)
     chosen.notes = list(rules.notes) + list(llm.notes) + [
@@ -173,6 +177,12 @@ def _disagreements(conflicts: list[str], printed_differently: list[str], reading
             field=first, expected=other.get(first), found=chosen.get(first),
         ))
     return out
+
+
+def _holds(form: Form, path: str) -> bool:
+    """The record holds a value at `path` or under it (a row's values)."""
+    flat = _flat(form)
+    return any(not _empty(v) for k, v in flat.items() if k == path or k.startswith(path + ".") or k.startswith(path + "["))
 
 
 def _invented(form: Form, path: str) -> bool:

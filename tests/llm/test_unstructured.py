@@ -139,3 +139,34 @@ def test_a_form_read_by_ocr_is_always_read_twice_and_no_difference_is_settled(ru
     merged = combine(rules, llm)
     (conflict,) = [f for f in merged.findings if f.code == "engines_conflict"]
     assert conflict.severity == "error" and conflict.field == "indicators[0].weight"
+
+
+def test_an_empty_value_is_not_kept_silently_when_the_only_value_read_is_flagged(run_on):
+    from extractor.models import Finding
+
+    doc, _ = run_on
+    rules = doc.gold[0].model_copy(deep=True)
+    rules.funding.total.initial_budget = None  # the rules missed it, and said nothing
+    llm = doc.gold[0].model_copy(deep=True)
+    llm.engine = "llm"
+    llm.funding.total.initial_budget = doc.gold[0].funding.total.initial_budget * 10000  # 元 for 万元
+    llm.findings = [Finding(code="ungrounded_value", severity="error", message="not printed",
+                            field="funding.total.initial_budget")]
+    merged = combine(rules, llm)
+    assert merged.funding.total.initial_budget is None
+    assert any(f.code == "engines_conflict" and f.field == "funding.total.initial_budget" for f in merged.findings)
+    # a value whose cell prints '-' is settled by the cell: no conflict for the empty one kept
+    llm.findings = [Finding(code="invented_value", severity="error", message="cell prints -",
+                            field="funding.total.initial_budget")]
+    merged = combine(rules, llm)
+    assert not any(f.code == "engines_conflict" for f in merged.findings)
+
+
+def test_a_level_pair_that_disagrees_names_the_row():
+    from extractor.check import check_form
+    from extractor.models import Indicator, ProjectForm
+
+    form = ProjectForm(project_name="x", indicators=[
+        Indicator(level1="成本指标", level2="时效指标", name="发放及时率", weight=Decimal("5"), score=Decimal("5"))])
+    (f,) = [f for f in check_form(form) if f.code == "level_mismatch"]
+    assert f.field == "indicators[0]"  # (which of the two labels is wrong is not known)
