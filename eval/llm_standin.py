@@ -293,6 +293,51 @@ def run_renderings(mistakes: tuple[str, ...] = ("faithful", *MISTAKES), engines:
     return results
 
 
+def _seeing(answers: list[tuple[tuple[str, ...], Answer]]):
+    """A stand-in that reads the page as a vision model would: the form whose keys its
+    text shows, or, where OCR garbled them, the one whose keys' characters it shows most."""
+    def respond(body: dict) -> dict:
+        content = body["messages"][1]["content"]
+        text = compact(content if isinstance(content, str) else " ".join(p.get("text", "") for p in content))
+        found = [(sum(map(len, keys)), a) for keys, a in answers if all(k in text for k in keys)]
+        if found:
+            return {"answer": max(found, key=lambda t: t[0])[1]}
+        near = max(answers, key=lambda ka: sum(ch in text for ch in set("".join(ka[0]))) / max(1, len(set("".join(ka[0])))))
+        return {"answer": near[1]}
+    return respond
+
+
+def run_routes(engine: str = "auto", types: tuple[str, ...] | None = None) -> dict:
+    """The default set's other routes (scans, photos, the fax TIFF, Chromium's PDFs, office
+    printouts, the provinces) with `--engine auto` and a faithful stand-in: what auto
+    sends, and the silent errors left (the rules engine's alone: `extractor eval`)."""
+    from extractor.eval_sets import default_set
+    from extractor.evaluate import evaluate
+
+    docs = [d for d in default_set() if d.doc_type not in ("text_export", "born_digital", "born_digital_unruled")
+            and (types is None or d.doc_type in types)]
+    out: dict = {}
+    for doc in docs:
+        answers = [(_keys(g), answer_of(g)) for g in doc.gold]
+        with FakeOpenAI(respond=_seeing(answers)) as server:
+            cfg = LLMConfig(base_url=server.url, api_key="sk-standin", model="stand-in", cache_dir=None,
+                            vision=False, backoff_initial=0.01, backoff_max=0.02, timeout_s=30)
+            t = evaluate([doc], engine=engine, llm=cfg)["types"][doc.doc_type]
+            rules = evaluate([doc], engine="rules")["types"][doc.doc_type]
+        row = out.setdefault(doc.doc_type, Counter())
+        row["documents"] += 1
+        row["forms"] += t["forms_expected"]
+        row["found"] += t["forms_found"]
+        row["fields_right"] += t["fields"]["overall"][0]
+        row["fields"] += t["fields"]["overall"][1]
+        row["silent_fields"] += t["silent_fields"]
+        row["rules_silent_fields"] += rules["silent_fields"]
+        row["rules_fields_right"] += rules["fields"]["overall"][0]
+        row["requests"] += t["llm_usage"]["requests"]
+        print(doc.path.name, doc.doc_type, dict(row), flush=True)
+    return {k: dict(v) for k, v in out.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path)

@@ -62,7 +62,13 @@ def needs_llm(form: Form) -> str | None:
 
 
 def _flat(form: Form) -> dict[str, object]:
-    return flatten(form.model_dump(mode="python", include={"project_name", "department", "implementing_unit", "total_score", "grade", "funding", "indicators", "total_weight"}))
+    return flatten(form.model_dump(mode="python", include=_COMPARED))
+
+
+# Every field both readings hold: the goals and the year too (an OCR'd goal that lost a
+# 、 is a difference like any other)
+_COMPARED = {"year", "project_name", "department", "implementing_unit", "subordinate_units", "goal_expected", "goal_actual",
+             "total_score", "grade", "funding", "indicators", "total_weight"}
 
 
 def _flagged(form: Form, path: str) -> bool:
