@@ -20,6 +20,8 @@ from .read.documents import INPUT_SUFFIXES, quiet_mupdf, sha256_of
 from .errors import Crashed, OverBudget, first_line, translate
 from .llm.gate import FileGate
 from .io.outputs import BatchTables, load_document_json, remove_leftovers, result_files, write_form_rows, write_text_atomic
+from .fingerprint import Fingerprint, fingerprint_of
+from .models import DocumentResult
 from .pipeline import DocumentStats, ExtractOptions, Remote, extract_to_json
 from .workers import Budget, run_guarded
 
@@ -34,6 +36,7 @@ class Outcome:
     error: str | None = None
     error_type: str | None = None
     seconds: float = 0.0
+    again: str | None = None  # why a document already in OUT was read again (what changed)
 
     @property
     def pages(self) -> int:
@@ -78,6 +81,9 @@ class Summary:
             f"{sum(d.forms_with_errors for d in done)} forms with error findings, "
             f"{sum(d.read_poorly for d in done)} read poorly, {self.seconds:.1f} s"
         )
+        again = Counter(o.again for o in self.outcomes if o.again)
+        if again:
+            text += "; read again: " + ", ".join(f"{n} ({why})" for why, n in again.most_common())
         ran = [o.stats.usage for o in self.outcomes if o.status == "ok" and o.stats]
         sent = sum((o.stats.sent for o in self.outcomes if o.status == "ok" and o.stats), Counter())
         if sent:
@@ -164,16 +170,14 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
 
     try:
         digest = sha256_of(path) if path.is_file() else None
+        again = None
         if not force and digest and target.exists():
-            try:
-                previous = load_document_json(target)
-            except Exception:
-                previous = None  # unreadable previous output: extract again
-            if previous is not None and previous.source.sha256 == digest:
+            previous, again = unchanged(target, fingerprint_of(digest, options))
+            if previous is not None:
                 return Outcome(path, name, "skipped", DocumentStats.of(previous, on_form), seconds=time.perf_counter() - started)
         amend = applying(decisions_for(out_dir, digest) if decisions is None else decisions, options)
         stats = extract_to_json(path, target, options, sha256=digest, on_form=on_form, amend=amend, remote=remote)
-        return Outcome(path, name, "ok", stats, seconds=time.perf_counter() - started)
+        return Outcome(path, name, "ok", stats, seconds=time.perf_counter() - started, again=again)
     except Exception as exc:  # a bug must not lose the batch either: it is one line too
         known = translate(exc)
         if known is None:
@@ -183,6 +187,20 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
     finally:
         if rows:
             rows.close()
+
+
+def unchanged(target: Path, current: Fingerprint) -> tuple[DocumentResult | None, str | None]:
+    """The result already in OUT when a run now would make the same one, else (None,
+    what changed: a different document, engine, checker settings, version, prompts,
+    model — or an unreadable result)."""
+    try:
+        previous = load_document_json(target)
+    except Exception:
+        return None, "the result in the output folder could not be read"
+    if previous.source.sha256 != current.sha256:
+        return None, None  # another document under the name: no "again" about it
+    changed = current.differences(previous.fingerprint)
+    return (previous, None) if not changed else (None, "; ".join(changed))
 
 
 def decisions_for(out_dir: Path, digest: str | None) -> list:

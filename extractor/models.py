@@ -19,6 +19,7 @@ import re
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SerializationInfo
 
 from .findings import Code
+from .fingerprint import Fingerprint
 
 
 def _decimal_to_json(value: Decimal) -> int | float:
@@ -377,6 +378,9 @@ class DocumentResult(_Model):
     seconds: float = 0.0
     usage: Usage = Field(default_factory=Usage)
     tool_version: str = ""
+    # What the result was made from (input, engine, settings, version, prompts, model):
+    # a batch skips a document only when a run would make the same (fingerprint.py)
+    fingerprint: Fingerprint | None = None
 
 
 OPEN_SEVERITIES = ("error", "warning")  # findings a reviewer decides on

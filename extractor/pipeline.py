@@ -26,6 +26,7 @@ from .check import check_form, error_count
 from .collector import fewer_collections
 from .errors import BudgetSpent, CorruptFile, EngineUnavailable, ExtractorError, NoFormsFound
 from .findings import POSITIONED, Code, field_zh
+from .fingerprint import fingerprint_of
 from .forms.mapping import map_form
 from .forms.numbers import compact
 from .forms.pieces import Piece, TitleWatch, piece_at, piece_of_rows
@@ -431,7 +432,8 @@ class DocumentRun:
         source = Source(path=self.remote.recorded or str(self.path), sha256=self.sha256 or sha256_of(self.path), page_count=doc.page_count, doc_type=doc.doc_type)
         return DocumentResult(source=source, forms=forms or [], skipped=self.skipped, notes=doc.notes(),
                               engine=self.engine, usage=self.usage,
-                              seconds=round(time.perf_counter() - self.started, 4), tool_version=__version__)
+                              seconds=round(time.perf_counter() - self.started, 4), tool_version=__version__,
+                              fingerprint=fingerprint_of(source.sha256, self.options))
 
 
 @fewer_collections()

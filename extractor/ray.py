@@ -259,14 +259,15 @@ def _here(f: Path, name: str, out_dir: Path, options: ExtractOptions, force: boo
             pass  # readable
     except OSError:
         size = 0
-    if 0 < size <= options.limits.max_bytes and (force or not _unchanged(f, out_dir / f"{name}.json")):
+    if 0 < size <= options.limits.max_bytes and (force or not _unchanged(f, out_dir / f"{name}.json", options)):
         return None
     # Not a file, empty, too large, unreadable (the local run says so, in its words), or unchanged
     return process_one(f, name, out_dir, options, force, tables.staging_file(name))
 
 
-def _unchanged(f: Path, previous: Path) -> bool:
-    try:
-        return previous.exists() and load_document_json(previous).source.sha256 == sha256_of(f)
-    except Exception:
-        return False  # an unreadable previous output: extract again
+def _unchanged(f: Path, previous: Path, options: ExtractOptions) -> bool:
+    """A run now would make the result already there (the local batch's rule: batch.unchanged)."""
+    from .batch import unchanged
+    from .fingerprint import fingerprint_of
+
+    return previous.exists() and unchanged(previous, fingerprint_of(sha256_of(f), options))[0] is not None

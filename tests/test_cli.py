@@ -1,6 +1,7 @@
 """The command line as a user drives it: outputs, resuming, bad input, re-checking."""
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -57,6 +58,27 @@ def test_second_run_skips_unchanged_and_force_redoes(tmp_path, sample):
     assert "0 unchanged" in r.output
     # nothing of the staging is left behind
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_run_with_other_settings_reads_the_document_again_and_says_why(tmp_path, sample):
+    """Resuming skips a document only when this run would make the result already there:
+    a stricter --config (or another engine, version, prompts or model) reads it again."""
+    assert runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path)]).exit_code == 0
+    recorded = json.loads((tmp_path / "run_on.json").read_text(encoding="utf-8"))["fingerprint"]
+    assert recorded["engine"] == "rules" and recorded["sha256"] and recorded["settings"]
+    fresh = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path / "fresh"), "--config", str(_strict(tmp_path))])
+    again = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path), "--config", str(_strict(tmp_path))])
+    assert "0 unchanged" in again.output and "read again: 1 (the checker settings changed)" in again.output
+    errors = lambda out: re.search(r"(\d+) forms with error findings", out).group(1)  # noqa: E731
+    assert errors(again.output) == errors(fresh.output)
+    same = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path), "--config", str(_strict(tmp_path))])
+    assert "1 unchanged, skipped" in same.output and "read again" not in same.output
+
+
+def _strict(tmp_path):
+    path = tmp_path / "strict.toml"
+    path.write_text('rounding = ["round"]\nbudget_weight = 20\n', encoding="utf-8")
+    return path
 
 
 def test_a_later_run_into_the_folder_keeps_the_earlier_documents_rows(tmp_path, sample, root):

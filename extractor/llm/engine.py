@@ -15,7 +15,7 @@ from ..check import check_form
 from ..errors import LLMError
 from ..check.alignment import check_alignment
 from ..check.positions import check_positions, has_grid
-from ..findings import ARITHMETIC, MISPLACED
+from ..findings import ARITHMETIC, MISPLACED, Code
 from ..models import DepartmentForm, Finding, ProjectForm, Usage
 from ..settings import CheckSettings
 from .cache import AnswerCache, cache_key
@@ -40,6 +40,11 @@ class LLMRead:
 def _fixable(form: Form) -> list[Finding]:
     """Errors a second look can fix: the arithmetic, and values not their cells'."""
     return [f for f in errors(form) if f.code in ARITHMETIC or f.code in MISPLACED]
+
+
+# Findings that put the grid's reading of its rows in doubt
+DOUBTED = frozenset({Code.ASSEMBLED_VALUE, Code.LEVEL_MISMATCH, Code.MERGED_LABELS, Code.UNKNOWN_LABEL,
+                     Code.LOW_CONFIDENCE, Code.UNVERIFIED_READING})
 
 
 class LLMEngine:
@@ -75,6 +80,10 @@ class LLMEngine:
             # Where the grid says it missed a cell, an answer's value there is not "invented":
             # it is placed by its row's stretch of the text instead
             placed = [f for f in placed if not (f.field and gap(grid, f.field))] + check_alignment(form, page_text)
+        elif any(f.severity == "error" and f.code in DOUBTED for f in grid.findings):
+            # The grid's own reading of some rows is in doubt (labels carried past a page
+            # break, a level pair that disagrees): agreeing with it proves nothing there
+            placed += check_alignment(form, page_text)
         return check_form(form, self.settings, page_text=page_text) + placed
 
     def read_form(self, kind: str, text: str, images: list[bytes], pages: list[int], page_text: str,
