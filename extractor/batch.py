@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import os
 import json
+import re
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import closing
@@ -61,6 +62,7 @@ class Summary:
     seconds: float = 0.0
     interrupted: bool = False
     earlier: int = 0  # documents already in OUT, not read this run, whose rows the tables keep
+    renamed: list[str] = field(default_factory=list)  # inputs named apart from another document in OUT
 
     @property
     def failed(self) -> list[Outcome]:
@@ -105,6 +107,9 @@ class Summary:
         spent = sum(d.budget_spent for d in done)
         if spent:
             text += f"; token budget spent: {spent} forms not sent"
+        if self.renamed:
+            text += "; named apart from another document in the output folder: " + "; ".join(self.renamed[:3]) \
+                + (f" (and {len(self.renamed) - 3} more)" if len(self.renamed) > 3 else "")
         if self.earlier:
             text += f"; the tables also hold {self.earlier} document{'s' if self.earlier > 1 else ''} already in the output folder"
         return text
@@ -141,17 +146,52 @@ def collect_inputs(paths: Iterable[Path], exclude: Path | None = None) -> list[P
 RESERVED_STEMS = frozenset({"errors"})  # OUT/errors.json is the batch's own file
 
 
-def output_names(files: list[Path]) -> dict[Path, str]:
-    """`<stem>`, or `<stem>-<hash of the path>` where two inputs share a stem or the
-    stem is one of the tool's own files' (an input named errors.txt)."""
+def output_names(files: list[Path], out_dir: Path | None = None, renamed: list[str] | None = None) -> dict[Path, str]:
+    """`<stem>`, or `<stem>-<hash of the path>` where two inputs share a stem, the stem is
+    one of the tool's own files' (an input named errors.txt), or OUT already holds a
+    `<stem>.json` of another document (another path and other bytes: an earlier run's
+    a/report.txt is not replaced by this run's b/report.txt). Each such name is
+    described in `renamed`."""
     stems: dict[str, int] = {}
     for f in files:
         stems[f.stem] = stems.get(f.stem, 0) + 1
-    return {
-        f: f.stem if stems[f.stem] == 1 and f.stem.lower() not in RESERVED_STEMS
-        else f"{f.stem}-{hashlib.sha1(str(real(f)).encode()).hexdigest()[:8]}"
-        for f in files
-    }
+    names = {}
+    for f in files:
+        hashed = f"{f.stem}-{hashlib.sha1(str(real(f)).encode()).hexdigest()[:8]}"
+        if stems[f.stem] > 1 or f.stem.lower() in RESERVED_STEMS:
+            names[f] = hashed
+        elif out_dir is not None and (other := _another_document(out_dir / f"{f.stem}.json", f)) is not None:
+            names[f] = hashed
+            if renamed is not None:
+                renamed.append(f"{f} as {hashed}.json ({f.stem}.json in the output folder is {other})")
+        else:
+            names[f] = f.stem
+    return names
+
+
+_RECORDED = re.compile(r'"path":\s*("(?:[^"\\]|\\.)*")\s*,\s*"sha256":\s*"([0-9a-f]{64})"')
+
+
+def _another_document(result: Path, source: Path) -> str | None:
+    """What `result` (a result file in OUT) was made from, when that is another document
+    than `source`: neither its path nor its bytes. None when it is the same or absent."""
+    try:
+        with open(result, encoding="utf-8") as fh:
+            head = fh.read(8192)  # (the source comes first in a result file)
+    except OSError:
+        return None
+    m = _RECORDED.search(head)
+    if m is None:
+        return None
+    recorded = Path(json.loads(m.group(1)))
+    try:
+        if real(recorded) == real(source) or not source.is_file():
+            return None
+        if m.group(2) == sha256_of(source):
+            return None  # the same bytes reached by another path: the same document
+    except OSError:
+        return None
+    return str(recorded)
 
 
 def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, force: bool,
@@ -303,8 +343,8 @@ def run_batch(
 ) -> Summary:
     """Every file into OUT. `cluster`: run on Ray (its address; "" for a local Ray)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = output_names(files)
     summary = Summary()
+    names = output_names(files, out_dir, summary.renamed)
     tables = BatchTables(out_dir)
     started = time.perf_counter()
 

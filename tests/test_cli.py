@@ -334,3 +334,30 @@ def test_streamed_json_is_the_same_document_as_extract_document(tmp_path, root):
         streamed, whole = load_document_json(target), extract_document(path, ExtractOptions(engine="rules"))
         assert streamed.forms == whole.forms and streamed.source == whole.source and len(seen) == stats.forms == len(whole.forms)
         assert stats.forms_with_errors == sum(any(f.severity == "error" for f in x.findings) for x in whole.forms)
+
+
+def test_a_later_input_of_the_same_name_never_replaces_another_documents_result(tmp_path, root):
+    """a/report.txt, then in a later run b/report.txt (other bytes): both results stay,
+    the second named apart and said so; the same bytes by another path are the same
+    document (skipped as unchanged); an input named errors.txt keeps its rows."""
+    texts = sorted((root / "fixtures" / "text").glob("*.txt"))[:2]
+    for folder, text in zip("ab", texts):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "report.txt").write_bytes(text.read_bytes())
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "report.txt").write_bytes(texts[0].read_bytes())
+    (tmp_path / "errors.txt").write_bytes(texts[1].read_bytes())
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["extract", str(tmp_path / "a" / "report.txt"), "-o", str(out)]).exit_code == 0
+    r = runner.invoke(app, ["extract", str(tmp_path / "b" / "report.txt"), "-o", str(out)])
+    assert r.exit_code == 0 and "named apart from another document in the output folder" in r.output
+    results = sorted(p.name for p in out.glob("report*.json"))
+    assert len(results) == 2 and "report.json" in results
+    assert json.loads((out / "report.json").read_text(encoding="utf-8"))["source"]["path"].endswith("a/report.txt")
+    r = runner.invoke(app, ["extract", str(tmp_path / "c" / "report.txt"), "-o", str(out)])
+    assert "1 unchanged, skipped" in r.output
+    assert runner.invoke(app, ["extract", str(tmp_path / "errors.txt"), "-o", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["extract", str(tmp_path / "a" / "report.txt"), "-o", str(out)]).exit_code == 0
+    con = sqlite3.connect(out / "forms.sqlite")
+    documents = {d for (d,) in con.execute("select distinct document from forms")}
+    assert len(documents) == 3 and "report" in documents and any(d.startswith("errors-") for d in documents)
