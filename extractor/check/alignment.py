@@ -104,10 +104,15 @@ class _Text:
         if "." in value:
             if not after.isdigit():
                 return False
-            zeros = _TRAILING.match(t, end)
-            if after == "0" and zeros and (zeros.end() in self.cuts or zeros.end() == len(t) or not t[zeros.end()].isdigit()):
+            zeros = _TRAILING.match(t, end) if after == "0" else None
+            if zeros and (zeros.end() in self.cuts or zeros.end() == len(t) or not t[zeros.end()].isdigit()):
                 return False
-            return self.apart  # (run together, a digit after may open the next figure)
+            if self.apart:
+                return True
+            # Run together, a figure ends after its two decimals (28.1 is not the 28.16 of
+            # 28.1628.16; 4088.2 is the 4088.20 of 4088.2082.00)
+            places = len(value.rsplit(".", 1)[1])
+            return places < 2 and not (zeros and places + zeros.end() - end >= 2)
         if after.isdigit():
             return True
         if after != ".":
