@@ -320,11 +320,19 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         except Exception as exc:  # a PDF that opens but breaks while reading
             raise CorruptFile(f"unreadable page: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
 
+    def damaged(form: Form, pages: list[int]) -> Form:
+        """What MuPDF (or libjpeg) said while reading the form's pages, or a page between them it could not read"""
+        damage = next((doc.page_damage[p] for p in range(pages[0], pages[-1] + 1) if p in doc.page_damage), None)
+        if damage:  # it read on past what it could not: the form may lack what it lost
+            _add_finding(form, Code.DAMAGED_PAGES, "warning", damage + "; values on the form's pages may be missing",
+                         "文件损坏，表中部分数值可能缺失", found=damage)
+        return form
+
     def unstructured(pieces: list[Piece]) -> Iterator[Form]:
         for piece in pieces:
             if groups is not None:
                 groups.append(piece)
-            yield _unstructured(piece, engine, options.settings)
+            yield damaged(_unstructured(piece, engine, options.settings), piece.pages)
 
     one_page = doc.kind in ("text", "sheet")  # (a text export's forms are its steps: it has no pages)
     for number, fr in enumerate(iter_form_rows(rows_stream(), skipped), 1):
@@ -352,11 +360,7 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         form.findings = [*form.findings, *check_form(form, options.settings, page_text=_form_pages(fr, page_text))]
         if scanned:
             form.findings = [*form.findings, *_contradicted_readings(form, set(scanned))]
-        # What MuPDF said while reading the form's pages, or a page between them it could not read
-        damage = next((doc.page_damage[p] for p in range(fr.pages[0], fr.pages[-1] + 1) if p in doc.page_damage), None)
-        if damage:  # MuPDF read on past what it could not: the form may lack what it lost
-            _add_finding(form, Code.DAMAGED_PAGES, "warning", damage + "; values on the form's pages may be missing",
-                         "PDF文件损坏，表中部分数值可能缺失", found=damage)
+        damaged(form, fr.pages)
         if groups is not None:
             groups.append(fr)
         else:

@@ -274,7 +274,9 @@ class OpenedDocument:
             return None
         first = first.removeprefix("format error: ")[:120]
         more = len(messages) - 1
-        return f"the {'PDF' if self._pdf.is_pdf else 'image'} is damaged (MuPDF: {first}" + (f"; {more} more message{'s' if more > 1 else ''})" if more else ")")
+        source = "" if first.startswith("libjpeg: ") else "MuPDF: "
+        return (f"the {'PDF' if self._pdf.is_pdf else 'image'} is damaged ({source}{first}"
+                + (f"; {more} more message{'s' if more > 1 else ''})" if more else ")"))
 
     def close(self) -> None:
         if self._pdf is not None:
@@ -386,4 +388,17 @@ def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
         raise EncryptedFile("the PDF is encrypted with a password")
     _check_count(doc.page_count, limits, doc.close, empty="the document has no pages", unit="pages")
     doc_type = "scanned" if kind == "image" else "born_digital"
-    return OpenedDocument(path, kind, doc.page_count, doc_type, _pdf=doc, limits=limits)
+    opened = OpenedDocument(path, kind, doc.page_count, doc_type, _pdf=doc, limits=limits)
+    if kind == "image" and doc.page_count == 1 and _is_jpeg(path):
+        from .jpeg import jpeg_damage
+
+        said = jpeg_damage(path)
+        if said:  # (data overwritten in the middle: MuPDF draws over it without a word)
+            opened._damage.append(f"libjpeg: {said}")
+            opened.page_damage[1] = f"the image is damaged (libjpeg: {said})"
+    return opened
+
+
+def _is_jpeg(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(3) == b"\xff\xd8\xff"
