@@ -63,6 +63,7 @@ class Summary:
     interrupted: bool = False
     earlier: int = 0  # documents already in OUT, not read this run, whose rows the tables keep
     renamed: list[str] = field(default_factory=list)  # inputs named apart from another document in OUT
+    tables_error: OSError | None = None  # why the batch tables (all or none) were not written
 
     @property
     def failed(self) -> list[Outcome]:
@@ -376,7 +377,10 @@ def run_batch(
         try:
             if any(fmt in formats for fmt, _ in TABLE_FILES):  # (JSON alone: no tables to fill)
                 summary.earlier = add_earlier_documents(out_dir, tables, {o.name for o in summary.outcomes})
-            finish_batch(summary, out_dir, formats, tables)
+            try:
+                finish_batch(summary, out_dir, formats, tables)
+            except OSError as exc:  # (a full disk: the documents' result files stand; no table was written)
+                summary.tables_error = exc
         finally:
             tables.close()
             remove_leftovers(out_dir)  # what workers stopped mid-document were writing

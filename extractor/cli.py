@@ -132,6 +132,12 @@ def extract(
         _err(f"cannot write to {out}: {translate(exc, reading=False)}")
         raise typer.Exit(2)
     typer.echo(summary.line(), err=True)
+    if summary.tables_error is not None:
+        written = sum(1 for o in summary.outcomes if o.status != "failed")
+        _err(f"the batch tables were not written ({translate(summary.tables_error, reading=False)}): none of them changed; "
+             f"the result files of {written} document{'s' if written != 1 else ''} are in {out}; once there is room, "
+             "the same command again writes them (it skips the documents already read)")
+        raise typer.Exit(2)
     if summary.interrupted:
         typer.echo("interrupted: outputs of finished documents are kept", err=True)
         raise typer.Exit(130)

@@ -210,6 +210,19 @@ def test_a_full_disk_fails_each_document_in_one_line_and_leaves_nothing_half_wri
     assert "exit 1" in r.stdout
     listing = r.stdout.split("exit 1", 1)[1].split()
     assert not [n for n in listing if n.startswith(".")], listing  # no staging folder, no temporary file
+    # The disk fills up between two runs: the second cannot write its tables, and the
+    # first run's stay as they were (all or none: never one new table beside old ones);
+    # exit 2, and the line says what is there and what to do
+    tables = ("forms.csv", "indicators.csv", "findings.csv", "forms.xlsx", "forms.sqlite")
+    extract = f"'{sys.executable}' -m extractor.cli extract '{ROOT / 'fixtures' / 'pdf'}' -o '{out}'"
+    sums = f"cd '{out}' && md5sum {' '.join(tables)}"
+    script = (f"mount -t tmpfs -o size=4m tmpfs '{out}' && {extract} 2>/dev/null; {sums}; echo ===; "
+              f"dd if=/dev/zero of='{out}/filler' bs=4k 2>/dev/null; {extract}; echo \"exit $?\"; {sums}")
+    r = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, cwd=tmp_path)
+    before, after = r.stdout.split("===")
+    assert "exit 2" in after, (r.stdout, r.stderr)
+    assert len(before.split()) == 2 * len(tables) and before.split() == after.split("exit 2", 1)[1].split()
+    assert "error: the batch tables were not written (no space left on the output device)" in r.stderr
 
 
 @pytest.mark.slow

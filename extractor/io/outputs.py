@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..models import DocumentResult, dump_json, flatten, load_json, review_state
-from .atomic import LEASE, Lease, atomic_path, remove_leftovers, write_text_atomic  # noqa: F401 (the writers' one import)
+from .atomic import LEASE, Lease, atomic_path, fsync_folder, remove_leftovers, write_text_atomic  # noqa: F401 (the writers' one import)
 
 FORMATS = ("json", "csv", "xlsx", "sqlite", "parquet")
 
@@ -157,22 +157,35 @@ class BatchTables:
         fh.seek(0, os.SEEK_END)
 
     def write(self, out_dir: Path, formats: Iterable[str]) -> list[Path]:
-        written = []
+        """Every table file of `formats`, all or none: each is written whole in the staging
+        folder first, and only when all are there are they renamed into OUT (a full disk
+        leaves the previous tables, never one new file beside old ones)."""
+        staged: list[Path] = []
         formats = set(formats)
-        if "csv" in formats:
-            for name in self.NAMES:
-                write_csv(list(self.columns[name]), self.rows(name), out_dir / f"{name}.csv")
-                written.append(out_dir / f"{name}.csv")
-        if "xlsx" in formats:
-            write_xlsx(self, out_dir / "forms.xlsx")
-            written.append(out_dir / "forms.xlsx")
-        if "sqlite" in formats:
-            write_sqlite(self, out_dir / "forms.sqlite")
-            written.append(out_dir / "forms.sqlite")
-        if "parquet" in formats:
-            for name in self.NAMES:
-                write_parquet(list(self.columns[name]), self.rows(name), out_dir / f"{name}.parquet")
-                written.append(out_dir / f"{name}.parquet")
+        try:
+            if "csv" in formats:
+                for name in self.NAMES:
+                    staged.append(self.dir / f"{name}.csv")
+                    write_csv(list(self.columns[name]), self.rows(name), staged[-1])
+            if "xlsx" in formats:
+                staged.append(self.dir / "forms.xlsx")
+                write_xlsx(self, staged[-1])
+            if "sqlite" in formats:
+                staged.append(self.dir / "forms.sqlite")
+                write_sqlite(self, staged[-1])
+            if "parquet" in formats:
+                for name in self.NAMES:
+                    staged.append(self.dir / f"{name}.parquet")
+                    write_parquet(list(self.columns[name]), self.rows(name), staged[-1])
+        except BaseException:
+            for path in staged:
+                path.unlink(missing_ok=True)
+            raise
+        written = []
+        for path in staged:  # (each was flushed to the disk by its writer)
+            os.replace(path, out_dir / path.name)
+            written.append(out_dir / path.name)
+        fsync_folder(out_dir)
         return written
 
     def close(self) -> None:
