@@ -85,6 +85,9 @@ def test_a_later_run_into_the_folder_keeps_the_earlier_documents_rows(tmp_path, 
     """The tables are of every document in OUT: one more report extracted into it adds
     its rows to the others' (its JSON files stay either way)."""
     text = root / "fixtures" / "text" / "004_f03db79725452826.txt"
+    (tmp_path / "in").mkdir()
+    sample = tmp_path / "in" / "run_on.pdf"
+    sample.write_bytes((root / "fixtures" / "pdf" / "run_on.pdf").read_bytes())
     assert runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path)]).exit_code == 0
     r = runner.invoke(app, ["extract", str(text), "-o", str(tmp_path)])
     assert r.exit_code == 0 and "the tables also hold 1 document already in the output folder" in r.output
@@ -93,10 +96,10 @@ def test_a_later_run_into_the_folder_keeps_the_earlier_documents_rows(tmp_path, 
     assert counts == {"004_f03db79725452826": 1, "run_on": 12}
     forms_csv = (tmp_path / "forms.csv").read_text(encoding="utf-8-sig")
     assert "run_on" in forms_csv and "004_f03db79725452826" in forms_csv
-    # A document read again and failing this time is not carried over from its old JSON.
-    (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "run_on.pdf").write_bytes(b"")
-    r = runner.invoke(app, ["extract", str(tmp_path / "in" / "run_on.pdf"), "-o", str(tmp_path)])
+    # A document read again (the same file, changed) and failing this time is not
+    # carried over from its old JSON.
+    sample.write_bytes(b"")
+    r = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path)])
     assert r.exit_code == 1
     counts = dict(sqlite3.connect(tmp_path / "forms.sqlite").execute("select document, count(*) from forms group by document"))
     assert counts == {"004_f03db79725452826": 1}
