@@ -96,6 +96,7 @@ def _add_finding(form: Form, code: Code, severity: str, message: str, message_zh
     form.findings = [*form.findings, Finding(code=code, severity=severity, message=message, message_zh=message_zh, found=found)]
 
 
+_ROWS_A_STEP = 50_000  # rows of a text export read under one time budget (filler between forms: ≈5 MB)
 LOW_OCR_CONFIDENCE = 0.8  # below it a value's reading is an error naming it (none of the scanned fixtures' values is under 0.9)
 
 
@@ -312,6 +313,8 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
                     joined[page.number] = page.joined_pages
                 for row in page.rows:
                     row.order, order = order, order + 1
+                    if page.streamed and not order % _ROWS_A_STEP:  # (a text export's budget is per piece of work)
+                        workers.step(f"reading the text (line {row.line or order})")
                     if watch is not None:  # (titles anywhere in the text, even several in one long line)
                         watch.see(row)
                     yield row

@@ -150,7 +150,7 @@ def check_alignment(form: Form, page_text: str | Sequence[str]) -> list[Finding]
     out += _indicators(form, text, max((b for _, b in text.taken), default=0))
     out += _total(form, text)
     placed = len(text.taken)
-    form.notes = [*form.notes, (f"verified by alignment with the text (no table grid): {placed} value(s) placed in "
+    form.notes = [*form.notes, (f"verified by alignment with the text: {placed} value(s) placed in "
                                 f"their rows, {len(out)} not")]
     return out
 
