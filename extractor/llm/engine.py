@@ -79,7 +79,7 @@ class LLMEngine:
         if any(f.severity == "error" and f.code in GAPS for f in grid.findings):
             # Where the grid says it missed a cell, an answer's value there is not "invented":
             # it is placed by its row's stretch of the text instead
-            placed = [f for f in placed if not (f.field and gap(grid, f.field))] + check_alignment(form, page_text)
+            placed = [f for f in placed if not (f.field and gap(grid, f.field, whole_form=False))] + check_alignment(form, page_text)
         elif any(f.severity == "error" and f.code in DOUBTED for f in grid.findings):
             # The grid's own reading of some rows is in doubt (labels carried past a page
             # break, a level pair that disagrees): agreeing with it proves nothing there

@@ -196,11 +196,12 @@ def _invented(form: Form, path: str) -> bool:
     return any(f.severity == "error" and f.code == Code.INVENTED_VALUE and f.field == path for f in form.findings)
 
 
-def gap(form: Form, path: str) -> bool:
+def gap(form: Form, path: str, whole_form: bool = True) -> bool:
     """The reading says it missed this value: a gap finding names it, its row or block,
-    or the whole form (read poorly)."""
+    or (with `whole_form`) the whole form (read poorly, text no field is named for)."""
     return any(f.severity == "error" and f.code in GAPS
-               and (not f.field or f.field == path or path.startswith(f.field + ".") or path.startswith(f.field + "["))
+               and ((not f.field and whole_form) or (f.field and (f.field == path or path.startswith(f.field + ".")
+                                                                   or path.startswith(f.field + "["))))
                for f in form.findings)
 
 
