@@ -130,8 +130,12 @@ class Workbench:
         return Response(image.data, media_type=image.media, headers={"Cache-Control": "private, max-age=3600"})
 
     async def decide(self, request: Request) -> Response:
-        fields = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8"), keep_blank_values=True).items()}
-        if not hmac.compare_digest(fields.get("csrf", ""), self.csrf):
+        try:
+            body = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            return PlainTextResponse("the form's data is not UTF-8", status_code=400)
+        fields = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
+        if not same_secret(fields.get("csrf", ""), self.csrf):
             return PlainTextResponse("the page is out of date (CSRF token): reload it", status_code=403)
         name = fields.get("document", "")
         try:
@@ -164,9 +168,36 @@ def create_app(workspace: Workspace, settings: Settings | None = None) -> Starle
         middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(LOOPBACK))]
     else:
         middleware = [Middleware(_TokenMiddleware, token=settings.token)]
-    app = Starlette(routes=bench.routes(), middleware=middleware)
+    app = Starlette(routes=bench.routes(), middleware=[Middleware(_SecurityHeaders), *middleware])
     app.state.csrf = bench.csrf
     return app
+
+
+def same_secret(given: str, secret: str) -> bool:
+    """Compared as bytes: a str with characters beyond ASCII makes hmac raise (a 500)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), secret.encode("utf-8"))
+
+
+# Every response: never framed (a decision page under another site's bait button is one
+# click from a decision), no type sniffing, no referrer carrying the token.
+_HEADERS = [(b"x-frame-options", b"DENY"), (b"content-security-policy", b"frame-ancestors 'none'"),
+            (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+
+
+class _SecurityHeaders:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *_HEADERS]}
+            await send(message)
+
+        return await self.app(scope, receive, with_headers)
 
 
 class _TokenMiddleware:
@@ -180,10 +211,11 @@ class _TokenMiddleware:
             return await self.app(scope, receive, send)
         request = Request(scope)
         given = request.query_params.get("token") or request.cookies.get("review_token") or ""
-        if not hmac.compare_digest(given, self.token):
+        if not same_secret(given, self.token):
             return await PlainTextResponse("a token is needed: open the URL the server printed", status_code=401)(scope, receive, send)
         if request.query_params.get("token"):
-            response = RedirectResponse(request.url.path, status_code=303)
+            rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+            response = RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), status_code=303)  # (?filter= kept)
             response.set_cookie("review_token", self.token, httponly=True, samesite="strict")
             return await response(scope, receive, send)
         return await self.app(scope, receive, send)

@@ -198,3 +198,21 @@ def test_a_huge_page_is_drawn_coarser_not_refused(tmp_path):
     pix = pymupdf.Pixmap(image.data)
     assert pix.w * pix.h <= MAX_PIXELS and pix.w > 1000
     assert (image.width, image.height) == (14400, 14400)  # the boxes' coordinates are unchanged
+
+
+def test_every_response_refuses_framing_and_sniffing(out):
+    c = client(out)
+    for url in ("/", "/history.json", "/form/nowhere/1"):
+        r = c.get(url)
+        assert r.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_bad_bytes_in_a_decision_or_a_token_are_a_4xx_not_a_500(out):
+    c = client(out)
+    assert c.post("/decide", data={"csrf": "ü" * 8, "document": DOC, "form": "1"}).status_code == 403
+    assert c.post("/decide", content=b"csrf=\xff\xfe", headers={"content-type": "application/x-www-form-urlencoded"}).status_code == 400
+    t = TestClient(create_app(Workspace(out), Settings(reviewer="tester", token="s3cret")), base_url="http://127.0.0.1")
+    assert t.get("/?token=%C3%BC%C3%BC").status_code == 401
+    r = t.get("/?token=s3cret&filter=undecided", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/?filter=undecided"  # (the filter kept)
