@@ -18,7 +18,7 @@ from pathlib import Path
 import pymupdf
 
 from .read.documents import INPUT_SUFFIXES, quiet_mupdf, sha256_of
-from .errors import Crashed, OverBudget, first_line, translate
+from .errors import Crashed, OverBudget, ReviewLogError, first_line, translate
 from .llm.gate import FileGate
 from .io.outputs import BatchTables, load_document_json, remove_leftovers, result_files, write_form_rows, write_text_atomic
 from .fingerprint import Fingerprint, fingerprint_of
@@ -64,6 +64,7 @@ class Summary:
     earlier: int = 0  # documents already in OUT, not read this run, whose rows the tables keep
     renamed: list[str] = field(default_factory=list)  # inputs named apart from another document in OUT
     tables_error: OSError | None = None  # why the batch tables (all or none) were not written
+    review_log: str | None = None  # why OUT's review log could not be read (its decisions not applied)
 
     @property
     def failed(self) -> list[Outcome]:
@@ -108,6 +109,8 @@ class Summary:
         spent = sum(d.budget_spent for d in done)
         if spent:
             text += f"; token budget spent: {spent} forms not sent"
+        if self.review_log:
+            text += f"; reviewers' decisions not applied: {self.review_log}"
         if self.renamed:
             text += "; named apart from another document in the output folder: " + "; ".join(self.renamed[:3]) \
                 + (f" (and {len(self.renamed) - 3} more)" if len(self.renamed) > 3 else "")
@@ -244,11 +247,27 @@ def unchanged(target: Path, current: Fingerprint) -> tuple[DocumentResult | None
     return (previous, None) if not changed else (None, "; ".join(changed))
 
 
+def review_log_problem(out_dir: Path) -> str | None:
+    """Why OUT's review log cannot be read (None: it can, or there is none)."""
+    from .review.store import ReviewLog
+
+    try:
+        log = ReviewLog.existing(out_dir)
+    except ReviewLogError as exc:
+        return str(exc)
+    if log is not None:
+        log.close()
+    return None
+
+
 def decisions_for(out_dir: Path, digest: str | None) -> list:
     """The decisions OUT's review log holds on a document (none without a log)."""
     from .review.store import ReviewLog
 
-    log = ReviewLog.existing(out_dir) if digest else None
+    try:
+        log = ReviewLog.existing(out_dir) if digest else None
+    except ReviewLogError:
+        return []  # (the batch says so once: Summary.review_log; extraction never depends on the log)
     if log is None:
         return []
     try:
@@ -346,6 +365,7 @@ def run_batch(
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = Summary()
     names = output_names(files, out_dir, summary.renamed)
+    summary.review_log = review_log_problem(out_dir)
     tables = BatchTables(out_dir)
     started = time.perf_counter()
 

@@ -88,6 +88,10 @@ class OutputError(ExtractorError):
     pass
 
 
+class ReviewLogError(OutputError):
+    """OUT's review.sqlite cannot be read or written (not a database, damaged, read-only)."""
+
+
 class LLMError(ExtractorError):
     """A request that could not be completed; the message is safe to show (key redacted)."""
 

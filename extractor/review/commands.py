@@ -3,6 +3,8 @@ static pages."""
 
 from __future__ import annotations
 
+from ..errors import ReviewLogError
+
 import getpass
 import ipaddress
 import secrets
@@ -100,7 +102,11 @@ def serve_folder(folder: Path, host: str, port: int, reviewer: str, settings, re
     except OSError as exc:
         _err(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
         raise typer.Exit(2)
-    workspace = Workspace(folder, settings)
+    try:
+        workspace = Workspace(folder, settings)
+    except ReviewLogError as exc:
+        _err(str(exc))
+        raise typer.Exit(2) from None
     app = create_app(workspace, Settings(reviewer=reviewer, token=token, host=host))
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host

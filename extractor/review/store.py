@@ -9,6 +9,8 @@ folder interleave their decisions rather than overwrite them.
 
 from __future__ import annotations
 
+from ..errors import ReviewLogError
+
 import json
 import sqlite3
 import time
@@ -79,10 +81,15 @@ class ReviewLog:
 
     def __init__(self, out_dir: Path):
         self.path = out_dir / LOG_NAME
-        self._con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute("PRAGMA synchronous=FULL")
-        self._con.executescript(_SCHEMA)
+        try:
+            self._con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA synchronous=FULL")
+            self._con.executescript(_SCHEMA)
+            self._con.execute("SELECT count(*) FROM decisions").fetchone()  # (a damaged file fails here, not mid-batch)
+        except sqlite3.Error as exc:
+            raise ReviewLogError(f"{self.path} cannot be used as the review log ({exc}): move it aside to go on "
+                                 "without its decisions, or restore it from a copy") from None
 
     @classmethod
     def existing(cls, out_dir: Path) -> ReviewLog | None:

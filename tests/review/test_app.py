@@ -216,3 +216,23 @@ def test_bad_bytes_in_a_decision_or_a_token_are_a_4xx_not_a_500(out):
     assert t.get("/?token=%C3%BC%C3%BC").status_code == 401
     r = t.get("/?token=s3cret&filter=undecided", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/?filter=undecided"  # (the filter kept)
+
+
+def test_a_corrupt_review_log_stops_neither_extraction_nor_says_less_than_one_line(out, tmp_path):
+    """Extraction never depends on the review log: a file that is no database is named
+    on the summary line and the documents are read; the workbench refuses in one line."""
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    (out / "review.sqlite").write_bytes(b"not a database at all" * 100)
+    for wal in ("review.sqlite-wal", "review.sqlite-shm"):
+        (out / wal).unlink(missing_ok=True)
+    text = ROOT / "fixtures" / "text" / "004_f03db79725452826.txt"
+    r = CliRunner().invoke(app, ["extract", str(text), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "reviewers' decisions not applied" in r.output and "review.sqlite cannot be used as the review log" in r.output
+    assert "FAILED" not in r.output and "internal error" not in r.output
+    r = CliRunner().invoke(app, ["review", "serve", str(out), "--port", "0"])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert r.output.strip().splitlines()[-1].startswith("error: ") and "move it aside" in r.output
