@@ -18,7 +18,7 @@ from pathlib import Path
 import pymupdf
 
 from .read.documents import INPUT_SUFFIXES, quiet_mupdf, sha256_of
-from .errors import Crashed, OverBudget, ReviewLogError, first_line, translate
+from .errors import Crashed, NoFormsFound, OverBudget, ReviewLogError, first_line, translate
 from .llm.gate import FileGate
 from .io.outputs import BatchTables, load_document_json, remove_leftovers, result_files, write_form_rows, write_text_atomic
 from .fingerprint import Fingerprint, fingerprint_of
@@ -28,11 +28,16 @@ from .workers import Budget, run_guarded
 
 
 
+def counted(n: int, word: str) -> str:
+    """`1 form`, `2 forms`."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 @dataclass
 class Outcome:
     path: Path
     name: str
-    status: str  # ok | skipped | failed
+    status: str  # ok | skipped | no_form (read whole, no self-evaluation form in it) | failed
     stats: DocumentStats | None = None
     error: str | None = None
     error_type: str | None = None
@@ -79,10 +84,12 @@ class Summary:
         done = [o.stats for o in self.outcomes if o.stats is not None]
         skipped = sum(1 for o in self.outcomes if o.status == "skipped")
         damaged = f"; {len(self.damaged)} damaged, read in part" if self.damaged else ""
+        no_form = sum(1 for o in self.outcomes if o.status == "no_form")
+        damaged += f"; {no_form} with no self-evaluation form" if no_form else ""
         text = (
-            f"{len(self.outcomes)} documents ({skipped} unchanged, skipped; {len(self.failed)} failed{damaged}), "
-            f"{sum(d.page_count for d in done)} pages, {sum(d.forms for d in done)} forms, "
-            f"{sum(d.forms_with_errors for d in done)} forms with error findings, "
+            f"{counted(len(self.outcomes), 'document')} ({skipped} unchanged, skipped; {len(self.failed)} failed{damaged}), "
+            f"{counted(sum(d.page_count for d in done), 'page')}, {counted(sum(d.forms for d in done), 'form')}, "
+            f"{counted(sum(d.forms_with_errors for d in done), 'form')} with error findings, "
             f"{sum(d.read_poorly for d in done)} read poorly, {self.seconds:.1f} s"
         )
         again = Counter(o.again for o in self.outcomes if o.again)
@@ -227,7 +234,8 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
         if known is None:
             return Outcome(path, name, "failed", error=f"internal error: {type(exc).__name__}: {first_line(exc)}",
                            error_type="InternalError", seconds=time.perf_counter() - started)
-        return Outcome(path, name, "failed", error=str(known), error_type=type(known).__name__, seconds=time.perf_counter() - started)
+        status = "no_form" if isinstance(known, NoFormsFound) and "damaged" not in str(known) else "failed"
+        return Outcome(path, name, status, error=str(known), error_type=type(known).__name__, seconds=time.perf_counter() - started)
     finally:
         if rows:
             rows.close()
@@ -372,7 +380,7 @@ def run_batch(
     def done(outcome: Outcome) -> None:
         # A failed document's partial rows are dropped with its staging file.
         staged = tables.staging_file(outcome.name)
-        if outcome.status == "failed":
+        if outcome.status in ("failed", "no_form"):
             staged.unlink(missing_ok=True)
         else:
             tables.take(staged)
@@ -448,7 +456,7 @@ def finish_batch(summary: Summary, out_dir: Path, formats: Iterable[str], tables
     errors = [
         {"document": o.name, "path": str(o.path), "error": o.error, "type": o.error_type}
         for o in summary.outcomes
-        if o.status == "failed"
+        if o.status in ("failed", "no_form")  # (a document with no form is listed, not failed: exit 0)
     ]
     write_text_atomic(out_dir / "errors.json", json.dumps(errors, ensure_ascii=False, indent=1) + "\n")
     tables.write(out_dir, [f for f in formats if f != "json"])

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .batch import Outcome, Summary, collect_inputs, rewrite_tables, run_batch
+from .batch import Outcome, Summary, collect_inputs, counted, rewrite_tables, run_batch
 from .check import error_count
 from .review.decisions import recheck
 from .read.documents import Limits, quiet_mupdf
@@ -133,7 +133,7 @@ def extract(
         raise typer.Exit(2)
     typer.echo(summary.line(), err=True)
     if summary.tables_error is not None:
-        written = sum(1 for o in summary.outcomes if o.status != "failed")
+        written = sum(1 for o in summary.outcomes if o.status not in ("failed", "no_form"))
         _err(f"the batch tables were not written ({translate(summary.tables_error, reading=False)}): none of them changed; "
              f"the result files of {written} document{'s' if written != 1 else ''} are in {out}; once there is room, "
              "the same command again writes them (it skips the documents already read)")
@@ -156,13 +156,15 @@ def _report(o: Outcome, tty: bool) -> None:
     (where the progress bar stands for them)."""
     if o.status == "failed":
         typer.echo(f"FAILED  {shown(o.path)}: {shown(o.error)}", err=True)
+    elif o.status == "no_form":  # (read whole: not a failure, and not in the exit status)
+        typer.echo(f"NO FORM {shown(o.path)}: {shown(o.error)}", err=True)
     elif not tty:
         flag = f", {o.forms_with_errors} with error findings" if o.forms_with_errors else ""
         flag += f"; {o.skipped_tables} other tables skipped" if o.skipped_tables else ""
         if o.stats is not None and o.stats.damage:  # read in part: it counts in the exit status
             typer.echo(f"DAMAGED {shown(o.path)}: {o.forms} form{'s' if o.forms != 1 else ''} read; {o.stats.damage}: forms may be missing", err=True)
             return
-        typer.echo(f"{o.status:7} {shown(o.path)}: {o.forms} forms{flag} ({o.seconds:.2f} s)", err=True)
+        typer.echo(f"{o.status:7} {shown(o.path)}: {counted(o.forms, 'form')}{flag} ({o.seconds:.2f} s)", err=True)
 
 
 @contextmanager

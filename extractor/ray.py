@@ -59,7 +59,7 @@ def extract_bytes(data: bytes, path: str, name: str, options: ExtractOptions | N
                               remote=Remote(recorded=path, preread=preread or {}), decisions=decisions or [])
         outcome.path = Path(path)
         target = work / f"{name}.json"
-        result = target.read_bytes() if outcome.status != "failed" and target.exists() else None
+        result = target.read_bytes() if outcome.status not in ("failed", "no_form") and target.exists() else None
         return DocumentOutput(outcome, result, rows.read_text(encoding="utf-8") if rows.exists() else "")
 
 

@@ -69,7 +69,7 @@ def test_a_run_with_other_settings_reads_the_document_again_and_says_why(tmp_pat
     fresh = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path / "fresh"), "--config", str(_strict(tmp_path))])
     again = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path), "--config", str(_strict(tmp_path))])
     assert "0 unchanged" in again.output and "read again: 1 (the checker settings changed)" in again.output
-    errors = lambda out: re.search(r"(\d+) forms with error findings", out).group(1)  # noqa: E731
+    errors = lambda out: re.search(r"(\d+) forms? with error findings", out).group(1)  # noqa: E731
     assert errors(again.output) == errors(fresh.output)
     same = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path), "--config", str(_strict(tmp_path))])
     assert "1 unchanged, skipped" in same.output and "read again" not in same.output
@@ -364,3 +364,18 @@ def test_a_later_input_of_the_same_name_never_replaces_another_documents_result(
     con = sqlite3.connect(out / "forms.sqlite")
     documents = {d for (d,) in con.execute("select distinct document from forms")}
     assert len(documents) == 3 and "report" in documents and any(d.startswith("errors-") for d in documents)
+
+
+def test_a_document_with_no_form_is_listed_not_failed(tmp_path, sample):
+    """A 决算 report or a README in the folder is read whole and holds no form: one
+    NO FORM line, counted on the summary line, listed in errors.json — and the exit
+    status is 0, for every real batch has such documents."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("本单位2023年度决算说明。\n一、收入支出决算总体情况\n", encoding="utf-8")
+    r = runner.invoke(app, ["extract", str(sample), str(notes), "-o", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    (line,) = [ln for ln in r.output.splitlines() if "notes.txt" in ln]
+    assert line.startswith("NO FORM") and "no self-evaluation form" in line
+    assert "2 documents (0 unchanged, skipped; 0 failed; 1 with no self-evaluation form)" in r.output
+    listed = json.loads((tmp_path / "out" / "errors.json").read_text(encoding="utf-8"))
+    assert [(e["document"], e["type"]) for e in listed] == [("notes", "NoFormsFound")]

@@ -284,7 +284,7 @@ def test_the_key_stays_out_of_a_real_processs_stderr(one_form_pdf, tmp_path):
         )
     assert proc.returncode == 0, proc.stderr
     assert KEY not in proc.stderr and KEY not in proc.stdout
-    assert "1 forms with error findings" in proc.stderr
+    assert "1 form with error findings" in proc.stderr
 
 
 def test_json_schema_and_json_modes_carry_the_schema_where_servers_expect_it(one_form_pdf, tmp_path):
