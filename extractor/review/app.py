@@ -10,8 +10,10 @@ a path.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, urlencode
 
@@ -48,14 +50,16 @@ def _env() -> Environment:
 
 class Workbench:
     """The pages and the decision endpoint over one workspace. The handlers run on the
-    server's event loop, one at a time: MuPDF is not to be used from several threads,
-    and a reviewer's requests are few."""
+    server's event loop; what blocks (hashing a source, rendering a page image) runs in
+    one worker thread, so MuPDF is used from one thread and the queue and decisions
+    are served while a scan's first page renders."""
 
     def __init__(self, workspace: Workspace, settings: Settings):
         self.workspace, self.settings = workspace, settings
         self.env = _env()
         self.csrf = secrets.token_urlsafe(24)
         self.cache_dir = workspace.out / ".review" / "pages"
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-pages")
 
     def routes(self) -> list:
         return [
@@ -91,7 +95,13 @@ class Workbench:
                           decided=counts["decided"], total=len(items), out=str(self.workspace.out))
 
     async def form(self, request: Request) -> Response:
-        return self._form_page(request, request.path_params["document"], request.path_params["form"])
+        # (off the event loop: a first view hashes the source and may render its page)
+        return await self._off_loop(self._form_page, request, request.path_params["document"], request.path_params["form"])
+
+    async def _off_loop(self, fn, *args):
+        """Blocking work (hashing a source, rendering a page) in the workbench's one worker
+        thread: other requests are served meanwhile, and MuPDF is used by one thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._worker, fn, *args)
 
     def _form_page(self, request: Request, name: str, number: int, error: str = "", status: int = 200) -> Response:
         try:
@@ -117,14 +127,17 @@ class Workbench:
                           queue_length=len(keys), near=near, filter=current, error=error, source_problem=why)
 
     async def page_image(self, request: Request) -> Response:
+        return await self._off_loop(self._page_image, request.path_params["document"], request.path_params["page"])
+
+    def _page_image(self, name: str, page: int) -> Response:
         try:
-            result = self.workspace.result(request.path_params["document"])
+            result = self.workspace.result(name)
         except (KeyError, ValueError):
             return PlainTextResponse("no such document", status_code=404)
         source, why = self._source(result)
         if source is None:
             return PlainTextResponse(why, status_code=404)
-        image = cached(self.cache_dir, source, result.source.sha256, request.path_params["page"], self._notes(result))
+        image = cached(self.cache_dir, source, result.source.sha256, page, self._notes(result))
         if image is None:
             return PlainTextResponse("no such page", status_code=404)
         return Response(image.data, media_type=image.media, headers={"Cache-Control": "private, max-age=3600"})
@@ -164,8 +177,10 @@ def create_app(workspace: Workspace, settings: Settings | None = None) -> Starle
     settings = settings or Settings()
     bench = Workbench(workspace, settings)
     if settings.token is None:
-        # A page another site loads by a name that resolves to 127.0.0.1 (DNS rebinding) is refused.
-        middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=list(LOOPBACK))]
+        # A page another site loads by a name that resolves to 127.0.0.1 (DNS rebinding) is
+        # refused; the address served on (::1, 127.0.0.2) is allowed, as a browser sends it
+        hosts = {*LOOPBACK, settings.host, f"[{settings.host}]" if ":" in settings.host else settings.host, "[::1]"}
+        middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=sorted(hosts))]
     else:
         middleware = [Middleware(_TokenMiddleware, token=settings.token)]
     app = Starlette(routes=bench.routes(), middleware=[Middleware(_SecurityHeaders), *middleware])

@@ -109,7 +109,9 @@ def serve_folder(folder: Path, host: str, port: int, reviewer: str, settings, re
         raise typer.Exit(2) from None
     app = create_app(workspace, Settings(reviewer=reviewer, token=token, host=host))
     bound = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
+    # An unspecified address (0.0.0.0, ::) is no address a browser can open: the machine's name is
+    named = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
+    shown = f"[{named}]" if ":" in named else named
     url = f"http://{shown}:{bound}/" + (f"?token={token}" if token else "")
     queue = workspace.queue()
     decided = sum(q.state == "decided" for q in queue)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,8 @@ def locate_source(recorded: str, sha256: str, out_dir: Path) -> tuple[Path | Non
             st = path.stat()
         except OSError:
             continue
+        if not stat.S_ISREG(st.st_mode):
+            continue  # (a result naming /dev/zero or a FIFO would be hashed forever)
         key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
         digest = _DIGESTS.get(key) or _DIGESTS.setdefault(key, sha256_of(path))
         if digest == sha256:

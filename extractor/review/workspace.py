@@ -121,7 +121,8 @@ class Workspace:
 
     def queue(self) -> list[QueueItem]:
         """Every form that needs or had a review, errors first."""
-        last_ids = self.log.last_ids()
+        with self._lock:  # (the log's connection: the page worker thread reads it too)
+            last_ids = self.log.last_ids()
         items: list[QueueItem] = []
         for name in self.names():
             try:

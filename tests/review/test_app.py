@@ -236,3 +236,18 @@ def test_a_corrupt_review_log_stops_neither_extraction_nor_says_less_than_one_li
     r = CliRunner().invoke(app, ["review", "serve", str(out), "--port", "0"])
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert r.output.strip().splitlines()[-1].startswith("error: ") and "move it aside" in r.output
+
+
+def test_a_source_that_is_no_regular_file_is_not_hashed_and_other_hosts_of_loopback_work(out):
+    """A result naming /dev/zero as its source would hash forever (on the loop, the whole
+    workbench stopped); the address served on is a host the app accepts."""
+    result = load_document_json(out / f"{DOC}.json")
+    result.source.path = "/dev/zero"
+    write_document_json(result, out / f"{DOC}.json")
+    c = client(out)
+    r = c.get(f"/page/{DOC}/1")
+    assert r.status_code == 404 and "not found" in r.text
+    for host in ("127.0.0.2", "::1"):
+        shown = f"[{host}]" if ":" in host else host
+        c = TestClient(create_app(Workspace(out), Settings(reviewer="t", host=host)), base_url=f"http://{shown}")
+        assert c.get("/").status_code == 200
