@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ class Workbench:
     def __init__(self, workspace: Workspace, settings: Settings):
         self.workspace, self.settings = workspace, settings
         self.env = _env()
-        self.csrf = secrets.token_urlsafe(24)
+        self.csrf = _csrf_secret(workspace.out / ".review" / "csrf")
         self.cache_dir = workspace.out / ".review" / "pages"
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review-pages")
 
@@ -186,6 +187,26 @@ def create_app(workspace: Workspace, settings: Settings | None = None) -> Starle
     app = Starlette(routes=bench.routes(), middleware=[Middleware(_SecurityHeaders), *middleware])
     app.state.csrf = bench.csrf
     return app
+
+
+def _csrf_secret(path) -> str:
+    """The folder's CSRF secret, kept in OUT/.review (owner-only) so that a restarted
+    server accepts the pages its tabs still show; a fresh one where OUT is read-only."""
+    try:
+        secret = path.read_text(encoding="ascii").strip()
+        if len(secret) >= 32:
+            return secret
+    except (OSError, UnicodeDecodeError):
+        pass
+    secret = secrets.token_urlsafe(24)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secret)
+    except OSError:
+        pass
+    return secret
 
 
 def same_secret(given: str, secret: str) -> bool:

@@ -251,3 +251,13 @@ def test_a_source_that_is_no_regular_file_is_not_hashed_and_other_hosts_of_loopb
         shown = f"[{host}]" if ":" in host else host
         c = TestClient(create_app(Workspace(out), Settings(reviewer="t", host=host)), base_url=f"http://{shown}")
         assert c.get("/").status_code == 200
+
+
+def test_a_restarted_server_accepts_the_pages_its_tabs_still_show(out):
+    item, finding = first_error(out)
+    token = csrf_of(client(out).get("/").text)  # a tab opened before the restart
+    again = client(out)  # the server started again on the same folder
+    fields = {"document": DOC, "form": item.form, "field": finding.field, "code": finding.code, "action": "confirm",
+              "csrf": token}
+    assert again.post("/decide", data=fields, follow_redirects=False).status_code == 303
+    assert oct((out / ".review" / "csrf").stat().st_mode & 0o777) == "0o600"
