@@ -9,6 +9,8 @@ differently is not applied but listed as a conflict, for the reviewer to decide 
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 import typing
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -44,6 +46,9 @@ def coerce(form: Form, field: str, text: str | None) -> Any:
     text = (text or "").strip()
     kinds = typing.get_args(annotation) or (annotation,)
     flat = {k for a in kinds for k in (typing.get_args(a) or (a,))}  # (Annotated[Decimal, …] inside Optional)
+    if typing.get_origin(annotation) in (list, dict) or any(isinstance(k, type) and issubclass(k, BaseModel) for k in flat):
+        raise ValueError(f"{field} is a table of rows, not one value: correct the fields of its rows, "
+                         "or confirm or dismiss the finding")
     if Decimal in flat:
         if not text:
             return None

@@ -3,6 +3,8 @@ editable table, the findings. Plain data for the template (it escapes it)."""
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,7 +113,9 @@ def form_view(result: DocumentResult, number: int, page_sizes: Callable[[int], t
             value = get_path(form, f.field) if f.field else None
         except (AttributeError, IndexError):
             exists, value = False, None
-        findings.append({"i": i, "f": f, "value": _shown(value), "correctable": bool(f.field) and exists and "[]" not in (f.field or ""),
+        scalar = not isinstance(value, (list, dict, BaseModel))  # (a table of rows is corrected row by row)
+        findings.append({"i": i, "f": f, "value": _shown(value),
+                         "correctable": bool(f.field) and exists and scalar and "[]" not in (f.field or ""),
                          "open": f.severity in OPEN_SEVERITIES and f.decision is None})
     findings.sort(key=lambda x: (not x["open"], x["f"].severity != "error"))
     return {

@@ -217,3 +217,22 @@ def test_a_decision_on_the_form_that_stood_at_this_place_is_not_applied_to_anoth
     assert form.indicators[0].actual == other.indicators[0].actual and not form.review.corrected
     (c,) = form.review.conflicts
     assert c["form_then"] == result.forms[item.form - 1].project_name and c["form_now"] == other.project_name
+
+
+def test_a_table_of_rows_is_not_offered_for_correction_and_a_typed_value_is_refused(out):
+    """`missing_field indicators` offered Correct prefilled `[]`; typing text was a 500."""
+    from extractor.models import Finding
+    from extractor.review.view import form_view
+    from extractor.review.workspace import DecisionError, Workspace
+
+    ws = Workspace(out)
+    name = ws.names()[0]
+    result = ws.result(name)
+    form = result.forms[0]
+    form.findings = [*form.findings, Finding(code="missing_field", severity="error", message="no indicator rows",
+                                             field="indicators")]
+    view = form_view(result, 1, lambda page: None)
+    (row,) = [x for x in view["findings"] if x["f"].field == "indicators"]
+    assert not row["correctable"]
+    with pytest.raises(DecisionError, match="table of rows"):
+        ws.decide(name, 1, "indicators", "missing_field", "correct", value="abc", reviewer="t")
