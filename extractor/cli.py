@@ -24,7 +24,8 @@ from .llm.config import LLMConfig
 from .pipeline import ExtractOptions, resolve_engine
 from .settings import CheckSettings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Read fiscal performance self-evaluation forms (绩效自评表) into checked records.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
+                  help="Read fiscal performance self-evaluation forms (绩效自评表) into checked records.")
 
 
 from .review.commands import app as _review_app  # noqa: E402  (a command group of its own)
@@ -32,8 +33,15 @@ from .review.commands import app as _review_app  # noqa: E402  (a command group 
 app.add_typer(_review_app, name="review")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"extractor {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _setup() -> None:
+def _setup(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                                 help="Print the version and exit.")] = False) -> None:
     # The command owns its output: MuPDF's own messages are kept, not printed, and a
     # damaged file is reported in one line (see documents.quiet_mupdf).
     quiet_mupdf()
@@ -114,7 +122,7 @@ def extract(
         raise typer.Exit(2)
     llm = _llm_config(model, llm_mode, vision, dpi, llm_concurrency, max_tokens_per_run, cache, max_tokens)
     try:
-        resolve_engine(engine, llm)
+        running = resolve_engine(engine, llm)
         settings = CheckSettings.load(config)
     except ExtractorError as exc:
         _err(str(exc))
@@ -131,6 +139,9 @@ def extract(
     except OSError as exc:  # OUT is a file, not writable, or its disk is full
         _err(f"cannot write to {out}: {translate(exc, reading=False)}")
         raise typer.Exit(2)
+    if engine == "auto" and running == "rules" and any(o.forms for o in summary.outcomes):  # (said, not silently done)
+        typer.echo("note: no LLM endpoint is configured (OPENAI_BASE_URL, and --model or EXTRACTOR_MODEL): auto read "
+                   "with the rules engine alone; the forms it could not read well are marked read_poorly", err=True)
     typer.echo(summary.line(), err=True)
     if summary.tables_error is not None:
         written = sum(1 for o in summary.outcomes if o.status not in ("failed", "no_form"))
@@ -222,6 +233,9 @@ def check(
         _err(str(exc))
         raise typer.Exit(2)
     files = result_files(paths)
+    if not files:
+        _err("no result files to check: give an output folder of `extractor extract` or its JSON files")
+        raise typer.Exit(2)
     errors = failed = 0
     rewritten: set[Path] = set()  # folders whose tables must follow their JSON files
     for f in files:

@@ -379,3 +379,20 @@ def test_a_document_with_no_form_is_listed_not_failed(tmp_path, sample):
     assert "2 documents (0 unchanged, skipped; 0 failed; 1 with no self-evaluation form)" in r.output
     listed = json.loads((tmp_path / "out" / "errors.json").read_text(encoding="utf-8"))
     assert [(e["document"], e["type"]) for e in listed] == [("notes", "NoFormsFound")]
+
+
+def test_version_short_help_an_empty_check_and_auto_without_an_endpoint_say_so(tmp_path, sample, monkeypatch):
+    from extractor import __version__
+
+    assert runner.invoke(app, ["--version"]).output.strip() == f"extractor {__version__}"
+    assert "Usage" in runner.invoke(app, ["-h"]).output and "Usage" in runner.invoke(app, ["extract", "-h"]).output
+    (tmp_path / "empty").mkdir()
+    r = runner.invoke(app, ["check", str(tmp_path / "empty")])
+    assert r.exit_code == 2 and r.output.startswith("error: no result files to check")
+    for var in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "EXTRACTOR_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    r = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path / "out")])
+    assert "note: no LLM endpoint is configured" in r.output
+    assert r.output.strip().splitlines()[-1].startswith("1 document ")  # (the summary stays the last line)
+    r = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path / "out2"), "--engine", "rules"])
+    assert "note: no LLM endpoint" not in r.output
