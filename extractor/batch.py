@@ -70,6 +70,7 @@ class Summary:
     renamed: list[str] = field(default_factory=list)  # inputs named apart from another document in OUT
     tables_error: OSError | None = None  # why the batch tables (all or none) were not written
     review_log: str | None = None  # why OUT's review log could not be read (its decisions not applied)
+    passed_over: Counter = field(default_factory=Counter)  # files in the folders given, of types not read, by suffix
 
     @property
     def failed(self) -> list[Outcome]:
@@ -116,6 +117,9 @@ class Summary:
         spent = sum(d.budget_spent for d in done)
         if spent:
             text += f"; token budget spent: {spent} forms not sent"
+        if self.passed_over:
+            text += (f"; {counted(sum(self.passed_over.values()), 'file')} in the folders of types not read ("
+                     + ", ".join(f"{n} {suffix}" for suffix, n in self.passed_over.most_common(6)) + ")")
         if self.review_log:
             text += f"; reviewers' decisions not applied: {self.review_log}"
         if self.renamed:
@@ -132,16 +136,22 @@ def real(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def collect_inputs(paths: Iterable[Path], exclude: Path | None = None) -> list[Path]:
+def collect_inputs(paths: Iterable[Path], exclude: Path | None = None, passed: Counter | None = None) -> list[Path]:
     """Files as given (whatever their suffix, so a wrong file gets its own message)
     and, inside folders, every file with a supported suffix, sorted — not those inside
-    `exclude` (the output folder: its forms.xlsx is no report)."""
+    `exclude` (the output folder: its forms.xlsx is no report). `passed` counts the
+    files of folders left out, by suffix (said on the summary line, not silently)."""
     skip = real(exclude) if exclude is not None else None
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES and not f.name.startswith(".")
-                          and (skip is None or not real(f).is_relative_to(skip)))
+            for f in sorted(p.rglob("*")):
+                if not f.is_file() or f.name.startswith(".") or (skip is not None and real(f).is_relative_to(skip)):
+                    continue
+                if f.suffix.lower() in INPUT_SUFFIXES:
+                    out.append(f)
+                elif passed is not None:
+                    passed[f.suffix.lower() or "(no suffix)"] += 1
         else:
             out.append(p)
     seen: set[Path] = set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import json
 import signal
 import sys
@@ -127,7 +129,8 @@ def extract(
     except ExtractorError as exc:
         _err(str(exc))
         raise typer.Exit(2)
-    files = collect_inputs(paths, exclude=out)
+    passed: Counter = Counter()
+    files = collect_inputs(paths, exclude=out, passed=passed)
     if not files:
         _err("no input files found")
         raise typer.Exit(2)
@@ -136,6 +139,7 @@ def extract(
     try:
         with _terminate_as_interrupt():  # a `kill` ends the batch as Ctrl-C does: cleaned up, outputs kept
             summary = _run_reporting(files, out, options, formats, workers, force, cluster)
+        summary.passed_over = passed
     except OSError as exc:  # OUT is a file, not writable, or its disk is full
         _err(f"cannot write to {out}: {translate(exc, reading=False)}")
         raise typer.Exit(2)

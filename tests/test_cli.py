@@ -396,3 +396,14 @@ def test_version_short_help_an_empty_check_and_auto_without_an_endpoint_say_so(t
     assert r.output.strip().splitlines()[-1].startswith("1 document ")  # (the summary stays the last line)
     r = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path / "out2"), "--engine", "rules"])
     assert "note: no LLM endpoint" not in r.output
+
+
+def test_a_folder_says_what_it_passes_over_by_type(tmp_path, root):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "report.txt").write_bytes((root / "fixtures" / "text" / "004_f03db79725452826.txt").read_bytes())
+    for name in ("scan.bmp", "a.zip", "b.zip", "notes"):
+        (folder / name).write_bytes(b"x")
+    r = runner.invoke(app, ["extract", str(folder), "-o", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    assert "4 files in the folders of types not read (2 .zip, " in r.output and "1 .bmp" in r.output and "1 (no suffix)" in r.output
