@@ -95,9 +95,11 @@ def test_interrupted_or_terminated_it_stops_its_workers_keeps_what_is_done_and_c
     assert not still_running(family, within=0.5)
     done = {Path(line.split()[1]).stem for line in stderr.splitlines() if line.startswith("ok")}
     written = {p.stem for p in out.glob("*.json")} - {"errors"}
-    # Those done are told (out of order too); a worker stopped between writing its JSON
-    # and saying so leaves a whole JSON that the tables take in as an earlier document
-    assert 0 < len(done) < 11 and done <= written and len(written - done) <= 2
+    # Those done are told; the documents written but not told (finished while another was
+    # being told, or stopped between writing the JSON and saying so) are whole JSONs the
+    # tables take in as earlier ones. How many there are depends on the machine's speed
+    # (a bound of 2 failed on a clean run): not asserted.
+    assert 0 < len(done) < 11 and done <= written
     assert all(json.loads((out / f"{name}.json").read_text(encoding="utf-8"))["forms"] for name in written)  # whole
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
     with open(out / "forms.csv", encoding="utf-8-sig") as fh:  # the tables hold what was done
