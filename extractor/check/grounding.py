@@ -62,6 +62,9 @@ def text_fields(form: ProjectForm | DepartmentForm) -> Iterator[tuple[str, str]]
             value = getattr(ind, key, None)
             if value:
                 yield f"indicators[{i}].{key}", value
+        for part in ind.target_parts or ():  # (each cell of a target printed in several)
+            if part:
+                yield f"indicators[{i}].target_parts", part
 
 
 @lru_cache(maxsize=256)

@@ -100,6 +100,8 @@ class LLMIndicator(_Strict):
     weight: Printed = Field(description="分值")
     score: Printed = Field(description="得分")
     deviation_reason: str | None = None
+    # A target printed in several cells (指标性质 | 指标值 | 度量单位), each as printed
+    target_parts: list[str] | None = None
 
     _parse = field_validator("weight", "score", mode="before")(classmethod(lambda cls, v: _num(v)))
 
@@ -127,6 +129,7 @@ class LLMProjectForm(_Strict):
     total_weight: Printed | None = None
     total_score: Printed = Field(description="总分")
     grade: str | None = Field(None, description="评分等级")
+    remarks: dict[str, str] | None = Field(None, description="other labelled fields the form prints, by label")
 
     _parse = field_validator("total_weight", "total_score", mode="before")(classmethod(lambda cls, v: _num(v)))
 
@@ -135,11 +138,16 @@ class LLMDepartmentFundingRow(_Strict):
     annual_budget: Printed | None = None
     executed: Printed | None = None
     execution_rate: Printed | None = None
+    # (a row whose execution is scored: Chongqing's 部门预算执行情况, 执行率权重, 执行率得分)
+    initial_budget: Printed | None = None
+    weight: Printed | None = None
+    score: Printed | None = None
 
     _parse = field_validator("*", mode="before")(classmethod(lambda cls, v: _num(v)))
 
 
 class LLMDepartmentFunding(_Strict):
+    total: LLMDepartmentFundingRow | None = Field(None, description="部门预算执行情况 where one row is printed")
     fiscal: LLMDepartmentFundingRow | None = None
     other: LLMDepartmentFundingRow | None = None
     basic: LLMDepartmentFundingRow | None = None
@@ -148,8 +156,12 @@ class LLMDepartmentFunding(_Strict):
 
 class LLMDepartmentIndicator(LLMIndicator):
     level1_weight: Printed | None = Field(None, description="权重 of the level-1 group")
+    # Chongqing's columns: 调整指标值, 得分系数 (percent), 是否核心指标
+    target_adjusted: str | None = None
+    score_rate: Printed | None = None
+    core: str | None = None
 
-    _parse_w = field_validator("level1_weight", mode="before")(classmethod(lambda cls, v: _num(v)))
+    _parse_w = field_validator("level1_weight", "score_rate", mode="before")(classmethod(lambda cls, v: _num(v)))
 
 
 class LLMDepartmentForm(_Strict):
@@ -167,6 +179,7 @@ class LLMDepartmentForm(_Strict):
     total_weight: Printed | None = None
     total_score: Printed
     grade: str | None = None
+    remarks: dict[str, str] | None = Field(None, description="other labelled fields the form prints, by label")
 
     _parse = field_validator("total_weight", "total_score", mode="before")(classmethod(lambda cls, v: _num(v)))
 
@@ -178,6 +191,7 @@ def response_model_for(kind: str) -> type[_Strict]:
 def to_contract(answer: _Strict, pages: list[int], engine: str = "llm") -> ProjectForm | DepartmentForm:
     """The model's answer as a contract record; every field's provenance says 'llm'."""
     data = answer.model_dump()
+    data["remarks"] = data.get("remarks") or {}
     if isinstance(answer, LLMDepartmentForm):
         funding = DepartmentFunding(**{k: DepartmentFundingRow(**v) for k, v in data.pop("funding").items() if v})
         inds = [DepartmentIndicator(**i) for i in data.pop("indicators")]

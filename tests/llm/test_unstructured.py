@@ -170,3 +170,26 @@ def test_a_level_pair_that_disagrees_names_the_row():
         Indicator(level1="成本指标", level2="时效指标", name="发放及时率", weight=Decimal("5"), score=Decimal("5"))])
     (f,) = [f for f in check_form(form) if f.code == "level_mismatch"]
     assert f.field == "indicators[0]"  # (which of the two labels is wrong is not known)
+
+
+def test_chongqings_department_form_through_the_llm_keeps_its_own_fields():
+    """The LLM's department schema carries what Chongqing's form prints beyond the national
+    one (部门预算执行情况 as funding.total with its weight and score, 调整指标值, 得分系数,
+    是否核心指标): a faithful answer is read whole, with no silent field."""
+    from extractor.eval_sets import default_set
+    from extractor.evaluate import evaluate
+
+    (doc,) = [d for d in default_set(include_scanned=False) if d.doc_type == "chongqing_pdf"]
+    gold = doc.gold
+    answers = [((_key(g.department), _key(g.indicators[0].name)), g.model_dump(mode="json", exclude=EXCLUDE)) for g in gold]
+
+    def respond(body: dict) -> dict:
+        content = body["messages"][1]["content"]
+        text = _key(content if isinstance(content, str) else content[0]["text"])
+        hits = [a for keys, a in answers if all(k in text for k in keys)]
+        return {"answer": hits[0]} if hits else {"content": "no form here"}
+
+    with FakeOpenAI(respond=respond) as server:
+        t = evaluate([doc], engine="llm-only", llm=_cfg(server, None))["types"]["chongqing_pdf"]
+    assert t["forms_found"] == len(gold) and t["silent_fields"] == 0
+    assert t["field_accuracy"]["overall"] == 1.0, t["wrong"][:2]
