@@ -21,7 +21,6 @@ from urllib.parse import parse_qs, quote, urlencode
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -180,8 +179,7 @@ def create_app(workspace: Workspace, settings: Settings | None = None) -> Starle
     if settings.token is None:
         # A page another site loads by a name that resolves to 127.0.0.1 (DNS rebinding) is
         # refused; the address served on (::1, 127.0.0.2) is allowed, as a browser sends it
-        hosts = {*LOOPBACK, settings.host, f"[{settings.host}]" if ":" in settings.host else settings.host, "[::1]"}
-        middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=sorted(hosts))]
+        middleware = [Middleware(_HostCheck, hosts=frozenset({*LOOPBACK, settings.host.strip("[]").lower()}))]
     else:
         middleware = [Middleware(_TokenMiddleware, token=settings.token)]
     app = Starlette(routes=bench.routes(), middleware=[Middleware(_SecurityHeaders), *middleware])
@@ -207,6 +205,24 @@ def _csrf_secret(path) -> str:
     except OSError:
         pass
     return secret
+
+
+class _HostCheck:
+    """Only the names this server answers to (loopback, and the address it is served
+    on). The Host header is parsed here, IPv6 included ([::1]:8765), the same on every
+    Starlette version."""
+
+    def __init__(self, app, hosts: frozenset[str]):
+        self.app, self.hosts = app, hosts
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        header = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").strip().lower()
+        host = header[1:header.find("]")] if header.startswith("[") and "]" in header else header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+        if host not in self.hosts:
+            return await PlainTextResponse("Invalid host header", status_code=400)(scope, receive, send)
+        return await self.app(scope, receive, send)
 
 
 def same_secret(given: str, secret: str) -> bool:

@@ -247,10 +247,10 @@ def test_a_source_that_is_no_regular_file_is_not_hashed_and_other_hosts_of_loopb
     c = client(out)
     r = c.get(f"/page/{DOC}/1")
     assert r.status_code == 404 and "not found" in r.text
-    for host in ("127.0.0.2", "::1"):
-        shown = f"[{host}]" if ":" in host else host
-        c = TestClient(create_app(Workspace(out), Settings(reviewer="t", host=host)), base_url=f"http://{shown}")
-        assert c.get("/").status_code == 200
+    for host, header in (("127.0.0.2", "127.0.0.2:8765"), ("::1", "[::1]:8765"), ("127.0.0.1", "localhost:8765")):
+        c = TestClient(create_app(Workspace(out), Settings(reviewer="t", host=host)), base_url="http://127.0.0.1")
+        assert c.get("/", headers={"host": header}).status_code == 200, header
+    assert c.get("/", headers={"host": "evil.example:8765"}).status_code == 400  # (DNS rebinding)
 
 
 def test_a_restarted_server_accepts_the_pages_its_tabs_still_show(out):
