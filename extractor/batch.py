@@ -126,7 +126,7 @@ class Summary:
             text += "; named apart from another document in the output folder: " + "; ".join(self.renamed[:3]) \
                 + (f" (and {len(self.renamed) - 3} more)" if len(self.renamed) > 3 else "")
         if self.earlier:
-            text += f"; the tables also hold {self.earlier} document{'s' if self.earlier > 1 else ''} already in the output folder"
+            text += f"; the tables also hold {counted(self.earlier, 'document')} already in the output folder"
         return text
 
 

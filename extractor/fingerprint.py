@@ -10,7 +10,6 @@ why it reads one again when it is not (the review's staleness is the same questi
 from __future__ import annotations
 
 import hashlib
-import json
 
 from pydantic import BaseModel, ConfigDict
 
@@ -58,6 +57,3 @@ def fingerprint_of(sha256: str, options) -> Fingerprint:
                        prompts=prompts, model=options.llm.model if llm else None,
                        server=(options.llm.base_url or "").rstrip("/") or None if llm else None)
 
-
-def digest(value: object) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()

@@ -28,7 +28,6 @@ from .errors import BudgetSpent, CorruptFile, EngineUnavailable, ExtractorError,
 from .findings import POSITIONED, Code, field_zh
 from .fingerprint import fingerprint_of
 from .forms.mapping import map_form
-from .forms.numbers import compact
 from .forms.pieces import Piece, TitleWatch, piece_at, piece_of_rows
 from .forms.segment import FormRows, iter_form_rows
 from .forms.targets import parse_value
@@ -259,11 +258,10 @@ def _with_llm(doc: OpenedDocument, groups: list[FormRows | Piece], forms: list[F
     todo = [(i, why or f"every form (--engine {engine})") for i, why in todo if engine != "auto" or why]
     grounding = {i: groups[i].text if isinstance(groups[i], Piece) else "\n".join(_form_pages(groups[i], page_text))
                  for i, _ in todo}
-    paged = doc.kind not in ("text", "sheet")  # (a text export has no page to show the model)
 
     def one(i: int, why: str):
         fr = groups[i]
-        images = [png for p in fr.pages if (png := doc.render(p, options.llm.dpi))] if options.llm.vision and paged else []
+        images = [png for p in fr.pages if (png := doc.render(p, options.llm.dpi))] if options.llm.vision else []
         if isinstance(fr, Piece):  # no grid: the answer is verified against the text by alignment
             return i, why, llm.read_form(fr.kind, fr.text, images, fr.pages, grounding[i], grid=None)
         # The rules reading is the grid: each answer value is checked against the cell at its row and column.

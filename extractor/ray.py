@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .batch import Outcome, process_one
 from .errors import first_line
-from .io.outputs import BatchTables, atomic_path, load_document_json
+from .io.outputs import BatchTables, atomic_path
 from .pipeline import ExtractOptions, Remote
 from .read.documents import sha256_of
 

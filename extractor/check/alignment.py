@@ -29,12 +29,11 @@ from ..findings import Code
 from ..forms.numbers import DASHES, compact, compact_normal, nfkc
 from ..forms.templates import VOCAB
 from ..models import DepartmentForm, Finding, ProjectForm, funding_rows
-from .grounding import printed_text
+from .grounding import printed_text, runs_together
 
 Form = ProjectForm | DepartmentForm
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
-_RUN_TOGETHER = re.compile(r"\d\.\d{2}\d+\.\d")  # (as grounding's: 82.0082.00)
 _OPERATORS = frozenset("≥≤<>=＝＜＞")
 _ZEROS = re.compile(r"\.0+")
 _TRAILING = re.compile(r"0+")
@@ -165,7 +164,7 @@ def _piece_text(pages: Sequence[str]) -> _Text:
             parts.append(piece)
             n += len(piece)
             cuts.add(n)
-    return _Text("".join(parts), apart=not any(_RUN_TOGETHER.search(p) for p in pages), cuts=frozenset(cuts))
+    return _Text("".join(parts), apart=not any(map(runs_together, pages)), cuts=frozenset(cuts))
 
 
 def _grade(form: Form, text: _Text) -> Iterator[Finding]:

@@ -76,7 +76,8 @@ def _normal(page_text: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _runs_together(page_text: str) -> bool:
+def runs_together(page_text: str) -> bool:
+    """Figures printed with nothing between them somewhere in the page (cached per page)."""
     return _RUN_TOGETHER.search(page_text) is not None
 
 
@@ -143,7 +144,7 @@ def check_grounding(form: ProjectForm | DepartmentForm, page_text: str | Sequenc
                            message="funding_unit = '元' is not printed on the form's pages (only 万元 is)",
                            message_zh="金额单位“元”在表格所在页面中找不到（页面只印有“万元”）",
                            field="funding_unit", expected=None, found="元"))
-    bare = text.replace(",", "") if any(map(_runs_together, pages)) else None
+    bare = text.replace(",", "") if any(map(runs_together, pages)) else None
     for path, value in numeric_fields(form):
         if value not in printed and not (bare is not None and format(value, "f") in bare):
             out.append(

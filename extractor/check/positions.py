@@ -135,7 +135,7 @@ def has_grid(grid: Form) -> bool:
 def check_positions(form: Form, grid: Form | None, page_text: str | Sequence[str]) -> list[Finding]:
     """Findings for the values of `form` (an answer) that are not the ones their
     cells print, by the rules engine's reading `grid` of the same rows."""
-    if grid is None or (not grid.indicators and not funding_rows(grid.funding)):
+    if grid is None or not has_grid(grid):
         return [Finding(code=Code.POSITION_UNVERIFIED, severity="warning",
                         message="the form's grid could not be read (no funding or indicator rows by position): "
                                 "no value could be checked against its cell",

@@ -78,7 +78,6 @@ class TitleWatch:
         self.rows: list[_Seen] = []
         self.kept = 0
         self.first: tuple[int, str] | None = None  # (page, text) of the first title anywhere
-        self.covered_to = -1  # the last row of the last form
 
     def see(self, row: Row) -> None:
         text = _row_text(row)
@@ -101,7 +100,6 @@ class TitleWatch:
         pieces = _pieces(gap, first - _TITLE_LEAD)
         self.rows = [s for s in self.rows if s.order > last]
         self.kept = sum(len(s.text) for s in self.rows)
-        self.covered_to = max(self.covered_to, last)
         return pieces
 
     def finish(self) -> list[Piece]:

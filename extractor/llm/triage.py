@@ -148,8 +148,9 @@ def combine(rules: Form, llm: Form, prefer: str = "rules", recheck: Recheck | No
         chosen.findings = kept + recheck(chosen)
     # A label printed over an empty cell, said by a reading that missed the value the
     # merged record now holds, is no longer so
+    merged = _flat(chosen)
     chosen.findings = [f for f in chosen.findings
-                       if not (f.code == Code.PRINTED_EMPTY and f.field and _holds(chosen, f.field))]
+                       if not (f.code == Code.PRINTED_EMPTY and f.field and _holds(merged, f.field))]
     chosen.usage = llm.usage
     settled = len(differ) - len(conflicts)
     chosen.notes = list(rules.notes) + list(llm.notes) + [
@@ -185,9 +186,8 @@ def _disagreements(conflicts: list[str], printed_differently: list[str], reading
     return out
 
 
-def _holds(form: Form, path: str) -> bool:
-    """The record holds a value at `path` or under it (a row's values)."""
-    flat = _flat(form)
+def _holds(flat: dict[str, object], path: str) -> bool:
+    """A flattened record holds a value at `path` or under it (a row's values)."""
     return any(not _empty(v) for k, v in flat.items() if k == path or k.startswith(path + ".") or k.startswith(path + "["))
 
 
