@@ -9,9 +9,10 @@ import itertools
 import os
 import json
 import re
+import signal
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,8 @@ import pymupdf
 from .read.documents import INPUT_SUFFIXES, quiet_mupdf, sha256_of
 from .errors import Crashed, NoFormsFound, OverBudget, ReviewLogError, first_line, translate
 from .llm.gate import FileGate
-from .io.outputs import BatchTables, load_document_json, remove_leftovers, result_files, write_form_rows, write_text_atomic
+from .io.rows import DocRef, document_row
+from .io.outputs import OWN_FILES, BatchTables, load_document_json, remove_leftovers, result_files, write_form_rows, write_text_atomic
 from .fingerprint import Fingerprint, fingerprint_of
 from .models import DocumentResult
 from .pipeline import DocumentStats, ExtractOptions, Remote, extract_to_json
@@ -43,6 +45,7 @@ class Outcome:
     error_type: str | None = None
     seconds: float = 0.0
     again: str | None = None  # why a document already in OUT was read again (what changed)
+    sha256: str | None = None  # the file's bytes', where they were read
 
     @property
     def pages(self) -> int:
@@ -136,11 +139,11 @@ def real(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def collect_inputs(paths: Iterable[Path], exclude: Path | None = None, passed: Counter | None = None) -> list[Path]:
+def collect_inputs(paths: Iterable[Path], exclude: Path | None = None, passed: list[Path] | None = None) -> list[Path]:
     """Files as given (whatever their suffix, so a wrong file gets its own message)
     and, inside folders, every file with a supported suffix, sorted — not those inside
-    `exclude` (the output folder: its forms.xlsx is no report). `passed` counts the
-    files of folders left out, by suffix (said on the summary line, not silently)."""
+    `exclude` (the output folder: its forms.xlsx is no report). `passed` gets the
+    files of folders left out (said on the summary line and listed, not silently)."""
     skip = real(exclude) if exclude is not None else None
     out: list[Path] = []
     for p in paths:
@@ -151,7 +154,7 @@ def collect_inputs(paths: Iterable[Path], exclude: Path | None = None, passed: C
                 if f.suffix.lower() in INPUT_SUFFIXES:
                     out.append(f)
                 elif passed is not None:
-                    passed[f.suffix.lower() or "(no suffix)"] += 1
+                    passed.append(f)
         else:
             out.append(p)
     seen: set[Path] = set()
@@ -164,7 +167,7 @@ def collect_inputs(paths: Iterable[Path], exclude: Path | None = None, passed: C
     return unique
 
 
-RESERVED_STEMS = frozenset({"errors"})  # OUT/errors.json is the batch's own file
+RESERVED_STEMS = OWN_FILES  # OUT/errors.json, summary.json, metadata.json are the batch's own files
 
 
 def output_names(files: list[Path], out_dir: Path | None = None, renamed: list[str] | None = None) -> dict[Path, str]:
@@ -224,10 +227,12 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
     target = out_dir / f"{name}.json"
     rows = open(rows_to, "w", encoding="utf-8") if rows_to else None
     counter = itertools.count(1)  # a form's place in its document
+    digest = None
 
     def on_form(form) -> None:
         if rows:
-            write_form_rows(rows, name, next(counter), form)
+            recorded = remote.recorded if remote is not None and remote.recorded else str(path)
+            write_form_rows(rows, DocRef(name, digest or "", recorded), next(counter), form)
 
     try:
         digest = sha256_of(path) if path.is_file() else None
@@ -235,17 +240,19 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
         if not force and digest and target.exists():
             previous, again = unchanged(target, fingerprint_of(digest, options))
             if previous is not None:
-                return Outcome(path, name, "skipped", DocumentStats.of(previous, on_form), seconds=time.perf_counter() - started)
+                return Outcome(path, name, "skipped", DocumentStats.of(previous, on_form), seconds=time.perf_counter() - started,
+                               sha256=digest)
         amend = applying(decisions_for(out_dir, digest) if decisions is None else decisions, options)
         stats = extract_to_json(path, target, options, sha256=digest, on_form=on_form, amend=amend, remote=remote)
-        return Outcome(path, name, "ok", stats, seconds=time.perf_counter() - started, again=again)
+        return Outcome(path, name, "ok", stats, seconds=time.perf_counter() - started, again=again, sha256=digest)
     except Exception as exc:  # a bug must not lose the batch either: it is one line too
         known = translate(exc)
         if known is None:
             return Outcome(path, name, "failed", error=f"internal error: {type(exc).__name__}: {first_line(exc)}",
-                           error_type="InternalError", seconds=time.perf_counter() - started)
+                           error_type="InternalError", seconds=time.perf_counter() - started, sha256=digest)
         status = "no_form" if isinstance(known, NoFormsFound) and "damaged" not in str(known) else "failed"
-        return Outcome(path, name, status, error=str(known), error_type=type(known).__name__, seconds=time.perf_counter() - started)
+        return Outcome(path, name, status, error=str(known), error_type=type(known).__name__,
+                       seconds=time.perf_counter() - started, sha256=digest)
     finally:
         if rows:
             rows.close()
@@ -378,22 +385,39 @@ def run_batch(
     force: bool = False,
     on_done: Callable[[Outcome], None] | None = None,
     cluster: str | None = None,
+    passed: Collection[Path] = (),
 ) -> Summary:
-    """Every file into OUT. `cluster`: run on Ray (its address; "" for a local Ray)."""
+    """Every file into OUT. `cluster`: run on Ray (its address; "" for a local Ray).
+    `passed`: the files of folders given that are of types not read (listed, not read)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = Summary()
+    summary = Summary(passed_over=Counter(p.suffix.lower() or "(no suffix)" for p in passed))
     names = output_names(files, out_dir, summary.renamed)
     summary.review_log = review_log_problem(out_dir)
     tables = BatchTables(out_dir)
+    for p in passed:
+        tables.add_document(document_row(str(p), str(p), "skipped", error="a file of a type not read"))
     started = time.perf_counter()
 
     def done(outcome: Outcome) -> None:
+        with uninterrupted():  # (rows taken in whole and the outcome noted, or neither: never rows twice)
+            note(outcome)
+
+    def note(outcome: Outcome) -> None:
         # A failed document's partial rows are dropped with its staging file.
         staged = tables.staging_file(outcome.name)
-        if outcome.status in ("failed", "no_form"):
+        if outcome.status in ("failed", "no_form") or summary.tables_error is not None:
             staged.unlink(missing_ok=True)
         else:
-            tables.take(staged)
+            try:
+                tables.take(staged)
+                tables.add_document(outcome_row(outcome, options.engine))
+            except OSError as exc:  # (a full disk: the batch goes on; the tables are not written, and it says so)
+                summary.tables_error = exc
+        if outcome.status in ("failed", "no_form") and summary.tables_error is None:
+            try:
+                tables.add_document(outcome_row(outcome, options.engine))
+            except OSError as exc:
+                summary.tables_error = exc
         summary.outcomes.append(outcome)
         if on_done:
             on_done(outcome)
@@ -413,16 +437,31 @@ def run_batch(
     finally:
         summary.seconds = time.perf_counter() - started
         try:
-            if any(fmt in formats for fmt, _ in TABLE_FILES):  # (JSON alone: no tables to fill)
-                summary.earlier = add_earlier_documents(out_dir, tables, {o.name for o in summary.outcomes})
             try:
+                if any(fmt in formats for fmt, _ in TABLE_FILES) and summary.tables_error is None:  # (JSON alone: no tables)
+                    summary.earlier = add_earlier_documents(out_dir, tables, {o.name for o in summary.outcomes})
                 finish_batch(summary, out_dir, formats, tables)
             except OSError as exc:  # (a full disk: the documents' result files stand; no table was written)
-                summary.tables_error = exc
+                summary.tables_error = summary.tables_error or exc
         finally:
             tables.close()
             remove_leftovers(out_dir)  # what workers stopped mid-document were writing
     return summary
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Ctrl-C and `kill` held back until the block is done (delivered right after)."""
+    signals = {signal.SIGINT, signal.SIGTERM}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    except (AttributeError, ValueError, OSError):  # (not POSIX, or not the main thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def add_earlier_documents(out_dir: Path, tables: BatchTables, this_run: set[str]) -> int:
@@ -438,10 +477,39 @@ def add_earlier_documents(out_dir: Path, tables: BatchTables, this_run: set[str]
             result = load_document_json(path)
         except Exception:
             continue  # not a result file of ours
+        ref = DocRef(path.stem, result.source.sha256, result.source.path)
         for i, form in enumerate(result.forms, 1):
-            tables.add(path.stem, i, form)
+            tables.add(ref, i, form)
+        tables.add_document(document_row(path.stem, result.source.path, "read", result.source.sha256,
+                                         DocumentStats.of(result), engine=result.engine))
         added += 1
     return added
+
+
+def outcome_row(outcome: Outcome, engine: str) -> dict:
+    """The `documents` row of a document this run read (or failed to)."""
+    digest = outcome.sha256 or (outcome.stats.sha256 if outcome.stats else None)
+    if digest is None:  # (stopped by a budget or a crash before the worker said)
+        try:
+            digest = sha256_of(outcome.path) if outcome.path.is_file() else None
+        except OSError:
+            pass
+    status = {"ok": "read", "skipped": "read"}.get(outcome.status, outcome.status)
+    return document_row(outcome.name, str(outcome.path), status, digest, outcome.stats, outcome.error, engine)
+
+
+def earlier_failures(out_dir: Path, tables: BatchTables, listed: set[str]) -> None:
+    """The documents the last run's errors.json lists (failed, or no form), not in `listed`."""
+    try:
+        errors = json.loads((out_dir / "errors.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    for e in errors if isinstance(errors, list) else []:
+        if not isinstance(e, dict) or e.get("document") in listed:
+            continue
+        status = "no_form" if e.get("status") == "no_form" else "failed"
+        tables.add_document(document_row(str(e.get("document")), str(e.get("path")), status, e.get("sha256"),
+                                         error=e.get("error")))
 
 
 TABLE_FILES = (("csv", "forms.csv"), ("xlsx", "forms.xlsx"), ("sqlite", "forms.sqlite"), ("parquet", "forms.parquet"))
@@ -456,6 +524,7 @@ def rewrite_tables(out_dir: Path) -> list[Path]:
     tables = BatchTables(out_dir)
     try:
         add_earlier_documents(out_dir, tables, set())
+        earlier_failures(out_dir, tables, {p.stem for p in result_files([out_dir])})
         return tables.write(out_dir, formats)
     finally:
         tables.close()
@@ -464,9 +533,11 @@ def rewrite_tables(out_dir: Path) -> list[Path]:
 def finish_batch(summary: Summary, out_dir: Path, formats: Iterable[str], tables: BatchTables) -> None:
     """errors.json (this run's failures) and the batch tables."""
     errors = [
-        {"document": o.name, "path": str(o.path), "error": o.error, "type": o.error_type}
+        {"document": o.name, "path": str(o.path), "error": o.error, "type": o.error_type, "status": o.status,
+         "sha256": o.sha256}
         for o in summary.outcomes
         if o.status in ("failed", "no_form")  # (a document with no form is listed, not failed: exit 0)
     ]
     write_text_atomic(out_dir / "errors.json", json.dumps(errors, ensure_ascii=False, indent=1) + "\n")
-    tables.write(out_dir, [f for f in formats if f != "json"])
+    if summary.tables_error is None:
+        tables.write(out_dir, [f for f in formats if f != "json"])

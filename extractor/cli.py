@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 
 import json
 import signal
@@ -129,7 +128,7 @@ def extract(
     except ExtractorError as exc:
         _err(str(exc))
         raise typer.Exit(2)
-    passed: Counter = Counter()
+    passed: list[Path] = []
     files = collect_inputs(paths, exclude=out, passed=passed)
     if not files:
         _err("no input files found")
@@ -138,8 +137,7 @@ def extract(
                                                            max_memory=int(max_memory * 2**30) or None), settings=settings, llm=llm)
     try:
         with _terminate_as_interrupt():  # a `kill` ends the batch as Ctrl-C does: cleaned up, outputs kept
-            summary = _run_reporting(files, out, options, formats, workers, force, cluster)
-        summary.passed_over = passed
+            summary = _run_reporting(files, out, options, formats, workers, force, cluster, passed)
     except OSError as exc:  # OUT is a file, not writable, or its disk is full
         _err(f"cannot write to {out}: {translate(exc, reading=False)}")
         raise typer.Exit(2)
@@ -205,10 +203,10 @@ def _importable(module: str) -> bool:
 
 
 def _run_reporting(files: list[Path], out: Path, options: ExtractOptions, formats: list[str], workers: int, force: bool,
-                   cluster: str | None = None) -> Summary:
+                   cluster: str | None = None, passed: list[Path] = ()) -> Summary:
     tty = sys.stderr.isatty()
     if not tty:
-        return run_batch(files, out, options, formats, workers, force, lambda o: _report(o, tty), cluster)
+        return run_batch(files, out, options, formats, workers, force, lambda o: _report(o, tty), cluster, passed)
     from rich.progress import Progress
 
     with Progress(transient=True) as progress:
@@ -218,7 +216,7 @@ def _run_reporting(files: list[Path], out: Path, options: ExtractOptions, format
             progress.advance(task)
             _report(o, tty)
 
-        return run_batch(files, out, options, formats, workers, force, on_done, cluster)
+        return run_batch(files, out, options, formats, workers, force, on_done, cluster, passed)
 
 
 @app.command()
@@ -346,11 +344,18 @@ def layout(
 
 
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of a result file.
+def schema(
+    tables: Annotated[bool, typer.Option("--tables", help="The batch tables' data dictionary (Markdown) instead.")] = False,
+) -> None:
+    """Print the JSON Schema of a result file, or the batch tables' dictionary.
 
-    Example: extractor schema > result.schema.json
+    Example: extractor schema > result.schema.json; extractor schema --tables
     """
+    if tables:
+        from .io.schema import dictionary_markdown
+
+        typer.echo(dictionary_markdown(), nl=False)
+        return
     typer.echo(json.dumps(DocumentResult.model_json_schema(), ensure_ascii=False, indent=1))
 
 

@@ -453,8 +453,11 @@ class DocumentStats:
     """What a batch needs to know of a document once its JSON is written."""
 
     page_count: int
+    sha256: str = ""
+    doc_type: str = ""
     forms: int = 0
     forms_with_errors: int = 0
+    flagged: int = 0  # forms with an error or warning finding
     read_poorly: int = 0
     budget_spent: int = 0
     conflicts: int = 0  # fields two engines read differently and no cell settles
@@ -473,6 +476,7 @@ class DocumentStats:
         if why is not None:
             self.sent[re.split(r"[:(;]", why, maxsplit=1)[0].strip()] += 1
         self.forms_with_errors += error_count(form.findings) > 0
+        self.flagged += any(f.severity in ("error", "warning") for f in form.findings)
         self.read_poorly += Code.READ_POORLY in codes
         self.budget_spent += Code.BUDGET_SPENT in codes
         self.conflicts += sum(f.code == Code.ENGINES_CONFLICT for f in form.findings)
@@ -486,7 +490,8 @@ class DocumentStats:
     @classmethod
     def of(cls, result: DocumentResult, on_form: Callable[[Form], None] | None = None) -> DocumentStats:
         """The counts of a whole result; `on_form` sees each form, in order."""
-        stats = cls(page_count=result.source.page_count, usage=result.usage, skipped=len(result.skipped))
+        stats = cls(page_count=result.source.page_count, sha256=result.source.sha256, doc_type=result.source.doc_type,
+                    usage=result.usage, skipped=len(result.skipped))
         for form in result.forms:
             stats.add(form)
             if on_form:
@@ -518,5 +523,7 @@ def extract_to_json(path: Path, target: Path, options: ExtractOptions | None = N
             if on_form:
                 on_form(form)
         stats.usage, stats.skipped = run.usage, len(run.skipped)
-        write_streamed_result(run.result(), staged, target)
+        shell = run.result()
+        stats.sha256, stats.doc_type = shell.source.sha256, shell.source.doc_type
+        write_streamed_result(shell, staged, target)
         return stats

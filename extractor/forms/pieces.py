@@ -31,6 +31,11 @@ _FORM_TITLE = re.compile("|".join(r"\s*".join(map(re.escape, t)) for t in _TITLE
 _HEAD = re.compile(r"(?:部门\s*[(（]\s*单位\s*[)）]|部门|单位|[\u4e00-\u9fff]{0,8}(?:区|市|省|县|局|委|厅))?\s*$")
 _FIGURE = re.compile(r"\d+\.\d+|\d{2,}")
 _YEAR = re.compile(r"(20\d\d)\s*年")
+# A form prints some of these near its title; a mention of the title in prose (a
+# README, a notice) mostly does not, and prose in another language is no form.
+_FORM_WORDS = ("资金", "预算", "执行", "指标", "分值", "得分", "目标")
+_LATIN = re.compile(r"[A-Za-z]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass
@@ -46,6 +51,14 @@ class Piece:
     @property
     def figures(self) -> int:
         return len(_FIGURE.findall(self.text))
+
+    def like_a_form(self) -> bool:
+        """Figures, the form's words soon after the title, and Chinese rather than
+        another language's prose: a form in a layout the rules cannot read, not a
+        mention of one."""
+        head = self.text[:3000]
+        return (self.figures >= _MIN_FIGURES and sum(w in head for w in _FORM_WORDS) >= 4
+                and len(_LATIN.findall(head)) <= len(_CJK.findall(head)))
 
 
 @dataclass
@@ -71,6 +84,15 @@ def title_starts(text: str) -> list[int]:
     return out
 
 
+def _headline(text: str, start: int) -> bool:
+    """A title that heads its line (after at most an 附件2 or a number), in Chinese: not
+    one mentioned in a sentence or in another language's prose."""
+    after = _FORM_TITLE.match(text, start)
+    return (len(re.sub(r"[\s*#>|:：、.\d]|附件|附表|年度?", "", text[:start])) <= 2
+            and not (after and re.match(r"\s*[。，,；;！？]", text[after.end():]))
+            and len(_LATIN.findall(text)) <= len(_CJK.findall(text)))
+
+
 class TitleWatch:
     """Titles of forms the rules did not find, as the rows stream past."""
 
@@ -82,7 +104,7 @@ class TitleWatch:
     def see(self, row: Row) -> None:
         text = _row_text(row)
         starts = title_starts(text) if "评" in text else []
-        if starts and self.first is None:
+        if starts and self.first is None and _headline(text, starts[0]):
             self.first = (row.page, text[starts[0]: starts[0] + 40])
         if self.kept + len(text) > _KEEP_CHARS:
             return  # (a gap this long holds no form an LLM could read whole: its titles are still counted)
@@ -137,7 +159,7 @@ def _pieces(rows: list[_Seen], lead_from: int | None) -> list[Piece]:
             if sum(map(len, parts)) > _MAX_CHARS:
                 break
         piece = piece_at("\n".join(parts)[:_MAX_CHARS], sorted(set(pages)))
-        if piece.figures >= _MIN_FIGURES:
+        if piece.like_a_form():
             out.append(piece)
     return out
 
@@ -148,4 +170,4 @@ def piece_of_rows(kind: str, title: str, year: int | None, rows: list[Row]) -> P
     not a blank template. None when they print too few figures to be one."""
     text = "\n".join(_row_text(r) for r in rows)
     piece = Piece(kind=kind, title=title, year=year, pages=sorted({r.page for r in rows}), text=f"{title}\n{f'({year}年度)' if year else ''}\n{text}"[:_MAX_CHARS])
-    return piece if piece.figures >= _MIN_FIGURES else None
+    return piece if piece.like_a_form() else None

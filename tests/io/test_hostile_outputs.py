@@ -36,8 +36,8 @@ def test_no_text_becomes_a_formula_in_csv_or_excel(tmp_path):
     wb = load_workbook(tmp_path / "out" / "forms.xlsx")
 
     def column(sheet: str, name: str) -> list:
-        rows = list(wb[sheet].iter_rows(values_only=True))
-        return [r[rows[0].index(name)] for r in rows[1:]]
+        rows = list(wb[sheet].iter_rows(values_only=True))  # (a row of Chinese headers, a row of names)
+        return [r[rows[1].index(name)] for r in rows[2:]]
 
     assert set(PAYLOADS) <= set(column("forms", "project_name"))  # the text kept exactly, as text
     assert "=100.00(%)" in column("indicators", "target")

@@ -4,7 +4,6 @@ alignment with the text, or reported read poorly — never "no form found"."""
 
 import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
