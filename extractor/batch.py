@@ -21,6 +21,7 @@ import pymupdf
 from .read.documents import INPUT_SUFFIXES, quiet_mupdf, sha256_of
 from .errors import Crashed, NoFormsFound, OverBudget, ReviewLogError, first_line, translate
 from .llm.gate import FileGate
+from .io.report import batch_summary, write_report
 from .io.rows import DocRef, document_row
 from .io.outputs import OWN_FILES, BatchTables, load_document_json, remove_leftovers, result_files, write_form_rows, write_text_atomic
 from .fingerprint import Fingerprint, fingerprint_of
@@ -74,6 +75,24 @@ class Summary:
     tables_error: OSError | None = None  # why the batch tables (all or none) were not written
     review_log: str | None = None  # why OUT's review log could not be read (its decisions not applied)
     passed_over: Counter = field(default_factory=Counter)  # files in the folders given, of types not read, by suffix
+
+    def as_json(self) -> dict:
+        """What this run did, for summary.json and `--output-format json`."""
+        done = [o.stats for o in self.outcomes if o.stats is not None]
+        return {
+            "line": self.line(), "seconds": round(self.seconds, 3), "interrupted": self.interrupted,
+            "documents": len(self.outcomes),
+            "statuses": dict(Counter(o.status for o in self.outcomes)),
+            "failed": [{"path": str(o.path), "error": o.error} for o in self.failed],
+            "pages": sum(d.page_count for d in done), "forms": sum(d.forms for d in done),
+            "forms_with_errors": sum(d.forms_with_errors for d in done), "read_poorly": sum(d.read_poorly for d in done),
+            "llm": {"requests": sum(d.usage.requests for d in done), "input_tokens": sum(d.usage.input_tokens for d in done),
+                    "output_tokens": sum(d.usage.output_tokens for d in done)},
+            "passed_over": dict(self.passed_over), "earlier": self.earlier,
+            "timings": [{"document": o.name, "status": o.status, "seconds": round(o.seconds, 3), "pages": o.pages}
+                        for o in self.outcomes],
+            "tables_error": str(self.tables_error) if self.tables_error else None,
+        }
 
     @property
     def failed(self) -> list[Outcome]:
@@ -525,7 +544,9 @@ def rewrite_tables(out_dir: Path) -> list[Path]:
     try:
         add_earlier_documents(out_dir, tables, set())
         earlier_failures(out_dir, tables, {p.stem for p in result_files([out_dir])})
-        return tables.write(out_dir, formats)
+        written = tables.write(out_dir, formats)
+        rewrite_report(out_dir, tables)
+        return written
     finally:
         tables.close()
 
@@ -539,5 +560,17 @@ def finish_batch(summary: Summary, out_dir: Path, formats: Iterable[str], tables
         if o.status in ("failed", "no_form")  # (a document with no form is listed, not failed: exit 0)
     ]
     write_text_atomic(out_dir / "errors.json", json.dumps(errors, ensure_ascii=False, indent=1) + "\n")
-    if summary.tables_error is None:
-        tables.write(out_dir, [f for f in formats if f != "json"])
+    table_formats = [f for f in formats if f != "json"]
+    if summary.tables_error is None and table_formats:
+        tables.write(out_dir, table_formats)
+        write_report(batch_summary(tables, summary.as_json()), out_dir)
+
+
+def rewrite_report(out_dir: Path, tables: BatchTables) -> None:
+    """summary.json and report.html again (after `extractor check`), keeping what the
+    run that made them said of itself (its line, timings)."""
+    try:
+        run = json.loads((out_dir / "summary.json").read_text(encoding="utf-8")).get("run", {})
+    except (OSError, ValueError, AttributeError):
+        run = {}
+    write_report(batch_summary(tables, run), out_dir)

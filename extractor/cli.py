@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -60,6 +61,17 @@ ConcOpt = Annotated[int, typer.Option("--llm-concurrency", min=1, help="LLM requ
 BudgetOpt = Annotated[Optional[int], typer.Option("--max-tokens-per-run", help="Stop sending LLM requests after this many tokens.")]
 AnswerOpt = Annotated[int, typer.Option("--max-tokens", min=256, help="Longest answer an LLM request may generate (always sent).")]
 CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse earlier LLM answers for the same input.")]
+class Shown(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class Lang(str, Enum):
+    zh = "zh"
+    en = "en"
+    both = "both"
+
+
 EngineOpt = Annotated[str, typer.Option(help="rules | auto | llm | llm-only (the LLM's reading alone, checked cell by cell)")]
 ANSWER_TOKENS = LLMConfig.model_fields["max_tokens"].default
 
@@ -107,6 +119,7 @@ def extract(
     cache: CacheOpt = True,
     ray: Annotated[bool, typer.Option("--ray", help="Run the batch on Ray: the cluster at --ray-address or RAY_ADDRESS, else a local one (the ray extra).")] = False,
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="A Ray cluster's address (ray://host:10001, or host:6379 on a node); implies --ray.")] = None,
+    output_format: Annotated[Shown, typer.Option("--output-format", help="The summary: a line on stderr (text), or also JSON on stdout (json: OUT/summary.json's run).")] = Shown.text,
 ) -> None:
     """Extract every form in the documents to OUT/<stem>.json and batch tables.
 
@@ -145,6 +158,8 @@ def extract(
         typer.echo("note: no LLM endpoint is configured (OPENAI_BASE_URL, and --model or EXTRACTOR_MODEL): auto read "
                    "with the rules engine alone; the forms it could not read well are marked read_poorly", err=True)
     typer.echo(summary.line(), err=True)
+    if output_format is Shown.json:
+        typer.echo(json.dumps(summary.as_json(), ensure_ascii=False, indent=1))
     if summary.tables_error is not None:
         written = sum(1 for o in summary.outcomes if o.status not in ("failed", "no_form"))
         _err(f"the batch tables were not written ({translate(summary.tables_error, reading=False)}): none of them changed; "
@@ -357,6 +372,28 @@ def schema(
         typer.echo(dictionary_markdown(), nl=False)
         return
     typer.echo(json.dumps(DocumentResult.model_json_schema(), ensure_ascii=False, indent=1))
+
+
+@app.command()
+def explain(
+    code: Annotated[Optional[str], typer.Argument(help="A finding code (the findings table's `code`); none: list them.")] = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="The language.")] = Lang.both,
+) -> None:
+    """Say what a finding code means, how it was computed and what a reviewer does about it.
+
+    Example: extractor explain execution_rate
+    """
+    from .explain import EXPLANATIONS, explain as explained
+
+    if code is None:
+        for c, e in EXPLANATIONS.items():
+            typer.echo(f"{c.value:24} {e.zh if lang is Lang.zh else e.en}")
+        return
+    try:
+        typer.echo(explained(code, lang.value))
+    except ValueError as exc:
+        _err(str(exc))
+        raise typer.Exit(2)
 
 
 @app.command()

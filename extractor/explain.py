@@ -37,9 +37,11 @@ EXPLANATIONS: dict[Code, Explanation] = {
         "wrong, confirm: it is the publisher's error.",
         "逐项核对金额，常见原因是数字识别错误；若原件本身相加不符，确认为填报错误。"),
     Code.EXECUTION_RATE: Explanation(
-        "The printed execution rate is not executed ÷ annual budget × 100, rounded as the rate is printed "
-        "(a rate of 98.89 printed with two decimals must be within half a unit of its last digit).",
-        "执行率不等于 全年执行数 ÷ 全年预算数 × 100（按执行率的印刷位数四舍五入比较）。",
+        "The printed execution rate is not executed ÷ annual budget × 100 at the precision it is printed with: "
+        "98.89 stands for [98.885, 98.895) rounded (or [98.89, 98.90) truncated, one convention per form), "
+        "and the quotient of the printed amounts must fall in it. No fixed tolerance.",
+        "执行率不等于 全年执行数 ÷ 全年预算数 × 100（按印刷位数：98.89 代表四舍五入的 [98.885, 98.895) 或截断的 "
+        "[98.89, 98.90)，同一张表用同一种约定），无固定容差。",
         _CHECK_PAGE, _CHECK_PAGE_ZH),
     Code.BUDGET_SCORE: Explanation(
         "The budget execution score is not its weight × the execution rate (capped at the weight), at the "

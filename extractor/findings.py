@@ -121,8 +121,13 @@ FIELD_ZH = {
     "initial_budget": "年初预算数", "annual_budget": "全年预算数", "executed": "全年执行数", "weight": "分值",
     "execution_rate": "执行率", "score": "得分",
     "level1": "一级指标", "level2": "二级指标", "name": "三级指标", "target": "年度指标值", "actual": "实际完成值",
-    "deviation_reason": "偏差原因", "level1_weight": "一级指标权重",
+    "deviation_reason": "偏差原因", "level1_weight": "一级指标权重", "reason": "原因", "number": "指标编号",
+    "target_parts": "指标值分项", "target_adjusted": "调整指标值", "score_rate": "得分系数", "core": "是否核心指标",
+    "remarks": "其他文字", "funding.extra": "其他资金行",
 }
+# The families of layout (forms/templates.toml), as a reader names them.
+FAMILY_ZH = {"shanghai": "上海样式", "national": "全国样式", "provincial": "省级样式", "sichuan": "四川样式",
+             "department": "部门整体支出表", "chongqing": "重庆样式"}
 
 
 def field_zh(path: str) -> str:

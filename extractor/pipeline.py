@@ -109,7 +109,7 @@ def _ocr_trust(form: Form, notes: list[str]) -> None:
     form.notes = list(form.notes) + notes
     unsure = [Finding(code=Code.LOW_CONFIDENCE, severity="error", field=path, found=src.raw,
                       message=f"{path} = {src.raw!r} was read with OCR confidence {src.confidence:.2f}: check it on the page",
-                      message_zh=f"{path} = “{src.raw}” 识别置信度仅 {src.confidence:.2f}，请对照原件核对")
+                      message_zh=f"{field_zh(path)} = “{src.raw}” 识别置信度仅 {src.confidence:.2f}，请对照原件核对")
               for path, src in form.provenance.items() if src.confidence is not None and src.confidence < LOW_OCR_CONFIDENCE]
     if unsure:
         form.findings = [*form.findings, *unsure]
@@ -207,10 +207,12 @@ def _balanced(text: str) -> bool:
 
 
 def _read_poorly(form: Form, reason: str, engine: str) -> None:
+    from .llm.triage import why_zh
+
     _add_finding(form, Code.READ_POORLY, "warning",
                  f"the rules engine could not read this form well ({reason}); "
                  + ("no LLM endpoint is configured" if engine == "rules" else "the LLM did not improve it"),
-                 f"规则引擎未能可靠读取此表（{reason}），请人工复核")
+                 f"规则引擎未能可靠读取此表（{why_zh(reason)}），请人工复核")
 
 
 def _triaged(form: Form, engine: str) -> Form:

@@ -279,7 +279,7 @@ def test_a_folder_finds_every_suffix_a_file_given_by_name_is_read_with(tmp_path,
     assert sorted(p.name for p in collect_inputs([tmp_path / "in"])) == ["a.tsv", "b.markdown", "c.txt", "d.md"]
     r = runner.invoke(app, ["extract", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--format", "json"])
     assert r.exit_code == 0, r.output
-    assert sorted(p.stem for p in (tmp_path / "out").glob("*.json") if p.stem != "errors") == ["a", "b", "c", "d"]
+    assert sorted(p.stem for p in (tmp_path / "out").glob("*.json") if p.stem not in ("errors", "metadata", "summary")) == ["a", "b", "c", "d"]
 
 
 @pytest.mark.parametrize("content, says", [

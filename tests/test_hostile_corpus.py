@@ -115,7 +115,7 @@ def check_cases(ran: Ran, cases: list[hostile.Case], paths: list[Path], out: Pat
         if case.status in ("FAILED", "NO FORM"):  # (a document with no form is listed too)
             assert errors[str(path)]["type"] == case.error_type, f"{case.name}: {errors[str(path)]}"
         else:
-            result = [p for p in out.glob("*.json") if p.name not in ("errors.json", "metadata.json")
+            result = [p for p in out.glob("*.json") if p.name not in ("errors.json", "metadata.json", "summary.json")
                       and json.loads(p.read_text(encoding="utf-8"))["source"]["path"] == str(path)]
             assert len(result) == 1 and len(json.loads(result[0].read_text(encoding="utf-8"))["forms"]) == case.forms, case.name
 

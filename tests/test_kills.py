@@ -42,6 +42,10 @@ def contents(out: Path) -> dict[str, object]:
     for p in sorted(out.iterdir()):
         if p.suffix == ".csv" or p.name in ("errors.json", "metadata.json"):
             found[p.name] = p.read_bytes()
+        elif p.name == "summary.json":  # (this run's own timings aside)
+            doc = json.loads(p.read_text(encoding="utf-8"))
+            doc.pop("run")
+            found[p.name] = doc
         elif p.suffix == ".json":
             doc = json.loads(p.read_text(encoding="utf-8"))
             doc.pop("seconds", None)

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..findings import Code
+from ..findings import Code, field_zh
 from ..forms.numbers import DASHES, compact, compact_normal, nfkc
 from ..forms.templates import VOCAB
 from ..models import DepartmentForm, Finding, ProjectForm, funding_rows
@@ -299,7 +299,7 @@ def _indicators(form: Form, text: _Text, after_funding: int) -> Iterator[Finding
             if nearest is not None and nearest != _norm(own) and not nearest.endswith(_norm(own)):
                 yield _err(Code.MISPLACED_VALUE, f"{path}.{lv}",
                            f"{path}.{lv} = {own!r}, but the label printed last before the row is {nearest!r}",
-                           f"{path}.{lv} = “{own}”，但该行之前最近的标签为“{nearest}”", found=own, expected=nearest)
+                           f"{field_zh(path + '.' + lv)} = “{own}”，但该行之前最近的标签为“{nearest}”", found=own, expected=nearest)
         body = at + len(names[i])
         # The target before the actual (two columns a model swaps), then the rest anywhere in the stretch
         after = body
@@ -314,12 +314,12 @@ def _indicators(form: Form, text: _Text, after_funding: int) -> Iterator[Finding
             elif t.find(v) >= 0 and text.find(v, body, end) < 0:  # (the row named: its other text may be this one's)
                 yield _err(Code.MISPLACED_VALUE, path,
                            f"{path}.{col} = {v!r} is printed on the form, but not in its row (after {ind.name!r})",
-                           f"{path}.{col} = “{v}” 在页面中有印，但不在该行（“{ind.name}”之后）", found=value)
+                           f"{field_zh(path + '.' + col)} = “{v}” 在页面中有印，但不在该行（“{ind.name}”之后）", found=value)
             elif t.find(v) >= 0:  # (the row named: both of its values are wrong)
                 yield _err(Code.MISPLACED_VALUE, path,
                            f"{path}: {col} = {v!r} is printed in its row before the value read as the "
                            f"{'actual' if col == 'target' else 'target'}: the two are swapped",
-                           f"{path}：{col} = “{v}” 与另一列的位置颠倒", found=value)
+                           f"{field_zh(path + '.' + col)} = “{v}” 与另一列的位置颠倒", found=value)
         rest = [(col, getattr(ind, col, None)) for col in ("weight", "score", "deviation_reason")]
         yield from _place(text, path, rest, body, end, f"its row (after {ind.name!r})", f"该行（“{ind.name}”之后）")
         group_opens = i == 0 or getattr(form.indicators[i - 1], "level1", None) != getattr(ind, "level1", None)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 
+from ..findings import FIELD_ZH, field_zh
 from ..models import DepartmentForm, Finding, ProjectForm, funding_rows, json_value
 from ..settings import CheckSettings
 from ..forms.targets import parse_value, target_met
@@ -50,6 +51,11 @@ def _figure(form: Form, path: str, value: Decimal, mode: Mode) -> Span:
 def _agrees(settings: CheckSettings, holds: Callable[[Mode], bool]) -> bool:
     """The identity holds under one of the conventions a publisher may print with."""
     return any(holds(mode) for mode in settings.rounding)
+
+
+def _zh(value: object) -> object:
+    """A value in a Chinese message: an empty one said so."""
+    return "（空）" if value is None else value
 
 
 def _shown(exact: Decimal, places: int) -> Decimal:
@@ -94,7 +100,7 @@ def _check_funding_sums(form: ProjectForm, settings: CheckSettings) -> Iterator[
                 "funding_sum",
                 f"funding {col}: total {total} ≠ the sum of its printed sources (fiscal, carryover, other"
                 f"{''.join(', ' + x.label for x in f.extra)}) = {s}",
-                f"资金{col}：年度资金总额 {total} ≠ 各来源之和 {s}",
+                f"{FIELD_ZH.get(col, col)}：年度资金总额 {total} ≠ 各来源之和 {s}",
                 f"funding.total.{col}", s, total,
             )
 
@@ -104,7 +110,7 @@ def _check_rate(form: Form, row, path: str, settings: CheckSettings) -> Iterator
         return
     if row.annual_budget == 0:
         if row.execution_rate != 0:
-            yield _err("execution_rate", f"{path}: budget is 0 but rate is {row.execution_rate}", f"{path}：预算数为0，执行率却为{row.execution_rate}", f"{path}.execution_rate", 0, row.execution_rate)
+            yield _err("execution_rate", f"{path}: budget is 0 but rate is {row.execution_rate}", f"{field_zh(path)}：预算数为0，执行率却为{row.execution_rate}", f"{path}.execution_rate", 0, row.execution_rate)
         return
     exact = _WIDE.divide(row.executed, row.annual_budget) * HUNDRED
     places = printed_places(form, f"{path}.execution_rate", row.execution_rate)
@@ -115,7 +121,7 @@ def _check_rate(form: Form, row, path: str, settings: CheckSettings) -> Iterator
         yield _err(
             "execution_rate",
             f"{path}: execution rate {row.execution_rate} ≠ executed/annual budget = {shown}",
-            f"{path}：执行率 {row.execution_rate} ≠ 全年执行数/全年预算数 = {shown}",
+            f"{field_zh(path)}：执行率 {row.execution_rate} ≠ 全年执行数/全年预算数 = {shown}",
             f"{path}.execution_rate", shown, row.execution_rate,
         )
 
@@ -132,7 +138,7 @@ def _check_same_amounts_same_rate(form: ProjectForm) -> Iterator[Finding]:
             yield _err(
                 "execution_rate",
                 f"funding.{name}: same amounts as the total but rate {r.execution_rate} ≠ {t.execution_rate}",
-                f"{name}行金额与合计相同，执行率却不同（{r.execution_rate} ≠ {t.execution_rate}）",
+                f"{field_zh('funding.' + name)}行金额与合计相同，执行率却不同（{r.execution_rate} ≠ {t.execution_rate}）",
                 f"funding.{name}.execution_rate", t.execution_rate, r.execution_rate,
             )
 
@@ -158,7 +164,7 @@ def _check_budget_score(form: ProjectForm, settings: CheckSettings) -> Iterator[
         yield _err(
             "budget_score",
             f"budget score {t.score} ≠ weight {weight} × rate {rate}% = {shown}",
-            f"预算执行得分 {t.score} ≠ 分值 {weight} × 执行率 {rate}% = {shown}",
+            f"预算执行得分 {_zh(t.score)} ≠ 分值 {weight} × 执行率 {rate}% = {shown}",
             "funding.total.score", shown, t.score,
         )
 
@@ -242,7 +248,7 @@ def _check_project_totals(form: ProjectForm, settings: CheckSettings) -> Iterato
             yield _err(
                 "total_score",
                 f"total {form.total_score} ≠ budget score {budget_score} + indicator scores = {recomputed}",
-                f"总分 {form.total_score} ≠ 预算执行得分 {budget_score} + 各指标得分 = {recomputed}",
+                f"总分 {form.total_score} ≠ 预算执行得分 {_zh(budget_score)} + 各指标得分 = {recomputed}",
                 "total_score", recomputed, form.total_score,
             )
 
@@ -404,7 +410,7 @@ def check_department(form: DepartmentForm, settings: CheckSettings, practice: bo
             struct = _sum(getattr(getattr(f, n), col) for n in ("basic", "project"))
 
             if src != struct:  # (amounts: exact as printed)
-                out.append(_err("funding_structure_sum", f"{col}: by source {src} ≠ by structure {struct}", f"{col}：按来源合计 {src} ≠ 按结构合计 {struct}", f"funding.{col}", src, struct))
+                out.append(_err("funding_structure_sum", f"{col}: by source {src} ≠ by structure {struct}", f"{FIELD_ZH.get(col, col)}：按来源合计 {src} ≠ 按结构合计 {struct}", f"funding.{col}", src, struct))
     out.extend(_check_indicator_scores(form.indicators))
     out.extend(_check_score_rates(form, settings))
     out.extend(_check_level1_weights(form))

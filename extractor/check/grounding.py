@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from functools import lru_cache
 
-from ..findings import Code
+from ..findings import Code, field_zh
 from ..models import DepartmentForm, Finding, ProjectForm, funding_rows
 
 import re
@@ -136,7 +136,7 @@ def check_grounding(form: ProjectForm | DepartmentForm, page_text: str | Sequenc
             out.append(Finding(
                 code=Code.UNGROUNDED_VALUE, severity="error",
                 message=f"{path} = {value!r} is not printed on the form's pages",
-                message_zh=f"{path} = “{value}” 在表格所在页面中找不到",
+                message_zh=f"{field_zh(path)} = “{value}” 在表格所在页面中找不到",
                 field=path, expected=None, found=value,
             ))
     if getattr(form, "funding_unit", None) == "元" and not _YUAN.search(text):
@@ -152,7 +152,7 @@ def check_grounding(form: ProjectForm | DepartmentForm, page_text: str | Sequenc
                     code=Code.UNGROUNDED_VALUE,
                     severity="error",
                     message=f"{path} = {value} is not printed on the form's pages",
-                    message_zh=f"{path} = {value} 在表格所在页面中找不到",
+                    message_zh=f"{field_zh(path)} = {value} 在表格所在页面中找不到",
                     field=path,
                     expected=None,
                     found=value,

@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from ..findings import Code
+from ..findings import Code, field_zh
 from ..forms.labels import label_key
 from ..forms.numbers import DASHES, compact, same_value
 from ..models import DepartmentForm, Finding, ProjectForm, flatten, json_value, funding_rows
@@ -101,10 +101,10 @@ def _compare(path: str, value: Any, cell_path: str, grid: _Grid, numbers: frozen
         return None
     if _empty(value):
         return _err(Code.DROPPED_VALUE, path, f"{path} is empty, but its cell prints {_shown(cell)}",
-                    f"{path} 为空，但所在单元格印有 {_shown(cell)}", cell, None)
+                    f"{field_zh(path)}为空，但所在单元格印有 {_shown(cell)}", cell, None)
     if _empty(cell):
         return _err(Code.INVENTED_VALUE, path, f"{path} = {_shown(value)}, but its cell prints {grid.shown(cell_path)}",
-                    f"{path} = {_shown(value)}，但所在单元格为 {grid.shown(cell_path)}", None, value)
+                    f"{field_zh(path)} = {_shown(value)}，但所在单元格为 {grid.shown(cell_path)}", None, value)
     elsewhere = grid.printed_at(value, cell_path)
     if elsewhere is None:
         printed = value in numbers if isinstance(value, Decimal) else compact(str(value)) in text
@@ -112,19 +112,19 @@ def _compare(path: str, value: Any, cell_path: str, grid: _Grid, numbers: frozen
             return None  # printed nowhere: grounding's ungrounded_value names it (the grade it does not ground)
         if not printed:
             return _err(Code.UNGROUNDED_VALUE, path, f"{path} = {_shown(value)} is not printed on the form's pages; its cell prints {_shown(cell)}",
-                        f"{path} = {_shown(value)} 在表格所在页面中找不到，所在单元格为 {_shown(cell)}", cell, value)
+                        f"{field_zh(path)} = {_shown(value)} 在表格所在页面中找不到，所在单元格为 {_shown(cell)}", cell, value)
         elsewhere = "outside its cell"
     else:
         elsewhere = "in the cell of " + elsewhere
     return _err(Code.MISPLACED_VALUE, path, f"{path} = {_shown(value)} is printed {elsewhere}; its own cell prints {_shown(cell)}",
-                f"{path} = {_shown(value)} 印在其他位置（{elsewhere}），所在单元格为 {_shown(cell)}", cell, value)
+                f"{field_zh(path)} = {_shown(value)} 印在其他位置（{elsewhere}），所在单元格为 {_shown(cell)}", cell, value)
 
 
 def _label(path: str, value: str, cell: str) -> Finding | None:
     if label_key(value or "") == label_key(cell or ""):
         return None
     return _err(Code.MISPLACED_VALUE, path, f"{path} = {_shown(value)}, but the merged cell spanning its row prints {_shown(cell)}",
-                f"{path} = {_shown(value)}，但该行所在的合并单元格为 {_shown(cell)}", cell, value)
+                f"{field_zh(path)} = {_shown(value)}，但该行所在的合并单元格为 {_shown(cell)}", cell, value)
 
 
 def has_grid(grid: Form) -> bool:

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from decimal import Decimal
 
-from ..findings import Code, field_zh
+from ..findings import FAMILY_ZH, Code, field_zh
 from ..layout.page import Cell, Row
 from ..models import DepartmentForm, Finding, ProjectForm, funding_rows, get_path
 from .labels import FormReader, label_key
@@ -83,7 +83,7 @@ def printed_fields(form: Form, family: Family, reader: FormReader) -> Iterator[F
         else:
             yield Finding(code=Code.FIELD_NOT_FOUND, severity="error", field=path,
                           message=f"{path}: forms of this layout ({family.name}) print it, and it was not found",
-                          message_zh=f"此类表格（{family.name}）应有{name}，但未能读取")
+                          message_zh=f"此类表格（{FAMILY_ZH.get(family.name, family.name)}）应有{name}，但未能读取")
     if not form.title and form.year is None and "year" not in family.prints:
         # The year is printed with the title (in it, or on the line under it): both lost
         yield Finding(code=Code.FIELD_NOT_FOUND, severity="error", field="year",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..layout.page import Cell, Row
-from ..findings import Code, field_zh
+from ..findings import FIELD_ZH, Code, field_zh
 from ..models import (
     Finding,
     DepartmentForm,
@@ -583,7 +583,7 @@ def _split_findings(reader: FormReader) -> Iterator[Finding]:
         yield Finding(code=Code.ASSEMBLED_VALUE, severity="error", field=path,
                       message=f"{path} was printed in a cell the paper's edge cut in two (the sheet is wider than the page); "
                               "its text is incomplete",
-                      message_zh=f"{path} 所在单元格被纸张边缘截断（表格宽于纸张），其文字不完整")
+                      message_zh=f"{field_zh(path)}所在单元格被纸张边缘截断（表格宽于纸张），其文字不完整")
 
 
 def _assembled_findings(raw: list[RawIndicator]) -> Iterator[Finding]:
@@ -606,5 +606,5 @@ def _assembled_findings(raw: list[RawIndicator]) -> Iterator[Finding]:
                 found=value,
                 message=f"indicator {n + 1}: {name} '{value}' was joined from pieces a page break cut"
                 + ("; it is no label the forms use, so a piece is missing or misplaced" if wrong else ""),
-                message_zh=f"第{n + 1}项指标的{name}“{value}”由跨页断开的片段拼合" + ("，且不是规范的指标名称，可能缺失或错位" if wrong else "，请复核"),
+                message_zh=f"第{n + 1}项指标的{FIELD_ZH.get(name, name)}“{value}”由跨页断开的片段拼合" + ("，且不是规范的指标名称，可能缺失或错位" if wrong else "，请复核"),
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..findings import MISPLACED, PRINTED, Code, Owner, owner_of
+from ..findings import MISPLACED, PRINTED, Code, Owner, field_zh, owner_of
 from ..forms.numbers import DASHES
 from ..forms.numbers import compact, same_value as same
 from ..models import DepartmentForm, FieldSource, Finding, ProjectForm, flatten, json_value, set_path
@@ -39,6 +39,22 @@ def rank(form: Form) -> tuple[int, int, int]:
 
 def read_by_ocr(form: Form) -> bool:
     return form.engine.startswith("ocr")
+
+
+def why_zh(why: str) -> str:
+    """`needs_llm`'s reason as a reader of Chinese messages reads it."""
+    if why.startswith("read by OCR"):
+        return "扫描件经OCR识别，每个值需再读一次"
+    if why.startswith("low confidence"):
+        return "置信度低" + why[len("low confidence"):].replace("(", "（").replace(")", "）")
+    if why.startswith("missing parts"):
+        parts = why.partition(": ")[2]
+        return "缺少" + ("：" + "、".join(field_zh(p) for p in parts.split(", ")) if parts else "部分内容")
+    if why == "funding row incomplete":
+        return "资金行不完整"
+    if why.startswith("error findings that may be misreadings"):
+        return "有可能由识别错误引起的错误发现：" + why.partition(": ")[2]
+    return why
 
 
 def needs_llm(form: Form) -> str | None:
@@ -172,7 +188,7 @@ def _disagreements(conflicts: list[str], printed_differently: list[str], reading
         out.append(Finding(
             code=Code.ENGINES_CONFLICT, severity="error",
             message=f"{path}: the rules engine reads {r}, the LLM {m}; neither is settled by the cell at its row and column",
-            message_zh=f"{path}：规则引擎读为 {r}，大模型读为 {m}，无法由单元格确认，请复核",
+            message_zh=f"{field_zh(path)}：规则引擎读为 {r}，大模型读为 {m}，无法由单元格确认，请复核",
             field=path, expected=other.get(path), found=chosen.get(path),
         ))
     if printed_differently:

@@ -128,10 +128,10 @@ def serve_folder(folder: Path, host: str, port: int, reviewer: str, settings, re
 
 
 def _write_static(results: list[Path], out: Path, warnings: bool) -> None:
-    from ..io.outputs import load_document_json, result_files
+    from ..io.outputs import load_document_json, result_files, write_text_atomic
     from .static import write_review
 
-    written = 0
+    written: list[tuple[str, str, int]] = []  # (folder, the document's path, forms flagged)
     for f in result_files(results):
         try:
             result = load_document_json(f)
@@ -140,9 +140,27 @@ def _write_static(results: list[Path], out: Path, warnings: bool) -> None:
             continue
         page = write_review(result, out / f.stem, only_errors=not warnings, results_dir=f.parent)
         if page:
-            written += 1
+            flagged = sum(1 for form in result.forms if any(
+                x.severity == "error" or (warnings and x.severity == "warning") for x in form.findings))
+            written.append((f.stem, result.source.path, flagged))
             typer.echo(str(page))
-    typer.echo(f"{written} review pages", err=True)
+    if written:
+        write_text_atomic(out / "index.html", static_index(written))
+        typer.echo(str(out / "index.html"))
+    typer.echo(f"{len(written)} review pages", err=True)
+
+
+def static_index(documents: list[tuple[str, str, int]]) -> str:
+    """The static review's first page: each document's page, with its flagged forms' count."""
+    from html import escape
+
+    rows = "".join(f'<tr><td><a href="{escape(folder, quote=True)}/index.html">{escape(path)}</a></td><td>{n}</td></tr>'
+                   for folder, path, n in documents)
+    return ("<!doctype html><html lang='zh'><head><meta charset='utf-8'><title>复核 review</title><style>"
+            "body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:.3em .6em}"
+            "table{border-collapse:collapse}</style></head><body><h1>待复核的文件 documents to review</h1>"
+            f"<table><thead><tr><th>文件 document</th><th>待复核的表 forms flagged</th></tr></thead><tbody>{rows}"
+            "</tbody></table></body></html>\n")
 
 
 @app.command("export-gold")

@@ -176,3 +176,62 @@ def test_workbook_for_a_reviewer(batch):
     assert forms.cell(row=target, column=1).value == findings.cell(row=3, column=1).value
     summary = [r for r in wb["汇总"].iter_rows(values_only=True)]
     assert ("合计 total", sum(1 for _ in results(batch))) in [tuple(r[:2]) for r in summary]
+
+
+def test_summary_json_and_report_html_count_what_the_tables_hold(batch):
+    summary = json.loads((batch / "summary.json").read_text(encoding="utf-8"))
+    forms = list(results(batch))
+    assert summary["forms"]["total"] == len(forms)
+    assert summary["forms"]["distinct"] < len(forms)  # (the workbook copy)
+    errors = sum(x["severity"] == "error" for _, _, f in forms for x in f["findings"])
+    assert sum(f["count"] for f in summary["findings"] if f["severity"] == "error") == errors
+    flagged = sum(1 for _, _, f in forms if any(x["severity"] in ("error", "warning") for x in f["findings"]))
+    assert len(summary["flagged_forms"]) == flagged == summary["forms"]["flagged"] + summary["forms"]["read_poorly"]
+    assert summary["run"]["documents"] == len(BATCH) and len(summary["run"]["timings"]) == len(BATCH)
+    page = (batch / "report.html").read_text(encoding="utf-8")
+    assert all(f["department"] in page for f in summary["by_department"] if f["department"])
+
+
+def test_report_escapes_document_text(tmp_path):
+    from extractor.io.report import report_html
+
+    hostile = '<script>alert(1)</script>'
+    summary = {"documents": {"read": 1, "no_form": 0, "failed": 1, "skipped": 0},
+               "forms": {"total": 1, "distinct": 1, "ok": 0, "flagged": 1, "read_poorly": 0},
+               "findings": [], "by_department": [{"department": hostile, "year": 2023, "forms": 1, "flagged": 1,
+                                                  "annual_budget_wan": 1.0, "executed_wan": 1.0}],
+               "flagged_forms": [{"form_id": "a#1", "document": '"><script>', "form": 1, "page": 1, "status": "flagged",
+                                  "project_name": hostile, "department": None, "year": 2023, "errors": 1, "warnings": 0,
+                                  "source_path": hostile}],
+               "not_read": [{"document": "b", "source_path": "b.pdf", "status": "failed", "error": hostile}],
+               "run": {"line": hostile}}
+    (tmp_path / "review" / '"><script>').mkdir(parents=True)
+    (tmp_path / "review" / '"><script>' / "index.html").write_text("x")
+    page = report_html(summary, tmp_path)
+    assert "<script>" not in page and page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 5
+    assert 'href="review/&quot;&gt;&lt;script&gt;/index.html#form-1"' in page
+
+
+def test_summary_as_json_on_stdout(tmp_path):
+    r = runner.invoke(app, ["extract", str(BATCH[2]), "-o", str(tmp_path), "--engine", "rules", "--output-format", "json"])
+    assert r.exit_code == 0, r.output
+    run = json.loads(r.stdout)
+    assert run["forms"] == 12 and run["statuses"] == {"ok": 1}
+    assert run == json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["run"]
+
+
+def test_every_finding_code_is_explained_in_both_languages():
+    import re
+
+    from extractor.explain import EXPLANATIONS
+    from extractor.findings import Code
+
+    assert set(EXPLANATIONS) == set(Code)
+    for code, e in EXPLANATIONS.items():
+        assert re.search(r"[\u4e00-\u9fff]", e.zh) and re.search(r"[\u4e00-\u9fff]", e.do_zh), code
+        prose = re.sub(r"extractor review|--[a-z-]+", "", e.zh)  # (a command or option is named as typed)
+        assert not re.search(r"[A-Za-z]{4,}", prose), code  # Chinese, not English
+    r = runner.invoke(app, ["explain", "EXECUTION_RATE", "--lang", "zh"])
+    assert r.exit_code == 0 and "执行率" in r.stdout and "What to do" not in r.stdout
+    r = runner.invoke(app, ["explain", "no_such_code"])
+    assert r.exit_code == 2 and "execution_rate" in r.output
