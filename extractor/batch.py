@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-import hashlib
 import itertools
 import os
 import json
-import re
 import signal
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -23,8 +21,9 @@ from .errors import Crashed, NoFormsFound, OverBudget, ReviewLogError, first_lin
 from .llm.gate import FileGate
 from .io.report import batch_summary, write_report
 from .io.rows import DocRef, document_row
-from .io.outputs import OWN_FILES, BatchTables, load_document_json, remove_leftovers, result_files, write_form_rows, write_text_atomic
+from .io.outputs import BatchTables, load_document_json, remove_leftovers, result_files, write_form_rows, write_text_atomic
 from .fingerprint import Fingerprint, fingerprint_of
+from .naming import name_documents, real
 from .models import DocumentResult
 from .pipeline import DocumentStats, ExtractOptions, Remote, extract_to_json
 from .workers import Budget, run_guarded
@@ -40,7 +39,9 @@ def counted(n: int, word: str) -> str:
 class Outcome:
     path: Path
     name: str
-    status: str  # ok | skipped | no_form (read whole, no self-evaluation form in it) | failed
+    # ok | skipped | no_form (read whole, no self-evaluation form in it) | failed | copy (the
+    # bytes of another input: told, not read, not among the summary's outcomes)
+    status: str
     stats: DocumentStats | None = None
     error: str | None = None
     error_type: str | None = None
@@ -72,6 +73,7 @@ class Summary:
     interrupted: bool = False
     earlier: int = 0  # documents already in OUT, not read this run, whose rows the tables keep
     renamed: list[str] = field(default_factory=list)  # inputs named apart from another document in OUT
+    copies: dict[Path, Path] = field(default_factory=dict)  # inputs with the bytes of another input: read once
     tables_error: OSError | None = None  # why the batch tables (all or none) were not written
     review_log: str | None = None  # why OUT's review log could not be read (its decisions not applied)
     passed_over: Counter = field(default_factory=Counter)  # files in the folders given, of types not read, by suffix
@@ -147,15 +149,11 @@ class Summary:
         if self.renamed:
             text += "; named apart from another document in the output folder: " + "; ".join(self.renamed[:3]) \
                 + (f" (and {len(self.renamed) - 3} more)" if len(self.renamed) > 3 else "")
+        if self.copies:
+            text += f"; {counted(len(self.copies), 'file')} with the same bytes as another input, read once"
         if self.earlier:
             text += f"; the tables also hold {counted(self.earlier, 'document')} already in the output folder"
         return text
-
-
-def real(path: Path) -> Path:
-    """The path with its links followed as far as they go (`Path.resolve` raises on a
-    symbolic link loop; the file's own message says what it is)."""
-    return Path(os.path.realpath(path))
 
 
 def collect_inputs(paths: Iterable[Path], exclude: Path | None = None, passed: list[Path] | None = None) -> list[Path]:
@@ -184,57 +182,6 @@ def collect_inputs(paths: Iterable[Path], exclude: Path | None = None, passed: l
             seen.add(key)
             unique.append(p)
     return unique
-
-
-RESERVED_STEMS = OWN_FILES  # OUT/errors.json, summary.json, metadata.json are the batch's own files
-
-
-def output_names(files: list[Path], out_dir: Path | None = None, renamed: list[str] | None = None) -> dict[Path, str]:
-    """`<stem>`, or `<stem>-<hash of the path>` where two inputs share a stem, the stem is
-    one of the tool's own files' (an input named errors.txt), or OUT already holds a
-    `<stem>.json` of another document (another path and other bytes: an earlier run's
-    a/report.txt is not replaced by this run's b/report.txt). Each such name is
-    described in `renamed`."""
-    stems: dict[str, int] = {}
-    for f in files:
-        stems[f.stem] = stems.get(f.stem, 0) + 1
-    names = {}
-    for f in files:
-        hashed = f"{f.stem}-{hashlib.sha1(str(real(f)).encode()).hexdigest()[:8]}"
-        if stems[f.stem] > 1 or f.stem.lower() in RESERVED_STEMS:
-            names[f] = hashed
-        elif out_dir is not None and (other := _another_document(out_dir / f"{f.stem}.json", f)) is not None:
-            names[f] = hashed
-            if renamed is not None:
-                renamed.append(f"{f} as {hashed}.json ({f.stem}.json in the output folder is {other})")
-        else:
-            names[f] = f.stem
-    return names
-
-
-_RECORDED = re.compile(r'"path":\s*("(?:[^"\\]|\\.)*")\s*,\s*"sha256":\s*"([0-9a-f]{64})"')
-
-
-def _another_document(result: Path, source: Path) -> str | None:
-    """What `result` (a result file in OUT) was made from, when that is another document
-    than `source`: neither its path nor its bytes. None when it is the same or absent."""
-    try:
-        with open(result, encoding="utf-8") as fh:
-            head = fh.read(8192)  # (the source comes first in a result file)
-    except OSError:
-        return None
-    m = _RECORDED.search(head)
-    if m is None:
-        return None
-    recorded = Path(json.loads(m.group(1)))
-    try:
-        if real(recorded) == real(source) or not source.is_file():
-            return None
-        if m.group(2) == sha256_of(source):
-            return None  # the same bytes reached by another path: the same document
-    except OSError:
-        return None
-    return str(recorded)
 
 
 def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, force: bool,
@@ -410,7 +357,12 @@ def run_batch(
     `passed`: the files of folders given that are of types not read (listed, not read)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = Summary(passed_over=Counter(p.suffix.lower() or "(no suffix)" for p in passed))
-    names = output_names(files, out_dir, summary.renamed)
+    naming = name_documents(files, out_dir, options.limits.max_bytes)
+    names, summary.renamed, summary.copies = naming.names, naming.renamed, naming.copies
+    files = [f for f in files if f in names]  # (a copy of another input is read once)
+    if on_done:
+        for copy, first in naming.copies.items():  # (each input has its line)
+            on_done(Outcome(copy, names[first], "copy", error=f"the same bytes as {first}: read once, as {names[first]}"))
     summary.review_log = review_log_problem(out_dir)
     tables = BatchTables(out_dir)
     for p in passed:
@@ -429,12 +381,12 @@ def run_batch(
         else:
             try:
                 tables.take(staged)
-                tables.add_document(outcome_row(outcome, options.engine))
+                tables.add_document(outcome_row(outcome, options.engine, naming.copies))
             except OSError as exc:  # (a full disk: the batch goes on; the tables are not written, and it says so)
                 summary.tables_error = exc
         if outcome.status in ("failed", "no_form") and summary.tables_error is None:
             try:
-                tables.add_document(outcome_row(outcome, options.engine))
+                tables.add_document(outcome_row(outcome, options.engine, naming.copies))
             except OSError as exc:
                 summary.tables_error = exc
         summary.outcomes.append(outcome)
@@ -505,8 +457,9 @@ def add_earlier_documents(out_dir: Path, tables: BatchTables, this_run: set[str]
     return added
 
 
-def outcome_row(outcome: Outcome, engine: str) -> dict:
-    """The `documents` row of a document this run read (or failed to)."""
+def outcome_row(outcome: Outcome, engine: str, copies: dict[Path, Path] | None = None) -> dict:
+    """The `documents` row of a document this run read (or failed to); `copies`: the
+    inputs with its bytes by other paths (read once, listed with it)."""
     digest = outcome.sha256 or (outcome.stats.sha256 if outcome.stats else None)
     if digest is None:  # (stopped by a budget or a crash before the worker said)
         try:
@@ -514,7 +467,8 @@ def outcome_row(outcome: Outcome, engine: str) -> dict:
         except OSError:
             pass
     status = {"ok": "read", "skipped": "read"}.get(outcome.status, outcome.status)
-    return document_row(outcome.name, str(outcome.path), status, digest, outcome.stats, outcome.error, engine)
+    others = [str(p) for p, first in (copies or {}).items() if first == outcome.path]
+    return document_row(outcome.name, str(outcome.path), status, digest, outcome.stats, outcome.error, engine, others)
 
 
 def earlier_failures(out_dir: Path, tables: BatchTables, listed: set[str]) -> None:

@@ -184,6 +184,8 @@ def _report(o: Outcome, tty: bool) -> None:
     (where the progress bar stands for them)."""
     if o.status == "failed":
         typer.echo(f"FAILED  {shown(o.path)}: {shown(o.error)}", err=True)
+    elif o.status == "copy":
+        typer.echo(f"COPY    {shown(o.path)}: {shown(o.error)}", err=True)
     elif o.status == "no_form":  # (read whole: not a failure, and not in the exit status)
         typer.echo(f"NO FORM {shown(o.path)}: {shown(o.error)}", err=True)
     elif not tty:

@@ -1,7 +1,8 @@
 """A document's name in OUT (`<name>.json`, the tables' `document`): its content decides.
 
-The same bytes are the same document whatever path reached them: a result already in
-OUT for them keeps its name, and copies given in one run are read once. Files of one
+The same bytes (under the same suffix, which says how a file is read) are the same
+document whatever path reached them: a result already in OUT for them keeps its name,
+and copies given in one run are read once. Files of one
 name and different bytes get readable names from their folders (`2023_自评表`,
 `2024_自评表`), and a file never takes the name of another document already in OUT (one
 with another path and other bytes) — nor one of the batch's own files.
@@ -73,22 +74,24 @@ def name_documents(files: list[Path], out_dir: Path | None = None, limit: int | 
     naming = Naming()
     digests = {f: _digest(f, limit) for f in files}
     existing = recorded(out_dir) if out_dir is not None else {}
-    by_digest = {sha: name for name, (_, sha) in existing.items()}
-    first: dict[str, Path] = {}
+    # The same bytes by the same kind of name (the suffix says how a file is read: the
+    # bytes of a .csv and of a .tsv are two readings)
+    by_content = {(sha, Path(path).suffix.lower()): name for name, (path, sha) in existing.items()}
+    first: dict[tuple[str, str], Path] = {}
     unique = []
     for f in files:
-        d = digests[f]
-        if d is not None and d in first:
-            naming.copies[f] = first[d]
+        key = (digests[f], f.suffix.lower())
+        if key[0] is not None and key in first:
+            naming.copies[f] = first[key]
             continue
-        if d is not None:
-            first[d] = f
+        if key[0] is not None:
+            first[key] = f
         unique.append(f)
     names = naming.names
-    for f in unique:  # the same bytes as a result in OUT: that result's name
-        d = digests[f]
-        if d is not None and d in by_digest:
-            names[f] = by_digest[d]
+    for f in unique:  # the same content as a result in OUT: that result's name
+        key = (digests[f], f.suffix.lower())
+        if key[0] is not None and key in by_content and by_content[key] not in names.values():
+            names[f] = by_content[key]
     stems = Counter(f.stem for f in unique if f not in names)
     used = set(names.values())
 

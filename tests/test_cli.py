@@ -274,8 +274,8 @@ def test_a_folder_finds_every_suffix_a_file_given_by_name_is_read_with(tmp_path,
 
     seed = (root / "fixtures" / "text" / "004_f03db79725452826.txt").read_bytes()
     (tmp_path / "in").mkdir()
-    for name in ("a.tsv", "b.markdown", "c.txt", "d.md", "skip.pptx"):
-        (tmp_path / "in" / name).write_bytes(seed)
+    for i, name in enumerate(("a.tsv", "b.markdown", "c.txt", "d.md", "skip.pptx")):
+        (tmp_path / "in" / name).write_bytes(seed + b"\n" * i)  # (other bytes: four documents, not one read once)
     assert sorted(p.name for p in collect_inputs([tmp_path / "in"])) == ["a.tsv", "b.markdown", "c.txt", "d.md"]
     r = runner.invoke(app, ["extract", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--format", "json"])
     assert r.exit_code == 0, r.output
@@ -350,13 +350,13 @@ def test_a_later_input_of_the_same_name_never_replaces_another_documents_result(
         (tmp_path / folder / "report.txt").write_bytes(text.read_bytes())
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "report.txt").write_bytes(texts[0].read_bytes())
-    (tmp_path / "errors.txt").write_bytes(texts[1].read_bytes())
+    (tmp_path / "errors.txt").write_bytes(sorted((root / "fixtures" / "text").glob("*.txt"))[2].read_bytes())
     out = tmp_path / "out"
     assert runner.invoke(app, ["extract", str(tmp_path / "a" / "report.txt"), "-o", str(out)]).exit_code == 0
     r = runner.invoke(app, ["extract", str(tmp_path / "b" / "report.txt"), "-o", str(out)])
     assert r.exit_code == 0 and "named apart from another document in the output folder" in r.output
-    results = sorted(p.name for p in out.glob("report*.json"))
-    assert len(results) == 2 and "report.json" in results
+    results = sorted(p.name for p in out.glob("*report.json"))
+    assert results == ["b_report.json", "report.json"]  # (named by its folder, readably)
     assert json.loads((out / "report.json").read_text(encoding="utf-8"))["source"]["path"].endswith("a/report.txt")
     r = runner.invoke(app, ["extract", str(tmp_path / "c" / "report.txt"), "-o", str(out)])
     assert "1 unchanged, skipped" in r.output
@@ -364,7 +364,34 @@ def test_a_later_input_of_the_same_name_never_replaces_another_documents_result(
     assert runner.invoke(app, ["extract", str(tmp_path / "a" / "report.txt"), "-o", str(out)]).exit_code == 0
     con = sqlite3.connect(out / "forms.sqlite")
     documents = {d for (d,) in con.execute("select distinct document from forms")}
-    assert len(documents) == 3 and "report" in documents and any(d.startswith("errors-") for d in documents)
+    assert len(documents) == 3 and "report" in documents and any(d.endswith("_errors") for d in documents)
+
+
+def test_a_document_is_its_content_whatever_path_or_run_reached_it(tmp_path, root):
+    """extract years/2023, then extract years (where 2024 holds another file of the same
+    name): the 2023 file keeps its result, the 2024 one is named by its folder, and the
+    forms are counted once each; a copy of a file under another name is read once and
+    listed with it."""
+    texts = sorted((root / "fixtures" / "text").glob("*.txt"))
+    for year, text in (("2023", texts[0]), ("2024", texts[1])):
+        (tmp_path / "years" / year).mkdir(parents=True)
+        (tmp_path / "years" / year / "自评表.txt").write_bytes(text.read_bytes())
+    (tmp_path / "years" / "backup").mkdir()
+    (tmp_path / "years" / "backup" / "自评表.txt").write_bytes(texts[1].read_bytes())
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["extract", str(tmp_path / "years" / "2023"), "-o", str(out)]).exit_code == 0
+    r = runner.invoke(app, ["extract", str(tmp_path / "years"), "-o", str(out)])
+    assert r.exit_code == 0 and "1 file with the same bytes as another input, read once" in r.output
+    assert sorted(p.stem for p in out.glob("*自评表.json")) == ["2024_自评表", "自评表"]
+    con = sqlite3.connect(out / "forms.sqlite")
+    per_document = dict(con.execute("select document, count(*) from forms group by document"))
+    assert set(per_document) == {"自评表", "2024_自评表"}
+    assert sum(per_document.values()) == con.execute("select count(distinct form_key) from forms").fetchone()[0]
+    (other,) = con.execute("select other_paths from documents where document = '2024_自评表'").fetchone()
+    assert json.loads(other) == [str(tmp_path / "years" / "backup" / "自评表.txt")]
+    assert "1 unchanged" in r.output  # (the 2023 file, reached through the wider folder)
+    (copy,) = [line for line in r.output.splitlines() if line.startswith("COPY")]
+    assert "backup" in copy and "the same bytes as" in copy and "2024_自评表" in copy
 
 
 def test_a_document_with_no_form_is_listed_not_failed(tmp_path, sample):

@@ -127,8 +127,8 @@ def test_llm_requests_keep_one_concurrency_and_budget_across_the_workers(tmp_pat
     text = (ROOT / "fixtures" / "text" / "000_01aad9c628fef0c3.txt").read_text(encoding="utf-8")
     docs = tmp_path / "docs"
     docs.mkdir()
-    for name in ("a.txt", "b.txt"):
-        (docs / name).write_text(text, encoding="utf-8")
+    for i, name in enumerate(("a.txt", "b.txt")):
+        (docs / name).write_text(text + "\n" * i, encoding="utf-8")  # (other bytes: two documents)
     names = ("军转工作经费", "宣传工作经费", "退役军人服务保障体系建设", "服务中心数字化展陈项目", "教育培训工作经费", "服务大厅工作经费", "退役军人就创业工作经费")
     exclude = {"findings", "provenance", "notes", "engine", "confidence", "pages", "usage", "review"}
 

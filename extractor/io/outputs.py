@@ -22,7 +22,7 @@ from .atomic import LEASE, Lease, atomic_path, fsync_folder, remove_leftovers, w
 
 FORMATS = ("json", "csv", "xlsx", "sqlite", "parquet")
 # The batch's own JSON files in OUT (not documents' results): an input of one of these
-# names gets a result name of its own (batch.output_names).
+# names gets a result name of its own (naming.name_documents).
 OWN_FILES = frozenset({"errors", "metadata", "summary"})
 
 

@@ -161,12 +161,12 @@ def shaped(table: str, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def document_row(document: str, source_path: str, status: str, sha256: str | None = None, stats: Any = None,
-                 error: str | None = None, engine: str | None = None) -> dict[str, Any]:
+                 error: str | None = None, engine: str | None = None, other_paths: list[str] | None = None) -> dict[str, Any]:
     """A document's row of `documents`; `stats`: its `pipeline.DocumentStats` when read."""
     return shaped("documents", {
         "document": document, "sha256": sha256, "source_path": source_path, "status": status,
         "doc_type": getattr(stats, "doc_type", None) or None, "pages": getattr(stats, "page_count", None),
         "forms": getattr(stats, "forms", 0), "flagged": getattr(stats, "flagged", 0),
         "read_poorly": getattr(stats, "read_poorly", 0), "other_tables": getattr(stats, "skipped", 0),
-        "error": error, "engine": engine,
+        "error": error, "engine": engine, "other_paths": _json_text(other_paths),
     })

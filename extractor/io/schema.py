@@ -67,6 +67,8 @@ DOCUMENTS = Table(
            "for a file of a type not read, its path."),
         _c("sha256", "text", "文件SHA-256", "SHA-256 of the file's bytes (empty where the file could not be read)."),
         _c("source_path", "text", "文件路径", "The input file's path as the run was given it."),
+        _c("other_paths", "text", "其他路径", "Other paths the same bytes were given by in the run (a JSON list): "
+           "the same document, read once."),
         _c("status", "text", "状态", "`read` (its forms are in `forms`), `no_form` (read whole: no self-evaluation "
            "form in it), `failed` (see `error`), `skipped` (in a folder given, of a type not read)."),
         _c("doc_type", "text", "文档类型", "born_digital, scanned, image, spreadsheet, word, web or text_export."),

@@ -24,9 +24,16 @@ _CELL_END = re.compile(r"</t[dh]\s*>", re.I)
 _TAGS = re.compile(r"<(?!/?p>|/?sup>)[^>]+>")
 _PIPE = re.compile(r"(?<!\\)\|")  # a cell border in a markdown table; `\|` is a literal bar
 # The rule under a markdown table's header: |---|:--|--:|. Three dashes or a colon, so
-# a row of "-" cells (no value) is not taken for one.
-_RULE_CELL = r"\s*(?:-{3,}|:-+|-+:|:-+:)\s*"
-_PIPE_RULE = re.compile(rf"^\s*\|?(?:{_RULE_CELL}\|)+(?:{_RULE_CELL})?$")
+# a row of "-" cells (no value) is not taken for one. Matched on the line without its
+# white space (`_pipe_rule`): with `\s*` around each cell the pattern backtracked for
+# seconds over a long run of spaces.
+_RULE_CELL = r"(?:-{3,}|:-+|-+:|:-+:)"
+_PIPE_RULE = re.compile(rf"\|?(?:{_RULE_CELL}\|)+(?:{_RULE_CELL})?")
+_WHITE = re.compile(r"\s+")
+
+
+def _pipe_rule(line: str) -> bool:
+    return "-" in line and _PIPE_RULE.fullmatch(_WHITE.sub("", line)) is not None
 
 
 def pipe_cells(line: str) -> list[str] | None:
@@ -49,7 +56,15 @@ def pipe_cells(line: str) -> list[str] | None:
     return parts
 
 
-_ONE_CELL = re.compile(r"^\s*([^|\t]+?)\s*\|\s*$")  # `项目名称 |`: a cell a line, as a crawler writes a row
+def _one_cell(line: str) -> str | None:
+    """`项目名称 |`: a cell a line, as a crawler writes a row (its text; None for any other
+    line). No regular expression: one backtracked over a line of 4,000 spaces for 20 s."""
+    t = line.strip()
+    if not t.endswith("|") or t.count("|") != 1 or "\t" in t:
+        return None
+    return t[:-1].strip() or None
+
+
 _SPACED = re.compile(r"[ \u3000]{2,}")  # cells apart by runs of spaces (a page copied as text)
 
 
@@ -58,9 +73,9 @@ def _cell_runs(numbered: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]
     as the row it is: one line `a | b | c |`."""
     run: list[tuple[int, str]] = []
     for lineno, line in numbered:
-        m = _ONE_CELL.match(line)
-        if m:
-            run.append((lineno, m.group(1)))
+        cell = _one_cell(line)
+        if cell is not None:
+            run.append((lineno, cell))
             continue
         if run:
             yield run[0][0], " | ".join(c for _, c in run) + " |"
@@ -311,7 +326,7 @@ def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
         if not line.strip():
             blank_run = True
             continue
-        if _PIPE_RULE.match(line):  # the rule under a markdown table's header row
+        if _pipe_rule(line):  # the rule under a markdown table's header row
             continue
         parts = pipe_cells(line)
         if parts is None:

@@ -73,7 +73,7 @@ def test_an_input_named_like_the_batchs_own_file_does_not_take_it(tmp_path):
     assert r.exit_code == 1
     errors = json.loads((tmp_path / "out" / "errors.json").read_text(encoding="utf-8"))
     assert [e["document"] for e in errors] == ["bad"]
-    (result,) = [p for p in (tmp_path / "out").glob("errors-*.json")]
+    (result,) = [p for p in (tmp_path / "out").glob("*_errors.json")]
     assert len(json.loads(result.read_text(encoding="utf-8"))["forms"]) == 7
 
 
@@ -116,7 +116,7 @@ def test_workers_die_with_their_parent(tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
     for i in range(12):
-        (inputs / f"r{i}.pdf").write_bytes((ROOT / "fixtures" / "pdf" / "run_on.pdf").read_bytes())
+        (inputs / f"r{i}.pdf").write_bytes((ROOT / "fixtures" / "pdf" / "run_on.pdf").read_bytes() + b"%" * (i + 1) + b"\n")
     proc = subprocess.Popen([sys.executable, "-m", "extractor.cli", "extract", str(inputs), "-o", str(tmp_path / "out"), "--workers", "2"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -382,8 +382,8 @@ def test_the_budget_and_concurrency_are_the_runs_across_the_local_workers(tmp_pa
     text = (ROOT / "fixtures" / "text" / "000_01aad9c628fef0c3.txt").read_text(encoding="utf-8")
     docs = tmp_path / "docs"
     docs.mkdir()
-    for name in ("a.txt", "b.txt"):
-        (docs / name).write_text(text, encoding="utf-8")
+    for i, name in enumerate(("a.txt", "b.txt")):
+        (docs / name).write_text(text + "\n" * i, encoding="utf-8")  # (other bytes: two documents)
     files = sorted(docs.iterdir())
 
     def respond(body):

@@ -2,7 +2,8 @@
 
 from extractor.forms.mapping import map_form
 from extractor.forms.segment import iter_form_rows
-from extractor.read.text_export import _PIPE_RULE, html_tables_to_tsv, pipe_cells, read_text_export
+from extractor.read.text_export import _pipe_rule, html_tables_to_tsv, pipe_cells, read_text_export
+from folders import ROOT
 
 
 def forms_of(root, stem):
@@ -119,8 +120,8 @@ def test_markdown_pipe_tables_read_like_the_tab_separated_export(root):
 def test_pipe_rows_and_rules():
     assert pipe_cells("| 项目名称 | a \\| b |  |") == ["项目名称", "a | b", ""]
     assert pipe_cells("年度 | 2023") is None  # not bordered: plain text
-    assert _PIPE_RULE.match("| --- | :--: |") and _PIPE_RULE.match("|---|---")
-    assert not _PIPE_RULE.match("| - | - |")  # a row of empty values, not a rule
+    assert _pipe_rule("| --- | :--: |") and _pipe_rule("|---|---")
+    assert not _pipe_rule("| - | - |")  # a row of empty values, not a rule
 
 
 def test_an_export_read_in_pieces_gives_the_rows_of_the_whole(root):
@@ -185,3 +186,25 @@ def test_a_form_on_one_line_is_found_by_its_title_and_read_poorly(tmp_path):
     (form,) = extract_document(path).forms
     assert (form.title, form.year) == ("部门预算项目支出绩效自评表", 2022)
     assert any(f.code == "read_poorly" and f.severity == "error" for f in form.findings)
+
+
+def test_a_long_line_of_spaces_or_bars_costs_what_its_length_costs():
+    """A 30,000-character line of spaces (with a bar, a rule, a cell) under a form: two
+    patterns backtracked over it for seconds (a line of 4,000 spaces took 20 s). Timed
+    against the same export without the line, in this run: not a wall-clock bound."""
+    import time
+
+    from extractor.read.text_export import export_rows
+
+    text = (ROOT / "fixtures" / "text" / "000_01aad9c628fef0c3.txt").read_text(encoding="utf-8")
+
+    def seconds(extra: str) -> float:
+        lines = (text + "\n" + extra + "\n").splitlines()
+        started = time.perf_counter()
+        for _ in range(3):
+            list(export_rows(lines))
+        return time.perf_counter() - started
+
+    base = seconds("")
+    for tail in (" " * 30000, " " * 30000 + "|", "|" + " " * 30000 + "---|", "a" + " " * 30000 + "b |", "| - " * 7500):
+        assert seconds(tail) < 20 * base + 0.05, repr(tail[:12])

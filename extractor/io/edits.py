@@ -1,0 +1,143 @@
+"""Cells a person changed in the batch tables (forms.csv, forms.xlsx …) since the tool
+wrote them — so that `extractor check`, which writes the tables again from the result
+files, never silently puts an old value back over a correction made where users make
+them.
+
+The tool records the hash of every table file it writes (OUT/tables.sha256, as
+`sha256sum` prints it); a file whose bytes differ is compared cell by cell with what
+the result files give (numbers as numbers: a spreadsheet that saves 82.00 as 82 has
+changed nothing).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from .schema import TABLES
+
+RECORD = "tables.sha256"
+EDITABLE = ("forms", "funding", "indicators")  # (findings and documents are the tool's own account)
+
+
+@dataclass(frozen=True)
+class Edit:
+    file: str
+    row: str  # the row's key (form_id, with its row where the table has one)
+    column: str
+    written: Any
+    now: Any
+
+    def __str__(self) -> str:
+        return f"{self.file} {self.row} {self.column}: {_shown(self.written)} → {_shown(self.now)}"
+
+
+def _shown(v: Any) -> str:
+    return "(empty)" if v in (None, "") else str(v)
+
+
+def file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def record(out_dir: Path, written: list[Path]) -> str:
+    """tables.sha256's text for the table files just written."""
+    return "".join(f"{file_hash(p)}  {p.name}\n" for p in written if p.suffix in (".csv", ".xlsx"))
+
+
+def recorded(out_dir: Path) -> dict[str, str]:
+    try:
+        lines = (out_dir / RECORD).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    return {name: digest for digest, _, name in (line.partition("  ") for line in lines) if name}
+
+
+def changed_files(out_dir: Path) -> list[Path]:
+    """The table files whose bytes are not those the tool wrote."""
+    hashes = recorded(out_dir)
+    out = []
+    for name, digest in hashes.items():
+        path = out_dir / name
+        if path.is_file() and file_hash(path) != digest:
+            out.append(path)
+    return out
+
+
+def _key(table: str, row: dict[str, Any]) -> str:
+    return str(row.get("form_id")) if table == "forms" else f"{row.get('form_id')}/{row.get('row')}"
+
+
+def _same(column_type: str, written: Any, now: Any) -> bool:
+    if written in (None, "") and now in (None, ""):
+        return True
+    if column_type in ("real", "integer"):
+        try:
+            return Decimal(str(written)) == Decimal(str(now).replace(",", ""))
+        except (InvalidOperation, ValueError):
+            return False
+    now = str(now) if now is not None else ""
+    written = str(written) if written is not None else ""
+    return now == written or now == "'" + written  # (the CSV formula guard's apostrophe)
+
+
+def edits(out_dir: Path, expected: dict[str, list[dict[str, Any]]]) -> list[Edit]:
+    """The cells of the changed table files that differ from `expected` (each editable
+    table's rows, as the result files give them now)."""
+    found: list[Edit] = []
+    for path in changed_files(out_dir):
+        sheets = _read(path)
+        for table, rows in sheets.items():
+            if table not in EDITABLE:
+                continue
+            types = {c.name: c.type for c in TABLES[table].columns}
+            want = {_key(table, r): r for r in expected.get(table, [])}
+            name = path.name if path.suffix == ".csv" else f"{path.name}[{table}]"
+            seen = set()
+            for r in rows:
+                key = _key(table, r)
+                seen.add(key)
+                if key not in want:
+                    found.append(Edit(name, key, "(row)", None, "a row the results do not hold"))
+                    continue
+                for column, value in r.items():
+                    if column in types and not _same(types[column], want[key].get(column), value):
+                        found.append(Edit(name, key, column, want[key].get(column), value))
+            found += [Edit(name, key, "(row)", "a row of the results", None) for key in want if key not in seen]
+    return found
+
+
+def _read(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """A table file's rows by table name (a CSV: its stem's; a workbook: each sheet's,
+    under its column-names header row)."""
+    if path.suffix == ".csv":
+        for encoding in ("utf-8-sig", "gb18030"):  # (Excel in China saves CSV as GBK)
+            try:
+                with open(path, encoding=encoding, newline="") as fh:
+                    return {path.stem: list(csv.DictReader(fh))}
+            except UnicodeDecodeError:
+                continue
+        return {}
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        out = {}
+        for table in EDITABLE:
+            if table not in wb.sheetnames:
+                continue
+            rows = wb[table].iter_rows(values_only=True)
+            next(rows, None)  # (the Chinese header)
+            names = [str(n) if n is not None else "" for n in next(rows, ())]
+            out[table] = [dict(zip(names, r)) for r in rows if any(v is not None for v in r)]
+        return out
+    finally:
+        wb.close()
