@@ -17,7 +17,7 @@ from pathlib import Path
 import pymupdf
 
 from .read.documents import INPUT_SUFFIXES, quiet_mupdf, sha256_of
-from .errors import Crashed, NoFormsFound, OverBudget, ReviewLogError, first_line, translate
+from .errors import Crashed, NoFormsFound, OverBudget, ReviewLogError, TablesEdited, first_line, translate
 from .llm.gate import FileGate
 from .io.report import batch_summary, write_report
 from .io.rows import DocRef, document_row
@@ -488,12 +488,31 @@ def earlier_failures(out_dir: Path, tables: BatchTables, listed: set[str]) -> No
 TABLE_FILES = (("csv", "forms.csv"), ("xlsx", "forms.xlsx"), ("sqlite", "forms.sqlite"), ("parquet", "forms.parquet"))
 
 
-def rewrite_tables(out_dir: Path) -> list[Path]:
+def table_edits(out_dir: Path) -> list:
+    """Cells a person changed in OUT's tables since the tool wrote them (io.edits)."""
+    from .io.edits import EDITABLE, changed_files, edits
+
+    if not changed_files(out_dir):
+        return []
+    tables = BatchTables(out_dir)
+    try:
+        add_earlier_documents(out_dir, tables, set())
+        return edits(out_dir, {t: list(tables.rows(t)) for t in EDITABLE})
+    finally:
+        tables.close()
+
+
+def rewrite_tables(out_dir: Path, overwrite: bool = False) -> list[Path]:
     """The folder's tables made again from its JSON files, in the formats it has (after
-    `extractor check`: a corrected value and its findings reach the tables too)."""
+    `extractor check`: a corrected value and its findings reach the tables too).
+    TablesEdited where a person changed cells of them (unless `overwrite`)."""
     formats = [fmt for fmt, name in TABLE_FILES if (out_dir / name).exists()]
     if not formats:
         return []
+    if not overwrite and (found := table_edits(out_dir)):
+        from .io.edits import summary_line
+
+        raise TablesEdited(summary_line(found, out_dir))
     tables = BatchTables(out_dir)
     try:
         add_earlier_documents(out_dir, tables, set())

@@ -241,6 +241,7 @@ def check(
     paths: Annotated[list[Path], typer.Argument(readable=False, help="Result JSON files or output folders.")],
     strict: Annotated[bool, typer.Option(help="Exit 1 when any error finding remains.")] = False,
     config: Annotated[Optional[Path], typer.Option(help="Checker settings (TOML).")] = None,
+    overwrite_tables: Annotated[bool, typer.Option("--overwrite-tables", help="Write the tables again even where a person changed cells of them.")] = False,
 ) -> None:
     """Re-run the checker on results (e.g. after a person corrected a value) and rewrite their findings, and the tables of their folders.
 
@@ -255,6 +256,15 @@ def check(
     if not files:
         _err("no result files to check: give an output folder of `extractor extract` or its JSON files")
         raise typer.Exit(2)
+    if not overwrite_tables:  # (refused before anything is written: a correction in a table is never reverted)
+        from .batch import table_edits
+        from .io.edits import summary_line
+
+        for folder in sorted({f.parent for f in files}):
+            found = table_edits(folder)
+            if found:
+                _err(summary_line(found, folder))
+                raise typer.Exit(2)
     errors = failed = 0
     rewritten: set[Path] = set()  # folders whose tables must follow their JSON files
     for f in files:
@@ -274,7 +284,7 @@ def check(
         rewritten.add(f.parent)
         typer.echo(f"{f}: {len(result.forms)} forms, {sum(error_count(x.findings) for x in result.forms)} error findings")
     for folder in sorted(rewritten):
-        tables = rewrite_tables(folder)
+        tables = rewrite_tables(folder, overwrite=True)
         if tables:
             typer.echo(f"{folder}: tables rewritten ({', '.join(t.name for t in tables)})")
     if failed or (strict and errors):

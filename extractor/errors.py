@@ -92,6 +92,10 @@ class ReviewLogError(OutputError):
     """OUT's review.sqlite cannot be read or written (not a database, damaged, read-only)."""
 
 
+class TablesEdited(OutputError):
+    """A person changed cells of OUT's tables: writing them again would lose the changes."""
+
+
 class LLMError(ExtractorError):
     """A request that could not be completed; the message is safe to show (key redacted)."""
 

@@ -22,6 +22,9 @@ from .schema import TABLES
 
 RECORD = "tables.sha256"
 EDITABLE = ("forms", "funding", "indicators")  # (findings and documents are the tool's own account)
+# Columns the tool derives (from the findings, the unit, the review): not values a person corrects.
+DERIVED = frozenset({"status", "errors", "warnings", "review", "corrected", "confidence", "engine", "form_key",
+                     "budget_row", "initial_budget_wan", "annual_budget_wan", "executed_wan", "indicators"})
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def record(out_dir: Path, written: list[Path]) -> str:
+def record(written: list[Path]) -> str:
     """tables.sha256's text for the table files just written."""
     return "".join(f"{file_hash(p)}  {p.name}\n" for p in written if p.suffix in (".csv", ".xlsx"))
 
@@ -109,7 +112,7 @@ def edits(out_dir: Path, expected: dict[str, list[dict[str, Any]]]) -> list[Edit
                     found.append(Edit(name, key, "(row)", None, "a row the results do not hold"))
                     continue
                 for column, value in r.items():
-                    if column in types and not _same(types[column], want[key].get(column), value):
+                    if column in types and column not in DERIVED and not _same(types[column], want[key].get(column), value):
                         found.append(Edit(name, key, column, want[key].get(column), value))
             found += [Edit(name, key, "(row)", "a row of the results", None) for key in want if key not in seen]
     return found
@@ -141,3 +144,12 @@ def _read(path: Path) -> dict[str, list[dict[str, Any]]]:
         return out
     finally:
         wb.close()
+
+
+def summary_line(found: list[Edit], out_dir: Path) -> str:
+    """The one line `extractor check` refuses with."""
+    cells = "; ".join(map(str, found[:3])) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
+    return (f"{len(found)} cell{'s' if len(found) != 1 else ''} of the tables in {out_dir} changed since they were written "
+            f"({cells}): check writes the tables again from the result files and would put the old values back. "
+            "Make the corrections in the review workbench (extractor review OUT) or the result files, or move the "
+            "changed files away; --overwrite-tables writes over them")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..models import DocumentResult, dump_json, load_json
+from .edits import RECORD, record
 from .rows import DocRef, form_rows
 from .schema import TABLES
 from .atomic import LEASE, Lease, atomic_path, fsync_folder, remove_leftovers, write_text_atomic  # noqa: F401 (the writers' one import)
@@ -169,6 +170,8 @@ class BatchTables:
         for path in staged:  # (each was flushed to the disk by its writer)
             os.replace(path, out_dir / path.name)
             written.append(out_dir / path.name)
+        # What the tool wrote, so that a later check tells a person's edits (io.edits)
+        write_text_atomic(out_dir / RECORD, record(written))
         fsync_folder(out_dir)
         return written
 

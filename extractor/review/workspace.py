@@ -3,12 +3,14 @@ decisions written to the log and into the result files, the tables following."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..batch import rewrite_tables
+from ..errors import TablesEdited
 from ..findings import Code
 from ..io.outputs import load_document_json, result_files, write_document_json
 from ..models import OPEN_SEVERITIES, DocumentResult, Form, form_label, json_value, review_state
@@ -80,6 +82,7 @@ class Workspace:
         self._tables_delay = tables_delay
         self._tables_due: float | None = None
         self._tables_thread: threading.Thread | None = None
+        self._said_edited = False
 
     # --- reading -------------------------------------------------------------------
 
@@ -204,7 +207,7 @@ class Workspace:
                     if due is None or time.monotonic() < due:
                         continue  # flushed meanwhile, or a decision came
                     self._tables_due = None
-                rewrite_tables(self.out)
+                self._rewrite_tables()
 
     def flush(self) -> None:
         """Rewrite the tables now if a decision is waiting for them (at shutdown);
@@ -213,7 +216,16 @@ class Workspace:
             with self._lock:
                 pending, self._tables_due = self._tables_due is not None, None
             if pending:
-                rewrite_tables(self.out)
+                self._rewrite_tables()
+
+    def _rewrite_tables(self) -> None:
+        """The tables after a decision; not over cells a person changed in them (said once)."""
+        try:
+            rewrite_tables(self.out)
+        except TablesEdited as exc:
+            if not self._said_edited:
+                self._said_edited = True
+                print(f"note: the tables were not written again: {exc}", file=sys.stderr)
 
     def close(self) -> None:
         self.flush()

@@ -235,3 +235,39 @@ def test_every_finding_code_is_explained_in_both_languages():
     assert r.exit_code == 0 and "执行率" in r.stdout and "What to do" not in r.stdout
     r = runner.invoke(app, ["explain", "no_such_code"])
     assert r.exit_code == 2 and "execution_rate" in r.output
+
+
+def test_check_never_puts_an_old_value_back_over_a_cell_a_person_changed(tmp_path):
+    """forms.csv or forms.xlsx corrected where users correct: check refuses in one line
+    naming the cells (nothing written), until they are moved or --overwrite-tables; a
+    workbook opened and saved unchanged is no change."""
+    from openpyxl import load_workbook
+
+    out = extract([BATCH[2]], tmp_path / "out")
+    rows = list(csv.DictReader(open(out / "forms.csv", encoding="utf-8-sig", newline="")))
+    assert rows[0]["total_score"] == "98.05"
+    rows[0]["total_score"] = "97.05"
+    with open(out / "forms.csv", "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    edited = (out / "forms.csv").read_bytes()
+    r = runner.invoke(app, ["check", str(out)])
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1, r.output
+    assert "forms.csv run_on#1 total_score: 98.05 → 97.05" in r.output and "--overwrite-tables" in r.output
+    assert (out / "forms.csv").read_bytes() == edited
+    # a workbook opened and saved as it is: no cell changed, check goes on
+    (out / "forms.csv").unlink()
+    wb = load_workbook(out / "forms.xlsx")
+    wb.save(out / "forms.xlsx")
+    assert runner.invoke(app, ["check", str(out)]).exit_code == 0
+    # a value typed in the workbook
+    wb = load_workbook(out / "forms.xlsx")
+    sheet = wb["forms"]
+    names = [c.value for c in sheet[2]]
+    sheet.cell(row=3, column=names.index("project_name") + 1).value = "更正后的名称"
+    wb.save(out / "forms.xlsx")
+    r = runner.invoke(app, ["check", str(out)])
+    assert r.exit_code == 2 and "forms.xlsx[forms] run_on#1 project_name" in r.output and "更正后的名称" in r.output
+    assert runner.invoke(app, ["check", str(out), "--overwrite-tables"]).exit_code == 0
+    assert load_workbook(out / "forms.xlsx")["forms"].cell(row=3, column=names.index("project_name") + 1).value != "更正后的名称"
