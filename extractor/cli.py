@@ -49,18 +49,43 @@ def _setup(version: Annotated[bool, typer.Option("--version", callback=_print_ve
     quiet_mupdf()
 
 
+_LOG: list = []  # the --log file while a command writes to it
+
+
+def _say(line: str, screen: bool = True) -> None:
+    """A message line: on stderr (unless not for the `screen`), and in the --log file
+    when one is given."""
+    if screen:
+        typer.echo(line, err=True)
+    for fh in _LOG:
+        fh.write(line + "\n")
+        fh.flush()
+
+
 def _err(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
+    _say(f"error: {msg}")
 
 
-ModelOpt = Annotated[Optional[str], typer.Option("--model", help="LLM model name (or EXTRACTOR_MODEL).")]
-ModeOpt = Annotated[str, typer.Option("--llm-mode", help="tools | json_schema | json, for servers that support only some.")]
-VisionOpt = Annotated[bool, typer.Option("--vision/--no-vision", help="Send page images with the text.")]
-DpiOpt = Annotated[int, typer.Option("--dpi", help="Resolution of the page images sent.")]
-ConcOpt = Annotated[int, typer.Option("--llm-concurrency", min=1, help="LLM requests in flight.")]
-BudgetOpt = Annotated[Optional[int], typer.Option("--max-tokens-per-run", help="Stop sending LLM requests after this many tokens.")]
-AnswerOpt = Annotated[int, typer.Option("--max-tokens", min=256, help="Longest answer an LLM request may generate (always sent).")]
-CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", help="Reuse earlier LLM answers for the same input.")]
+# Options in panels (`extract --help` fits a screen), each with a short metavar rather
+# than its Python type.
+INOUT, ENGINE, BUDGETS, CLUSTER = "Input and output", "Engine and LLM", "Budgets", "Cluster"
+ModelOpt = Annotated[Optional[str], typer.Option("--model", metavar="NAME", rich_help_panel=ENGINE,
+                                                 help="Or EXTRACTOR_MODEL.")]
+ModeOpt = Annotated[str, typer.Option("--llm-mode", metavar="MODE", rich_help_panel=ENGINE,
+                                      help="tools, json_schema or json.")]
+VisionOpt = Annotated[bool, typer.Option("--vision/--no-vision", metavar="", rich_help_panel=ENGINE, show_default=False,
+                                         help="Send page images (default).")]
+DpiOpt = Annotated[int, typer.Option("--dpi", metavar="DPI", rich_help_panel=ENGINE, help="Page images' resolution.")]
+ConcOpt = Annotated[int, typer.Option("--llm-concurrency", metavar="N", min=1, rich_help_panel=ENGINE,
+                                      help="LLM requests in flight.")]
+BudgetOpt = Annotated[Optional[int], typer.Option("--max-tokens-per-run", metavar="N", rich_help_panel=BUDGETS,
+                                                  help="LLM tokens a run may spend.")]
+AnswerOpt = Annotated[int, typer.Option("--max-tokens", metavar="N", min=256, rich_help_panel=ENGINE,
+                                        help="Longest answer.")]
+CacheOpt = Annotated[bool, typer.Option("--cache/--no-cache", metavar="", rich_help_panel=ENGINE, show_default=False,
+                                        help="Reuse answers (default).")]
+
+
 class Shown(str, Enum):
     text = "text"
     json = "json"
@@ -72,7 +97,8 @@ class Lang(str, Enum):
     both = "both"
 
 
-EngineOpt = Annotated[str, typer.Option(help="rules | auto | llm | llm-only (the LLM's reading alone, checked cell by cell)")]
+EngineOpt = Annotated[str, typer.Option(metavar="ENGINE", rich_help_panel=ENGINE,
+                                        help="auto, rules, llm, llm-only.")]
 ANSWER_TOKENS = LLMConfig.model_fields["max_tokens"].default
 
 
@@ -98,17 +124,22 @@ def _formats(value: str) -> list[str]:
 
 @app.command()
 def extract(
-    paths: Annotated[list[Path], typer.Argument(readable=False, help="PDFs, images, text exports, or folders of them.")],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
+    paths: Annotated[list[Path], typer.Argument(readable=False, metavar="PATH", show_default=False,
+                                                help="Documents (PDF, image, office, text export) or folders.")],
+    out: Annotated[Path, typer.Option("-o", "--out", metavar="DIR", rich_help_panel=INOUT, help="Output folder.")] = Path("out"),
     engine: EngineOpt = "auto",
-    fmt: Annotated[str, typer.Option("--format", help="Comma-separated: json,csv,xlsx,sqlite,parquet (parquet needs pyarrow).")] = "json,csv,xlsx,sqlite",
-    workers: Annotated[int, typer.Option(min=1, help="Documents extracted in parallel (not with --ray: the cluster's CPUs).")] = 1,
-    force: Annotated[bool, typer.Option(help="Re-extract documents whose output is up to date.")] = False,
-    max_pages: Annotated[int, typer.Option(help="Refuse documents with more pages.")] = Limits.max_pages,
-    max_bytes: Annotated[int, typer.Option(help="Refuse files larger than this many bytes.")] = Limits.max_bytes,
-    page_seconds: Annotated[float, typer.Option(min=0, help="Stop a document whose page takes longer (0: no limit; not the LLM's requests, which have their own timeout).")] = Limits.page_seconds,
-    max_memory: Annotated[float, typer.Option(min=0, help="Stop a document whose worker grows past this many GiB (0: no limit).")] = Limits.max_memory / 2**30,
-    config: Annotated[Optional[Path], typer.Option(help="Checker settings (TOML).")] = None,
+    fmt: Annotated[str, typer.Option("--format", metavar="LIST", rich_help_panel=INOUT, show_default=False,
+                                     help="json,csv,xlsx,sqlite (default), parquet.")] = "json,csv,xlsx,sqlite",
+    workers: Annotated[int, typer.Option(metavar="N", min=1, rich_help_panel=BUDGETS, help="Documents in parallel.")] = 1,
+    force: Annotated[bool, typer.Option("--force", metavar="", rich_help_panel=INOUT, help="Read again what is up to date.")] = False,
+    max_pages: Annotated[int, typer.Option(metavar="N", rich_help_panel=BUDGETS, help="Refuse longer documents.")] = Limits.max_pages,
+    max_bytes: Annotated[int, typer.Option(metavar="BYTES", rich_help_panel=BUDGETS, show_default="512 MiB",
+                                           help="Refuse larger files.")] = Limits.max_bytes,
+    page_seconds: Annotated[float, typer.Option(metavar="SEC", min=0, rich_help_panel=BUDGETS, show_default="60",
+                                                help="Longest page; 0: no limit.")] = Limits.page_seconds,
+    max_memory: Annotated[float, typer.Option(metavar="GIB", min=0, rich_help_panel=BUDGETS, show_default="4",
+                                              help="Largest worker; 0: no limit.")] = Limits.max_memory / 2**30,
+    config: Annotated[Optional[Path], typer.Option(metavar="FILE", rich_help_panel=INOUT, help="Checker settings (TOML).")] = None,
     model: ModelOpt = None,
     llm_mode: ModeOpt = "tools",
     vision: VisionOpt = True,
@@ -117,16 +148,21 @@ def extract(
     max_tokens_per_run: BudgetOpt = None,
     max_tokens: AnswerOpt = ANSWER_TOKENS,
     cache: CacheOpt = True,
-    ray: Annotated[bool, typer.Option("--ray", help="Run the batch on Ray: the cluster at --ray-address or RAY_ADDRESS, else a local one (the ray extra).")] = False,
-    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="A Ray cluster's address (ray://host:10001, or host:6379 on a node); implies --ray.")] = None,
-    output_format: Annotated[Shown, typer.Option("--output-format", help="The summary: a line on stderr (text), or also JSON on stdout (json: OUT/summary.json's run).")] = Shown.text,
+    ray: Annotated[bool, typer.Option("--ray", metavar="", rich_help_panel=CLUSTER,
+                                      help="Run on Ray (RAY_ADDRESS, else a local one).")] = False,
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", metavar="ADDR", rich_help_panel=CLUSTER,
+                                                       help="A Ray cluster (ray://host:10001).")] = None,
+    output_format: Annotated[Shown, typer.Option("--output-format", metavar="text|json", rich_help_panel=INOUT,
+                                                 show_default=False, help="json: the summary on stdout.")] = Shown.text,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", metavar="", rich_help_panel=INOUT, help="Only failures and the summary.")] = False,
+    log: Annotated[Optional[Path], typer.Option("--log", metavar="FILE", rich_help_panel=INOUT,
+                                                help="Also write every line to FILE.")] = None,
 ) -> None:
-    """Extract every form in the documents to OUT/<stem>.json and batch tables.
+    """Extract every form of the documents to OUT: a JSON file each, and tables.
 
-    The LLM engine is used (auto: only for forms the rules cannot read well) when
-    OPENAI_BASE_URL/OPENAI_API_KEY and --model (or EXTRACTOR_MODEL) are set.
+    The LLM reads (auto: what the rules cannot) when OPENAI_BASE_URL, OPENAI_API_KEY and --model are set.
 
-    Example: extractor extract fixtures/pdf/run_on.pdf reports/ -o out
+    Example: extractor extract reports/ -o out
     """
     formats = _formats(fmt)
     cluster = ray_address if ray_address else ("" if ray else None)
@@ -149,15 +185,20 @@ def extract(
     options = ExtractOptions(engine=engine, limits=Limits(max_pages=max_pages, max_bytes=max_bytes, page_seconds=page_seconds or None,
                                                            max_memory=int(max_memory * 2**30) or None), settings=settings, llm=llm)
     try:
-        with _terminate_as_interrupt():  # a `kill` ends the batch as Ctrl-C does: cleaned up, outputs kept
-            summary = _run_reporting(files, out, options, formats, workers, force, cluster, passed)
+        with _terminate_as_interrupt(), _logging_to(log):  # a `kill` ends the batch as Ctrl-C does: cleaned up, outputs kept
+            summary = _run_reporting(files, out, options, formats, workers, force, cluster, passed, quiet)
+            _summarise(summary, engine, running, output_format, out)
     except OSError as exc:  # OUT is a file, not writable, or its disk is full
         _err(f"cannot write to {out}: {translate(exc, reading=False)}")
         raise typer.Exit(2)
+
+
+def _summarise(summary: Summary, engine: str, running: str, output_format: Shown, out: Path) -> None:
+    """The batch's closing lines and its exit status."""
     if engine == "auto" and running == "rules" and any(o.forms for o in summary.outcomes):  # (said, not silently done)
-        typer.echo("note: no LLM endpoint is configured (OPENAI_BASE_URL, and --model or EXTRACTOR_MODEL): auto read "
-                   "with the rules engine alone; the forms it could not read well are marked read_poorly", err=True)
-    typer.echo(summary.line(), err=True)
+        _say("note: no LLM endpoint is configured (OPENAI_BASE_URL, and --model or EXTRACTOR_MODEL): auto read "
+             "with the rules engine alone; the forms it could not read well are marked read_poorly")
+    _say(summary.line())
     if output_format is Shown.json:
         typer.echo(json.dumps(summary.as_json(), ensure_ascii=False, indent=1))
     if summary.tables_error is not None:
@@ -167,7 +208,7 @@ def extract(
              "the same command again writes them (it skips the documents already read)")
         raise typer.Exit(2)
     if summary.interrupted:
-        typer.echo("interrupted: outputs of finished documents are kept", err=True)
+        _say("interrupted: outputs of finished documents are kept")
         raise typer.Exit(130)
     if summary.failed or summary.damaged:
         raise typer.Exit(1)
@@ -179,22 +220,34 @@ def shown(path: Path) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in str(path))
 
 
-def _report(o: Outcome, tty: bool) -> None:
+@contextmanager
+def _logging_to(path: Path | None) -> Iterator[None]:
+    if path is None:
+        yield
+        return
+    with open(path, "a", encoding="utf-8") as fh:
+        _LOG.append(fh)
+        try:
+            yield
+        finally:
+            _LOG.remove(fh)
+
+
+def _report(o: Outcome, tty: bool, quiet: bool = False) -> None:
     """A line per document: always for a failure, for the others when not on a terminal
-    (where the progress bar stands for them)."""
+    (where the progress bar stands for them) and not --quiet; the --log file has them all."""
     if o.status == "failed":
-        typer.echo(f"FAILED  {shown(o.path)}: {shown(o.error)}", err=True)
+        _say(f"FAILED  {shown(o.path)}: {shown(o.error)}")
     elif o.status == "copy":
-        typer.echo(f"COPY    {shown(o.path)}: {shown(o.error)}", err=True)
+        _say(f"COPY    {shown(o.path)}: {shown(o.error)}")
     elif o.status == "no_form":  # (read whole: not a failure, and not in the exit status)
-        typer.echo(f"NO FORM {shown(o.path)}: {shown(o.error)}", err=True)
-    elif not tty:
+        _say(f"NO FORM {shown(o.path)}: {shown(o.error)}")
+    elif o.stats is not None and o.stats.damage:  # read in part: it counts in the exit status
+        _say(f"DAMAGED {shown(o.path)}: {o.forms} form{'s' if o.forms != 1 else ''} read; {o.stats.damage}: forms may be missing")
+    else:
         flag = f", {o.forms_with_errors} with error findings" if o.forms_with_errors else ""
         flag += f"; {o.skipped_tables} other tables skipped" if o.skipped_tables else ""
-        if o.stats is not None and o.stats.damage:  # read in part: it counts in the exit status
-            typer.echo(f"DAMAGED {shown(o.path)}: {o.forms} form{'s' if o.forms != 1 else ''} read; {o.stats.damage}: forms may be missing", err=True)
-            return
-        typer.echo(f"{o.status:7} {shown(o.path)}: {counted(o.forms, 'form')}{flag} ({o.seconds:.2f} s)", err=True)
+        _say(f"{o.status:7} {shown(o.path)}: {counted(o.forms, 'form')}{flag} ({o.seconds:.2f} s)", screen=not (tty or quiet))
 
 
 @contextmanager
@@ -220,17 +273,21 @@ def _importable(module: str) -> bool:
 
 
 def _run_reporting(files: list[Path], out: Path, options: ExtractOptions, formats: list[str], workers: int, force: bool,
-                   cluster: str | None = None, passed: list[Path] = ()) -> Summary:
+                   cluster: str | None = None, passed: list[Path] = (), quiet: bool = False) -> Summary:
     tty = sys.stderr.isatty()
-    if not tty:
-        return run_batch(files, out, options, formats, workers, force, lambda o: _report(o, tty), cluster, passed)
-    from rich.progress import Progress
+    if not tty or quiet:
+        return run_batch(files, out, options, formats, workers, force, lambda o: _report(o, tty, quiet), cluster, passed)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(transient=True) as progress:
-        task = progress.add_task("extracting", total=len(files))
+    # On stderr with the lines (stdout is the summary's with --output-format json): n/N, the
+    # last file done, the time left
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), TextColumn("{task.description}"))
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("", total=len(files))
 
         def on_done(o: Outcome) -> None:
-            progress.advance(task)
+            progress.update(task, advance=1, description=shown(Path(o.path.name)))
             _report(o, tty)
 
         return run_batch(files, out, options, formats, workers, force, on_done, cluster, passed)
@@ -410,7 +467,10 @@ def explain(
 
 @app.command()
 def version() -> None:
-    """Print the version."""
+    """Print the version.
+
+    Example: extractor version
+    """
     typer.echo(__version__)
 
 

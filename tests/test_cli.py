@@ -1,6 +1,7 @@
 """The command line as a user drives it: outputs, resuming, bad input, re-checking."""
 
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -435,3 +436,32 @@ def test_a_folder_says_what_it_passes_over_by_type(tmp_path, root):
     r = runner.invoke(app, ["extract", str(folder), "-o", str(tmp_path / "out")])
     assert r.exit_code == 0, r.output
     assert "4 files in the folders of types not read (2 .zip, " in r.output and "1 .bmp" in r.output and "1 (no suffix)" in r.output
+
+
+def test_help_fits_a_screen_in_panels_and_every_command_has_an_example():
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "80", "TERM": "dumb"}
+    ran = subprocess.run([sys.executable, "-m", "extractor.cli", "extract", "--help"], capture_output=True, text=True, env=env)
+    lines = ran.stdout.splitlines()
+    assert ran.returncode == 0 and len(lines) < 60, len(lines)
+    text = ran.stdout
+    assert all(panel in text for panel in ("Input and output", "Engine and LLM", "Budgets", "Cluster"))
+    assert "<bool>" not in text.split("Input and output", 1)[1] and "512 MiB" in text
+    for command in ("extract", "check", "review", "schema", "explain", "eval", "layout", "version"):
+        out = subprocess.run([sys.executable, "-m", "extractor.cli", command, "--help"], capture_output=True, text=True, env=env).stdout
+        assert "Example: extractor " in out, command
+
+
+def test_quiet_keeps_failures_and_the_summary_and_the_log_has_every_line(tmp_path, sample):
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"%PDF-1.4 broken")
+    log = tmp_path / "run.log"
+    r = runner.invoke(app, ["extract", str(sample), str(bad), "-o", str(tmp_path / "out"), "-q", "--log", str(log), "--engine", "rules"])
+    assert r.exit_code == 1
+    lines = r.output.strip().splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == ["FAILED"] and lines[-1].startswith("2 documents")
+    logged = log.read_text(encoding="utf-8").splitlines()
+    assert logged[0].startswith("ok") and "run_on.pdf" in logged[0] and any(x.startswith("FAILED") for x in logged)
+    assert logged[-1] == lines[-1]

@@ -26,7 +26,7 @@ class _DefaultServe(TyperGroup):
 
 
 app = typer.Typer(cls=_DefaultServe, no_args_is_help=True, add_completion=False,
-                  help="Review flagged forms: a local web app over an output folder (extractor review OUT).")
+                  help="Review flagged forms: a local web app over an output folder.\n\nExample: extractor review out/")
 
 
 def _err(msg: str) -> None:
