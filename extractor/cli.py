@@ -407,11 +407,17 @@ def layout(
     from .layout.debug import draw_layout
     from .read.documents import open_document
 
+    if not out.parent.is_dir():
+        _err(f"{out.parent} is not a folder: give -o a PNG path in a folder that exists")
+        raise typer.Exit(2)
     try:
         doc = open_document(document)
         try:
             if doc.kind == "text":
                 raise ExtractorError("a text export has no page to draw")
+            if doc.kind in ("sheet", "word"):
+                raise ExtractorError("a workbook or Word file is read by its cells, not laid out from a page: "
+                                     "layout draws the pages of PDFs and images (print it to PDF to see one)")
             if page > doc.page_count:
                 raise ExtractorError(f"the document has {doc.page_count} pages")
             seen = next(p for i, p in enumerate(doc.pages(), 1) if i == page)
@@ -423,7 +429,14 @@ def layout(
     except ExtractorError as exc:
         _err(f"{document}: {exc}")
         raise typer.Exit(1)
-    out.write_bytes(png)
+    from .io.atomic import atomic_path
+
+    try:
+        with atomic_path(out) as tmp:
+            tmp.write_bytes(png)
+    except OSError as exc:
+        _err(f"cannot write {out}: {translate(exc, reading=False)}")
+        raise typer.Exit(2)
     typer.echo(f"{out}: {len(seen.tables)} tables, {sum(len(t.edges) for t in seen.tables)} edges, {len(seen.words)} words")
 
 

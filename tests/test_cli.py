@@ -465,3 +465,14 @@ def test_quiet_keeps_failures_and_the_summary_and_the_log_has_every_line(tmp_pat
     logged = log.read_text(encoding="utf-8").splitlines()
     assert logged[0].startswith("ok") and "run_on.pdf" in logged[0] and any(x.startswith("FAILED") for x in logged)
     assert logged[-1] == lines[-1]
+
+
+def test_layout_and_review_say_in_one_line_what_they_cannot_do(tmp_path, root):
+    r = runner.invoke(app, ["layout", str(root / "fixtures" / "office" / "national_xlsx.xlsx"), "-o", str(tmp_path / "x.png")])
+    assert r.exit_code == 1 and "read by its cells" in r.output and not (tmp_path / "x.png").exists()
+    r = runner.invoke(app, ["layout", str(root / "fixtures" / "pdf" / "run_on.pdf"), "-o", str(tmp_path / "no" / "x.png")])
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1 and "not a folder" in r.output
+    (tmp_path / "plain").mkdir()
+    r = runner.invoke(app, ["review", "serve", str(tmp_path / "plain")])
+    assert r.exit_code == 2 and "holds no result" in r.output
+    assert list((tmp_path / "plain").iterdir()) == []  # (no review.sqlite written into it)

@@ -64,6 +64,11 @@ def serve(
     if len(results) != 1 or not results[0].is_dir():
         _err("give one output folder (extractor extract … -o OUT)")
         raise typer.Exit(2)
+    from ..io.outputs import result_files
+
+    if not result_files(results) and not (results[0] / "review.sqlite").exists():
+        _err(f"{results[0]} holds no result of extractor extract: give the output folder (extractor extract … -o OUT)")
+        raise typer.Exit(2)
     from ..errors import ExtractorError
     from ..settings import CheckSettings
 
