@@ -328,7 +328,8 @@ def check(
         try:
             result = load_document_json(f)
         except Exception as exc:
-            _err(f"{f}: not a result file ({type(exc).__name__})")
+            why = "not JSON" if isinstance(exc, ValueError) and not hasattr(exc, "errors") else "not a result's shape"
+            _err(f"{f}: not a result file of extractor extract ({why})")
             failed += 1
             continue
         for form in result.forms:

@@ -100,6 +100,10 @@ class BatchTables:
         self._lease = Lease(self.dir / LEASE)  # the next run leaves this folder alone while this process lives
         self.counts: dict[str, int] = {n: 0 for n in self.NAMES}
         self._files = {n: open(self.dir / f"{n}.jsonl", "w+", encoding="utf-8") for n in self.NAMES}
+        # Where each document's rows are in its table's file: the tables list documents in
+        # the order of their names, however the batch's documents finished (so that check
+        # writes the rows extract wrote, in the same order)
+        self._at: dict[str, dict[str, list[int]]] = {n: {} for n in self.NAMES}
 
     def staging_file(self, name: str) -> Path:
         """Where a worker writes one document's rows (see `write_form_rows`)."""
@@ -126,15 +130,21 @@ class BatchTables:
 
     def _put(self, table: str, row: dict) -> None:
         self.counts[table] += 1
-        self._files[table].write(json.dumps(row, default=_encode, ensure_ascii=False) + "\n")
+        fh = self._files[table]
+        self._at[table].setdefault(row["document"], []).append(fh.tell())
+        fh.write(json.dumps(row, default=_encode, ensure_ascii=False) + "\n")
 
     def rows(self, table: str) -> Iterator[dict]:
+        """The table's rows: by document name, and in the order they came within one."""
         fh = self._files[table]
         fh.flush()
-        fh.seek(0)
-        for line in fh:
-            yield json.loads(line, object_hook=_decode)
-        fh.seek(0, os.SEEK_END)
+        try:
+            for document in sorted(self._at[table]):
+                for at in self._at[table][document]:
+                    fh.seek(at)
+                    yield json.loads(fh.readline(), object_hook=_decode)
+        finally:
+            fh.seek(0, os.SEEK_END)
 
     def write(self, out_dir: Path, formats: Iterable[str]) -> list[Path]:
         """Every table file of `formats`, all or none: each is written whole in the staging

@@ -140,8 +140,8 @@ def _write_static(results: list[Path], out: Path, warnings: bool) -> None:
     for f in result_files(results):
         try:
             result = load_document_json(f)
-        except Exception as exc:
-            _err(f"{f}: not a result file ({type(exc).__name__})")
+        except Exception:
+            _err(f"{f}: not a result file of extractor extract")
             continue
         page = write_review(result, out / f.stem, only_errors=not warnings, results_dir=f.parent)
         if page:

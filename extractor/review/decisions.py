@@ -161,8 +161,18 @@ def apply(form: Form, decisions: list[Decision], settings: CheckSettings | None 
 def _checked_again(form: Form, settings: CheckSettings | None, dropping: list[str] = ()) -> list[Finding]:
     """The checker's findings computed again, then the other stages' kept (those on
     a field in `dropping` left out)."""
+    fresh = check_form(form, settings or CheckSettings())
+    before = [f for f in form.findings if owner_of(f.code) == Owner.CHECKER]
+    if not dropping and [_bare(f) for f in before] == [_bare(f) for f in fresh]:
+        # the same: in the order they were (check on an unchanged folder changes nothing), the
+        # checker's as it computes them (no decision: those are applied again by the caller)
+        return [_bare(f) if owner_of(f.code) == Owner.CHECKER else f for f in form.findings]
     kept = [f for f in form.findings if owner_of(f.code) != Owner.CHECKER and f.field not in dropping]
-    return check_form(form, settings or CheckSettings()) + kept
+    return fresh + kept
+
+
+def _bare(finding: Finding) -> Finding:
+    return finding.model_copy(update={"decision": None, "comment": None})
 
 
 def _standing(review: FormReview, findings: list[Finding]) -> FormReview:

@@ -271,3 +271,14 @@ def test_check_never_puts_an_old_value_back_over_a_cell_a_person_changed(tmp_pat
     assert r.exit_code == 2 and "forms.xlsx[forms] run_on#1 project_name" in r.output and "更正后的名称" in r.output
     assert runner.invoke(app, ["check", str(out), "--overwrite-tables"]).exit_code == 0
     assert load_workbook(out / "forms.xlsx")["forms"].cell(row=3, column=names.index("project_name") + 1).value != "更正后的名称"
+
+
+def test_check_on_an_unchanged_folder_writes_the_tables_extract_wrote(tmp_path):
+    """The same rows in the same order, whatever order the documents were given in."""
+    files = [BATCH[4], BATCH[2], BATCH[3]]  # (not in the order of their names)
+    out = extract(files, tmp_path / "out")
+    before = {name: (out / f"{name}.csv").read_bytes() for name in TABLES}
+    assert runner.invoke(app, ["check", str(out)]).exit_code == 0
+    assert {name: (out / f"{name}.csv").read_bytes() for name in TABLES} == before
+    documents = [r["document"] for r in csv.DictReader(open(out / "forms.csv", encoding="utf-8-sig", newline=""))]
+    assert documents == sorted(documents)
