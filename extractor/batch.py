@@ -468,7 +468,8 @@ def outcome_row(outcome: Outcome, engine: str, copies: dict[Path, Path] | None =
             pass
     status = {"ok": "read", "skipped": "read"}.get(outcome.status, outcome.status)
     others = [str(p) for p, first in (copies or {}).items() if first == outcome.path]
-    return document_row(outcome.name, str(outcome.path), status, digest, outcome.stats, outcome.error, engine, others)
+    ran = outcome.stats.engine if outcome.stats is not None and outcome.stats.engine else engine
+    return document_row(outcome.name, str(outcome.path), status, digest, outcome.stats, outcome.error, ran, others)
 
 
 def earlier_failures(out_dir: Path, tables: BatchTables, listed: set[str]) -> None:

@@ -457,6 +457,7 @@ class DocumentStats:
     page_count: int
     sha256: str = ""
     doc_type: str = ""
+    engine: str = ""  # the engine that read it (auto without an endpoint: rules)
     forms: int = 0
     forms_with_errors: int = 0
     flagged: int = 0  # forms with an error or warning finding
@@ -493,7 +494,7 @@ class DocumentStats:
     def of(cls, result: DocumentResult, on_form: Callable[[Form], None] | None = None) -> DocumentStats:
         """The counts of a whole result; `on_form` sees each form, in order."""
         stats = cls(page_count=result.source.page_count, sha256=result.source.sha256, doc_type=result.source.doc_type,
-                    usage=result.usage, skipped=len(result.skipped))
+                    engine=result.engine, usage=result.usage, skipped=len(result.skipped))
         for form in result.forms:
             stats.add(form)
             if on_form:
@@ -526,6 +527,6 @@ def extract_to_json(path: Path, target: Path, options: ExtractOptions | None = N
                 on_form(form)
         stats.usage, stats.skipped = run.usage, len(run.skipped)
         shell = run.result()
-        stats.sha256, stats.doc_type = shell.source.sha256, shell.source.doc_type
+        stats.sha256, stats.doc_type, stats.engine = shell.source.sha256, shell.source.doc_type, shell.engine
         write_streamed_result(shell, staged, target)
         return stats

@@ -24,7 +24,7 @@ if os.environ.get("EXTRACTOR_REQUIRE_RAY"):
 else:
     ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
 
-TABLES = ("forms.csv", "indicators.csv", "findings.csv")
+TABLES = ("documents.csv", "forms.csv", "funding.csv", "indicators.csv", "findings.csv")
 
 
 @pytest.fixture(scope="module", autouse=True)

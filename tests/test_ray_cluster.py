@@ -4,7 +4,6 @@ both nodes writes what a local run writes, also when a worker is killed mid-batc
 
 import os
 import secrets
-import shutil
 import subprocess
 import sys
 import threading
@@ -51,8 +50,11 @@ def test_a_batch_across_two_nodes_writes_what_a_local_run_writes(cluster, tmp_pa
                                                                  tmp_path / "missing.pdf"]
     r = _extract_on(cluster, files, tmp_path / "ray")
     assert r.returncode == 1 and "FAILED" in r.stderr and "missing.pdf: No such file or directory" in r.stderr, r.stderr[-3000:]
-    extract(files[:-1], tmp_path / "local", formats=("json", "csv"))
-    shutil.copy(tmp_path / "ray" / "errors.json", tmp_path / "local" / "errors.json")  # (the missing file's line)
+    from extractor.batch import run_batch
+    from extractor.pipeline import ExtractOptions
+
+    local = run_batch(files, tmp_path / "local", ExtractOptions(engine="auto"), ("json", "csv"))  # (as the CLI; the missing file too)
+    assert [o.path.name for o in local.failed] == ["missing.pdf"]
     same_outputs(tmp_path / "local", tmp_path / "ray")
 
 

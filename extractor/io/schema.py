@@ -79,7 +79,8 @@ DOCUMENTS = Table(
         _c("other_tables", "integer", "其他表格数", "Tables with the forms' labels that are not self-evaluation "
            "forms (申报表, 监控表, 决算 tables), listed in the result file, not read."),
         _c("error", "text", "错误", "Why the file was not read (status failed or no_form)."),
-        _c("engine", "text", "引擎", "The engine the run used (rules, auto, llm, llm-only)."),
+        _c("engine", "text", "引擎", "The engine that read it (rules, auto, llm, llm-only; auto with no endpoint "
+           "reads as rules), or the one asked for where it was not read."),
     ),
     key=("document",), indexes=("sha256", "status"),
 )
