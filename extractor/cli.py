@@ -155,12 +155,13 @@ def extract(
     output_format: Annotated[Shown, typer.Option("--output-format", metavar="text|json", rich_help_panel=INOUT,
                                                  show_default=False, help="json: the summary on stdout.")] = Shown.text,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", metavar="", rich_help_panel=INOUT, help="Only failures and the summary.")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", metavar="", rich_help_panel=INOUT, help="A line per flagged form.")] = False,
     log: Annotated[Optional[Path], typer.Option("--log", metavar="FILE", rich_help_panel=INOUT,
                                                 help="Also write every line to FILE.")] = None,
 ) -> None:
     """Extract every form of the documents to OUT: a JSON file each, and tables.
 
-    The LLM reads (auto: what the rules cannot) when OPENAI_BASE_URL, OPENAI_API_KEY and --model are set.
+    The LLM reads what the rules cannot when OPENAI_BASE_URL and --model are set.
 
     Example: extractor extract reports/ -o out
     """
@@ -186,7 +187,7 @@ def extract(
                                                            max_memory=int(max_memory * 2**30) or None), settings=settings, llm=llm)
     try:
         with _terminate_as_interrupt(), _logging_to(log):  # a `kill` ends the batch as Ctrl-C does: cleaned up, outputs kept
-            summary = _run_reporting(files, out, options, formats, workers, force, cluster, passed, quiet)
+            summary = _run_reporting(files, out, options, formats, workers, force, cluster, passed, quiet, verbose)
             _summarise(summary, engine, running, output_format, out)
     except OSError as exc:  # OUT is a file, not writable, or its disk is full
         _err(f"cannot write to {out}: {translate(exc, reading=False)}")
@@ -233,7 +234,7 @@ def _logging_to(path: Path | None) -> Iterator[None]:
             _LOG.remove(fh)
 
 
-def _report(o: Outcome, tty: bool, quiet: bool = False) -> None:
+def _report(o: Outcome, tty: bool, quiet: bool = False, verbose: bool = False) -> None:
     """A line per document: always for a failure, for the others when not on a terminal
     (where the progress bar stands for them) and not --quiet; the --log file has them all."""
     if o.status == "failed":
@@ -247,7 +248,10 @@ def _report(o: Outcome, tty: bool, quiet: bool = False) -> None:
     else:
         flag = f", {o.forms_with_errors} with error findings" if o.forms_with_errors else ""
         flag += f"; {o.skipped_tables} other tables skipped" if o.skipped_tables else ""
-        _say(f"{o.status:7} {shown(o.path)}: {counted(o.forms, 'form')}{flag} ({o.seconds:.2f} s)", screen=not (tty or quiet))
+        _say(f"{o.status:7} {shown(o.path)}: {counted(o.forms, 'form')}{flag} ({o.seconds:.2f} s)", screen=not (tty or quiet) or verbose)
+    if verbose and o.stats is not None:  # (-v: each flagged form, its place, name and what was found)
+        for place, label, codes in o.stats.flagged_forms:
+            _say(f"        form {place} {shown(Path(label or '?'))}: {', '.join(codes)}")
 
 
 @contextmanager
@@ -273,10 +277,10 @@ def _importable(module: str) -> bool:
 
 
 def _run_reporting(files: list[Path], out: Path, options: ExtractOptions, formats: list[str], workers: int, force: bool,
-                   cluster: str | None = None, passed: list[Path] = (), quiet: bool = False) -> Summary:
+                   cluster: str | None = None, passed: list[Path] = (), quiet: bool = False, verbose: bool = False) -> Summary:
     tty = sys.stderr.isatty()
-    if not tty or quiet:
-        return run_batch(files, out, options, formats, workers, force, lambda o: _report(o, tty, quiet), cluster, passed)
+    if not tty or quiet or verbose:
+        return run_batch(files, out, options, formats, workers, force, lambda o: _report(o, tty, quiet, verbose), cluster, passed)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

@@ -33,7 +33,7 @@ from .forms.segment import FormRows, iter_form_rows
 from .forms.targets import parse_value
 from .layout.page import Row
 from .llm.config import LLMConfig
-from .models import DepartmentForm, DocumentResult, Finding, dump_json, funding_rows, ProjectForm, SkippedTable, Source, Usage
+from .models import DepartmentForm, DocumentResult, Finding, dump_json, form_label, funding_rows, ProjectForm, SkippedTable, Source, Usage
 from .read.documents import Limits, OpenedDocument, open_document, sha256_of
 from .settings import CheckSettings
 
@@ -471,6 +471,8 @@ class DocumentStats:
     damage: str | None = None  # what a damaged PDF's forms say of it (forms may be missing)
     usage: Usage = field(default_factory=Usage)
     sent: Counter = field(default_factory=Counter)  # forms sent to the LLM, by why (its first words)
+    # The forms with an error or warning: (place, label, the codes), for `extract -v`
+    flagged_forms: list[tuple[int, str, list[str]]] = field(default_factory=list)
 
     def add(self, form: Form) -> None:
         codes = {f.code for f in form.findings}
@@ -479,7 +481,11 @@ class DocumentStats:
         if why is not None:
             self.sent[re.split(r"[:(;]", why, maxsplit=1)[0].strip()] += 1
         self.forms_with_errors += error_count(form.findings) > 0
-        self.flagged += any(f.severity in ("error", "warning") for f in form.findings)
+        open_codes = [f"{f.code}" + ("" if f.severity == "error" else " (warning)") for f in form.findings
+                      if f.severity in ("error", "warning")]
+        if open_codes:
+            self.flagged += 1
+            self.flagged_forms.append((self.forms, form_label(form), list(dict.fromkeys(open_codes))))
         self.read_poorly += Code.READ_POORLY in codes
         self.budget_spent += Code.BUDGET_SPENT in codes
         self.conflicts += sum(f.code == Code.ENGINES_CONFLICT for f in form.findings)

@@ -218,6 +218,7 @@ def cluster_outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, o
     # One concurrency and token budget for the run's LLM requests, whichever node sends them.
     gate = ray.remote(_LLMGate).remote(options.llm.concurrency, options.llm.max_tokens_per_run) if options.engine != "rules" else None
     queued: list[tuple[Path, object]] = []
+    again: dict[Path, str] = {}  # why a document already in OUT is read again (said as the local batch says it)
     shipped = dataclasses.replace(options, llm=options.llm.shipped())  # (never the key: see LLMConfig.key_from_env)
     for f in files:
         local = _here(f, names[f], out_dir, options, force, tables)
@@ -225,6 +226,8 @@ def cluster_outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, o
             queued.append((f, local))
             continue
         data = f.read_bytes()
+        if not force and (why := _why_again(f, out_dir / f"{names[f]}.json", options)):
+            again[f] = why
         decisions = decisions_for(out_dir, sha256_of(f)) if (out_dir / LOG_NAME).is_file() else []
         queued.append((f, task.remote([ray.put(data)], str(f), names[f], shipped, decisions, (SPLIT_AFTER, RANGE), gate)))
     for i, (f, item) in enumerate(queued):
@@ -248,6 +251,7 @@ def cluster_outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, o
         staged = tables.staging_file(names[f])
         staged.write_text(out.rows, encoding="utf-8")
         out.outcome.path = f
+        out.outcome.again = again.get(f)
         yield out.outcome
 
 
@@ -263,6 +267,15 @@ def _here(f: Path, name: str, out_dir: Path, options: ExtractOptions, force: boo
         return None
     # Not a file, empty, too large, unreadable (the local run says so, in its words), or unchanged
     return process_one(f, name, out_dir, options, force, tables.staging_file(name))
+
+
+def _why_again(f: Path, previous: Path, options: ExtractOptions) -> str | None:
+    """What changed since the result already in OUT was made (None: there is none, or it
+    is another document's)."""
+    from .batch import unchanged
+    from .fingerprint import fingerprint_of
+
+    return unchanged(previous, fingerprint_of(sha256_of(f), options))[1] if previous.exists() else None
 
 
 def _unchanged(f: Path, previous: Path, options: ExtractOptions) -> bool:

@@ -477,3 +477,15 @@ def test_layout_and_review_say_in_one_line_what_they_cannot_do(tmp_path, root):
     r = runner.invoke(app, ["review", "serve", str(tmp_path / "plain")])
     assert r.exit_code == 2 and "holds no result" in r.output
     assert list((tmp_path / "plain").iterdir()) == []  # (no review.sqlite written into it)
+
+
+def test_verbose_names_each_flagged_form_and_what_was_found(tmp_path, sample):
+    r = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path / "out"), "-v", "--engine", "rules"])
+    assert r.exit_code == 0, r.output
+    forms = json.loads((tmp_path / "out" / "run_on.json").read_text(encoding="utf-8"))["forms"]
+    flagged = [(i, f) for i, f in enumerate(forms, 1) if any(x["severity"] in ("error", "warning") for x in f["findings"])]
+    lines = [line.strip() for line in r.output.splitlines() if line.startswith("        form ")]
+    assert len(lines) == len(flagged) > 0
+    for line, (i, f) in zip(lines, flagged):
+        assert line.startswith(f"form {i} {f['project_name']}: ")
+        assert all(x["code"] in line for x in f["findings"] if x["severity"] in ("error", "warning"))

@@ -16,6 +16,7 @@ import pytest
 
 from extractor.batch import run_batch
 from extractor.pipeline import ExtractOptions
+from extractor.settings import CheckSettings
 
 from folders import ROOT, needs_ocr
 
@@ -85,6 +86,14 @@ def test_a_batch_on_ray_writes_what_a_local_run_writes_bad_input_included(tmp_pa
     # Resumable by sha256 as a local run is: nothing to ship the second time.
     again = batch(files, tmp_path / "ray", cluster="")
     assert {o.status for o in again.outcomes if o.status != "failed"} == {"skipped"}
+    # Other checker settings: each document read again, and the line says why, as locally
+    stricter = tmp_path / "stricter.toml"
+    stricter.write_text("rounding = [\"round\"]\n", encoding="utf-8")
+    options = ExtractOptions(engine="rules", settings=CheckSettings.load(stricter))
+    changed = run_batch(files, tmp_path / "ray", options, ("json", "csv"), cluster="")
+    read = [o for o in changed.outcomes if o.status == "ok"]
+    assert len(read) == 4 and all(o.again == "the checker settings changed" for o in read)
+    assert "read again: 4 (the checker settings changed)" in changed.line()
 
 
 @needs_ocr

@@ -1,7 +1,7 @@
 """forms.xlsx for reviewers and supervisors: a 汇总 sheet first (counts by status,
 department and finding code), then each table with its Chinese header over its
-column names, frozen, filtered, formatted, a finding linked to its form's row, and
-a 未读取 sheet of the documents not read.
+column names, frozen, filtered, formatted, a finding linked to its form's row, a 说明
+sheet (the data dictionary) and a 未读取 sheet of the documents not read.
 
 Written row by row (openpyxl's write-only mode): memory stays flat whatever the batch.
 """
@@ -105,6 +105,7 @@ def write_xlsx(tables: BatchTables, target: Path) -> None:
             ws.append(row)
 
     # 未读取: the documents not read, and why
+    _dictionary_sheet(wb, cell, bold)
     ws = wb.create_sheet("未读取")
     for c, w in zip("ABCD", (40, 10, 60, 20)):
         ws.column_dimensions[c].width = w
@@ -115,6 +116,18 @@ def write_xlsx(tables: BatchTables, target: Path) -> None:
             ws.append([cell(ws, r["source_path"]), r["status"], cell(ws, r["error"]), cell(ws, r["document"])])
     with atomic_path(target) as tmp:
         wb.save(tmp)
+
+
+def _dictionary_sheet(wb, cell, bold) -> None:
+    """说明: every column of every sheet, its Chinese name, type and meaning (docs/tables.md)."""
+    ws = wb.create_sheet("说明")
+    for c, w in zip("ABCDE", (12, 22, 18, 9, 90)):
+        ws.column_dimensions[c].width = w
+    ws.freeze_panes = "A2"
+    ws.append([cell(ws, h, bold) for h in ("表 table", "列 column", "中文", "类型 type", "含义 meaning")])
+    for table in TABLES.values():
+        for column in table.columns:
+            ws.append([table.name, column.name, column.zh, column.type, cell(ws, column.description)])
 
 
 def _summary(tables: BatchTables) -> list[list[Any]]:

@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..findings import field_zh
 from ..models import form_label, json_value
 from .pages import cached, extent, locate_source
 from .view import form_view
@@ -44,6 +45,7 @@ class Settings:
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("extractor.review", "templates"), autoescape=select_autoescape(default=True))
     env.filters["shown"] = lambda v: "" if v is None else str(json_value(v))
+    env.filters["zh"] = lambda path: field_zh(path) if path else ""  # a field as a reader names it, rows from 1
     env.filters["q"] = lambda v: quote(str(v), safe="")
     return env
 

@@ -159,7 +159,9 @@ def test_workbook_for_a_reviewer(batch):
     from openpyxl import load_workbook
 
     wb = load_workbook(batch / "forms.xlsx")
-    assert wb.sheetnames == ["汇总", *TABLES, "未读取"]
+    assert wb.sheetnames == ["汇总", *TABLES, "说明", "未读取"]
+    dictionary = list(wb["说明"].iter_rows(min_row=2, values_only=True))
+    assert [(t, c) for t, c, *_ in dictionary] == [(t.name, c.name) for t in TABLES.values() for c in t.columns]
     forms, findings = wb["forms"], wb["findings"]
     assert [c.value for c in forms[1]][:2] == ["表编号", "结果文件"] and forms.freeze_panes == "B3"
     assert forms.auto_filter.ref.startswith("A2:") and forms[1][0].font.b

@@ -1,6 +1,7 @@
 """The workbench's server: security, pages for every kind of input, and no decision
 lost when it is killed."""
 
+import json
 import re
 import shutil
 import signal
@@ -261,3 +262,19 @@ def test_a_restarted_server_accepts_the_pages_its_tabs_still_show(out):
               "csrf": token}
     assert again.post("/decide", data=fields, follow_redirects=False).status_code == 303
     assert oct((out / ".review" / "csrf").stat().st_mode & 0o777) == "0o600"
+
+
+def test_fields_are_labelled_in_chinese_with_rows_from_one(out):
+    """第3项指标的得分 for indicators[2].score (the path kept in the title), as the messages say."""
+    import re
+
+    flagged = next(p for p in sorted(out.glob("*.json")) if p.stem not in ("errors", "metadata", "summary")
+                   and any(x["field"] and x["field"].startswith("indicators[")
+                           for f in json.loads(p.read_text(encoding="utf-8"))["forms"] for x in f["findings"]))
+    forms = json.loads(flagged.read_text(encoding="utf-8"))["forms"]
+    number, finding = next((i, x) for i, f in enumerate(forms, 1) for x in f["findings"]
+                           if x["field"] and x["field"].startswith("indicators["))
+    page = client(out).get(f"/form/{flagged.stem}/{number}").text
+    row = int(re.match(r"indicators\[(\d+)\]", finding["field"]).group(1))
+    assert f'<code title="{finding["field"]}">第{row + 1}项指标' in page
+    assert "<th title=\"project_name\">项目名称</th>" in page or "<th title=\"department\">主管部门</th>" in page
