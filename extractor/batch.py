@@ -23,7 +23,7 @@ from .io.report import batch_summary, write_report
 from .io.rows import DocRef, document_row
 from .io.outputs import BatchTables, load_document_json, remove_leftovers, result_files, write_form_rows, write_text_atomic
 from .fingerprint import Fingerprint, fingerprint_of
-from .naming import name_documents, real
+from .naming import Naming, name_documents, real
 from .models import DocumentResult
 from .pipeline import DocumentStats, ExtractOptions, Remote, extract_to_json
 from .workers import Budget, run_guarded
@@ -376,18 +376,15 @@ def run_batch(
     def note(outcome: Outcome) -> None:
         # A failed document's partial rows are dropped with its staging file.
         staged = tables.staging_file(outcome.name)
-        if outcome.status in ("failed", "no_form") or summary.tables_error is not None:
+        read = outcome.status not in ("failed", "no_form")
+        if not read or summary.tables_error is not None:
             staged.unlink(missing_ok=True)
-        else:
+        if summary.tables_error is None:
             try:
-                tables.take(staged)
-                tables.add_document(outcome_row(outcome, options.engine, naming.copies))
+                if read:
+                    tables.take(staged)
+                tables.add_document(outcome_row(outcome, options.engine, naming))
             except OSError as exc:  # (a full disk: the batch goes on; the tables are not written, and it says so)
-                summary.tables_error = exc
-        if outcome.status in ("failed", "no_form") and summary.tables_error is None:
-            try:
-                tables.add_document(outcome_row(outcome, options.engine, naming.copies))
-            except OSError as exc:
                 summary.tables_error = exc
         summary.outcomes.append(outcome)
         if on_done:
@@ -457,17 +454,13 @@ def add_earlier_documents(out_dir: Path, tables: BatchTables, this_run: set[str]
     return added
 
 
-def outcome_row(outcome: Outcome, engine: str, copies: dict[Path, Path] | None = None) -> dict:
-    """The `documents` row of a document this run read (or failed to); `copies`: the
-    inputs with its bytes by other paths (read once, listed with it)."""
-    digest = outcome.sha256 or (outcome.stats.sha256 if outcome.stats else None)
-    if digest is None:  # (stopped by a budget or a crash before the worker said)
-        try:
-            digest = sha256_of(outcome.path) if outcome.path.is_file() else None
-        except OSError:
-            pass
+def outcome_row(outcome: Outcome, engine: str, naming: Naming) -> dict:
+    """The `documents` row of a document this run read (or failed to), with the inputs
+    that have its bytes by other paths (read once)."""
+    # (stopped by a budget or a crash before the worker said: the hash taken to name it)
+    digest = outcome.sha256 or (outcome.stats.sha256 if outcome.stats else None) or naming.digests.get(outcome.path)
     status = {"ok": "read", "skipped": "read"}.get(outcome.status, outcome.status)
-    others = [str(p) for p, first in (copies or {}).items() if first == outcome.path]
+    others = [str(p) for p in naming.others.get(outcome.path, [])]
     ran = outcome.stats.engine if outcome.stats is not None and outcome.stats.engine else engine
     return document_row(outcome.name, str(outcome.path), status, digest, outcome.stats, outcome.error, ran, others)
 
@@ -489,37 +482,46 @@ def earlier_failures(out_dir: Path, tables: BatchTables, listed: set[str]) -> No
 TABLE_FILES = (("csv", "forms.csv"), ("xlsx", "forms.xlsx"), ("sqlite", "forms.sqlite"), ("parquet", "forms.parquet"))
 
 
-def table_edits(out_dir: Path) -> list:
-    """Cells a person changed in OUT's tables since the tool wrote them (io.edits)."""
+def tables_of(out_dir: Path) -> BatchTables:
+    """OUT's tables made from its result files (the caller closes them)."""
+    tables = BatchTables(out_dir)
+    add_earlier_documents(out_dir, tables, set())
+    return tables
+
+
+def table_edits(out_dir: Path, tables: BatchTables | None = None) -> list:
+    """Cells a person changed in OUT's tables since the tool wrote them (io.edits);
+    `tables`: OUT's tables as its result files make them (made here when not given)."""
     from .io.edits import EDITABLE, changed_files, edits
 
-    if not changed_files(out_dir):
+    changed = changed_files(out_dir)
+    if not changed:
         return []
-    tables = BatchTables(out_dir)
+    made = tables if tables is not None else tables_of(out_dir)
     try:
-        add_earlier_documents(out_dir, tables, set())
-        return edits(out_dir, {t: list(tables.rows(t)) for t in EDITABLE})
+        return edits(changed, {t: list(made.rows(t)) for t in EDITABLE})
     finally:
-        tables.close()
+        if tables is None:
+            made.close()
 
 
 def rewrite_tables(out_dir: Path, overwrite: bool = False) -> list[Path]:
     """The folder's tables made again from its JSON files, in the formats it has (after
-    `extractor check`: a corrected value and its findings reach the tables too).
-    TablesEdited where a person changed cells of them (unless `overwrite`)."""
+    `extractor check`: a corrected value and its findings reach the tables too), and
+    its report. TablesEdited where a person changed cells of them (unless `overwrite`)."""
     formats = [fmt for fmt, name in TABLE_FILES if (out_dir / name).exists()]
     if not formats:
         return []
-    if not overwrite and (found := table_edits(out_dir)):
-        from .io.edits import summary_line
-
-        raise TablesEdited(summary_line(found, out_dir))
-    tables = BatchTables(out_dir)
+    tables = tables_of(out_dir)
     try:
-        add_earlier_documents(out_dir, tables, set())
+        if not overwrite and (found := table_edits(out_dir, tables)):
+            from .io.edits import summary_line
+
+            raise TablesEdited(summary_line(found, out_dir))
         earlier_failures(out_dir, tables, {p.stem for p in result_files([out_dir])})
-        written = tables.write(out_dir, formats)
-        rewrite_report(out_dir, tables)
+        summary = batch_summary(tables, _recorded_run(out_dir))
+        written = tables.write(out_dir, formats, summary)
+        write_report(summary, out_dir)
         return written
     finally:
         tables.close()
@@ -536,15 +538,15 @@ def finish_batch(summary: Summary, out_dir: Path, formats: Iterable[str], tables
     write_text_atomic(out_dir / "errors.json", json.dumps(errors, ensure_ascii=False, indent=1) + "\n")
     table_formats = [f for f in formats if f != "json"]
     if summary.tables_error is None and table_formats:
-        tables.write(out_dir, table_formats)
-        write_report(batch_summary(tables, summary.as_json()), out_dir)
+        counts = batch_summary(tables, summary.as_json())  # (the workbook's 汇总 and summary.json: one count)
+        tables.write(out_dir, table_formats, counts)
+        write_report(counts, out_dir)
 
 
-def rewrite_report(out_dir: Path, tables: BatchTables) -> None:
-    """summary.json and report.html again (after `extractor check`), keeping what the
-    run that made them said of itself (its line, timings)."""
+def _recorded_run(out_dir: Path) -> dict:
+    """What the run that made OUT's summary.json said of itself (its line, timings): kept
+    when the report is written again after `extractor check`."""
     try:
-        run = json.loads((out_dir / "summary.json").read_text(encoding="utf-8")).get("run", {})
+        return json.loads((out_dir / "summary.json").read_text(encoding="utf-8")).get("run", {})
     except (OSError, ValueError, AttributeError):
-        run = {}
-    write_report(batch_summary(tables, run), out_dir)
+        return {}

@@ -34,6 +34,8 @@ def real(path: Path) -> Path:
 class Naming:
     names: dict[Path, str] = field(default_factory=dict)  # the files to read -> their names
     copies: dict[Path, Path] = field(default_factory=dict)  # a file with the bytes of an earlier one -> that one
+    others: dict[Path, list[Path]] = field(default_factory=dict)  # the other way: a file -> its copies
+    digests: dict[Path, str | None] = field(default_factory=dict)  # each file's sha256 (None: not read)
     renamed: list[str] = field(default_factory=list)  # what was named apart, and why (said on the summary line)
 
 
@@ -72,7 +74,7 @@ def name_documents(files: list[Path], out_dir: Path | None = None, limit: int | 
     """Names for `files` (see the module). `limit`: files larger are not hashed (they are
     refused when read); they are named by their path alone."""
     naming = Naming()
-    digests = {f: _digest(f, limit) for f in files}
+    digests = naming.digests = {f: _digest(f, limit) for f in files}
     existing = recorded(out_dir) if out_dir is not None else {}
     # The same bytes by the same kind of name (the suffix says how a file is read: the
     # bytes of a .csv and of a .tsv are two readings)
@@ -83,6 +85,7 @@ def name_documents(files: list[Path], out_dir: Path | None = None, limit: int | 
         key = (digests[f], f.suffix.lower())
         if key[0] is not None and key in first:
             naming.copies[f] = first[key]
+            naming.others.setdefault(first[key], []).append(f)
             continue
         if key[0] is not None:
             first[key] = f

@@ -33,7 +33,7 @@ from .forms.segment import FormRows, iter_form_rows
 from .forms.targets import parse_value
 from .layout.page import Row
 from .llm.config import LLMConfig
-from .models import DepartmentForm, DocumentResult, Finding, dump_json, form_label, funding_rows, ProjectForm, SkippedTable, Source, Usage
+from .models import OPEN_SEVERITIES, DepartmentForm, DocumentResult, Finding, dump_json, form_label, funding_rows, ProjectForm, SkippedTable, Source, Usage
 from .read.documents import Limits, OpenedDocument, open_document, sha256_of
 from .settings import CheckSettings
 
@@ -482,7 +482,7 @@ class DocumentStats:
             self.sent[re.split(r"[:(;]", why, maxsplit=1)[0].strip()] += 1
         self.forms_with_errors += error_count(form.findings) > 0
         open_codes = [f"{f.code}" + ("" if f.severity == "error" else " (warning)") for f in form.findings
-                      if f.severity in ("error", "warning")]
+                      if f.severity in OPEN_SEVERITIES]
         if open_codes:
             self.flagged += 1
             self.flagged_forms.append((self.forms, form_label(form), list(dict.fromkeys(open_codes))))

@@ -38,6 +38,11 @@ _LATIN = re.compile(r"[A-Za-z]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+def _chinese(text: str) -> bool:
+    """Chinese rather than another language's prose: no more Latin letters than Han characters."""
+    return len(_LATIN.findall(text)) <= len(_CJK.findall(text))
+
+
 @dataclass
 class Piece:
     """A form's title and the text after it that the rules could not cut into a table."""
@@ -58,7 +63,7 @@ class Piece:
         mention of one."""
         head = self.text[:3000]
         return (self.figures >= _MIN_FIGURES and sum(w in head for w in _FORM_WORDS) >= 4
-                and len(_LATIN.findall(head)) <= len(_CJK.findall(head)))
+                and _chinese(head))
 
 
 @dataclass
@@ -90,7 +95,7 @@ def _headline(text: str, start: int) -> bool:
     after = _FORM_TITLE.match(text, start)
     return (len(re.sub(r"[\s*#>|:：、.\d]|附件|附表|年度?", "", text[:start])) <= 2
             and not (after and re.match(r"\s*[。，,；;！？]", text[after.end():]))
-            and len(_LATIN.findall(text)) <= len(_CJK.findall(text)))
+            and _chinese(text))
 
 
 class TitleWatch:

@@ -12,7 +12,6 @@ changed nothing).
 from __future__ import annotations
 
 import csv
-import hashlib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -43,17 +42,11 @@ def _shown(v: Any) -> str:
     return "(empty)" if v in (None, "") else str(v)
 
 
-def file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def record(written: list[Path]) -> str:
     """tables.sha256's text for the table files just written."""
-    return "".join(f"{file_hash(p)}  {p.name}\n" for p in written if p.suffix in (".csv", ".xlsx"))
+    from ..read.documents import sha256_of  # (here: io imports the readers only where it hashes)
+
+    return "".join(f"{sha256_of(p)}  {p.name}\n" for p in written if p.suffix in (".csv", ".xlsx"))
 
 
 def recorded(out_dir: Path) -> dict[str, str]:
@@ -66,11 +59,13 @@ def recorded(out_dir: Path) -> dict[str, str]:
 
 def changed_files(out_dir: Path) -> list[Path]:
     """The table files whose bytes are not those the tool wrote."""
+    from ..read.documents import sha256_of
+
     hashes = recorded(out_dir)
     out = []
     for name, digest in hashes.items():
         path = out_dir / name
-        if path.is_file() and file_hash(path) != digest:
+        if path.is_file() and sha256_of(path) != digest:
             out.append(path)
     return out
 
@@ -92,11 +87,13 @@ def _same(column_type: str, written: Any, now: Any) -> bool:
     return now == written or now == "'" + written  # (the CSV formula guard's apostrophe)
 
 
-def edits(out_dir: Path, expected: dict[str, list[dict[str, Any]]]) -> list[Edit]:
-    """The cells of the changed table files that differ from `expected` (each editable
+def edits(changed: list[Path], expected: dict[str, list[dict[str, Any]]]) -> list[Edit]:
+    """The cells of the `changed` table files that differ from `expected` (each editable
     table's rows, as the result files give them now)."""
     found: list[Edit] = []
-    for path in changed_files(out_dir):
+    for path in changed:
+        if path.suffix == ".csv" and path.stem not in EDITABLE:
+            continue  # (findings.csv, documents.csv: the tool's own account, not read)
         sheets = _read(path)
         for table, rows in sheets.items():
             if table not in EDITABLE:

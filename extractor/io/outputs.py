@@ -146,10 +146,11 @@ class BatchTables:
         finally:
             fh.seek(0, os.SEEK_END)
 
-    def write(self, out_dir: Path, formats: Iterable[str]) -> list[Path]:
+    def write(self, out_dir: Path, formats: Iterable[str], summary: dict | None = None) -> list[Path]:
         """Every table file of `formats`, all or none: each is written whole in the staging
         folder first, and only when all are there are they renamed into OUT (a full disk
-        leaves the previous tables, never one new file beside old ones)."""
+        leaves the previous tables, never one new file beside old ones). `summary`: the
+        batch's counts (`report.batch_summary`) for the workbook's 汇总, when already made."""
         from .sqlite import write_sqlite
         from .workbook import write_xlsx
 
@@ -162,7 +163,7 @@ class BatchTables:
                     write_csv(TABLES[name].names, self.rows(name), staged[-1])
             if "xlsx" in formats:
                 staged.append(self.dir / "forms.xlsx")
-                write_xlsx(self, staged[-1])
+                write_xlsx(self, staged[-1], summary)
             if "sqlite" in formats:
                 staged.append(self.dir / "forms.sqlite")
                 write_sqlite(self, staged[-1])

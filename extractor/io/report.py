@@ -24,12 +24,13 @@ def batch_summary(tables: BatchTables, run: dict[str, Any] | None = None) -> dic
     """The counts of every table row the batch holds (this run's documents and those
     already in OUT); `run`: what this run did (its line, seconds, LLM use)."""
     documents = Counter(r["status"] for r in tables.rows("documents"))
-    forms = Counter(r["status"] for r in tables.rows("forms"))
+    forms: Counter = Counter()
     unique: set[str] = set()
     departments: dict[tuple, dict[str, Any]] = defaultdict(lambda: {"forms": 0, "flagged": 0, "annual_budget_wan": 0.0,
                                                                     "executed_wan": 0.0})
     flagged_forms = []
     for r in tables.rows("forms"):
+        forms[r["status"]] += 1
         if r["status"] != "ok":
             flagged_forms.append({k: r[k] for k in ("form_id", "document", "form", "page", "status", "project_name",
                                                      "department", "year", "errors", "warnings", "source_path")})

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..findings import FIELD_ZH, Code, field_zh
-from ..models import funding_rows, review_state
+from ..models import OPEN_SEVERITIES, funding_rows, review_state
 from .schema import TABLES, typed
 
 # An amount in its printed unit, times this, is in 万元.
@@ -74,7 +74,7 @@ def form_status(form) -> str:
     codes = {f.code for f in form.findings}
     if Code.READ_POORLY in codes:
         return "read_poorly"
-    if any(f.severity in ("error", "warning") for f in form.findings):
+    if any(f.severity in OPEN_SEVERITIES for f in form.findings):
         return "flagged"
     return "ok"
 
@@ -150,11 +150,14 @@ def form_rows(ref: DocRef, index: int, form) -> dict[str, list[dict]]:
             "findings": [shaped("findings", r) for r in findings]}
 
 
+_NAMES = {name: frozenset(t.names) for name, t in TABLES.items()}
+
+
 def shaped(table: str, values: dict[str, Any]) -> dict[str, Any]:
     """`values` as the table's row: its columns in order, each typed; a value of no
     column is a bug in the caller (the schema is the one list of columns)."""
     columns = TABLES[table].columns
-    extra = set(values) - {c.name for c in columns}
+    extra = values.keys() - _NAMES[table]
     if extra:
         raise KeyError(f"{table} has no column {sorted(extra)}")
     return {c.name: typed(c, values.get(c.name)) for c in columns}

@@ -8,11 +8,11 @@ Written row by row (openpyxl's write-only mode): memory stays flat whatever the 
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic import atomic_path
+from .report import FORM_STATUSES, batch_summary
 from .schema import TABLES, Column
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ WIDE = {"project_name": 36, "department": 24, "implementing_unit": 24, "subordin
         "form_id": 22, "document": 20, "field": 22, "field_zh": 22, "sha256": 14, "label": 16}
 AMOUNT = "#,##0.00"
 PLAIN = "0.00"
-NOT_READ = ("failed", "no_form", "skipped")
 
 
 def display_width(text: str) -> int:
@@ -49,7 +48,8 @@ def _letter(n: int) -> str:
     return get_column_letter(n)
 
 
-def write_xlsx(tables: BatchTables, target: Path) -> None:
+def write_xlsx(tables: BatchTables, target: Path, summary: dict[str, Any] | None = None) -> None:
+    """The workbook; `summary`: the batch's counts when already made (else counted here)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -59,7 +59,7 @@ def write_xlsx(tables: BatchTables, target: Path) -> None:
 
     wb = Workbook(write_only=True)
     bold, names_font = Font(bold=True), Font(italic=True, color="666666")
-    totals = _summary(tables)
+    summary = summary if summary is not None else batch_summary(tables)
 
     def cell(ws, value: Any, font=None, number_format=None, link: str | None = None, at: tuple[int, int] | None = None):
         c = WriteOnlyCell(ws, value=value)
@@ -79,7 +79,7 @@ def write_xlsx(tables: BatchTables, target: Path) -> None:
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 36, 12
     for c, w in zip("CDEF", (12, 16, 16, 12)):
         ws.column_dimensions[c].width = w
-    for row in totals:
+    for row in _summary_rows(summary):
         ws.append([cell(ws, v, bold if i == 0 and len(row) == 1 else None) for i, v in enumerate(row)])
 
     form_rows: dict[str, int] = {}  # form_id -> its row in the forms sheet
@@ -111,9 +111,8 @@ def write_xlsx(tables: BatchTables, target: Path) -> None:
         ws.column_dimensions[c].width = w
     ws.freeze_panes = "A2"
     ws.append([cell(ws, h, bold) for h in ("文件路径 source_path", "状态 status", "原因 error", "结果文件 document")])
-    for r in tables.rows("documents"):
-        if r["status"] in NOT_READ:
-            ws.append([cell(ws, r["source_path"]), r["status"], cell(ws, r["error"]), cell(ws, r["document"])])
+    for r in summary["not_read"]:
+        ws.append([cell(ws, r["source_path"]), r["status"], cell(ws, r["error"]), cell(ws, r["document"])])
     with atomic_path(target) as tmp:
         wb.save(tmp)
 
@@ -130,32 +129,19 @@ def _dictionary_sheet(wb, cell, bold) -> None:
             ws.append([table.name, column.name, column.zh, column.type, cell(ws, column.description)])
 
 
-def _summary(tables: BatchTables) -> list[list[Any]]:
-    """The 汇总 sheet's rows: documents by status, forms by status, by department and year
-    (amounts in 万元), findings by code."""
-    documents = Counter(r["status"] for r in tables.rows("documents"))
-    forms = Counter()
-    departments: dict[tuple, list] = defaultdict(lambda: [0, 0, 0.0, 0.0])
-    seen: set[str] = set()
-    for r in tables.rows("forms"):
-        forms[r["status"]] += 1
-        if r["form_key"] in seen:  # (a form published twice, a PDF and its workbook copy: counted once)
-            continue
-        seen.add(r["form_key"])
-        d = departments[(r["department"] or "", r["year"] or "")]
-        d[0] += 1
-        d[1] += r["status"] != "ok"
-        d[2] += float(r["annual_budget_wan"] or 0)
-        d[3] += float(r["executed_wan"] or 0)
-    codes = Counter((r["severity"], r["code"]) for r in tables.rows("findings"))
+def _summary_rows(summary: dict[str, Any]) -> list[list[Any]]:
+    """The 汇总 sheet's rows from the batch's counts (`report.batch_summary`, as
+    summary.json holds them): documents and forms by status, by department and year (in
+    万元), findings by code."""
     rows: list[list[Any]] = [["文件 documents"], ["状态 status", "数量"]]
-    rows += [[s, documents.get(s, 0)] for s in ("read", "no_form", "failed", "skipped")]
+    rows += [[s, n] for s, n in summary["documents"].items()]
+    forms = summary["forms"]
     rows += [[], ["自评表 forms"], ["状态 status", "数量"]]
-    rows += [[s, forms.get(s, 0)] for s in ("ok", "flagged", "read_poorly")] + [["合计 total", sum(forms.values())]]
+    rows += [[s, forms[s]] for s in FORM_STATUSES] + [["合计 total", forms["total"]]]
     rows += [[], ["按部门 by department"],
              ["主管部门 department", "年度 year", "表数 forms", "待复核 flagged", "全年预算数(万元)", "全年执行数(万元)"]]
-    rows += [[dep, year, n, flagged, round(budget, 4), round(executed, 4)]
-             for (dep, year), (n, flagged, budget, executed) in sorted(departments.items(), key=lambda kv: (-kv[1][0], kv[0]))]
+    rows += [[d["department"], d["year"], d["forms"], d["flagged"], d["annual_budget_wan"], d["executed_wan"]]
+             for d in summary["by_department"]]
     rows += [[], ["发现 findings"], ["代码 code", "级别 severity", "数量"]]
-    rows += [[code, severity, n] for (severity, code), n in sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))]
+    rows += [[f["code"], f["severity"], f["count"]] for f in summary["findings"]]
     return rows
