@@ -115,7 +115,7 @@ class BatchTables:
             return
         with open(staged, encoding="utf-8") as fh:
             for line in fh:
-                self._put(*json.loads(line, object_hook=_decode))
+                self._put(*json.loads(line))  # (a Decimal's marker passes through as it is)
         staged.unlink()
 
     def add(self, ref: DocRef, index: int, form) -> None:
