@@ -22,17 +22,13 @@ from .llm.gate import FileGate
 from .io.report import batch_summary, write_report
 from .io.rows import DocRef, document_row
 from .io.outputs import BatchTables, load_document_json, remove_leftovers, result_files, write_form_rows, write_text_atomic
+from .messages import counted, pick
 from .fingerprint import Fingerprint, fingerprint_of
 from .naming import Naming, name_documents, real
 from .models import DocumentResult
 from .pipeline import DocumentStats, ExtractOptions, Remote, extract_to_json
 from .workers import Budget, run_guarded
 
-
-
-def counted(n: int, word: str) -> str:
-    """`1 form`, `2 forms`."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 @dataclass
@@ -43,8 +39,9 @@ class Outcome:
     # bytes of another input: told, not read, not among the summary's outcomes)
     status: str
     stats: DocumentStats | None = None
-    error: str | None = None
+    error: str | None = None  # (English, as errors.json keeps it)
     error_type: str | None = None
+    error_zh: str | None = None  # the error's own Chinese text, where it has one (messages.py)
     seconds: float = 0.0
     again: str | None = None  # why a document already in OUT was read again (what changed)
     sha256: str | None = None  # the file's bytes', where they were read
@@ -77,12 +74,13 @@ class Summary:
     tables_error: OSError | None = None  # why the batch tables (all or none) were not written
     review_log: str | None = None  # why OUT's review log could not be read (its decisions not applied)
     passed_over: Counter = field(default_factory=Counter)  # files in the folders given, of types not read, by suffix
+    output_folders: list[Path] = field(default_factory=list)  # the tool's output folders inside the folders given: not read
 
     def as_json(self) -> dict:
         """What this run did, for summary.json and `--output-format json`."""
         done = [o.stats for o in self.outcomes if o.stats is not None]
         return {
-            "line": self.line(), "seconds": round(self.seconds, 3), "interrupted": self.interrupted,
+            "line": self.line("en"), "seconds": round(self.seconds, 3), "interrupted": self.interrupted,
             "documents": len(self.outcomes),
             "statuses": dict(Counter(o.status for o in self.outcomes)),
             "failed": [{"path": str(o.path), "error": o.error} for o in self.failed],
@@ -90,7 +88,8 @@ class Summary:
             "forms_with_errors": sum(d.forms_with_errors for d in done), "read_poorly": sum(d.read_poorly for d in done),
             "llm": {"requests": sum(d.usage.requests for d in done), "input_tokens": sum(d.usage.input_tokens for d in done),
                     "output_tokens": sum(d.usage.output_tokens for d in done)},
-            "passed_over": dict(self.passed_over), "earlier": self.earlier,
+            "passed_over": dict(self.passed_over), "output_folders_left_out": [str(p) for p in self.output_folders],
+            "earlier": self.earlier,
             "timings": [{"document": o.name, "status": o.status, "seconds": round(o.seconds, 3), "pages": o.pages}
                         for o in self.outcomes],
             "tables_error": str(self.tables_error) if self.tables_error else None,
@@ -105,75 +104,113 @@ class Summary:
         """Documents read in part: MuPDF could not read all of them, forms may be missing."""
         return [o for o in self.outcomes if o.stats is not None and o.stats.damage]
 
-    def line(self) -> str:
+    def line(self, language: str | None = None) -> str:
+        """The run in one line, in the language shown (or `language`)."""
+        def t(en: str, zh: str) -> str:
+            return pick(en, zh, language)
+
+        def n_of(n: int, word: str) -> str:
+            return counted(n, word, language)
+
         done = [o.stats for o in self.outcomes if o.stats is not None]
         skipped = sum(1 for o in self.outcomes if o.status == "skipped")
-        damaged = f"; {len(self.damaged)} damaged, read in part" if self.damaged else ""
         no_form = sum(1 for o in self.outcomes if o.status == "no_form")
-        damaged += f"; {no_form} with no self-evaluation form" if no_form else ""
-        text = (
-            f"{counted(len(self.outcomes), 'document')} ({skipped} unchanged, skipped; {len(self.failed)} failed{damaged}), "
-            f"{counted(sum(d.page_count for d in done), 'page')}, {counted(sum(d.forms for d in done), 'form')}, "
-            f"{counted(sum(d.forms_with_errors for d in done), 'form')} with error findings, "
-            f"{sum(d.read_poorly for d in done)} read poorly, {self.seconds:.1f} s"
-        )
+        parts = [t(f"{skipped} unchanged, skipped", f"{skipped} 份未变、跳过"), t(f"{len(self.failed)} failed", f"{len(self.failed)} 份失败")]
+        if self.damaged:
+            parts.append(t(f"{len(self.damaged)} damaged, read in part", f"{len(self.damaged)} 份受损、部分读取"))
+        if no_form:
+            parts.append(t(f"{no_form} with no self-evaluation form", f"{no_form} 份无自评表"))
+        paren = t(f" ({'; '.join(parts)})", f"（{'；'.join(parts)}）")
+        text = t(", ", "，").join([
+            n_of(len(self.outcomes), "document") + paren,
+            n_of(sum(d.page_count for d in done), "page"), n_of(sum(d.forms for d in done), "form"),
+            t(f"{n_of(sum(d.forms_with_errors for d in done), 'form')} with error findings",
+              f"{sum(d.forms_with_errors for d in done)} 张表有错误发现"),
+            t(f"{sum(d.read_poorly for d in done)} read poorly", f"{sum(d.read_poorly for d in done)} 张表读得不好"),
+            t(f"{self.seconds:.1f} s", f"{self.seconds:.1f} 秒"),
+        ])
+        sep = t("; ", "；")
         again = Counter(o.again for o in self.outcomes if o.again)
         if again:
-            text += "; read again: " + ", ".join(f"{n} ({why})" for why, n in again.most_common())
+            text += sep + t("read again: ", "重新读取：") + ", ".join(f"{n} ({why})" for why, n in again.most_common())
         ran = [o.stats.usage for o in self.outcomes if o.status == "ok" and o.stats]
         sent = sum((o.stats.sent for o in self.outcomes if o.status == "ok" and o.stats), Counter())
         if sent:
-            text += (f"; {sum(sent.values())} forms sent to the LLM ("
-                     + ", ".join(f"{n} {why}" for why, n in sent.most_common()) + ")")
+            reasons = ", ".join(f"{n} {why}" for why, n in sent.most_common())
+            text += sep + t(f"{sum(sent.values())} forms sent to the LLM ({reasons})", f"{sum(sent.values())} 张表交给 LLM（{reasons}）")
         if any(u.requests for u in ran):
-            text += (
-                f"; LLM: {sum(u.requests for u in ran)} requests, {sum(u.input_tokens for u in ran)} tokens in, "
-                f"{sum(u.output_tokens for u in ran)} out"
-            )
+            requests, tin, tout = (sum(u.requests for u in ran), sum(u.input_tokens for u in ran), sum(u.output_tokens for u in ran))
+            text += sep + t(f"LLM: {requests} requests, {tin} tokens in, {tout} out",
+                            f"LLM：{requests} 次请求，输入 {tin} 令牌，输出 {tout} 令牌")
         conflicts, misplaced = sum(d.conflicts for d in done), sum(d.misplaced for d in done)
         if conflicts or misplaced:
-            text += f"; {misplaced} LLM values not the ones their cells print, {conflicts} engine conflicts (error findings)"
+            text += sep + t(f"{misplaced} LLM values not the ones their cells print, {conflicts} engine conflicts (error findings)",
+                            f"{misplaced} 个 LLM 值与其单元格所印不符，{conflicts} 处引擎冲突（错误发现）")
         ran_again = [o.stats for o in self.outcomes if o.status == "ok" and o.stats and o.stats.reviewed]
         if ran_again:
-            text += (f"; reviewers' decisions applied again to {sum(d.reviewed for d in ran_again)} forms, "
-                     f"{sum(d.review_conflicts for d in ran_again)} conflicts (not applied: what they decided on reads "
-                     "differently now; extractor review shows them)")
+            applied, clashing = sum(d.reviewed for d in ran_again), sum(d.review_conflicts for d in ran_again)
+            text += sep + t(f"reviewers' decisions applied again to {applied} forms, {clashing} conflicts (not applied: what "
+                            "they decided on reads differently now; extractor review shows them)",
+                            f"审核决定重新应用于 {applied} 张表，{clashing} 处冲突（未应用：所审核的内容现在读得不同；"
+                            "extractor review 可查看）")
         spent = sum(d.budget_spent for d in done)
         if spent:
-            text += f"; token budget spent: {spent} forms not sent"
+            text += sep + t(f"token budget spent: {spent} forms not sent", f"令牌预算已用完：{spent} 张表未发送")
         if self.passed_over:
-            text += (f"; {counted(sum(self.passed_over.values()), 'file')} in the folders of types not read ("
-                     + ", ".join(f"{n} {suffix}" for suffix, n in self.passed_over.most_common(6)) + ")")
+            kinds = ", ".join(f"{n} {suffix}" for suffix, n in self.passed_over.most_common(6))
+            text += sep + t(f"{n_of(sum(self.passed_over.values()), 'file')} in the folders of types not read ({kinds})",
+                            f"文件夹中有 {n_of(sum(self.passed_over.values()), 'file')}属于不读取的类型（{kinds}）")
+        if self.output_folders:
+            shown = ", ".join(map(str, self.output_folders[:3])) + (" …" if len(self.output_folders) > 3 else "")
+            text += sep + t(f"left out {len(self.output_folders)} output folder{'s' if len(self.output_folders) != 1 else ''} "
+                            f"of extractor's ({shown})", f"略过 {len(self.output_folders)} 个 extractor 的输出文件夹（{shown}）")
         if self.review_log:
-            text += f"; reviewers' decisions not applied: {self.review_log}"
+            text += sep + t("reviewers' decisions not applied: ", "审核决定未应用：") + self.review_log
         if self.renamed:
-            text += "; named apart from another document in the output folder: " + "; ".join(self.renamed[:3]) \
-                + (f" (and {len(self.renamed) - 3} more)" if len(self.renamed) > 3 else "")
+            more = len(self.renamed) - 3
+            text += sep + t("named apart from another document in the output folder: ", "与输出文件夹中另一文件区别命名：") \
+                + "; ".join(self.renamed[:3]) + (t(f" (and {more} more)", f"（另有 {more} 个）") if more > 0 else "")
         if self.copies:
-            text += f"; {counted(len(self.copies), 'file')} with the same bytes as another input, read once"
+            text += sep + t(f"{n_of(len(self.copies), 'file')} with the same bytes as another input, read once",
+                            f"{n_of(len(self.copies), 'file')}与另一输入字节相同，只读一次")
         if self.earlier:
-            text += f"; the tables also hold {counted(self.earlier, 'document')} already in the output folder"
+            text += sep + t(f"the tables also hold {n_of(self.earlier, 'document')} already in the output folder",
+                            f"表格还包含输出文件夹中已有的 {n_of(self.earlier, 'document')}")
         return text
 
 
 def collect_inputs(paths: Iterable[Path], exclude: Path | None = None, passed: list[Path] | None = None) -> list[Path]:
     """Files as given (whatever their suffix, so a wrong file gets its own message)
     and, inside folders, every file with a supported suffix, sorted — not those inside
-    `exclude` (the output folder: its forms.xlsx is no report). `passed` gets the
-    files of folders left out (said on the summary line and listed, not silently)."""
+    `exclude` (the output folder: its forms.xlsx is no report) nor inside another output
+    folder of the tool's. `passed` gets the files of folders left out, and the output
+    folders left out (said on the summary line and listed, not silently)."""
     skip = real(exclude) if exclude is not None else None
     out: list[Path] = []
     for p in paths:
-        if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if not f.is_file() or f.name.startswith(".") or (skip is not None and real(f).is_relative_to(skip)):
+        if not p.is_dir():
+            out.append(p)
+            continue
+        found: list[Path] = []
+        for root, dirs, names in os.walk(p):
+            here = Path(root)
+            if (skip is not None and real(here).is_relative_to(skip)) or is_output_folder(here):
+                if passed is not None and is_output_folder(here) and real(here) != skip:
+                    passed.append(here)
+                dirs[:] = []
+                continue
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            for name in names:
+                f = here / name
+                if name.startswith(".") or not f.is_file():
                     continue
                 if f.suffix.lower() in INPUT_SUFFIXES:
-                    out.append(f)
+                    found.append(f)
                 elif passed is not None:
                     passed.append(f)
-        else:
-            out.append(p)
+        out.extend(sorted(found))
+    if passed is not None:
+        passed.sort()
     seen: set[Path] = set()
     unique = []
     for p in out:
@@ -182,6 +219,11 @@ def collect_inputs(paths: Iterable[Path], exclude: Path | None = None, passed: l
             seen.add(key)
             unique.append(p)
     return unique
+
+
+def is_output_folder(folder: Path) -> bool:
+    """A folder `extractor extract` wrote: its results are no report to read."""
+    return (folder / "errors.json").is_file() and any((folder / f).is_file() for f in ("tables.sha256", "summary.json", "forms.csv"))
 
 
 def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, force: bool,
@@ -217,7 +259,7 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
             return Outcome(path, name, "failed", error=f"internal error: {type(exc).__name__}: {first_line(exc)}",
                            error_type="InternalError", seconds=time.perf_counter() - started, sha256=digest)
         status = "no_form" if isinstance(known, NoFormsFound) and "damaged" not in str(known) else "failed"
-        return Outcome(path, name, status, error=str(known), error_type=type(known).__name__,
+        return Outcome(path, name, status, error=str(known), error_type=type(known).__name__, error_zh=known.zh,
                        seconds=time.perf_counter() - started, sha256=digest)
     finally:
         if rows:
@@ -319,8 +361,9 @@ def _outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, options:
 
     def stopped(index: int, reason: str, kind: str) -> Outcome:
         f = files[index]
-        error = OverBudget(f"{reason} ({OPTION_OF[kind]}): stopped") if kind in OPTION_OF else Crashed(reason)
-        return Outcome(f, names[f], "failed", error=str(error), error_type=type(error).__name__)
+        error = OverBudget(f"{reason} ({OPTION_OF[kind]}): stopped", zh=f"{reason}（{OPTION_OF[kind]}）：已停止") \
+            if kind in OPTION_OF else Crashed(reason)
+        return Outcome(f, names[f], "failed", error=str(error), error_type=type(error).__name__, error_zh=error.zh)
 
     # Workers keep MuPDF as quiet as this process keeps it (a forked worker would
     # inherit it; a spawned one would not), and die with this process.
@@ -356,13 +399,16 @@ def run_batch(
     """Every file into OUT. `cluster`: run on Ray (its address; "" for a local Ray).
     `passed`: the files of folders given that are of types not read (listed, not read)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = Summary(passed_over=Counter(p.suffix.lower() or "(no suffix)" for p in passed))
+    folders = [p for p in passed if p.is_dir()]  # other output folders of the tool's
+    passed = [p for p in passed if not p.is_dir()]
+    summary = Summary(passed_over=Counter(p.suffix.lower() or "(no suffix)" for p in passed), output_folders=folders)
     naming = name_documents(files, out_dir, options.limits.max_bytes)
     names, summary.renamed, summary.copies = naming.names, naming.renamed, naming.copies
     files = [f for f in files if f in names]  # (a copy of another input is read once)
     if on_done:
         for copy, first in naming.copies.items():  # (each input has its line)
-            on_done(Outcome(copy, names[first], "copy", error=f"the same bytes as {first}: read once, as {names[first]}"))
+            on_done(Outcome(copy, names[first], "copy", error=f"the same bytes as {first}: read once, as {names[first]}",
+                            error_zh=f"与 {first} 字节相同：只读一次，作为 {names[first]}"))
     summary.review_log = review_log_problem(out_dir)
     tables = BatchTables(out_dir)
     for p in passed:

@@ -15,11 +15,12 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .batch import Outcome, Summary, collect_inputs, counted, rewrite_tables, run_batch
+from .batch import Outcome, Summary, collect_inputs, rewrite_tables, run_batch
+from .messages import counted, pick, set_lang
 from .check import error_count
 from .review.decisions import recheck
 from .read.documents import Limits, quiet_mupdf
-from .errors import ConfigError, ExtractorError, translate
+from .errors import ConfigError, ExtractorError, in_chinese, translate
 from .models import DocumentResult
 from .io.outputs import FORMATS, load_document_json, result_files, write_document_json, write_text_atomic
 from .llm.config import LLMConfig
@@ -29,6 +30,31 @@ from .settings import CheckSettings
 app = typer.Typer(add_completion=False, no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
                   help="Read fiscal performance self-evaluation forms (绩效自评表) into checked records.")
 
+
+def _plain_help_types() -> None:
+    """Typer (0.2x) labels each option with its Python type in help: `<bool>` on every
+    flag, `<list[Path]>` on an argument, `<str>` where no metavar was given. Flags get
+    no label, arguments none beside their name, other options their name (`--port PORT`);
+    metavars and choices (`DIR`, `zh|en`) stay."""
+    from typer import core
+
+    for cls in (getattr(core, "TyperOption", None), getattr(core, "TyperArgument", None)):
+        shown = getattr(cls, "display_type_rich", None)
+        if shown is None:  # (an older Typer: click's metavars already)
+            continue
+
+        def display(self, ctx, _shown=shown):
+            label = _shown(self, ctx)
+            if getattr(self, "is_flag", False):
+                return None
+            if label and label.startswith("<"):
+                return None if isinstance(self, core.TyperArgument) else (self.name or "").upper()
+            return label
+
+        cls.display_type_rich = display
+
+
+_plain_help_types()
 
 from .review.commands import app as _review_app  # noqa: E402  (a command group of its own)
 
@@ -41,11 +67,37 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
+class Lang(str, Enum):
+    zh = "zh"
+    en = "en"
+    both = "both"
+
+
+class MsgLang(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
+def _set_lang(value: Optional[MsgLang]) -> Optional[MsgLang]:
+    if value is not None:
+        set_lang(value.value)
+    return value
+
+
+# The language of messages: on the command (`extractor extract --lang zh`) or before it
+# (`extractor --lang zh check`); EXTRACTOR_LANG, else the locale, by default.
+LangOpt = Annotated[Optional[MsgLang], typer.Option("--lang", metavar="zh|en", callback=_set_lang, show_default=False,
+                                                 rich_help_panel="Input and output", help="Messages' language (default: locale).")]
+
+
 @app.callback()
 def _setup(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
-                                                 help="Print the version and exit.")] = False) -> None:
+                                                 help="Print the version and exit.")] = False,
+           lang: LangOpt = None) -> None:
     # The command owns its output: MuPDF's own messages are kept, not printed, and a
     # damaged file is reported in one line (see documents.quiet_mupdf).
+    if lang is None:
+        set_lang(None)
     quiet_mupdf()
 
 
@@ -62,8 +114,14 @@ def _say(line: str, screen: bool = True) -> None:
         fh.flush()
 
 
-def _err(msg: str) -> None:
-    _say(f"error: {msg}")
+def _err(msg: str, zh: str | None = None) -> None:
+    """`error: …` (`错误：…` in Chinese, with the Chinese text where there is one)."""
+    _say(pick(f"error: {msg}", f"错误：{zh or msg}"))
+
+
+def _err_of(exc: ExtractorError, before: str = "") -> None:
+    """An error of ours, in the language shown."""
+    _err(before + str(exc), before + in_chinese(str(exc), exc.zh, type(exc).__name__))
 
 
 # Options in panels (`extract --help` fits a screen), each with a short metavar rather
@@ -91,12 +149,6 @@ class Shown(str, Enum):
     json = "json"
 
 
-class Lang(str, Enum):
-    zh = "zh"
-    en = "en"
-    both = "both"
-
-
 EngineOpt = Annotated[str, typer.Option(metavar="ENGINE", rich_help_panel=ENGINE,
                                         help="auto, rules, llm, llm-only.")]
 ANSWER_TOKENS = LLMConfig.model_fields["max_tokens"].default
@@ -107,7 +159,7 @@ def _llm_config(model, mode, vision, dpi, concurrency, budget, cache, answer_tok
         cfg = LLMConfig.from_env(model=model, mode=mode, vision=vision, dpi=dpi, concurrency=concurrency,
                                  max_tokens_per_run=budget, max_tokens=answer_tokens)
     except ConfigError as exc:  # (a setting from the environment that is no setting)
-        _err(str(exc))
+        _err_of(exc)
         raise typer.Exit(2) from None
     if not cache:
         cfg = cfg.model_copy(update={"cache_dir": None})
@@ -133,12 +185,12 @@ def extract(
     workers: Annotated[int, typer.Option(metavar="N", min=1, rich_help_panel=BUDGETS, help="Documents in parallel.")] = 1,
     force: Annotated[bool, typer.Option("--force", metavar="", rich_help_panel=INOUT, help="Read again what is up to date.")] = False,
     max_pages: Annotated[int, typer.Option(metavar="N", rich_help_panel=BUDGETS, help="Refuse longer documents.")] = Limits.max_pages,
-    max_bytes: Annotated[int, typer.Option(metavar="BYTES", rich_help_panel=BUDGETS, show_default="512 MiB",
-                                           help="Refuse larger files.")] = Limits.max_bytes,
-    page_seconds: Annotated[float, typer.Option(metavar="SEC", min=0, rich_help_panel=BUDGETS, show_default="60",
-                                                help="Longest page; 0: no limit.")] = Limits.page_seconds,
-    max_memory: Annotated[float, typer.Option(metavar="GIB", min=0, rich_help_panel=BUDGETS, show_default="4",
-                                              help="Largest worker; 0: no limit.")] = Limits.max_memory / 2**30,
+    max_bytes: Annotated[int, typer.Option(metavar="BYTES", rich_help_panel=BUDGETS, show_default=False,
+                                           help=r"Largest file. \[default: 512 MiB]")] = Limits.max_bytes,
+    page_seconds: Annotated[float, typer.Option(metavar="SEC", min=0, rich_help_panel=BUDGETS, show_default=False,
+                                                help=r"Per page (0: none). \[default: 60]")] = Limits.page_seconds,
+    max_memory: Annotated[float, typer.Option(metavar="GIB", min=0, rich_help_panel=BUDGETS, show_default=False,
+                                              help=r"Per worker (0: none). \[default: 4]")] = Limits.max_memory / 2**30,
     config: Annotated[Optional[Path], typer.Option(metavar="FILE", rich_help_panel=INOUT, help="Checker settings (TOML).")] = None,
     model: ModelOpt = None,
     llm_mode: ModeOpt = "tools",
@@ -158,6 +210,7 @@ def extract(
     verbose: Annotated[bool, typer.Option("-v", "--verbose", metavar="", rich_help_panel=INOUT, help="A line per flagged form.")] = False,
     log: Annotated[Optional[Path], typer.Option("--log", metavar="FILE", rich_help_panel=INOUT,
                                                 help="Also write every line to FILE.")] = None,
+    lang: LangOpt = None,
 ) -> None:
     """Extract every form of the documents to OUT: a JSON file each, and tables.
 
@@ -169,19 +222,23 @@ def extract(
     cluster = ray_address if ray_address else ("" if ray else None)
     missing = [need for need, wanted in (("pyarrow", "parquet" in formats), ("ray", cluster is not None)) if wanted and not _importable(need)]
     if missing:
-        _err(f"{' and '.join(missing)} not installed: pip install 'fiscal-form-extractor[{'ray' if 'ray' in missing else 'parquet'}]'")
+        extra = "ray" if "ray" in missing else "parquet"
+        _err(f"{' and '.join(missing)} not installed: pip install 'fiscal-form-extractor[{extra}]'",
+             f"未安装 {'、'.join(missing)}：pip install 'fiscal-form-extractor[{extra}]'")
         raise typer.Exit(2)
     llm = _llm_config(model, llm_mode, vision, dpi, llm_concurrency, max_tokens_per_run, cache, max_tokens)
     try:
         running = resolve_engine(engine, llm)
         settings = CheckSettings.load(config)
     except ExtractorError as exc:
-        _err(str(exc))
+        _err_of(exc)
         raise typer.Exit(2)
     passed: list[Path] = []
     files = collect_inputs(paths, exclude=out, passed=passed)
     if not files:
-        _err("no input files found")
+        folders = ", ".join(str(p) for p in passed if p.is_dir())
+        _err("no input files found" + (f" ({folders}: an output folder of extractor's, not read)" if folders else ""),
+             "没有找到输入文件" + (f"（{folders}：extractor 的输出文件夹，不读取）" if folders else ""))
         raise typer.Exit(2)
     options = ExtractOptions(engine=engine, limits=Limits(max_pages=max_pages, max_bytes=max_bytes, page_seconds=page_seconds or None,
                                                            max_memory=int(max_memory * 2**30) or None), settings=settings, llm=llm)
@@ -190,26 +247,31 @@ def extract(
             summary = _run_reporting(files, out, options, formats, workers, force, cluster, passed, quiet, verbose)
             _summarise(summary, engine, running, output_format, out)
     except OSError as exc:  # OUT is a file, not writable, or its disk is full
-        _err(f"cannot write to {out}: {translate(exc, reading=False)}")
+        _err_of(translate(exc, reading=False), pick(f"cannot write to {out}: ", f"无法写入 {out}："))
         raise typer.Exit(2)
 
 
 def _summarise(summary: Summary, engine: str, running: str, output_format: Shown, out: Path) -> None:
     """The batch's closing lines and its exit status."""
     if engine == "auto" and running == "rules" and any(o.forms for o in summary.outcomes):  # (said, not silently done)
-        _say("note: no LLM endpoint is configured (OPENAI_BASE_URL, and --model or EXTRACTOR_MODEL): auto read "
-             "with the rules engine alone; the forms it could not read well are marked read_poorly")
+        _say(pick("note: no LLM endpoint is configured (OPENAI_BASE_URL, and --model or EXTRACTOR_MODEL): auto read "
+                  "with the rules engine alone; the forms it could not read well are marked read_poorly",
+                  "提示：未配置 LLM 服务（OPENAI_BASE_URL，及 --model 或 EXTRACTOR_MODEL）：auto 只用规则引擎读取；"
+                  "读得不好的表标为 read_poorly"))
     _say(summary.line())
     if output_format is Shown.json:
         typer.echo(json.dumps(summary.as_json(), ensure_ascii=False, indent=1))
     if summary.tables_error is not None:
         written = sum(1 for o in summary.outcomes if o.status not in ("failed", "no_form"))
-        _err(f"the batch tables were not written ({translate(summary.tables_error, reading=False)}): none of them changed; "
-             f"the result files of {written} document{'s' if written != 1 else ''} are in {out}; once there is room, "
-             "the same command again writes them (it skips the documents already read)")
+        why = translate(summary.tables_error, reading=False)
+        _err(f"the batch tables were not written ({why}): none of them changed; "
+             f"the result files of {counted(written, 'document', 'en')} are in {out}; once there is room, "
+             "the same command again writes them (it skips the documents already read)",
+             f"批量表格未写出（{in_chinese(str(why), why.zh, type(why).__name__)}）：表格都未改变；"
+             f"{written} 份文件的结果在 {out}；有空间后再运行同一命令即可写出（已读的文件会跳过）")
         raise typer.Exit(2)
     if summary.interrupted:
-        _say("interrupted: outputs of finished documents are kept")
+        _say(pick("interrupted: outputs of finished documents are kept", "已中断：已完成文件的输出都保留"))
         raise typer.Exit(130)
     if summary.failed or summary.damaged:
         raise typer.Exit(1)
@@ -234,24 +296,36 @@ def _logging_to(path: Path | None) -> Iterator[None]:
             _LOG.remove(fh)
 
 
+# A document's line starts with its status, in the language shown.
+STATUS_WORDS = {"failed": ("FAILED", "失败"), "copy": ("COPY", "副本"), "no_form": ("NO FORM", "无自评表"),
+                "damaged": ("DAMAGED", "受损"), "ok": ("ok", "完成"), "skipped": ("skipped", "未变")}
+
+
+def _status(status: str) -> str:
+    en, zh = STATUS_WORDS[status]
+    return pick(f"{en:7}", zh)
+
+
+def _error_text(o: Outcome) -> str:
+    return shown(pick(o.error or "", in_chinese(o.error or "", o.error_zh, o.error_type)))
+
+
 def _report(o: Outcome, tty: bool, quiet: bool = False, verbose: bool = False) -> None:
     """A line per document: always for a failure, for the others when not on a terminal
     (where the progress bar stands for them) and not --quiet; the --log file has them all."""
-    if o.status == "failed":
-        _say(f"FAILED  {shown(o.path)}: {shown(o.error)}")
-    elif o.status == "copy":
-        _say(f"COPY    {shown(o.path)}: {shown(o.error)}")
-    elif o.status == "no_form":  # (read whole: not a failure, and not in the exit status)
-        _say(f"NO FORM {shown(o.path)}: {shown(o.error)}")
+    if o.status in ("failed", "copy", "no_form"):  # (no form: read whole, not a failure, and not in the exit status)
+        _say(f"{_status(o.status)} {shown(o.path)}: {_error_text(o)}")
     elif o.stats is not None and o.stats.damage:  # read in part: it counts in the exit status
-        _say(f"DAMAGED {shown(o.path)}: {o.forms} form{'s' if o.forms != 1 else ''} read; {o.stats.damage}: forms may be missing")
+        _say(f"{_status('damaged')} {shown(o.path)}: " + pick(f"{counted(o.forms, 'form')} read; {o.stats.damage}: forms may be missing",
+                                                            f"读出 {counted(o.forms, 'form')}；{o.stats.damage}：可能缺表"))
     else:
-        flag = f", {o.forms_with_errors} with error findings" if o.forms_with_errors else ""
-        flag += f"; {o.skipped_tables} other tables skipped" if o.skipped_tables else ""
-        _say(f"{o.status:7} {shown(o.path)}: {counted(o.forms, 'form')}{flag} ({o.seconds:.2f} s)", screen=not (tty or quiet) or verbose)
+        flag = pick(f", {o.forms_with_errors} with error findings", f"，{o.forms_with_errors} 张有错误发现") if o.forms_with_errors else ""
+        flag += pick(f"; {o.skipped_tables} other tables skipped", f"；跳过其他表格 {o.skipped_tables} 张") if o.skipped_tables else ""
+        _say(f"{_status(o.status)} {shown(o.path)}: {counted(o.forms, 'form')}{flag}" + pick(f" ({o.seconds:.2f} s)", f"（{o.seconds:.2f} 秒）"),
+             screen=not (tty or quiet) or verbose)
     if verbose and o.stats is not None:  # (-v: each flagged form, its place, name and what was found)
         for place, label, codes in o.stats.flagged_forms:
-            _say(f"        form {place} {shown(Path(label or '?'))}: {', '.join(codes)}")
+            _say(f"        {pick('form', '表')} {place} {shown(Path(label or '?'))}: {', '.join(codes)}")
 
 
 @contextmanager
@@ -303,6 +377,7 @@ def check(
     strict: Annotated[bool, typer.Option(help="Exit 1 when any error finding remains.")] = False,
     config: Annotated[Optional[Path], typer.Option(help="Checker settings (TOML).")] = None,
     overwrite_tables: Annotated[bool, typer.Option("--overwrite-tables", help="Write the tables again even where a person changed cells of them.")] = False,
+    lang: LangOpt = None,
 ) -> None:
     """Re-run the checker on results (e.g. after a person corrected a value) and rewrite their findings, and the tables of their folders.
 
@@ -311,11 +386,12 @@ def check(
     try:
         settings = CheckSettings.load(config)
     except ExtractorError as exc:
-        _err(str(exc))
+        _err_of(exc)
         raise typer.Exit(2)
     files = result_files(paths)
     if not files:
-        _err("no result files to check: give an output folder of `extractor extract` or its JSON files")
+        _err("no result files to check: give an output folder of `extractor extract` or its JSON files",
+             "没有可检查的结果文件：请给出 extractor extract 的输出文件夹或其中的 JSON 文件")
         raise typer.Exit(2)
     if not overwrite_tables:  # (refused before anything is written: a correction in a table is never reverted)
         from .batch import table_edits
@@ -331,9 +407,14 @@ def check(
     for f in files:
         try:
             result = load_document_json(f)
+        except OSError as exc:  # missing, a folder, not readable
+            _err_of(translate(exc), f"{f}: ")
+            failed += 1
+            continue
         except Exception as exc:
-            why = "not JSON" if isinstance(exc, ValueError) and not hasattr(exc, "errors") else "not a result's shape"
-            _err(f"{f}: not a result file of extractor extract ({why})")
+            json_ = isinstance(exc, ValueError) and not hasattr(exc, "errors")
+            _err(f"{f}: not a result file of extractor extract ({'not JSON' if json_ else 'not a result' + chr(39) + 's shape'})",
+                 f"{f}：不是 extractor extract 的结果文件（{'不是 JSON' if json_ else '不是结果的结构'}）")
             failed += 1
             continue
         for form in result.forms:
@@ -344,11 +425,14 @@ def check(
             errors += error_count(form.findings)
         write_document_json(result, f)
         rewritten.add(f.parent)
-        typer.echo(f"{f}: {len(result.forms)} forms, {sum(error_count(x.findings) for x in result.forms)} error findings")
+        found = sum(error_count(x.findings) for x in result.forms)
+        typer.echo(f"{f}: " + pick(f"{counted(len(result.forms), 'form')}, {counted(found, 'error finding')}",
+                                   f"{counted(len(result.forms), 'form')}，{found} 条错误发现"))
     for folder in sorted(rewritten):
         tables = rewrite_tables(folder, overwrite=True)
         if tables:
-            typer.echo(f"{folder}: tables rewritten ({', '.join(t.name for t in tables)})")
+            names = ", ".join(t.name for t in tables)
+            typer.echo(f"{folder}: " + pick(f"tables rewritten ({names})", f"表格已重写（{names}）"))
     if failed or (strict and errors):
         raise typer.Exit(1)
 
@@ -367,6 +451,7 @@ def eval_cmd(
     max_tokens_per_run: BudgetOpt = None,
     max_tokens: AnswerOpt = ANSWER_TOKENS,
     cache: CacheOpt = True,
+    lang: LangOpt = None,
 ) -> None:
     """Score an engine on an evaluation set and print the accuracy table.
 
@@ -377,13 +462,9 @@ def eval_cmd(
     llm = _llm_config(model, llm_mode, vision, dpi, llm_concurrency, max_tokens_per_run, cache, max_tokens)
     try:
         resolve_engine(engine, llm)
-    except ExtractorError as exc:
-        _err(str(exc))
-        raise typer.Exit(2)
-    try:
         docs = load_set(set_)
     except ExtractorError as exc:
-        _err(str(exc))
+        _err_of(exc)
         raise typer.Exit(2)
     result = evaluate(docs, engine=engine, llm=llm)
     table = markdown(result)
@@ -404,6 +485,7 @@ def layout(
     page: Annotated[int, typer.Option(min=1, help="1-based page number.")] = 1,
     out: Annotated[Path, typer.Option("-o", "--out", help="PNG to write.")] = Path("layout.png"),
     dpi: Annotated[int, typer.Option(help="Resolution of the drawing.")] = 100,
+    lang: LangOpt = None,
 ) -> None:
     """Draw what the layout engine saw on one page: edges red, cells blue, words grey.
 
@@ -413,18 +495,20 @@ def layout(
     from .read.documents import open_document
 
     if not out.parent.is_dir():
-        _err(f"{out.parent} is not a folder: give -o a PNG path in a folder that exists")
+        _err(f"{out.parent} is not a folder: give -o a PNG path in a folder that exists",
+             f"{out.parent} 不是文件夹：-o 请给出已存在文件夹中的 PNG 路径")
         raise typer.Exit(2)
     try:
         doc = open_document(document)
         try:
             if doc.kind == "text":
-                raise ExtractorError("a text export has no page to draw")
+                raise ExtractorError("a text export has no page to draw", zh="文本导出没有页面可画")
             if doc.kind in ("sheet", "word"):
                 raise ExtractorError("a workbook or Word file is read by its cells, not laid out from a page: "
-                                     "layout draws the pages of PDFs and images (print it to PDF to see one)")
+                                     "layout draws the pages of PDFs and images (print it to PDF to see one)",
+                                     zh="工作簿或 Word 文件按单元格读取，不按页面排版：layout 只画 PDF 和图片的页面（可先打印为 PDF）")
             if page > doc.page_count:
-                raise ExtractorError(f"the document has {doc.page_count} pages")
+                raise ExtractorError(f"the document has {doc.page_count} pages", zh=f"文件只有 {doc.page_count} 页")
             seen = next(p for i, p in enumerate(doc.pages(), 1) if i == page)
             # A page read by OCR was laid out turned and deskewed: its words, not the scan, are the background.
             scanned = page in (doc.ocr_pages or {})
@@ -432,7 +516,7 @@ def layout(
         finally:
             doc.close()
     except ExtractorError as exc:
-        _err(f"{document}: {exc}")
+        _err_of(exc, f"{document}: ")
         raise typer.Exit(1)
     from .io.atomic import atomic_path
 
@@ -440,9 +524,11 @@ def layout(
         with atomic_path(out) as tmp:
             tmp.write_bytes(png)
     except OSError as exc:
-        _err(f"cannot write {out}: {translate(exc, reading=False)}")
+        _err_of(translate(exc, reading=False), pick(f"cannot write {out}: ", f"无法写入 {out}："))
         raise typer.Exit(2)
-    typer.echo(f"{out}: {len(seen.tables)} tables, {sum(len(t.edges) for t in seen.tables)} edges, {len(seen.words)} words")
+    edges = sum(len(t.edges) for t in seen.tables)
+    typer.echo(f"{out}: " + pick(f"{counted(len(seen.tables), 'table')}, {counted(edges, 'edge')}, {counted(len(seen.words), 'word')}",
+                                 f"{len(seen.tables)} 张表格，{edges} 条边线，{len(seen.words)} 个词"))
 
 
 @app.command()

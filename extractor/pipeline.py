@@ -53,10 +53,12 @@ class ExtractOptions:
 def resolve_engine(engine: str, llm: LLMConfig | None = None) -> str:
     """The engine that will run: 'auto' is the rules engine when no endpoint is configured."""
     if engine not in ENGINES:
-        raise EngineUnavailable(f"unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
+        raise EngineUnavailable(f"unknown engine '{engine}' (choose from {', '.join(ENGINES)})",
+                                zh=f"未知的引擎 '{engine}'（可选：{', '.join(ENGINES)}）")
     configured = llm is not None and llm.configured
     if engine in ("llm", LLM_ONLY) and not configured:
-        raise EngineUnavailable(f"--engine {engine} needs an endpoint: set OPENAI_BASE_URL (and OPENAI_API_KEY) and --model or EXTRACTOR_MODEL")
+        raise EngineUnavailable(f"--engine {engine} needs an endpoint: set OPENAI_BASE_URL (and OPENAI_API_KEY) and --model or EXTRACTOR_MODEL",
+                                zh=f"--engine {engine} 需要 LLM 服务：请设置 OPENAI_BASE_URL（及 OPENAI_API_KEY）和 --model 或 EXTRACTOR_MODEL")
     if engine == "auto":
         return "auto" if configured else "rules"
     return engine
@@ -321,7 +323,8 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         except ExtractorError:
             raise
         except Exception as exc:  # a PDF that opens but breaks while reading
-            raise CorruptFile(f"unreadable page: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CorruptFile(f"unreadable page: {why}", zh=f"页面无法读取：{why}") from exc
 
     def damaged(form: Form, pages: list[int]) -> Form:
         """What MuPDF (or libjpeg) said while reading the form's pages, or a page between them it could not read"""
@@ -432,7 +435,9 @@ class DocumentRun:
         if not found:
             damage = self.doc.damage()
             others = f"; only other tables: {', '.join(s.title for s in self.skipped[:3])}" if self.skipped else ""
-            raise NoFormsFound("no self-evaluation form (绩效自评表) found" + others + (f"; {damage}" if damage else ""))
+            others_zh = f"；只有其他表格：{'、'.join(s.title for s in self.skipped[:3])}" if self.skipped else ""
+            raise NoFormsFound("no self-evaluation form (绩效自评表) found" + others + (f"; {damage}" if damage else ""),
+                               zh="未找到绩效自评表" + others_zh + (f"；{damage}" if damage else ""))
 
     def result(self, forms: list[Form] | None = None) -> DocumentResult:
         doc = self.doc  # doc_type is known at the end: a page read by OCR makes it "scanned"

@@ -31,10 +31,12 @@ def root() -> Path:
 
 @pytest.fixture(autouse=True)
 def _no_real_endpoint(monkeypatch):
-    """Tests never reach a real endpoint: they start their own (tests/llm_server.py)."""
+    """Tests never reach a real endpoint: they start their own (tests/llm_server.py).
+    Messages are in English whatever the machine's locale (tests of Chinese ask for it)."""
     for var in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "EXTRACTOR_MODEL"):
         if not os.environ.get("EXTRACTOR_LIVE_TESTS"):
             monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("EXTRACTOR_LANG", "en")
 
 
 def render_pdf(forms: list[dict], path: Path) -> Path:

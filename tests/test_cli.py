@@ -449,10 +449,11 @@ def test_help_fits_a_screen_in_panels_and_every_command_has_an_example():
     assert ran.returncode == 0 and len(lines) < 60, len(lines)
     text = ran.stdout
     assert all(panel in text for panel in ("Input and output", "Engine and LLM", "Budgets", "Cluster"))
-    assert "<bool>" not in text.split("Input and output", 1)[1] and "512 MiB" in text
-    for command in ("extract", "check", "review", "schema", "explain", "eval", "layout", "version"):
-        out = subprocess.run([sys.executable, "-m", "extractor.cli", command, "--help"], capture_output=True, text=True, env=env).stdout
-        assert "Example: extractor " in out, command
+    assert "[default: 512 MiB]" in text and "zh|en" in text
+    for command in ("extract", "check", "review", "review serve", "review export-gold", "schema", "explain", "eval", "layout", "version", ""):
+        out = subprocess.run([sys.executable, "-m", "extractor.cli", *command.split(), "--help"], capture_output=True, text=True, env=env).stdout
+        assert "Example: extractor " in out or not command, command
+        assert not re.search(r"<(bool|int|float|str|path|list)", out, re.I), (command, out)  # (no Python types as labels)
 
 
 def test_quiet_keeps_failures_and_the_summary_and_the_log_has_every_line(tmp_path, sample):
@@ -489,3 +490,75 @@ def test_verbose_names_each_flagged_form_and_what_was_found(tmp_path, sample):
     for line, (i, f) in zip(lines, flagged):
         assert line.startswith(f"form {i} {f['project_name']}: ")
         assert all(x["code"] in line for x in f["findings"] if x["severity"] in ("error", "warning"))
+
+
+def _mixed_folder(tmp_path, root):
+    """A folder with a form, a file with no form, an empty PDF and an encrypted one."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.pdf").write_bytes((root / "fixtures" / "pdf" / "landscape.pdf").read_bytes())
+    (folder / "b.txt").write_text("会议纪要：今年的工作安排如下。", encoding="utf-8")
+    (folder / "c.pdf").write_bytes(b"")
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), "secret")
+    doc.save(folder / "d.pdf", encryption=pymupdf.PDF_ENCRYPT_AES_256, owner_pw="o", user_pw="u")
+    return folder
+
+
+@pytest.mark.parametrize("how", ["option", "option before the command", "locale", "EXTRACTOR_LANG"])
+def test_messages_in_chinese_when_asked_the_files_in_english(tmp_path, root, monkeypatch, how):
+    """--lang zh (or a Chinese locale) puts every line of a batch in Chinese, a worker
+    process's errors too (their Chinese crosses the process boundary); errors.json and
+    summary.json keep English whoever ran the batch."""
+    folder = _mixed_folder(tmp_path, root)
+    args = ["extract", str(folder), "-o", str(tmp_path / "out"), "--workers", "2"]
+    if how == "option":
+        args += ["--lang", "zh"]
+    elif how == "option before the command":
+        args = ["--lang", "zh", *args]
+    elif how == "locale":
+        monkeypatch.delenv("EXTRACTOR_LANG")
+        monkeypatch.delenv("LC_ALL", raising=False)
+        monkeypatch.delenv("LC_MESSAGES", raising=False)
+        monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    else:
+        monkeypatch.setenv("EXTRACTOR_LANG", "zh")
+        monkeypatch.setenv("LANG", "en_US.UTF-8")
+    r = runner.invoke(app, args)
+    assert r.exit_code == 1, r.output
+    lines = r.output.splitlines()
+    assert f"完成 {folder / 'a.pdf'}: 7 张表（" in r.output
+    assert f"无自评表 {folder / 'b.txt'}: 未找到绩效自评表" in lines
+    assert f"失败 {folder / 'c.pdf'}: 文件是空的" in lines
+    assert f"失败 {folder / 'd.pdf'}: PDF 设有密码加密" in lines
+    assert lines[-1].startswith("4 份文件（0 份未变、跳过；2 份失败；1 份无自评表），")
+    assert "7 张表" in lines[-1] and "秒" in lines[-1]
+    assert not re.search(r"\b(forms?|documents?|failed|error)\b", r.output), r.output  # nothing left in English
+    errors = json.loads((tmp_path / "out" / "errors.json").read_text(encoding="utf-8"))
+    assert {e["error"] for e in errors if e["status"] == "failed"} == {"the file is empty", "the PDF is encrypted with a password"}
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["run"]["line"].startswith("4 documents (0 unchanged, skipped; 2 failed; 1 with no self-evaluation form)")
+
+
+def test_english_wins_over_a_chinese_locale_when_asked(tmp_path, root, monkeypatch):
+    monkeypatch.delenv("EXTRACTOR_LANG")
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    r = runner.invoke(app, ["extract", str(_mixed_folder(tmp_path, root)), "-o", str(tmp_path / "out"), "--lang", "en"])
+    assert "FAILED " in r.output and "the file is empty" in r.output and "4 documents (" in r.output
+    r = runner.invoke(app, ["check", str(tmp_path / "out" / "gone.json")])
+    assert r.exit_code == 1 and "错误：" in r.output and "文件不存在" in r.output  # (the locale, without --lang)
+
+
+def test_an_output_folder_inside_the_folder_given_is_not_read(tmp_path, root):
+    """`extract reports -o reports/out`, then `extract reports -o out2`: reports/out is
+    the tool's own output (its CSVs would be read as text exports); it is left out, and
+    the summary says so."""
+    folder = _mixed_folder(tmp_path, root)
+    assert runner.invoke(app, ["extract", str(folder), "-o", str(folder / "out")]).exit_code == 1
+    r = runner.invoke(app, ["extract", str(folder), "-o", str(tmp_path / "out2")])
+    assert "4 documents (" in r.output, r.output
+    assert f"left out 1 output folder of extractor's ({folder / 'out'})" in r.output
+    summary = json.loads((tmp_path / "out2" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["run"]["output_folders_left_out"] == [str(folder / "out")] and summary["run"]["passed_over"] == {}
+    r = runner.invoke(app, ["extract", str(folder / "out"), "-o", str(tmp_path / "out3")])
+    assert r.exit_code == 2 and "no input files found" in r.output and "an output folder of extractor's" in r.output

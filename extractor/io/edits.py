@@ -143,10 +143,17 @@ def _read(path: Path) -> dict[str, list[dict[str, Any]]]:
         wb.close()
 
 
-def summary_line(found: list[Edit], out_dir: Path) -> str:
-    """The one line `extractor check` refuses with."""
-    cells = "; ".join(map(str, found[:3])) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
-    return (f"{len(found)} cell{'s' if len(found) != 1 else ''} of the tables in {out_dir} changed since they were written "
-            f"({cells}): check writes the tables again from the result files and would put the old values back. "
-            "Make the corrections in the review workbench (extractor review OUT) or the result files, or move the "
-            "changed files away; --overwrite-tables writes over them")
+def summary_line(found: list[Edit], out_dir: Path, language: str | None = None) -> str:
+    """The one line `extractor check` refuses with (in the language shown, or `language`)."""
+    from ..messages import pick
+
+    more = len(found) - 3
+    cells = "; ".join(map(str, found[:3]))
+    return pick(
+        f"{len(found)} cell{'s' if len(found) != 1 else ''} of the tables in {out_dir} changed since they were written "
+        f"({cells}{f'; and {more} more' if more > 0 else ''}): check writes the tables again from the result files and "
+        "would put the old values back. Make the corrections in the review workbench (extractor review OUT) or the "
+        "result files, or move the changed files away; --overwrite-tables writes over them",
+        f"{out_dir} 中的表格写出后有 {len(found)} 个单元格被修改（{cells}{f'；另有 {more} 个' if more > 0 else ''}）："
+        "check 会按结果文件重写表格，把旧值放回去。请在审核工作台（extractor review OUT）或结果文件中更正，"
+        "或把修改过的文件移走；--overwrite-tables 会覆盖它们", language)

@@ -137,7 +137,7 @@ def sniff(path: Path) -> str:
     with open(path, "rb") as fh:
         head = fh.read(2048)
     if not head.strip():
-        raise EmptyFile("the file is empty")
+        raise EmptyFile("the file is empty", zh="文件是空的")
     if b"%PDF-" in head[:1024]:
         return "pdf"
     for magic in IMAGE_MAGIC:
@@ -146,18 +146,22 @@ def sniff(path: Path) -> str:
     suffix = path.suffix.lower()
     if head.startswith(_ZIP) and (suffix == ".ofd" or b"OFD.xml" in head):
         raise UnsupportedFile("an OFD document (China's electronic document format): not read yet; "
-                              "export it to PDF with the issuer's OFD reader")
+                              "export it to PDF with the issuer's OFD reader",
+                              zh="OFD 版式文件暂不能读取：请用 OFD 阅读器导出为 PDF")
     if (head.startswith(_ZIP) and suffix in XLSX_SUFFIXES) or (head.startswith(_OLE) and suffix in LEGACY_SHEET_SUFFIXES):
         return "sheet"
     if (head.startswith(_ZIP) and suffix in DOCX_SUFFIXES) or (head.startswith(_OLE) and suffix in LEGACY_WORD_SUFFIXES):
         return "word"
     utf16 = head.startswith(_UTF16_BOMS) or (b"\x00" in head and utf16_without_bom(head) is not None)
     if b"\x00" in head and not utf16:
-        raise UnsupportedFile("not a PDF, image or text export (binary content)")
+        raise UnsupportedFile("not a PDF, image or text export (binary content)", zh="不是 PDF、图片或文本导出（二进制内容）")
     if not (utf16 or _decodes(head, "utf-8", cut=True) or _decodes(head, "gb18030", cut=True)):
-        raise UnsupportedFile(f"not a PDF, image or text export in {TEXT_ENCODINGS}")
+        raise UnsupportedFile(f"not a PDF, image or text export in {TEXT_ENCODINGS}",
+                              zh=f"不是 PDF、图片，也不是 {TEXT_ENCODINGS} 编码的文本导出")
     if path.suffix.lower() not in TEXT_SUFFIXES:
-        raise UnsupportedFile(f"not a PDF or image, and '{path.suffix}' is not a text export suffix ({', '.join(sorted(TEXT_SUFFIXES))})")
+        suffixes = ', '.join(sorted(TEXT_SUFFIXES))
+        raise UnsupportedFile(f"not a PDF or image, and '{path.suffix}' is not a text export suffix ({suffixes})",
+                              zh=f"不是 PDF 或图片，且后缀 '{path.suffix}' 不是文本导出的后缀（{suffixes}）")
     return "text"
 
 
@@ -213,7 +217,8 @@ class OpenedDocument:
             page = self._pdf.load_page(i)
             if self._pdf.is_pdf and content_past(page, self.limits.max_page_content):
                 raise TooLarge(f"page {i + 1}'s content decodes to more than {self.limits.max_page_content >> 20} MiB "
-                               "of drawing operators (a decompression bomb)")
+                               "of drawing operators (a decompression bomb)",
+                               zh=f"第 {i + 1} 页的内容解压后超过 {self.limits.max_page_content >> 20} MiB 绘图指令（解压炸弹）")
             words = page_words(page)
             problem = text_layer_problem(words)
             what = ocr_reason(page, problem)
@@ -224,7 +229,8 @@ class OpenedDocument:
                     text, notes = self.preread[i + 1]
                     notes = list(notes)
                 elif not ocr.available():
-                    raise NoTextLayer(f"page {i + 1} is {what}, and OCR is not installed (pip install '.[ocr]')")
+                    raise NoTextLayer(f"page {i + 1} is {what}, and OCR is not installed (pip install '.[ocr]')",
+                                      zh=f"第 {i + 1} 页需要 OCR（{what}），但未安装 OCR（pip install '.[ocr]'）")
                 else:
                     text, notes = ocr_read_page(page)
                 if not _looks_scanned(page):
@@ -347,7 +353,11 @@ def _check_count(n: int, limits: Limits, close: Callable[[], None], empty: str, 
         raise EmptyFile(empty)
     if n > limits.max_pages:
         close()
-        raise TooLarge(f"{n} {unit} is over the {limits.max_pages}-page limit (--max-pages)")
+        raise TooLarge(f"{n} {unit} is over the {limits.max_pages}-page limit (--max-pages)",
+                       zh=f"{n} 页，超过 {limits.max_pages} 页的上限（--max-pages）")
+
+
+KIND_OF_PATH_ZH = {"a folder": "文件夹", "a FIFO": "命名管道", "a socket": "套接字", "a device": "设备"}
 
 
 def _not_a_file(path: Path) -> InputError:
@@ -358,7 +368,7 @@ def _not_a_file(path: Path) -> InputError:
     except OSError as exc:
         return translate(exc)
     kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
-    return UnsupportedFile(f"not a regular file ({kind})")
+    return UnsupportedFile(f"not a regular file ({kind})", zh=f"不是普通文件（{KIND_OF_PATH_ZH[kind]}）")
 
 
 def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
@@ -366,9 +376,10 @@ def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
         raise _not_a_file(path)
     size = path.stat().st_size
     if size == 0:
-        raise EmptyFile("the file is empty")
+        raise EmptyFile("the file is empty", zh="文件是空的")
     if size > limits.max_bytes:
-        raise TooLarge(f"{size / 2**20:.0f} MiB is over the {limits.max_bytes / 2**20:.0f} MiB limit (--max-bytes)")
+        raise TooLarge(f"{size / 2**20:.0f} MiB is over the {limits.max_bytes / 2**20:.0f} MiB limit (--max-bytes)",
+                       zh=f"{size / 2**20:.0f} MiB，超过 {limits.max_bytes / 2**20:.0f} MiB 的上限（--max-bytes）")
     kind = sniff(path)
     if kind == "text":
         with open(path, "rb") as fh:
@@ -382,10 +393,11 @@ def open_document(path: Path, limits: Limits = Limits()) -> OpenedDocument:
     try:
         doc = pymupdf.open(path)
     except Exception as exc:  # PyMuPDF raises its own FileDataError and others
-        raise CorruptFile(f"cannot be opened: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CorruptFile(f"cannot be opened: {why}", zh=f"无法打开：{why}") from exc
     if doc.needs_pass:
         doc.close()
-        raise EncryptedFile("the PDF is encrypted with a password")
+        raise EncryptedFile("the PDF is encrypted with a password", zh="PDF 设有密码加密")
     _check_count(doc.page_count, limits, doc.close, empty="the document has no pages", unit="pages")
     doc_type = "scanned" if kind == "image" else "born_digital"
     opened = OpenedDocument(path, kind, doc.page_count, doc_type, _pdf=doc, limits=limits)

@@ -61,7 +61,8 @@ def _rapidocr(**params):
     try:
         from rapidocr import RapidOCR
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise NoTextLayer("the page is an image and OCR is not installed (pip install 'fiscal-form-extractor[ocr]')") from exc
+        raise NoTextLayer("the page is an image and OCR is not installed (pip install 'fiscal-form-extractor[ocr]')",
+                          zh="页面是图片，但未安装 OCR（pip install 'fiscal-form-extractor[ocr]'）") from exc
     return RapidOCR(params={
         "Global.log_level": "error",
         "Det.model_path": _bundled_model("PP-OCRv6_det", "ch_PP-OCR"),

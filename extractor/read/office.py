@@ -44,7 +44,8 @@ def convert(path: Path, to: str, workdir: Path, what: str, seconds: float = CONV
     soffice = _soffice()
     if soffice is None:
         raise UnsupportedFile(f"{what} is read through LibreOffice, which is not installed "
-                              "(apt-get install libreoffice-calc-nogui libreoffice-writer-nogui)")
+                              "(apt-get install libreoffice-calc-nogui libreoffice-writer-nogui)",
+                              zh="此类文件需经 LibreOffice 读取，但未安装（apt-get install libreoffice-calc-nogui libreoffice-writer-nogui）")
     source = workdir / ("input" + path.suffix.lower())  # a name of ours: no option, no odd characters
     shutil.copyfile(path, source)
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
@@ -61,8 +62,9 @@ def convert(path: Path, to: str, workdir: Path, what: str, seconds: float = CONV
                 code = None
         proc.wait()
     if code is None:
-        raise OverBudget(f"LibreOffice did not convert {what} within {seconds:g} s: stopped")
+        raise OverBudget(f"LibreOffice did not convert {what} within {seconds:g} s: stopped",
+                         zh=f"LibreOffice 未能在 {seconds:g} 秒内完成转换：已停止")
     out = workdir / f"input.{to}"
     if code != 0 or not out.exists() or out.stat().st_size == 0:
-        raise CorruptFile(f"LibreOffice could not convert {what}")
+        raise CorruptFile(f"LibreOffice could not convert {what}", zh="LibreOffice 无法转换此文件")
     return out
