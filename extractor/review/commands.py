@@ -3,7 +3,8 @@ static pages."""
 
 from __future__ import annotations
 
-from ..errors import ReviewLogError
+from ..errors import ReviewLogError, in_chinese
+from ..messages import counted, pick
 
 import getpass
 import ipaddress
@@ -29,8 +30,8 @@ app = typer.Typer(cls=_DefaultServe, no_args_is_help=True, add_completion=False,
                   help="Review flagged forms: a local web app over an output folder.\n\nExample: extractor review out/")
 
 
-def _err(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
+def _err(msg: str, zh: str | None = None) -> None:
+    typer.echo(pick(f"error: {msg}", f"错误：{zh or msg}"), err=True)
 
 
 def _loopback(host: str) -> bool:
@@ -62,12 +63,13 @@ def serve(
         _write_static(results, out, warnings)
         return
     if len(results) != 1 or not results[0].is_dir():
-        _err("give one output folder (extractor extract … -o OUT)")
+        _err("give one output folder (extractor extract … -o OUT)", "请给出一个输出文件夹（extractor extract … -o OUT）")
         raise typer.Exit(2)
     from ..io.outputs import result_files
 
     if not result_files(results) and not (results[0] / "review.sqlite").exists():
-        _err(f"{results[0]} holds no result of extractor extract: give the output folder (extractor extract … -o OUT)")
+        _err(f"{results[0]} holds no result of extractor extract: give the output folder (extractor extract … -o OUT)",
+             f"{results[0]} 中没有 extractor extract 的结果：请给出输出文件夹（extractor extract … -o OUT）")
         raise typer.Exit(2)
     from ..errors import ExtractorError
     from ..settings import CheckSettings
@@ -75,7 +77,7 @@ def serve(
     try:
         settings = CheckSettings.load(config)
     except ExtractorError as exc:
-        _err(str(exc))
+        _err(str(exc), in_chinese(str(exc), exc.zh, type(exc).__name__))
         raise typer.Exit(2)
     serve_folder(results[0], host, port, reviewer or _login(), settings)
 
@@ -105,12 +107,12 @@ def serve_folder(folder: Path, host: str, port: int, reviewer: str, settings, re
         # uvicorn's own listen() came after the first connection)
         sock.listen(2048)
     except OSError as exc:
-        _err(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        _err(f"cannot listen on {host}:{port}: {exc.strerror or exc}", f"无法在 {host}:{port} 监听：{exc.strerror or exc}")
         raise typer.Exit(2)
     try:
         workspace = Workspace(folder, settings)
     except ReviewLogError as exc:
-        _err(str(exc))
+        _err(str(exc), in_chinese(str(exc), exc.zh, type(exc).__name__))
         raise typer.Exit(2) from None
     app = create_app(workspace, Settings(reviewer=reviewer, token=token, host=host))
     bound = sock.getsockname()[1]
@@ -120,7 +122,8 @@ def serve_folder(folder: Path, host: str, port: int, reviewer: str, settings, re
     url = f"http://{shown}:{bound}/" + (f"?token={token}" if token else "")
     queue = workspace.queue()
     decided = sum(q.state == "decided" for q in queue)
-    typer.echo(f"review: {len(queue)} forms to review in {folder} ({decided} decided); open {url}  (Ctrl-C stops)")
+    typer.echo(pick(f"review: {counted(len(queue), 'form')} to review in {folder} ({decided} decided); open {url}  (Ctrl-C stops)",
+                    f"复核：{folder} 中有 {len(queue)} 张表待复核（已决定 {decided} 张）；请打开 {url}（Ctrl-C 停止）"))
     if ready:
         ready(url)
     # No access log: a URL may carry the token, and the folder's names are nobody else's business.
@@ -141,7 +144,7 @@ def _write_static(results: list[Path], out: Path, warnings: bool) -> None:
         try:
             result = load_document_json(f)
         except Exception:
-            _err(f"{f}: not a result file of extractor extract")
+            _err(f"{f}: not a result file of extractor extract", f"{f}：不是 extractor extract 的结果文件")
             continue
         page = write_review(result, out / f.stem, only_errors=not warnings, results_dir=f.parent)
         if page:
@@ -152,7 +155,7 @@ def _write_static(results: list[Path], out: Path, warnings: bool) -> None:
     if written:
         write_text_atomic(out / "index.html", static_index(written))
         typer.echo(str(out / "index.html"))
-    typer.echo(f"{len(written)} review pages", err=True)
+    typer.echo(pick(f"{counted(len(written), 'review page')}", f"{len(written)} 个复核页面"), err=True)
 
 
 def static_index(documents: list[tuple[str, str, int]]) -> str:
@@ -180,11 +183,12 @@ def export_gold_cmd(
     from .gold import export_gold
 
     if not folder.is_dir():
-        _err(f"{folder}: not a folder")
+        _err(f"{folder}: not a folder", f"{folder}：不是文件夹")
         raise typer.Exit(2)
     done = export_gold(folder, out)
     for line in done.left_out:
-        typer.echo(f"left out: {line}", err=True)
-    typer.echo(f"{done.forms} decided forms of {done.documents} documents written to {out / 'manifest.json'}")
+        typer.echo(pick("left out: ", "未导出：") + line, err=True)
+    typer.echo(pick(f"{done.forms} decided forms of {counted(done.documents, 'document')} written to {out / 'manifest.json'}",
+                    f"{done.documents} 份文件中已决定的 {done.forms} 张表已写入 {out / 'manifest.json'}"))
     if not done.forms:
         raise typer.Exit(1)

@@ -138,7 +138,7 @@ def test_decided_forms_export_as_gold_that_eval_scores(page, out, tmp_path):
         page.keyboard.press("c")  # the document prints this: the extraction is right
     gold = tmp_path / "gold"
     r = runner.invoke(app, ["review", "export-gold", str(out), "-o", str(gold)])
-    assert r.exit_code == 0 and "1 decided forms of 1 documents" in r.output, r.output
+    assert r.exit_code == 0 and "1 decided forms of 1 document written" in r.output, r.output
     report = tmp_path / "report.json"
     r = runner.invoke(app, ["eval", str(gold), "--report", str(report)])
     assert r.exit_code == 0, r.output
