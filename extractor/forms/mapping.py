@@ -425,6 +425,8 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
         m.reader.note(f"{len(m.goals)} goal cells; kept the first two", 0.05)
     form = _form(m, engine, _funding_unit(rows, m.reader))
     _outside_the_table(form, fr, m.reader)
+    if fr.narrative:  # (said, as each line read as a row was an ignored row)
+        m.reader.note(f"{fr.narrative} lines of narrative after its rows, kept out of it")
     family = VOCAB.family_for(fr.kind, fr.title, _printed_labels(fr))
     form.template = family.name
     prompts = list(_template_prompts(form))

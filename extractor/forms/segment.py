@@ -39,6 +39,7 @@ class FormRows:
     year: int | None
     rows: list[Row] = field(default_factory=list)
     before_anchor: list[Row] = field(default_factory=list)  # rows between title and anchor
+    narrative: int = 0  # lines of prose after its rows, kept out of it (text_export.Prose)
 
     @property
     def pages(self) -> list[int]:
@@ -121,6 +122,10 @@ def iter_form_rows(rows: Iterable[Row], skipped: list[SkippedTable] | None = Non
     ended = False  # the current form's total or grade row has been read
     for row in rows:
         filled = row.filled  # (once: a list built from the cells)
+        if row.prose:  # (a long run of prose lines: no title, year, label or value in it)
+            if current is not None:
+                current.narrative += row.cells[0].text.count("\n") + 1
+            continue
         if not filled:
             continue
         heading = title_kind(row, filled)

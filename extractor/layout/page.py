@@ -57,6 +57,9 @@ class Row:
     line: int | None = None  # source line for text exports
     page_break_before: bool = False  # first row after a page (or blank-line) break
     order: int = -1  # the row's place in its document (set as the rows stream past)
+    # A text export's long run of prose lines in one row (text_export.Prose): kept as
+    # printed, seen by the title watch, and neither canonicalised nor read into a form
+    prose: bool = False
 
     @property
     def texts(self) -> list[str]:

@@ -63,14 +63,18 @@ class Canon:
         return out
 
     def _count(self, before: str, after: str) -> None:
-        for ch in before:
-            if not ch.isascii():
-                to = canonical(ch)
-                if to != ch:
-                    self.changed[f"{ch}→{to}"] += 1
+        # Only the look-alikes are noted: found by a regex rather than canonicalising
+        # every character (a line of prose has full-width commas NFKC changes)
+        for ch in _LOOK_ALIKES.findall(before):
+            to = canonical(ch)
+            if to != ch:
+                self.changed[f"{ch}→{to}"] += 1
 
     def rows(self, rows: Iterable[Row]) -> Iterator[Row]:
         for row in rows:
+            if row.prose:  # (never read into a form: see Row.prose)
+                yield row
+                continue
             for cell in row.cells:
                 if cell.text and not cell.text.isascii():
                     cell.text = self.text(cell.text)
@@ -89,16 +93,14 @@ class Canon:
     def note(self) -> str | None:
         """What a document's notes say of it, once: the look-alikes that were mapped
         (compatibility characters a PDF printer or an editor put in), by count."""
-        look_alikes = {k: n for k, n in self.changed.items() if _look_alike(k[0])}
+        look_alikes = dict(self.changed)
         if not look_alikes:
             return None
         shown = ", ".join(f"{k} ×{n}" for k, n in sorted(look_alikes.items(), key=lambda kv: -kv[1])[:8])
         return f"text normalised to one form (Unicode NFKC): {sum(look_alikes.values())} look-alike characters ({shown})"
 
 
-def _look_alike(ch: str) -> bool:
-    """A character that looks like another and compares different: a Kangxi or CJK
-    radical, a CJK compatibility ideograph (full-width punctuation and digits are the
-    ordinary way Chinese text prints and are not worth a note)."""
-    cp = ord(ch)
-    return 0x2E80 <= cp <= 0x2FDF or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F
+# Characters that look like another and compare different: Kangxi and CJK radicals, CJK
+# compatibility ideographs (full-width punctuation and digits are the ordinary way Chinese
+# text prints and are not worth a note).
+_LOOK_ALIKES = re.compile("[\u2e80-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f]")

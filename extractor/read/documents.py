@@ -18,7 +18,7 @@ from ..errors import CorruptFile, EmptyFile, EncryptedFile, InputError, NoTextLa
 from ..forms.templates import VOCAB
 from ..layout.across import continues, join
 from .canonical import Canon
-from ..layout.page import PageText
+from ..layout.page import PageText, Row
 from .. import workers
 from .pdf import NO_TEXT, content_past, draws_outlined_text, page_words, read_page, text_layer_problem
 from .scan import ocr_read_page
@@ -180,6 +180,7 @@ class OpenedDocument:
     preread: dict[int, tuple[PageText, list[str]]] = field(default_factory=dict)  # page → OCR read elsewhere
     limits: Limits = field(default_factory=Limits)
     canon: Canon = field(default_factory=Canon)  # what making its text canonical changed
+    prose_lines: int = 0  # a text export's lines read as narrative (text_export.Prose), not into forms
 
     def pages(self) -> Iterator[PageText]:
         """Pages one at a time, their text canonical (`canonical`); raises NoTextLayer
@@ -191,7 +192,7 @@ class OpenedDocument:
         if self._encoding is not None:  # (its rows streamed: a 200 MB export is never held whole)
             workers.step("reading the text")
             rows = export_rows(export_lines(text_pieces(self.path, self._encoding)), comma=self.path.suffix.lower() == ".csv")
-            yield PageText(number=1, width=0, height=0, rows=rows, streamed=True)
+            yield PageText(number=1, width=0, height=0, rows=self._counting_prose(rows), streamed=True)
             return
         if self._book is not None:
             workers.step("reading the workbook" if isinstance(self._book, Workbook) else "reading the document")
@@ -244,11 +245,19 @@ class OpenedDocument:
                 self.page_damage[i + 1] = said
             yield text
 
+    def _counting_prose(self, rows: Iterator[Row]) -> Iterator[Row]:
+        for row in rows:
+            if row.prose:
+                self.prose_lines += row.cells[0].text.count("\n") + 1
+            yield row
+
     def notes(self) -> list[str]:
         """What reading it as a whole had to do (its text made canonical, a sheet's
-        hidden rows skipped, a number format not understood)."""
+        hidden rows skipped, a number format not understood, narrative not read into forms)."""
         canon = self.canon.note()
-        return ([canon] if canon else []) + list(getattr(self._book, "notes", []))
+        prose = (f"{self.prose_lines} lines of narrative (long runs of lines with no cell, figure or form title in "
+                 "them) kept out of the forms") if self.prose_lines else None
+        return [n for n in (canon, prose) if n] + list(getattr(self._book, "notes", []))
 
     def ocr_page_numbers(self) -> list[int]:
         """The 1-based pages `pages()` will read by OCR (a text layer check: quick)."""

@@ -73,7 +73,7 @@ def _cell_runs(numbered: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]
     as the row it is: one line `a | b | c |`."""
     run: list[tuple[int, str]] = []
     for lineno, line in numbered:
-        cell = _one_cell(line)
+        cell = None if isinstance(line, Prose) else _one_cell(line)
         if cell is not None:
             run.append((lineno, cell))
             continue
@@ -215,11 +215,59 @@ def export_lines(pieces: Iterable[str]) -> Iterator[str]:
         if cut <= 0:
             continue
         head, buffer = buffer[:cut], buffer[cut:]
-        lines = (partial + html_tables_to_tsv(head.replace("\r\n", "\n"), tables=rows_seen, spans=spans)).split("\n")
-        partial = lines.pop()
-        yield from lines
+        text = partial + html_tables_to_tsv(head.replace("\r\n", "\n"), tables=rows_seen, spans=spans)
+        end = text.rfind("\n") + 1
+        partial = text[end:]
+        yield from _lines_and_prose(text[:end])
     if partial:
         yield partial
+
+
+class Prose(str):
+    """The middle of a long run of lines of prose (a report's narrative, filler between
+    forms) taken as one piece: `lines` lines joined by newlines. Each of them read alone
+    would be a row of one cell that is no title, label, year or value; reading them one
+    by one cost a row's machinery per line (issue 31: a 200 MB export of one form and
+    filler must read at 50 MB/s)."""
+
+    lines: int
+
+
+# A line of prose: 24 characters at least, none of them a cell border (tab, bar, comma,
+# a space: runs of spaces part cells), a digit (a year, an amount), a quote or markup
+# (tags, entities, markdown's headings and emphasis, pandas' `\n`), nor 评 (every form
+# title's mark: a title is never taken in), not ending as another table's title does
+# (…表, …报告, …意见, …申报书, …评价). Too long for a short label cell (the template
+# families' marks). A run is taken from _PROSE_RUN lines on, less _PROSE_EDGE lines at
+# each end, which are read as lines: a form's label rows (a long project name) can only
+# stand at a run's end, as digits follow a form's head within a few lines.
+_NOT_PROSE = '\\n\\r\\t|",<>&#*_\\\\\\d０-９ \\u3000\\xa0评'
+_PROSE_LINE = rf"[^{_NOT_PROSE}]{{23,}}[^{_NOT_PROSE}表告见书价]\n"
+_PROSE_RUN, _PROSE_EDGE = 64, 8
+_PROSE = re.compile(rf"^(?:{_PROSE_LINE}){{{_PROSE_RUN},}}", re.M)
+_PROSE_PIECE = 1 << 20  # characters of a Prose at most (a longer run is several)
+
+
+def _lines_and_prose(text: str) -> Iterator[str]:
+    """The lines of `text` (which ends with a newline, or is empty), the middle of a long
+    run of prose lines as Prose pieces of at most _PROSE_PIECE characters."""
+    at = 0
+    for m in _PROSE.finditer(text):
+        start, end = m.start(), m.end()
+        for _ in range(_PROSE_EDGE):  # (the run's first and last lines stay lines)
+            start = text.index("\n", start) + 1
+            end = text.rindex("\n", 0, end - 1) + 1
+        if start > at:
+            yield from text[at: start - 1].split("\n")
+        while start < end:
+            cut = end if end - start <= _PROSE_PIECE else text.rindex("\n", start, start + _PROSE_PIECE) + 1
+            piece = Prose(text[start: cut - 1])
+            piece.lines = piece.count("\n") + 1
+            yield piece
+            start = cut
+        at = end
+    if at < len(text):
+        yield from text[at: len(text) - 1].split("\n")
 
 
 def _cut(buffer: str, rows_seen: bool) -> int:
@@ -263,8 +311,16 @@ def _quoted_lines(lines: Iterable[str], sep: str = "\t") -> Iterator[tuple[int, 
     """(line number, line), a line that ends inside a quoted cell (CSV's way of holding
     a line break in a cell: camelot, pandas) joined with the lines up to its close."""
     held: list[str] = []
-    start = 0
-    for lineno, raw in enumerate(lines, start=1):
+    start = lineno = 0
+    for raw in lines:
+        lineno += 1
+        if isinstance(raw, Prose):  # (no quote in it: nothing held goes on inside it)
+            if held:
+                yield from ((start + i, h) for i, h in enumerate(held))
+                held = []
+            yield lineno, raw
+            lineno += raw.lines - 1
+            continue
         line = raw.rstrip("\n")
         if held:
             held.append(line)
@@ -323,6 +379,11 @@ def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
     blank_run = False
     index: int | None = None  # a pandas frame's next row number, while its rows are read
     for lineno, line in _cell_runs(_quoted_lines(lines, "," if comma else "\t")):
+        if isinstance(line, Prose):  # one row of one cell, as printed
+            yield Row(cells=[Cell(text=line, col=0)], page=1, in_table=False, line=lineno, page_break_before=blank_run,
+                      prose=True)
+            blank_run, index = False, None
+            continue
         if not line.strip():
             blank_run = True
             continue

@@ -208,3 +208,71 @@ def test_a_long_line_of_spaces_or_bars_costs_what_its_length_costs():
     base = seconds("")
     for tail in (" " * 30000, " " * 30000 + "|", "|" + " " * 30000 + "---|", "a" + " " * 30000 + "b |", "| - " * 7500):
         assert seconds(tail) < 20 * base + 0.05, repr(tail[:12])
+
+
+PROSE = "本年度我单位认真贯彻落实各项工作部署，持续推进预算绩效管理。"
+
+
+def _rows_of(text: str):
+    from extractor.read.text_export import export_lines, export_rows
+
+    return list(export_rows(export_lines([text])))
+
+
+def test_a_long_run_of_prose_is_one_row_and_the_lines_after_it_keep_their_numbers():
+    """The middle of 1,000 lines of prose is one row (not a row each: a 200 MB export
+    of filler read at a row's cost per line); the run's first and last lines are rows
+    of their own, and every row after it has the line number it has in the file."""
+    seed = (ROOT / "fixtures" / "text" / "004_f03db79725452826.txt").read_text(encoding="utf-8")
+    text = seed + "\n" + (PROSE + "\n") * 1000 + seed
+    rows = _rows_of(text)
+    prose = [r for r in rows if r.prose]
+    assert len(prose) == 1 and prose[0].cells[0].text.count("\n") == 1000 - 2 * 8 - 1
+    lines = text.split("\n")
+    for r in rows:
+        if not r.prose:
+            assert lines[r.line - 1].strip().startswith(r.cells[0].text.strip()[:4] or "") or not r.cells[0].text, r.line
+    assert [r.line for r in rows if not r.prose][-1] == max(i for i, line in enumerate(lines, 1) if line.strip())
+
+
+def test_prose_is_read_as_it_was_and_breaks_at_a_title_a_digit_or_a_cell(tmp_path, monkeypatch):
+    """Forms around, inside and after runs of prose are read as when each line was a row
+    (the same forms, values, findings and confidence): a title (…绩效自评表) in the middle
+    of a run, a long label row as its last line; the document says how many lines it
+    kept out of the forms. Digits, cells and markup end a run."""
+    import re
+
+    from extractor.pipeline import extract_document
+    from extractor.read import text_export
+
+    block = (PROSE + "\n") * 100
+    cases = []
+    for stem in ("000_01aad9c628fef0c3", "004_f03db79725452826"):
+        seed = (ROOT / "fixtures" / "text" / f"{stem}.txt").read_text(encoding="utf-8")
+        cases += [seed + block + seed, block + seed + block, seed + block + "《项目支出绩效自评表》\n" + block + seed,
+                  seed + block + "项目名称：上海市闵行区浦锦街道社区事务受理服务中心所属各单位的公共服务运行保障经费\n" + seed]
+    for i, text in enumerate(cases):
+        path = tmp_path / f"{i}.txt"
+        path.write_text(text, encoding="utf-8")
+        with_runs = extract_document(path)
+        with monkeypatch.context() as m:
+            m.setattr(text_export, "_PROSE", re.compile("(?!)"))  # (never matches: every line a row, as before)
+            line_by_line = extract_document(path)
+        # The same forms, values and findings; where the prose followed a form's rows (no
+        # blank line between) each line read alone was an `ignored row` of its table,
+        # now the form says it once, and no line of prose lowers its confidence.
+        # (and the confidence a read_poorly finding quotes)
+        same = {"provenance", "notes", "confidence", "findings"}
+        assert with_runs.forms and [f.model_dump(exclude=same) for f in with_runs.forms] == \
+            [f.model_dump(exclude=same) for f in line_by_line.forms], i
+        for a, b in zip(with_runs.forms, line_by_line.forms):
+            assert [(x.code, x.severity, x.field) for x in a.findings] == [(x.code, x.severity, x.field) for x in b.findings], i
+            assert a.confidence >= b.confidence
+            assert {n for n in a.notes if "lines of narrative" not in n} <= set(b.notes), i
+        assert sum(1 for f in with_runs.forms for n in f.notes if "lines of narrative after its rows" in n) >= 1, i
+        assert any(re.match(r"\d+ lines of narrative", n) for n in with_runs.notes) and not line_by_line.notes, i
+    for breaker in ("2023年度工作总结如下所述的各项内容均已经完成并且通过了验收。", "项目名称\t经费", "一|二|三|四|五|六|七|八|九|十|十一|十二|十三|十四|十五|十六|十七|十八|十九|二十|二十一|二十二",
+                    "本单位年度项目支出绩效自评情况良好，各项指标均达到预期目标要求。", "## 本年度我单位认真贯彻落实各项工作部署，持续推进预算绩效管理。"):
+        text = (PROSE + "\n") * 60 + breaker + "\n" + (PROSE + "\n") * 60
+        assert not any(r.prose for r in _rows_of(text)), breaker  # (60 lines on each side: each too short a run; 121 would be one)
+    assert any(r.prose for r in _rows_of((PROSE + "\n") * 121))
