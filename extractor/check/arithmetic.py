@@ -19,7 +19,7 @@ from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
 
 from ..findings import FIELD_ZH, field_zh
-from ..models import DepartmentForm, Finding, ProjectForm, funding_rows, json_value
+from ..models import DepartmentForm, Finding, FundingRow, ProjectForm, funding_rows, json_value
 from ..settings import CheckSettings
 from ..forms.targets import parse_value, target_met
 from ..forms.templates import VOCAB
@@ -48,9 +48,26 @@ def _figure(form: Form, path: str, value: Decimal, mode: Mode) -> Span:
     return printed(value, printed_places(form, path, value), mode)
 
 
+def _prints_as(value: Decimal, places: int, exact: Decimal, mode: Mode) -> bool:
+    """`exact` prints as `value` with `places` decimals under `mode`: by rounding it (the
+    common case), else by the span of what prints as `value` (a value with more digits
+    than its printed places: a corrected one)."""
+    if rounds_to(value, places, exact, mode):
+        return True
+    exponent = value.as_tuple().exponent  # (no more digits than printed: rounding said all)
+    return not (isinstance(exponent, int) and exponent >= -places) and printed(value, places, mode).meets(Span.exact(exact))
+
+
 def _agrees(settings: CheckSettings, holds: Callable[[Mode], bool]) -> bool:
-    """The identity holds under one of the conventions a publisher may print with."""
-    return any(holds(mode) for mode in settings.rounding)
+    """The identity holds under one of the conventions a publisher may print with
+    (rounding tried first: most print so, and any order gives the same answer)."""
+    modes = settings.rounding
+    if "round" in modes and holds("round"):
+        return True
+    for mode in modes:
+        if mode != "round" and holds(mode):
+            return True
+    return False
 
 
 def _zh(value: object) -> object:
@@ -116,7 +133,7 @@ def _check_rate(form: Form, row, path: str, settings: CheckSettings) -> Iterator
     places = printed_places(form, f"{path}.execution_rate", row.execution_rate)
 
     # The amounts are the data (exact as printed); the rate is computed from them.
-    if not _agrees(settings, lambda mode: _figure(form, f"{path}.execution_rate", row.execution_rate, mode).meets(Span.exact(exact))):
+    if not _agrees(settings, lambda mode: _prints_as(row.execution_rate, places, exact, mode)):
         shown = _shown(exact, places)
         yield _err(
             "execution_rate",
@@ -126,12 +143,12 @@ def _check_rate(form: Form, row, path: str, settings: CheckSettings) -> Iterator
         )
 
 
-def _check_same_amounts_same_rate(form: ProjectForm) -> Iterator[Finding]:
+def _check_same_amounts_same_rate(form: ProjectForm, rows: list[tuple[str, FundingRow]]) -> Iterator[Finding]:
     """Rows with the same budget and execution print the same rate (one computation)."""
     t = form.funding.total
     if t is None or t.execution_rate is None:
         return
-    for name, r in funding_rows(form.funding):
+    for name, r in rows:
         if name == "total" or r.execution_rate is None:
             continue
         if (r.annual_budget, r.executed) == (t.annual_budget, t.executed) and r.execution_rate != t.execution_rate:
@@ -187,12 +204,13 @@ def _check_score_rates(form: Form, settings: CheckSettings) -> Iterator[Finding]
 
 def _check_indicator_scores(indicators, prefix: str = "indicators") -> Iterator[Finding]:
     for i, ind in enumerate(indicators):
-        if not (ind.name or "").strip():
+        name = ind.name
+        if not name or name.isspace():
             # (the row: with its name missing, its other cells may have moved over by one)
             yield _err("missing_field", f"indicator {i + 1} has no name (三级指标): its cells may be misplaced",
                        f"第{i + 1}项指标缺少三级指标名称，其他栏目可能错位", f"{prefix}[{i}]")
         score, weight = ind.score, ind.weight
-        if score is not None and weight is not None and 0 <= score <= weight:
+        if score is not None and weight is not None and not score.is_signed() and score <= weight:
             continue
         if ind.score is None or ind.weight is None:
             yield _err("missing_field", f"indicator {i + 1} ({ind.name}) has no weight or score", f"第{i + 1}项指标（{ind.name}）缺少分值或得分", f"{prefix}[{i}]")
@@ -354,6 +372,8 @@ def _check_practice(indicators, settings: CheckSettings) -> Iterator[Finding]:
 def _check_level1_weights(form: Form) -> Iterator[Finding]:
     """A level-1 weight a form prints (the department form's 权重 beside 一级指标, a
     `产出指标(50分)` cell) equals its indicators' weights."""
+    if all(i.level1_weight is None for i in form.indicators):  # (most forms print none)
+        return
     groups: dict[str, list] = {}
     for ind in form.indicators:
         groups.setdefault(ind.level1, []).append(ind)
@@ -370,9 +390,10 @@ def check_project(form: ProjectForm, settings: CheckSettings, practice: bool = T
     out: list[Finding] = []
     out.extend(_check_required(form))
     out.extend(_check_funding_sums(form, settings))
-    for name, row in funding_rows(form.funding):
+    rows = funding_rows(form.funding)
+    for name, row in rows:
         out.extend(_check_rate(form, row, f"funding.{name}", settings))
-    out.extend(_check_same_amounts_same_rate(form))
+    out.extend(_check_same_amounts_same_rate(form, rows))
     out.extend(_check_budget_score(form, settings))
     out.extend(_check_indicator_scores(form.indicators))
     out.extend(_check_level1_weights(form))
@@ -429,7 +450,8 @@ def check_department(form: DepartmentForm, settings: CheckSettings, practice: bo
         recomputed = _sum(i.score for i in form.indicators)  # declared: exact
         if budget_score is not None:
             recomputed += budget_score
-        if not _agrees(settings, lambda mode: _figure(form, "total_score", form.total_score, mode).meets(Span.exact(recomputed))):
+        places = printed_places(form, "total_score", form.total_score)
+        if not _agrees(settings, lambda mode: _prints_as(form.total_score, places, recomputed, mode)):
             also = f" + budget score {budget_score}" if budget_score is not None else ""
             out.append(_err("total_score", f"total {form.total_score} ≠ sum of indicator scores{also} {recomputed}",
                             f"总分 {form.total_score} ≠ 各指标得分之和{'（含预算执行得分）' if also else ''} {recomputed}", "total_score", recomputed, form.total_score))
