@@ -30,7 +30,7 @@ from ..findings import field_zh
 from ..models import form_label, json_value
 from .pages import cached, extent, locate_source
 from .view import form_view
-from .workspace import FILTERS, DecisionError, Workspace
+from .workspace import FILTERS, DecisionConflict, DecisionError, Workspace
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -126,7 +126,8 @@ class Workbench:
 
         return self._page("form.html", status=status, document=name, number=number, view=form_view(result, number, size),
                           result=result, label=form_label(result.forms[number - 1]), position=(at + 1 if at is not None else None),
-                          queue_length=len(keys), near=near, filter=current, error=error, source_problem=why)
+                          queue_length=len(keys), near=near, filter=current, error=error, source_problem=why,
+                          version=self.workspace.version(name, number))
 
     async def page_image(self, request: Request) -> Response:
         return await self._off_loop(self._page_image, request.path_params["document"], request.path_params["page"])
@@ -158,15 +159,17 @@ class Workbench:
         except ValueError:
             return PlainTextResponse("no such form", status_code=400)
         query = {"filter": fields["filter"]} if fields.get("filter") in FILTERS else {}
+        seen = fields.get("version", "")  # (the form's decision version the page showed)
         try:
             self.workspace.decide(name, number, fields.get("field", ""), fields.get("code", ""), fields.get("action", ""),
                                   value=fields.get("value"), comment=fields.get("comment", ""),
-                                  reviewer=fields.get("reviewer", "").strip() or self.settings.reviewer)
+                                  reviewer=fields.get("reviewer", "").strip() or self.settings.reviewer,
+                                  seen=int(seen) if seen.isdigit() else None)
         except KeyError:
             return PlainTextResponse("no such document", status_code=404)
         except DecisionError as exc:
             request.scope["query_string"] = urlencode(query).encode()
-            return self._form_page(request, name, number, error=str(exc), status=400)
+            return self._form_page(request, name, number, error=str(exc), status=409 if isinstance(exc, DecisionConflict) else 400)
         target = f"/form/{quote(name, safe='')}/{number}" + (f"?{urlencode(query)}" if query else "")
         return RedirectResponse(target, status_code=303)
 

@@ -129,6 +129,13 @@ class ReviewLog:
             " FROM decisions WHERE sha256 = ? ORDER BY id", (sha256,))
         return [Decision(*r[:7], _unjson(r[7]), _unjson(r[8]), *r[9:]) for r in rows]
 
+    def newest_on_form(self, sha256: str, form: int, con: sqlite3.Connection | None = None) -> Decision | None:
+        """The latest decision on one form (its id is the form's decision version)."""
+        row = (con or self._con).execute(
+            "SELECT id, sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at, label"
+            " FROM decisions WHERE sha256 = ? AND form = ? ORDER BY id DESC LIMIT 1", (sha256, form)).fetchone()
+        return None if row is None else Decision(*row[:7], _unjson(row[7]), _unjson(row[8]), *row[9:])
+
     def last_ids(self) -> dict[str, int]:
         """The newest decision's id per document sha256."""
         return dict(self._con.execute("SELECT sha256, MAX(id) FROM decisions GROUP BY sha256"))

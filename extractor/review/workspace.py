@@ -11,18 +11,23 @@ from pathlib import Path
 
 from ..batch import rewrite_tables
 from ..errors import TablesEdited
-from ..findings import Code
+from ..findings import Code, field_zh
 from ..io.outputs import load_document_json, result_files, write_document_json
 from ..models import OPEN_SEVERITIES, DocumentResult, Form, form_label, json_value, review_state
 from ..settings import CheckSettings
 from .decisions import _value, apply, coerce, extracted_values
-from .store import ACTIONS, ReviewLog
+from .store import ACTIONS, Decision, ReviewLog
 
 FILTERS = ("all", "errors", "warnings", "read_poorly", "undecided", "decided")
 
 
 class DecisionError(ValueError):
     """A decision that cannot be recorded (no such form or field, a value of the wrong type)."""
+
+
+class DecisionConflict(DecisionError):
+    """A decision made on a page older than the form's newest decision (another tab, another
+    reviewer): not recorded, so that nobody's decision is overwritten unseen."""
 
 
 @dataclass(frozen=True)
@@ -136,9 +141,15 @@ class Workspace:
 
     # --- deciding ------------------------------------------------------------------
 
+    def version(self, name: str, form: int) -> int:
+        """The form's decision version: its newest decision's id (0: none yet)."""
+        newest = self.log.newest_on_form(self.result(name).source.sha256, form)
+        return newest.id if newest is not None else 0
+
     def decide(self, name: str, form: int, field: str, code: str, action: str, value: str | None = None,
-               comment: str = "", reviewer: str = "") -> Form:
-        """Record one decision and apply it; the form as it now stands."""
+               comment: str = "", reviewer: str = "", seen: int | None = None) -> Form:
+        """Record one decision and apply it; the form as it now stands. `seen`: the form's
+        decision version the decider's page showed; a newer one is a DecisionConflict."""
         if action not in ACTIONS:
             raise DecisionError(f"unknown action {action!r}")
         comment = comment.strip()
@@ -150,6 +161,9 @@ class Workspace:
             result = load_document_json(self.path(name))
             if not 1 <= form <= len(result.forms):
                 raise DecisionError(f"the document has no form {form}")
+            newest = self.log.newest_on_form(result.source.sha256, form, con)
+            if seen is not None and (newest.id if newest is not None else 0) != seen:
+                raise DecisionConflict(_conflict(newest))
             base = extracted_values(result.forms[form - 1])
             exists, extracted = _value(base, field)
             if not exists and action == "correct":  # (a finding may name a column: "indicators[].weight")
@@ -230,3 +244,12 @@ class Workspace:
     def close(self) -> None:
         self.flush()
         self.log.close()
+
+
+def _conflict(newest: Decision | None) -> str:
+    if newest is None:  # (the page showed a decision the log no longer has: another log)
+        return "this form's decisions changed since the page was loaded: your decision was not recorded; decide again"
+    what = f"{newest.action} {field_zh(newest.field) if newest.field else ''}".strip()
+    by = f" by {newest.reviewer}" if newest.reviewer else ""
+    return (f"this form was decided on since the page was loaded (another tab or reviewer: {what}{by} at {newest.at}): "
+            "your decision was not recorded. The page shows the form as it stands now: decide again")

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -51,6 +52,31 @@ def test_a_decision_needs_the_pages_csrf_token(out):
     assert (d.action, d.reviewer) == ("confirm", "tester")
     (h,) = c.get("/history.json").json()
     assert (h["action"], h["field"], h["code"], h["reviewer"]) == ("confirm", finding.field, finding.code, "tester")
+
+
+def test_two_tabs_on_one_form_the_later_save_is_a_conflict_not_an_overwrite(out):
+    """Tab A corrects a value; tab B, loaded before, saves another value for it: B gets
+    a conflict page (409) that says what was decided meanwhile, and A's value stands.
+    Reloaded, B decides again and is recorded (the page carries the form's version)."""
+    c = client(out)
+    item, _ = first_error(out)
+    url = f"/form/{DOC}/{item.form}"
+    tab_a, tab_b = c.get(url).text, c.get(url).text
+    version = re.search(r'name="version" value="(\d+)"', tab_a).group(1)
+    assert version == re.search(r'name="version" value="(\d+)"', tab_b).group(1) == "0"
+    fields = {"csrf": csrf_of(tab_a), "document": DOC, "form": item.form, "field": "funding.total.executed",
+              "code": "", "action": "correct"}
+    r = c.post("/decide", data={**fields, "value": "11.11", "version": version, "reviewer": "a"}, follow_redirects=False)
+    assert r.status_code == 303
+    r = c.post("/decide", data={**fields, "value": "22.22", "version": version, "reviewer": "b"})
+    assert r.status_code == 409 and "your decision was not recorded" in r.text and "by a at" in r.text
+    assert [(d.reviewer, d.decided) for d in ReviewLog(out).history()] == [("a", 11.11)]
+    assert load_document_json(out / f"{DOC}.json").forms[item.form - 1].funding.total.executed == Decimal("11.11")
+    fresh = re.search(r'name="version" value="(\d+)"', r.text).group(1)  # (the conflict page is the form as it stands)
+    assert fresh != version
+    r = c.post("/decide", data={**fields, "value": "22.22", "version": fresh, "reviewer": "b"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert load_document_json(out / f"{DOC}.json").forms[item.form - 1].funding.total.executed == Decimal("22.22")
 
 
 def test_nothing_outside_the_folder_is_served(out, tmp_path):

@@ -99,6 +99,28 @@ def test_correcting_a_value_removes_its_finding_and_survives_a_reload(page, out)
     assert page.locator(f"tr.finding.open[data-code='{code}']").count() == 1
 
 
+def test_a_second_tab_on_the_same_form_gets_a_conflict_not_the_last_word(page, out):
+    """Two tabs on one form: the first corrects a value; the second, opened before it,
+    corrects the same value otherwise and is told its decision was not recorded (the
+    page now shows the first tab's value); the first tab's value is the one kept."""
+    open_first_error(page)
+    other = page.context.new_page()
+    other.goto(page.url)
+    field = page.locator("tr.finding.selected").get_attribute("data-field")
+    for tab, typed in ((page, "94.46%"), (other, "11.11%")):
+        tab.bring_to_front()
+        tab.locator("tr.finding.selected").click()
+        tab.keyboard.press("e")
+        tab.keyboard.type(typed)
+        with tab.expect_navigation():
+            tab.keyboard.press("Enter")
+    assert "your decision was not recorded" in other.locator("#error").inner_text()
+    assert other.locator(f"td.v[data-field='{field}'] input[name=value]").input_value() == "94.46%"
+    number = int(re.search(r"/form/[^/]+/(\d+)", page.url).group(1))
+    assert load_document_json(out / f"{DOC}.json").forms[number - 1].indicators[0].actual == "94.46%"
+    other.close()
+
+
 def test_confirming_takes_one_key_and_dismissing_asks_for_a_reason(page):
     open_first_error(page)
     code = page.locator("tr.finding.selected").get_attribute("data-code")
