@@ -374,7 +374,7 @@ def _run_reporting(files: list[Path], out: Path, options: ExtractOptions, format
 @app.command()
 def check(
     paths: Annotated[list[Path], typer.Argument(readable=False, help="Result JSON files or output folders.")],
-    strict: Annotated[bool, typer.Option(help="Exit 1 when any error finding remains.")] = False,
+    strict: Annotated[bool, typer.Option(help="Exit 1 when an error finding no reviewer decided remains.")] = False,
     config: Annotated[Optional[Path], typer.Option(help="Checker settings (TOML).")] = None,
     overwrite_tables: Annotated[bool, typer.Option("--overwrite-tables", help="Write the tables again even where a person changed cells of them.")] = False,
     lang: LangOpt = None,
@@ -422,7 +422,8 @@ def check(
             # pages' text, triage and the pipeline ran at extraction) are kept, and so
             # are a reviewer's decisions on the findings still there.
             recheck(form, settings)
-            errors += error_count(form.findings)
+            # (--strict: a finding a reviewer confirmed or dismissed is decided, not open)
+            errors += sum(1 for x in form.findings if x.severity == "error" and x.decision is None)
         write_document_json(result, f)
         rewritten.add(f.parent)
         found = sum(error_count(x.findings) for x in result.forms)

@@ -188,6 +188,9 @@ def export_gold_cmd(
     done = export_gold(folder, out)
     for line in done.left_out:
         typer.echo(pick("left out: ", "未导出：") + line, err=True)
+    if done.undecided:
+        typer.echo(pick(f"left out: {counted(done.undecided, 'form')} with findings not decided yet",
+                        f"未导出：{done.undecided} 张表尚有未决定的发现"), err=True)
     typer.echo(pick(f"{done.forms} decided forms of {counted(done.documents, 'document')} written to {out / 'manifest.json'}",
                     f"{done.documents} 份文件中已决定的 {done.forms} 张表已写入 {out / 'manifest.json'}"))
     if not done.forms:

@@ -4,26 +4,36 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..findings import Code
 from ..io.outputs import load_document_json, result_files, write_text_atomic
+from ..models import form_label
 from .pages import locate_source
 
 # What a gold record holds: the form's content, not how it was read or judged.
 NOT_GOLD = {"findings", "provenance", "notes", "usage", "review", "engine", "confidence", "pages"}
+
+# Findings that say values were not read. Confirmed ("the document is so"), they leave
+# the form decided with its values missing or unverified: no gold until corrected (or
+# dismissed with a reason: the reviewer read the form and found it whole).
+UNVERIFIED = frozenset({Code.MISSING_FIELD.value, Code.FIELD_NOT_FOUND.value, Code.READ_POORLY.value})
 
 
 @dataclass
 class Export:
     documents: int = 0
     forms: int = 0
-    left_out: list[str] = field(default_factory=list)  # why a document with decided forms is not in the set
+    left_out: list[str] = field(default_factory=list)  # why a decided form or document is not in the set
+    undecided: int = 0  # forms with findings still open (not in the set)
 
 
 def export_gold(out_dir: Path, target: Path) -> Export:
     """DIR/manifest.json and DIR/gold/<document>.json for every document of OUT with
-    a decided form (every finding confirmed, dismissed or corrected away)."""
+    a verified form: decided (every finding confirmed, dismissed or corrected away) with
+    no finding of values not read (UNVERIFIED) merely confirmed."""
     done = Export()
     documents = []
     for path in result_files([out_dir]):
@@ -31,7 +41,17 @@ def export_gold(out_dir: Path, target: Path) -> Export:
             result = load_document_json(path)
         except Exception:
             continue  # not a result file
-        decided = [f for f in result.forms if f.review is not None and f.review.state == "decided"]
+        decided = []
+        for i, f in enumerate(result.forms, 1):
+            if f.review is None or f.review.state != "decided":
+                done.undecided += any(x.severity in ("error", "warning") and x.decision is None for x in f.findings)
+                continue
+            unverified = sorted({str(x.code) for x in f.findings if str(x.code) in UNVERIFIED and x.decision == "confirm"})
+            if unverified:
+                done.left_out.append(f"{path.stem} form {i} ({form_label(f) or '?'}): {', '.join(unverified)} confirmed, "
+                                     "so values it lacks are not verified (correct them, or dismiss with a reason, to make it gold)")
+                continue
+            decided.append(f)
         if not decided:
             continue
         source, why = locate_source(result.source.path, result.source.sha256, out_dir)
@@ -41,7 +61,8 @@ def export_gold(out_dir: Path, target: Path) -> Export:
         gold_file = f"gold/{path.stem}.json"
         records = [f.model_dump(mode="json", exclude=NOT_GOLD) for f in decided]
         write_text_atomic(target / gold_file, json.dumps({"forms": records}, ensure_ascii=False, indent=1) + "\n")
-        documents.append({"document": str(source.resolve()), "doc_type": result.source.doc_type or "born_digital",
+        # (relative to the manifest: the set moves with its folder and its documents)
+        documents.append({"document": os.path.relpath(source.resolve(), target.resolve()), "doc_type": result.source.doc_type or "born_digital",
                           "sha256": result.source.sha256,
                           "gold": [{"file": gold_file, "index": i} for i in range(len(records))]})
         done.documents += 1

@@ -304,3 +304,51 @@ def test_fields_are_labelled_in_chinese_with_rows_from_one(out):
     row = int(re.match(r"indicators\[(\d+)\]", finding["field"]).group(1))
     assert f'<code title="{finding["field"]}">第{row + 1}项指标' in page
     assert "<th title=\"project_name\">项目名称</th>" in page or "<th title=\"department\">主管部门</th>" in page
+
+
+def test_gold_is_only_what_a_reviewer_verified_and_its_paths_move_with_it(out, tmp_path):
+    """A form whose missing total a reviewer merely confirmed is decided but not gold (the
+    value it lacks is not verified): export-gold leaves it out and says why; corrected,
+    it is gold. The manifest's paths are relative to it."""
+    from extractor.review.decisions import recheck
+    from extractor.review.gold import export_gold
+    from extractor.settings import CheckSettings
+
+    result = load_document_json(out / f"{DOC}.json")
+    number = next(i for i, f in enumerate(result.forms, 1) if not f.findings)
+    printed = result.forms[number - 1].total_score
+    result.forms[number - 1].total_score = None  # (the total not read)
+    recheck(result.forms[number - 1], CheckSettings())
+    write_document_json(result, out / f"{DOC}.json")
+    ws = Workspace(out)
+    missing = [x for x in ws.result(DOC).forms[number - 1].findings if x.severity == "error"]
+    assert {x.code for x in missing} == {"missing_field"}
+    for x in missing:
+        ws.decide(DOC, number, x.field, x.code, "confirm", comment="not printed")
+    assert ws.result(DOC).forms[number - 1].review.state == "decided"
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    # (check --strict: the confirmed errors are decided; other forms' open errors still fail it)
+    only = tmp_path / "only"
+    only.mkdir()
+    one = load_document_json(out / f"{DOC}.json")
+    one.forms = [one.forms[number - 1]]
+    write_document_json(one, only / "one.json")
+    assert CliRunner().invoke(app, ["check", str(only / "one.json"), "--strict"]).exit_code == 0
+    assert CliRunner().invoke(app, ["check", str(out / f"{DOC}.json"), "--strict"]).exit_code == 1
+    done = export_gold(out, tmp_path / "gold")
+    assert done.forms == 0 and len(done.left_out) == 1 and f"form {number}" in done.left_out[0]
+    assert "missing_field confirmed" in done.left_out[0] and done.undecided > 0
+    ws.decide(DOC, number, "total_score", "", "correct", value=str(printed))
+    done = export_gold(out, tmp_path / "gold")
+    assert done.forms == 1 and not done.left_out
+    manifest = json.loads((tmp_path / "gold" / "manifest.json").read_text(encoding="utf-8"))
+    (entry,) = manifest["documents"]
+    assert not entry["document"].startswith("/") and (tmp_path / "gold" / entry["document"]).resolve().is_file()
+    shutil.move(tmp_path / "gold", tmp_path / "moved")  # (the set and the documents move together: a sibling folder)
+    from extractor.eval_sets import load_set
+
+    (doc,) = load_set(str(tmp_path / "moved"))
+    assert doc.path.is_file() and doc.gold[0].total_score == printed
