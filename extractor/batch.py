@@ -150,9 +150,10 @@ class Summary:
         if ran_again:
             applied, clashing = sum(d.reviewed for d in ran_again), sum(d.review_conflicts for d in ran_again)
             text += sep + t(f"reviewers' decisions applied again to {applied} forms, {clashing} conflicts (not applied: what "
-                            "they decided on reads differently now; extractor review shows them)",
-                            f"审核决定重新应用于 {applied} 张表，{clashing} 处冲突（未应用：所审核的内容现在读得不同；"
-                            "extractor review 可查看）")
+                            "they decided on reads differently now, or was decided on another version of the document; "
+                            "extractor review shows them)",
+                            f"审核决定重新应用于 {applied} 张表，{clashing} 处冲突（未应用：所审核的内容现在读得不同，"
+                            "或是在文件的另一版本上决定的；extractor review 可查看）")
         spent = sum(d.budget_spent for d in done)
         if spent:
             text += sep + t(f"token budget spent: {spent} forms not sent", f"令牌预算已用完：{spent} 张表未发送")
@@ -250,7 +251,7 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
             if previous is not None:
                 return Outcome(path, name, "skipped", DocumentStats.of(previous, on_form), seconds=time.perf_counter() - started,
                                sha256=digest)
-        amend = applying(decisions_for(out_dir, digest) if decisions is None else decisions, options)
+        amend = applying(decisions_for(out_dir, digest, name) if decisions is None else decisions, options)
         stats = extract_to_json(path, target, options, sha256=digest, on_form=on_form, amend=amend, remote=remote)
         return Outcome(path, name, "ok", stats, seconds=time.perf_counter() - started, again=again, sha256=digest)
     except Exception as exc:  # a bug must not lose the batch either: it is one line too
@@ -293,8 +294,9 @@ def review_log_problem(out_dir: Path) -> str | None:
     return None
 
 
-def decisions_for(out_dir: Path, digest: str | None) -> list:
-    """The decisions OUT's review log holds on a document (none without a log)."""
+def decisions_for(out_dir: Path, digest: str | None, name: str | None = None) -> list:
+    """The decisions OUT's review log holds on a document (none without a log), and
+    those on an earlier version of it (the same `name` in OUT, other bytes), carried."""
     from .review.store import ReviewLog
 
     try:
@@ -304,7 +306,7 @@ def decisions_for(out_dir: Path, digest: str | None) -> list:
     if log is None:
         return []
     try:
-        return log.for_document(digest)
+        return log.for_document(digest) + (log.carried_over(name, digest) if name else [])
     finally:
         log.close()
 

@@ -228,7 +228,7 @@ def cluster_outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, o
         data = f.read_bytes()
         if not force and (why := _why_again(f, out_dir / f"{names[f]}.json", options)):
             again[f] = why
-        decisions = decisions_for(out_dir, sha256_of(f)) if (out_dir / LOG_NAME).is_file() else []
+        decisions = decisions_for(out_dir, sha256_of(f), names[f]) if (out_dir / LOG_NAME).is_file() else []
         queued.append((f, task.remote([ray.put(data)], str(f), names[f], shipped, decisions, (SPLIT_AFTER, RANGE), gate)))
     for i, (f, item) in enumerate(queued):
         if isinstance(item, Outcome):

@@ -107,6 +107,8 @@ def apply(form: Form, decisions: list[Decision], settings: CheckSettings | None 
     order) applied and re-checked; the form unchanged when there are none."""
     if not decisions:
         return form
+    carried = [d for d in decisions if d.carried]  # (an earlier version's: shown, not applied)
+    decisions = [d for d in decisions if not d.carried]
     form = extracted_values(form)
     conflicts: list[dict[str, Any]] = []
     # A decision made on another form that stood at this place (a re-extraction found
@@ -117,7 +119,7 @@ def apply(form: Form, decisions: list[Decision], settings: CheckSettings | None 
 
     label = form_label(form)
     current = []
-    for d in in_force(decisions).get(decisions[0].form, []):
+    for d in (in_force(decisions).get(decisions[0].form, []) if decisions else []):
         if d.label and d.label != label:
             conflict(d, None, form_then=d.label, form_now=label)
         else:
@@ -153,8 +155,19 @@ def apply(form: Form, decisions: list[Decision], settings: CheckSettings | None 
         else:
             conflict(d, now)
     form.findings = findings
+    # An earlier version's decisions where this one has none of its own on the same
+    # field and finding: each one still meaningful here (the field, the finding) is a
+    # conflict to confirm again, with what was decided then.
+    own = {d.key for d in decisions}
+    present = {(f.field or "", f.code) for f in findings}
+    for d in (in_force(carried).get(carried[0].form, []) if carried else []):
+        if d.key in own or (d.action == "correct" and not _value(form, d.field)[0]) \
+                or (d.action != "correct" and (d.field, d.code) not in present):
+            continue
+        conflict(d, _value(form, d.field)[1], carried_from=d.sha256[:12],
+                 **({"form_then": d.label, "form_now": label} if d.label and d.label != label else {}))
     form.review = _standing(FormReview(decided=decided, corrected=corrected, conflicts=conflicts,
-                                       log_id=max(d.id for d in decisions)), findings)
+                                       log_id=max((d.id for d in decisions), default=0)), findings)
     return form
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..errors import ReviewLogError
 
+import dataclasses
 import json
 import sqlite3
 import time
@@ -58,6 +59,9 @@ class Decision:
     reviewer: str
     at: str
     label: str = ""
+    # Made on an earlier version of the document (another sha256, the same name in OUT):
+    # shown on the form again to be confirmed, never applied unseen
+    carried: bool = False
 
     @property
     def key(self) -> tuple[int, str, str]:
@@ -128,6 +132,15 @@ class ReviewLog:
             "SELECT id, sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at, label"
             " FROM decisions WHERE sha256 = ? ORDER BY id", (sha256,))
         return [Decision(*r[:7], _unjson(r[7]), _unjson(r[8]), *r[9:]) for r in rows]
+
+    def carried_over(self, name: str, sha256: str, con: sqlite3.Connection | None = None) -> list[Decision]:
+        """The decisions on the latest earlier version of the document OUT names `name`
+        (the same name, other bytes: a source replaced and read again), marked carried."""
+        row = (con or self._con).execute(
+            "SELECT sha256 FROM decisions WHERE document = ? AND sha256 != ? ORDER BY id DESC LIMIT 1", (name, sha256)).fetchone()
+        if row is None:
+            return []
+        return [dataclasses.replace(d, carried=True) for d in self.for_document(row[0], con)]
 
     def newest_on_form(self, sha256: str, form: int, con: sqlite3.Connection | None = None) -> Decision | None:
         """The latest decision on one form (its id is the form's decision version)."""

@@ -185,7 +185,8 @@ class Workspace:
         """The result file again from the log (inside the caller's transaction)."""
         path = self.out / f"{name}.json"
         result = result or load_document_json(path)
-        decisions = self.log.for_document(result.source.sha256, con)
+        # (and an earlier version's, carried: shown on the forms until decided again)
+        decisions = self.log.for_document(result.source.sha256, con) + self.log.carried_over(name, result.source.sha256, con)
         for i, form in enumerate(result.forms, 1):
             mine = [d for d in decisions if d.form == i]
             if mine or form.review is not None:

@@ -236,3 +236,47 @@ def test_a_table_of_rows_is_not_offered_for_correction_and_a_typed_value_is_refu
     assert not row["correctable"]
     with pytest.raises(DecisionError, match="table of rows"):
         ws.decide(name, 1, "indicators", "missing_field", "correct", value="abc", reviewer="t")
+
+
+def test_decisions_on_a_source_replaced_by_another_version_are_carried_over_to_confirm_again(tmp_path, root):
+    """A source changed by a byte (pages identical) and read again: its forms keep their
+    earlier decisions as conflicts marked carried over (to confirm again), not dropped;
+    deciding again clears each; the gold export leaves the form out until then."""
+    import shutil
+
+    from extractor.review.gold import export_gold
+
+    source = tmp_path / "in" / f"{DOC}.pdf"
+    source.parent.mkdir()
+    shutil.copy(root / "fixtures" / "pdf" / f"{DOC}.pdf", source)
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["extract", str(source), "-o", str(out), "--format", "json"]).exit_code == 0
+    ws = Workspace(out)
+    item, finding = flagged(ws)
+    ws.decide(item.document, item.form, finding.field, finding.code, "confirm", comment="printed so")
+    for x in ws.result(item.document).forms[item.form - 1].findings:
+        if x.severity in ("error", "warning") and x.decision is None:
+            ws.decide(item.document, item.form, x.field or "", x.code, "dismiss", comment="checked")
+    assert ws.result(item.document).forms[item.form - 1].review.state == "decided"
+    ws.close()
+    assert export_gold(out, tmp_path / "gold").forms == 1
+    with open(source, "ab") as fh:  # (another version: one byte more, the same pages)
+        fh.write(b"\n")
+    r = runner.invoke(app, ["extract", str(source), "-o", str(out), "--format", "json"])
+    assert r.exit_code == 0 and "conflicts" in r.output, r.output
+    again = load_document_json(out / f"{DOC}.json")
+    form = again.forms[item.form - 1]
+    assert form.review is not None and form.review.state != "decided"
+    carried = [c for c in form.review.conflicts if c.get("carried_from")]
+    assert (finding.field, finding.code) in {(c["field"], c["code"]) for c in carried}
+    assert export_gold(out, tmp_path / "gold2").forms == 0  # (not verified on this version)
+    ws = Workspace(out)
+    assert any(q.form == item.form and q.document == DOC for q in ws.queue())
+    html_conflicts = ws.result(DOC).forms[item.form - 1].review.conflicts
+    assert html_conflicts and all(c.get("carried_from") for c in html_conflicts)
+    for c in html_conflicts:  # decided again on this version
+        ws.decide(DOC, item.form, c["field"], c["code"], c["action"], comment="still printed so")
+    form = ws.result(DOC).forms[item.form - 1]
+    assert form.review.state == "decided" and not form.review.conflicts
+    ws.close()
+    assert export_gold(out, tmp_path / "gold3").forms == 1
