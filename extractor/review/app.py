@@ -117,9 +117,13 @@ class Workbench:
         at = keys.index((name, number)) if (name, number) in keys else None
         near = {
             "prev": keys[at - 1] if at is not None and at > 0 else None,
-            "next": keys[at + 1] if at is not None and at + 1 < len(keys) else (keys[0] if at is None and keys else None),
+            # (a form the filter no longer shows, as a decided one under "undecided": the
+            # next one after its place in the queue, not the top of the list again)
+            "next": keys[at + 1] if at is not None and at + 1 < len(keys) else (
+                self.workspace.following(name, number, current) if at is None else None),
         }
         source, why = self._source(result)
+        done = self._just_decided(request)
 
         def size(page: int):
             return extent(self.cache_dir, source, result.source.sha256, page, self._notes(result)) if source else None
@@ -127,7 +131,19 @@ class Workbench:
         return self._page("form.html", status=status, document=name, number=number, view=form_view(result, number, size),
                           result=result, label=form_label(result.forms[number - 1]), position=(at + 1 if at is not None else None),
                           queue_length=len(keys), near=near, filter=current, error=error, source_problem=why,
-                          version=self.workspace.version(name, number))
+                          version=self.workspace.version(name, number), done=done)
+
+    def _just_decided(self, request: Request) -> dict | None:
+        """The form a decision just finished (`?decided=doc/N`, after an auto-advance): its
+        name and link, for the line that says so."""
+        name, _, number = request.query_params.get("decided", "").rpartition("/")
+        try:
+            form = self.workspace.result(name).forms[int(number) - 1]
+        except (KeyError, ValueError, IndexError):
+            return None
+        query = {"filter": f} if (f := self._filter(request)) != "all" else {}
+        return {"label": form_label(form) or "?", "number": int(number), "document": name,
+                "href": f"/form/{quote(name, safe='')}/{int(number)}" + (f"?{urlencode(query)}" if query else "")}
 
     async def page_image(self, request: Request) -> Response:
         return await self._off_loop(self._page_image, request.path_params["document"], request.path_params["page"])
@@ -160,8 +176,9 @@ class Workbench:
             return PlainTextResponse("no such form", status_code=400)
         query = {"filter": fields["filter"]} if fields.get("filter") in FILTERS else {}
         seen = fields.get("version", "")  # (the form's decision version the page showed)
+        order = [(q.document, q.form) for q in self.workspace.queue()]  # (before the decision moves the form in it)
         try:
-            self.workspace.decide(name, number, fields.get("field", ""), fields.get("code", ""), fields.get("action", ""),
+            decided = self.workspace.decide(name, number, fields.get("field", ""), fields.get("code", ""), fields.get("action", ""),
                                   value=fields.get("value"), comment=fields.get("comment", ""),
                                   reviewer=fields.get("reviewer", "").strip() or self.settings.reviewer,
                                   seen=int(seen) if seen.isdigit() else None)
@@ -170,6 +187,13 @@ class Workbench:
         except DecisionError as exc:
             request.scope["query_string"] = urlencode(query).encode()
             return self._form_page(request, name, number, error=str(exc), status=409 if isinstance(exc, DecisionConflict) else 400)
+        if fields.get("action") != "reopen" and decided.review is not None and decided.review.state == "decided":
+            # The form is done: on to the next one not decided (the filter's), saying so with
+            # a way back; it stays where none is left
+            following = self.workspace.following(name, number, query.get("filter", "all"), order, open_only=True)
+            if following is not None:
+                query["decided"] = f"{name}/{number}"
+                name, number = following
         target = f"/form/{quote(name, safe='')}/{number}" + (f"?{urlencode(query)}" if query else "")
         return RedirectResponse(target, status_code=303)
 

@@ -139,6 +139,21 @@ class Workspace:
                 continue  # not a result file of ours
         return sorted(items, key=lambda q: (q.errors == 0, q.document, q.form))
 
+    def following(self, name: str, form: int, which: str = "all", order: list[tuple[str, int]] | None = None,
+                  open_only: bool = False) -> tuple[str, int] | None:
+        """The form after (name, form) in the queue's order (`order`: as it stood before a
+        decision moved it) that the filter `which` shows — not yet decided with
+        `open_only` —, from the top when none follows; None when there is none."""
+        items = self.queue()
+        state = {(q.document, q.form): q for q in items}
+        keys = order if order is not None else list(state)
+        at = keys.index((name, form)) if (name, form) in keys else -1
+        for key in keys[at + 1:] + keys[: at + 1]:
+            q = state.get(key)
+            if q is not None and key != (name, form) and q.matches(which) and not (open_only and q.state == "decided"):
+                return key
+        return None
+
     # --- deciding ------------------------------------------------------------------
 
     def version(self, name: str, form: int) -> int:

@@ -43,6 +43,13 @@ def open_first_error(page):
     page.wait_for_selector("tr.finding.selected")
 
 
+def back_to_the_decided_form(page):
+    """A decision that finishes a form moves on to the next one; its line links back."""
+    assert "decided — on to the next one" in page.locator("#decided").inner_text()
+    with page.expect_navigation():
+        page.locator("#decided a").click()
+
+
 def test_the_queue_lists_every_flagged_form_with_counts_and_progress(page, out):
     page.goto(page.base + "/")
     result = load_document_json(out / f"{DOC}.json")
@@ -84,6 +91,7 @@ def test_correcting_a_value_removes_its_finding_and_survives_a_reload(page, out)
     page.keyboard.type("94.46%")
     with page.expect_navigation():
         page.keyboard.press("Enter")
+    back_to_the_decided_form(page)
     assert page.locator(f"tr.finding.open[data-code='{code}']").count() == 0
     assert page.locator("#state").inner_text() == "decided"
     page.reload()
@@ -104,6 +112,7 @@ def test_a_second_tab_on_the_same_form_gets_a_conflict_not_the_last_word(page, o
     corrects the same value otherwise and is told its decision was not recorded (the
     page now shows the first tab's value); the first tab's value is the one kept."""
     open_first_error(page)
+    number = int(re.search(r"/form/[^/]+/(\d+)", page.url).group(1))
     other = page.context.new_page()
     other.goto(page.url)
     field = page.locator("tr.finding.selected").get_attribute("data-field")
@@ -116,7 +125,6 @@ def test_a_second_tab_on_the_same_form_gets_a_conflict_not_the_last_word(page, o
             tab.keyboard.press("Enter")
     assert "your decision was not recorded" in other.locator("#error").inner_text()
     assert other.locator(f"td.v[data-field='{field}'] input[name=value]").input_value() == "94.46%"
-    number = int(re.search(r"/form/[^/]+/(\d+)", page.url).group(1))
     assert load_document_json(out / f"{DOC}.json").forms[number - 1].indicators[0].actual == "94.46%"
     other.close()
 
@@ -126,6 +134,7 @@ def test_confirming_takes_one_key_and_dismissing_asks_for_a_reason(page):
     code = page.locator("tr.finding.selected").get_attribute("data-code")
     with page.expect_navigation():
         page.keyboard.press("c")  # one keystroke after the form opened
+    back_to_the_decided_form(page)
     closed = page.locator(f"tr.finding.closed[data-code='{code}']")
     assert "confirmed" in closed.inner_text()
     assert page.locator("#state").inner_text() == "decided"
@@ -138,20 +147,37 @@ def test_confirming_takes_one_key_and_dismissing_asks_for_a_reason(page):
     page.keyboard.type("the rate is the year's, not the indicator's")
     with page.expect_navigation():
         page.keyboard.press("Enter")
+    back_to_the_decided_form(page)
     dismissed = page.locator(f"tr.finding.closed[data-code='{code}']")
     assert "dismissed" in dismissed.inner_text() and "not the indicator" in dismissed.inner_text()
 
 
 def test_next_goes_through_the_queue_and_progress_counts_decisions(page):
+    """n and p walk the filter's queue; a decision that finishes a form moves on to the
+    next form not decided (the filter kept), and under "undecided" Next from a decided
+    form is the one after it, not the top of the list again."""
     open_first_error(page)
     first = page.url
     with page.expect_navigation():
-        page.keyboard.press("c")
-    with page.expect_navigation():
         page.keyboard.press("n")
-    assert page.url != first and "filter=errors" in page.url
+    second = page.url
+    assert second != first and "filter=errors" in second
+    with page.expect_navigation():
+        page.keyboard.press("p")
+    assert page.url == first
+    page.goto(second)
+    with page.expect_navigation():
+        page.keyboard.press("c")  # (its one error: the form is decided; the next error form not decided is the first)
+    assert page.url.split("?")[0] == first.split("?")[0] and "filter=errors" in page.url
+    assert page.locator("#state").inner_text() == "undecided" and page.locator("#decided").count() == 1
     page.goto(page.base + "/")
     assert page.locator("#progress").inner_text().startswith("1 of ")
+    # The decided form under a filter that no longer shows it: Next is the form after
+    # it in the queue (forms 1, 2, 4, 5 of the document: 4), not the top of the list (1).
+    page.goto(second.split("?")[0] + "?filter=undecided")
+    with page.expect_navigation():
+        page.keyboard.press("n")
+    assert page.url.split("?")[0].endswith(f"/form/{DOC}/4") and "filter=undecided" in page.url
 
 
 def test_decided_forms_export_as_gold_that_eval_scores(page, out, tmp_path):
