@@ -177,11 +177,17 @@ class Workbench:
         query = {"filter": fields["filter"]} if fields.get("filter") in FILTERS else {}
         seen = fields.get("version", "")  # (the form's decision version the page showed)
         order = [(q.document, q.form) for q in self.workspace.queue()]  # (before the decision moves the form in it)
+        reviewer = fields.get("reviewer", "").strip() or self.settings.reviewer
         try:
-            decided = self.workspace.decide(name, number, fields.get("field", ""), fields.get("code", ""), fields.get("action", ""),
-                                  value=fields.get("value"), comment=fields.get("comment", ""),
-                                  reviewer=fields.get("reviewer", "").strip() or self.settings.reviewer,
-                                  seen=int(seen) if seen.isdigit() else None)
+            if fields.get("all") == "1":  # every open warning of the code on the form
+                decided = self.workspace.decide_all(name, number, fields.get("code", ""), fields.get("action", ""),
+                                                    comment=fields.get("comment", ""), reviewer=reviewer,
+                                                    seen=int(seen) if seen.isdigit() else None)
+            else:
+                decided = self.workspace.decide(name, number, fields.get("field", ""), fields.get("code", ""),
+                                                fields.get("action", ""), value=fields.get("value"),
+                                                comment=fields.get("comment", ""), reviewer=reviewer,
+                                                seen=int(seen) if seen.isdigit() else None)
         except KeyError:
             return PlainTextResponse("no such document", status_code=404)
         except DecisionError as exc:

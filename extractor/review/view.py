@@ -3,6 +3,8 @@ editable table, the findings. Plain data for the template (it escapes it)."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from pydantic import BaseModel
 
 import re
@@ -118,6 +120,9 @@ def form_view(result: DocumentResult, number: int, page_sizes: Callable[[int], t
                          "correctable": bool(f.field) and exists and scalar and "[]" not in (f.field or ""),
                          "open": f.severity in OPEN_SEVERITIES and f.decision is None})
     findings.sort(key=lambda x: (not x["open"], x["f"].severity != "error"))
+    # Codes with two open warnings or more: confirmed (or dismissed) all at once
+    open_warnings = Counter(x["f"].code for x in findings if x["open"] and x["f"].severity == "warning")
+    bulk = [(code, n) for code, n in open_warnings.most_common() if n >= 2]
     return {
         "form": form,
         "pages": pages,
@@ -128,5 +133,6 @@ def form_view(result: DocumentResult, number: int, page_sizes: Callable[[int], t
         "indicators": [[_cell(form, f"indicators[{j}].{c}", marks) for c in indicator_cols] for j in range(len(form.indicators))],
         "totals": [_cell(form, k, marks) for k in TOTALS],
         "findings": findings,
+        "bulk": bulk,
         "open": sum(1 for x in findings if x["open"]),
     }

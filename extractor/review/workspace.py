@@ -196,6 +196,35 @@ class Workspace:
         self._tables_later()
         return derived.forms[form - 1]
 
+    def decide_all(self, name: str, form: int, code: str, action: str, comment: str = "", reviewer: str = "",
+                   seen: int | None = None) -> Form:
+        """Confirm (or dismiss) every open warning of one code on a form at once (a
+        department form's 14 `empty_value`s): one decision each, one transaction."""
+        if action not in ("confirm", "dismiss"):
+            raise DecisionError("only confirm or dismiss can be given to every warning of a code at once")
+        comment = comment.strip()
+        if action == "dismiss" and not comment:
+            raise DecisionError("a dismissal needs a reason")
+        with self._lock, self.log.transaction() as con:
+            result = load_document_json(self.path(name))
+            if not 1 <= form <= len(result.forms):
+                raise DecisionError(f"the document has no form {form}")
+            newest = self.log.newest_on_form(result.source.sha256, form, con)
+            if seen is not None and (newest.id if newest is not None else 0) != seen:
+                raise DecisionConflict(_conflict(newest))
+            targets = [f for f in result.forms[form - 1].findings
+                       if f.code == code and f.severity == "warning" and f.decision is None]
+            if not targets:
+                raise DecisionError(f"no open warning {code!r} on this form")
+            base = extracted_values(result.forms[form - 1])
+            for f in targets:
+                self.log.append(con, sha256=result.source.sha256, document=name, form=form, field=f.field or "", code=code,
+                                action=action, extracted=json_value(_value(base, f.field or "")[1]), decided=None,
+                                comment=comment, reviewer=reviewer, label=form_label(base))
+            derived = self._derive(name, con, result)
+        self._tables_later()
+        return derived.forms[form - 1]
+
     def _derive(self, name: str, con, result: DocumentResult | None = None) -> DocumentResult:
         """The result file again from the log (inside the caller's transaction)."""
         path = self.out / f"{name}.json"

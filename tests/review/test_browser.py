@@ -180,6 +180,24 @@ def test_next_goes_through_the_queue_and_progress_counts_decisions(page):
     assert page.url.split("?")[0].endswith(f"/form/{DOC}/4") and "filter=undecided" in page.url
 
 
+def test_every_warning_of_one_code_on_a_form_is_confirmed_at_once(page, out):
+    """A form with two warnings of each of two codes: one click confirms both of a code
+    (a decision each in the log); the other code's, then, finishes the form and moves on."""
+    from extractor.review.store import ReviewLog
+
+    page.goto(page.base + f"/form/{DOC}/4")
+    assert page.locator("#open-count").inner_text() == "4 open"
+    with page.expect_navigation():
+        page.locator("form.bulk[data-code=score_without_reason] button.confirm-all").click()
+    assert page.locator("#open-count").inner_text() == "2 open" and page.url.split("?")[0].endswith(f"/form/{DOC}/4")
+    assert page.locator("form.bulk[data-code=score_without_reason]").count() == 0
+    assert [(d.code, d.action) for d in ReviewLog(out).history()] == [("score_without_reason", "confirm")] * 2
+    with page.expect_navigation():
+        page.locator("form.bulk[data-code=met_but_deducted] button.confirm-all").click()
+    assert page.url.split("?")[0].endswith(f"/form/{DOC}/5") and page.locator("#decided").count() == 1
+    assert load_document_json(out / f"{DOC}.json").forms[3].review.state == "decided"
+
+
 def test_decided_forms_export_as_gold_that_eval_scores(page, out, tmp_path):
     open_first_error(page)
     with page.expect_navigation():
