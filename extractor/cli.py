@@ -27,8 +27,9 @@ from .llm.config import LLMConfig
 from .pipeline import ExtractOptions, resolve_engine
 from .settings import CheckSettings
 
+# (rich markup named, not left to the Typer version's default: `\[default: …]` in a help text is escaped the same way in each)
 app = typer.Typer(add_completion=False, no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]},
-                  help="Read fiscal performance self-evaluation forms (绩效自评表) into checked records.")
+                  rich_markup_mode="rich", help="Read fiscal performance self-evaluation forms (绩效自评表) into checked records.")
 
 
 def _plain_help_types() -> None:
