@@ -2,65 +2,26 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
-import itertools
-import os
 import json
+import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pymupdf
-
-from .read.documents import INPUT_SUFFIXES, quiet_mupdf, sha256_of
-from .errors import Crashed, NoFormsFound, OverBudget, ReviewLogError, TablesEdited, first_line, translate
-from .llm.gate import FileGate
+from .errors import ReviewLogError, TablesEdited
+from .executors import outcomes
+from .io.outputs import BatchTables, load_document_json, remove_leftovers, result_files, write_text_atomic
 from .io.report import batch_summary, write_report
 from .io.rows import DocRef, document_row
-from .io.outputs import BatchTables, load_document_json, remove_leftovers, result_files, write_form_rows, write_text_atomic
+from .jobs import Outcome
 from .messages import counted, pick
-from .fingerprint import Fingerprint, fingerprint_of
 from .naming import Naming, name_documents, real
-from .models import DocumentResult
-from .pipeline import DocumentStats, ExtractOptions, Remote, extract_to_json
-from .workers import Budget, run_guarded
-
-
-
-@dataclass
-class Outcome:
-    path: Path
-    name: str
-    # ok | skipped | no_form (read whole, no self-evaluation form in it) | failed | copy (the
-    # bytes of another input: told, not read, not among the summary's outcomes)
-    status: str
-    stats: DocumentStats | None = None
-    error: str | None = None  # (English, as errors.json keeps it)
-    error_type: str | None = None
-    error_zh: str | None = None  # the error's own Chinese text, where it has one (messages.py)
-    seconds: float = 0.0
-    again: str | None = None  # why a document already in OUT was read again (what changed)
-    sha256: str | None = None  # the file's bytes', where they were read
-
-    @property
-    def pages(self) -> int:
-        return self.stats.page_count if self.stats else 0
-
-    @property
-    def forms(self) -> int:
-        return self.stats.forms if self.stats else 0
-
-    @property
-    def forms_with_errors(self) -> int:
-        return self.stats.forms_with_errors if self.stats else 0
-
-    @property
-    def skipped_tables(self) -> int:
-        return self.stats.skipped if self.stats else 0
+from .pipeline import DocumentStats, ExtractOptions
+from .read.documents import INPUT_SUFFIXES
 
 
 @dataclass
@@ -227,60 +188,6 @@ def is_output_folder(folder: Path) -> bool:
     return (folder / "errors.json").is_file() and any((folder / f).is_file() for f in ("tables.sha256", "summary.json", "forms.csv"))
 
 
-def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, force: bool,
-                rows_to: Path | None = None, remote: Remote | None = None, decisions: list | None = None) -> Outcome:
-    """One document to `OUT/<name>.json`; its batch-table rows to `rows_to` (a
-    staging file the batch takes in when this returns: workers share no memory).
-    `decisions`: a reviewer's decisions to apply again (default: OUT's review log)."""
-    started = time.perf_counter()
-    target = out_dir / f"{name}.json"
-    rows = open(rows_to, "w", encoding="utf-8") if rows_to else None
-    counter = itertools.count(1)  # a form's place in its document
-    digest = None
-
-    def on_form(form) -> None:
-        if rows:
-            recorded = remote.recorded if remote is not None and remote.recorded else str(path)
-            write_form_rows(rows, DocRef(name, digest or "", recorded), next(counter), form)
-
-    try:
-        digest = sha256_of(path) if path.is_file() else None
-        again = None
-        if not force and digest and target.exists():
-            previous, again = unchanged(target, fingerprint_of(digest, options))
-            if previous is not None:
-                return Outcome(path, name, "skipped", DocumentStats.of(previous, on_form), seconds=time.perf_counter() - started,
-                               sha256=digest)
-        amend = applying(decisions_for(out_dir, digest, name) if decisions is None else decisions, options)
-        stats = extract_to_json(path, target, options, sha256=digest, on_form=on_form, amend=amend, remote=remote)
-        return Outcome(path, name, "ok", stats, seconds=time.perf_counter() - started, again=again, sha256=digest)
-    except Exception as exc:  # a bug must not lose the batch either: it is one line too
-        known = translate(exc)
-        if known is None:
-            return Outcome(path, name, "failed", error=f"internal error: {type(exc).__name__}: {first_line(exc)}",
-                           error_type="InternalError", seconds=time.perf_counter() - started, sha256=digest)
-        status = "no_form" if isinstance(known, NoFormsFound) and "damaged" not in str(known) else "failed"
-        return Outcome(path, name, status, error=str(known), error_type=type(known).__name__, error_zh=known.zh,
-                       seconds=time.perf_counter() - started, sha256=digest)
-    finally:
-        if rows:
-            rows.close()
-
-
-def unchanged(target: Path, current: Fingerprint) -> tuple[DocumentResult | None, str | None]:
-    """The result already in OUT when a run now would make the same one, else (None,
-    what changed: a different document, engine, checker settings, version, prompts,
-    model — or an unreadable result)."""
-    try:
-        previous = load_document_json(target)
-    except Exception:
-        return None, "the result in the output folder could not be read"
-    if previous.source.sha256 != current.sha256:
-        return None, None  # another document under the name: no "again" about it
-    changed = current.differences(previous.fingerprint)
-    return (previous, None) if not changed else (None, "; ".join(changed))
-
-
 def review_log_problem(out_dir: Path) -> str | None:
     """Why OUT's review log cannot be read (None: it can, or there is none)."""
     from .review.store import ReviewLog
@@ -292,99 +199,6 @@ def review_log_problem(out_dir: Path) -> str | None:
     if log is not None:
         log.close()
     return None
-
-
-def decisions_for(out_dir: Path, digest: str | None, name: str | None = None) -> list:
-    """The decisions OUT's review log holds on a document (none without a log), and
-    those on an earlier version of it (the same `name` in OUT, other bytes), carried."""
-    from .review.store import ReviewLog
-
-    try:
-        log = ReviewLog.existing(out_dir) if digest else None
-    except ReviewLogError:
-        return []  # (the batch says so once: Summary.review_log; extraction never depends on the log)
-    if log is None:
-        return []
-    try:
-        return log.for_document(digest) + (log.carried_over(name, digest) if name else [])
-    finally:
-        log.close()
-
-
-def applying(decisions: list, options: ExtractOptions) -> Callable | None:
-    """The decisions as `extract_to_json`'s `amend`: each form gets those made at its place."""
-    if not decisions:
-        return None
-    from .review.decisions import apply
-
-    return lambda number, form: apply(form, [d for d in decisions if d.form == number], options.settings)
-
-
-def _worker_setup(quiet: bool, batch: int, gate: FileGate | None = None) -> None:
-    """A batch worker: as quiet as the batch about MuPDF, its LLM requests counted by
-    the run's gate, and ended by the kernel when its parent (the batch, or the fork
-    server the batch started) dies — a `kill -9` of the batch left its workers running.
-    Linux only; elsewhere the workers end when they find the batch's pipe closed."""
-    if quiet:
-        quiet_mupdf()
-    if gate is not None:
-        from .llm import transport
-
-        transport.share(gate)
-    try:
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        os.kill(batch, 0)  # the batch died before the call: go now
-    except ProcessLookupError:
-        os._exit(1)
-    except (OSError, AttributeError):
-        pass
-
-
-OPTION_OF = {"time": "--page-seconds", "memory": "--max-memory"}
-
-
-def _outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, options: ExtractOptions, force: bool,
-              tables: BatchTables, workers: int) -> Iterator[Outcome]:
-    """Each file's outcome, in order: read in worker processes that are stopped when a
-    page runs past its time or memory budget (in this process with neither budget
-    and one worker)."""
-    tasks = [(f, names[f], out_dir, options, force, tables.staging_file(names[f])) for f in files]
-    limits = options.limits
-    budget = Budget(limits.page_seconds, limits.max_memory)
-    # One count of LLM requests and tokens for the run, whichever process sends them.
-    gate = FileGate(tables.dir / "llm-gate", options.llm.concurrency, options.llm.max_tokens_per_run) if options.engine != "rules" else None
-    if workers == 1 and not budget.limited:
-        return _in_this_process(tasks, gate)
-
-    def stopped(index: int, reason: str, kind: str) -> Outcome:
-        f = files[index]
-        error = OverBudget(f"{reason} ({OPTION_OF[kind]}): stopped", zh=f"{reason}（{OPTION_OF[kind]}）：已停止") \
-            if kind in OPTION_OF else Crashed(reason)
-        return Outcome(f, names[f], "failed", error=str(error), error_type=type(error).__name__, error_zh=error.zh)
-
-    # Workers keep MuPDF as quiet as this process keeps it (a forked worker would
-    # inherit it; a spawned one would not), and die with this process.
-    quiet = not pymupdf.TOOLS.mupdf_display_errors()
-    return run_guarded(tasks, process_one, workers, budget, stopped, _worker_setup, (quiet, os.getpid(), gate))
-
-
-def _in_this_process(tasks: list[tuple], gate: FileGate | None) -> Iterator[Outcome]:
-    if gate is None:
-        yield from (process_one(*task) for task in tasks)
-        return
-    from .llm import transport
-
-    transport.share(gate)
-    try:
-        for task in tasks:
-            yield process_one(*task)
-    finally:
-        transport.share(None)
 
 
 def run_batch(
@@ -439,15 +253,9 @@ def run_batch(
             on_done(outcome)
 
     try:
-        if cluster is not None:
-            from .ray import cluster_outcomes
-
-            for outcome in cluster_outcomes(files, names, out_dir, options, force, tables, cluster or None):
+        with closing(outcomes(files, names, out_dir, options, force, tables, workers, cluster)) as each:
+            for outcome in each:  # (closed when interrupted: its workers are stopped)
                 done(outcome)
-        else:
-            with closing(_outcomes(files, names, out_dir, options, force, tables, workers)) as outcomes:
-                for outcome in outcomes:  # (closed when interrupted: its workers are stopped)
-                    done(outcome)
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .batch import Outcome, process_one
+from .jobs import Outcome, process_one
 from .errors import first_line
 from .io.outputs import BatchTables, atomic_path
 from .pipeline import ExtractOptions, Remote
@@ -210,7 +210,7 @@ def cluster_outcomes(files: list[Path], names: dict[Path, str], out_dir: Path, o
     is done here, as the local batch does it."""
     import ray
 
-    from .batch import decisions_for
+    from .jobs import decisions_for
     from .review.store import LOG_NAME
 
     connect(address)
@@ -272,15 +272,15 @@ def _here(f: Path, name: str, out_dir: Path, options: ExtractOptions, force: boo
 def _why_again(f: Path, previous: Path, options: ExtractOptions) -> str | None:
     """What changed since the result already in OUT was made (None: there is none, or it
     is another document's)."""
-    from .batch import unchanged
+    from .jobs import unchanged
     from .fingerprint import fingerprint_of
 
     return unchanged(previous, fingerprint_of(sha256_of(f), options))[1] if previous.exists() else None
 
 
 def _unchanged(f: Path, previous: Path, options: ExtractOptions) -> bool:
-    """A run now would make the result already there (the local batch's rule: batch.unchanged)."""
-    from .batch import unchanged
+    """A run now would make the result already there (the local rule: jobs.unchanged)."""
+    from .jobs import unchanged
     from .fingerprint import fingerprint_of
 
     return previous.exists() and unchanged(previous, fingerprint_of(sha256_of(f), options))[0] is not None

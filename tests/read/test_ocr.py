@@ -86,7 +86,7 @@ def test_lone_dashes_are_read_from_their_shape_and_noted(photo):
 
 def test_without_ocr_a_scan_fails_with_one_line(root, monkeypatch, tmp_path):
     from extractor.read import ocr
-    from extractor.batch import process_one
+    from extractor.jobs import process_one
     from extractor.pipeline import ExtractOptions
 
     monkeypatch.setattr(ocr, "available", lambda: False)

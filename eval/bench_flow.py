@@ -1,0 +1,98 @@
+"""The review workbench driven by keys alone: how fast a reviewer goes through a queue.
+
+    python eval/bench_flow.py [--copies 100]
+
+--copies distinct copies of one fixture (one_per_page.pdf with a byte appended: other
+sha256s, so each is a document of its own, as a real batch's are) are extracted into
+one output folder: two forms with one error each per copy, two with warnings. In
+Chromium (Debian's, via Playwright), on the errors filter, the reviewer presses `c`
+on each form: the decision is recorded and the next undecided form opens. Figures:
+
+- a decision's round trip (the key pressed → the next form loaded), median, p95 and the
+  slowest, over the first and the last 20 decisions of the run (does it slow down as
+  the log grows?), and forms a minute with keys only;
+- the next form (`n`) through the warnings, the same figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "review"))
+
+from browser import chromium, served  # noqa: E402
+from folders import extract  # noqa: E402
+
+
+def make_folder(work: Path, copies: int) -> Path:
+    docs = work / "docs"
+    docs.mkdir()
+    data = (ROOT / "fixtures" / "pdf" / "one_per_page.pdf").read_bytes()
+    for i in range(copies):
+        (docs / f"report-{i:04d}.pdf").write_bytes(data + b"\n%" + str(i).encode() + b"\n")
+    return extract(sorted(docs.iterdir()), work / "out", formats=("json", "csv", "xlsx", "sqlite"))
+
+
+def _figures(seconds: list[float]) -> dict:
+    ordered = sorted(seconds)
+    return {"n": len(seconds), "median_s": round(statistics.median(seconds), 3),
+            "p95_s": round(ordered[max(0, int(0.95 * len(ordered)) - 1)], 3), "max_s": round(ordered[-1], 3)}
+
+
+def _timed_key(page, key: str) -> float:
+    started = time.perf_counter()
+    with page.expect_navigation(wait_until="load"):
+        page.keyboard.press(key)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--copies", type=int, default=100)
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = make_folder(Path(tmp), args.copies)
+        with sync_playwright() as p, served(out) as url:
+            browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.goto(url + "/?filter=errors")
+            page.locator("table.queue tbody tr a").first.click()
+            page.wait_for_selector("tr.finding.selected")
+            decisions: list[float] = []
+            started = time.perf_counter()
+            while True:
+                here = page.url
+                decisions.append(_timed_key(page, "c"))
+                if page.url.split("?")[0] == here.split("?")[0]:  # (the last one: nothing left to move on to)
+                    break
+            minutes = (time.perf_counter() - started) / 60
+            page.goto(url + "/?filter=warnings")
+            page.locator("table.queue tbody tr a").first.click()
+            page.wait_for_selector("tr.finding.selected")
+            nexts = [_timed_key(page, "n") for _ in range(min(60, 2 * args.copies - 1))]
+            browser.close()
+    report = {"copies": args.copies, "decisions": _figures(decisions), "first_20": _figures(decisions[:20]),
+              "last_20": _figures(decisions[-20:]), "forms_a_minute": round(len(decisions) / minutes, 1),
+              "next_form": _figures(nexts)}
+    print(json.dumps(report, indent=1))
+    d = report["decisions"]
+    print(f"{d['n']} decisions, keys only: round trip median {d['median_s']:.3f} s, p95 {d['p95_s']:.3f} s, "
+          f"slowest {d['max_s']:.3f} s (first 20: p95 {report['first_20']['p95_s']:.3f} s; last 20: p95 "
+          f"{report['last_20']['p95_s']:.3f} s); {report['forms_a_minute']} forms a minute")
+    n = report["next_form"]
+    print(f"next form: median {n['median_s']:.3f} s, p95 {n['p95_s']:.3f} s, slowest {n['max_s']:.3f} s")
+
+
+if __name__ == "__main__":
+    main()
