@@ -33,13 +33,13 @@ from browser import chromium, served  # noqa: E402
 from folders import extract  # noqa: E402
 
 
-def make_folder(work: Path, copies: int) -> Path:
+def make_folder(work: Path, copies: int, formats: tuple[str, ...] = ("json", "csv", "xlsx", "sqlite")) -> Path:
     docs = work / "docs"
     docs.mkdir()
     data = (ROOT / "fixtures" / "pdf" / "one_per_page.pdf").read_bytes()
     for i in range(copies):
         (docs / f"report-{i:04d}.pdf").write_bytes(data + b"\n%" + str(i).encode() + b"\n")
-    return extract(sorted(docs.iterdir()), work / "out", formats=("json", "csv", "xlsx", "sqlite"))
+    return extract(sorted(docs.iterdir()), work / "out", formats=formats)
 
 
 def _figures(seconds: list[float]) -> dict:
@@ -58,11 +58,12 @@ def _timed_key(page, key: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--copies", type=int, default=100)
+    ap.add_argument("--format", default="json,csv,xlsx,sqlite", help="the batch tables OUT has (rewritten after decisions)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
-        out = make_folder(Path(tmp), args.copies)
+        out = make_folder(Path(tmp), args.copies, tuple(args.format.split(",")))
         with sync_playwright() as p, served(out) as url:
             browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1440, "height": 900})
@@ -82,7 +83,7 @@ def main() -> None:
             page.wait_for_selector("tr.finding.selected")
             nexts = [_timed_key(page, "n") for _ in range(min(60, 2 * args.copies - 1))]
             browser.close()
-    report = {"copies": args.copies, "decisions": _figures(decisions), "first_20": _figures(decisions[:20]),
+    report = {"copies": args.copies, "formats": args.format, "decisions": _figures(decisions), "first_20": _figures(decisions[:20]),
               "last_20": _figures(decisions[-20:]), "forms_a_minute": round(len(decisions) / minutes, 1),
               "next_form": _figures(nexts)}
     print(json.dumps(report, indent=1))

@@ -280,3 +280,25 @@ def test_decisions_on_a_source_replaced_by_another_version_are_carried_over_to_c
     assert form.review.state == "decided" and not form.review.conflicts
     ws.close()
     assert export_gold(out, tmp_path / "gold3").forms == 1
+
+
+def test_the_tables_are_written_by_a_child_and_never_over_a_persons_edits(out, capsys):
+    """The workbench writes the tables after decisions in a child process (seconds of
+    Python that held every request up); a person's edit to forms.csv is kept, and said
+    once on stderr, however many decisions come."""
+    assert runner.invoke(app, ["check", str(out)]).exit_code == 0  # (the tables and their record)
+    forms_csv = out / "forms.csv"
+    text = forms_csv.read_text(encoding="utf-8-sig")
+    last = text.splitlines()[-1]
+    edited = text.replace(last, last + "x", 1)  # (a cell changed by hand)
+    forms_csv.write_text(edited, encoding="utf-8-sig")
+    ws = Workspace(out, tables_delay=0)
+    item, finding = flagged(ws)
+    ws.decide(item.document, item.form, finding.field, finding.code, "confirm", comment="so printed")
+    ws.flush()
+    other = next(q for q in ws.queue() if (q.document, q.form) != (item.document, item.form))
+    o = next(f for f in ws.result(other.document).forms[other.form - 1].findings if f.severity in ("error", "warning"))
+    ws.decide(other.document, other.form, o.field, o.code, "confirm", comment="so printed")
+    ws.close()
+    assert forms_csv.read_text(encoding="utf-8-sig") == edited
+    assert capsys.readouterr().err.count("the tables were not written again") == 1
