@@ -131,7 +131,20 @@ class Workbench:
         return self._page("form.html", status=status, document=name, number=number, view=form_view(result, number, size),
                           result=result, label=form_label(result.forms[number - 1]), position=(at + 1 if at is not None else None),
                           queue_length=len(keys), near=near, filter=current, error=error, source_problem=why,
-                          version=self.workspace.version(name, number), done=done)
+                          version=self.workspace.version(name, number), done=done, prefetch=self._prefetch(near["next"]))
+
+    def _prefetch(self, following: tuple[str, int] | None) -> list[str]:
+        """The next form's page images, for the browser to fetch while the reviewer reads
+        this one (rendered on first request: off the next page's way). Images only: a
+        form's page itself changes with each decision and is never fetched ahead."""
+        if following is None:
+            return []
+        name, number = following
+        try:
+            pages = self.workspace.result(name).forms[number - 1].pages
+        except (KeyError, ValueError, IndexError):
+            return []
+        return [f"/page/{quote(name, safe='')}/{p}" for p in pages]
 
     def _just_decided(self, request: Request) -> dict | None:
         """The form a decision just finished (`?decided=doc/N`, after an auto-advance): its
