@@ -52,7 +52,7 @@ def serve(
     config: Annotated[Optional[Path], typer.Option(help="Checker settings (TOML) for re-checking corrected forms.")] = None,
     static: Annotated[bool, typer.Option("--static", help="Write static HTML pages instead of serving.")] = False,
     out: Annotated[Path, typer.Option("-o", "--out", help="With --static: the folder for the pages.")] = Path("review"),
-    warnings: Annotated[bool, typer.Option(help="With --static: forms with only warnings too.")] = False,
+    warnings: Annotated[bool, typer.Option(help="With --static: forms with only warnings too (as the queue has them).")] = True,
 ) -> None:
     """Start the review workbench on OUT: the queue of flagged forms, each beside its page; decisions go to OUT/review.sqlite.
 
@@ -139,7 +139,7 @@ def _write_static(results: list[Path], out: Path, warnings: bool) -> None:
     from ..io.outputs import load_document_json, result_files, write_text_atomic
     from .static import write_review
 
-    written: list[tuple[str, str, int]] = []  # (folder, the document's path, forms flagged)
+    written: list[tuple[str, str, int, int]] = []  # (folder, the document's path, forms flagged, forms decided)
     for f in result_files(results):
         try:
             result = load_document_json(f)
@@ -150,7 +150,8 @@ def _write_static(results: list[Path], out: Path, warnings: bool) -> None:
         if page:
             flagged = sum(1 for form in result.forms if any(
                 x.severity == "error" or (warnings and x.severity == "warning") for x in form.findings))
-            written.append((f.stem, result.source.path, flagged))
+            decided = sum(1 for form in result.forms if form.review is not None and form.review.state == "decided")
+            written.append((f.stem, result.source.path, flagged, decided))
             typer.echo(str(page))
     if written:
         write_text_atomic(out / "index.html", static_index(written))
@@ -158,16 +159,18 @@ def _write_static(results: list[Path], out: Path, warnings: bool) -> None:
     typer.echo(pick(f"{counted(len(written), 'review page')}", f"{len(written)} 个复核页面"), err=True)
 
 
-def static_index(documents: list[tuple[str, str, int]]) -> str:
-    """The static review's first page: each document's page, with its flagged forms' count."""
+def static_index(documents: list[tuple[str, str, int, int]]) -> str:
+    """The static review's first page: each document's page, with its flagged and decided forms' counts."""
     from html import escape
 
-    rows = "".join(f'<tr><td><a href="{escape(folder, quote=True)}/index.html">{escape(path)}</a></td><td>{n}</td></tr>'
-                   for folder, path, n in documents)
+    rows = "".join(f'<tr><td><a href="{escape(folder, quote=True)}/index.html">{escape(path)}</a></td><td>{n}</td><td>{d}</td></tr>'
+                   for folder, path, n, d in documents)
+    total, decided = sum(n for _, _, n, _ in documents), sum(d for _, _, _, d in documents)
     return ("<!doctype html><html lang='zh'><head><meta charset='utf-8'><title>复核 review</title><style>"
             "body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:.3em .6em}"
             "table{border-collapse:collapse}</style></head><body><h1>待复核的文件 documents to review</h1>"
-            f"<table><thead><tr><th>文件 document</th><th>待复核的表 forms flagged</th></tr></thead><tbody>{rows}"
+            f"<p id='progress'>已决定 {decided} / {total} 张表 · {decided} of {total} forms decided</p>"
+            f"<table><thead><tr><th>文件 document</th><th>待复核的表 forms flagged</th><th>已决定 decided</th></tr></thead><tbody>{rows}"
             "</tbody></table></body></html>\n")
 
 

@@ -355,3 +355,27 @@ def test_gold_is_only_what_a_reviewer_verified_and_its_paths_move_with_it(out, t
 
     (doc,) = load_set(str(tmp_path / "moved"))
     assert doc.path.is_file() and doc.gold[0].total_score == printed
+
+
+def test_static_pages_mirror_the_review_read_only(out, tmp_path):
+    """--static: every flagged form (warnings too, as the queue), each finding's decision
+    and comment, a corrected value with what was extracted, the form's state, and an index
+    with the decided count."""
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+
+    ws = Workspace(out)
+    item, finding = first_error(out)
+    ws.decide(DOC, item.form, finding.field, finding.code, "confirm", comment="印刷如此")
+    ws.decide(DOC, item.form, "funding.total.executed", "", "correct", value="80.00")
+    ws.close()
+    r = CliRunner().invoke(app, ["review", str(out), "--static", "-o", str(tmp_path / "static")])
+    assert r.exit_code == 0, r.output
+    html = (tmp_path / "static" / DOC / "index.html").read_text(encoding="utf-8")
+    queue = Workspace(out).queue()
+    assert html.count('<section class="form"') == len(queue)  # (the warnings' forms too)
+    assert "confirmed: 印刷如此" in html and "(corrected; was " in html
+    index = (tmp_path / "static" / "index.html").read_text(encoding="utf-8")
+    decided = sum(q.state == "decided" for q in queue)
+    assert f"{decided} of {len(queue)} forms decided" in index
