@@ -30,7 +30,7 @@ from ..findings import field_zh
 from ..models import form_label, json_value
 from .pages import cached, extent, locate_source
 from .view import form_view
-from .workspace import FILTERS, DecisionConflict, DecisionError, Workspace
+from .workspace import FILTERS, DecisionConflict, DecisionError, Workspace, valid_filter
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -80,7 +80,7 @@ class Workbench:
     @staticmethod
     def _filter(request: Request) -> str:
         f = request.query_params.get("filter", "all")
-        return f if f in FILTERS else "all"
+        return f if valid_filter(f) else "all"
 
     def _source(self, result):
         return locate_source(result.source.path, result.source.sha256, self.workspace.out)
@@ -187,7 +187,7 @@ class Workbench:
             number = int(fields.get("form", ""))
         except ValueError:
             return PlainTextResponse("no such form", status_code=400)
-        query = {"filter": fields["filter"]} if fields.get("filter") in FILTERS else {}
+        query = {"filter": fields["filter"]} if valid_filter(fields.get("filter")) and fields["filter"] != "all" else {}
         seen = fields.get("version", "")  # (the form's decision version the page showed)
         order = [(q.document, q.form) for q in self.workspace.queue()]  # (before the decision moves the form in it)
         reviewer = fields.get("reviewer", "").strip() or self.settings.reviewer

@@ -19,6 +19,12 @@ from .decisions import _value, apply, coerce, extracted_values
 from .store import ACTIONS, Decision, ReviewLog
 
 FILTERS = ("all", "errors", "warnings", "read_poorly", "undecided", "decided")
+# and `code:<code>` (forms with that finding open), `doc:<document>` (one document's forms)
+_FILTER_PREFIXES = ("code:", "doc:")
+
+
+def valid_filter(which: str | None) -> bool:
+    return which in FILTERS or (bool(which) and which.startswith(_FILTER_PREFIXES) and len(which.partition(":")[2]) > 0)
 
 
 class DecisionError(ValueError):
@@ -44,6 +50,10 @@ class QueueItem:
     conflicts: int
 
     def matches(self, which: str) -> bool:
+        if which.startswith("code:"):
+            return which[5:] in self.codes
+        if which.startswith("doc:"):
+            return self.document == which[4:]
         return {
             "all": True, "errors": self.errors > 0, "warnings": self.errors == 0 and self.warnings > 0,
             "read_poorly": self.read_poorly, "undecided": self.state != "decided", "decided": self.state == "decided",

@@ -379,3 +379,28 @@ def test_static_pages_mirror_the_review_read_only(out, tmp_path):
     index = (tmp_path / "static" / "index.html").read_text(encoding="utf-8")
     decided = sum(q.state == "decided" for q in queue)
     assert f"{decided} of {len(queue)} forms decided" in index
+
+
+def test_the_queue_filters_by_finding_code_and_by_document_and_the_flow_keeps_the_filter(out):
+    """`code:<code>` shows the forms with that finding open, `doc:<name>` one document's;
+    a code and a document in the queue are links to them; Next and the move after a
+    decision stay inside the filter."""
+    c = client(out)
+    items = Workspace(out).queue()
+    code = "met_but_deducted"
+    wanted = [q.form for q in items if code in q.codes]
+    html = c.get("/", params={"filter": f"code:{code}"}).text
+    shown = [int(n) for n in re.findall(r'href="/form/[^/"]+/(\d+)\?filter=code%3Amet_but_deducted"', html)]
+    assert shown == wanted and len(wanted) >= 2 and 'id="filtered"' in html
+    assert f'href="/?filter=code%3A{code}"' in html and f'href="/?filter=doc%3A{DOC}"' in html
+    assert len(re.findall(r'<tr class="', c.get("/", params={"filter": f"doc:{DOC}"}).text)) == len(items)
+    assert len(re.findall(r'<tr class="', c.get("/", params={"filter": "doc:nothing-here"}).text)) == 0
+    page = c.get(f"/form/{DOC}/{wanted[0]}", params={"filter": f"code:{code}"}).text
+    assert f'href="/form/{DOC}/{wanted[1]}?filter=code%3A{code}"' in page  # (next, inside the filter)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    for bulk_code in {x for q in items if q.form == wanted[0] for x in q.codes}:
+        r = c.post("/decide", data={"csrf": csrf_of(page), "document": DOC, "form": wanted[0], "code": bulk_code, "all": "1",
+                                    "action": "confirm", "filter": f"code:{code}", "version": version}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        version = str(Workspace(out).version(DOC, wanted[0]))
+    assert r.headers["location"].startswith(f"/form/{DOC}/{wanted[1]}?filter=code%3A{code}&decided=")
