@@ -68,7 +68,7 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1440, "height": 900})
             page.goto(url + "/?filter=errors")
-            page.locator("table.queue tbody tr a").first.click()
+            page.locator("table.queue tbody tr a.form").first.click()
             page.wait_for_selector("tr.finding.selected")
             decisions: list[float] = []
             started = time.perf_counter()
@@ -79,7 +79,7 @@ def main() -> None:
                     break
             minutes = (time.perf_counter() - started) / 60
             page.goto(url + "/?filter=warnings")
-            page.locator("table.queue tbody tr a").first.click()
+            page.locator("table.queue tbody tr a.form").first.click()
             page.wait_for_selector("tr.finding.selected")
             nexts = [_timed_key(page, "n") for _ in range(min(60, 2 * args.copies - 1))]
             browser.close()

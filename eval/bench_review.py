@@ -91,7 +91,7 @@ def main() -> None:
             static.write_text(page.content(), encoding="utf-8")
             queue_static = statistics.median(_load_seconds(page, static.as_uri()) for _ in range(args.repeat))
             rows = page.locator("table.queue tbody tr").count()
-            links = page.eval_on_selector_all("table.queue tbody tr a", "els => els.map(e => e.getAttribute('href'))")
+            links = page.eval_on_selector_all("table.queue tbody tr a.form", "els => els.map(e => e.getAttribute('href'))")
             cache = out / ".review"
             firsts, photo = [], []
             for h in links[: args.repeat]:  # first visits: the page images rendered (the copies share them)

@@ -39,7 +39,7 @@ def page(chrome, out):
 
 def open_first_error(page):
     page.goto(page.base + "/?filter=errors")
-    page.locator("table.queue tbody tr a").first.click()
+    page.locator("table.queue tbody tr a.form").first.click()
     page.wait_for_selector("tr.finding.selected")
 
 
