@@ -70,6 +70,7 @@ class Workbench:
             Route("/page/{document}/{page:int}", self.page_image),
             Route("/decide", self.decide, methods=["POST"]),
             Route("/history.json", self.history),
+            Route("/history", self.history_page),
             Mount("/assets", StaticFiles(packages=[("extractor.review", "assets")]), name="assets"),
         ]
 
@@ -94,7 +95,8 @@ class Workbench:
         counts = {f: sum(1 for q in items if q.matches(f)) for f in FILTERS}
         current = self._filter(request)
         return self._page("queue.html", items=[q for q in items if q.matches(current)], counts=counts, filter=current,
-                          decided=counts["decided"], total=len(items), out=str(self.workspace.out))
+                          decided=counts["decided"], total=len(items), out=str(self.workspace.out),
+                          conflicts=sum(q.conflicts for q in items))
 
     async def form(self, request: Request) -> Response:
         # (off the event loop: a first view hashes the source and may render its page)
@@ -219,6 +221,12 @@ class Workbench:
     async def history(self, request: Request) -> Response:
         """The log's newest decisions, as data (who decided what, and when)."""
         return JSONResponse([d.__dict__ for d in self.workspace.log.history(200)])
+
+    async def history_page(self, request: Request) -> Response:
+        """The same for a person: the newest decisions first, each linked to its form."""
+        with self.workspace._lock:  # (the log's connection is shared with the page worker thread)
+            decisions = self.workspace.log.history(200)
+        return self._page("history.html", decisions=decisions)
 
 
 def create_app(workspace: Workspace, settings: Settings | None = None) -> Starlette:

@@ -48,7 +48,8 @@ def serve(
     results: Annotated[list[Path], typer.Argument(help="The output folder (with --static: result files or folders).")],
     host: Annotated[str, typer.Option(help="Address to listen on; anything but loopback needs the printed token.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0: any free one).")] = 8765,
-    reviewer: Annotated[Optional[str], typer.Option(help="Name recorded with each decision (default: the login name).")] = None,
+    reviewer: Annotated[Optional[str], typer.Option(envvar="EXTRACTOR_REVIEWER",
+                                                    help="Name recorded with each decision (default: the login name).")] = None,
     config: Annotated[Optional[Path], typer.Option(help="Checker settings (TOML) for re-checking corrected forms.")] = None,
     static: Annotated[bool, typer.Option("--static", help="Write static HTML pages instead of serving.")] = False,
     out: Annotated[Path, typer.Option("-o", "--out", help="With --static: the folder for the pages.")] = Path("review"),
@@ -122,8 +123,9 @@ def serve_folder(folder: Path, host: str, port: int, reviewer: str, settings, re
     url = f"http://{shown}:{bound}/" + (f"?token={token}" if token else "")
     queue = workspace.queue()
     decided = sum(q.state == "decided" for q in queue)
-    typer.echo(pick(f"review: {counted(len(queue), 'form')} to review in {folder} ({decided} decided); open {url}  (Ctrl-C stops)",
-                    f"复核：{folder} 中有 {len(queue)} 张表待复核（已决定 {decided} 张）；请打开 {url}（Ctrl-C 停止）"))
+    who = reviewer or "?"
+    typer.echo(pick(f"review: {counted(len(queue), 'form')} to review in {folder} ({decided} decided), as {who}; open {url}  (Ctrl-C stops)",
+                    f"复核：{folder} 中有 {len(queue)} 张表待复核（已决定 {decided} 张），复核人 {who}；请打开 {url}（Ctrl-C 停止）"))
     if ready:
         ready(url)
     # No access log: a URL may carry the token, and the folder's names are nobody else's business.

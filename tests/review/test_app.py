@@ -404,3 +404,24 @@ def test_the_queue_filters_by_finding_code_and_by_document_and_the_flow_keeps_th
         assert r.status_code == 303, r.text
         version = str(Workspace(out).version(DOC, wanted[0]))
     assert r.headers["location"].startswith(f"/form/{DOC}/{wanted[1]}?filter=code%3A{code}&decided=")
+
+
+def test_the_history_page_lists_decisions_escaped_and_linked_and_the_reviewer_comes_from_the_environment(out, monkeypatch):
+    c = client(out)
+    item, finding = first_error(out)
+    ws = Workspace(out)
+    ws.decide(DOC, item.form, finding.field, finding.code, "dismiss", comment="<script>alert(1)</script> 见附件", reviewer="张三")
+    ws.close()
+    html = c.get("/history").text
+    assert "张三" in html and "&lt;script&gt;alert(1)&lt;/script&gt; 见附件" in html and "<script>alert(1)" not in html
+    assert f'href="/form/{DOC}/{item.form}"' in html and 'href="/history"' in c.get("/").text
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+    from extractor.review import commands
+
+    seen = {}
+    monkeypatch.setattr(commands, "serve_folder", lambda folder, host, port, reviewer, settings: seen.update(reviewer=reviewer))
+    monkeypatch.setenv("EXTRACTOR_REVIEWER", "李四")
+    assert CliRunner().invoke(app, ["review", str(out)]).exit_code == 0
+    assert seen == {"reviewer": "李四"}

@@ -274,6 +274,12 @@ def test_decisions_on_a_source_replaced_by_another_version_are_carried_over_to_c
     assert any(q.form == item.form and q.document == DOC for q in ws.queue())
     html_conflicts = ws.result(DOC).forms[item.form - 1].review.conflicts
     assert html_conflicts and all(c.get("carried_from") for c in html_conflicts)
+    from starlette.testclient import TestClient
+
+    from extractor.review.app import Settings, create_app
+
+    queue = TestClient(create_app(ws, Settings(reviewer="t")), base_url="http://127.0.0.1").get("/").text
+    assert f'{len(html_conflicts)} conflict' in queue and 'id="conflicts"' in queue  # (the progress counts them)
     for c in html_conflicts:  # decided again on this version
         ws.decide(DOC, item.form, c["field"], c["code"], c["action"], comment="still printed so")
     form = ws.result(DOC).forms[item.form - 1]
