@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..findings import field_zh
 from ..models import form_label, json_value
-from .pages import cached, extent, locate_source
+from .pages import SheetPage, cached, extent, locate_source, sheet_page
 from .view import form_view
 from .workspace import FILTERS, DecisionConflict, DecisionError, Workspace, valid_filter
 
@@ -127,10 +127,19 @@ class Workbench:
         source, why = self._source(result)
         done = self._just_decided(request)
 
-        def size(page: int):
-            return extent(self.cache_dir, source, result.source.sha256, page, self._notes(result)) if source else None
+        sheets: dict[int, SheetPage] = {}  # a workbook's or Word document's pages, drawn as their cells
 
-        return self._page("form.html", status=status, document=name, number=number, view=form_view(result, number, size),
+        def size(page: int):
+            if source is None:
+                return None
+            sheet = sheet_page(source, result.source.sha256, page)
+            if sheet is not None:
+                sheets[page] = sheet
+                return sheet.width, sheet.height
+            return extent(self.cache_dir, source, result.source.sha256, page, self._notes(result))
+
+        view = form_view(result, number, size)
+        return self._page("form.html", status=status, document=name, number=number, view=view, sheets=sheets,
                           result=result, label=form_label(result.forms[number - 1]), position=(at + 1 if at is not None else None),
                           queue_length=len(keys), near=near, filter=current, error=error, source_problem=why,
                           version=self.workspace.version(name, number), done=done, prefetch=self._prefetch(near["next"]))

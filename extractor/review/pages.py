@@ -152,3 +152,54 @@ def cached(cache_dir: Path, source: Path, sha256: str, number: int, notes: list[
         with atomic_path(meta) as tmp:  # (written second: the pair is whole when this is there)
             tmp.write_text(json.dumps({"media": image.media, "width": image.width, "height": image.height}))
     return image
+
+
+@dataclass(frozen=True)
+class SheetCell:
+    left: float  # percent of the page's width and height, as the boxes are
+    top: float
+    width: float
+    height: float
+    text: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class SheetPage:
+    """A workbook's sheet or a Word document's page as the reader laid it out (its cells
+    in the coordinates the values' boxes use): drawn as a grid where a PDF has an image."""
+
+    width: float
+    height: float
+    cells: tuple[SheetCell, ...]
+
+
+_SHEETS: dict[tuple[str, int], SheetPage | None] = {}  # (sha256, page) -> the page: a workbook is read once a page
+
+
+def sheet_page(source: Path, sha256: str, number: int) -> SheetPage | None:
+    """Page `number` (1-based) of a workbook or Word document, as its cells; None for any
+    other kind of file (a PDF or image has a page image instead)."""
+    key = (sha256, number)
+    if key in _SHEETS:
+        return _SHEETS[key]
+    if sniff(source) not in ("sheet", "word"):
+        return None
+    from ..read.documents import open_document
+
+    doc = open_document(source)
+    try:
+        page = next((p for i, p in enumerate(doc.pages(), 1) if i == number), None)
+    finally:
+        doc.close()
+    found = None
+    if page is not None and page.width > 0 and page.height > 0:
+        w, h = page.width, page.height
+        cells = tuple(SheetCell(100 * c.bbox[0] / w, 100 * c.bbox[1] / h, 100 * (c.bbox[2] - c.bbox[0]) / w,
+                                100 * (c.bbox[3] - c.bbox[1]) / h, c.text, c.ref or "")
+                      for row in page.rows for c in row.cells if c.bbox and c.text)
+        found = SheetPage(w, h, cells)
+    if len(_SHEETS) > 256:
+        _SHEETS.clear()
+    _SHEETS[key] = found
+    return found

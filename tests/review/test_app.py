@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from decimal import Decimal
 
 import httpx
@@ -425,3 +426,28 @@ def test_the_history_page_lists_decisions_escaped_and_linked_and_the_reviewer_co
     monkeypatch.setenv("EXTRACTOR_REVIEWER", "李四")
     assert CliRunner().invoke(app, ["review", str(out)]).exit_code == 0
     assert seen == {"reviewer": "李四"}
+
+
+@pytest.mark.parametrize("name", ["national_xlsx.xlsx", "national_docx_report.docx"])
+def test_a_workbook_or_word_form_is_shown_as_its_cells_with_the_boxes_on_them(tmp_path, name):
+    """No page image for a workbook or a Word file: its sheet (or page) is drawn as the
+    reader laid it out — every cell's text in its place, named by its reference — and
+    the values' boxes lie on their cells."""
+    import html as html_lib
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(ROOT / "fixtures" / "office" / name, docs / name)
+    out = extract([docs / name], tmp_path / "out")
+    stem = Path(name).stem
+    result = load_document_json(out / f"{stem}.json")
+    number, form = next((i, f) for i, f in enumerate(result.forms, 1) if f.provenance.get("project_name"))
+    page = client(out).get(f"/form/{stem}/{number}").text
+    assert 'class="page sheet"' in page and "No page image" not in page and "<img" not in page
+    cells = re.findall(r'<div class="cell" title="([^"]*)" style="left:([\d.]+)%;top:([\d.]+)%;width:([\d.]+)%;height:([\d.]+)%">([^<]*)</div>', page)
+    assert len(cells) > 30
+    src = form.provenance["project_name"]
+    shown = {html_lib.unescape(text): (ref, float(x), float(y)) for ref, x, y, w, h, text in cells}
+    assert form.project_name in shown and shown[form.project_name][0] == (src.cell or "")
+    box = re.search(r'class="box[^"]*" data-field="project_name"[^>]*style="left:([\d.]+)%;top:([\d.]+)%', page)
+    assert box and abs(float(box.group(1)) - shown[form.project_name][1]) < 0.01 and abs(float(box.group(2)) - shown[form.project_name][2]) < 0.01
