@@ -194,7 +194,7 @@ class FieldSource(_Model):
     bbox: tuple[float, float, float, float] | None = None
     raw: str | None = None  # the text as printed, before parsing
     confidence: float | None = None  # the OCR's, for values read from a scan
-    cell: str | None = None  # the workbook cell it was read from ("自评表!F12")
+    cell: str | None = None  # where it was read: a workbook cell ("自评表!F12"), a Word table cell ("表3!R5C2"), a text export's line and cell ("L12C3")
     # Where two engines read this field differently: {engine: value}.
     alternatives: dict[str, Any] | None = None
     reviewed: ReviewedValue | None = None  # a reviewer typed the printed value

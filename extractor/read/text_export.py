@@ -405,7 +405,7 @@ def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
             parts, index = parts[1:], index + 1
         elif index is not None:
             index = None
-        cells = [Cell(text=_cell_text(p), col=i) for i, p in enumerate(parts)]
+        cells = [Cell(text=_cell_text(p), col=i, ref=f"L{lineno}C{i + 1}") for i, p in enumerate(parts)]  # (line, cell: where a value was read)
         while cells and not cells[-1].text:
             cells.pop()
         yield Row(cells=cells, page=1, in_table=len(parts) > 1, line=lineno, page_break_before=blank_run)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import os
+import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,8 +29,8 @@ from starlette.staticfiles import StaticFiles
 
 from ..findings import field_zh
 from ..models import form_label, json_value
-from .pages import SheetPage, cached, extent, locate_source, sheet_page
-from .view import form_view
+from .pages import TEXT_CONTEXT, SheetPage, cached, extent, locate_source, sheet_page, text_lines
+from .view import disputed, form_view
 from .workspace import FILTERS, DecisionConflict, DecisionError, Workspace, valid_filter
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -48,6 +49,9 @@ def _env() -> Environment:
     env.filters["zh"] = lambda path: field_zh(path) if path else ""  # a field as a reader names it, rows from 1
     env.filters["q"] = lambda v: quote(str(v), safe="")
     return env
+
+
+_LINE_REF = re.compile(r"L(\d+)C\d+")  # a text export's cell: line and cell
 
 
 class Workbench:
@@ -139,10 +143,29 @@ class Workbench:
             return extent(self.cache_dir, source, result.source.sha256, page, self._notes(result))
 
         view = form_view(result, number, size)
-        return self._page("form.html", status=status, document=name, number=number, view=view, sheets=sheets,
+        text = self._text_view(source, result.forms[number - 1]) if source is not None and not view["pages"] else None
+        return self._page("form.html", status=status, document=name, number=number, view=view, sheets=sheets, text=text,
                           result=result, label=form_label(result.forms[number - 1]), position=(at + 1 if at is not None else None),
                           queue_length=len(keys), near=near, filter=current, error=error, source_problem=why,
                           version=self.workspace.version(name, number), done=done, prefetch=self._prefetch(near["next"]))
+
+    @staticmethod
+    def _text_view(source, form) -> dict | None:
+        """A text export's lines around the form, each value's cell marked with its field
+        (and its severity where a finding is open on it): the export's source view."""
+        refs = {}
+        for field, src in form.provenance.items():
+            m = _LINE_REF.fullmatch(src.cell or "")
+            if m:
+                refs[src.cell] = field
+        if not refs:
+            return None
+        numbers = [int(_LINE_REF.fullmatch(r).group(1)) for r in refs]
+        lines = text_lines(source, max(1, min(numbers) - TEXT_CONTEXT), max(numbers) + TEXT_CONTEXT)
+        if not lines:
+            return None
+        marks = disputed(form)
+        return {"lines": lines, "fields": {ref: (field, marks.get(field, "")) for ref, field in refs.items()}}
 
     def _prefetch(self, following: tuple[str, int] | None) -> list[str]:
         """The next form's page images, for the browser to fetch while the reviewer reads

@@ -203,3 +203,37 @@ def sheet_page(source: Path, sha256: str, number: int) -> SheetPage | None:
         _SHEETS.clear()
     _SHEETS[key] = found
     return found
+
+
+@dataclass(frozen=True)
+class TextLine:
+    number: int  # the line in the export (1-based)
+    cells: tuple[tuple[str, str], ...]  # (text, reference "L12C3")
+
+
+TEXT_CONTEXT = 2  # lines shown before and after a form's first and last value
+TEXT_MOST = 400  # lines shown at most (a form spans a few dozen)
+
+
+def text_lines(source: Path, first: int, last: int) -> list[TextLine] | None:
+    """Lines `first`..`last` of a text export as the reader split them into cells (a
+    crawler's page, a parser's TSV or Markdown); None for any other kind of file."""
+    if sniff(source) != "text":
+        return None
+    from ..read.documents import open_document
+
+    last = min(last, first + TEXT_MOST - 1)
+    doc = open_document(source)
+    out: list[TextLine] = []
+    try:
+        for page in doc.pages():
+            for row in page.rows:
+                if row.line is None or row.prose or row.line < first:
+                    continue
+                if row.line > last:
+                    break
+                out.append(TextLine(row.line, tuple((c.text, c.ref or "") for c in row.cells)))
+            break
+    finally:
+        doc.close()
+    return out

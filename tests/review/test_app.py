@@ -451,3 +451,37 @@ def test_a_workbook_or_word_form_is_shown_as_its_cells_with_the_boxes_on_them(tm
     assert form.project_name in shown and shown[form.project_name][0] == (src.cell or "")
     box = re.search(r'class="box[^"]*" data-field="project_name"[^>]*style="left:([\d.]+)%;top:([\d.]+)%', page)
     assert box and abs(float(box.group(1)) - shown[form.project_name][1]) < 0.01 and abs(float(box.group(2)) - shown[form.project_name][2]) < 0.01
+
+
+def test_a_text_export_form_is_shown_as_its_lines_with_each_value_marked(tmp_path):
+    """A text export has no page: the form page shows the export's lines around the form,
+    numbered as in the file, split into the cells the reader read, each value's cell
+    named by its field, the disputed ones marked with their finding's severity."""
+    import html as html_lib
+
+    name = "001_4588a3eccc5d7ba5.txt"  # (24 forms, one with a dropped column: flagged)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(ROOT / "fixtures" / "text" / name, docs / name)
+    out = extract([docs / name], tmp_path / "out")
+    stem = Path(name).stem
+    result = load_document_json(out / f"{stem}.json")
+    number, form = next((i, f) for i, f in enumerate(result.forms, 1) if any(x.severity == "error" for x in f.findings))
+    page = client(out).get(f"/form/{stem}/{number}").text
+    assert 'id="textsource"' in page and "No page image" not in page
+    import unicodedata
+
+    def plain(text):
+        return "".join(unicodedata.normalize("NFKC", text).split())
+
+    file_lines = (docs / name).read_text(encoding="utf-8").splitlines()
+    shown = re.findall(r'<div class="tline" id="L(\d+)"><span class="ln">\d+</span>(.*?)</div>', page)
+    assert len(shown) >= 10
+    for n, cells in shown:
+        texts = [html_lib.unescape(t) for t in re.findall(r"<span class=\"tcell[^\"]*\"[^>]*>(.*?)</span>", cells)]
+        line = plain(file_lines[int(n) - 1])  # (the cells as read: canonical text, spaces as the reader left them)
+        assert all(plain(t) in line for t in texts if t.strip()), (n, texts)
+    name_cell = re.search(r'<span class="tcell[^"]*" data-field="project_name" title="L(\d+)C\d+[^"]*">([^<]*)</span>', page)
+    assert name_cell and html_lib.unescape(name_cell.group(2)) == form.project_name
+    assert form.provenance["project_name"].cell.startswith(f"L{name_cell.group(1)}C")
+    assert re.search(r'<span class="tcell (error|warning)" data-field=', page)  # (the disputed values)
