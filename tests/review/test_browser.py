@@ -129,6 +129,22 @@ def test_a_second_tab_on_the_same_form_gets_a_conflict_not_the_last_word(page, o
     other.close()
 
 
+def test_z_zooms_to_the_selected_findings_box_and_back(page):
+    """z zooms the page in with the selected finding's box in view (it zoomed to the
+    page's top-left corner), and z again zooms out."""
+    open_first_error(page)
+    field = page.locator("tr.finding.selected").get_attribute("data-field")
+    page.keyboard.press("z")
+    assert "zoomed" in page.locator("#pages").get_attribute("class")
+    page.wait_for_timeout(300)  # (the smooth part of the scroll, if any)
+    box = page.locator(f".box[data-field='{field}']").first.bounding_box()
+    view = page.locator("#pages").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    assert view["x"] <= cx <= view["x"] + view["width"] and view["y"] <= cy <= view["y"] + view["height"], (box, view)
+    page.keyboard.press("z")
+    assert "zoomed" not in page.locator("#pages").get_attribute("class")
+
+
 def test_confirming_takes_one_key_and_dismissing_asks_for_a_reason(page):
     open_first_error(page)
     code = page.locator("tr.finding.selected").get_attribute("data-code")

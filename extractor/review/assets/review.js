@@ -38,7 +38,8 @@
   });
 
   // A value's box: shown while its value or finding is under the pointer; a click zooms to it.
-  const boxes = (field) => $$(".box").filter((b) => b.dataset.field === field);
+  // (a page's boxes, or a text export's cells)
+  const boxes = (field) => $$(".box, .tcell[data-field]").filter((b) => b.dataset.field === field);
   const pages = document.getElementById("pages");
   function show(field, on) { boxes(field).forEach((b) => b.classList.toggle("hover", on)); }
   function zoomTo(field) {
@@ -89,7 +90,12 @@
       case "p": go("prev"); break;
       case "j": if (findings.length) select(findings[Math.min(current + 1, findings.length - 1)]); break;
       case "k": if (findings.length) select(findings[Math.max(current - 1, 0)]); break;
-      case "z": if (pages) pages.classList.toggle("zoomed"); break;
+      case "z":  // zoom to the selected finding's box, or back out
+        if (!pages) break;
+        if (pages.classList.contains("zoomed")) pages.classList.remove("zoomed");
+        else if (row && boxes(row.dataset.field).length) zoomTo(row.dataset.field);
+        else pages.classList.add("zoomed");
+        break;
       case "c": if (form) form.requestSubmit(form.querySelector("button.confirm")); break;
       case "x": if (form) form.requestSubmit(form.querySelector("button.dismiss")); break;
       case "e": {
