@@ -73,6 +73,7 @@ class Workbench:
             Route("/form/{document}/{form:int}", self.form),
             Route("/page/{document}/{page:int}", self.page_image),
             Route("/decide", self.decide, methods=["POST"]),
+            Route("/decide-code", self.decide_code, methods=["POST"]),
             Route("/history.json", self.history),
             Route("/history", self.history_page),
             Mount("/assets", StaticFiles(packages=[("extractor.review", "assets")]), name="assets"),
@@ -98,9 +99,45 @@ class Workbench:
         items = self.workspace.queue()
         counts = {f: sum(1 for q in items if q.matches(f)) for f in FILTERS}
         current = self._filter(request)
-        return self._page("queue.html", items=[q for q in items if q.matches(current)], counts=counts, filter=current,
+        shown = [q for q in items if q.matches(current)]
+        # Under a code's filter: its open warnings across the queue, to confirm at once (the count shown first)
+        bulk = None
+        if current.startswith("code:"):
+            n = self.workspace.open_warnings(current[5:])
+            bulk = {"code": current[5:], "warnings": n, "forms": sum(1 for q in shown if q.warnings)} if n else None
+        return self._page("queue.html", items=shown, counts=counts, filter=current, bulk=bulk,
                           decided=counts["decided"], total=len(items), out=str(self.workspace.out),
-                          conflicts=sum(q.conflicts for q in items))
+                          conflicts=sum(q.conflicts for q in items), message=self._bulk_message(request))
+
+    @staticmethod
+    def _bulk_message(request: Request) -> str:
+        """What a bulk decision came to, from the redirect's fixed keys (never text from the URL)."""
+        q = request.query_params
+        if q.get("done", "").isdigit() and q.get("action") in ("confirm", "dismiss"):
+            return f"{q['done']} warnings {q['action']}ed"
+        return {"changed": "The queue changed since the page was loaded (another reviewer): nothing was decided; look again.",
+                "reason": "A dismissal needs a reason: nothing was decided."}.get(q.get("refused", ""), "")
+
+    async def decide_code(self, request: Request) -> Response:
+        """Every open warning of one code across the queue, confirmed (or dismissed) at once."""
+        try:
+            body = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            return PlainTextResponse("the form's data is not UTF-8", status_code=400)
+        fields = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
+        if not same_secret(fields.get("csrf", ""), self.csrf):
+            return PlainTextResponse("the page is out of date (CSRF token): reload it", status_code=403)
+        code, shown = fields.get("code", ""), fields.get("shown", "")
+        back = {"filter": f"code:{code}"}
+        try:
+            done = await self._off_loop(lambda: self.workspace.decide_code(
+                code, fields.get("action", ""), comment=fields.get("comment", ""),
+                reviewer=fields.get("reviewer", "").strip() or self.settings.reviewer, shown=int(shown) if shown.isdigit() else None))
+        except DecisionConflict:
+            return RedirectResponse("/?" + urlencode({**back, "refused": "changed"}), status_code=303)
+        except DecisionError:
+            return RedirectResponse("/?" + urlencode({**back, "refused": "reason"}), status_code=303)
+        return RedirectResponse("/?" + urlencode({**back, "done": done, "action": fields.get("action")}), status_code=303)
 
     async def form(self, request: Request) -> Response:
         # (off the event loop: a first view hashes the source and may render its page)

@@ -235,6 +235,37 @@ class Workspace:
         self._tables_later()
         return derived.forms[form - 1]
 
+    def open_warnings(self, code: str) -> int:
+        """The open warnings of one code across the queue (what a bulk confirm would decide)."""
+        return sum(1 for name in self.names() for f in self.result(name).forms for x in f.findings
+                   if x.code == code and x.severity == "warning" and x.decision is None)
+
+    def decide_code(self, code: str, action: str, comment: str = "", reviewer: str = "", shown: int | None = None) -> int:
+        """Every open warning of one code across the queue decided at once: a decision
+        each, one transaction a document. `shown`: the count the reviewer was shown; a
+        queue that has changed since (another reviewer) is a DecisionConflict, nothing
+        decided. The number decided."""
+        if action not in ("confirm", "dismiss"):
+            raise DecisionError("only confirm or dismiss can be given to every warning of a code at once")
+        if action == "dismiss" and not comment.strip():
+            raise DecisionError("a dismissal needs a reason")
+        with self._lock:
+            now = self.open_warnings(code)
+            if shown is not None and now != shown:
+                raise DecisionConflict(f"the queue changed since the page was loaded: {now} open {code} warnings now, "
+                                       f"{shown} were shown; nothing was decided: look again")
+            done = 0
+            for name in self.names():
+                result = self.result(name)
+                places = [i for i, f in enumerate(result.forms, 1)
+                          if any(x.code == code and x.severity == "warning" and x.decision is None for x in f.findings)]
+                for number in places:
+                    before = sum(1 for x in result.forms[number - 1].findings
+                                 if x.code == code and x.severity == "warning" and x.decision is None)
+                    self.decide_all(name, number, code, action, comment=comment, reviewer=reviewer)
+                    done += before
+        return done
+
     def _derive(self, name: str, con, result: DocumentResult | None = None) -> DocumentResult:
         """The result file again from the log (inside the caller's transaction)."""
         path = self.out / f"{name}.json"

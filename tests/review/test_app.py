@@ -485,3 +485,28 @@ def test_a_text_export_form_is_shown_as_its_lines_with_each_value_marked(tmp_pat
     assert name_cell and html_lib.unescape(name_cell.group(2)) == form.project_name
     assert form.provenance["project_name"].cell.startswith(f"L{name_cell.group(1)}C")
     assert re.search(r'<span class="tcell (error|warning)" data-field=', page)  # (the disputed values)
+
+
+def test_every_open_warning_of_a_code_across_the_queue_confirmed_at_once_with_the_count_shown_first(out):
+    """Under a code's filter the queue offers to confirm all its open warnings, saying how
+    many in how many forms; the count sent back must still hold (another reviewer may
+    have decided meanwhile), else nothing is decided."""
+    c = client(out)
+    code = "met_but_deducted"
+    ws = Workspace(out)
+    n = ws.open_warnings(code)
+    assert n >= 2
+    html = c.get("/", params={"filter": f"code:{code}"}).text
+    assert f"Confirm all {n} open <b>{code}</b> warnings in" in html
+    token = csrf_of(html)
+    r = c.post("/decide-code", data={"csrf": token, "code": code, "shown": n - 1, "action": "confirm"}, follow_redirects=False)
+    assert r.status_code == 303 and "refused=changed" in r.headers["location"]
+    assert Workspace(out).open_warnings(code) == n and "nothing was decided" in c.get(r.headers["location"]).text
+    assert c.post("/decide-code", data={"csrf": "x", "code": code, "shown": n, "action": "confirm"}).status_code == 403
+    r = c.post("/decide-code", data={"csrf": token, "code": code, "shown": n, "action": "confirm", "comment": "as printed"},
+               follow_redirects=False)
+    assert r.status_code == 303 and f"done={n}" in r.headers["location"]
+    assert f"{n} warnings confirmed" in c.get(r.headers["location"]).text
+    assert Workspace(out).open_warnings(code) == 0
+    assert sum(1 for d in ReviewLog(out).history(500) if d.code == code and d.action == "confirm") == n
+    assert "Confirm all" not in c.get("/", params={"filter": f"code:{code}"}).text
