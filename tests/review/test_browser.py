@@ -145,6 +145,26 @@ def test_z_zooms_to_the_selected_findings_box_and_back(page):
     assert "zoomed" not in page.locator("#pages").get_attribute("class")
 
 
+def test_a_decision_keeps_the_zoom_and_the_scroll_of_the_form(page):
+    """A decision that leaves the form open reloads it with the zoom and the page's
+    scroll as they were (form 4 of the document: four warnings)."""
+    page.goto(page.base + f"/form/{DOC}/4")
+    page.wait_for_selector("tr.finding.selected")
+    page.keyboard.press("z")
+    page.wait_for_timeout(300)
+    pages = page.locator("#pages")
+    pages.evaluate("el => { el.scrollTop = 400; el.scrollLeft = 300; }")
+    before = pages.evaluate("el => [el.scrollTop, el.scrollLeft]")
+    assert before[0] > 0 and before[1] > 0
+    with page.expect_navigation():
+        page.keyboard.press("c")
+    page.wait_for_load_state("load")
+    assert page.locator("#open-count").inner_text() == "3 open"
+    assert "zoomed" in pages.get_attribute("class")
+    after = pages.evaluate("el => [el.scrollTop, el.scrollLeft]")
+    assert abs(after[0] - before[0]) <= 2 and abs(after[1] - before[1]) <= 2, (before, after)
+
+
 def test_confirming_takes_one_key_and_dismissing_asks_for_a_reason(page):
     open_first_error(page)
     code = page.locator("tr.finding.selected").get_attribute("data-code")

@@ -14,7 +14,26 @@
   document.addEventListener("submit", (e) => {
     const r = e.target.querySelector("input[name=reviewer]");
     if (r && reviewer && reviewer.value.trim()) r.value = reviewer.value.trim();
+    keepView();
   }, true);
+
+  // A decision reloads the form: its zoom and where the page and the window were
+  // scrolled are kept for the same form (a move on to the next form starts afresh).
+  const pagesEl = document.getElementById("pages");
+  function keepView() {
+    if (!pagesEl) return;
+    sessionStorage.setItem("extractor.view", JSON.stringify({
+      path: location.pathname, zoomed: pagesEl.classList.contains("zoomed"),
+      top: pagesEl.scrollTop, left: pagesEl.scrollLeft, y: window.scrollY}));
+  }
+  const kept = JSON.parse(sessionStorage.getItem("extractor.view") || "null");
+  sessionStorage.removeItem("extractor.view");
+  if (kept && pagesEl && kept.path === location.pathname) {
+    pagesEl.classList.toggle("zoomed", kept.zoomed);
+    const restore = () => { pagesEl.scrollTop = kept.top; pagesEl.scrollLeft = kept.left; window.scrollTo(0, kept.y); };
+    restore();
+    window.addEventListener("load", restore);  // (again once the page images have their size)
+  }
 
   // A dismissal needs a reason: ask for it here rather than after a round trip.
   $$("form.decide").forEach((form) => {
