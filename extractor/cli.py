@@ -79,9 +79,10 @@ class MsgLang(str, Enum):
     en = "en"
 
 
-def _set_lang(value: Optional[MsgLang]) -> Optional[MsgLang]:
+def _set_lang(ctx: typer.Context, value: Optional[MsgLang]) -> Optional[MsgLang]:
     if value is not None:
-        set_lang(value.value)
+        set_lang(getattr(value, "value", value))
+        ctx.meta["extractor.lang"] = True  # (the command's own setting: not reset by the group's callback)
     return value
 
 
@@ -94,11 +95,11 @@ LangOpt = Annotated[Optional[MsgLang], typer.Option("--lang", metavar="zh|en", c
 @app.callback()
 def _setup(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
                                                  help="Print the version and exit.")] = False,
-           lang: LangOpt = None) -> None:
+           lang: LangOpt = None, ctx: typer.Context = None) -> None:
     # The command owns its output: MuPDF's own messages are kept, not printed, and a
     # damaged file is reported in one line (see documents.quiet_mupdf).
-    if lang is None:
-        set_lang(None)
+    if ctx is None or not ctx.meta.get("extractor.lang"):
+        set_lang(None)  # (each run starts from the default: EXTRACTOR_LANG, else the locale)
     quiet_mupdf()
 
 
@@ -128,7 +129,7 @@ def _err_of(exc: ExtractorError, before: str = "") -> None:
 # Options in panels (`extract --help` fits a screen), each with a short metavar rather
 # than its Python type.
 INOUT, ENGINE, BUDGETS, CLUSTER = "Input and output", "Engine and LLM", "Budgets", "Cluster"
-ModelOpt = Annotated[Optional[str], typer.Option("--model", metavar="NAME", rich_help_panel=ENGINE,
+ModelOpt = Annotated[Optional[str], typer.Option("--model", metavar="NAME", rich_help_panel=ENGINE, show_default=False,
                                                  help="Or EXTRACTOR_MODEL.")]
 ModeOpt = Annotated[str, typer.Option("--llm-mode", metavar="MODE", rich_help_panel=ENGINE,
                                       help="tools, json_schema or json.")]
@@ -137,7 +138,7 @@ VisionOpt = Annotated[bool, typer.Option("--vision/--no-vision", metavar="", ric
 DpiOpt = Annotated[int, typer.Option("--dpi", metavar="DPI", rich_help_panel=ENGINE, help="Page images' resolution.")]
 ConcOpt = Annotated[int, typer.Option("--llm-concurrency", metavar="N", min=1, rich_help_panel=ENGINE,
                                       help="LLM requests in flight.")]
-BudgetOpt = Annotated[Optional[int], typer.Option("--max-tokens-per-run", metavar="N", rich_help_panel=BUDGETS,
+BudgetOpt = Annotated[Optional[int], typer.Option("--max-tokens-per-run", metavar="N", rich_help_panel=BUDGETS, show_default=False,
                                                   help="LLM tokens a run may spend.")]
 AnswerOpt = Annotated[int, typer.Option("--max-tokens", metavar="N", min=256, rich_help_panel=ENGINE,
                                         help="Longest answer.")]
@@ -192,7 +193,8 @@ def extract(
                                                 help=r"Per page (0: none). \[default: 60]")] = Limits.page_seconds,
     max_memory: Annotated[float, typer.Option(metavar="GIB", min=0, rich_help_panel=BUDGETS, show_default=False,
                                               help=r"Per worker (0: none). \[default: 4]")] = Limits.max_memory / 2**30,
-    config: Annotated[Optional[Path], typer.Option(metavar="FILE", rich_help_panel=INOUT, help="Checker settings (TOML).")] = None,
+    config: Annotated[Optional[Path], typer.Option(metavar="FILE", rich_help_panel=INOUT, show_default=False,
+                                                   help="Checker settings (TOML).")] = None,
     model: ModelOpt = None,
     llm_mode: ModeOpt = "tools",
     vision: VisionOpt = True,
@@ -203,13 +205,13 @@ def extract(
     cache: CacheOpt = True,
     ray: Annotated[bool, typer.Option("--ray", metavar="", rich_help_panel=CLUSTER,
                                       help="Run on Ray (RAY_ADDRESS, else a local one).")] = False,
-    ray_address: Annotated[Optional[str], typer.Option("--ray-address", metavar="ADDR", rich_help_panel=CLUSTER,
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", metavar="ADDR", rich_help_panel=CLUSTER, show_default=False,
                                                        help="A Ray cluster (ray://host:10001).")] = None,
     output_format: Annotated[Shown, typer.Option("--output-format", metavar="text|json", rich_help_panel=INOUT,
                                                  show_default=False, help="json: the summary on stdout.")] = Shown.text,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", metavar="", rich_help_panel=INOUT, help="Only failures and the summary.")] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", metavar="", rich_help_panel=INOUT, help="A line per flagged form.")] = False,
-    log: Annotated[Optional[Path], typer.Option("--log", metavar="FILE", rich_help_panel=INOUT,
+    log: Annotated[Optional[Path], typer.Option("--log", metavar="FILE", rich_help_panel=INOUT, show_default=False,
                                                 help="Also write every line to FILE.")] = None,
     lang: LangOpt = None,
 ) -> None:

@@ -199,11 +199,14 @@ def test_a_long_line_of_spaces_or_bars_costs_what_its_length_costs():
     text = (ROOT / "fixtures" / "text" / "000_01aad9c628fef0c3.txt").read_text(encoding="utf-8")
 
     def seconds(extra: str) -> float:
+        # (the least of five: a load spike on a shared machine lengthens one pass, not all five)
         lines = (text + "\n" + extra + "\n").splitlines()
-        started = time.perf_counter()
-        for _ in range(3):
+        best = float("inf")
+        for _ in range(5):
+            started = time.perf_counter()
             list(export_rows(lines))
-        return time.perf_counter() - started
+            best = min(best, time.perf_counter() - started)
+        return best
 
     base = seconds("")
     for tail in (" " * 30000, " " * 30000 + "|", "|" + " " * 30000 + "---|", "a" + " " * 30000 + "b |", "| - " * 7500):
