@@ -218,6 +218,13 @@ TEXT_MOST = 400  # lines shown at most (a form spans a few dozen)
 def text_lines(source: Path, first: int, last: int) -> list[TextLine] | None:
     """Lines `first`..`last` of a text export as the reader split them into cells (a
     crawler's page, a parser's TSV or Markdown); None for any other kind of file."""
+    try:
+        st = source.stat()
+    except OSError:
+        return None
+    key = (str(source), st.st_mtime_ns, st.st_size, first, last)
+    if key in _TEXTS:  # (a 200 MB export is read from its start to the form: once, not at every view)
+        return _TEXTS[key]
     if sniff(source) != "text":
         return None
     from ..read.documents import open_document
@@ -236,4 +243,10 @@ def text_lines(source: Path, first: int, last: int) -> list[TextLine] | None:
             break
     finally:
         doc.close()
+    if len(_TEXTS) > 64:
+        _TEXTS.clear()
+    _TEXTS[key] = out
     return out
+
+
+_TEXTS: dict[tuple, list[TextLine]] = {}  # (path, mtime, size, first, last) -> the lines
