@@ -54,6 +54,11 @@ def _env() -> Environment:
 _LINE_REF = re.compile(r"L(\d+)C\d+")  # a text export's cell: line and cell
 
 
+def _number(text: str) -> int | None:
+    """A count or version a page sent back; None where it sent none (or not a number)."""
+    return int(text) if text.isdigit() else None
+
+
 class Workbench:
     """The pages and the decision endpoint over one workspace. The handlers run on the
     server's event loop; what blocks (hashing a source, rendering a page image) runs in
@@ -118,8 +123,13 @@ class Workbench:
         return {"changed": "The queue changed since the page was loaded (another reviewer): nothing was decided; look again.",
                 "reason": "A dismissal needs a reason: nothing was decided."}.get(q.get("refused", ""), "")
 
-    async def decide_code(self, request: Request) -> Response:
-        """Every open warning of one code across the queue, confirmed (or dismissed) at once."""
+    def _reviewer(self, fields: dict[str, str]) -> str:
+        """The name the page sent, else the server's (--reviewer, EXTRACTOR_REVIEWER, the login)."""
+        return fields.get("reviewer", "").strip() or self.settings.reviewer
+
+    async def _posted(self, request: Request) -> dict[str, str] | Response:
+        """A decision form's fields (the last of each), or the response refusing it: a body
+        that is not UTF-8 (400), a page that is not this server's (CSRF: 403)."""
         try:
             body = (await request.body()).decode("utf-8")
         except UnicodeDecodeError:
@@ -127,12 +137,19 @@ class Workbench:
         fields = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
         if not same_secret(fields.get("csrf", ""), self.csrf):
             return PlainTextResponse("the page is out of date (CSRF token): reload it", status_code=403)
-        code, shown = fields.get("code", ""), fields.get("shown", "")
+        return fields
+
+    async def decide_code(self, request: Request) -> Response:
+        """Every open warning of one code across the queue, confirmed (or dismissed) at once."""
+        fields = await self._posted(request)
+        if isinstance(fields, Response):  # (refused: not UTF-8, or not this server's page)
+            return fields
+        code = fields.get("code", "")
         back = {"filter": f"code:{code}"}
         try:
             done = await self._off_loop(lambda: self.workspace.decide_code(
-                code, fields.get("action", ""), comment=fields.get("comment", ""),
-                reviewer=fields.get("reviewer", "").strip() or self.settings.reviewer, shown=int(shown) if shown.isdigit() else None))
+                code, fields.get("action", ""), comment=fields.get("comment", ""), reviewer=self._reviewer(fields),
+                shown=_number(fields.get("shown", ""))))
         except DecisionConflict:
             return RedirectResponse("/?" + urlencode({**back, "refused": "changed"}), status_code=303)
         except DecisionError:
@@ -190,14 +207,14 @@ class Workbench:
     def _text_view(source, form) -> dict | None:
         """A text export's lines around the form, each value's cell marked with its field
         (and its severity where a finding is open on it): the export's source view."""
-        refs = {}
+        refs, numbers = {}, []
         for field, src in form.provenance.items():
             m = _LINE_REF.fullmatch(src.cell or "")
             if m:
                 refs[src.cell] = field
+                numbers.append(int(m.group(1)))
         if not refs:
             return None
-        numbers = [int(_LINE_REF.fullmatch(r).group(1)) for r in refs]
         lines = text_lines(source, max(1, min(numbers) - TEXT_CONTEXT), max(numbers) + TEXT_CONTEXT)
         if not lines:
             return None
@@ -246,32 +263,26 @@ class Workbench:
         return Response(image.data, media_type=image.media, headers={"Cache-Control": "private, max-age=3600"})
 
     async def decide(self, request: Request) -> Response:
-        try:
-            body = (await request.body()).decode("utf-8")
-        except UnicodeDecodeError:
-            return PlainTextResponse("the form's data is not UTF-8", status_code=400)
-        fields = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
-        if not same_secret(fields.get("csrf", ""), self.csrf):
-            return PlainTextResponse("the page is out of date (CSRF token): reload it", status_code=403)
+        fields = await self._posted(request)
+        if isinstance(fields, Response):  # (refused: not UTF-8, or not this server's page)
+            return fields
         name = fields.get("document", "")
         try:
             number = int(fields.get("form", ""))
         except ValueError:
             return PlainTextResponse("no such form", status_code=400)
         query = {"filter": fields["filter"]} if valid_filter(fields.get("filter")) and fields["filter"] != "all" else {}
-        seen = fields.get("version", "")  # (the form's decision version the page showed)
+        seen = _number(fields.get("version", ""))  # (the form's decision version the page showed)
         order = [(q.document, q.form) for q in self.workspace.queue()]  # (before the decision moves the form in it)
-        reviewer = fields.get("reviewer", "").strip() or self.settings.reviewer
+        reviewer = self._reviewer(fields)
         try:
             if fields.get("all") == "1":  # every open warning of the code on the form
                 decided = self.workspace.decide_all(name, number, fields.get("code", ""), fields.get("action", ""),
-                                                    comment=fields.get("comment", ""), reviewer=reviewer,
-                                                    seen=int(seen) if seen.isdigit() else None)
+                                                    comment=fields.get("comment", ""), reviewer=reviewer, seen=seen)
             else:
                 decided = self.workspace.decide(name, number, fields.get("field", ""), fields.get("code", ""),
                                                 fields.get("action", ""), value=fields.get("value"),
-                                                comment=fields.get("comment", ""), reviewer=reviewer,
-                                                seen=int(seen) if seen.isdigit() else None)
+                                                comment=fields.get("comment", ""), reviewer=reviewer, seen=seen)
         except KeyError:
             return PlainTextResponse("no such document", status_code=404)
         except DecisionError as exc:

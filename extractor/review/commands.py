@@ -3,7 +3,7 @@ static pages."""
 
 from __future__ import annotations
 
-from ..errors import ReviewLogError, in_chinese
+from ..errors import ReviewLogError, chinese
 from ..messages import counted, pick
 
 import getpass
@@ -78,7 +78,7 @@ def serve(
     try:
         settings = CheckSettings.load(config)
     except ExtractorError as exc:
-        _err(str(exc), in_chinese(str(exc), exc.zh, type(exc).__name__))
+        _err(str(exc), chinese(exc))
         raise typer.Exit(2)
     serve_folder(results[0], host, port, reviewer or _login(), settings)
 
@@ -113,7 +113,7 @@ def serve_folder(folder: Path, host: str, port: int, reviewer: str, settings, re
     try:
         workspace = Workspace(folder, settings)
     except ReviewLogError as exc:
-        _err(str(exc), in_chinese(str(exc), exc.zh, type(exc).__name__))
+        _err(str(exc), chinese(exc))
         raise typer.Exit(2) from None
     app = create_app(workspace, Settings(reviewer=reviewer, token=token, host=host))
     bound = sock.getsockname()[1]

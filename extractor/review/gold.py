@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..findings import Code
 from ..io.outputs import load_document_json, result_files, write_text_atomic
-from ..models import form_label
+from ..models import OPEN_SEVERITIES, form_label
 from .pages import locate_source
 
 # What a gold record holds: the form's content, not how it was read or judged.
@@ -44,7 +44,7 @@ def export_gold(out_dir: Path, target: Path) -> Export:
         decided = []
         for i, f in enumerate(result.forms, 1):
             if f.review is None or f.review.state != "decided":
-                done.undecided += any(x.severity in ("error", "warning") and x.decision is None for x in f.findings)
+                done.undecided += any(x.severity in OPEN_SEVERITIES and x.decision is None for x in f.findings)
                 continue
             unverified = sorted({str(x.code) for x in f.findings if str(x.code) in UNVERIFIED and x.decision == "confirm"})
             if unverified:

@@ -174,35 +174,37 @@ class SheetPage:
     cells: tuple[SheetCell, ...]
 
 
-_SHEETS: dict[tuple[str, int], SheetPage | None] = {}  # (sha256, page) -> the page: a workbook is read once a page
+_SHEETS: dict[str, dict[int, SheetPage]] = {}  # sha256 -> its pages (none: not a workbook or Word file), read once
 
 
 def sheet_page(source: Path, sha256: str, number: int) -> SheetPage | None:
     """Page `number` (1-based) of a workbook or Word document, as its cells; None for any
     other kind of file (a PDF or image has a page image instead)."""
-    key = (sha256, number)
-    if key in _SHEETS:
-        return _SHEETS[key]
-    if sniff(source) not in ("sheet", "word"):
-        return None
+    if sha256 not in _SHEETS:
+        if len(_SHEETS) > 32:
+            _SHEETS.clear()
+        _SHEETS[sha256] = _sheet_pages(source) if sniff(source) in ("sheet", "word") else {}
+    return _SHEETS[sha256].get(number)
+
+
+def _sheet_pages(source: Path) -> dict[int, SheetPage]:
+    """Every page of a workbook or Word document as its cells, read in one pass."""
     from ..read.documents import open_document
 
+    pages: dict[int, SheetPage] = {}
     doc = open_document(source)
     try:
-        page = next((p for i, p in enumerate(doc.pages(), 1) if i == number), None)
+        for number, page in enumerate(doc.pages(), 1):
+            if page.width <= 0 or page.height <= 0:
+                continue
+            w, h = page.width, page.height
+            cells = tuple(SheetCell(100 * c.bbox[0] / w, 100 * c.bbox[1] / h, 100 * (c.bbox[2] - c.bbox[0]) / w,
+                                    100 * (c.bbox[3] - c.bbox[1]) / h, c.text, c.ref or "")
+                          for row in page.rows for c in row.cells if c.bbox and c.text)
+            pages[number] = SheetPage(w, h, cells)
     finally:
         doc.close()
-    found = None
-    if page is not None and page.width > 0 and page.height > 0:
-        w, h = page.width, page.height
-        cells = tuple(SheetCell(100 * c.bbox[0] / w, 100 * c.bbox[1] / h, 100 * (c.bbox[2] - c.bbox[0]) / w,
-                                100 * (c.bbox[3] - c.bbox[1]) / h, c.text, c.ref or "")
-                      for row in page.rows for c in row.cells if c.bbox and c.text)
-        found = SheetPage(w, h, cells)
-    if len(_SHEETS) > 256:
-        _SHEETS.clear()
-    _SHEETS[key] = found
-    return found
+    return pages
 
 
 @dataclass(frozen=True)

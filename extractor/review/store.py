@@ -80,6 +80,14 @@ def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+_SELECT = "SELECT id, sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at, label FROM decisions"
+
+
+def _decision(row: tuple) -> Decision:
+    """A row of _SELECT as a Decision (its values JSON-decoded)."""
+    return Decision(*row[:7], _unjson(row[7]), _unjson(row[8]), *row[9:])
+
+
 class ReviewLog:
     """The log of one output folder. One connection per thread that uses it."""
 
@@ -128,10 +136,8 @@ class ReviewLog:
 
     def for_document(self, sha256: str, con: sqlite3.Connection | None = None) -> list[Decision]:
         """Every decision on a document, oldest first."""
-        rows = (con or self._con).execute(
-            "SELECT id, sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at, label"
-            " FROM decisions WHERE sha256 = ? ORDER BY id", (sha256,))
-        return [Decision(*r[:7], _unjson(r[7]), _unjson(r[8]), *r[9:]) for r in rows]
+        rows = (con or self._con).execute(_SELECT + " WHERE sha256 = ? ORDER BY id", (sha256,))
+        return [_decision(r) for r in rows]
 
     def carried_over(self, name: str, sha256: str, con: sqlite3.Connection | None = None) -> list[Decision]:
         """The decisions on the latest earlier version of the document OUT names `name`
@@ -144,20 +150,17 @@ class ReviewLog:
 
     def newest_on_form(self, sha256: str, form: int, con: sqlite3.Connection | None = None) -> Decision | None:
         """The latest decision on one form (its id is the form's decision version)."""
-        row = (con or self._con).execute(
-            "SELECT id, sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at, label"
-            " FROM decisions WHERE sha256 = ? AND form = ? ORDER BY id DESC LIMIT 1", (sha256, form)).fetchone()
-        return None if row is None else Decision(*row[:7], _unjson(row[7]), _unjson(row[8]), *row[9:])
+        row = (con or self._con).execute(_SELECT + " WHERE sha256 = ? AND form = ? ORDER BY id DESC LIMIT 1",
+                                         (sha256, form)).fetchone()
+        return None if row is None else _decision(row)
 
     def last_ids(self) -> dict[str, int]:
         """The newest decision's id per document sha256."""
         return dict(self._con.execute("SELECT sha256, MAX(id) FROM decisions GROUP BY sha256"))
 
     def history(self, limit: int = 50) -> list[Decision]:
-        rows = self._con.execute(
-            "SELECT id, sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at, label"
-            " FROM decisions ORDER BY id DESC LIMIT ?", (limit,))
-        return [Decision(*r[:7], _unjson(r[7]), _unjson(r[8]), *r[9:]) for r in rows]
+        rows = self._con.execute(_SELECT + " ORDER BY id DESC LIMIT ?", (limit,))
+        return [_decision(r) for r in rows]
 
 
 def in_force(decisions: list[Decision]) -> dict[int, list[Decision]]:

@@ -168,8 +168,7 @@ class Workspace:
 
     def version(self, name: str, form: int) -> int:
         """The form's decision version: its newest decision's id (0: none yet)."""
-        newest = self.log.newest_on_form(self.result(name).source.sha256, form)
-        return newest.id if newest is not None else 0
+        return _version(self.log.newest_on_form(self.result(name).source.sha256, form))
 
     def decide(self, name: str, form: int, field: str, code: str, action: str, value: str | None = None,
                comment: str = "", reviewer: str = "", seen: int | None = None) -> Form:
@@ -183,12 +182,7 @@ class Workspace:
         if action == "dismiss" and not comment:
             raise DecisionError("a dismissal needs a reason")
         with self._lock, self.log.transaction() as con:
-            result = load_document_json(self.path(name))
-            if not 1 <= form <= len(result.forms):
-                raise DecisionError(f"the document has no form {form}")
-            newest = self.log.newest_on_form(result.source.sha256, form, con)
-            if seen is not None and (newest.id if newest is not None else 0) != seen:
-                raise DecisionConflict(_conflict(newest))
+            result = self._to_decide(con, name, form, seen)
             base = extracted_values(result.forms[form - 1])
             exists, extracted = _value(base, field)
             if not exists and action == "correct":  # (a finding may name a column: "indicators[].weight")
@@ -216,14 +210,8 @@ class Workspace:
         if action == "dismiss" and not comment:
             raise DecisionError("a dismissal needs a reason")
         with self._lock, self.log.transaction() as con:
-            result = load_document_json(self.path(name))
-            if not 1 <= form <= len(result.forms):
-                raise DecisionError(f"the document has no form {form}")
-            newest = self.log.newest_on_form(result.source.sha256, form, con)
-            if seen is not None and (newest.id if newest is not None else 0) != seen:
-                raise DecisionConflict(_conflict(newest))
-            targets = [f for f in result.forms[form - 1].findings
-                       if f.code == code and f.severity == "warning" and f.decision is None]
+            result = self._to_decide(con, name, form, seen)
+            targets = _open_warnings(result.forms[form - 1], code)
             if not targets:
                 raise DecisionError(f"no open warning {code!r} on this form")
             base = extracted_values(result.forms[form - 1])
@@ -237,12 +225,11 @@ class Workspace:
 
     def open_warnings(self, code: str) -> int:
         """The open warnings of one code across the queue (what a bulk confirm would decide)."""
-        return sum(1 for name in self.names() for f in self.result(name).forms for x in f.findings
-                   if x.code == code and x.severity == "warning" and x.decision is None)
+        return sum(len(_open_warnings(f, code)) for name in self.names() for f in self.result(name).forms)
 
     def decide_code(self, code: str, action: str, comment: str = "", reviewer: str = "", shown: int | None = None) -> int:
         """Every open warning of one code across the queue decided at once: a decision
-        each, one transaction a document. `shown`: the count the reviewer was shown; a
+        each, one transaction a form. `shown`: the count the reviewer was shown; a
         queue that has changed since (another reviewer) is a DecisionConflict, nothing
         decided. The number decided."""
         if action not in ("confirm", "dismiss"):
@@ -256,15 +243,23 @@ class Workspace:
                                        f"{shown} were shown; nothing was decided: look again")
             done = 0
             for name in self.names():
-                result = self.result(name)
-                places = [i for i, f in enumerate(result.forms, 1)
-                          if any(x.code == code and x.severity == "warning" and x.decision is None for x in f.findings)]
-                for number in places:
-                    before = sum(1 for x in result.forms[number - 1].findings
-                                 if x.code == code and x.severity == "warning" and x.decision is None)
-                    self.decide_all(name, number, code, action, comment=comment, reviewer=reviewer)
-                    done += before
+                open_here = [(i, len(_open_warnings(f, code))) for i, f in enumerate(self.result(name).forms, 1)]
+                for number, n in open_here:
+                    if n:
+                        self.decide_all(name, number, code, action, comment=comment, reviewer=reviewer)
+                        done += n
         return done
+
+    def _to_decide(self, con, name: str, form: int, seen: int | None) -> DocumentResult:
+        """The result a decision on its form is recorded against (inside the caller's
+        transaction): the form must exist, and be at the version the decider's page showed."""
+        result = load_document_json(self.path(name))
+        if not 1 <= form <= len(result.forms):
+            raise DecisionError(f"the document has no form {form}")
+        newest = self.log.newest_on_form(result.source.sha256, form, con)
+        if seen is not None and _version(newest) != seen:
+            raise DecisionConflict(_conflict(newest))
+        return result
 
     def _derive(self, name: str, con, result: DocumentResult | None = None) -> DocumentResult:
         """The result file again from the log (inside the caller's transaction)."""
@@ -336,6 +331,16 @@ class Workspace:
     def close(self) -> None:
         self.flush()
         self.log.close()
+
+
+def _version(newest: Decision | None) -> int:
+    """A form's decision version: its newest decision's id (0: none yet)."""
+    return newest.id if newest is not None else 0
+
+
+def _open_warnings(form: Form, code: str) -> list:
+    """The form's warnings of one code that no reviewer has decided."""
+    return [f for f in form.findings if f.code == code and f.severity == "warning" and f.decision is None]
 
 
 def _conflict(newest: Decision | None) -> str:

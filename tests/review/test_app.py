@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
 from decimal import Decimal
 
 import httpx
@@ -428,6 +427,14 @@ def test_the_history_page_lists_decisions_escaped_and_linked_and_the_reviewer_co
     assert seen == {"reviewer": "李四"}
 
 
+def _extracted_copy(tmp_path, fixture):
+    """A fixture copied into a folder of its own and extracted: OUT, the result's name, the result."""
+    (tmp_path / "docs").mkdir()
+    shutil.copy(fixture, tmp_path / "docs" / fixture.name)
+    out = extract([tmp_path / "docs" / fixture.name], tmp_path / "out")
+    return out, fixture.stem, load_document_json(out / f"{fixture.stem}.json")
+
+
 @pytest.mark.parametrize("name", ["national_xlsx.xlsx", "national_docx_report.docx"])
 def test_a_workbook_or_word_form_is_shown_as_its_cells_with_the_boxes_on_them(tmp_path, name):
     """No page image for a workbook or a Word file: its sheet (or page) is drawn as the
@@ -435,12 +442,7 @@ def test_a_workbook_or_word_form_is_shown_as_its_cells_with_the_boxes_on_them(tm
     the values' boxes lie on their cells."""
     import html as html_lib
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    shutil.copy(ROOT / "fixtures" / "office" / name, docs / name)
-    out = extract([docs / name], tmp_path / "out")
-    stem = Path(name).stem
-    result = load_document_json(out / f"{stem}.json")
+    out, stem, result = _extracted_copy(tmp_path, ROOT / "fixtures" / "office" / name)
     number, form = next((i, f) for i, f in enumerate(result.forms, 1) if f.provenance.get("project_name"))
     page = client(out).get(f"/form/{stem}/{number}").text
     assert 'class="page sheet"' in page and "No page image" not in page and "<img" not in page
@@ -460,12 +462,7 @@ def test_a_text_export_form_is_shown_as_its_lines_with_each_value_marked(tmp_pat
     import html as html_lib
 
     name = "001_4588a3eccc5d7ba5.txt"  # (24 forms, one with a dropped column: flagged)
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    shutil.copy(ROOT / "fixtures" / "text" / name, docs / name)
-    out = extract([docs / name], tmp_path / "out")
-    stem = Path(name).stem
-    result = load_document_json(out / f"{stem}.json")
+    out, stem, result = _extracted_copy(tmp_path, ROOT / "fixtures" / "text" / name)
     number, form = next((i, f) for i, f in enumerate(result.forms, 1) if any(x.severity == "error" for x in f.findings))
     page = client(out).get(f"/form/{stem}/{number}").text
     assert 'id="textsource"' in page and "No page image" not in page
@@ -474,7 +471,7 @@ def test_a_text_export_form_is_shown_as_its_lines_with_each_value_marked(tmp_pat
     def plain(text):
         return "".join(unicodedata.normalize("NFKC", text).split())
 
-    file_lines = (docs / name).read_text(encoding="utf-8").splitlines()
+    file_lines = (tmp_path / "docs" / name).read_text(encoding="utf-8").splitlines()
     shown = re.findall(r'<div class="tline" id="L(\d+)"><span class="ln">\d+</span>(.*?)</div>', page)
     assert len(shown) >= 10
     for n, cells in shown:
