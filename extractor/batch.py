@@ -156,8 +156,9 @@ def collect_inputs(paths: Iterable[Path], exclude: Path | None = None, passed: l
         found: list[Path] = []
         for root, dirs, names in os.walk(p):
             here = Path(root)
-            if (skip is not None and real(here).is_relative_to(skip)) or is_output_folder(here):
-                if passed is not None and is_output_folder(here) and real(here) != skip:
+            ours = skip is not None and real(here).is_relative_to(skip)
+            if ours or is_output_folder(here):
+                if passed is not None and not ours:  # (another output folder of the tool's: said)
                     passed.append(here)
                 dirs[:] = []
                 continue

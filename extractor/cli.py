@@ -20,7 +20,7 @@ from .messages import counted, pick, set_lang
 from .check import error_count
 from .review.decisions import recheck
 from .read.documents import Limits, quiet_mupdf
-from .errors import ConfigError, ExtractorError, in_chinese, translate
+from .errors import ConfigError, ExtractorError, chinese, in_chinese, translate
 from .models import DocumentResult
 from .io.outputs import FORMATS, load_document_json, result_files, write_document_json, write_text_atomic
 from .llm.config import LLMConfig
@@ -123,7 +123,7 @@ def _err(msg: str, zh: str | None = None) -> None:
 
 def _err_of(exc: ExtractorError, before: str = "") -> None:
     """An error of ours, in the language shown."""
-    _err(before + str(exc), before + in_chinese(str(exc), exc.zh, type(exc).__name__))
+    _err(before + str(exc), before + chinese(exc))
 
 
 # Options in panels (`extract --help` fits a screen), each with a short metavar rather
@@ -270,7 +270,7 @@ def _summarise(summary: Summary, engine: str, running: str, output_format: Shown
         _err(f"the batch tables were not written ({why}): none of them changed; "
              f"the result files of {counted(written, 'document', 'en')} are in {out}; once there is room, "
              "the same command again writes them (it skips the documents already read)",
-             f"批量表格未写出（{in_chinese(str(why), why.zh, type(why).__name__)}）：表格都未改变；"
+             f"批量表格未写出（{chinese(why)}）：表格都未改变；"
              f"{written} 份文件的结果在 {out}；有空间后再运行同一命令即可写出（已读的文件会跳过）")
         raise typer.Exit(2)
     if summary.interrupted:

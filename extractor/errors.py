@@ -134,6 +134,11 @@ def in_chinese(message: str, zh: str | None, kind: str | None) -> str:
     return f"{label}：{message}" if label else message
 
 
+def chinese(exc: ExtractorError) -> str:
+    """An error of ours in Chinese (`in_chinese` of its message, text and kind)."""
+    return in_chinese(str(exc), exc.zh, type(exc).__name__)
+
+
 def first_line(exc: BaseException, limit: int = 200, clean: Callable[[str], str] | None = None) -> str:
     """The first meaningful line of an exception's text, or its type's name; `clean`
     (a redaction) sees the whole text before any of it is cut."""

@@ -124,7 +124,7 @@ def iter_form_rows(rows: Iterable[Row], skipped: list[SkippedTable] | None = Non
         filled = row.filled  # (once: a list built from the cells)
         if row.prose:  # (a long run of prose lines: no title, year, label or value in it)
             if current is not None:
-                current.narrative += row.cells[0].text.count("\n") + 1
+                current.narrative += row.prose
             continue
         if not filled:
             continue

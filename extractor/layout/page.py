@@ -57,9 +57,10 @@ class Row:
     line: int | None = None  # source line for text exports
     page_break_before: bool = False  # first row after a page (or blank-line) break
     order: int = -1  # the row's place in its document (set as the rows stream past)
-    # A text export's long run of prose lines in one row (text_export.Prose): kept as
-    # printed, seen by the title watch, and neither canonicalised nor read into a form
-    prose: bool = False
+    # A text export's long run of prose lines in one row (text_export.Prose): how many
+    # lines it holds (0: not such a row). Kept as printed, seen by the title watch, and
+    # neither canonicalised nor read into a form
+    prose: int = 0
 
     @property
     def texts(self) -> list[str]:

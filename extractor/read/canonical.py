@@ -93,7 +93,7 @@ class Canon:
     def note(self) -> str | None:
         """What a document's notes say of it, once: the look-alikes that were mapped
         (compatibility characters a PDF printer or an editor put in), by count."""
-        look_alikes = dict(self.changed)
+        look_alikes = self.changed  # (only look-alikes are counted: _count)
         if not look_alikes:
             return None
         shown = ", ".join(f"{k} ×{n}" for k, n in sorted(look_alikes.items(), key=lambda kv: -kv[1])[:8])

@@ -247,8 +247,7 @@ class OpenedDocument:
 
     def _counting_prose(self, rows: Iterator[Row]) -> Iterator[Row]:
         for row in rows:
-            if row.prose:
-                self.prose_lines += row.cells[0].text.count("\n") + 1
+            self.prose_lines += row.prose
             yield row
 
     def notes(self) -> list[str]:

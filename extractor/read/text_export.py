@@ -381,7 +381,7 @@ def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
     for lineno, line in _cell_runs(_quoted_lines(lines, "," if comma else "\t")):
         if isinstance(line, Prose):  # one row of one cell, as printed
             yield Row(cells=[Cell(text=line, col=0)], page=1, in_table=False, line=lineno, page_break_before=blank_run,
-                      prose=True)
+                      prose=line.lines)
             blank_run, index = False, None
             continue
         if not line.strip():
