@@ -74,7 +74,8 @@ def process_one(path: Path, name: str, out_dir: Path, options: ExtractOptions, f
             if previous is not None:
                 return Outcome(path, name, "skipped", DocumentStats.of(previous, on_form), seconds=time.perf_counter() - started,
                                sha256=digest)
-        amend = applying(decisions_for(out_dir, digest, name) if decisions is None else decisions, options)
+        amend = applying(decisions_for(out_dir, digest, name) if decisions is None else decisions, options,
+                         fingerprint_of(digest, options) if digest else None)
         stats = extract_to_json(path, target, options, sha256=digest, on_form=on_form, amend=amend, remote=remote)
         return Outcome(path, name, "ok", stats, seconds=time.perf_counter() - started, again=again, sha256=digest)
     except Exception as exc:  # a bug must not lose the batch either: it is one line too
@@ -121,10 +122,11 @@ def decisions_for(out_dir: Path, digest: str | None, name: str | None = None) ->
         log.close()
 
 
-def applying(decisions: list, options: ExtractOptions) -> Callable | None:
-    """The decisions as `extract_to_json`'s `amend`: each form gets those made at its place."""
+def applying(decisions: list, options: ExtractOptions, reading: Fingerprint | None = None) -> Callable | None:
+    """The decisions as `extract_to_json`'s `amend`: each form gets those made at its place
+    (`reading`: the fingerprint of the result they are applied to)."""
     if not decisions:
         return None
     from .review.decisions import apply
 
-    return lambda number, form: apply(form, [d for d in decisions if d.form == number], options.settings)
+    return lambda number, form: apply(form, [d for d in decisions if d.form == number], options.settings, reading)

@@ -11,13 +11,11 @@ from pathlib import Path
 from ..io.outputs import write_text_atomic
 
 
-def cache_key(model: str, prompt_versions: list[str], mode: str, messages: list[dict], kind: str,
-              base_url: str | None = None) -> str:
-    """The server is part of the key: one model name on two servers (an alias on a local
-    vLLM, the provider's own) is two models."""
+def cache_key(identity: dict, mode: str, messages: list[dict], kind: str) -> str:
+    """`identity`: fingerprint.llm_identity — the prompts, model and server, as the
+    result's fingerprint records them."""
     h = hashlib.sha256()
-    h.update(json.dumps({"model": model, "prompts": prompt_versions, "mode": mode, "kind": kind,
-                         "base_url": (base_url or "").rstrip("/")}, sort_keys=True).encode())
+    h.update(json.dumps({**identity, "mode": mode, "kind": kind}, sort_keys=True).encode())
     h.update(json.dumps(messages, sort_keys=True, ensure_ascii=False).encode())
     return h.hexdigest()
 

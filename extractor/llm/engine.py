@@ -19,8 +19,9 @@ from ..findings import ARITHMETIC, MISPLACED, Code
 from ..models import DepartmentForm, Finding, ProjectForm, Usage
 from ..settings import CheckSettings
 from .cache import AnswerCache, cache_key
+from ..fingerprint import llm_identity
 from .config import LLMConfig
-from .prompting import EXTRACT, REPAIR, extraction_messages, load_prompt, repair_message
+from .prompting import extraction_messages, repair_message
 from .response import response_model_for, to_contract
 from .transport import Counters, Transport
 from .triage import GAPS, errors, gap, rank
@@ -53,7 +54,7 @@ class LLMEngine:
         self.settings = settings or CheckSettings()
         self.transport = Transport(config, counters)
         self.cache = AnswerCache(config.cache_dir)
-        self.prompt_versions = [load_prompt(EXTRACT).version, load_prompt(REPAIR).version]
+        self.identity = llm_identity(config)
 
     @property
     def counters(self) -> Counters:
@@ -61,13 +62,13 @@ class LLMEngine:
 
     def _ask(self, messages: list[dict], kind: str, read: LLMRead):
         model = response_model_for(kind)
-        key = cache_key(self.config.model or "", self.prompt_versions, self.config.mode, messages, kind, self.config.base_url)
+        key = cache_key(self.identity, self.config.mode, messages, kind)
         hit = self.cache.get(key)
         if hit is not None:
             read.from_cache = True
             return model.model_validate(hit["answer"])
         answer = self.transport.structured(messages, model, read.usage)
-        self.cache.put(key, {"answer": answer.model_dump(mode="json"), "model": self.config.model, "prompts": self.prompt_versions})
+        self.cache.put(key, {"answer": answer.model_dump(mode="json"), **self.identity})
         return answer
 
     def checked(self, form: Form, page_text: str, grid: Form | None) -> list[Finding]:

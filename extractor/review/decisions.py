@@ -17,6 +17,7 @@ from typing import Any
 
 from ..check import check_form
 from ..findings import Owner, owner_of
+from ..fingerprint import Fingerprint
 from ..forms.numbers import parse_number
 from ..models import (OPEN_SEVERITIES, FieldSource, Finding, Form, FormReview, ReviewedValue, form_label, get_path, json_value,
                       leaf_annotation, set_path)
@@ -102,9 +103,12 @@ def _value(form: Form, field: str) -> tuple[bool, Any]:
         return False, None
 
 
-def apply(form: Form, decisions: list[Decision], settings: CheckSettings | None = None) -> Form:
+def apply(form: Form, decisions: list[Decision], settings: CheckSettings | None = None,
+          reading: Fingerprint | None = None) -> Form:
     """The form with the decisions on it (every decision of this form in the log, in
-    order) applied and re-checked; the form unchanged when there are none."""
+    order) applied and re-checked; the form unchanged when there are none. `reading`:
+    the fingerprint of the result the form is in — a decision not applied says what
+    changed since the reading it was made on."""
     if not decisions:
         return form
     carried = [d for d in decisions if d.carried]  # (an earlier version's: shown, not applied)
@@ -114,8 +118,11 @@ def apply(form: Form, decisions: list[Decision], settings: CheckSettings | None 
     # A decision made on another form that stood at this place (a re-extraction found
     # the forms in another order, or one more or fewer) is not this form's.
     def conflict(d: Decision, now: Any, **more: str) -> None:
+        then = Fingerprint.of_reading(d.reading)
+        changed = reading.differences(then) if reading is not None and then is not None else []
         conflicts.append({"field": d.field, "code": d.code, "action": d.action, "extracted_then": d.extracted,
-                          "extracted_now": json_value(now), "decided": d.decided, "comment": d.comment, **more})
+                          "extracted_now": json_value(now), "decided": d.decided, "comment": d.comment, **more,
+                          **({"read_again": changed[0]} if changed else {})})
 
     label = form_label(form)
     current = []

@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS decisions (
     comment TEXT NOT NULL DEFAULT '',
     reviewer TEXT NOT NULL DEFAULT '',
     at TEXT NOT NULL,          -- UTC, ISO 8601
-    label TEXT NOT NULL DEFAULT ''  -- the form's project or department name, when decided
+    label TEXT NOT NULL DEFAULT '', -- the form's project or department name, when decided
+    reading TEXT NOT NULL DEFAULT ''  -- the result's fingerprint when decided (fingerprint.py; '' before it was kept)
 );
 CREATE INDEX IF NOT EXISTS decisions_by_document ON decisions (sha256, form);
 """
@@ -59,6 +60,7 @@ class Decision:
     reviewer: str
     at: str
     label: str = ""
+    reading: str = ""  # the fingerprint of the result it was decided on (JSON)
     # Made on an earlier version of the document (another sha256, the same name in OUT):
     # shown on the form again to be confirmed, never applied unseen
     carried: bool = False
@@ -80,7 +82,8 @@ def now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-_SELECT = "SELECT id, sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at, label FROM decisions"
+_SELECT = ("SELECT id, sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at, label, reading"
+           " FROM decisions")
 
 
 def _decision(row: tuple) -> Decision:
@@ -98,6 +101,9 @@ class ReviewLog:
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute("PRAGMA synchronous=FULL")
             self._con.executescript(_SCHEMA)
+            columns = {row[1] for row in self._con.execute("PRAGMA table_info(decisions)")}
+            if "reading" not in columns:  # (a log from before the reading was kept)
+                self._con.execute("ALTER TABLE decisions ADD COLUMN reading TEXT NOT NULL DEFAULT ''")
             self._con.execute("SELECT count(*) FROM decisions").fetchone()  # (a damaged file fails here, not mid-batch)
         except sqlite3.Error as exc:
             raise ReviewLogError(f"{self.path} cannot be used as the review log ({exc}): move it aside to go on "
@@ -124,13 +130,14 @@ class ReviewLog:
 
     def append(self, con: sqlite3.Connection, *, sha256: str, document: str, form: int, field: str, code: str,
                action: str, extracted: Any = None, decided: Any = None, comment: str = "", reviewer: str = "",
-               label: str = "") -> int:
+               label: str = "", reading: str = "") -> int:
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
         cur = con.execute(
-            "INSERT INTO decisions (sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at, label)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sha256, document, form, field, code, action, _json(extracted), _json(decided), comment, reviewer, now(), label),
+            "INSERT INTO decisions (sha256, document, form, field, code, action, extracted, decided, comment, reviewer, at, label,"
+            " reading) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sha256, document, form, field, code, action, _json(extracted), _json(decided), comment, reviewer, now(), label,
+             reading),
         )
         return int(cur.lastrowid)
 

@@ -195,7 +195,7 @@ class Workspace:
                     raise DecisionError(str(exc)) from None
             self.log.append(con, sha256=result.source.sha256, document=name, form=form, field=field, code=code,
                             action=action, extracted=json_value(extracted), decided=decided, comment=comment,
-                            reviewer=reviewer, label=form_label(base))
+                            reviewer=reviewer, label=form_label(base), reading=_reading(result))
             derived = self._derive(name, con, result)
         self._tables_later()
         return derived.forms[form - 1]
@@ -218,7 +218,7 @@ class Workspace:
             for f in targets:
                 self.log.append(con, sha256=result.source.sha256, document=name, form=form, field=f.field or "", code=code,
                                 action=action, extracted=json_value(_value(base, f.field or "")[1]), decided=None,
-                                comment=comment, reviewer=reviewer, label=form_label(base))
+                                comment=comment, reviewer=reviewer, label=form_label(base), reading=_reading(result))
             derived = self._derive(name, con, result)
         self._tables_later()
         return derived.forms[form - 1]
@@ -270,7 +270,7 @@ class Workspace:
         for i, form in enumerate(result.forms, 1):
             mine = [d for d in decisions if d.form == i]
             if mine or form.review is not None:
-                result.forms[i - 1] = apply(form, mine, self.settings) if mine else extracted_values(form)
+                result.forms[i - 1] = apply(form, mine, self.settings, result.fingerprint) if mine else extracted_values(form)
         write_document_json(result, path)
         self._results[name] = (_stamp(path), result, queue_items(name, result))
         return result
@@ -331,6 +331,11 @@ class Workspace:
     def close(self) -> None:
         self.flush()
         self.log.close()
+
+
+def _reading(result: DocumentResult) -> str:
+    """The result's fingerprint as a decision keeps it (fingerprint.py)."""
+    return result.fingerprint.reading() if result.fingerprint else ""
 
 
 def _version(newest: Decision | None) -> int:

@@ -437,13 +437,26 @@ def test_figures_travel_as_printed_strings():
     assert "funding.total.execution_rate" not in {f.field for f in check_form(form) if f.severity == "error"}
 
 
-def test_the_answer_cache_is_keyed_by_the_server_too():
+def test_the_answer_cache_is_keyed_as_the_fingerprint_names_the_llm():
+    """One rule (fingerprint.llm_identity) for the result's fingerprint and the cache:
+    a trailing slash is one server, another server or model another key."""
+    from extractor.fingerprint import fingerprint_of, llm_identity
     from extractor.llm.cache import cache_key
+    from extractor.llm.config import LLMConfig
+    from extractor.pipeline import ExtractOptions
 
     messages = [{"role": "user", "content": "表"}]
-    a = cache_key("m", ["extract_form.v2"], "tools", messages, "project", "http://127.0.0.1:8000/v1")
-    assert a == cache_key("m", ["extract_form.v2"], "tools", messages, "project", "http://127.0.0.1:8000/v1/")
-    assert a != cache_key("m", ["extract_form.v2"], "tools", messages, "project", "https://api.openai.com/v1")
+
+    def key(**config):
+        return cache_key(llm_identity(LLMConfig(**config)), "tools", messages, "project")
+
+    a = key(model="m", base_url="http://127.0.0.1:8000/v1")
+    assert a == key(model="m", base_url="http://127.0.0.1:8000/v1/")
+    assert a != key(model="m", base_url="https://api.openai.com/v1")
+    assert a != key(model="m2", base_url="http://127.0.0.1:8000/v1")
+    fp = fingerprint_of("0" * 64, ExtractOptions(engine="llm-only", llm=LLMConfig(model="m", base_url="http://127.0.0.1:8000/v1/")))
+    identity = llm_identity(LLMConfig(model="m", base_url="http://127.0.0.1:8000/v1"))
+    assert (fp.model, fp.server, fp.prompts) == (identity["model"], identity["server"], identity["prompts"])
 
 
 def test_two_api_keys_get_two_engines(tmp_path):

@@ -142,6 +142,43 @@ def test_a_decision_on_a_value_that_now_reads_differently_is_a_conflict_not_appl
     assert form.review.state != "decided"
 
 
+def test_a_decision_keeps_the_reading_it_was_made_on_and_a_conflict_says_what_changed_since(out):
+    """fingerprint.py is the review's staleness rule too: the log keeps the result's
+    fingerprint with each decision; one not applied on a later reading names what
+    changed between the two readings (here the engine: an LLM read it again)."""
+    item, finding, result, decisions = corrected(out)
+    assert result.fingerprint is not None and decisions[-1].reading == result.fingerprint.reading()
+    reread = extracted_values(result.forms[item.form - 1])
+    reread.indicators[0].actual = "99.00(%)"
+    by_llm = result.fingerprint.model_copy(update={"engine": "llm", "model": "m", "server": "http://127.0.0.1:1/v1",
+                                                    "prompts": ("extract_form.v9",)})
+    (c,) = apply(reread, decisions, reading=by_llm).review.conflicts
+    assert c["read_again"] == "the engine, the prompts, the model, the LLM server changed"
+    (c,) = apply(reread, decisions, reading=result.fingerprint).review.conflicts  # the same reading: nothing to say
+    assert "read_again" not in c
+    # (a decision from before readings were kept says nothing either, rather than guess)
+    import dataclasses
+    (c,) = apply(reread, [dataclasses.replace(d, reading="") for d in decisions], reading=by_llm).review.conflicts
+    assert "read_again" not in c
+
+
+def test_a_review_log_from_before_readings_were_kept_is_opened_and_extended(tmp_path):
+    con = sqlite3.connect(tmp_path / "review.sqlite")
+    con.executescript("""CREATE TABLE decisions (id INTEGER PRIMARY KEY AUTOINCREMENT, sha256 TEXT NOT NULL,
+        document TEXT NOT NULL, form INTEGER NOT NULL, field TEXT NOT NULL, code TEXT NOT NULL, action TEXT NOT NULL,
+        extracted TEXT, decided TEXT, comment TEXT NOT NULL DEFAULT '', reviewer TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL, label TEXT NOT NULL DEFAULT '');
+        INSERT INTO decisions (sha256, document, form, field, code, action, at) VALUES ('a', 'd', 1, 'year', 'x', 'confirm', 't');""")
+    con.commit()
+    con.close()
+    log = ReviewLog(tmp_path)
+    with log.transaction() as c:
+        log.append(c, sha256="a", document="d", form=1, field="year", code="y", action="dismiss", reading='{"engine": "rules"}')
+    old, new = log.for_document("a")
+    assert (old.code, old.reading) == ("x", "") and (new.code, new.reading) == ("y", '{"engine": "rules"}')
+    log.close()
+
+
 def test_check_keeps_the_decisions_on_findings_still_there(out):
     ws = Workspace(out)
     item, finding = flagged(ws)
