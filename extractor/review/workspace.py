@@ -253,7 +253,15 @@ class Workspace:
     def _to_decide(self, con, name: str, form: int, seen: int | None) -> DocumentResult:
         """The result a decision on its form is recorded against (inside the caller's
         transaction): the form must exist, and be at the version the decider's page showed."""
-        result = load_document_json(self.path(name))
+        path = self.path(name)
+        cached = self._results.get(name)
+        if cached is not None and cached[0] == _stamp(path):
+            # the file as read last and unchanged since: a copy whose forms _derive replaces
+            # (a form is never changed in place), not a second parse of the file (most of a
+            # decision's time on a large document)
+            result = cached[1].model_copy(update={"forms": list(cached[1].forms)})
+        else:
+            result = load_document_json(path)
         if not 1 <= form <= len(result.forms):
             raise DecisionError(f"the document has no form {form}")
         newest = self.log.newest_on_form(result.source.sha256, form, con)
