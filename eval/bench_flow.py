@@ -12,7 +12,10 @@ on each form: the decision is recorded and the next undecided form opens. Figure
   form's page images drawn), median, p95 and the
   slowest, over the first and the last 20 decisions of the run (does it slow down as
   the log grows?), and forms a minute with keys only;
-- the next form (`n`) through the warnings, the same figures.
+- the next form (`n`) through the warnings, the same figures;
+- the first page image of each scanned page and photo of fixtures/scanned (rendered
+  on request, the photos' paper found and squared again), and the queue page requested
+  over and over meanwhile: is it served while a page is drawn?
 """
 
 from __future__ import annotations
@@ -70,6 +73,35 @@ def _timed_decision(page, key: str) -> float:
     return time.perf_counter() - started
 
 
+def first_images(work: Path) -> dict:
+    import threading
+
+    import httpx
+
+    sources = sorted(p for p in (ROOT / "fixtures" / "scanned").iterdir() if p.suffix != ".json")
+    out = extract(sources, work / "scans", formats=("json",))
+    names = sorted(p.stem for p in out.glob("*.json") if p.stem not in ("errors", "summary", "metadata"))
+    firsts, during = [], []
+    with served(out) as url, httpx.Client(base_url=url, timeout=120) as client:
+        for name in names:
+            stop = threading.Event()
+
+            def poll() -> None:
+                while not stop.is_set():
+                    started = time.perf_counter()
+                    client.get("/")
+                    during.append(time.perf_counter() - started)
+
+            poller = threading.Thread(target=poll)
+            poller.start()
+            started = time.perf_counter()
+            assert client.get(f"/page/{name}/1").status_code == 200, name
+            firsts.append(time.perf_counter() - started)
+            stop.set()
+            poller.join()
+    return {"first_page_image": _figures(firsts), "queue_meanwhile": _figures(during)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--copies", type=int, default=100)
@@ -98,9 +130,10 @@ def main() -> None:
             page.wait_for_selector("tr.finding.selected")
             nexts = [_timed_key(page, "n") for _ in range(min(60, 2 * args.copies - 1))]
             browser.close()
+        images = first_images(Path(tmp))
     report = {"copies": args.copies, "formats": args.format, "decisions": _figures(decisions), "first_20": _figures(decisions[:20]),
               "last_20": _figures(decisions[-20:]), "forms_a_minute": round(len(decisions) / minutes, 1),
-              "next_form": _figures(nexts)}
+              "next_form": _figures(nexts), **images}
     print(json.dumps(report, indent=1))
     d = report["decisions"]
     print(f"{d['n']} decisions, keys only: round trip median {d['median_s']:.3f} s, p95 {d['p95_s']:.3f} s, "
@@ -108,6 +141,9 @@ def main() -> None:
           f"{report['last_20']['p95_s']:.3f} s); {report['forms_a_minute']} forms a minute")
     n = report["next_form"]
     print(f"next form: median {n['median_s']:.3f} s, p95 {n['p95_s']:.3f} s, slowest {n['max_s']:.3f} s")
+    f, q = report["first_page_image"], report["queue_meanwhile"]
+    print(f"first page image of {f['n']} scans and photos: median {f['median_s']:.3f} s, slowest {f['max_s']:.3f} s; "
+          f"the queue meanwhile ({q['n']} requests): median {q['median_s']:.3f} s, slowest {q['max_s']:.3f} s")
 
 
 if __name__ == "__main__":
