@@ -373,12 +373,68 @@ def _is_frame_header(cells: list[str]) -> bool:
     return len(body) >= 3 and body == [str(i) for i in range(len(body))]
 
 
+# A markdown table is read whole before its rows are given out (to see its doubled
+# columns) up to this many lines; a longer one is given out as it comes.
+_TABLE_LOOKAHEAD = 2000
+
+
+def _doubled_columns(table: list[list[str]]) -> tuple[frozenset[int], int]:
+    """The second of each pair of columns a converter split one column into, and how many
+    of the table's rows (from its first) are so split. pymupdf4llm, on a table continued
+    after a page break, splits each column a merged cell's ruling crosses: the first row
+    names the second column of each pair `ColN` (a placeholder) and the rows repeat the
+    first column's text in it — up to a row that does not (the next form, in the same
+    table). A column is the second of a pair only when its head is a placeholder and, in
+    two rows or more, it holds its left neighbour's text and never anything else (two
+    columns that merely agree, as a weight and a full score do, have real heads)."""
+    head, body = table[0], table[1:]
+    candidates = [j for j in range(1, len(head)) if _PLACEHOLDER.fullmatch(head[j].strip())]
+    split = 0
+    for r in body:
+        if any(j < len(r) and r[j].strip() and r[j].strip() != r[j - 1].strip() for j in candidates):
+            break
+        split += 1
+    doubled: set[int] = set()
+    for j in candidates:
+        pairs = [(r[j - 1].strip(), r[j].strip()) for r in body[:split] if j < len(r)]
+        same = sum(1 for a, b in pairs if a and a == b)
+        if j - 1 not in doubled and same >= 2 and sum(1 for a, b in pairs if a and not b) * 4 <= same:
+            doubled.add(j)
+    return frozenset(doubled), 1 + split if doubled else 0
+
+
+def _with_doubled_columns(numbered: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, frozenset[int]]]:
+    """Each line with the columns of its markdown table to leave out (`_doubled_columns`)."""
+    none: frozenset[int] = frozenset()
+    table: list[tuple[int, str]] = []
+
+    def flush() -> Iterator[tuple[int, str, frozenset[int]]]:
+        rows = [(lineno, cells) for lineno, line in table if not _pipe_rule(line) and (cells := pipe_cells(line)) is not None]
+        doubled, split = _doubled_columns([c for _, c in rows]) if len(rows) >= 3 and len(table) <= _TABLE_LOOKAHEAD else (none, 0)
+        last = rows[split - 1][0] if split else -1  # (the last line so split)
+        for lineno, line in table:
+            yield lineno, line, doubled if lineno <= last else none
+        table.clear()
+
+    for lineno, line in numbered:
+        if not isinstance(line, Prose) and line.lstrip().startswith("|") and (_pipe_rule(line) or pipe_cells(line) is not None):
+            table.append((lineno, line))
+            if len(table) > _TABLE_LOOKAHEAD:
+                yield from flush()
+            continue
+        if table:
+            yield from flush()
+        yield lineno, line, none
+    if table:
+        yield from flush()
+
+
 def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
     """A text export's rows, one a line (lines of the converted text, numbered from 1).
     `comma`: the export is comma-separated (a .csv file)."""
     blank_run = False
     index: int | None = None  # a pandas frame's next row number, while its rows are read
-    for lineno, line in _cell_runs(_quoted_lines(lines, "," if comma else "\t")):
+    for lineno, line, doubled in _with_doubled_columns(_cell_runs(_quoted_lines(lines, "," if comma else "\t"))):
         if isinstance(line, Prose):  # one row of one cell, as printed
             yield Row(cells=[Cell(text=line, col=0)], page=1, in_table=False, line=lineno, page_break_before=blank_run,
                       prose=line.lines)
@@ -390,6 +446,7 @@ def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
         if _pipe_rule(line):  # the rule under a markdown table's header row
             continue
         parts = pipe_cells(line)
+        pipe = parts is not None
         if parts is None:
             line = re.sub(r"^\s{0,3}#{1,6}\s+", "", line) if not line.startswith("\t") else line
             parts = _split(line, comma)
@@ -405,8 +462,11 @@ def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
             parts, index = parts[1:], index + 1
         elif index is not None:
             index = None
-        cells = [Cell(text=_cell_text(p), col=i, ref=f"L{lineno}C{i + 1}") for i, p in enumerate(parts)]  # (line, cell: where a value was read)
+        # (line, cell: where a value was read; a doubled column's twin left out, the cells
+        # after it keep the place they have in the line)
+        kept = [(i, p) for i, p in enumerate(parts) if i not in doubled] if doubled and pipe else list(enumerate(parts))
+        cells = [Cell(text=_cell_text(p), col=k, ref=f"L{lineno}C{i + 1}") for k, (i, p) in enumerate(kept)]
         while cells and not cells[-1].text:
             cells.pop()
-        yield Row(cells=cells, page=1, in_table=len(parts) > 1, line=lineno, page_break_before=blank_run)
+        yield Row(cells=cells, page=1, in_table=len(kept) > 1, line=lineno, page_break_before=blank_run)
         blank_run = False

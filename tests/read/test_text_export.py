@@ -279,3 +279,29 @@ def test_prose_is_read_as_it_was_and_breaks_at_a_title_a_digit_or_a_cell(tmp_pat
         text = (PROSE + "\n") * 60 + breaker + "\n" + (PROSE + "\n") * 60
         assert not any(r.prose for r in _rows_of(text)), breaker  # (60 lines on each side: each too short a run; 121 would be one)
     assert any(r.prose for r in _rows_of((PROSE + "\n") * 121))
+
+
+def test_columns_a_converter_split_in_two_are_read_as_one_up_to_the_next_form():
+    """pymupdf4llm on a table continued after a page break: each column a merged cell's
+    ruling crosses comes out twice, the first row naming the twin `ColN`; the rows are
+    read with one of each pair, and the cells keep their place in the line. The rows of
+    the next form in the same markdown table (not so split) are left as they are, and two
+    columns that merely agree under real heads are never taken for twins."""
+    from extractor.read.text_export import export_rows
+
+    lines = [
+        "|效益指标|35|社会效益指标|Col4|劳动争议先行调解率|Col6|=100.00(%)|Col8|2.00|Col10|Col11|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|效益指标|35|社会效益指标|社会效益指标|失业人口指标控制率|失业人口指标控制率|≤100.00(%)|≤100.00(%)|2.00|2.00||",
+        "|效益指标|35|社会效益指标|社会效益指标|窗口受理事件有效处置率|窗口受理事件有效处置率|=100.00(%)|=100.00(%)|2.00|2.00||",
+        "|项目名称|项目名称|普陀区劳动关系信息管理平台建设项目|普陀区劳动关系信息管理平台建设项目|x|y|||||",
+    ]
+    rows = list(export_rows(lines))
+    assert [c.text for c in rows[1].cells] == ["效益指标", "35", "社会效益指标", "失业人口指标控制率", "≤100.00(%)", "2.00"]
+    assert [c.ref for c in rows[1].cells] == ["L3C1", "L3C2", "L3C3", "L3C5", "L3C7", "L3C9"]
+    assert [c.col for c in rows[1].cells] == [0, 1, 2, 3, 4, 5]
+    assert [c.text for c in rows[0].cells][:4] == ["效益指标", "35", "社会效益指标", "劳动争议先行调解率"]
+    assert len(rows[3].cells) == 6  # (the next form's row: as printed)
+    agree = ["|指标|分值|得分|", "|---|---|---|", "|a|2.00|2.00|", "|b|3.00|3.00|", "|c|5.00|5.00|"]
+    assert [[c.text for c in r.cells] for r in export_rows(agree)][1:] == [["a", "2.00", "2.00"], ["b", "3.00", "3.00"],
+                                                                         ["c", "5.00", "5.00"]]
