@@ -40,8 +40,26 @@ llm = Llama(model_path=sys.argv[1], vocab_only=True, verbose=False)
 n = lambda s: len(llm.tokenize(s.encode("utf-8"), add_bos=False))
 for line in open(sys.argv[2], encoding="utf-8"):
     r = json.loads(line)
-    print(json.dumps({"in": sum(n(m if isinstance(m, str) else json.dumps(m, ensure_ascii=False)) for m in r["prompt"]), "out": n(r["answer"])}))
+    print(json.dumps({"in": sum(n(m if isinstance(m, str) else json.dumps(m, ensure_ascii=False)) for m in r["prompt"]),
+                      "out": n(r["answer"]), "out_lean": n(r["lean"])}))
 """
+
+
+def written_answer(gold: list, body: dict) -> tuple[str, str]:
+    """The answer a model writes to the request: the gold record it asks about in the
+    response schema's shape, its figures as the printed strings the schema asks for —
+    with every key, and with the null ones left out (the schema lets a model omit them).
+    (The stand-in answers with the whole contract record; a model writes the schema's
+    keys only, so that is what is counted.)"""
+    from extractor.llm.response import response_model_for
+
+    text = compact(body["messages"][1]["content"])
+    found = [(sum(map(len, _keys(g))), g) for g in gold if all(k in text for k in _keys(g))]
+    if not found:
+        return "", ""
+    form = max(found, key=lambda t: t[0])[1]
+    written = response_model_for(form.kind).model_validate(form.model_dump())
+    return written.model_dump_json(), written.model_dump_json(exclude_none=True)
 
 
 def requests() -> list[dict]:
@@ -63,8 +81,8 @@ def requests() -> list[dict]:
         for req in server.requests:
             body = req["body"]
             prompt = [m["content"] for m in body["messages"]] + [body.get("tools") or body.get("response_format") or ""]
-            answer = respond(body).get("answer")
-            out.append({"prompt": prompt, "answer": json.dumps(answer, ensure_ascii=False) if answer else ""})
+            written = written_answer(doc.gold, body)
+            out.append({"prompt": prompt, "answer": written[0], "lean": written[1]})
     return out
 
 
@@ -84,9 +102,12 @@ def main() -> None:
                              capture_output=True, text=True, check=True)
     os.unlink(fh.name)
     counts = [json.loads(line) for line in counted.stdout.splitlines()]
-    ins, outs = [c["in"] for c in counts], [c["out"] for c in counts]
+    ins, outs, lean = [c["in"] for c in counts], [c["out"] for c in counts], [c["out_lean"] for c in counts]
     report = {"requests": len(counts), "tokenizer": model.name, "input_mean": statistics.mean(ins), "input_max": max(ins),
-              "output_mean": statistics.mean(outs), "output_max": max(outs), "per_form_mean": statistics.mean(ins) + statistics.mean(outs)}
+              "output_mean": statistics.mean(outs), "output_max": max(outs),
+              "output_nulls_left_out_mean": statistics.mean(lean), "output_nulls_left_out_max": max(lean),
+              "per_form_mean": statistics.mean(ins) + statistics.mean(outs),
+              "per_form_mean_nulls_left_out": statistics.mean(ins) + statistics.mean(lean)}
     print(json.dumps(report, indent=1))
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ..resources import prompts_dir
 
-EXTRACT = "extract_form.v2"
+EXTRACT = "extract_form.v3"
 REPAIR = "repair.v2"
 
 

@@ -74,12 +74,12 @@ class _Strict(BaseModel):
 
 
 class LLMFundingRow(_Strict):
-    initial_budget: Printed | None = None
-    annual_budget: Printed | None = None
-    executed: Printed | None = None
-    weight: Printed | None = None
-    execution_rate: Printed | None = None
-    score: Printed | None = None
+    initial_budget: Printed | None = Field(None, description="年初预算数")
+    annual_budget: Printed | None = Field(None, description="全年预算数")
+    executed: Printed | None = Field(None, description="全年执行数")
+    weight: Printed | None = Field(None, description="分数 (分值)")
+    execution_rate: Printed | None = Field(None, description="执行率")
+    score: Printed | None = Field(None, description="得分")
 
     _parse = field_validator("*", mode="before")(classmethod(lambda cls, v: _num(v)))
 
@@ -135,13 +135,13 @@ class LLMProjectForm(_Strict):
 
 
 class LLMDepartmentFundingRow(_Strict):
-    annual_budget: Printed | None = None
-    executed: Printed | None = None
-    execution_rate: Printed | None = None
+    annual_budget: Printed | None = Field(None, description="全年预算数")
+    executed: Printed | None = Field(None, description="全年执行数")
+    execution_rate: Printed | None = Field(None, description="执行率")
     # (a row whose execution is scored: Chongqing's 部门预算执行情况, 执行率权重, 执行率得分)
-    initial_budget: Printed | None = None
-    weight: Printed | None = None
-    score: Printed | None = None
+    initial_budget: Printed | None = Field(None, description="年初预算数")
+    weight: Printed | None = Field(None, description="权重 (分值)")
+    score: Printed | None = Field(None, description="得分")
 
     _parse = field_validator("*", mode="before")(classmethod(lambda cls, v: _num(v)))
 

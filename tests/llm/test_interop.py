@@ -140,7 +140,10 @@ def test_a_real_llama_cpp_server_in_each_mode(server, one_form_pdf, tmp_path, wo
     # a second run is answered from the cache
     again, _ = _checked_run(url, one_form_pdf, tmp_path / "again", work, mode, "llm-only")
     if not any(f.code == "not_extracted" for f in form.findings):  # (failures are not cached)
-        assert again.usage.requests == 0
+        if any("request failed" in n for n in form.notes):  # (a repair the tiny model failed is asked again)
+            assert "answer from cache" in again.forms[0].notes, again.forms[0].notes
+        else:
+            assert again.usage.requests == 0, (form.notes, again.forms[0].notes)
 
 
 def test_the_document_reaches_the_model_through_the_chat_template(server, one_form_pdf):

@@ -252,7 +252,7 @@ def test_eval_with_the_llm_engine_reports_usage(tmp_path):
 
 
 def test_prompt_example_is_real_seed_text():
-    prompt = (ROOT / "prompts" / "extract_form.v2.md").read_text(encoding="utf-8")
+    prompt = (ROOT / "prompts" / "extract_form.v3.md").read_text(encoding="utf-8")
     example = prompt.split("whose text is:", 1)[1].split("the answer holds", 1)[0]
     seeds = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "fixtures" / "text").glob("*.txt"))
     lines = [ln for ln in example.strip().splitlines() if ln.strip()]
