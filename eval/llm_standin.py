@@ -312,10 +312,11 @@ def _seeing(answers: list[tuple[tuple[str, ...], Answer]]):
     return respond
 
 
-def run_routes(engine: str = "auto", types: tuple[str, ...] | None = None) -> dict:
+def run_routes(engine: str = "auto", types: tuple[str, ...] | None = None, mistake: str = "faithful") -> dict:
     """The default set's other routes (scans, photos, the fax TIFF, Chromium's PDFs, office
-    printouts, the provinces) with `--engine auto` and a faithful stand-in: what auto
-    sends, and the silent errors left (the rules engine's alone: `extractor eval`)."""
+    printouts, the provinces) with `--engine auto` and a stand-in that answers faithfully
+    or with one kind of mistake (`MISTAKES`): what auto sends, and the silent errors left
+    (the rules engine's alone: `extractor eval`)."""
     from extractor.eval_sets import default_set
     from extractor.evaluate import evaluate
 
@@ -323,7 +324,7 @@ def run_routes(engine: str = "auto", types: tuple[str, ...] | None = None) -> di
             and (types is None or d.doc_type in types)]
     out: dict = {}
     for doc in docs:
-        answers = [(_keys(g), answer_of(g)) for g in doc.gold]
+        answers = [(_keys(g), answer_of(g) if mistake == "faithful" else corrupted(g, mistake)) for g in doc.gold]
         with FakeOpenAI(respond=_seeing(answers)) as server:
             cfg = LLMConfig(base_url=server.url, api_key="sk-standin", model="stand-in", cache_dir=None,
                             vision=False, backoff_initial=0.01, backoff_max=0.02, timeout_s=30)
