@@ -378,29 +378,65 @@ def _is_frame_header(cells: list[str]) -> bool:
 _TABLE_LOOKAHEAD = 2000
 
 
-def _doubled_columns(table: list[list[str]]) -> tuple[frozenset[int], int]:
-    """The second of each pair of columns a converter split one column into, and how many
-    of the table's rows (from its first) are so split. pymupdf4llm, on a table continued
-    after a page break, splits each column a merged cell's ruling crosses: the first row
-    names the second column of each pair `ColN` (a placeholder) and the rows repeat the
-    first column's text in it — up to a row that does not (the next form, in the same
-    table). A column is the second of a pair only when its head is a placeholder and, in
-    two rows or more, it holds its left neighbour's text and never anything else (two
-    columns that merely agree, as a weight and a full score do, have real heads)."""
-    head, body = table[0], table[1:]
-    candidates = [j for j in range(1, len(head)) if _PLACEHOLDER.fullmatch(head[j].strip())]
-    split = 0
-    for r in body:
-        if any(j < len(r) and r[j].strip() and r[j].strip() != r[j - 1].strip() for j in candidates):
-            break
-        split += 1
-    doubled: set[int] = set()
-    for j in candidates:
-        pairs = [(r[j - 1].strip(), r[j].strip()) for r in body[:split] if j < len(r)]
-        same = sum(1 for a, b in pairs if a and a == b)
-        if j - 1 not in doubled and same >= 2 and sum(1 for a, b in pairs if a and not b) * 4 <= same:
-            doubled.add(j)
-    return frozenset(doubled), 1 + split if doubled else 0
+# Column heads these forms print (the project, department and provinces' tables): a row
+# holding three of them twice each, side by side, is the head of a table a converter
+# split column by column (a merged head is never two of its own columns' heads).
+_HEADS = ("年初预算", "全年预算", "全年执行", "预算数", "执行数", "分值", "分数", "权重", "得分", "执行率",
+          "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "指标值", "偏差原因")
+
+
+def _twins_of(row: list[str], placeholders: bool) -> set[int]:
+    """Evidence of split columns in one row: with `placeholders` (a table's first row),
+    its `ColN` cells; else the second of each column head printed twice side by side,
+    when three heads are."""
+    if placeholders:
+        return {j for j in range(1, len(row)) if _PLACEHOLDER.fullmatch(row[j])}
+    twins = {j for j in range(1, len(row)) if row[j] and row[j] == row[j - 1] and row[j].startswith(_HEADS)}
+    return twins if len(twins) >= 3 else set()
+
+
+def _doubled_columns(table: list[list[str]]) -> list[tuple[int, int, frozenset[int]]]:
+    """The runs of a markdown table's rows that a converter split column by column, as
+    (first row, last row, the second column of each pair). pymupdf4llm, on a table
+    continued after a page break or a page of merged cells, splits each column a merged
+    cell's ruling crosses in two and repeats the text in both. The evidence is a row the
+    converter marked: a first row whose twins are `ColN` placeholders, or a head row that
+    prints three column heads twice each. From it the run goes on while every row holds,
+    in each twin column, nothing or its left neighbour's text; a twin column is left out
+    where two rows or more repeat the text in it (two columns that merely agree, as a
+    weight and a full score do, are never taken for twins: nothing marks them). Other
+    columns repeating their left neighbour in every row of the run go with them."""
+    rows = [[c.strip() for c in r] for r in table]
+    cell = lambda r, j: r[j] if j < len(r) else ""  # noqa: E731
+    fits = lambda r, cols: all(not cell(r, j) or _PLACEHOLDER.fullmatch(cell(r, j)) or cell(r, j) == cell(r, j - 1)  # noqa: E731
+                               for j in cols)
+    regions: list[tuple[int, int, frozenset[int]]] = []
+    i = 0
+    while i < len(rows):
+        evidence = _twins_of(rows[i], placeholders=i == 0)
+        if not evidence:
+            i += 1
+            continue
+        last = i
+        while last + 1 < len(rows) and fits(rows[last + 1], evidence):
+            last += 1
+        run = rows[i:last + 1]
+        same = lambda j: sum(1 for r in run if cell(r, j) and not _PLACEHOLDER.fullmatch(cell(r, j))  # noqa: E731
+                             and cell(r, j) == cell(r, j - 1))
+        doubled: set[int] = set()
+        for j in sorted(evidence):
+            holes = sum(1 for r in run[1:] if cell(r, j - 1) and not cell(r, j))
+            if j - 1 not in doubled and same(j) >= 2 and holes * 4 <= same(j):
+                doubled.add(j)
+        if doubled:
+            width = max(map(len, run))
+            for j in range(1, width):  # (the twin of a column whose head is empty: the row labels')
+                if not {j - 1, j, j + 1} & doubled and all(fits(r, (j,)) for r in run) and same(j) >= 2:
+                    doubled.add(j)
+        if doubled and len(run) >= 3:
+            regions.append((i, last, frozenset(doubled)))
+        i = last + 1
+    return regions
 
 
 def _with_doubled_columns(numbered: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, frozenset[int]]]:
@@ -410,10 +446,12 @@ def _with_doubled_columns(numbered: Iterable[tuple[int, str]]) -> Iterator[tuple
 
     def flush() -> Iterator[tuple[int, str, frozenset[int]]]:
         rows = [(lineno, cells) for lineno, line in table if not _pipe_rule(line) and (cells := pipe_cells(line)) is not None]
-        doubled, split = _doubled_columns([c for _, c in rows]) if len(rows) >= 3 and len(table) <= _TABLE_LOOKAHEAD else (none, 0)
-        last = rows[split - 1][0] if split else -1  # (the last line so split)
+        drop: dict[int, frozenset[int]] = {}
+        if len(rows) >= 3 and len(table) <= _TABLE_LOOKAHEAD:
+            for first, last, doubled in _doubled_columns([c for _, c in rows]):
+                drop.update((rows[k][0], doubled) for k in range(first, last + 1))
         for lineno, line in table:
-            yield lineno, line, doubled if lineno <= last else none
+            yield lineno, line, drop.get(lineno, none)
         table.clear()
 
     for lineno, line in numbered:

@@ -305,3 +305,28 @@ def test_columns_a_converter_split_in_two_are_read_as_one_up_to_the_next_form():
     agree = ["|指标|分值|得分|", "|---|---|---|", "|a|2.00|2.00|", "|b|3.00|3.00|", "|c|5.00|5.00|"]
     assert [[c.text for c in r.cells] for r in export_rows(agree)][1:] == [["a", "2.00", "2.00"], ["b", "3.00", "3.00"],
                                                                          ["c", "5.00", "5.00"]]
+
+
+def test_a_page_a_converter_split_column_by_column_is_read_from_its_twinned_heads():
+    """pymupdf4llm on a page of merged cells: every column twice, the head row printing
+    each column head twice side by side (no ColN to mark it). From that head down, one
+    of each pair is read; the rows above it (identity cells merged over several columns)
+    and a table whose equal neighbours nothing marks as twins are left as printed."""
+    from extractor.read.text_export import export_rows
+
+    lines = [
+        "|主管部门|主管部门|主管部门|上海市某局|上海市某局|上海市某局|上海市某局|",
+        "|项目资金|||年初预算数|年初预算数|全年预算数|全年预算数|全年执行数|全年执行数|得分|得分|",
+        "|项目资金|年度资金总额|年度资金总额|86.52|86.52|86.52|86.52|81.73|81.73|9.45|9.45|",
+        "|一级指标|二级指标|二级指标|三级指标|三级指标|年度指标值|年度指标值|实际完成值|实际完成值|分值|分值|",
+        "|成本指标|经济成本指标|经济成本指标|预算执行率|预算执行率|≥90.00(%)|≥90.00(%)|100.00(%)|100.00(%)|10.00|10.00|",
+    ]
+    rows = [[c.text for c in r.cells] for r in export_rows(lines)]
+    assert rows[0] == ["主管部门", "主管部门", "主管部门", "上海市某局", "上海市某局", "上海市某局", "上海市某局"]
+    assert rows[2] == ["项目资金", "年度资金总额", "86.52", "86.52", "81.73", "9.45"]
+    assert rows[4] == ["成本指标", "经济成本指标", "预算执行率", "≥90.00(%)", "100.00(%)", "10.00"]
+    # budgets that agree, in a table no converter marked: as printed
+    plain = ["|项目|年初预算数|全年预算数|全年执行数|执行率|", "|---|---|---|---|---|",
+             "|(1)财政拨款|76,648,854.61|76,648,854.61|76,094,848.04|99.27|",
+             "|(2)项目支出|5.00|5.00|5.00|100.00|", "|(3)其他资金|0.00|0.00|0.00|0.00|"]
+    assert [len(r.cells) for r in export_rows(plain)] == [5, 5, 5, 5]
