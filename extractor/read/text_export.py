@@ -439,30 +439,34 @@ def _doubled_columns(table: list[list[str]]) -> list[tuple[int, int, frozenset[i
     return regions
 
 
-def _with_doubled_columns(numbered: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, frozenset[int]]]:
-    """Each line with the columns of its markdown table to leave out (`_doubled_columns`)."""
+def _with_doubled_columns(numbered: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, list[str] | None, frozenset[int]]]:
+    """Each line with its cells where it is a row of a markdown table (parsed once, here;
+    None for any other line) and the columns of that table to leave out (`_doubled_columns`)."""
     none: frozenset[int] = frozenset()
-    table: list[tuple[int, str]] = []
+    table: list[tuple[int, str, list[str] | None]] = []  # (line number, line, its cells; None: the rule)
 
-    def flush() -> Iterator[tuple[int, str, frozenset[int]]]:
-        rows = [(lineno, cells) for lineno, line in table if not _pipe_rule(line) and (cells := pipe_cells(line)) is not None]
+    def flush() -> Iterator[tuple[int, str, list[str] | None, frozenset[int]]]:
+        rows = [(lineno, cells) for lineno, _, cells in table if cells is not None]
         drop: dict[int, frozenset[int]] = {}
         if len(rows) >= 3 and len(table) <= _TABLE_LOOKAHEAD:
             for first, last, doubled in _doubled_columns([c for _, c in rows]):
                 drop.update((rows[k][0], doubled) for k in range(first, last + 1))
-        for lineno, line in table:
-            yield lineno, line, drop.get(lineno, none)
+        for lineno, line, cells in table:
+            yield lineno, line, cells, drop.get(lineno, none)
         table.clear()
 
     for lineno, line in numbered:
-        if not isinstance(line, Prose) and line.lstrip().startswith("|") and (_pipe_rule(line) or pipe_cells(line) is not None):
-            table.append((lineno, line))
-            if len(table) > _TABLE_LOOKAHEAD:
-                yield from flush()
-            continue
+        if not isinstance(line, Prose) and line.lstrip().startswith("|"):
+            rule = _pipe_rule(line)
+            cells = None if rule else pipe_cells(line)
+            if rule or cells is not None:
+                table.append((lineno, line, cells))
+                if len(table) > _TABLE_LOOKAHEAD:
+                    yield from flush()
+                continue
         if table:
             yield from flush()
-        yield lineno, line, none
+        yield lineno, line, None, none
     if table:
         yield from flush()
 
@@ -472,7 +476,7 @@ def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
     `comma`: the export is comma-separated (a .csv file)."""
     blank_run = False
     index: int | None = None  # a pandas frame's next row number, while its rows are read
-    for lineno, line, doubled in _with_doubled_columns(_cell_runs(_quoted_lines(lines, "," if comma else "\t"))):
+    for lineno, line, piped, doubled in _with_doubled_columns(_cell_runs(_quoted_lines(lines, "," if comma else "\t"))):
         if isinstance(line, Prose):  # one row of one cell, as printed
             yield Row(cells=[Cell(text=line, col=0)], page=1, in_table=False, line=lineno, page_break_before=blank_run,
                       prose=line.lines)
@@ -483,8 +487,7 @@ def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
             continue
         if _pipe_rule(line):  # the rule under a markdown table's header row
             continue
-        parts = pipe_cells(line)
-        pipe = parts is not None
+        parts = piped if piped is not None else pipe_cells(line)
         if parts is None:
             line = re.sub(r"^\s{0,3}#{1,6}\s+", "", line) if not line.startswith("\t") else line
             parts = _split(line, comma)
@@ -502,7 +505,7 @@ def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
             index = None
         # (line, cell: where a value was read; a doubled column's twin left out, the cells
         # after it keep the place they have in the line)
-        kept = [(i, p) for i, p in enumerate(parts) if i not in doubled] if doubled and pipe else list(enumerate(parts))
+        kept = [(i, p) for i, p in enumerate(parts) if i not in doubled]  # (only a markdown row has any)
         cells = [Cell(text=_cell_text(p), col=k, ref=f"L{lineno}C{i + 1}") for k, (i, p) in enumerate(kept)]
         while cells and not cells[-1].text:
             cells.pop()
