@@ -215,10 +215,11 @@ class Workspace:
             if not targets:
                 raise DecisionError(f"no open warning {code!r} on this form")
             base = extracted_values(result.forms[form - 1])
+            label, reading = form_label(base), _reading(result)
             for f in targets:
                 self.log.append(con, sha256=result.source.sha256, document=name, form=form, field=f.field or "", code=code,
                                 action=action, extracted=json_value(_value(base, f.field or "")[1]), decided=None,
-                                comment=comment, reviewer=reviewer, label=form_label(base), reading=_reading(result))
+                                comment=comment, reviewer=reviewer, label=label, reading=reading)
             derived = self._derive(name, con, result)
         self._tables_later()
         return derived.forms[form - 1]
