@@ -225,13 +225,7 @@ def run(documents: int | None = None, mistakes: tuple[str, ...] = tuple(MISTAKES
             tally: Counter = Counter()
             for doc in docs:
                 answers = [(_keys(g), corrupted(g, mistake)) for g in doc.gold]
-
-                def respond(body: dict) -> dict:
-                    text = compact(body["messages"][1]["content"])
-                    found = [(sum(map(len, keys)), a) for keys, a in answers if all(k in text for k in keys)]
-                    return {"answer": max(found, key=lambda t: t[0])[1]} if found else {"content": "no form here"}
-
-                with FakeOpenAI(respond=respond) as server:
+                with FakeOpenAI(respond=_standin(answers)) as server:
                     cfg = LLMConfig(base_url=server.url, api_key="sk-standin", model="stand-in", cache_dir=None,
                                     vision=False, backoff_initial=0.01, backoff_max=0.02, timeout_s=10)
                     result = extract_document(doc.path, ExtractOptions(engine=engine, llm=cfg))

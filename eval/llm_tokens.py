@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "eval")]
 
-from llm_standin import _keys, answer_of  # noqa: E402
+from llm_standin import _keys, _standin, answer_of  # noqa: E402
 
 from extractor.eval_sets import load_set  # noqa: E402
 from extractor.forms.numbers import compact  # noqa: E402
@@ -45,6 +45,12 @@ for line in open(sys.argv[2], encoding="utf-8"):
 """
 
 
+def _asked(gold: list, body: dict):
+    """The gold form a request is about: the one whose keys its text shows (the longest)."""
+    text = compact(body["messages"][1]["content"])
+    return max((g for g in gold if all(k in text for k in _keys(g))), key=lambda g: sum(map(len, _keys(g))), default=None)
+
+
 def written_answer(gold: list, body: dict) -> tuple[str, str]:
     """The answer a model writes to the request: the gold record it asks about in the
     response schema's shape, its figures as the printed strings the schema asks for —
@@ -53,11 +59,9 @@ def written_answer(gold: list, body: dict) -> tuple[str, str]:
     keys only, so that is what is counted.)"""
     from extractor.llm.response import response_model_for
 
-    text = compact(body["messages"][1]["content"])
-    found = [(sum(map(len, _keys(g))), g) for g in gold if all(k in text for k in _keys(g))]
-    if not found:
+    form = _asked(gold, body)
+    if form is None:
         return "", ""
-    form = max(found, key=lambda t: t[0])[1]
     written = response_model_for(form.kind).model_validate(form.model_dump())
     return written.model_dump_json(), written.model_dump_json(exclude_none=True)
 
@@ -67,14 +71,7 @@ def requests() -> list[dict]:
     (messages and the schema it asks for) and the answer it gets."""
     out = []
     for doc in load_set(str(ROOT / "fixtures" / "pdf" / "manifest.json")):
-        answers = [(_keys(g), answer_of(g)) for g in doc.gold]
-
-        def respond(body: dict) -> dict:
-            text = compact(body["messages"][1]["content"])
-            found = [(sum(map(len, keys)), a) for keys, a in answers if all(k in text for k in keys)]
-            return {"answer": max(found, key=lambda t: t[0])[1]} if found else {"content": "no form here"}
-
-        with FakeOpenAI(respond=respond) as server:
+        with FakeOpenAI(respond=_standin([(_keys(g), answer_of(g)) for g in doc.gold])) as server:
             cfg = LLMConfig(base_url=server.url, api_key="sk-standin", model="stand-in", cache_dir=None, vision=False,
                             backoff_initial=0.01, backoff_max=0.02, timeout_s=10)
             extract_document(doc.path, ExtractOptions(engine="llm", llm=cfg))
