@@ -26,7 +26,7 @@ def _quad(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
     return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
 
 
-def _runs(flags: np.ndarray, gap: int) -> list[tuple[int, int]]:
+def runs(flags: np.ndarray, gap: int) -> list[tuple[int, int]]:
     """(start, end) of each run of True, runs closer than `gap` joined."""
     idx = np.flatnonzero(flags)
     if not len(idx):
@@ -66,13 +66,17 @@ def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float) -> tuple[li
         rows = ink.sum(axis=1) >= 2
         # (a blank pixel row or two inside a character — 度's strokes on a thin grey
         # scan — is no gap between lines: it cut 度 into halves read as specks)
-        for r0, r1 in _runs(rows, gap=max(1, int(usual * 0.2))):
+        last = None  # (bottom row, first ink column) of the cell's line above
+        for r0, r1 in runs(rows, gap=max(1, int(usual * 0.2))):
             if r1 - r0 < usual / 3:
+                mark = _wrapped_mark(ink, r0, r1, last, usual)
+                if mark is not None:
+                    boxes.append(_quad(x0 + mark[0], y0 + mark[1], x0 + mark[2], y0 + mark[3]))
                 continue
             if r1 - r0 > 1.8 * usual:
                 crowded.append((cx0, cy0, cx1, cy1))
                 break
-            cols = _runs(ink[r0:r1].any(axis=0), gap=max(2, int(usual)))
+            cols = runs(ink[r0:r1].any(axis=0), gap=max(2, int(usual)))
             if not cols:
                 continue
             # Padded as the detector pads its boxes (its boxes are ≈2× the ink's
@@ -82,7 +86,21 @@ def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float) -> tuple[li
             pad = max(2, int(round((r1 - r0) * 0.55)))
             bx0, bx1 = x0 + cols[0][0] - pad, x0 + cols[-1][1] + pad
             boxes.append(_quad(max(bx0, cx0), max(y0 + r0 - pad, cy0), min(bx1, cx1), min(y0 + r1 + pad, cy1)))
+            last = (r1, cols[0][0])
     return boxes, crowded
+
+
+def _wrapped_mark(ink: np.ndarray, r0: int, r1: int, last: tuple[int, int] | None, usual: float) -> BBox | None:
+    """The box (in the cell's crop) of a mark too short to be a line that starts the
+    line under the cell's last line of text: a wrapped sentence's closing `。` standing
+    alone (the OCR decides what it is); None for any other short mark."""
+    if last is None or r0 - last[0] > 1.5 * usual:
+        return None
+    cols = runs(ink[r0:r1].any(axis=0), gap=1)
+    if not cols or abs(cols[0][0] - last[1]) > usual or cols[0][1] - cols[0][0] > usual:
+        return None
+    pad = usual / 3
+    return (max(0.0, cols[0][0] - pad), max(0.0, r0 - pad), cols[0][1] + pad, r1 + pad)
 
 
 def usual_line_height(gray: np.ndarray, cells_px: list[BBox]) -> float:
@@ -93,7 +111,7 @@ def usual_line_height(gray: np.ndarray, cells_px: list[BBox]) -> float:
         if x1 - x0 < 4 or y1 - y0 < 4:
             continue
         rows = _without_rulings(gray[y0:y1, x0:x1] < INK).sum(axis=1) >= 2
-        heights += [b - a for a, b in _runs(rows, gap=1) if b - a >= 4]
+        heights += [b - a for a, b in runs(rows, gap=1) if b - a >= 4]
     return float(np.median(heights)) if heights else 0.0
 
 

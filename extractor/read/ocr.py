@@ -94,7 +94,8 @@ def _line_reader():
     side on the cores (one batch at a time on every core left them half idle: ≈11% more
     time on the benchmark's pages, same text)."""
     return _rapidocr(**_SETTINGS, **{"EngineConfig.onnxruntime.intra_op_num_threads": 1,
-                                     "EngineConfig.onnxruntime.inter_op_num_threads": 1})
+                                     "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                                     "Global.return_word_box": True})  # (each character's place and confidence: `_unsure`)
 
 
 @lru_cache(maxsize=1)
@@ -209,13 +210,65 @@ def _detect(gray: np.ndarray, dpi: float, page_side: int | None = None) -> list[
 _WIDTH_SLACK = 1.1  # a batch holds lines within 10% of each other's width
 
 
-def _recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
-    """Text and confidence of each line image. A batch is padded to its widest line
+_UNSURE_SCORE = 0.6  # a line `_unsure` names: kept, its value named as unsure (under pipeline.LOW_OCR_CONFIDENCE)
+_UNSURE_CHAR = 0.5  # a prose character read with less confidence than this…
+_PROSE = 8  # …in a line of this many Chinese characters or more (no arithmetic checks prose)
+_LEAD = 1.4  # ink this many characters' widths before the first character read is a mark left unread
+_FULL_WIDTH = re.compile(r"[\u3400-\u9fff，。、；：“”‘’（）《》〈〉〔〕【】！？]")
+
+
+def _lead(img: np.ndarray, info) -> float:
+    """How far, in characters' widths, the line's ink starts before its first character
+    read (the recogniser's frames mapped onto the image; 0 where it cannot say)."""
+    from .cells import runs
+
+    chars = [ch for word in info.words for ch in word]
+    cols = [c for word in info.word_cols for c in word]
+    full = [c for ch, c in zip(chars, cols) if _FULL_WIDTH.match(ch)]
+    if len(full) < 3 or not info.line_txt_len or full[-1] == full[0]:
+        return 0.0
+    gray = img if img.ndim == 2 else img[:, :, 0]
+    height, width = gray.shape
+    core = height / (1 + 2 * _MARGIN)  # the line image before its margin: the text is its middle
+    band = gray[int((height - core) / 2 + 0.2 * core):int((height - core) / 2 + 0.8 * core)]
+    paper, darkest = float(np.median(band)), float(band.min())
+    if paper - darkest < 60:
+        return 0.0
+    ink = band < (paper + darkest) / 2
+    marks = [(a, b) for a, b in runs(ink.any(axis=0), gap=1)
+             if ink[:, a:b].sum() >= 3 and not (a == 0 and b <= 2)]  # (not a ruling's sliver at the edge)
+    if not marks:
+        return 0.0
+    frame = width / info.line_txt_len
+    pitch = (full[-1] - full[0]) * frame / (len(full) - 1)
+    return ((cols[0] + 0.5) * frame - marks[0][1]) / pitch
+
+
+def _unsure(img: np.ndarray, text: str, info) -> str | None:
+    """Why a line read with a high mean confidence cannot be vouched for, or None: ink
+    before its first character (the recogniser drops a wrapped sentence's leading `、`
+    with confidence), or a character of prose it was unsure of (a mean over 40
+    characters hides one misread bracket). Found on the silent-error hunt's scans."""
+    if not text or info is None or not getattr(info, "words", None):
+        return None
+    confs = info.confs or []
+    if len(confs) == len(text) and len(_HAS_CJK.findall(text)) >= _PROSE:
+        k = min(range(len(confs)), key=confs.__getitem__)
+        if confs[k] < _UNSURE_CHAR:
+            return f"{text[k]!r} in {text[max(0, k - 6):k + 7]!r} read with confidence {confs[k]:.2f}"
+    if _lead(img, info) > _LEAD:
+        return f"a mark before {text[:8]!r} was not read"
+    return None
+
+
+def _recognise(crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[str]]:
+    """Text and confidence of each line image, and a note for each line `_unsure` names
+    (its confidence lowered to name its value). A batch is padded to its widest line
     and the recogniser's time is linear in width, so batches hold lines of nearly
     the same width (RapidOCR batches any six in width order: ≈8% of a page's
     columns were padding); ≈10% less time, same cells on our pages."""
     if not crops:
-        return []
+        return [], []
     engine = _line_reader()
     crops = [_margined(c) for c in crops]
     ratio = [max(1.0, c.shape[1] / max(c.shape[0], 1)) for c in crops]
@@ -229,10 +282,15 @@ def _recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     def read(batch: list[int]):
         return batch, engine.recognize_txt([_bgr(crops[i]) for i in batch])
 
+    notes = []
     for batch, rec in _threads().map(read, batches):
-        for i, text, score in zip(batch, rec.txts, rec.scores):
+        for i, text, score, info in zip(batch, rec.txts, rec.scores, rec.word_results or [None] * len(batch)):
             out[i] = (text, float(score))
-    return out
+            why = _unsure(crops[i], text, info) if score >= _UNSURE_SCORE else None
+            if why:
+                out[i] = (text, _UNSURE_SCORE)
+                notes.append(f"{text!r} named as unsure: {why}")
+    return out, notes
 
 
 _STRETCH = 1.6  # a line with figures is read again this much wider
@@ -248,12 +306,11 @@ def _read_lines(crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[
     at least as sure; else the first, its confidence halved (a value named as unsure)."""
     import cv2
 
-    read = _recognise(crops)
+    read, notes = _recognise(crops)
     again = [i for i, (text, _) in enumerate(read) if _FIGURES.search(text)]
     if not again:
-        return read, []
-    wide = _recognise([cv2.resize(crops[i], None, fx=_STRETCH, fy=1.0, interpolation=cv2.INTER_CUBIC) for i in again])
-    notes = []
+        return read, notes
+    wide, _ = _recognise([cv2.resize(crops[i], None, fx=_STRETCH, fy=1.0, interpolation=cv2.INTER_CUBIC) for i in again])
     for i, (text, score) in zip(again, wide):
         first, first_score = read[i]
         if _DIGITS.findall(text) == _DIGITS.findall(first):
@@ -325,21 +382,45 @@ def _beside_text(box: np.ndarray, texts: list[tuple[np.ndarray, str]], line: flo
     return False
 
 
+_ROUND = set("Oo0°。.〇口")  # a lone small round mark: a full stop, however the recogniser names it
+
+
+def _wrapped_end(box: np.ndarray, texts: list[tuple[np.ndarray, str]], line: float) -> str | None:
+    """The text of the line a small mark starts the next line under, when it does: a
+    spreadsheet wraps a cell's sentence anywhere, so its closing `。` can stand alone at
+    the start of the cell's last line (read `O` or `0`, it looked like scanner dirt)."""
+    (x0, y0), (_, y1) = box.min(axis=0), box.max(axis=0)
+    for other, text in texts:
+        if other is box or not _HAS_CJK.search(text[-1:]):
+            continue
+        (ox0, oy0), (_, oy1) = other.min(axis=0), other.max(axis=0)
+        below = 0.3 * line <= (y0 + y1) / 2 - (oy0 + oy1) / 2 <= 1.2 * line
+        if below and abs(x0 - ox0) <= 0.6 * line:
+            return text
+    return None
+
+
 def _words(boxes: list[np.ndarray], read: list[tuple[str, float]], scale: float) -> tuple[list[Word], list[str], float]:
     words, notes, scores, specks = [], [], [], []
     line = _usual([float(np.ptp(b[:, 1])) for b, (_, sc) in zip(boxes, read) if sc >= _MIN_SCORE])
     texts = [(box, text) for box, (text, score) in zip(boxes, read) if score >= _MIN_SCORE and text.strip()]
     for box, (text, score) in zip(boxes, read):
-        if score < _MIN_SCORE and (score < _MIN_LINE_SCORE or len(text.strip()) < 3):
+        # (a lone mark's score says little: where it stands says what it is)
+        above = (_wrapped_end(box, texts, line) if text.strip() in _ROUND and score >= _MIN_LINE_SCORE
+                 and np.ptp(box[:, 1]) < line / 2 else None)
+        if score < _MIN_SCORE and not above and (score < _MIN_LINE_SCORE or len(text.strip()) < 3):
             continue  # (a line read poorly is kept: its value is then named as unsure, not lost unnamed)
         fixed, note = clean_token(text)
         if not fixed:
             continue
+        if above:
+            notes.append(f"a lone {fixed!r} under {above[-8:]!r} read as the sentence's closing '。'")
+            fixed = "。"
         # Scanner dirt: a lone '·' or '、' (not '%)', the end of a wrapped header), or
         # a mark under half the usual text height read as '1' (a dash is short by
         # nature and means "no value" anyway). A '、' or '·' that opens or closes a line
         # of text beside it (a wrapped sentence's first mark) is punctuation.
-        if fixed != "-" and ((set(fixed) <= _SPECK_MARKS and not _beside_text(box, texts, line))
+        if fixed != "-" and not above and ((set(fixed) <= _SPECK_MARKS and not _beside_text(box, texts, line))
                              or np.ptp(box[:, 1]) < line / 2 and not set(fixed) <= _SPECK_MARKS):
             specks.append(fixed)
             continue
@@ -371,9 +452,11 @@ def split_at_rulings(gray: np.ndarray, words: list[Word], verticals: list[tuple[
         y0, y1 = int(w.y0 / scale), int(np.ceil(w.y1 / scale))
         crops = [gray[y0:y1, int(a / scale) + 2:int(np.ceil(b / scale)) - 2] for a, b in spans]
         keep = [(span, crop) for span, crop in zip(spans, crops) if crop.size and crop.min() < 160]  # ink in it
+        read, unsure = _recognise([c for _, c in keep])
         parts, _, _ = _words(
             [np.array([[a, w.y0], [b, w.y0], [b, w.y1], [a, w.y1]], dtype=np.float32) / scale for (a, b), _ in keep],
-            _recognise([c for _, c in keep]), scale)
+            read, scale)
+        notes += unsure
         if not parts:
             out.append(w)
             continue
@@ -442,7 +525,7 @@ def _best_turn(gray: np.ndarray, boxes: list[np.ndarray], candidates: tuple[int,
     crops = [c for c in (_plain_crop(gray, b) for b in sample) if c.size]
     best, best_mean = candidates[0], -1.0
     for q in candidates:
-        read = _recognise([raster.rotate_quarter(c, q) for c in crops])
+        read, _ = _recognise([raster.rotate_quarter(c, q) for c in crops])
         mean = sum(sc for _, sc in read) / len(read) if read else 0.0
         if mean > best_mean:
             best, best_mean = q, mean
@@ -462,10 +545,10 @@ def ocr_page(img: np.ndarray, dpi: float) -> OcrPage:
         gray = raster.rotate(gray, skew)
     # An upright ruled page is read cell by cell (no detector over the table); a page
     # that reads poorly that way (turned, or no grid) goes the detector's way.
-    lines = raster.rulings(gray, scale)  # (found once: the layout gets them too)
+    lines, text = raster.rulings_and_text(gray, scale)  # (found once: the layout gets them too)
     boxes = cells.cell_boxes(gray, dpi, lines, _detect)
     if boxes:
-        read, again = _read_lines([_crop(gray, b) for b in boxes])
+        read, again = _read_lines([_crop(text, b) for b in boxes])
         words, notes, mean = _words(boxes, read, scale)
         notes = again + notes
         if mean >= 0.85 and sum(map(_is_tall, boxes)) < len(boxes) / 2:

@@ -95,8 +95,24 @@ def rotate_quarter(img: np.ndarray, quarters: int) -> np.ndarray:
 
 def rulings(gray: np.ndarray, scale: float) -> list[Segment]:
     """Horizontal and vertical ruling segments in page points (pixels × scale)."""
+    return _segments(*_line_masks(gray), scale)
+
+
+def rulings_and_text(gray: np.ndarray, scale: float) -> tuple[list[Segment], np.ndarray]:
+    """The rulings (as `rulings`) and the page with them painted over in paper's
+    grey: the text alone. A cell's line image cut from the page holds a sliver of
+    the cell's ruling at its edge, and beside it the recogniser drops a mark that
+    opens or closes the line (a wrapped sentence's leading `、`, a closing `。`)."""
     cv2 = _cv2()
     horiz, vert = _line_masks(gray)
+    ruled = cv2.dilate(cv2.bitwise_or(horiz, vert), np.ones((3, 3), np.uint8)) > 0
+    text = gray.copy()
+    text[ruled] = int(np.median(gray[::8, ::8]))  # (a page is mostly paper)
+    return _segments(horiz, vert, scale), text
+
+
+def _segments(horiz: np.ndarray, vert: np.ndarray, scale: float) -> list[Segment]:
+    cv2 = _cv2()
     out: list[Segment] = []
     for mask, horizontal in ((horiz, True), (vert, False)):
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)

@@ -68,7 +68,12 @@ def test_a_misread_number_is_corrected_and_the_correction_recorded(root, monkeyp
     from extractor.pipeline import ExtractOptions, extract_document
 
     real = ocr._recognise
-    monkeypatch.setattr(ocr, "_recognise", lambda crops: [(t.replace("0", "O") if t == "10.50" else t, sc) for t, sc in real(crops)])
+
+    def misread(crops):
+        read, notes = real(crops)
+        return [(t.replace("0", "O") if t == "10.50" else t, sc) for t, sc in read], notes
+
+    monkeypatch.setattr(ocr, "_recognise", misread)
     (form,) = extract_document(root / "fixtures" / "scanned" / "photo_sideways.jpg", ExtractOptions(engine="rules")).forms
     assert any("OCR correction '1O.5O' → '10.50'" in n for n in form.notes)
     assert str(form.funding.total.initial_budget) == "10.50"
@@ -203,5 +208,71 @@ def test_lines_batched_by_width_come_back_in_their_own_order():
         pix = page.get_pixmap(dpi=150, clip=pymupdf.Rect(0, 4, width + 12, 26))
         crops.append(raster.to_gray(np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3]))
     order = [4, 0, 8, 2, 6, 1, 3, 7, 5]
-    read = ocr._recognise([crops[i] for i in order])
+    read, _ = ocr._recognise([crops[i] for i in order])
     assert ["".join(ocr.clean_token(t)[0].split()) for t, _ in read] == [texts[i] for i in order]
+
+
+def _box(x, y, w, h):
+    return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
+
+
+def test_a_small_round_mark_starting_the_line_under_a_sentence_is_its_closing_full_stop():
+    """A spreadsheet wraps a cell's sentence anywhere: its closing 。 can stand alone at
+    the start of the cell's last line, where the recogniser reads it `O` and it looked
+    like dirt. Only there is it kept; the same mark elsewhere is still a speck."""
+    from extractor.read import ocr
+
+    line = ("项目整体平稳落地", 0.99)
+    words, notes, _ = ocr._words([_box(0, 0, 200, 20), _box(2, 22, 8, 8)], [line, ("O", 0.9)], 1.0)
+    assert [w.text for w in words] == ["项目整体平稳落地", "。"]
+    assert any("read as the sentence's closing '。'" in n for n in notes)
+    for mark in (_box(100, 22, 8, 8), _box(2, 60, 8, 8)):  # under the line's middle; two lines down
+        words, notes, _ = ocr._words([_box(0, 0, 200, 20), mark], [line, ("O", 0.9)], 1.0)
+        assert [w.text for w in words] == ["项目整体平稳落地"] and any("speck" in n for n in notes)
+    words, _, _ = ocr._words([_box(0, 0, 200, 20), _box(2, 22, 8, 8)], [("合计 100", 0.99), ("O", 0.9)], 1.0)
+    assert [w.text for w in words] == ["合计 100"]  # (a sentence ends in a character, not a figure)
+
+
+def _line_image(marks: list[tuple[int, int]], width: int = 200) -> np.ndarray:
+    img = np.full((48, width), 250, np.uint8)
+    for a, b in marks:
+        img[16:32, a:b] = 20
+    return img
+
+
+def test_ink_before_the_first_character_read_names_the_line_as_unsure():
+    """The recogniser drops a wrapped sentence's leading 、 with confidence 0.999 (the
+    fax fixture's goal). The frames it read its characters at, mapped onto the image,
+    show ink a character and more before the first one: the line is named unsure."""
+    from types import SimpleNamespace
+
+    from extractor.read import ocr
+
+    cols = [4, 6, 9, 11, 14, 16]  # frames of 10 px: centres 45, 65, 95…; a pitch of 24 px
+    info = SimpleNamespace(words=[list("转型发展扶持")], word_cols=[cols], line_txt_len=20, confs=[1.0] * 6)
+    chars = [(c * 10 + 5 - 8, c * 10 + 5 + 8) for c in cols]
+    assert ocr._unsure(_line_image(chars), "转型发展扶持", info) is None
+    why = ocr._unsure(_line_image([(2, 8), *chars]), "转型发展扶持", info)
+    assert why and "a mark before '转型发展扶持' was not read" in why
+    # a ruling's one-pixel sliver at the image's edge is no mark
+    assert ocr._unsure(_line_image([(0, 1), *chars]), "转型发展扶持", info) is None
+
+
+def test_a_prose_character_read_unsurely_names_the_line_but_a_figure_does_not():
+    """A mean over 40 characters hides one misread bracket (`《` for `〈` at 0.69, `)`
+    for `〕` at 0.40 on the hunt's photos); prose has no arithmetic to catch it, so a
+    character under 0.5 names the line. Figures' low characters are the checker's."""
+    from types import SimpleNamespace
+
+    from extractor.read import ocr
+
+    prose = "根据关于实施上海市残疾人就业保障金征收使用管理办法)有关问题的通知"
+    confs = [1.0] * len(prose)
+    confs[prose.index(")")] = 0.4
+    info = SimpleNamespace(words=[list(prose)], word_cols=[list(range(len(prose)))], line_txt_len=len(prose) + 2, confs=confs)
+    why = ocr._unsure(_line_image([]), prose, info)
+    assert why and "')'" in why and "0.40" in why
+    figure = "≥90.00(%)"
+    info = SimpleNamespace(words=[list(figure)], word_cols=[list(range(len(figure)))], line_txt_len=12,
+                           confs=[1.0, 1.0, 1.0, 0.46, 1.0, 1.0, 1.0, 1.0, 1.0])
+    assert ocr._unsure(_line_image([]), figure, info) is None
