@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..layout.page import Cell, Row
+from ..layout.page import Cell, Doubt, Row
 from ..models import FieldSource
 from .numbers import compact
 from .templates import VOCAB
@@ -37,7 +37,7 @@ class FormReader:
     provenance: dict[str, FieldSource] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     confidence: float = 1.0
-    split_fields: list[str] = field(default_factory=list)  # read from a cell the paper's edge cut in two
+    doubted: dict[str, Doubt] = field(default_factory=dict)  # fields read from a cell whose text may not be its own
     labelled: set[str] = field(default_factory=set)  # fields whose label the reading found (their value may be empty)
     path_of: dict[int, str] = field(default_factory=dict)  # a cell read as a value (its id) → the field it went to
 
@@ -52,8 +52,8 @@ class FormReader:
         ref = cell.ref if cell is not None else None
         if cell is not None:
             self.path_of.setdefault(id(cell), path)
-            if cell.split:
-                self.split_fields.append(path)
+            if cell.doubt is not None:
+                self.doubted.setdefault(path, cell.doubt)
         self.provenance[path] = FieldSource(engine=self.engine, page=row.page, bbox=bbox, raw=raw, confidence=conf, cell=ref)
 
 

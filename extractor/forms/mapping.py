@@ -542,7 +542,7 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
     form.notes = reader.notes
     form.confidence = round(reader.confidence, 3)
     form.provenance = reader.provenance
-    form.findings = [*_assembled_findings(m.raw), *_split_findings(reader), *_repeated_names(m.raw), *_levels_absent(m.raw)]
+    form.findings = [*_assembled_findings(m.raw), *_doubt_findings(reader), *_repeated_names(m.raw), *_levels_absent(m.raw)]
     return form
 
 
@@ -578,14 +578,12 @@ def _levels_absent(raw: list[RawIndicator]) -> Iterator[Finding]:
                           message_zh=f"第{n + 1}项指标所在行没有一、二级指标栏（表格被分页截断），其指标类别系从上方沿用，可能有误")
 
 
-def _split_findings(reader: FormReader) -> Iterator[Finding]:
-    """A value read from a cell the paper's edge cut in two (a sheet wider than the
-    paper): each page holds a part of its lines, so neither part is the value."""
-    for path in dict.fromkeys(reader.split_fields):
+def _doubt_findings(reader: FormReader) -> Iterator[Finding]:
+    """A value read from a cell whose text may not be the whole of what it prints (cut
+    by the paper's edge; lines interleaved with a neighbouring row's by a converter)."""
+    for path, doubt in reader.doubted.items():
         yield Finding(code=Code.ASSEMBLED_VALUE, severity="error", field=path,
-                      message=f"{path} was printed in a cell the paper's edge cut in two (the sheet is wider than the page); "
-                              "its text is incomplete",
-                      message_zh=f"{field_zh(path)}所在单元格被纸张边缘截断（表格宽于纸张），其文字不完整")
+                      message=f"{path} {doubt.why}", message_zh=f"{field_zh(path)}{doubt.why_zh}")
 
 
 def _assembled_findings(raw: list[RawIndicator]) -> Iterator[Finding]:

@@ -11,7 +11,7 @@ are joined onto the rows they continue, to the right.
 from __future__ import annotations
 
 from ..forms.numbers import compact
-from .page import Cell, PageText, Row
+from .page import CUT_BY_EDGE, Cell, PageText, Row
 
 TOLERANCE = 1.5  # points: the same row printed on two pages stands at the same height
 MIN_SHARE = 0.8  # of the continuation's table rows that must stand at a row of the page before
@@ -95,7 +95,7 @@ def join(prev: PageText, page: PageText) -> PageText:
         # page before, or in from it on this page (the program prints each part of a
         # line where the whole line would stand). Neither part is its whole text.
         if last is not None and cells and (_runs_out(last, right=True) or _runs_out(row.cells[0], right=False)):
-            last.split = cells[0].split = True
+            last.doubt = cells[0].doubt = CUT_BY_EDGE
         target[1].cells.extend(cells)
     # The title and year, centred over the whole sheet, print where the sheet's middle
     # falls: on this page, and cut off past the paper's edge on the page before.

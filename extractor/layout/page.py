@@ -36,6 +36,31 @@ class Word:
         self.cy = (self.y0 + self.y1) / 2
 
 
+@dataclass(frozen=True, slots=True)
+class Doubt:
+    """Why a cell's text may not be the whole of what it prints, and nothing else."""
+
+    why: str  # completes "<field> …"
+    why_zh: str  # completes "<字段>…"
+
+
+# One cell cut in two by the paper's edge: its text is in two parts, on two pages.
+CUT_BY_EDGE = Doubt("was printed in a cell the paper's edge cut in two (the sheet is wider than the page); its text is incomplete",
+                    "所在单元格被纸张边缘截断（表格宽于纸张），其文字不完整")
+# A converter wrote a line of this cell beside a line of a neighbouring row's (camelot:
+# `"性 结\n结对帮扶工作开展规范"`): characters of the rows may have changed places.
+INTERLEAVED = Doubt("was read from a cell whose lines the converter interleaved with a neighbouring row's "
+                    "(one line holds two rows' text side by side); its text may have lost characters to that row or taken its",
+                    "所在单元格的文字与相邻行交错（转换工具把两行的文字并排写在同一行），可能缺字或混入相邻行的文字")
+
+INTERLEAVED_ACROSS = Doubt("was read from a cell holding a line of the wrapped cell beside it (the converter wrote "
+                           "the two cells' lines as one); its text may hold that cell's characters",
+                           "所在单元格混入了旁边换行单元格的一行文字（转换工具把两格的文字写成一行），可能含有旁边单元格的文字")
+BESIDE_INTERLEAVED = Doubt("was read beside a cell whose lines the converter interleaved with this row's "
+                           "(one line holds two rows' text side by side); its text may have lost characters to that row or taken its",
+                           "所在单元格与相邻行的文字交错（转换工具把两行的文字并排写在同一行），可能缺字或混入相邻行的文字")
+
+
 @dataclass(slots=True)
 class Cell:
     text: str
@@ -46,7 +71,7 @@ class Cell:
     confidence: float = 1.0
     text_bbox: BBox | None = None  # where the words sit (a merged cell's text keeps its column)
     ref: str | None = None  # a workbook cell's reference ("自评表!F12")
-    split: bool = False  # one cell cut by the paper's edge: its text is in two parts, on two pages
+    doubt: Doubt | None = None  # why its text may not be all its own, and all of it (a value read from it is an error)
 
 
 @dataclass(slots=True)

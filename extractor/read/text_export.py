@@ -14,7 +14,7 @@ import html
 import re
 from collections.abc import Iterable, Iterator
 
-from ..layout.page import Cell, PageText, Row
+from ..layout.page import BESIDE_INTERLEAVED, INTERLEAVED, INTERLEAVED_ACROSS, Cell, Doubt, PageText, Row
 from ..forms.numbers import clean_cell
 
 _ROW_START = re.compile(r"<tr\b[^>]*>", re.I)
@@ -471,9 +471,63 @@ def _with_doubled_columns(numbered: Iterable[tuple[int, str]]) -> Iterator[tuple
         yield from flush()
 
 
+# A line of a cell holding two runs of characters side by side, where a converter wrote
+# one cell's line beside another's: the end of one row's wrapped text and the start of
+# the next row's (camelot: `"性 结\n结对帮扶工作开展规范"`), or the first line of the wrapped
+# cell beside it (`医疗按摩实训基地建设扶持 有效提高盲人医` | `"疗按摩人员专业\n技术水平"`).
+_TWO_CELLS_LINE = re.compile(r"[\u3400-\u9fff]+[ \u3000]+[\u3400-\u9fff]+")
+
+
+def _lines(raw: str) -> list[str]:
+    return raw.strip('"').replace("\\n", "\n").split("\n") if "\n" in raw or "\\n" in raw else [raw]
+
+
+def _interleaved_cells(parts: list[str]) -> list[Doubt | None]:
+    """Each cell's doubt: a line of two runs side by side in a cell of several lines
+    (rows interleaved: the rows above and below are doubted by `export_rows`), or in a
+    cell beside one of several lines (that cell lost its first line: doubted here)."""
+    lines = [_lines(p) for p in parts]
+    doubts: list[Doubt | None] = [None] * len(parts)
+    for k, cell in enumerate(lines):
+        if not any(_TWO_CELLS_LINE.fullmatch(line.strip()) for line in cell):
+            continue
+        wrapped = [j for j in (k - 1, k + 1) if 0 <= j < len(lines) and len(lines[j]) > 1]
+        if len(cell) > 1:
+            doubts[k] = INTERLEAVED
+        elif wrapped:
+            doubts[k] = INTERLEAVED_ACROSS
+            for j in wrapped:
+                doubts[j] = doubts[j] or BESIDE_INTERLEAVED
+    return doubts
+
+
 def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
     """A text export's rows, one a line (lines of the converted text, numbered from 1).
-    `comma`: the export is comma-separated (a .csv file)."""
+    `comma`: the export is comma-separated (a .csv file). A cell whose lines a converter
+    interleaved with a neighbouring row's is doubted, and so are the cells above and
+    below it in its column (which of them lost or took characters, nothing tells)."""
+    held: Row | None = None
+    for row in _export_rows(lines, comma):
+        if held is not None and held.in_table and row.in_table and not row.page_break_before:
+            _doubt_beside(held, row)
+            _doubt_beside(row, held)
+        if held is not None:
+            yield held
+        held = row
+    if held is not None:
+        yield held
+
+
+def _doubt_beside(row: Row, other: Row) -> None:
+    """The cells of `other` in the columns where `row` has an interleaved cell."""
+    for cell in row.cells:
+        if cell.doubt is INTERLEAVED and cell.col is not None and cell.col < len(other.cells):
+            beside = other.cells[cell.col]
+            if beside.doubt is None:
+                beside.doubt = BESIDE_INTERLEAVED
+
+
+def _export_rows(lines: Iterable[str], comma: bool) -> Iterator[Row]:
     blank_run = False
     index: int | None = None  # a pandas frame's next row number, while its rows are read
     for lineno, line, piped, doubled in _with_doubled_columns(_cell_runs(_quoted_lines(lines, "," if comma else "\t"))):
@@ -506,7 +560,8 @@ def export_rows(lines: Iterable[str], comma: bool = False) -> Iterator[Row]:
         # (line, cell: where a value was read; a doubled column's twin left out, the cells
         # after it keep the place they have in the line)
         kept = [(i, p) for i, p in enumerate(parts) if i not in doubled]  # (only a markdown row has any)
-        cells = [Cell(text=_cell_text(p), col=k, ref=f"L{lineno}C{i + 1}") for k, (i, p) in enumerate(kept)]
+        doubts = _interleaved_cells([p for _, p in kept])
+        cells = [Cell(text=_cell_text(p), col=k, ref=f"L{lineno}C{i + 1}", doubt=doubts[k]) for k, (i, p) in enumerate(kept)]
         while cells and not cells[-1].text:
             cells.pop()
         yield Row(cells=cells, page=1, in_table=len(kept) > 1, line=lineno, page_break_before=blank_run)
