@@ -261,9 +261,9 @@ def _unsure(img: np.ndarray, text: str, info) -> str | None:
     return None
 
 
-def _recognise(crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[str]]:
-    """Text and confidence of each line image, and a note for each line `_unsure` names
-    (its confidence lowered to name its value). A batch is padded to its widest line
+def _recognise(crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[str | None]]:
+    """Text and confidence of each line image, and for each why `_unsure` names it (its
+    confidence then lowered to name its value) or None. A batch is padded to its widest line
     and the recogniser's time is linear in width, so batches hold lines of nearly
     the same width (RapidOCR batches any six in width order: ≈8% of a page's
     columns were padding); ≈10% less time, same cells on our pages."""
@@ -282,15 +282,18 @@ def _recognise(crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[s
     def read(batch: list[int]):
         return batch, engine.recognize_txt([_bgr(crops[i]) for i in batch])
 
-    notes = []
+    unsure: list[str | None] = [None] * len(crops)
     for batch, rec in _threads().map(read, batches):
         for i, text, score, info in zip(batch, rec.txts, rec.scores, rec.word_results or [None] * len(batch)):
             out[i] = (text, float(score))
-            why = _unsure(crops[i], text, info) if score >= _UNSURE_SCORE else None
-            if why:
+            unsure[i] = _unsure(crops[i], text, info) if score >= _UNSURE_SCORE else None
+            if unsure[i]:
                 out[i] = (text, _UNSURE_SCORE)
-                notes.append(f"{text!r} named as unsure: {why}")
-    return out, notes
+    return out, unsure
+
+
+def _unsure_notes(read: list[tuple[str, float]], unsure: list[str | None]) -> list[str]:
+    return [f"{text!r} named as unsure: {why}" for (text, _), why in zip(read, unsure) if why]
 
 
 _STRETCH = 1.6  # a line with figures is read again this much wider
@@ -306,21 +309,22 @@ def _read_lines(crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[
     at least as sure; else the first, its confidence halved (a value named as unsure)."""
     import cv2
 
-    read, notes = _recognise(crops)
+    read, unsure = _recognise(crops)
     again = [i for i, (text, _) in enumerate(read) if _FIGURES.search(text)]
-    if not again:
-        return read, notes
-    wide, _ = _recognise([cv2.resize(crops[i], None, fx=_STRETCH, fy=1.0, interpolation=cv2.INTER_CUBIC) for i in again])
-    for i, (text, score) in zip(again, wide):
-        first, first_score = read[i]
-        if _DIGITS.findall(text) == _DIGITS.findall(first):
-            continue  # the same figures (a symbol read two ways is the first reading's to keep)
-        if score >= first_score:
-            read[i] = (text, score)
-            notes.append(f"{first!r} read again wider: {text!r}")
-        else:
-            read[i] = (first, min(first_score, score) / 2)
-    return read, notes
+    notes = []
+    if again:
+        wide, wide_unsure = _recognise([cv2.resize(crops[i], None, fx=_STRETCH, fy=1.0, interpolation=cv2.INTER_CUBIC)
+                                        for i in again])
+        for i, (text, score), why in zip(again, wide, wide_unsure):
+            first, first_score = read[i]
+            if _DIGITS.findall(text) == _DIGITS.findall(first):
+                continue  # the same figures (a symbol read two ways is the first reading's to keep)
+            if score >= first_score:
+                read[i], unsure[i] = (text, score), why  # (what is said of a line is said of the reading kept)
+                notes.append(f"{first!r} read again wider: {text!r}")
+            else:
+                read[i] = (first, min(first_score, score) / 2)
+    return read, _unsure_notes(read, unsure) + notes
 
 
 _MARGIN = 0.1  # paper added above and below a line image, a share of its height
@@ -456,7 +460,7 @@ def split_at_rulings(gray: np.ndarray, words: list[Word], verticals: list[tuple[
         parts, _, _ = _words(
             [np.array([[a, w.y0], [b, w.y0], [b, w.y1], [a, w.y1]], dtype=np.float32) / scale for (a, b), _ in keep],
             read, scale)
-        notes += unsure
+        notes += _unsure_notes(read, unsure)
         if not parts:
             out.append(w)
             continue

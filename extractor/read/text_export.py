@@ -486,8 +486,10 @@ def _interleaved_cells(parts: list[str]) -> list[Doubt | None]:
     """Each cell's doubt: a line of two runs side by side in a cell of several lines
     (rows interleaved: the rows above and below are doubted by `export_rows`), or in a
     cell beside one of several lines (that cell lost its first line: doubted here)."""
-    lines = [_lines(p) for p in parts]
     doubts: list[Doubt | None] = [None] * len(parts)
+    if not any(" " in p or "\u3000" in p for p in parts):  # (every table row passes here: the usual row has no sign)
+        return doubts
+    lines = [_lines(p) for p in parts]
     for k, cell in enumerate(lines):
         if not any(_TWO_CELLS_LINE.fullmatch(line.strip()) for line in cell):
             continue
