@@ -34,7 +34,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "eval")]
 from extractor.eval_sets import load_set  # noqa: E402
 from extractor.forms.numbers import compact, compact_normal, nfkc, same_value  # noqa: E402
 from extractor.llm.config import LLMConfig  # noqa: E402
-from extractor.models import flatten, form_label  # noqa: E402
+from extractor.llm.response import as_written  # noqa: E402
+from extractor.models import flatten, form_label, printed_data  # noqa: E402
 from extractor.pipeline import ExtractOptions, extract_document  # noqa: E402
 from llm_server import FakeOpenAI  # noqa: E402
 
@@ -45,7 +46,9 @@ TOP_FIELDS = ("project_name", "department", "implementing_unit", "total_score", 
 
 
 def answer_of(form) -> Answer:
-    return form.model_dump(mode="json", exclude={"findings", "provenance", "notes", "engine", "confidence", "pages", "usage"})
+    """The record as a contract dict (what the mistakes edit); `_standin` sends it in
+    the shape the schema asks for (rows as arrays)."""
+    return printed_data(form, exclude={"findings", "provenance", "notes", "engine", "confidence", "pages", "usage"})
 
 
 # --- the mistakes ------------------------------------------------------------------------------
@@ -244,7 +247,7 @@ def _standin(answers: list[tuple[tuple[str, ...], Answer]]):
     def respond(body: dict) -> dict:
         text = compact(body["messages"][1]["content"])
         found = [(sum(map(len, keys)), a) for keys, a in answers if all(k in text for k in keys)]
-        return {"answer": max(found, key=lambda t: t[0])[1]} if found else {"content": "no form here"}
+        return {"answer": as_written(max(found, key=lambda t: t[0])[1])} if found else {"content": "no form here"}
     return respond
 
 
@@ -300,9 +303,9 @@ def _seeing(answers: list[tuple[tuple[str, ...], Answer]]):
         text = compact(content if isinstance(content, str) else " ".join(p.get("text", "") for p in content))
         found = [(sum(map(len, keys)), a) for keys, a in answers if all(k in text for k in keys)]
         if found:
-            return {"answer": max(found, key=lambda t: t[0])[1]}
+            return {"answer": as_written(max(found, key=lambda t: t[0])[1])}
         near = max(answers, key=lambda ka: sum(ch in text for ch in set("".join(ka[0]))) / max(1, len(set("".join(ka[0])))))
-        return {"answer": near[1]}
+        return {"answer": as_written(near[1])}
     return respond
 
 

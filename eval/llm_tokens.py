@@ -57,13 +57,13 @@ def written_answer(gold: list, body: dict) -> tuple[str, str]:
     with every key, and with the null ones left out (the schema lets a model omit them).
     (The stand-in answers with the whole contract record; a model writes the schema's
     keys only, so that is what is counted.)"""
-    from extractor.llm.response import response_model_for
+    from extractor.llm.response import as_written, response_model_for
 
     form = _asked(gold, body)
     if form is None:
         return "", ""
     written = response_model_for(form.kind).model_validate(form.model_dump())
-    return written.model_dump_json(), written.model_dump_json(exclude_none=True)
+    return written.model_dump_json(), json.dumps(as_written(answer_of(form)), ensure_ascii=False, separators=(",", ":"))
 
 
 def requests() -> list[dict]:

@@ -61,6 +61,19 @@ def dump_json(model: BaseModel, indent: int | None = 1) -> str:
     return _MARKED.sub(r"\1", model.model_dump_json(indent=indent, context={"digits": True}))
 
 
+def printed_data(model: BaseModel, **dump: Any) -> Any:
+    """A model as JSON data whose numbers are strings of their printed digits ("10.00",
+    where `model_dump(mode="json")` gives 10): what a schema asking for printed figures
+    is answered with."""
+    def unmark(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: unmark(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [unmark(x) for x in v]
+        return v[len(_MARK):] if isinstance(v, str) and v.startswith(_MARK) else v
+    return unmark(model.model_dump(mode="json", context={"digits": True}, **dump))
+
+
 def load_json(text: str) -> Any:
     """JSON whose numbers keep their digits for the model's number fields (`Num`)."""
     return json.loads(text, parse_float=PrintedFloat)

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ..resources import prompts_dir
 
-EXTRACT = "extract_form.v3"
+EXTRACT = "extract_form.v4"
 REPAIR = "repair.v2"
 
 
@@ -44,7 +44,7 @@ def user_content(text: str, images: list[bytes], pages: list[int]) -> str | list
     whose chat templates take only strings drop a list of parts: llama.cpp's
     llama-2, gemma and chatml formats sent the model no document), else text and
     image parts."""
-    body = f"The form on page(s) {', '.join(map(str, pages))}. Its words in reading order, cells separated by tabs:\n{delimit(text)}"
+    body = f"Page {', '.join(map(str, pages))}, cells split by tabs:\n{delimit(text)}"
     if not images:
         return body
     parts: list[dict] = [{"type": "text", "text": body}]

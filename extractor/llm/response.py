@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
 
 from ..models import (
     DepartmentForm,
@@ -46,8 +46,9 @@ Printed = Annotated[Decimal, BeforeValidator(lambda v: _num(v)),
 
 def compact_schema(node: Any, root: bool = True) -> Any:
     """The JSON Schema a request carries, without what costs tokens and tells the
-    model nothing: property titles, `"default": null`, and the string pattern
-    pydantic allows for a Decimal (a figure is a `Printed` string, or null).
+    model nothing: property titles, defaults, the string pattern pydantic allows for a
+    Decimal (a figure is a `Printed` string), and `null` on a property that is not
+    required (a model leaves out what the form does not print; null is still accepted).
     The top-level title stays: it names the tool."""
     if isinstance(node, list):
         return [compact_schema(n, False) for n in node]
@@ -61,8 +62,24 @@ def compact_schema(node: Any, root: bool = True) -> Any:
             node = {**rest, "type": types[0] if len(types) == 1 else types}
         else:
             node = {**node, "anyOf": kinds}
+    if "properties" in node:
+        required = set(node.get("required", ()))
+        node = {**node, "properties": {k: v if k in required else _not_null(v) for k, v in node["properties"].items()}}
     return {k: compact_schema(v, False) for k, v in node.items()
-            if not (k == "title" and not root and isinstance(v, str)) and not (k == "default" and v is None)}
+            if not (k == "title" and not root and isinstance(v, str)) and k != "default"}
+
+
+def _not_null(prop: dict[str, Any]) -> dict[str, Any]:
+    kinds = prop.get("anyOf")
+    if kinds and any(k.get("type") == "null" for k in kinds):
+        rest = [k for k in kinds if k.get("type") != "null"]
+        others = {k: v for k, v in prop.items() if k != "anyOf"}
+        return {**others, **rest[0]} if len(rest) == 1 else {**others, "anyOf": rest}
+    kind = prop.get("type")
+    if isinstance(kind, list) and "null" in kind:
+        rest = [k for k in kind if k != "null"]
+        return {**prop, "type": rest[0] if len(rest) == 1 else rest}
+    return prop
 
 
 class _Strict(BaseModel):
@@ -70,40 +87,148 @@ class _Strict(BaseModel):
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # what instructor sends
-        return compact_schema(super().model_json_schema(*args, **kwargs))
+        return compact_schema(inline_refs(super().model_json_schema(*args, **kwargs)))
+
+
+def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with every `$ref` replaced by its definition (these models do not
+    recurse): `$defs` and the references cost tokens a model gains nothing from."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            target = walk(defs[node["$ref"].rsplit("/", 1)[1]])
+            rest = {k: walk(v) for k, v in node.items() if k != "$ref"}
+            return {**target, **rest}
+        return {k: walk(v) for k, v in node.items() if k != "$defs"}
+
+    return walk(schema)
+
+
+# --- rows as arrays ---------------------------------------------------------------------------
+# A row is answered as an array of its cells in a fixed order, not as an object: the keys of
+# ~20 rows a form are most of what a model would otherwise write (issue 29: tokens per form).
+# An object with the same keys is still accepted (a model in JSON mode may write one).
+
+FUNDING_COLUMNS = ("initial_budget", "annual_budget", "executed", "weight", "execution_rate", "score")
+FUNDING_HEADS = "[年初预算数, 全年预算数, 全年执行数, 分值, 执行率, 得分]"
+# An indicator row's cells: the columns every template prints, then those some print
+# (Anhui's 一级指标权重; Chongqing's department form: 调整指标值, 得分系数, 是否核心指标),
+# then a target printed in three cells (Sichuan: 指标性质 | 指标值 | 度量单位).
+HEADS = {"level1": "一级指标", "level2": "二级指标", "name": "三级指标", "target": "年度指标值", "actual": "实际完成值",
+         "weight": "分值", "score": "得分", "deviation_reason": "偏差原因", "level1_weight": "一级指标权重",
+         "target_adjusted": "调整指标值", "score_rate": "得分系数", "core": "是否核心指标"}
+PROJECT_COLUMNS = ("level1", "level2", "name", "target", "actual", "weight", "score", "deviation_reason", "level1_weight")
+DEPARTMENT_COLUMNS = (*PROJECT_COLUMNS, "target_adjusted", "score_rate", "core")
+PARTS = ("指标性质", "指标值", "度量单位")
+
+
+def _heads(columns: tuple[str, ...]) -> str:
+    return "[" + ", ".join([HEADS[c] for c in columns] + list(PARTS)) + "]"
+
+
+def _cells(value: Any, heads: str) -> list[Any]:
+    width = heads.count(",") + 1
+    if len(value) > width:
+        raise ValueError(f"a row has at most {width} cells, {heads}; this one has {len(value)}")
+    # (a name or level the form leaves blank is "", as the contract has it; any other blank is null)
+    return [("" if i < 3 else None) if v in ("", None) else v for i, v in enumerate(value)]
+
+
+def _funding_row(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return dict(zip(FUNDING_COLUMNS, _cells(value, FUNDING_HEADS)))
+    return value
+
+
+def _indicator_row(columns: tuple[str, ...]):
+    def row(value: Any) -> Any:
+        if not isinstance(value, (list, tuple)):
+            return value
+        cells = _cells(value, _heads(columns))
+        if len(cells) < 7:
+            raise ValueError(f"an indicator row holds at least its 7 first cells, {_heads(columns)}; this one has {len(cells)}")
+        out = dict(zip(columns, cells))
+        parts = cells[len(columns):]
+        if any(p is not None for p in parts):
+            out["target_parts"] = [p or "" for p in parts]
+        return out
+    return row
+
+
+def _trimmed(cells: list[Any]) -> list[Any]:
+    while cells and cells[-1] is None:
+        cells.pop()
+    return cells
+
+
+def _written(v: Any) -> Any:
+    return str(v) if isinstance(v, Decimal) else v
+
+
+def _funding_array(row: BaseModel | None) -> list[Any] | None:
+    if row is None:
+        return None
+    return _trimmed([_written(getattr(row, c)) for c in FUNDING_COLUMNS])
+
+
+def _indicator_array(columns: tuple[str, ...]):
+    def array(row: BaseModel) -> list[Any]:
+        cells = [_written(getattr(row, c, None)) for c in columns]
+        parts = list(getattr(row, "target_parts", None) or [])
+        return _trimmed(cells + parts if parts else cells)
+    return array
+
+
+def _row_schema() -> dict[str, Any]:
+    # (how many cells a row has is the description's; the validators hold it to that)
+    return {"type": "array", "items": {"type": ["string", "null"]}}
 
 
 class LLMFundingRow(_Strict):
-    initial_budget: Printed | None = Field(None, description="年初预算数")
-    annual_budget: Printed | None = Field(None, description="全年预算数")
-    executed: Printed | None = Field(None, description="全年执行数")
-    weight: Printed | None = Field(None, description="分数 (分值)")
-    execution_rate: Printed | None = Field(None, description="执行率")
-    score: Printed | None = Field(None, description="得分")
+    initial_budget: Printed | None = None
+    annual_budget: Printed | None = None
+    executed: Printed | None = None
+    weight: Printed | None = None
+    execution_rate: Printed | None = None
+    score: Printed | None = None
 
     _parse = field_validator("*", mode="before")(classmethod(lambda cls, v: _num(v)))
 
 
-class LLMFunding(_Strict):
-    total: LLMFundingRow = Field(description="年度资金总额 row")
-    fiscal: LLMFundingRow | None = Field(None, description="其中：当年财政拨款 row")
-    carryover: LLMFundingRow | None = Field(None, description="上年结转资金 row")
-    other: LLMFundingRow | None = Field(None, description="其他资金 row")
+def _funding(model: type[BaseModel], optional: bool = True) -> Any:
+    return Annotated[model | None if optional else model, BeforeValidator(_funding_row),
+                     PlainSerializer(_funding_array, when_used="json")]
+
+
+def _funding_block(model: type[BaseModel]) -> Any:
+    """The funding rows by name, one row schema for them all (the names and the cells'
+    order in the description)."""
+    return Annotated[model, WithJsonSchema({"description": model.__doc__, "type": "object",
+                                            "additionalProperties": _row_schema()})]
 
 
 class LLMIndicator(_Strict):
-    level1: str = Field(description="一级指标, repeated on every row it spans")
-    level2: str = Field(description="二级指标, repeated on every row it spans")
-    name: str = Field(description="三级指标")
-    target: str | None = Field(None, description="年度指标值 exactly as printed")
-    actual: str | None = Field(None, description="实际完成值 exactly as printed")
-    weight: Printed = Field(description="分值")
-    score: Printed = Field(description="得分")
+    level1: str
+    level2: str
+    name: str
+    target: str | None = None
+    actual: str | None = None
+    weight: Printed
+    score: Printed
     deviation_reason: str | None = None
-    # A target printed in several cells (指标性质 | 指标值 | 度量单位), each as printed
+    level1_weight: Printed | None = None
+    target_adjusted: str | None = None  # Chongqing's columns: 调整指标值, 得分系数 (percent), 是否核心指标
+    score_rate: Printed | None = None
+    core: str | None = None
     target_parts: list[str] | None = None
 
-    _parse = field_validator("weight", "score", mode="before")(classmethod(lambda cls, v: _num(v)))
+    _parse = field_validator("weight", "score", "level1_weight", "score_rate", mode="before")(
+        classmethod(lambda cls, v: _num(v)))
 
     @field_validator("weight", "score")
     @classmethod
@@ -113,79 +238,99 @@ class LLMIndicator(_Strict):
         return v
 
 
+def _indicators(columns: tuple[str, ...]) -> Any:
+    row = Annotated[LLMIndicator, BeforeValidator(_indicator_row(columns)),
+                    PlainSerializer(_indicator_array(columns), when_used="json"), WithJsonSchema(_row_schema())]
+    return Annotated[list[row], Field(min_length=1, description=f"rows: {_heads(columns)}; null where not printed")]
+
+
+class LLMFunding(_Strict):
+    __doc__ = "rows: total 年度资金总额, fiscal 当年财政拨款, carryover 上年结转资金, other 其他资金; each " + FUNDING_HEADS
+    total: _funding(LLMFundingRow, optional=False)
+    fiscal: _funding(LLMFundingRow) = None
+    carryover: _funding(LLMFundingRow) = None
+    other: _funding(LLMFundingRow) = None
+
+
+def _named(cls: type, v: str) -> str:
+    if not v.strip():
+        raise ValueError("the form prints its name (项目名称, 部门名称); copy it")
+    return v
+
+
 class LLMProjectForm(_Strict):
-    """A 财政项目支出绩效自评表 as printed."""
+    """财政项目支出绩效自评表"""
 
     title: str = ""
     year: int | None = None
-    project_name: str = Field(min_length=1, description="项目名称")
+    project_name: str = Field(description="项目名称")  # (not empty: `_named`; left out of the schema to save tokens)
     department: str | None = Field(None, description="主管部门")
     implementing_unit: str | None = Field(None, description="实施单位")
     funding_unit: Literal["万元", "元"] | None = None
-    funding: LLMFunding
+    funding: _funding_block(LLMFunding)
     goal_expected: str | None = None
     goal_actual: str | None = None
-    indicators: list[LLMIndicator] = Field(min_length=1)
+    indicators: _indicators(PROJECT_COLUMNS)
     total_weight: Printed | None = None
-    total_score: Printed = Field(description="总分")
+    total_score: Printed
     grade: str | None = Field(None, description="评分等级")
-    remarks: dict[str, str] | None = Field(None, description="other labelled fields the form prints, by label")
+    remarks: dict[str, str] | None = Field(None, description="other labelled text fields, by label")
 
     _parse = field_validator("total_weight", "total_score", mode="before")(classmethod(lambda cls, v: _num(v)))
+    _name = field_validator("project_name")(classmethod(_named))
 
 
-class LLMDepartmentFundingRow(_Strict):
-    annual_budget: Printed | None = Field(None, description="全年预算数")
-    executed: Printed | None = Field(None, description="全年执行数")
-    execution_rate: Printed | None = Field(None, description="执行率")
-    # (a row whose execution is scored: Chongqing's 部门预算执行情况, 执行率权重, 执行率得分)
-    initial_budget: Printed | None = Field(None, description="年初预算数")
-    weight: Printed | None = Field(None, description="权重 (分值)")
-    score: Printed | None = Field(None, description="得分")
-
-    _parse = field_validator("*", mode="before")(classmethod(lambda cls, v: _num(v)))
+class LLMDepartmentFundingRow(LLMFundingRow):
+    """A department's funding row: the same cells, the contract's department row."""
 
 
 class LLMDepartmentFunding(_Strict):
-    total: LLMDepartmentFundingRow | None = Field(None, description="部门预算执行情况 where one row is printed")
-    fiscal: LLMDepartmentFundingRow | None = None
-    other: LLMDepartmentFundingRow | None = None
-    basic: LLMDepartmentFundingRow | None = None
-    project: LLMDepartmentFundingRow | None = None
-
-
-class LLMDepartmentIndicator(LLMIndicator):
-    level1_weight: Printed | None = Field(None, description="权重 of the level-1 group")
-    # Chongqing's columns: 调整指标值, 得分系数 (percent), 是否核心指标
-    target_adjusted: str | None = None
-    score_rate: Printed | None = None
-    core: str | None = None
-
-    _parse_w = field_validator("level1_weight", "score_rate", mode="before")(classmethod(lambda cls, v: _num(v)))
+    __doc__ = ("rows: total 年度资金总额 (or 部门预算执行情况 where one row is printed), fiscal 财政拨款, "
+               "other 其他资金, basic 基本支出, project 项目支出; each " + FUNDING_HEADS)
+    total: _funding(LLMDepartmentFundingRow) = None
+    fiscal: _funding(LLMDepartmentFundingRow) = None
+    other: _funding(LLMDepartmentFundingRow) = None
+    basic: _funding(LLMDepartmentFundingRow) = None
+    project: _funding(LLMDepartmentFundingRow) = None
 
 
 class LLMDepartmentForm(_Strict):
-    """A 部门(单位)整体支出绩效自评表 as printed."""
+    """部门(单位)整体支出绩效自评表"""
 
     title: str = ""
     year: int | None = None
-    department: str = Field(min_length=1, description="部门(单位)名称")
+    department: str = Field(description="部门(单位)名称")
     subordinate_units: str | None = None
     funding_unit: Literal["万元", "元"] | None = None
-    funding: LLMDepartmentFunding
+    funding: _funding_block(LLMDepartmentFunding)
     goal_expected: str | None = None
     goal_actual: str | None = None
-    indicators: list[LLMDepartmentIndicator] = Field(min_length=1)
+    indicators: _indicators(DEPARTMENT_COLUMNS)
     total_weight: Printed | None = None
     total_score: Printed
     grade: str | None = None
-    remarks: dict[str, str] | None = Field(None, description="other labelled fields the form prints, by label")
+    remarks: dict[str, str] | None = Field(None, description="other labelled text fields, by label")
 
     _parse = field_validator("total_weight", "total_score", mode="before")(classmethod(lambda cls, v: _num(v)))
+    _name = field_validator("department")(classmethod(_named))
 
 
 def response_model_for(kind: str) -> type[_Strict]:
     return LLMDepartmentForm if kind == "department" else LLMProjectForm
+
+
+def as_written(record: dict[str, Any]) -> dict[str, Any]:
+    """A contract record (as JSON) in the shape a model following the schema writes it:
+    rows as arrays, figures as strings, null fields left out. For stand-ins of a model
+    and for counting its tokens; a record the schema rejects is returned as it is."""
+    from pydantic import ValidationError
+
+    try:
+        answer = response_model_for(record.get("kind", "project")).model_validate(record)
+    except ValidationError:
+        return record
+    written = answer.model_dump(mode="json", exclude_none=True)
+    return {k: v for k, v in written.items() if v not in ({}, "")}  # (nothing printed: left out)
 
 
 def to_contract(answer: _Strict, pages: list[int], engine: str = "llm") -> ProjectForm | DepartmentForm:
