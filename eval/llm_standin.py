@@ -100,8 +100,12 @@ def consistent_lie(a: Answer, rng: random.Random) -> None:
 
 
 def _numbers(a: Answer) -> list[tuple[dict, str]]:
-    out = [(r, c) for r in _rows(a) for c in ("weight", "score") if r.get(c) not in (None, 0)]
-    out += [(row, c) for row in a["funding"].values() if row for c, v in row.items() if v not in (None, 0)]
+    """The figures a mistake can change: not zeros (a shifted decimal point leaves 0.00 itself)."""
+    def figure(v: Any) -> bool:
+        return v is not None and Decimal(str(v)) != 0
+
+    out = [(r, c) for r in _rows(a) for c in ("weight", "score") if figure(r.get(c))]
+    out += [(row, c) for row in a["funding"].values() if row for c, v in row.items() if figure(v)]
     return out
 
 

@@ -69,8 +69,8 @@ def test_a_misread_number_is_corrected_and_the_correction_recorded(root, monkeyp
 
     real = ocr._recognise
 
-    def misread(crops):
-        read, notes = real(crops)
+    def misread(crops, *args):
+        read, notes = real(crops, *args)
         return [(t.replace("0", "O") if t == "10.50" else t, sc) for t, sc in read], notes
 
     monkeypatch.setattr(ocr, "_recognise", misread)
@@ -276,3 +276,37 @@ def test_a_prose_character_read_unsurely_names_the_line_but_a_figure_does_not():
     info = SimpleNamespace(words=[list(figure)], word_cols=[list(range(len(figure)))], line_txt_len=12,
                            confs=[1.0, 1.0, 1.0, 0.46, 1.0, 1.0, 1.0, 1.0, 1.0])
     assert ocr._unsure(_line_image([]), figure, info) is None
+
+
+def test_a_prose_line_read_two_ways_when_stretched_is_named_and_one_read_alike_is_not(monkeypatch):
+    """A character of prose substituted with confidence over the floor (a phone photo's
+    `主旅律` for 主旋律 at 0.53) has no arithmetic to catch it: a prose line with a
+    character under 0.75 is read again stretched, and where the readings differ the line
+    is named unsure with both in the note — not where they differ only in punctuation's
+    width and spaces, and no sure line is read twice."""
+    import numpy as np
+
+    from extractor.read import ocr
+
+    first = {100: ("新时代主旅律的弘扬者、社会正能量的传播者。", 0.53), 200: ("1. 根据年度工作安排和基层服务站实际需求；", 0.57),
+             300: ("全年网站共发布图文信息并及时更新维护工作", 0.96)}
+    stretched = {125: "新时代主旋律的弘扬者、社会正能量的传播者。", 250: "1.根据年度工作安排和基层服务站实际需求;",
+                 320: first[200][0]}  # (a line with a figure is read 1.6× wide too: the same figures)
+    asked = []
+
+    def recognise(crops, weakest=None):
+        widths = [c.shape[1] for c in crops]
+        asked.append(widths)
+        if weakest is not None:
+            weakest[:] = [first[w][1] for w in widths]
+            return [(first[w][0], 0.95) for w in widths], [None] * len(crops)
+        return [(stretched[w], 0.95) for w in widths], [None] * len(crops)
+
+    monkeypatch.setattr(ocr, "_recognise", recognise)
+    crops = [np.full((30, w), 255, np.uint8) for w in (100, 200, 300)]
+    read, notes = ocr._read_lines(crops)
+    assert asked[-1] == [125, 250]  # the third line's characters were all sure: not read again
+    assert read[0] == (first[100][0], ocr._UNSURE_SCORE)
+    assert any("主旅律" in n and "主旋律" in n for n in notes)
+    assert read[1] == (first[200][0], 0.95) and read[2] == (first[300][0], 0.95)
+    assert not any("根据" in n for n in notes)
