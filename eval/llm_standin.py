@@ -99,13 +99,18 @@ def consistent_lie(a: Answer, rng: random.Random) -> None:
     a["total_score"], a["grade"] = 100, "优"
 
 
+def _funding_rows(a: Answer) -> list[dict]:
+    """The named funding rows (a form's `extra` rows, a list, are left alone)."""
+    return [row for row in a["funding"].values() if isinstance(row, dict)]
+
+
 def _numbers(a: Answer) -> list[tuple[dict, str]]:
     """The figures a mistake can change: not zeros (a shifted decimal point leaves 0.00 itself)."""
     def figure(v: Any) -> bool:
         return v is not None and Decimal(str(v)) != 0
 
     out = [(r, c) for r in _rows(a) for c in ("weight", "score") if figure(r.get(c))]
-    out += [(row, c) for row in a["funding"].values() if row for c, v in row.items() if figure(v)]
+    out += [(row, c) for row in _funding_rows(a) for c, v in row.items() if figure(v)]
     return out
 
 
@@ -137,7 +142,7 @@ def duplicated_row(a: Answer, rng: random.Random) -> None:
 
 
 def wan_to_yuan(a: Answer, rng: random.Random) -> None:
-    for row in a["funding"].values():
+    for row in _funding_rows(a):
         for col in ("initial_budget", "annual_budget", "executed"):
             if row and row.get(col) is not None:
                 row[col] = float(Decimal(str(row[col])) * 10000)
