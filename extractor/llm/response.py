@@ -66,7 +66,8 @@ def compact_schema(node: Any, root: bool = True) -> Any:
         required = set(node.get("required", ()))
         node = {**node, "properties": {k: v if k in required else _not_null(v) for k, v in node["properties"].items()}}
     return {k: compact_schema(v, False) for k, v in node.items()
-            if not (k == "title" and not root and isinstance(v, str)) and k != "default"}
+            if not (k == "title" and not root and isinstance(v, str)) and k != "default"
+            and not (k == "type" and "enum" in node)}  # (an enum says its type)
 
 
 def _not_null(prop: dict[str, Any]) -> dict[str, Any]:
@@ -184,9 +185,11 @@ def _indicator_array(columns: tuple[str, ...]):
     return array
 
 
-def _row_schema() -> dict[str, Any]:
-    # (how many cells a row has is the description's; the validators hold it to that)
-    return {"type": "array", "items": {"type": ["string", "null"]}}
+def _row_schema(most: int, least: int = 0) -> dict[str, Any]:
+    # (the bounds cost a few tokens and let a server that decodes by the schema — llama.cpp's
+    # grammar, vLLM's guided decoding — keep a weak model to a row's shape)
+    schema: dict[str, Any] = {"type": "array", "items": {"type": ["string", "null"]}, "maxItems": most}
+    return {**schema, "minItems": least} if least else schema
 
 
 class LLMFundingRow(_Strict):
@@ -209,7 +212,7 @@ def _funding_block(model: type[BaseModel]) -> Any:
     """The funding rows by name, one row schema for them all (the names and the cells'
     order in the description)."""
     return Annotated[model, WithJsonSchema({"description": model.__doc__, "type": "object",
-                                            "additionalProperties": _row_schema()})]
+                                            "additionalProperties": _row_schema(len(FUNDING_COLUMNS))})]
 
 
 class LLMIndicator(_Strict):
@@ -240,7 +243,7 @@ class LLMIndicator(_Strict):
 
 def _indicators(columns: tuple[str, ...]) -> Any:
     row = Annotated[LLMIndicator, BeforeValidator(_indicator_row(columns)),
-                    PlainSerializer(_indicator_array(columns), when_used="json"), WithJsonSchema(_row_schema())]
+                    PlainSerializer(_indicator_array(columns), when_used="json"), WithJsonSchema(_row_schema(len(columns) + len(PARTS), 7))]
     return Annotated[list[row], Field(min_length=1, description=f"rows: {_heads(columns)}; null where not printed")]
 
 
@@ -274,7 +277,7 @@ class LLMProjectForm(_Strict):
     total_weight: Printed | None = None
     total_score: Printed
     grade: str | None = Field(None, description="评分等级")
-    remarks: dict[str, str] | None = Field(None, description="other labelled text fields, by label")
+    remarks: dict[str, str] | None = Field(None, description="other labelled fields, by label")
 
     _parse = field_validator("total_weight", "total_score", mode="before")(classmethod(lambda cls, v: _num(v)))
     _name = field_validator("project_name")(classmethod(_named))
@@ -309,7 +312,7 @@ class LLMDepartmentForm(_Strict):
     total_weight: Printed | None = None
     total_score: Printed
     grade: str | None = None
-    remarks: dict[str, str] | None = Field(None, description="other labelled text fields, by label")
+    remarks: dict[str, str] | None = Field(None, description="other labelled fields, by label")
 
     _parse = field_validator("total_weight", "total_score", mode="before")(classmethod(lambda cls, v: _num(v)))
     _name = field_validator("department")(classmethod(_named))

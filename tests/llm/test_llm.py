@@ -254,7 +254,7 @@ def test_prompt_example_is_real_seed_text():
     from extractor.llm.response import LLMProjectForm
 
     prompt = (ROOT / "prompts" / f"{EXTRACT}.md").read_text(encoding="utf-8")
-    example = prompt.split("The text\n", 1)[1].split("is answered", 1)[0]
+    example = prompt.split("The text\n", 1)[1].split("gives, in part", 1)[0]
     seeds = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "fixtures" / "text").glob("*.txt"))
     lines = [ln for ln in example.strip().splitlines() if ln.strip()]
     assert len(lines) >= 2
@@ -263,9 +263,9 @@ def test_prompt_example_is_real_seed_text():
     # the example's answer is in the response schema's shape, and says what the text says
     answer = json.loads("{" + prompt.split("{", 1)[1])
     funding = {**answer["funding"], "total": answer["funding"]["fiscal"]}  # (the example shows one row)
-    read = LLMProjectForm.model_validate({**answer, "funding": funding, "project_name": "课件", "total_score": "15.00"})
+    read = LLMProjectForm.model_validate({**answer, "funding": funding, "project_name": "培训", "total_score": "7.00"})
     assert [str(read.funding.fiscal.executed), read.funding.fiscal.weight] == ["8.94", None]
-    assert [(i.name, i.target, str(i.score)) for i in read.indicators] == [("课件满意度", "≥90(%)", "15.00")]
+    assert [(i.name, i.target, str(i.score)) for i in read.indicators] == [("培训计划完成率", "=100(%)", "7.00")]
 
 
 @pytest.mark.live
