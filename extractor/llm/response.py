@@ -178,10 +178,12 @@ def _funding_array(row: BaseModel | None) -> list[Any] | None:
 
 
 def _indicator_array(columns: tuple[str, ...]):
-    def array(row: BaseModel) -> list[Any]:
+    def array(row: BaseModel) -> list[Any] | dict[str, Any]:
         cells = [_written(getattr(row, c, None)) for c in columns]
         parts = list(getattr(row, "target_parts", None) or [])
-        return _trimmed(cells + parts if parts else cells)
+        if len(parts) > len(PARTS):  # (an object row said more than a row's cells hold: kept as an object)
+            return {c: v for c, v in zip((*columns, "target_parts"), (*cells, parts)) if v is not None}
+        return _trimmed(cells + parts)
     return array
 
 

@@ -481,6 +481,12 @@ def test_a_rows_optional_cells_and_its_faults():
     for bad in (row[:6], row + ["x"]):
         with pytest.raises(ValidationError, match="一级指标, 二级指标"):
             LLMDepartmentForm.model_validate({**answer, "indicators": [bad]})
+    # an object row with more target parts than a row's cells hold is written back (the
+    # answer cache) as an object, and reads back whole
+    wide = {"level1": "产出指标", "level2": "数量指标", "name": "培训人次", "weight": "10", "score": "10",
+            "target_parts": ["≥", "100", "人次", "每年"]}
+    cached = LLMDepartmentForm.model_validate({**answer, "indicators": [wide]}).model_dump(mode="json")
+    assert LLMDepartmentForm.model_validate(cached).indicators[0].target_parts == ["≥", "100", "人次", "每年"]
 
 
 def test_the_answer_cache_is_keyed_as_the_fingerprint_names_the_llm():
