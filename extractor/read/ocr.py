@@ -320,7 +320,8 @@ def _read_lines(crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[
     recogniser (CTC) merges a character repeated in fewer steps than it needs, so a
     narrow `10000.00` comes out `1000.00` with confidence (a stretched copy reads it
     whole). Where the two readings' figures differ the stretched one is kept when it is
-    at least as sure; else the first, its confidence halved (a value named as unsure)."""
+    at least as sure; else the first, its confidence halved (a value named as unsure).
+    Then a prose line with an unsure character is read again too (`_read_prose_again`)."""
     import cv2
 
     weakest: list[float] = []
