@@ -284,8 +284,7 @@ def test_a_prose_line_read_two_ways_when_stretched_is_named_and_one_read_alike_i
     character under 0.75 is read again stretched, and where the readings differ the line
     is named unsure with both in the note — not where they differ only in punctuation's
     width and spaces, and no sure line is read twice."""
-    import numpy as np
-
+    pytest.importorskip("cv2")
     from extractor.read import ocr
 
     first = {100: ("新时代主旅律的弘扬者、社会正能量的传播者。", 0.53), 200: ("1. 根据年度工作安排和基层服务站实际需求；", 0.57),
