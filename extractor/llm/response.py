@@ -10,7 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, field_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, WithJsonSchema,
+                      field_validator)
 
 from ..models import (
     DepartmentForm,
@@ -116,7 +117,7 @@ def inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
 # An object with the same keys is still accepted (a model in JSON mode may write one).
 
 FUNDING_COLUMNS = ("initial_budget", "annual_budget", "executed", "weight", "execution_rate", "score")
-FUNDING_HEADS = "[年初预算数, 全年预算数, 全年执行数, 分值, 执行率, 得分]"
+FUNDING_HEADS = ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
 # An indicator row's cells: the columns every template prints, then those some print
 # (Anhui's 一级指标权重; Chongqing's department form: 调整指标值, 得分系数, 是否核心指标),
 # then a target printed in three cells (Sichuan: 指标性质 | 指标值 | 度量单位).
@@ -128,14 +129,17 @@ DEPARTMENT_COLUMNS = (*PROJECT_COLUMNS, "target_adjusted", "score_rate", "core")
 PARTS = ("指标性质", "指标值", "度量单位")
 
 
-def _heads(columns: tuple[str, ...]) -> str:
-    return "[" + ", ".join([HEADS[c] for c in columns] + list(PARTS)) + "]"
+def _heads(columns: tuple[str, ...]) -> tuple[str, ...]:
+    return (*(HEADS[c] for c in columns), *PARTS)
 
 
-def _cells(value: Any, heads: str) -> list[Any]:
-    width = heads.count(",") + 1
-    if len(value) > width:
-        raise ValueError(f"a row has at most {width} cells, {heads}; this one has {len(value)}")
+def _shown(heads: tuple[str, ...]) -> str:
+    return "[" + ", ".join(heads) + "]"
+
+
+def _cells(value: Any, heads: tuple[str, ...]) -> list[Any]:
+    if len(value) > len(heads):
+        raise ValueError(f"a row has at most {len(heads)} cells, {_shown(heads)}; this one has {len(value)}")
     # (a name or level the form leaves blank is "", as the contract has it; any other blank is null)
     return [("" if i < 3 else None) if v in ("", None) else v for i, v in enumerate(value)]
 
@@ -147,12 +151,14 @@ def _funding_row(value: Any) -> Any:
 
 
 def _indicator_row(columns: tuple[str, ...]):
+    heads = _heads(columns)
+
     def row(value: Any) -> Any:
         if not isinstance(value, (list, tuple)):
             return value
-        cells = _cells(value, _heads(columns))
+        cells = _cells(value, heads)
         if len(cells) < 7:
-            raise ValueError(f"an indicator row holds at least its 7 first cells, {_heads(columns)}; this one has {len(cells)}")
+            raise ValueError(f"an indicator row holds at least its 7 first cells, {_shown(heads)}; this one has {len(cells)}")
         out = dict(zip(columns, cells))
         parts = cells[len(columns):]
         if any(p is not None for p in parts):
@@ -246,11 +252,11 @@ class LLMIndicator(_Strict):
 def _indicators(columns: tuple[str, ...]) -> Any:
     row = Annotated[LLMIndicator, BeforeValidator(_indicator_row(columns)),
                     PlainSerializer(_indicator_array(columns), when_used="json"), WithJsonSchema(_row_schema(len(columns) + len(PARTS), 7))]
-    return Annotated[list[row], Field(min_length=1, description=f"rows: {_heads(columns)}; null where not printed")]
+    return Annotated[list[row], Field(min_length=1, description=f"rows: {_shown(_heads(columns))}; null where not printed")]
 
 
 class LLMFunding(_Strict):
-    __doc__ = "rows: total 年度资金总额, fiscal 当年财政拨款, carryover 上年结转资金, other 其他资金; each " + FUNDING_HEADS
+    __doc__ = "rows: total 年度资金总额, fiscal 当年财政拨款, carryover 上年结转资金, other 其他资金; each " + _shown(FUNDING_HEADS)
     total: _funding(LLMFundingRow, optional=False)
     fiscal: _funding(LLMFundingRow) = None
     carryover: _funding(LLMFundingRow) = None
@@ -291,7 +297,7 @@ class LLMDepartmentFundingRow(LLMFundingRow):
 
 class LLMDepartmentFunding(_Strict):
     __doc__ = ("rows: total 年度资金总额 (or 部门预算执行情况 where one row is printed), fiscal 财政拨款, "
-               "other 其他资金, basic 基本支出, project 项目支出; each " + FUNDING_HEADS)
+               "other 其他资金, basic 基本支出, project 项目支出; each " + _shown(FUNDING_HEADS))
     total: _funding(LLMDepartmentFundingRow) = None
     fiscal: _funding(LLMDepartmentFundingRow) = None
     other: _funding(LLMDepartmentFundingRow) = None
@@ -328,8 +334,6 @@ def as_written(record: dict[str, Any]) -> dict[str, Any]:
     """A contract record (as JSON) in the shape a model following the schema writes it:
     rows as arrays, figures as strings, null fields left out. For stand-ins of a model
     and for counting its tokens; a record the schema rejects is returned as it is."""
-    from pydantic import ValidationError
-
     try:
         answer = response_model_for(record.get("kind", "project")).model_validate(record)
     except ValidationError:

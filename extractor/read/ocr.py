@@ -251,23 +251,27 @@ def _unsure(img: np.ndarray, text: str, info) -> str | None:
     characters hides one misread bracket). Found on the silent-error hunt's scans."""
     if not text or info is None or not getattr(info, "words", None):
         return None
-    confs = info.confs or []
-    if len(confs) == len(text) and len(_HAS_CJK.findall(text)) >= _PROSE:
-        k = min(range(len(confs)), key=confs.__getitem__)
-        if confs[k] < _UNSURE_CHAR:
-            return f"{text[k]!r} in {text[max(0, k - 6):k + 7]!r} read with confidence {confs[k]:.2f}"
+    k = _weakest_char(text, info)
+    if k is not None and info.confs[k] < _UNSURE_CHAR:
+        return f"{text[k]!r} in {text[max(0, k - 6):k + 7]!r} read with confidence {info.confs[k]:.2f}"
     if _lead(img, info) > _LEAD:
         return f"a mark before {text[:8]!r} was not read"
     return None
 
 
-def _weakest(text: str, info) -> float:
-    """The confidence of a prose line's least sure character (1.0 for a line of figures
-    or labels, whose values the arithmetic and the templates check)."""
+def _weakest_char(text: str, info) -> int | None:
+    """Where in a prose line its least sure character is; None for a line of figures or
+    labels (whose values the arithmetic and the templates check) or without confidences."""
     confs = (getattr(info, "confs", None) or []) if info is not None else []
     if len(confs) != len(text) or len(_HAS_CJK.findall(text)) < _PROSE:
-        return 1.0
-    return float(min(confs))
+        return None
+    return min(range(len(confs)), key=confs.__getitem__)
+
+
+def _weakest(text: str, info) -> float:
+    """The confidence of a prose line's least sure character (1.0 for any other line)."""
+    k = _weakest_char(text, info)
+    return 1.0 if k is None else float(info.confs[k])
 
 
 def _recognise(crops: list[np.ndarray], weakest: list[float] | None = None) -> tuple[list[tuple[str, float]], list[str | None]]:
