@@ -6,6 +6,7 @@ Each request takes the next step of the script:
     {"content": "not json"}                 raw assistant text
     {"status": 429, "headers": {...}}       an HTTP error
     {"sleep": 2.0, "answer": {...}}         answer late (to trip the client's timeout)
+    {"until_in_flight": 2, "answer": {...}} answer once two requests have been in flight together (30 s at most)
 When the script runs out, the last step repeats. Every request is recorded.
 `respond(body) -> step`, when given, chooses each step from the request instead
 (a stand-in model that answers each form with its own scripted reading).
@@ -61,15 +62,19 @@ class FakeOpenAI:
                 try:
                     if step.get("sleep"):
                         time.sleep(step["sleep"])
-                    status = step.get("status", 200)
-                    if status != 200:
-                        payload = {"error": {"message": step.get("message", f"scripted {status}"), "type": "scripted"}}
-                        self._send(status, payload, step.get("headers", {}))
-                        return
-                    self._send(200, _completion(body, step))
+                    deadline = time.monotonic() + 30  # (a barrier, not a clock: a loaded machine waits longer)
+                    while server.max_in_flight < step.get("until_in_flight", 0) and time.monotonic() < deadline:
+                        time.sleep(0.01)
+                    status, headers = step.get("status", 200), step.get("headers", {})
+                    payload = (_completion(body, step) if status == 200 else
+                               {"error": {"message": step.get("message", f"scripted {status}"), "type": "scripted"}})
                 finally:
+                    # Out of flight before the answer is written: once it is, the client
+                    # may send its next request before this thread runs again, and the
+                    # count would see two requests that never overlapped.
                     with server.lock:
                         server.in_flight -= 1
+                self._send(status, payload, headers if status != 200 else None)
 
             def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
                 data = json.dumps(payload, ensure_ascii=False).encode()

@@ -4,6 +4,7 @@ import json
 import os
 import sys
 import time
+from itertools import count
 from pathlib import Path
 
 import pytest
@@ -114,9 +115,9 @@ def test_429_honours_retry_after(one_form_pdf, tmp_path):
 
 
 def test_500_and_timeout_are_retried(one_form_pdf, tmp_path):
-    script = [{"status": 500}, {"sleep": 1.5, "answer": gold_answer()}, {"answer": gold_answer()}]
+    script = [{"status": 500}, {"sleep": 4.0, "answer": gold_answer()}, {"answer": gold_answer()}]  # (the answer at 4 s, the timeout at 1.5 s: room for a loaded machine)
     with FakeOpenAI(script) as server:
-        result = run(one_form_pdf, config(server, tmp_path, timeout_s=0.5))
+        result = run(one_form_pdf, config(server, tmp_path, timeout_s=1.5))
     assert len(server.requests) == 3
     assert not [f for f in result.forms[0].findings if f.code == "not_extracted"]
 
@@ -179,9 +180,11 @@ def test_concurrency_limit_and_token_budget(tmp_path):
     text = ROOT / "fixtures" / "text" / "000_01aad9c628fef0c3.txt"  # 7 forms
     names = ("军转工作经费", "宣传工作经费", "退役军人服务保障体系建设", "服务中心数字化展陈项目", "教育培训工作经费", "服务大厅工作经费", "退役军人就创业工作经费")
 
+    calls = count()
+
     def respond(body):  # each form its own answer, whatever order the requests come in
-        text = body["messages"][1]["content"]
-        return {"sleep": 0.3, "answer": gold_answer(max((n for n in names if n in text), key=len))}
+        text = body["messages"][1]["content"]  # the first answers once a second request is in flight
+        return {"until_in_flight": 2 if next(calls) == 0 else 0, "answer": gold_answer(max((n for n in names if n in text), key=len))}
 
     with FakeOpenAI(respond=respond) as server:
         result = run(text, config(server, tmp_path, concurrency=2, vision=False))
