@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import __version__, workers
 from .check import check_form, error_count
+from .check.cells import Cells, check_cells, with_cells
 from .collector import fewer_collections
 from .errors import BudgetSpent, CorruptFile, EngineUnavailable, ExtractorError, NoFormsFound
 from .findings import POSITIONED, Code, field_zh
@@ -262,17 +263,19 @@ def _with_llm(doc: OpenedDocument, groups: list[FormRows | Piece], forms: list[F
     todo = [(i, why or f"every form (--engine {engine})") for i, why in todo if engine != "auto" or why]
     grounding = {i: groups[i].text if isinstance(groups[i], Piece) else "\n".join(_form_pages(groups[i], page_text))
                  for i, _ in todo}
+    grids = {i: with_cells(forms[i], Cells.of(g.before_anchor + g.rows, g.kind)) for i, _ in todo
+             if isinstance(g := groups[i], FormRows)}
 
     def one(i: int, why: str):
         fr = groups[i]
         images = [png for p in fr.pages if (png := doc.render(p, options.llm.dpi))] if options.llm.vision else []
         if isinstance(fr, Piece):  # no grid: the answer is verified against the text by alignment
             return i, why, llm.read_form(fr.kind, fr.text, images, fr.pages, grounding[i], grid=None)
-        # The rules reading is the grid: each answer value is checked against the cell at its row and column.
-        return i, why, llm.read_form(fr.kind, rows_text(fr.before_anchor + fr.rows), images, fr.pages, grounding[i], grid=forms[i])
+        # The grid: the rules reading where the cells by row and column do not contradict it.
+        return i, why, llm.read_form(fr.kind, rows_text(fr.before_anchor + fr.rows), images, fr.pages, grounding[i], grid=grids[i])
 
     def recheck(i: int):
-        grid = forms[i]  # (combine takes values into a copy of the rules reading: the grid stays as read)
+        grid = grids[i]  # (combine takes values into a copy of the rules reading: the grid stays as read)
         return lambda form: llm.checked(form, grounding[i], grid)
 
     usage = Usage()
@@ -363,7 +366,8 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         if more:  # a sheet wider than the paper: its right-hand columns were printed after it
             form.pages = sorted({*form.pages, *more})
             form.notes.append(f"the table's right-hand columns, printed on page(s) {', '.join(map(str, more))}, were joined to its rows")
-        form.findings = [*form.findings, *check_form(form, options.settings, page_text=_form_pages(fr, page_text))]
+        form.findings = [*form.findings, *check_form(form, options.settings, page_text=_form_pages(fr, page_text)),
+                         *check_cells(form, Cells.of(fr.before_anchor + fr.rows, fr.kind))]
         if scanned:
             form.findings = [*form.findings, *_contradicted_readings(form, set(scanned))]
         damaged(form, fr.pages)

@@ -566,3 +566,29 @@ def test_settings_shipped_to_another_process_carry_no_key(monkeypatch):
     assert shipped.resolved().api_key.get_secret_value() == "sk-of-the-worker"
     monkeypatch.delenv("OPENAI_API_KEY")
     assert shipped.resolved().api_key is None and cfg.resolved().api_key.get_secret_value() == KEY
+
+
+def test_the_cells_not_the_rules_reading_settle_a_slip(one_form_pdf, tmp_path, monkeypatch):
+    """Issue 29's neutral grid: the rules engine's mapping slips (indicator 2's actual
+    holds its target's figure, 60 人 for the 63 人 printed — no sum sees it). The cell
+    under 实际完成值 in that row names it in the rules reading alone, and under auto the
+    LLM's reading, which its cell prints, is taken — the rules reading is not the arbiter
+    (before: the LLM's value was flagged against it and the slip kept with no finding)."""
+    from extractor import pipeline
+
+    real = pipeline.map_form
+
+    def slipped(fr, engine="rules"):
+        form = real(fr, engine)
+        form.indicators[1].actual = "60.00(人)"
+        return form
+
+    monkeypatch.setattr(pipeline, "map_form", slipped)
+    (rules,) = extract_document(one_form_pdf, ExtractOptions(engine="rules")).forms
+    (f,) = [f for f in rules.findings if f.severity == "error"]
+    assert (f.code, f.field, f.expected, f.found) == ("misplaced_value", "indicators[1].actual", "63.00(人)", "60.00(人)")
+    with FakeOpenAI([{"answer": gold_answer()}]) as server:
+        (form,) = run(one_form_pdf, config(server, tmp_path), engine="auto").forms
+    assert form.indicators[1].actual == "63.00(人)"
+    assert not [f for f in form.findings if f.severity == "error"]
+    assert form.provenance["indicators[1].actual"].alternatives == {"rules": "60.00(人)", "llm": "63.00(人)"}

@@ -1,0 +1,213 @@
+"""The neutral grid: a form's cells by row and column, and where each field is printed.
+
+The rules engine's record is one reading of a form's cells; an LLM's answer is
+another. Neither may be the arbiter of the other. This module places fields from
+the cells alone — the column under the header label that names the field, the row
+whose label cell (三级指标, or a funding row's 年度资金总额 …) prints the row's name —
+so that both readings are held to the same cells:
+
+    placed(form, cells)  {path: the text of the cell that prints it}
+
+Only by position, never by counting: a cell is under a head when its centre lies
+within the head's span (boxes, on a PDF or an OCR'd page) or in the head's column
+(a workbook or a text export that keeps columns). Where a head, a row or a cell
+cannot be found, the field is not placed and the verdict falls back to grounding
+and the checker. A target printed in three columns (性质, 值, 单位) is not placed
+(its value is the three joined), nor are the merged level-label cells (carried
+down to the rows they span, not printed in them).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from ..findings import Code, field_zh
+from ..forms.funding import funding_header_columns
+from ..forms.labels import label_key
+from ..forms.numbers import DASHES, compact, is_number, parse_number, same_value
+from ..forms.templates import VOCAB
+from ..layout.page import BBox, Cell, Row
+from ..models import DepartmentForm, Finding, ProjectForm, flatten, funding_rows, json_value, set_path
+
+Form = ProjectForm | DepartmentForm
+
+# The indicator columns placed: a value in each row's own cell (not a merged label)
+INDICATOR_FIELDS = ("target", "actual", "weight", "score", "deviation_reason")
+TEXTS = ("target", "actual", "deviation_reason")
+WRAPS = (*TEXTS, "level1", "level2")
+FUNDING_FIELDS = ("initial_budget", "annual_budget", "executed", "weight", "execution_rate", "score")
+
+
+@dataclass(frozen=True, slots=True)
+class GridCell:
+    text: str
+    row: int  # the row's place among the form's rows
+    col: int  # the cell's place in its row
+    page: int
+    box: BBox | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    field: str
+    col: int | None
+    x0: float | None
+    x1: float | None
+
+    def over(self, cell: Cell) -> bool:
+        """The cell sits under this head: by box where both have one, else by column."""
+        if self.x0 is not None and cell.bbox is not None:
+            box = cell.text_bbox or cell.bbox
+            return self.x0 <= (box[0] + box[2]) / 2 <= self.x1  # type: ignore[operator]
+        return self.col is not None and cell.col == self.col
+
+
+def _indicator_heads(row: Row) -> list[_Head] | None:
+    heads = []
+    for c in row.cells:
+        k = label_key(c.text)
+        name = next((n for label, n in VOCAB.indicator_columns if k.startswith(label)), None)
+        if name == "weight" and heads and heads[-1].field == "level1":
+            name = "level1_weight"  # 权重 beside 一级指标: the department form's level-1 weight
+        if name is not None:
+            heads.append(_Head(name, c.col, *((c.bbox[0], c.bbox[2]) if c.bbox else (None, None))))
+    fields = [h.field for h in heads]
+    if "name" not in fields or "score" not in fields or len(fields) != len(set(fields)):
+        return None  # not an indicator header (or one whose labels repeat: no column is sure)
+    if not all(h.x0 is not None or h.col is not None for h in heads):
+        return None
+    if "target_value" in fields or "target_op" in fields:  # (the target in three columns)
+        heads = [h for h in heads if h.field not in ("target", "target_op", "target_value", "target_unit")]
+    return heads
+
+
+def _funding_heads(row: Row) -> list[_Head] | None:
+    spans = funding_header_columns(row)
+    names = [n for n, _, _ in spans]
+    if len(set(names)) < 3 or len(names) != len(set(names)):
+        return None
+    return [_Head(n, None, x0, x1) for n, x0, x1 in spans]
+
+
+def _under(row: Row, head: _Head, at: int) -> GridCell | None:
+    """The one cell of the row under the head (None: none, or more than one)."""
+    found = [(j, c) for j, c in enumerate(row.cells) if head.over(c)]
+    if len(found) != 1:
+        return None
+    j, c = found[0]
+    return GridCell(c.text, at, c.col if c.col is not None else j, row.page, c.bbox)
+
+
+@dataclass
+class Cells:
+    """A form's rows as the layout stage yields them, before any field is assigned:
+    indicator rows by the name their 三级指标 cell prints, funding rows by their label,
+    each with its cells under the heads that name a field."""
+
+    indicators: list[tuple[str, dict[str, GridCell]]]
+    funding: dict[str, dict[str, GridCell]]
+
+    @classmethod
+    def of(cls, rows: Sequence[Row], kind: str) -> Cells:
+        indicators: list[tuple[str, dict[str, GridCell]]] = []
+        funding: dict[str, dict[str, GridCell]] = {}
+        ind_heads: list[_Head] | None = None
+        fund_heads: list[_Head] | None = None
+        labels = VOCAB.project_rows if kind == "project" else VOCAB.department_rows
+        for at, row in enumerate(rows):
+            if (h := _indicator_heads(row)) is not None:
+                ind_heads, fund_heads = h, None
+                continue
+            if (h := _funding_heads(row)) is not None:
+                fund_heads = h
+                continue
+            first = label_key(next((c.text for c in row.cells if c.text), ""))
+            if ind_heads is not None and first.startswith((*VOCAB.total, *VOCAB.grade)):
+                ind_heads = None  # (the table's total and grade: no indicator rows after them)
+            elif ind_heads is not None:
+                under = {h.field: c for h in ind_heads if (c := _under(row, h, at)) is not None}
+                if (name := under.get("name")) is not None and name.text:
+                    indicators.append((name.text, {k: v for k, v in under.items() if k in INDICATOR_FIELDS}))
+                elif indicators and all(any(h.field in WRAPS and h.over(c) for h in ind_heads) for c in row.filled):
+                    # A row with no name whose text is all under the heads of text (the
+                    # level labels, target, actual, reason): lines of the row above's
+                    # cells that a converter wrote as a row
+                    last = indicators[-1][1]
+                    for k in TEXTS:
+                        if k in under and under[k].text and k in last:
+                            last[k] = replace(last[k], text=last[k].text + under[k].text)
+            elif fund_heads is not None:
+                key = next((n for label, n in labels if label in first and len(first) < 20), None)
+                if key is not None and key not in funding and key != "extra":
+                    funding[key] = {h.field: c for h in fund_heads if h.field in FUNDING_FIELDS
+                                    and (c := _under(row, h, at)) is not None}
+        return cls(indicators, funding)
+
+
+def placed(form: Form, cells: Cells) -> dict[str, GridCell]:
+    """{path of `form`: the cell that prints it} for every field the cells place: an
+    indicator row by the k-th grid row printing its name, a funding row by its label."""
+    from .positions import match_rows
+
+    out: dict[str, GridCell] = {}
+    names, grid_names = [i.name for i in form.indicators], [name for name, _ in cells.indicators]
+    counts, grid_counts = Counter(map(compact, names)), Counter(map(compact, grid_names))
+    for i, j in enumerate(match_rows(names, grid_names)):
+        # (a name the reading has as often as the cells print it: a name carried down a
+        # merged cell is one cell for several rows, and no row of them is placed)
+        if j is not None and counts[compact(names[i])] == grid_counts[compact(names[i])]:
+            out.update({f"indicators[{i}].{k}": v for k, v in cells.indicators[j][1].items()})
+    for name, _ in funding_rows(form.funding):
+        for k, v in cells.funding.get(name, {}).items():
+            out[f"funding.{name}.{k}"] = v
+    return out
+
+
+
+def _value(path: str, text: str) -> object:
+    """A cell's text as the field holds it: a number where the field is one (text that
+    is not a number kept as text, to compare unequal)."""
+    if path.rsplit(".", 1)[1] in TEXTS or compact(text) in DASHES:
+        return text if compact(text) not in DASHES else None
+    return parse_number(text) if is_number(text) else text
+
+
+def _agrees(value: object, path: str, text: str) -> bool:
+    cell = _value(path, text)
+    empty = value is None or (isinstance(value, str) and compact(value) in DASHES)
+    return (empty and cell is None) or same_value(value, cell)
+
+
+def disagreeing(form: Form, cells: Cells) -> dict[str, GridCell]:
+    """{path: its cell} for each value of `form` that is not the one its cell prints."""
+    flat = flatten(form.model_dump(mode="python", include={"funding", "indicators"}))
+    return {p: c for p, c in placed(form, cells).items() if not _agrees(flat.get(p), p, c.text)}
+
+
+def check_cells(form: Form, cells: Cells) -> list[Finding]:
+    """An error for each value a reading holds that the cell under its head, in its
+    row, does not print (the reading's own mapping is not the arbiter of itself)."""
+    flat = flatten(form.model_dump(mode="python", include={"funding", "indicators"}))
+    out = []
+    for path, cell in disagreeing(form, cells).items():
+        shown = repr(cell.text) if compact(cell.text) not in DASHES else "nothing"
+        value = json_value(flat.get(path))
+        out.append(Finding(code=Code.MISPLACED_VALUE, severity="error", field=path, expected=cell.text or None, found=value,
+                           message=f"{path} = {value!r}, but the cell under its column's head in its row "
+                                   f"(page {cell.page}, column {cell.col + 1}) prints {shown}",
+                           message_zh=f"{field_zh(path)} = {value!r}，但第{cell.page}页其所在行、所在列（第{cell.col + 1}列）的单元格为 {shown}"))
+    return out
+
+
+def with_cells(grid: Form, cells: Cells) -> Form:
+    """The rules reading as a grid to check another reading against: each value the
+    cells place replaced by its cell's where the two differ."""
+    wrong = disagreeing(grid, cells)
+    if not wrong:
+        return grid
+    out = grid.model_copy(deep=True)
+    for path, cell in wrong.items():
+        set_path(out, path, _value(path, cell.text))
+    return out
