@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from ..findings import Code, field_zh
 from ..forms.funding import funding_header_columns
@@ -29,7 +30,7 @@ from ..forms.labels import label_key
 from ..forms.numbers import DASHES, compact, is_number, parse_number, same_value
 from ..forms.templates import VOCAB
 from ..layout.page import BBox, Cell, Row
-from ..models import DepartmentForm, Finding, ProjectForm, flatten, funding_rows, json_value, set_path
+from ..models import DepartmentForm, Finding, ProjectForm, funding_rows, json_value, path_parts, set_path
 
 Form = ProjectForm | DepartmentForm
 
@@ -64,7 +65,15 @@ class _Head:
         return self.col is not None and cell.col == self.col
 
 
-def _indicator_heads(row: Row) -> list[_Head] | None:
+# What a header row's text holds, to pass over the other rows cheaply
+_NAME_LABELS = tuple(label for label, n in VOCAB.indicator_columns if n == "name")
+_SCORE_LABELS = tuple(label for label, n in VOCAB.indicator_columns if n == "score")
+_FUNDING_LABELS = tuple(label for label, _ in VOCAB.funding_columns)
+
+
+def _indicator_heads(row: Row, key: str) -> list[_Head] | None:
+    if not (any(lbl in key for lbl in _NAME_LABELS) and any(lbl in key for lbl in _SCORE_LABELS)):
+        return None
     heads = []
     for c in row.cells:
         k = label_key(c.text)
@@ -83,7 +92,9 @@ def _indicator_heads(row: Row) -> list[_Head] | None:
     return heads
 
 
-def _funding_heads(row: Row) -> list[_Head] | None:
+def _funding_heads(row: Row, key: str) -> list[_Head] | None:
+    if sum(lbl in key for lbl in _FUNDING_LABELS) < 3:
+        return None
     spans = funding_header_columns(row)
     names = [n for n, _, _ in spans]
     if len(set(names)) < 3 or len(names) != len(set(names)):
@@ -91,13 +102,18 @@ def _funding_heads(row: Row) -> list[_Head] | None:
     return [_Head(n, None, x0, x1) for n, x0, x1 in spans]
 
 
-def _under(row: Row, head: _Head, at: int) -> GridCell | None:
-    """The one cell of the row under the head (None: none, or more than one)."""
-    found = [(j, c) for j, c in enumerate(row.cells) if head.over(c)]
-    if len(found) != 1:
-        return None
-    j, c = found[0]
-    return GridCell(c.text, at, c.col if c.col is not None else j, row.page, c.bbox)
+def _under(row: Row, heads: list[_Head], at: int) -> dict[str, GridCell]:
+    """{field: the one cell of the row under its head} (none where no cell or more than
+    one is under it). (`_Head.over`, inlined: this runs for every cell of every row.)"""
+    found: dict[str, list[tuple[int, Cell]]] = {}
+    for j, c in enumerate(row.cells):
+        box = c.text_bbox or c.bbox
+        cx = (box[0] + box[2]) / 2 if box is not None else None
+        for h in heads:
+            if (h.x0 <= cx <= h.x1) if (h.x0 is not None and cx is not None) else (h.col is not None and c.col == h.col):
+                found.setdefault(h.field, []).append((j, c))
+    return {k: GridCell(c.text, at, c.col if c.col is not None else j, row.page, c.bbox)
+            for k, ((j, c), *more) in found.items() if not more}
 
 
 @dataclass
@@ -117,17 +133,18 @@ class Cells:
         fund_heads: list[_Head] | None = None
         labels = VOCAB.project_rows if kind == "project" else VOCAB.department_rows
         for at, row in enumerate(rows):
-            if (h := _indicator_heads(row)) is not None:
+            key = label_key(row.joined)
+            if (h := _indicator_heads(row, key)) is not None:
                 ind_heads, fund_heads = h, None
                 continue
-            if (h := _funding_heads(row)) is not None:
-                fund_heads = h
+            if ind_heads is None and (h := _funding_heads(row, key)) is not None:
+                fund_heads = h  # (the funding block is above the indicators)
                 continue
             first = label_key(next((c.text for c in row.cells if c.text), ""))
             if ind_heads is not None and first.startswith((*VOCAB.total, *VOCAB.grade)):
                 ind_heads = None  # (the table's total and grade: no indicator rows after them)
             elif ind_heads is not None:
-                under = {h.field: c for h in ind_heads if (c := _under(row, h, at)) is not None}
+                under = _under(row, ind_heads, at)
                 if (name := under.get("name")) is not None and name.text:
                     indicators.append((name.text, {k: v for k, v in under.items() if k in INDICATOR_FIELDS}))
                 elif indicators and all(any(h.field in WRAPS and h.over(c) for h in ind_heads) for c in row.filled):
@@ -141,8 +158,7 @@ class Cells:
             elif fund_heads is not None:
                 key = next((n for label, n in labels if label in first and len(first) < 20), None)
                 if key is not None and key not in funding and key != "extra":
-                    funding[key] = {h.field: c for h in fund_heads if h.field in FUNDING_FIELDS
-                                    and (c := _under(row, h, at)) is not None}
+                    funding[key] = {k: c for k, c in _under(row, fund_heads, at).items() if k in FUNDING_FIELDS}
         return cls(indicators, funding)
 
 
@@ -175,25 +191,40 @@ def _value(path: str, text: str) -> object:
 
 
 def _agrees(value: object, path: str, text: str) -> bool:
+    if value == text or (isinstance(value, Decimal) and str(value) == text):
+        return True  # (as printed: most values)
     cell = _value(path, text)
     empty = value is None or (isinstance(value, str) and compact(value) in DASHES)
     return (empty and cell is None) or same_value(value, cell)
 
 
-def disagreeing(form: Form, cells: Cells) -> dict[str, GridCell]:
-    """{path: its cell} for each value of `form` that is not the one its cell prints."""
-    flat = flatten(form.model_dump(mode="python", include={"funding", "indicators"}))
-    return {p: c for p, c in placed(form, cells).items() if not _agrees(flat.get(p), p, c.text)}
+def _held(form: Form, path: str) -> object:
+    """The value at a path `placed` names (`indicators[2].target`, `funding.total.score`)."""
+    parts = path_parts(path)
+    if parts[0] == "indicators":
+        return getattr(form.indicators[int(parts[1])], parts[2], None)
+    row = form.funding.extra[int(parts[2])] if parts[1] == "extra" else getattr(form.funding, parts[1])
+    return getattr(row, parts[-1], None)
+
+
+def disagreeing(form: Form, cells: Cells) -> dict[str, tuple[GridCell, object]]:
+    """{path: (its cell, the value held)} for each value of `form` that is not the one
+    its cell prints."""
+    out = {}
+    for path, cell in placed(form, cells).items():
+        value = _held(form, path)
+        if not _agrees(value, path, cell.text):
+            out[path] = (cell, value)
+    return out
 
 
 def check_cells(form: Form, cells: Cells) -> list[Finding]:
     """An error for each value a reading holds that the cell under its head, in its
     row, does not print (the reading's own mapping is not the arbiter of itself)."""
-    flat = flatten(form.model_dump(mode="python", include={"funding", "indicators"}))
     out = []
-    for path, cell in disagreeing(form, cells).items():
+    for path, (cell, held) in disagreeing(form, cells).items():
         shown = repr(cell.text) if compact(cell.text) not in DASHES else "nothing"
-        value = json_value(flat.get(path))
+        value = json_value(held)
         out.append(Finding(code=Code.MISPLACED_VALUE, severity="error", field=path, expected=cell.text or None, found=value,
                            message=f"{path} = {value!r}, but the cell under its column's head in its row "
                                    f"(page {cell.page}, column {cell.col + 1}) prints {shown}",
@@ -208,6 +239,6 @@ def with_cells(grid: Form, cells: Cells) -> Form:
     if not wrong:
         return grid
     out = grid.model_copy(deep=True)
-    for path, cell in wrong.items():
+    for path, (cell, _) in wrong.items():
         set_path(out, path, _value(path, cell.text))
     return out
