@@ -6,7 +6,11 @@ the cells alone — the column under the header label that names the field, the 
 whose label cell (三级指标, or a funding row's 年度资金总额 …) prints the row's name —
 so that both readings are held to the same cells:
 
-    placed(form, cells)  {path: the text of the cell that prints it}
+    Cells.of(rows, kind)  the cells under the heads, by row (before any field is assigned)
+    placed(form, cells)   {path: the cell that prints it}
+    check_cells           an error for each value of a reading that its cell does not print
+    with_cells            the rules reading with its values replaced by their cells' where
+                          they differ: the grid another reading is checked against
 
 Only by position, never by counting: a cell is under a head when its centre lies
 within the head's span (boxes, on a PDF or an OCR'd page) or in the head's column
@@ -31,6 +35,7 @@ from ..forms.numbers import DASHES, compact, is_number, parse_number, same_value
 from ..forms.templates import VOCAB
 from ..layout.page import BBox, Cell, Row
 from ..models import DepartmentForm, Finding, ProjectForm, funding_rows, json_value, path_parts, set_path
+from .positions import match_rows
 
 Form = ProjectForm | DepartmentForm
 
@@ -156,17 +161,15 @@ class Cells:
                         if k in under and under[k].text and k in last:
                             last[k] = replace(last[k], text=last[k].text + under[k].text)
             elif fund_heads is not None:
-                key = next((n for label, n in labels if label in first and len(first) < 20), None)
-                if key is not None and key not in funding and key != "extra":
-                    funding[key] = {k: c for k, c in _under(row, fund_heads, at).items() if k in FUNDING_FIELDS}
+                which = next((n for label, n in labels if label in first and len(first) < 20), None)
+                if which is not None and which not in funding and which != "extra":
+                    funding[which] = {k: c for k, c in _under(row, fund_heads, at).items() if k in FUNDING_FIELDS}
         return cls(indicators, funding)
 
 
 def placed(form: Form, cells: Cells) -> dict[str, GridCell]:
     """{path of `form`: the cell that prints it} for every field the cells place: an
     indicator row by the k-th grid row printing its name, a funding row by its label."""
-    from .positions import match_rows
-
     out: dict[str, GridCell] = {}
     names, grid_names = [i.name for i in form.indicators], [name for name, _ in cells.indicators]
     counts, grid_counts = Counter(map(compact, names)), Counter(map(compact, grid_names))
@@ -179,7 +182,6 @@ def placed(form: Form, cells: Cells) -> dict[str, GridCell]:
         for k, v in cells.funding.get(name, {}).items():
             out[f"funding.{name}.{k}"] = v
     return out
-
 
 
 def _value(path: str, text: str) -> object:
