@@ -24,6 +24,7 @@ from ..models import (
     Indicator,
     ProjectForm,
 )
+from ..forms.indicators import split_number
 from ..forms.numbers import parse_number
 
 
@@ -346,6 +347,8 @@ def to_contract(answer: _Strict, pages: list[int], engine: str = "llm") -> Proje
     """The model's answer as a contract record; every field's provenance says 'llm'."""
     data = answer.model_dump()
     data["remarks"] = data.get("remarks") or {}
+    for ind in data["indicators"]:  # (a name's number, `指标1:案件数`, kept off the name as the rules engine keeps it)
+        ind["number"], ind["name"] = split_number(ind["name"])
     if isinstance(answer, LLMDepartmentForm):
         funding = DepartmentFunding(**{k: DepartmentFundingRow(**v) for k, v in data.pop("funding").items() if v})
         inds = [DepartmentIndicator(**i) for i in data.pop("indicators")]

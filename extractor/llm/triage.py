@@ -123,6 +123,13 @@ def combine(rules: Form, llm: Form, prefer: str = "rules", recheck: Recheck | No
     paths = sorted(set(a) | set(b))
     differ = [k for k in paths if not same(a.get(k), b.get(k))]
     printed_differently = [k for k in paths if k not in differ and a.get(k) != b.get(k) and a.get(k) not in (None, "")]
+    # A row's number (`指标1:`) is a label the schema does not ask for: the reading that has
+    # it gives it, and a model that leaves it off has not misread it
+    numbers = [k for k in differ if aligned and k.endswith(".number") and (_empty(a.get(k)) or _empty(b.get(k)))]
+    for k in numbers:
+        if _empty(a.get(k)):
+            set_path(chosen, k, b.get(k))
+    differ = [k for k in differ if k not in numbers]
     taken, conflicts = [], []
     ocr = read_by_ocr(rules)  # on a page read by OCR no difference is settled for either side
     for path in differ:

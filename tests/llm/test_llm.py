@@ -592,3 +592,22 @@ def test_the_cells_not_the_rules_reading_settle_a_slip(one_form_pdf, tmp_path, m
     assert form.indicators[1].actual == "63.00(人)"
     assert not [f for f in form.findings if f.severity == "error"]
     assert form.provenance["indicators[1].actual"].alternatives == {"rules": "60.00(人)", "llm": "63.00(人)"}
+
+
+def test_a_rows_number_is_a_label_the_answer_may_leave_off_or_write_on_the_name():
+    """Anhui prints `指标1:案件数`: the rules engine keeps 指标1 as the row's number. A model
+    writes it on the name or leaves it off (the schema has no column for it): neither is a
+    conflict (before: 14 engines_conflict errors on a faithful answer), and the number stays."""
+    from extractor.llm.response import LLMProjectForm, to_contract
+    from extractor.llm.triage import combine
+
+    row = ["产出指标", "数量指标", "指标1:案件数", "≥10(件)", "12(件)", "10.00", "10.00"]
+    answer = to_contract(LLMProjectForm.model_validate({"project_name": "劳动仲裁业务经费", "indicators": [row],
+                                                        "funding": {"total": ["10.00", "10.00"]}, "total_weight": "10", "total_score": "10"}), pages=[1])
+    assert (answer.indicators[0].number, answer.indicators[0].name) == ("指标1", "案件数")
+    rules = answer.model_copy(deep=True, update={"engine": "rules"})  # (the rules engine's reading of the same row)
+    for llm in (answer, answer.model_copy(update={"indicators": [answer.indicators[0].model_copy(update={"number": None})]})):
+        for prefer in ("rules", "llm"):
+            merged = combine(rules, llm, prefer=prefer)
+            assert merged.indicators[0].number == "指标1"
+            assert not [f for f in merged.findings if f.code == "engines_conflict"]
