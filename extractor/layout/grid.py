@@ -123,12 +123,35 @@ def _clusters(edges: list[Edge], along_y: bool) -> list[list[Edge]]:
     return groups
 
 
+def _open_ends(hs: list[Edge], vs: list[Edge]) -> list[Edge]:
+    """The rulings a table cut by a page break lacks: where three or more column rules
+    run on past the outermost row rule, to a common end (the paper's margin), a row
+    rule there. (A browser prints a row continued on a new page with its column rules
+    and no top border: that border was the row above's, on the page before.)"""
+    top, bottom = min(e.pos for e in hs), max(e.pos for e in hs)
+    out: list[Edge] = []
+    above = [e for e in vs if e.start < top - SNAP]
+    if len(above) >= 3:
+        at = min(e.start for e in above)
+        xs = [e.pos for e in above if e.start - at <= SNAP]
+        if len(xs) >= 3:
+            out.append(Edge(True, at, min(xs), max(xs)))
+    below = [e for e in vs if e.end > bottom + SNAP]
+    if len(below) >= 3:
+        at = max(e.end for e in below)
+        xs = [e.pos for e in below if at - e.end <= SNAP]
+        if len(xs) >= 3:
+            out.append(Edge(True, at, min(xs), max(xs)))
+    return out
+
+
 def ruled_tables(groups: list[tuple[list[Edge], list[Edge]]]) -> list[Table]:
     """The edge groups with two or more rulings each way, as tables, top to bottom."""
     tables = []
     for hs, vs in groups:
         if len(hs) < 2 or len(vs) < 2:
             continue
+        hs = hs + _open_ends(hs, vs)
         bbox = (min(e.pos for e in vs), min(e.pos for e in hs), max(e.pos for e in vs), max(e.pos for e in hs))
         tables.append(Table(hs + vs, bbox))
     return sorted(tables, key=lambda t: t.bbox[1])

@@ -105,6 +105,24 @@ def test_a_grid_drawn_cell_by_cell_merges_cells_no_ruling_separates():
     assert [r.texts for r in rows] == [["一级指标", "10.00"], ["", ""], ["", ""]]
 
 
+def test_a_row_carried_to_a_new_page_without_its_top_border_is_a_row():
+    """A browser prints a table row carried to the next page with its column rules from
+    the paper's margin down and no top border (that border was the row above's, on the
+    page before): the row is closed at the rules' common top, and its words are its
+    cells — not text outside the table. One column rule running past is no such row."""
+    from extractor.layout.grid import edge_groups, rects_to_edges, ruled_tables
+
+    columns = [(x, 28, x, 130) for x in (0, 50, 100, 150)]
+    rows = [(0, y, 150, y) for y in (85, 130)]
+    (table,) = ruled_tables(edge_groups(rects_to_edges([], columns + rows)))
+    words = [Word("课题成果", 5, 40, 45, 50), Word("有效", 60, 40, 90, 50), Word("10", 110, 40, 130, 50),
+             Word("获奖数", 5, 100, 45, 110), Word("=1", 60, 100, 90, 110), Word("10", 110, 100, 130, 110)]
+    assert [r.texts for r in words_to_rows(words, [table], 6)] == [["课题成果", "有效", "10"], ["获奖数", "=1", "10"]]
+    # a lone rule above the table (a margin mark, one column drawn long) closes nothing
+    (table,) = ruled_tables(edge_groups(rects_to_edges([], [(0, 28, 0, 130)] + [(x, 85, x, 130) for x in (50, 100, 150)] + rows)))
+    assert min(e.pos for e in table.edges if e.horizontal) == 85
+
+
 def test_collinear_pieces_of_a_ruling_are_one_edge_and_a_gap_keeps_two():
     from extractor.layout.grid import Edge, rects_to_edges
 
