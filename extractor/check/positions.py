@@ -7,7 +7,10 @@ every value is compared with the cell the grid puts at its row and column.
 
 The grid is the rules engine's reading of the same rows: it reads each value out
 of the cell at its row and column (the merged level-label cells carried down to
-every row they span), so its record is the form's cells by position. An answer's
+every row they span), so its record is the form's cells by position — with each
+value the neutral grid places (`cells.with_cells`: the cell under its column's head,
+in the row its name labels) replaced by that cell's where the two differ, so that
+the rules reading's own slips are not the arbiter. An answer's
 indicator row is the grid row whose 三级指标 cell prints its name (the k-th of
 equal names for the k-th). Then, per field:
 

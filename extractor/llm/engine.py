@@ -89,8 +89,8 @@ class LLMEngine:
 
     def read_form(self, kind: str, text: str, images: list[bytes], pages: list[int], page_text: str,
                   grid: Form | None = None) -> LLMRead:
-        """`grid`: the rules engine's reading of the same rows (the cells by position);
-        without it no value is verified by position."""
+        """`grid`: the rules engine's reading of the same rows, its values the cells' where the
+        neutral grid places them (`check.cells.with_cells`); without it no value is verified by position."""
         read = LLMRead(form=None)
         messages = extraction_messages(text, images if self.config.vision else [], pages)
         try:
