@@ -14,7 +14,8 @@ so that both readings are held to the same cells:
 
 Only by position, never by counting: a cell is under a head when its centre lies
 within the head's span (boxes, on a PDF or an OCR'd page) or in the head's column
-(a workbook or a text export that keeps columns). Where a head, a row or a cell
+(a workbook or a text export that keeps columns), and a row is placed only where its
+weight and score are figures under 分值 and 得分 (a shifted row is not). Where a head, a row or a cell
 cannot be found, the field is not placed and the verdict falls back to grounding
 and the checker. A target printed in three columns (性质, 值, 单位) is not placed
 (its value is the three joined), nor are the merged level-label cells (carried
@@ -31,7 +32,7 @@ from decimal import Decimal
 from ..findings import Code, field_zh
 from ..forms.funding import funding_header_columns
 from ..forms.labels import label_key
-from ..forms.numbers import DASHES, compact, is_number, parse_number, same_value
+from ..forms.numbers import DASHES, compact, is_number, is_number_or_dash, parse_number, same_value
 from ..forms.templates import VOCAB
 from ..layout.page import BBox, Cell, Row
 from ..models import DepartmentForm, Finding, ProjectForm, funding_rows, json_value, path_parts, set_path
@@ -121,6 +122,13 @@ def _under(row: Row, heads: list[_Head], at: int) -> dict[str, GridCell]:
             for k, ((j, c), *more) in found.items() if not more}
 
 
+def _figures_in_place(under: dict[str, GridCell]) -> bool:
+    """The row's weight and score are figures under 分值 and 得分: a row a converter
+    shifted (a merged cell dropped, its cells moved a column left) betrays itself by what
+    lands there, and is not placed."""
+    return all((c := under.get(k)) is not None and is_number_or_dash(c.text) for k in ("weight", "score"))
+
+
 @dataclass
 class Cells:
     """A form's rows as the layout stage yields them, before any field is assigned:
@@ -151,7 +159,8 @@ class Cells:
             elif ind_heads is not None:
                 under = _under(row, ind_heads, at)
                 if (name := under.get("name")) is not None and name.text:
-                    indicators.append((name.text, {k: v for k, v in under.items() if k in INDICATOR_FIELDS}))
+                    if _figures_in_place(under):
+                        indicators.append((name.text, {k: v for k, v in under.items() if k in INDICATOR_FIELDS}))
                 elif indicators and all(any(h.field in WRAPS and h.over(c) for h in ind_heads) for c in row.filled):
                     # A row with no name whose text is all under the heads of text (the
                     # level labels, target, actual, reason): lines of the row above's

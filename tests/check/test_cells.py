@@ -56,3 +56,13 @@ def test_a_name_carried_down_a_merged_cell_places_no_row():
     form = ProjectForm(indicators=[Indicator(name="共同指标", target="=1(项)", actual="1(项)", weight=Decimal("5.00"), score=Decimal("5.00")),
                                    Indicator(name="共同指标", target="=2(项)", actual="2(项)", weight=Decimal("5.00"), score=Decimal("5.00"))])
     assert placed(form, Cells.of(rows, "project")) == {}
+
+
+def test_a_row_a_converter_shifted_is_not_placed():
+    """A crawler's pipes row that lost its merged 一级指标 cell: every cell a column left,
+    the score under 分值 and nothing under 得分. Placed by column it would name the right
+    reading's target and actual wrong (found in eval/renderings' pipes); it is not placed."""
+    rows = [ROWS[0], _row("质量指标", "完成等保测评", "完成等保测评", "达成指标", "20.00", "20.00")]
+    form = ProjectForm(indicators=[Indicator(level2="质量指标", name="完成等保测评", target="完成等保测评", actual="达成指标",
+                                             weight=Decimal("20.00"), score=Decimal("20.00"))])
+    assert placed(form, Cells.of(rows, "project")) == {} and check_cells(form, Cells.of(rows, "project")) == []
