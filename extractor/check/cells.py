@@ -31,6 +31,7 @@ from decimal import Decimal
 
 from ..findings import Code, field_zh
 from ..forms.funding import funding_header_columns
+from ..forms.indicators import header_columns
 from ..forms.labels import label_key
 from ..forms.numbers import DASHES, compact, is_number, is_number_or_dash, parse_number, same_value
 from ..forms.templates import VOCAB
@@ -80,14 +81,7 @@ _FUNDING_LABELS = tuple(label for label, _ in VOCAB.funding_columns)
 def _indicator_heads(row: Row, key: str) -> list[_Head] | None:
     if not (any(lbl in key for lbl in _NAME_LABELS) and any(lbl in key for lbl in _SCORE_LABELS)):
         return None
-    heads = []
-    for c in row.cells:
-        k = label_key(c.text)
-        name = next((n for label, n in VOCAB.indicator_columns if k.startswith(label)), None)
-        if name == "weight" and heads and heads[-1].field == "level1":
-            name = "level1_weight"  # 权重 beside 一级指标: the department form's level-1 weight
-        if name is not None:
-            heads.append(_Head(name, c.col, *((c.bbox[0], c.bbox[2]) if c.bbox else (None, None))))
+    heads = [_Head(c.field, c.col, c.x0, c.x1) for c in header_columns(row)]
     fields = [h.field for h in heads]
     if "name" not in fields or "score" not in fields or len(fields) != len(set(fields)):
         return None  # not an indicator header (or one whose labels repeat: no column is sure)
@@ -196,8 +190,10 @@ def placed(form: Form, cells: Cells) -> dict[str, GridCell]:
 def _value(path: str, text: str) -> object:
     """A cell's text as the field holds it: a number where the field is one (text that
     is not a number kept as text, to compare unequal)."""
-    if path.rsplit(".", 1)[1] in TEXTS or compact(text) in DASHES:
-        return text if compact(text) not in DASHES else None
+    if compact(text) in DASHES:
+        return None
+    if path.rsplit(".", 1)[1] in TEXTS:
+        return text
     return parse_number(text) if is_number(text) else text
 
 

@@ -123,26 +123,25 @@ def _clusters(edges: list[Edge], along_y: bool) -> list[list[Edge]]:
     return groups
 
 
+def _rule_where_they_end(ends: list[tuple[float, float]], farthest) -> Edge | None:
+    """A row rule at the farthest of the column rules' ends (x, y), where three or more
+    of them end together; None where fewer do."""
+    if len(ends) < 3:
+        return None
+    at = farthest(y for _, y in ends)
+    xs = [x for x, y in ends if abs(y - at) <= SNAP]
+    return Edge(True, at, min(xs), max(xs)) if len(xs) >= 3 else None
+
+
 def _open_ends(hs: list[Edge], vs: list[Edge]) -> list[Edge]:
     """The rulings a table cut by a page break lacks: where three or more column rules
     run on past the outermost row rule, to a common end (the paper's margin), a row
     rule there. (A browser prints a row continued on a new page with its column rules
     and no top border: that border was the row above's, on the page before.)"""
     top, bottom = min(e.pos for e in hs), max(e.pos for e in hs)
-    out: list[Edge] = []
-    above = [e for e in vs if e.start < top - SNAP]
-    if len(above) >= 3:
-        at = min(e.start for e in above)
-        xs = [e.pos for e in above if e.start - at <= SNAP]
-        if len(xs) >= 3:
-            out.append(Edge(True, at, min(xs), max(xs)))
-    below = [e for e in vs if e.end > bottom + SNAP]
-    if len(below) >= 3:
-        at = max(e.end for e in below)
-        xs = [e.pos for e in below if at - e.end <= SNAP]
-        if len(xs) >= 3:
-            out.append(Edge(True, at, min(xs), max(xs)))
-    return out
+    rules = (_rule_where_they_end([(e.pos, e.start) for e in vs if e.start < top - SNAP], min),
+             _rule_where_they_end([(e.pos, e.end) for e in vs if e.end > bottom + SNAP], max))
+    return [r for r in rules if r is not None]
 
 
 def ruled_tables(groups: list[tuple[list[Edge], list[Edge]]]) -> list[Table]:
