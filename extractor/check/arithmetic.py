@@ -48,25 +48,35 @@ def _figure(form: Form, path: str, value: Decimal, mode: Mode) -> Span:
     return printed(value, printed_places(form, path, value), mode)
 
 
-def _prints_as(value: Decimal, places: int, exact: Decimal, mode: Mode) -> bool:
-    """`exact` prints as `value` with `places` decimals under `mode`: by rounding it (the
-    common case), else by the span of what prints as `value` (a value with more digits
-    than its printed places: a corrected one)."""
-    if rounds_to(value, places, exact, mode):
-        return True
-    exponent = value.as_tuple().exponent  # (no more digits than printed: rounding said all)
-    return not (isinstance(exponent, int) and exponent >= -places) and printed(value, places, mode).meets(Span.exact(exact))
+def _prints_as(settings: CheckSettings, value: Decimal, places: int, exact: Decimal) -> bool:
+    """`exact` prints as `value` with `places` decimals under one of the conventions: by
+    rounding it (the common case), else by the span of what prints as `value` (a value
+    with more digits than its printed places: a corrected one)."""
+
+    def in_its_span(mode: Mode) -> bool:
+        exponent = value.as_tuple().exponent  # (no more digits than printed: rounding said all)
+        return not (isinstance(exponent, int) and exponent >= -places) and printed(value, places, mode).meets(Span.exact(exact))
+
+    return _agrees(settings, lambda mode: rounds_to(value, places, exact, mode), in_its_span)
 
 
-def _agrees(settings: CheckSettings, holds: Callable[[Mode], bool]) -> bool:
-    """The identity holds under one of the conventions a publisher may print with
-    (rounding tried first: most print so, and any order gives the same answer)."""
-    modes = settings.rounding
-    if "round" in modes and holds("round"):
-        return True
-    for mode in modes:
-        if mode != "round" and holds(mode):
-            return True
+_ROUND_FIRST: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _agrees(settings: CheckSettings, *tests: Callable[[Mode], bool]) -> bool:
+    """The identity holds under one of the conventions a publisher may print with. Each
+    test says it holds under a convention; each is tried under every convention before
+    the next (cheap ones first: a form that truncates is settled by rounding its figure,
+    not by the spans rounding would need), rounding first (most print so). Any order
+    gives the same answer."""
+    key = tuple(settings.rounding)
+    modes = _ROUND_FIRST.get(key)
+    if modes is None:
+        modes = _ROUND_FIRST[key] = tuple(sorted(key, key=lambda m: m != "round"))
+    for test in tests:
+        for mode in modes:
+            if test(mode):
+                return True
     return False
 
 
@@ -133,7 +143,7 @@ def _check_rate(form: Form, row, path: str, settings: CheckSettings) -> Iterator
     places = printed_places(form, f"{path}.execution_rate", row.execution_rate)
 
     # The amounts are the data (exact as printed); the rate is computed from them.
-    if not _agrees(settings, lambda mode: _prints_as(row.execution_rate, places, exact, mode)):
+    if not _prints_as(settings, row.execution_rate, places, exact):
         shown = _shown(exact, places)
         yield _err(
             "execution_rate",
@@ -170,13 +180,12 @@ def _check_budget_score(form: ProjectForm, settings: CheckSettings) -> Iterator[
 
     score_places = printed_places(form, "funding.total.score", t.score)
 
-    def holds(mode: Mode) -> bool:
-        if rounds_to(t.score, score_places, exact, mode):  # (from the rate as printed: the common case)
-            return True
+    def from_the_rates_span(mode: Mode) -> bool:
         share = _figure(form, "funding.total.execution_rate", t.execution_rate, mode).at_most(HUNDRED)
         return (share * (weight / HUNDRED)).meets(_figure(form, "funding.total.score", t.score, mode))
 
-    if not _agrees(settings, holds):
+    # (from the rate as printed: the common case)
+    if not _agrees(settings, lambda mode: rounds_to(t.score, score_places, exact, mode), from_the_rates_span):
         shown = _shown(exact, printed_places(form, "funding.total.score", t.score))
         yield _err(
             "budget_score",
@@ -286,13 +295,14 @@ def _check_rate_indicator(form: ProjectForm, settings: CheckSettings) -> Iterato
 
         block_places = printed_places(form, "funding.total.execution_rate", t.execution_rate)
 
-        def holds(mode: Mode) -> bool:
-            if v.number == t.execution_rate or (ind_places > block_places and rounds_to(t.execution_rate, block_places, v.number, mode)) \
-                    or (block_places > ind_places and rounds_to(v.number, ind_places, t.execution_rate, mode)):
-                return True  # (the same rate, or the finer printing rounding to the coarser)
+        def rounded(mode: Mode) -> bool:  # (the same rate, or the finer printing rounding to the coarser)
+            return v.number == t.execution_rate or (ind_places > block_places and rounds_to(t.execution_rate, block_places, v.number, mode)) \
+                or (block_places > ind_places and rounds_to(v.number, ind_places, t.execution_rate, mode))
+
+        def spans_meet(mode: Mode) -> bool:
             return printed(v.number, ind_places, mode).meets(_figure(form, "funding.total.execution_rate", t.execution_rate, mode))
 
-        if not _agrees(settings, holds):
+        if not _agrees(settings, rounded, spans_meet):
             yield _err(
                 "rate_indicator_mismatch",
                 f"indicator '{ind.name}' reports {v.number}% but the funding block's rate is {t.execution_rate}%",
@@ -451,7 +461,7 @@ def check_department(form: DepartmentForm, settings: CheckSettings, practice: bo
         if budget_score is not None:
             recomputed += budget_score
         places = printed_places(form, "total_score", form.total_score)
-        if not _agrees(settings, lambda mode: _prints_as(form.total_score, places, recomputed, mode)):
+        if not _prints_as(settings, form.total_score, places, recomputed):
             also = f" + budget score {budget_score}" if budget_score is not None else ""
             out.append(_err("total_score", f"total {form.total_score} ≠ sum of indicator scores{also} {recomputed}",
                             f"总分 {form.total_score} ≠ 各指标得分之和{'（含预算执行得分）' if also else ''} {recomputed}", "total_score", recomputed, form.total_score))

@@ -28,9 +28,9 @@ Mode = Literal["truncate", "round"]
 _WIDE = Context(prec=1000, Emax=MAX_EMAX, Emin=MIN_EMIN)  # (a corrected file may say 1e308)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # (not frozen: a frozen dataclass is built ≈5× slower, and the checker builds many)
 class Span:
-    """[lo, hi] with each end in or out of it."""
+    """[lo, hi] with each end in or out of it. A value: nothing changes one once built."""
 
     lo: Decimal
     hi: Decimal
