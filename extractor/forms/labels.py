@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from pydantic import TypeAdapter
+
 from ..layout.page import Cell, Doubt, Row
 from ..models import FieldSource
 from .numbers import compact
@@ -34,7 +36,9 @@ class FormReader:
 
     kind: str
     engine: str
-    provenance: dict[str, FieldSource] = field(default_factory=dict)
+    # Where each value was read, as FieldSource's fields: validated once, with the form
+    # (`sources`), not value by value (≈100 a form; a model built for each was 3% of a page).
+    provenance: dict[str, dict] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     confidence: float = 1.0
     doubted: dict[str, Doubt] = field(default_factory=dict)  # fields read from a cell whose text may not be its own
@@ -54,7 +58,14 @@ class FormReader:
             self.path_of.setdefault(id(cell), path)
             if cell.doubt is not None:
                 self.doubted.setdefault(path, cell.doubt)
-        self.provenance[path] = FieldSource(engine=self.engine, page=row.page, bbox=bbox, raw=raw, confidence=conf, cell=ref)
+        self.provenance[path] = {"engine": self.engine, "page": row.page, "bbox": bbox, "raw": raw, "confidence": conf, "cell": ref}
+
+    def sources(self) -> dict[str, FieldSource]:
+        """The provenance as the record keeps it."""
+        return _SOURCES.validate_python(self.provenance)
+
+
+_SOURCES = TypeAdapter(dict[str, FieldSource])
 
 
 def label_index(keys: list[str], label: str) -> int | None:

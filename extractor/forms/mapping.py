@@ -485,7 +485,7 @@ def _pages(fr: FormRows, reader: FormReader) -> list[int]:
     """The pages the form is printed on: its title's and anchor's, and every page a
     value was read from — not a page of text or of another table after it."""
     pages = {r.page for r in fr.before_anchor} | {fr.rows[0].page}
-    pages.update(src.page for src in reader.provenance.values() if src.page is not None)
+    pages.update(src["page"] for src in reader.provenance.values() if src["page"] is not None)
     return sorted(pages)
 
 
@@ -541,7 +541,7 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
             reader.note(f"no {required} found", 0.3)
     form.notes = reader.notes
     form.confidence = round(reader.confidence, 3)
-    form.provenance = reader.provenance
+    form.provenance = reader.sources()
     form.findings = [*_assembled_findings(m.raw), *_doubt_findings(reader), *_repeated_names(m.raw), *_levels_absent(m.raw)]
     return form
 
