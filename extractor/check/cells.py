@@ -48,7 +48,7 @@ WRAPS = (*TEXTS, "level1", "level2")
 FUNDING_FIELDS = ("initial_budget", "annual_budget", "executed", "weight", "execution_rate", "score")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # (a value, never changed: `replace` makes another; not frozen, built ≈5× faster)
 class GridCell:
     text: str
     row: int  # the row's place among the form's rows
@@ -105,15 +105,21 @@ def _funding_heads(row: Row, key: str) -> list[_Head] | None:
 def _under(row: Row, heads: list[_Head], at: int) -> dict[str, GridCell]:
     """{field: the one cell of the row under its head} (none where no cell or more than
     one is under it). (`_Head.over`, inlined: this runs for every cell of every row.)"""
-    found: dict[str, list[tuple[int, Cell]]] = {}
+    found: dict[str, tuple[int, Cell] | None] = {}  # None: more than one cell under it
     for j, c in enumerate(row.cells):
         box = c.text_bbox or c.bbox
-        cx = (box[0] + box[2]) / 2 if box is not None else None
-        for h in heads:
-            if (h.x0 <= cx <= h.x1) if (h.x0 is not None and cx is not None) else (h.col is not None and c.col == h.col):
-                found.setdefault(h.field, []).append((j, c))
-    return {k: GridCell(c.text, at, c.col if c.col is not None else j, row.page, c.bbox)
-            for k, ((j, c), *more) in found.items() if not more}
+        if box is not None:
+            cx = (box[0] + box[2]) / 2
+            for h in heads:
+                if (h.x0 <= cx <= h.x1) if h.x0 is not None else (h.col is not None and c.col == h.col):
+                    found[h.field] = (j, c) if h.field not in found else None
+        else:
+            for h in heads:
+                if h.col is not None and c.col == h.col:
+                    found[h.field] = (j, c) if h.field not in found else None
+    page = row.page
+    return {k: GridCell(c.text, at, c.col if c.col is not None else j, page, c.bbox)
+            for k, jc in found.items() if jc is not None for j, c in (jc,)}
 
 
 def _figures_in_place(under: dict[str, GridCell]) -> bool:
