@@ -105,8 +105,8 @@ class Summary:
                             f"LLM：{requests} 次请求，输入 {tin} 令牌，输出 {tout} 令牌")
         conflicts, misplaced = sum(d.conflicts for d in done), sum(d.misplaced for d in done)
         if conflicts or misplaced:
-            text += sep + t(f"{misplaced} LLM values not the ones their cells print, {conflicts} engine conflicts (error findings)",
-                            f"{misplaced} 个 LLM 值与其单元格所印不符，{conflicts} 处引擎冲突（错误发现）")
+            text += sep + t(f"{misplaced} values not the ones their cells print, {conflicts} engine conflicts (error findings)",
+                            f"{misplaced} 个值与其单元格所印不符，{conflicts} 处引擎冲突（错误发现）")
         ran_again = [o.stats for o in self.outcomes if o.status == "ok" and o.stats and o.stats.reviewed]
         if ran_again:
             applied, clashing = sum(d.reviewed for d in ran_again), sum(d.review_conflicts for d in ran_again)
