@@ -5,7 +5,8 @@ For each family (the national template, two provincial copies, the department fo
 seven forms are printed, each with one change to what it prints — none, a digit, a
 decimal place, the grade word, a level label, a cell emptied, a row dropped — and the
 document goes every route: the workbook itself, the PDF LibreOffice prints of it, the
-Word file, the web page and Chromium's PDF of it, the page's text as crawlers write it
+Word file, the web page and Chromium's PDF of it (plain, and as a user's browser saves it:
+its headers and footers on), the page's text as crawlers write it
 (a cell a line, `a | b |` rows, cells apart by spaces), the printed PDF scanned at 300
 dpi in colour, at 200 dpi in grey and as a black-and-white fax TIFF, a phone photo, and
 what pymupdf4llm, pdfplumber (TSV) and camelot (TSV) make of the printed PDF. Each form read
@@ -183,6 +184,11 @@ def _chromium(fam, forms, work) -> list[Path]:
     return [make_web.print_pdf(p, work / "page.pdf") for p in _html(fam, forms, work)]
 
 
+def _browser_saved(fam, forms, work) -> list[Path]:
+    """As a user's Ctrl+P saves the page: the browser's headers and footers on."""
+    return [make_web.print_pdf(p, work / "page.pdf", margins=True) for p in _html(fam, forms, work)]
+
+
 def _scan(dpi: int, mode: str) -> Callable:
     def route(fam, forms, work) -> list[Path]:
         import pymupdf
@@ -332,6 +338,7 @@ def _camelot(fam, forms, work) -> list[Path]:
 
 ROUTES: dict[str, Callable] = {
     "xlsx": _workbooks, "libreoffice_pdf": _printed, "docx": _docx, "html": _html, "chromium_pdf": _chromium,
+    "browser_saved_pdf": _browser_saved,
     "scan_300_colour": _scan(300, "colour"), "scan_200_grey": _scan(200, "grey"), "fax_200_bw": _scan(200, "bw"),
     "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
     "crawler_cells": _crawler("cells"), "crawler_pipes": _crawler("pipes"), "crawler_spaces": _crawler("spaces"),

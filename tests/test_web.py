@@ -1,6 +1,7 @@
 """Forms as government sites publish them: a saved page (GBK, navigation, the form a
 Word-pasted table with rowspan/colspan) and Chromium's PDF of it."""
 
+import json
 import shutil
 import sys
 
@@ -21,6 +22,22 @@ def test_a_saved_page_reads_exactly_and_its_pdf_never_silently_wrong():
     assert pdf["forms_found"] == pdf["forms_expected"] and pdf["silent_errors"] == 0
     # Every row, the ones Chromium carries to a new page with no top border among them
     assert pdf["forms_exact"] == 5 and pdf["rows"]["missing"] == 0
+
+
+def test_a_page_saved_with_the_browsers_headers_and_footers_flags_only_what_it_prints():
+    """Chrome's Ctrl+P prints the date and the page's title above each page and its
+    address and page count below, inside the form's region where a table runs across
+    pages: furniture, neither text left unread nor a line of the cell above it."""
+    from extractor.pipeline import extract_document
+
+    for doc in [d for d in load_manifest(WEB / "manifest.json") if d.doc_type == "web_browser_saved_pdf"]:
+        result = extract_document(doc.path)
+        gold = ROOT / "eval" / "gold" / "web" / (doc.path.stem.removesuffix("_saved_by_browser") + ".json")
+        printed = json.loads(gold.read_text(encoding="utf-8"))["printed_errors"]  # (an error printed in the form, or null)
+        assert len(result.forms) == len(printed)
+        for form, error in zip(result.forms, printed):
+            codes = {f.code for f in form.findings if f.severity == "error"}
+            assert codes == ({error} if error else set()), (doc.path.name, form.title, codes)
 
 
 def test_spans_are_laid_out_as_merged_ranges():

@@ -122,6 +122,18 @@ def _under(row: Row, heads: list[_Head], at: int) -> dict[str, GridCell]:
             for k, jc in found.items() if jc is not None for j, c in (jc,)}
 
 
+def _wrapped_line(cell: Cell, heads: list[_Head]) -> bool:
+    """The cell is under a head of text and under no other: a line of that column's cell
+    (not a line across the page, a browser's footer with the page's address, whose
+    middle happens to fall under one)."""
+    if not any(h.field in WRAPS and h.over(cell) for h in heads):
+        return False
+    box = cell.text_bbox or cell.bbox
+    if box is None:
+        return True
+    return sum(1 for h in heads if h.x0 is not None and box[0] < (h.x0 + h.x1) / 2 < box[2]) <= 1  # type: ignore[operator]
+
+
 def _figures_in_place(under: dict[str, GridCell]) -> bool:
     """The row's weight and score are figures under 分值 and 得分: a row a converter
     shifted (a merged cell dropped, its cells moved a column left) betrays itself by what
@@ -161,7 +173,7 @@ class Cells:
                 if (name := under.get("name")) is not None and name.text:
                     if _figures_in_place(under):
                         indicators.append((name.text, {k: v for k, v in under.items() if k in INDICATOR_FIELDS}))
-                elif indicators and all(any(h.field in WRAPS and h.over(c) for h in ind_heads) for c in row.filled):
+                elif indicators and all(_wrapped_line(c, ind_heads) for c in row.filled):
                     # A row with no name whose text is all under the heads of text (the
                     # level labels, target, actual, reason): lines of the row above's
                     # cells that a converter wrote as a row

@@ -116,7 +116,15 @@ def _one_label(key: str) -> bool:
 @lru_cache(maxsize=8192)
 def _is_furniture(key: str) -> bool:
     return (key.startswith(VOCAB.furniture_lines) or _PAGE_NUMBER.fullmatch(key) is not None or VOCAB.is_prompt(key)
-            or _BRACKETS.fullmatch(key) is not None)
+            or _BRACKETS.fullmatch(key) is not None or _BROWSER_MARGIN.match(key) is not None)
+
+
+# What a browser prints in a page's margins when a web page is saved as PDF with its
+# headers and footers on (Chrome's default): the page's address and the page count
+# (`file:///…/page.html 3/7`), and the date and time before the page's title
+# (`12/3/26, 3:07 PM 部门决算公开`, `2026/12/3 15:07 …`). Keys: no whitespace.
+_BROWSER_MARGIN = re.compile(r"(?:https?|file)://[!-~]+$"
+                             r"|\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4},?(?:上午|下午)?\d{1,2}:\d{2}(?::\d{2})?(?:[AaPp][Mm])?")
 
 
 _BRACKETS = re.compile(r"[()\[\]【】]+")  # a bracket a label's wrap left alone on a line: `绩效指标(90分` / `)`

@@ -124,3 +124,19 @@ def test_a_blank_template_and_untitled_look_alikes_are_listed_not_read(tmp_path)
     result = extract_document(path)
     assert [f.project_name for f in result.forms] == ["宣传工作经费"]
     assert [s.reason for s in result.skipped] == ["blank template", "no self-evaluation title", "no self-evaluation title"]
+
+
+@pytest.mark.parametrize("line, furniture", [
+    ("file:///home/u/下载/page.html 3/7", False),  # (an address with Hanzi is no browser's ASCII line)
+    ("https://www.example.gov.cn/zwgk/2024/t2024_123.html 1/5", True),
+    ("12/3/26, 3:07 PM 部门决算公开 - 绩效自评结果", True),
+    ("2026/12/3 15:07 绩效自评结果", True),
+    ("2026/12/3 下午3:07 绩效自评结果", True),
+    ("2023/12/31 前完成", False),  # a date with no time: a value's words, not a browser's header
+    ("详见 https://www.example.gov.cn/a.html", False),
+])
+def test_a_browsers_header_and_footer_lines_are_furniture_and_nothing_else(line, furniture):
+    from extractor.forms.accounted import _is_furniture
+    from extractor.forms.labels import label_key
+
+    assert _is_furniture(label_key(line)) is furniture
