@@ -115,8 +115,14 @@ def _one_label(key: str) -> bool:
 
 @lru_cache(maxsize=8192)
 def _is_furniture(key: str) -> bool:
-    return (key.startswith(VOCAB.furniture_lines) or _PAGE_NUMBER.fullmatch(key) is not None or VOCAB.is_prompt(key)
-            or _BRACKETS.fullmatch(key) is not None or _BROWSER_MARGIN.match(key) is not None)
+    return (key.startswith(VOCAB.furniture_lines) or is_page_margin(key) or VOCAB.is_prompt(key)
+            or _BRACKETS.fullmatch(key) is not None)
+
+
+def is_page_margin(key: str) -> bool:
+    """What a page prints in its margins whatever it holds: a page number, or a
+    browser's header or footer line."""
+    return _PAGE_NUMBER.fullmatch(key) is not None or _BROWSER_MARGIN.match(key) is not None
 
 
 # What a browser prints in a page's margins when a web page is saved as PDF with its
@@ -237,6 +243,20 @@ def _value_beside(cell: Cell, row: Row, neighbours: list[Row], reader: FormReade
 _LEVEL_WORDS = frozenset((*VOCAB.level1_words, *VOCAB.level2_words))
 
 
+def _label_cut_by_page(cell: Cell, key: str, row: Row, above: list[Row]) -> bool:
+    """The end of a label whose cell a page break cut (`偏差原因分析` on one page, `及改进措施`
+    at the top of the next): with the text of the cell above it in the last table row of
+    the page before, it is a label the forms print."""
+    if cell.bbox is None:
+        return False
+    x0, x1 = cell.bbox[0], cell.bbox[2]
+    last = next((r for r in reversed(above) if r.in_table and r.page < row.page), None)
+    if last is None or any(r.in_table and r.page == row.page for r in above):
+        return False  # (only the first table row of a page continues the page before)
+    return any(c.bbox is not None and c.text and min(x1, c.bbox[2]) - max(x0, c.bbox[0]) > 0.5 * (x1 - x0)
+               and _is_label(label_key(c.text) + key) for c in last.cells)
+
+
 def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Finding]:
     """An error for each text in the form that is no value of the record, no label and
     no furniture: what the reading passed over (a column it does not know, a row it
@@ -258,6 +278,8 @@ def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Findin
                 continue
             if len(key) <= 4 and any(key in level for level in levels):
                 continue  # a piece of a merged level label a page break repeated (`度指标`, `标`)
+            if _label_cut_by_page(cell, key, row, region[:n]):
+                continue
             field = "year" if _YEAR.search(key) and form.year is None else _field_of_row(row, reader)
             if field is None and cell.bbox is not None:  # a line of a cell the grid cut off from it
                 field = _value_beside(cell, row, region[n - 1: n] + region[n + 1: n + 2], reader)

@@ -29,7 +29,7 @@ from ..models import (
     ProjectForm,
     funding_rows,
 )
-from .accounted import find_year, printed_fields, unit_line, unread_text
+from .accounted import find_year, is_page_margin, printed_fields, unit_line, unread_text
 from .funding import DEPARTMENT_FUNDING_ROWS, PROJECT_FUNDING_ROWS, funding_header_columns, header_fields, read_funding_row
 from .indicators import RawIndicator, fill_levels, join_target, read_indicators, split_number
 from .labels import FormReader, has_label, label_key, value_after
@@ -75,6 +75,8 @@ class _Mapping:
     funding_cols: list[tuple[str, float, float]] = field(default_factory=list)
     goals: list[str] = field(default_factory=list)
     goal_split: int | None = None  # the column the 实际完成情况 header starts at
+    goal_split_x: float | None = None  # …and where it starts on its page (a page's columns are its own)
+    goal_page: int | None = None  # the page the goals' cells were read on
     goal_remarks: dict[int, str] = field(default_factory=dict)  # a goal column that is a remark's (全年(调整)绩效目标)
     unplaced: list[str] = field(default_factory=list)  # funding fields whose column the header prints and the row lacks
     raw: list[RawIndicator] = field(default_factory=list)
@@ -290,9 +292,12 @@ def _read_goal(ln: _Line, m: _Mapping) -> int:
     header = has_label(ln.keys, *GOAL_LABELS)
     if header:
         m.reader.labelled.update(("goal_expected", "goal_actual"))
-        m.goal_split = next((c.col for c, k in zip(ln.row.cells, ln.keys) if k.startswith(VOCAB.goal_actual)), None)
+        m.goal_split, m.goal_split_x = next(((c.col, c.bbox[0] if c.bbox else None) for c, k in zip(ln.row.cells, ln.keys)
+                                             if k.startswith(VOCAB.goal_actual)), (None, None))
         m.goal_remarks = {c.col: k for c, k in zip(ln.row.cells, ln.keys) if k in VOCAB.remarks and c.col is not None}
         m.reader.labelled.update(f"remarks.{k}" for k in m.goal_remarks.values())
+    if not header and (all(is_page_margin(label_key(c.text)) for c in ln.row.filled) or _continues_the_goals(ln, m)):
+        return 0  # (a page's number, or a browser's margin line, between a goal cell's two pages: no goal)
     previous: Cell | None = None
     for c in ln.row.filled:
         if not header and c.col in m.goal_remarks:  # (the adjusted goal: a remark, by its column)
@@ -314,8 +319,39 @@ def _read_goal(ln: _Line, m: _Mapping) -> int:
         if side == "actual" and not m.goals:
             m.goals.append("")  # (no expected goal printed: the actual is still the second)
         m.goals.append(c.text)
-        m.reader.source(f"goal_{'expected' if len(m.goals) == 1 else 'actual'}", ln.row, c)
+        m.goal_page = ln.row.page
+        if len(m.goals) <= 2:
+            m.reader.source(f"goal_{'expected' if len(m.goals) == 1 else 'actual'}", ln.row, c)
+        else:  # (a third goal cell is no value: its text is named as unread, under its own side)
+            m.reader.path_of.setdefault(id(c), f"goal_{_side_by_box(m, c)}")
     return 0
+
+
+def _side_by_box(m: _Mapping, c: Cell) -> str:
+    """Under which goal header a cell beyond the two goals sits, by its place on the page:
+    it is no value, and its text is named as unread under that goal."""
+    if m.goal_split_x is None or c.bbox is None:
+        return "actual"
+    return "expected" if (c.bbox[0] + c.bbox[2]) / 2 < m.goal_split_x else "actual"
+
+
+def _continues_the_goals(ln: _Line, m: _Mapping) -> bool:
+    """A row on the page after the goals' cells, every cell under one of the two goal
+    headers: the rest of those cells, which a page break cut (a browser, or Word, breaks
+    a tall row across pages). Its text is joined to the goal above it."""
+    if len(m.goals) != 2 or m.goal_page is None or ln.row.page == m.goal_page or m.goal_split_x is None:
+        return False
+    cells = ln.row.filled
+    if not cells or any(c.bbox is None for c in cells):
+        return False
+    sides = [_side_by_box(m, c) for c in cells]
+    if len(set(sides)) != len(sides):
+        return False  # (two cells on one side: not the two goal cells)
+    for c, side in zip(cells, sides):
+        m.goals[0 if side == "expected" else 1] += c.text
+        m.reader.path_of.setdefault(id(c), f"goal_{side}")
+    m.goal_page = ln.row.page
+    return True
 
 
 def _goal_side(m: _Mapping, c: Cell) -> str | None:
