@@ -280,7 +280,8 @@ def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Findin
                 continue  # a piece of a merged level label a page break repeated (`度指标`, `标`)
             if _label_cut_by_page(cell, key, row, region[:n]):
                 continue
-            field = "year" if _YEAR.search(key) and form.year is None else _field_of_row(row, reader)
+            # (the field the cell itself was read into, where it was: a row's cells may go to two)
+            field = "year" if _YEAR.search(key) and form.year is None else reader.path_of.get(id(cell)) or _field_of_row(row, reader)
             if field is None and cell.bbox is not None:  # a line of a cell the grid cut off from it
                 field = _value_beside(cell, row, region[n - 1: n] + region[n + 1: n + 2], reader)
             if field == "total_score" and form.total_weight is None and is_number(cell.text):
