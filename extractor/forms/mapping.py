@@ -461,6 +461,7 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
         m.reader.note(f"{len(m.goals)} goal cells; kept the first two", 0.05)
     form = _form(m, engine, _funding_unit(rows, m.reader))
     _outside_the_table(form, fr, m.reader)
+    form.provenance = m.reader.sources()  # (every value's source noted: the year and unit outside the table too)
     if fr.narrative:  # (said, as each line read as a row was an ignored row)
         m.reader.note(f"{fr.narrative} lines of narrative after its rows, kept out of it")
     family = VOCAB.family_for(fr.kind, fr.title, _printed_labels(fr))
@@ -502,7 +503,11 @@ def _printed_labels(fr: FormRows) -> set[str]:
 
 
 def _outside_the_table(form, fr: FormRows, reader: FormReader) -> None:
-    """The year and the unit, where forms print them outside the table's cells."""
+    """The title's place, and the year and the unit where forms print them outside the
+    table's cells."""
+    if form.title and fr.title_row is not None and fr.title_row.filled:
+        cells = fr.title_row.filled  # (a scan's reading of it as sure as its least sure cell)
+        reader.source("title", fr.title_row, min(cells, key=lambda c: c.confidence))
     if form.year is None:
         year, row = find_year(fr.title, fr.before_anchor)
         if year is not None:
@@ -577,7 +582,6 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
             reader.note(f"no {required} found", 0.3)
     form.notes = reader.notes
     form.confidence = round(reader.confidence, 3)
-    form.provenance = reader.sources()
     form.findings = [*_assembled_findings(m.raw), *_doubt_findings(reader), *_repeated_names(m.raw), *_levels_absent(m.raw)]
     return form
 

@@ -40,6 +40,7 @@ class FormRows:
     rows: list[Row] = field(default_factory=list)
     before_anchor: list[Row] = field(default_factory=list)  # rows between title and anchor
     narrative: int = 0  # lines of prose after its rows, kept out of it (text_export.Prose)
+    title_row: Row | None = None  # where the title is printed (its provenance: page, box, how sure a scan's reading is)
 
     @property
     def pages(self) -> list[int]:
@@ -117,6 +118,7 @@ def iter_form_rows(rows: Iterable[Row], skipped: list[SkippedTable] | None = Non
     rows end), so a long document is cut into forms without holding all its rows.
     Other tables' titles are appended to `skipped`."""
     title, year, pending = "", None, []  # what precedes the next anchor
+    title_row: Row | None = None
     current: FormRows | None = None
     skipping = False  # inside another kind of table
     ended = False  # the current form's total or grade row has been read
@@ -132,7 +134,7 @@ def iter_form_rows(rows: Iterable[Row], skipped: list[SkippedTable] | None = Non
         if heading is not None:
             if current is not None:
                 yield current
-            title = compact("".join(c.text for c in distinct(filled))).strip("《》")
+            title, title_row = compact("".join(c.text for c in distinct(filled))).strip("《》"), row
             if heading == "form":  # the year printed inside the title is the year's, not the title's
                 title, year_in_title = _title_year(title)
             year, pending, current = (year_in_title if heading == "form" else None), [], None
@@ -155,8 +157,9 @@ def iter_form_rows(rows: Iterable[Row], skipped: list[SkippedTable] | None = Non
                 yield current
             if any(m in title for m in DEPARTMENT_MARKERS):
                 kind = "department"
-            current = FormRows(kind=kind, title=title, year=year, rows=[row], before_anchor=pending)
-            title, year, pending, ended = "", None, [], False
+            current = FormRows(kind=kind, title=title, year=year, rows=[row], before_anchor=pending,
+                               title_row=title_row if title else None)
+            title, title_row, year, pending, ended = "", None, None, [], False
             continue
         first = compact(filled[0].text)
         if current is not None and ended and current.kind == "project" and first.startswith(_FUNDING_BLOCK):

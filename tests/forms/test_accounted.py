@@ -75,6 +75,10 @@ def test_the_year_is_read_where_forms_print_it(tmp_path, title, between, year):
     body = FORM.split("\n", 4)[4]  # from the 项目名称 row on
     form = read(tmp_path, f"{title}\n\n{between}\n\n{body}")
     assert form.year == year and "unread_text" not in errors(form)
+    # Where it was read is kept with it, wherever the reading found it, as the title's is
+    assert form.provenance["title"].raw.startswith(title.lstrip("# "))
+    if "填报单位" in between:  # (found outside the table, after the form's values were assembled)
+        assert str(year) in form.provenance["year"].raw
 
 
 def test_a_national_form_with_no_year_says_so(tmp_path):
