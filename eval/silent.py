@@ -8,7 +8,8 @@ document goes every route: the workbook itself, the PDF LibreOffice prints of it
 Word file, the web page and Chromium's PDF of it (plain, and as a user's browser saves it:
 its headers and footers on), the page's text as crawlers write it
 (a cell a line, `a | b |` rows, cells apart by spaces), the printed PDF scanned at 300
-dpi in colour, at 200 dpi in grey and as a black-and-white fax TIFF, a phone photo, and
+dpi in colour, at 200 dpi in grey and as a black-and-white fax TIFF (and the browser's print
+at 200 dpi in grey: Chromium's font is not LibreOffice's), a phone photo, and
 what pymupdf4llm, pdfplumber (TSV) and camelot (TSV) make of the printed PDF. Each form read
 back is compared with what its document prints, field by field: a wrong field is
 *silent* unless an error finding names it (`evaluate.named_by_error`). The table is
@@ -189,12 +190,14 @@ def _browser_saved(fam, forms, work) -> list[Path]:
     return [make_web.print_pdf(p, work / "page.pdf", margins=True) for p in _html(fam, forms, work)]
 
 
-def _scan(dpi: int, mode: str) -> Callable:
+def _scan(dpi: int, mode: str, printed: Callable = _printed) -> Callable:
+    """The PDFs `printed` makes (LibreOffice's print of the workbook, or a browser's of the
+    page: another font), scanned."""
     def route(fam, forms, work) -> list[Path]:
         import pymupdf
 
         out = []
-        for pdf in _printed(fam, forms, work):
+        for pdf in printed(fam, forms, work):
             if mode == "bw":
                 import make_scans
 
@@ -340,7 +343,7 @@ ROUTES: dict[str, Callable] = {
     "xlsx": _workbooks, "libreoffice_pdf": _printed, "docx": _docx, "html": _html, "chromium_pdf": _chromium,
     "browser_saved_pdf": _browser_saved,
     "scan_300_colour": _scan(300, "colour"), "scan_200_grey": _scan(200, "grey"), "fax_200_bw": _scan(200, "bw"),
-    "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
+    "scan_browser_200_grey": _scan(200, "grey", _browser_saved), "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
     "crawler_cells": _crawler("cells"), "crawler_pipes": _crawler("pipes"), "crawler_spaces": _crawler("spaces"),
 }
 SAMPLE = {"families": ("national",), "routes": ("xlsx", "libreoffice_pdf", "docx", "html", "pymupdf4llm", "pdfplumber",

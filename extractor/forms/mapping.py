@@ -34,7 +34,7 @@ from .funding import DEPARTMENT_FUNDING_ROWS, PROJECT_FUNDING_ROWS, funding_head
 from .indicators import RawIndicator, fill_levels, join_target, read_indicators, split_number
 from .labels import FormReader, has_label, label_key, value_after
 from .numbers import is_number, is_number_or_dash, parse_number
-from .segment import DEPARTMENT_ANCHOR, FormRows
+from .segment import DEPARTMENT_ANCHOR, FormRows, misread_title
 from .templates import VOCAB
 
 GOAL_LABELS = VOCAB.goal_expected
@@ -464,12 +464,25 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
     form.provenance = m.reader.sources()  # (every value's source noted: the year and unit outside the table too)
     if fr.narrative:  # (said, as each line read as a row was an ignored row)
         m.reader.note(f"{fr.narrative} lines of narrative after its rows, kept out of it")
-    family = VOCAB.family_for(fr.kind, fr.title, _printed_labels(fr))
+    resembled = _misread_title(fr)
+    family = VOCAB.family_for(fr.kind, resembled or fr.title, _printed_labels(fr))
     form.template = family.name
     prompts = list(_template_prompts(form))
     form.findings = [*form.findings, *prompts, *printed_fields(form, family, m.reader), *unread_text(form, fr, m.reader),
                      *_unplaced(m.unplaced)]
+    if resembled is not None:
+        form.findings.append(Finding(
+            code=Code.UNVERIFIED_READING, severity="error", field="title", expected=resembled, found=form.title,
+            message=f"title: read by OCR as '{form.title}', which is the template's '{resembled}' misread or another title: check it on the page",
+            message_zh=f"标题：OCR 识别为“{form.title}”，与模板标题“{resembled}”相近但不同，可能识别有误，请核对原件"))
     return form
+
+
+def _misread_title(fr: FormRows) -> str | None:
+    """The template title a scanned title stands for where the reading is none of them."""
+    if fr.title_row is None or any(m in fr.title for m in VOCAB.form_titles + VOCAB.department_titles):
+        return None
+    return misread_title(fr.title, fr.title_row.filled)
 
 
 def _template_prompts(form: ProjectForm | DepartmentForm) -> Iterator[Finding]:

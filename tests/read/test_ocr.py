@@ -278,6 +278,25 @@ def test_a_prose_character_read_unsurely_names_the_line_but_a_figure_does_not():
     assert ocr._unsure(_line_image([]), figure, info) is None
 
 
+def test_a_chinese_character_read_under_the_floor_names_any_line_and_other_characters_do_not():
+    """The recogniser reads 门 as 門 or 内 in Chromium's font (Noto Sans CJK SC) at
+    0.38–0.78 with the rest of a short line sure (`主管部門`, a line mean of 0.86): no
+    arithmetic checks a name, so a Chinese character under 0.8 names the line, short
+    or long; a figure's or a bracket's low character does not (the checker's, or
+    punctuation)."""
+    from types import SimpleNamespace
+
+    from extractor.read import ocr
+
+    def info(text, confs):
+        return SimpleNamespace(words=[list(text)], word_cols=[list(range(len(text)))], line_txt_len=len(text) + 2, confs=confs)
+
+    why = ocr._unsure(_line_image([]), "主管部門", info("主管部門", [1.0, 1.0, 1.0, 0.58]))
+    assert why and "'門'" in why and "0.58" in why
+    assert ocr._unsure(_line_image([]), "主管部门", info("主管部门", [1.0, 1.0, 1.0, 0.95])) is None
+    assert ocr._unsure(_line_image([]), "84.00(件)", info("84.00(件)", [1.0, 0.6, 1.0, 1.0, 1.0, 0.7, 1.0, 1.0])) is None
+
+
 def test_a_prose_line_read_two_ways_when_stretched_is_named_and_one_read_alike_is_not(monkeypatch):
     """A character of prose substituted with confidence over the floor (a phone photo's
     `主旅律` for 主旋律 at 0.53) has no arithmetic to catch it: a prose line with a

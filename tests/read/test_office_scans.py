@@ -210,3 +210,30 @@ def test_a_fax_like_multipage_tiff_is_read_page_by_page_and_its_numbers_are_neve
     for wrong in t["wrong"]:
         assert all(d["field"] in ("goal_expected", "goal_actual") for d in wrong["diffs"]), wrong
     assert t["silent_errors"] == 0 and t["wrong_forms"] == t["wrong_forms_flagged"]
+
+
+@needs_ocr
+@pytest.mark.slow
+@pytest.mark.parametrize("name, dpi, grey", [("gov_page_provincial_saved_by_browser.pdf", 300, False),
+                                             ("gov_page_national_landscape_saved_by_browser.pdf", 200, True)])
+def test_a_scan_of_a_browsers_print_misreads_nothing_silently(tmp_path, name, dpi, grey):
+    """A web page saved by the browser, printed and scanned: in
+    Chromium's font the recogniser misreads the title (`项支比绩效评表`) and 门 (`部内`,
+    `主管部門`). Every form is found, and every field it gets wrong is named by an error."""
+    from extractor.eval_sets import load_manifest
+    from extractor.evaluate import TypeScore, compare_form
+
+    web = ROOT / "fixtures" / "web"
+    (doc,) = [d for d in load_manifest(web / "manifest.json") if d.path.name == name]
+    src, scan = pymupdf.open(doc.path), pymupdf.open()
+    for page in src:
+        pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY if grey else pymupdf.csRGB)
+        new = scan.new_page(width=page.rect.width, height=page.rect.height)
+        new.insert_image(new.rect, stream=pix.tobytes("jpg", jpg_quality=80))
+    scan.save(tmp_path / "scan.pdf")
+    forms = extract_document(tmp_path / "scan.pdf").forms
+    assert len(forms) == len(doc.gold)
+    score = TypeScore()
+    for found, gold in zip(forms, doc.gold):
+        compare_form(found, gold, score)
+    assert score.silent_fields == 0, [d for w in score.wrong for d in w["diffs"] if d["silent"]]
