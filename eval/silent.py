@@ -346,8 +346,8 @@ ROUTES: dict[str, Callable] = {
     "scan_browser_200_grey": _scan(200, "grey", _browser_saved), "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
     "crawler_cells": _crawler("cells"), "crawler_pipes": _crawler("pipes"), "crawler_spaces": _crawler("spaces"),
 }
-SAMPLE = {"families": ("national",), "routes": ("xlsx", "libreoffice_pdf", "docx", "html", "pymupdf4llm", "pdfplumber",
-                                                "scan_200_grey")}
+SAMPLE = {"families": ("national",), "routes": ("xlsx", "libreoffice_pdf", "docx", "html", "browser_saved_pdf", "pymupdf4llm",
+                                                "pdfplumber", "scan_200_grey")}
 
 
 # --- reading back ---------------------------------------------------------------------------------

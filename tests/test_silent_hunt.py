@@ -1,6 +1,7 @@
 """The silent-error hunt (eval/silent.py), a sample of it: the national template's forms,
 each with one printed change, through the workbook, LibreOffice's PDF, the Word file,
-the web page, pymupdf4llm and pdfplumber of the PDF, and a 200-dpi grey scan. Every
+the web page and the browser's save of it as PDF, pymupdf4llm and pdfplumber of the PDF,
+and a 200-dpi grey scan. Every
 change is read exactly or named by an error on its field."""
 
 import shutil
@@ -17,6 +18,8 @@ sys.path.insert(0, str(ROOT / "eval"))
 def test_no_printed_change_passes_silently_on_the_sampled_routes():
     if shutil.which("soffice") is None:
         pytest.skip("LibreOffice (soffice) is not installed: bash .ci/system-deps installs it")
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium is not installed: bash .ci/system-deps installs it")
     pytest.importorskip("pymupdf4llm")
     pytest.importorskip("cv2")
     import silent
