@@ -20,7 +20,7 @@ from ..layout.across import continues, join
 from .canonical import Canon
 from ..layout.page import PageText, Row
 from .. import workers
-from .pdf import NO_TEXT, content_past, draws_outlined_text, page_words, read_page, text_layer_problem
+from .pdf import MIN_CHARS_FOR_TEXT_LAYER, NO_TEXT, content_past, draws_outlined_text, hidden_chars, page_words, read_page, text_layer_problem
 from .scan import ocr_read_page
 from .office import convert
 from .spreadsheet import XLS_SUFFIXES, XLSX_SUFFIXES, Workbook
@@ -236,6 +236,8 @@ class OpenedDocument:
                     text, notes = ocr_read_page(page)
                 if not _looks_scanned(page):
                     notes.insert(0, f"page {i + 1}: the text layer is unusable ({problem}); the page was rendered and read by OCR")
+                elif what == INVISIBLE_LAYER:
+                    notes.insert(0, f"page {i + 1} is {what}: the page was read by OCR")
                 self.ocr_pages[i + 1] = notes
                 self.doc_type = "scanned"
             else:
@@ -302,13 +304,16 @@ class OpenedDocument:
 _DAMAGE = re.compile(r"error|premature end|corrupt|truncated|invalid|broken", re.I)
 
 
+INVISIBLE_LAYER = "an image whose text layer is invisible (another program's OCR, not used)"
+
+
 def ocr_reason(page: pymupdf.Page, problem: str | None) -> str | None:
     """Why a page is read by OCR (its text layer's `problem`), or None when it is not.
     A page with a few words and nothing else is a cover or a blank, not a form to OCR."""
     if problem is None:
         return None
     if _looks_scanned(page):
-        return "an image with no text layer"
+        return INVISIBLE_LAYER if hidden_chars(page) >= MIN_CHARS_FOR_TEXT_LAYER else "an image with no text layer"
     if problem != NO_TEXT or draws_outlined_text(page):
         return f"text whose text layer is unusable ({problem})"
     return None

@@ -37,12 +37,18 @@ def page_words(page: pymupdf.Page) -> list[Word]:
     a size, and PyMuPDF only reports it when no other module has switched its quad
     corrections off (pymupdf4llm does as it is imported). Fixed, the boxes are the
     same in every process.
+
+    Text drawn invisibly (render mode 3, or fully transparent) is not printed, and is
+    not read: it is what another program's OCR lays under a scan to make it searchable
+    (the scan is then read by ours, its rulings with it), or text hidden from a reader.
     """
     words: list[Word] = []
     clip = page.rect  # (a property that asks MuPDF each time: ≈15 µs)
     clip_x0, clip_x1 = clip.x0, clip.x1
     spaces = _SPACES
     for span in page.get_texttrace():
+        if span["type"] == 3 or span["opacity"] == 0:
+            continue
         size = span["size"]
         gap, drift = GAP_SPLIT * size, size * 0.3
         asc, desc = span["ascender"], span["descender"]
@@ -75,6 +81,11 @@ def page_words(page: pymupdf.Page) -> list[Word]:
         if text:
             words.append(Word("".join(text), x0, y0 + shift, x1, y1 + shift))
     return words
+
+
+def hidden_chars(page: pymupdf.Page) -> int:
+    """How many characters the page draws invisibly (`page_words` leaves them out)."""
+    return sum(len(s["chars"]) for s in page.get_texttrace() if s["type"] == 3 or s["opacity"] == 0)
 
 
 def page_rulings(page: pymupdf.Page) -> tuple[list[tuple[float, float, float, float]], list[tuple[float, float, float, float]]]:

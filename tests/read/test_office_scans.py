@@ -237,3 +237,21 @@ def test_a_scan_of_a_browsers_print_misreads_nothing_silently(tmp_path, name, dp
     for found, gold in zip(forms, doc.gold):
         compare_form(found, gold, score)
     assert score.silent_fields == 0, [d for w in score.wrong for d in w["diffs"] if d["silent"]]
+
+
+@needs_ocr
+def test_a_searchable_scan_is_read_from_its_image_not_another_programs_invisible_text(tmp_path):
+    """Acrobat, ABBYY and ocrmypdf lay their OCR's text under a scan, invisibly (render
+    mode 3). Read as a text layer it has no rulings (they are in the image): 24% of the
+    fields, and a wrong one named by nothing. The page is read by our OCR, as a scan."""
+    src = pymupdf.open(ROOT / "fixtures" / "pdf" / "one_per_page.pdf")[5]
+    scan = pymupdf.open(SCANS / "seal_grey_300dpi.pdf")  # (that page, scanned)
+    out = pymupdf.open()
+    page = out.new_page(width=scan[0].rect.width, height=scan[0].rect.height)
+    page.insert_image(page.rect, stream=scan.extract_image(scan[0].get_images()[0][0])["image"])
+    for x0, y0, x1, y1, text, *_ in src.get_text("words"):
+        page.insert_text((x0, y1 - (y1 - y0) * 0.2), text, fontname="china-s", fontsize=(y1 - y0) * 0.85, render_mode=3)
+    out.save(tmp_path / "searchable.pdf")
+    (form,) = extract_document(tmp_path / "searchable.pdf").forms
+    assert _exact(form, _gold("seal_grey_300dpi.pdf").gold[0])
+    assert any("text layer is invisible" in n for n in form.notes)

@@ -24,3 +24,18 @@ def test_word_boxes_do_not_depend_on_pymupdfs_quad_corrections(root):
     title = boxes[False][0]  # 财政项目支出绩效自评表, 13 pt on the baseline y = 49
     assert title[0] == "财政项目支出绩效自评表"
     assert abs(title[2] - (49 - 0.8 * 13)) < 1e-3 and abs(title[4] - (49 + 0.2 * 13)) < 1e-3
+
+
+def test_text_drawn_invisibly_is_not_read(root, tmp_path):
+    """Text no one sees is not printed: a figure laid invisibly (render mode 3) or fully
+    transparent over a page is not among its words; the printed ones are."""
+    doc = pymupdf.open(root / "fixtures" / "pdf" / "run_on.pdf")
+    page = doc[0]
+    before = [w.text for w in page_words(page)]
+    page.insert_text((300, 300), "99999.99", fontsize=9, render_mode=3)
+    page.insert_text((300, 320), "88888.88", fontsize=9, fill_opacity=0)
+    page.insert_text((300, 340), "77777.77", fontsize=9)
+    doc.save(tmp_path / "hidden.pdf")
+    after = [w.text for w in page_words(pymupdf.open(tmp_path / "hidden.pdf")[0])]
+    assert "99999.99" not in after and "88888.88" not in after and "77777.77" in after
+    assert len(after) == len(before) + 1
