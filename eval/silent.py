@@ -9,7 +9,8 @@ Word file, the web page and Chromium's PDF of it (plain, and as a user's browser
 its headers and footers on), the page's text as crawlers write it
 (a cell a line, `a | b |` rows, cells apart by spaces), the printed PDF scanned at 300
 dpi in colour, at 200 dpi in grey and as a black-and-white fax TIFF (and the browser's print
-at 200 dpi in grey: Chromium's font is not LibreOffice's), a phone photo, and
+at 200 dpi in grey: Chromium's font is not LibreOffice's), a searchable scan (its words
+laid invisibly under the image, as OCR programs do), a phone photo, and
 what pymupdf4llm, pdfplumber (TSV) and camelot (TSV) make of the printed PDF. Each form read
 back is compared with what its document prints, field by field: a wrong field is
 *silent* unless an error finding names it (`evaluate.named_by_error`). The table is
@@ -214,6 +215,25 @@ def _scan(dpi: int, mode: str, printed: Callable = _printed) -> Callable:
     return route
 
 
+def _searchable(fam, forms, work) -> list[Path]:
+    """The printed PDF scanned at 300 dpi, with its words laid invisibly under the image,
+    as Acrobat, ABBYY or ocrmypdf make a scan searchable."""
+    import pymupdf
+
+    out = []
+    for pdf in _printed(fam, forms, work):
+        src, doc = pymupdf.open(pdf), pymupdf.open()
+        for page in src:
+            new = doc.new_page(width=page.rect.width, height=page.rect.height)
+            new.insert_image(new.rect, stream=page.get_pixmap(dpi=300).tobytes("jpg", jpg_quality=80))
+            for x0, y0, x1, y1, text, *_ in page.get_text("words"):
+                new.insert_text((x0, y1 - (y1 - y0) * 0.2), text, fontname="china-s", fontsize=max(1.0, (y1 - y0) * 0.85),
+                                render_mode=3)
+        doc.save(work / f"{pdf.stem}-searchable.pdf")
+        out.append(work / f"{pdf.stem}-searchable.pdf")
+    return out
+
+
 def _photo(fam, forms, work) -> list[Path]:
     import numpy as np
     import pymupdf
@@ -343,7 +363,7 @@ ROUTES: dict[str, Callable] = {
     "xlsx": _workbooks, "libreoffice_pdf": _printed, "docx": _docx, "html": _html, "chromium_pdf": _chromium,
     "browser_saved_pdf": _browser_saved,
     "scan_300_colour": _scan(300, "colour"), "scan_200_grey": _scan(200, "grey"), "fax_200_bw": _scan(200, "bw"),
-    "scan_browser_200_grey": _scan(200, "grey", _browser_saved), "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
+    "scan_browser_200_grey": _scan(200, "grey", _browser_saved), "searchable_scan": _searchable, "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
     "crawler_cells": _crawler("cells"), "crawler_pipes": _crawler("pipes"), "crawler_spaces": _crawler("spaces"),
 }
 SAMPLE = {"families": ("national",), "routes": ("xlsx", "libreoffice_pdf", "docx", "html", "browser_saved_pdf", "pymupdf4llm",
