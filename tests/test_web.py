@@ -56,6 +56,18 @@ def test_spans_are_laid_out_as_merged_ranges():
         ["产出指标", "数量指标", "a", "1"], ["", "", "b", "2"], ["", "质量指标 c", "", "3"], ["页脚"]]
 
 
+def test_a_page_laid_out_in_a_table_reads_its_text_as_lines_and_the_table_inside_as_cells():
+    """Old sites put the article in one cell of a layout table, the navigation in another:
+    the form's title and year are lines of their own, not a cell beside 栏目导航 (the
+    title was lost, the navigation read as text of the form)."""
+    page = read_text_export(
+        "<table><tr><td>栏目导航</td><td><div><p>项目支出绩效自评表</p><p>（2023年度）</p>"
+        "<table><tr><td>项目名称</td><td>宣传工作经费</td></tr><tr><td>主管部门</td><td>某局</td></tr></table>"
+        "</div></td></tr></table><p>页脚</p>")
+    assert [[c.text for c in r.cells] for r in page.rows] == [
+        ["栏目导航"], ["项目支出绩效自评表"], ["（2023年度）"], ["项目名称", "宣传工作经费"], ["主管部门", "某局"], ["页脚"]]
+
+
 @pytest.mark.slow
 def test_freshly_printed_pages_read_like_the_committed_ones(tmp_path):
     if shutil.which("chromium") is None:

@@ -125,6 +125,8 @@ class Spans:
 
 
 _TABLE_EDGE = re.compile(r"<(?:/\s*)?table\b", re.I)
+_TABLE_START = re.compile(r"<table\b", re.I)
+_CELL_EDGE = re.compile(r"</?t[dh]\b[^>]*>", re.I)
 _BLOCK_END = re.compile(r"<br\s*/?>|</(?:p|div|h[1-6]|li|section|article|header|footer|nav)\s*>", re.I)
 _ANY_TAG = re.compile(r"<[^>]+>")
 _SPAN_ATTR = re.compile(r"""(colspan|rowspan)\s*=\s*["']?\s*(\d+)""", re.I)
@@ -149,6 +151,12 @@ def html_tables_to_tsv(text: str, tables: bool | None = None, spans: Spans | Non
     for piece in pieces[1:]:
         end = _ROW_END.search(piece)
         row, rest = (piece, "") if end is None else (piece[: end.start()], piece[end.end():] if end.group(0).lower().startswith("</tr") else piece[end.start():])
+        if _TABLE_START.search(row):
+            # A row whose cell holds a table: a page laid out in a table (old sites put
+            # the article in one cell, navigation in another) — its text is lines, and
+            # the table inside it the data
+            out.append(_between(_CELL_EDGE.sub("<br>", row) + "<br>", spans) + _between(rest, spans))
+            continue
         out.append("\t".join(spans.lay_out(_cells(row))) + "\n" + _between(rest, spans))
     # Entities stay as they are: each cell is unescaped once, after the line is split
     # into cells (export_rows), so an escaped tab (`&#9;`) cannot split a cell and an
