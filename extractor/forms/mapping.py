@@ -464,7 +464,7 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
     form.provenance = m.reader.sources()  # (every value's source noted: the year and unit outside the table too)
     if fr.narrative:  # (said, as each line read as a row was an ignored row)
         m.reader.note(f"{fr.narrative} lines of narrative after its rows, kept out of it")
-    resembled = _misread_title(fr)
+    resembled = _title_resembled(fr)
     family = VOCAB.family_for(fr.kind, resembled or fr.title, _printed_labels(fr))
     form.template = family.name
     prompts = list(_template_prompts(form))
@@ -478,7 +478,7 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
     return form
 
 
-def _misread_title(fr: FormRows) -> str | None:
+def _title_resembled(fr: FormRows) -> str | None:
     """The template title a scanned title stands for where the reading is none of them."""
     if fr.title_row is None or any(m in fr.title for m in VOCAB.form_titles + VOCAB.department_titles):
         return None
