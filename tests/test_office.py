@@ -103,3 +103,38 @@ def test_a_sheet_wider_than_the_paper_is_joined_and_its_cut_cells_flagged():
     assert [float(i.score) for i in form.indicators] == [pytest.approx(i["score"]) for i in gold["indicators"]]
     cut = {f.field for f in form.findings if f.code == "assembled_value" and f.severity == "error"}
     assert cut == {"goal_expected", "goal_actual"}
+
+
+def test_a_long_sheet_of_even_rows_printed_down_the_pages_is_not_read_as_its_own_right_hand_columns(tmp_path):
+    """Rows of one height stand at the same heights on every page, so a long sheet's
+    next page looked like its right-hand columns (≥ 80% of its rows at the page before's
+    heights): page 6 of the six forms below was joined beside page 5, 10 rows lost, 2
+    forms silently wrong. A page drawn on the page before's column edges goes on below
+    it. And the header row the sheet repeats atop each page (print titles) is no part
+    of the row above it, with the block label's text printed in it twice."""
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) is not installed: bash .ci/system-deps installs it")
+    openpyxl = pytest.importorskip("openpyxl")
+    sys.path.insert(0, str(ROOT / "fixtures"))
+    from make_office import to_pdf
+
+    from extractor.read.documents import open_document
+
+    wb = openpyxl.load_workbook(OFFICE / "national_xlsx.xlsx")
+    for ws in wb.worksheets:
+        header = next(c.row for row in ws.iter_rows() for c in row if c.value and "一级指标" in str(c.value))
+        ws.print_title_rows = f"{header}:{header}"
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        for r in range(1, ws.max_row + 1):
+            ws.row_dimensions[r].height = 45
+    wb.save(tmp_path / "tall.xlsx")
+    pdf = to_pdf(tmp_path / "tall.xlsx", tmp_path)
+    doc = open_document(pdf)
+    pages = list(doc.pages())
+    doc.close()
+    assert len(pages) > 6 and not any(p.joined_pages for p in pages)
+    forms = extract_document(pdf, ExtractOptions(engine="rules")).forms
+    assert len(forms) == 6
+    texts = [t for f in forms for i in f.indicators for t in (i.target, i.actual) if t]
+    assert not [t for t in texts if "年度指标值" in t or "实际完成值" in t]

@@ -83,8 +83,10 @@ class Vocabulary:
 
     def is_indicator_header(self, key: str) -> bool:
         """The indicator table's header row (its key: the row's cells run together),
-        with or without a block label merged down the table's left (绩效指标, 绩效指标(90分))."""
-        return any(key.startswith(first) or any(re.match(re.escape(b) + r"(\(\d+分\))?" + first, key) for b in self.indicator_block)
+        with or without a block label merged down the table's left (绩效指标, 绩效指标(90分);
+        twice where a sheet's repeated print-title row runs into the merged label's text
+        that the page also prints)."""
+        return any(key.startswith(first) or any(re.match("(?:" + re.escape(b) + r"(\(\d+分\))?)+" + first, key) for b in self.indicator_block)
                    for first in self.indicator_header_first)
 
 

@@ -36,9 +36,32 @@ def continues(prev: PageText, page: PageText, anchors: tuple[str, ...]) -> bool:
         return False  # a form of its own starts here
     if not _headings_continue(prev, page, min(t for t, _ in theirs), min(t for t, _ in mine)):
         return False  # a table of its own, under its own title
+    if _same_columns(mine, theirs):
+        return False  # the rows below the page before's, in its columns (rows of one height match at every height)
     tops = sorted(t for t, _ in theirs)
     matched = sum(1 for t, _ in mine if any(abs(t - u) <= TOLERANCE for u in tops))
     return matched >= MIN_SHARE * len(mine)
+
+
+def _edges(rows: list[tuple[float, Row]]) -> list[float]:
+    """The x of every column edge the rows' cells draw, once each."""
+    xs = sorted({round(x, 1) for _, r in rows for c in r.cells if c.bbox for x in (c.bbox[0], c.bbox[2])})
+    out: list[float] = []
+    for x in xs:
+        if not out or x - out[-1] > TOLERANCE:
+            out.append(x)
+    return out
+
+
+def _same_columns(mine: list[tuple[float, Row]], theirs: list[tuple[float, Row]]) -> bool:
+    """The page's table is drawn on the page before's column edges: its rows go on below
+    them (a long sheet's next page), not to their right — a band of the sheet's other
+    columns has edges of its own, only the paper's margin in common."""
+    edges, before = _edges(mine), _edges(theirs)
+    if len(edges) < 4:
+        return False
+    shared = sum(1 for x in edges if any(abs(x - y) <= TOLERANCE for y in before))
+    return shared >= MIN_SHARE * len(edges)
 
 
 def _headings(page: PageText, table_top: float) -> list[tuple[float, Row]]:
