@@ -1,14 +1,18 @@
-"""A table printed wider than the paper: its right-hand columns on the next page.
+"""A table printed wider than the paper: its right-hand columns on another page.
 
 Spreadsheet programs print a sheet too wide for the paper column band by column
 band: the left columns of every row on one page, the right columns on the next,
-at the same heights. Such a continuation page is recognised by its rows — its
+at the same heights — or, a sheet longer than the paper too, every page of the left
+band and then every page of the right (down, then over: Excel's and LibreOffice's
+default). Such a continuation page is recognised by its rows — its
 table rows stand at the heights of the page before's, and it holds no form's
 anchor label (the left columns, 项目名称 among them, stayed behind) — and its cells
 are joined onto the rows they continue, to the right.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
 
 from ..forms.numbers import compact
 from .page import CUT_BY_EDGE, Cell, PageText, Row
@@ -131,3 +135,34 @@ def join(prev: PageText, page: PageText) -> PageText:
         prev.rows[:0] = heading
     prev.joined_pages.append(page.number)
     return prev
+
+
+HELD = 6  # pages held for the bands after them (a sheet six pages long, printed down then over)
+
+
+def bands_joined(pages: Iterable[PageText], anchors: tuple[str, ...]) -> Iterator[PageText]:
+    """The pages in order, each band of columns joined onto the page it continues.
+
+    A page that continues a held one is joined to the held page with the fewest bands
+    so far (the earliest among equals): bands come in the order of the pages they
+    continue, across then down or down then across. A page with a form's anchor starts
+    another sheet: what is held is let go. So is the oldest page past `HELD`."""
+    held: list[tuple[PageText, list[int]]] = []  # (page, [its bands])
+    for page in pages:
+        ahead = [(h, b) for h, b in held if continues(h, page, anchors)]
+        if ahead:
+            h, bands = min(ahead, key=lambda hb: len(hb[1]))  # (min keeps the earliest of equals)
+            join(h, page)
+            bands.append(page.number)
+            continue
+        if _has_anchor(page, anchors):
+            yield from (h for h, _ in held)
+            held = []
+        held.append((page, [page.number]))
+        if len(held) > HELD:
+            yield held.pop(0)[0]
+    yield from (h for h, _ in held)
+
+
+def _has_anchor(page: PageText, anchors: tuple[str, ...]) -> bool:
+    return any(compact(c.text).startswith(anchors) for _, r in _table_rows(page) for c in r.cells)

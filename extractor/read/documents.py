@@ -16,7 +16,7 @@ import pymupdf
 
 from ..errors import CorruptFile, EmptyFile, EncryptedFile, InputError, NoTextLayer, TooLarge, UnsupportedFile, translate
 from ..forms.templates import VOCAB
-from ..layout.across import continues, join
+from ..layout.across import bands_joined
 from .canonical import Canon
 from ..layout.page import PageText, Row
 from .. import workers
@@ -199,16 +199,7 @@ class OpenedDocument:
             yield from self._book.pages()
             return
         assert self._pdf is not None
-        held: PageText | None = None  # a page whose table may continue on the next
-        for page in self._pdf_pages():
-            if held is not None and continues(held, page, VOCAB.project_anchor + VOCAB.department_anchor):
-                held = join(held, page)
-                continue
-            if held is not None:
-                yield held
-            held = page
-        if held is not None:
-            yield held
+        yield from bands_joined(self._pdf_pages(), VOCAB.project_anchor + VOCAB.department_anchor)
 
     def _pdf_pages(self) -> Iterator[PageText]:
         assert self._pdf is not None
