@@ -4,10 +4,11 @@ Spreadsheet programs print a sheet too wide for the paper column band by column
 band: the left columns of every row on one page, the right columns on the next,
 at the same heights — or, a sheet longer than the paper too, every page of the left
 band and then every page of the right (down, then over: Excel's and LibreOffice's
-default). Such a continuation page is recognised by its rows — its
-table rows stand at the heights of the page before's, and it holds no form's
-anchor label (the left columns, 项目名称 among them, stayed behind) — and its cells
-are joined onto the rows they continue, to the right.
+default). Such a continuation page is recognised by its rows — its table rows stand
+at the heights of a page before's, on column edges of their own (a page below in the
+same columns is the table going on down), and it holds no form's anchor label (the
+left columns, 项目名称 among them, stayed behind) — and its cells are joined onto the
+rows they continue, to the right (`bands_joined`).
 """
 
 from __future__ import annotations
@@ -31,20 +32,18 @@ def _table_rows(page: PageText) -> list[tuple[float, Row]]:
     return [(top, r) for r in page.rows if r.in_table and (top := _top(r)) is not None]
 
 
-def continues(prev: PageText, page: PageText, anchors: tuple[str, ...]) -> bool:
-    """Is `page` the right-hand part of `prev`'s table?"""
+def _beside(prev: PageText, page: PageText) -> bool:
+    """`page`, which holds no form's anchor, is the right-hand part of `prev`'s table."""
     mine, theirs = _table_rows(page), _table_rows(prev)
     if len(mine) < 3 or len(theirs) < 3:
         return False
-    if any(compact(c.text).startswith(anchors) for _, r in mine for c in r.cells):
-        return False  # a form of its own starts here
     if not _headings_continue(prev, page, min(t for t, _ in theirs), min(t for t, _ in mine)):
         return False  # a table of its own, under its own title
-    if _same_columns(mine, theirs):
-        return False  # the rows below the page before's, in its columns (rows of one height match at every height)
     tops = sorted(t for t, _ in theirs)
     matched = sum(1 for t, _ in mine if any(abs(t - u) <= TOLERANCE for u in tops))
-    return matched >= MIN_SHARE * len(mine)
+    # (rows of one height match at every height: the rows below the page before's, in
+    # its columns, are no band beside them)
+    return matched >= MIN_SHARE * len(mine) and not _same_columns(mine, theirs)
 
 
 def _edges(rows: list[tuple[float, Row]]) -> list[float]:
@@ -149,15 +148,16 @@ def bands_joined(pages: Iterable[PageText], anchors: tuple[str, ...]) -> Iterato
     another sheet: what is held is let go. So is the oldest page past `HELD`."""
     held: list[tuple[PageText, list[int]]] = []  # (page, [its bands])
     for page in pages:
-        ahead = [(h, b) for h, b in held if continues(h, page, anchors)]
-        if ahead:
-            h, bands = min(ahead, key=lambda hb: len(hb[1]))  # (min keeps the earliest of equals)
-            join(h, page)
-            bands.append(page.number)
-            continue
-        if _has_anchor(page, anchors):
+        if _has_anchor(page, anchors):  # (no band: a form of its own starts here)
             yield from (h for h, _ in held)
             held = []
+        else:
+            ahead = [(h, b) for h, b in held if _beside(h, page)]
+            if ahead:
+                h, bands = min(ahead, key=lambda hb: len(hb[1]))  # (min keeps the earliest of equals)
+                join(h, page)
+                bands.append(page.number)
+                continue
         held.append((page, [page.number]))
         if len(held) > HELD:
             yield held.pop(0)[0]
