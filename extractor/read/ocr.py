@@ -213,10 +213,14 @@ _WIDTH_SLACK = 1.1  # a batch holds lines within 10% of each other's width
 _UNSURE_SCORE = 0.6  # a line `_unsure` names: kept, its value named as unsure (under pipeline.LOW_OCR_CONFIDENCE)
 _UNSURE_CHAR = 0.5  # a prose character read with less confidence than this…
 _PROSE = 8  # …in a line of this many Chinese characters or more (no arithmetic checks prose)
-# A Chinese character of any line read with less confidence than this: the recogniser
-# reads 门 as 内 or 門 in Noto Sans CJK SC (Chromium's font) at 0.38–0.78 with the
-# rest of the line sure, a line mean of 0.85–0.96 (scans of browser-printed forms).
+# A Chinese character read with less confidence than this, in a line of fewer Chinese
+# characters than `_LONG`: the recogniser reads 门 as 内 or 門 in Noto Sans CJK SC
+# (Chromium's font) at 0.38–0.78 with the rest of the line sure, a line mean of
+# 0.85–0.96 (scans of browser-printed forms: names, titles, a narrow cell's lines).
+# A long line of prose has its own floor and its re-read (`_read_prose_again`): at 0.8
+# it named a correct 28-character line of a photo's goal (职 at 0.54).
 _UNSURE_HANZI = 0.8
+_LONG = 16
 _LEAD = 1.4  # ink this many characters' widths before the first character read is a mark left unread
 _FULL_WIDTH = re.compile(r"[\u3400-\u9fff，。、；：“”‘’（）《》〈〉〔〕【】！？]")
 
@@ -259,8 +263,8 @@ def _unsure(img: np.ndarray, text: str, info) -> str | None:
     if k is not None and info.confs[k] < _UNSURE_CHAR:
         return f"{text[k]!r} in {text[max(0, k - 6):k + 7]!r} read with confidence {info.confs[k]:.2f}"
     confs = getattr(info, "confs", None) or []
-    if len(confs) == len(text):
-        hanzi = [i for i, ch in enumerate(text) if "\u3400" <= ch <= "\u9fff"]
+    hanzi = [i for i, ch in enumerate(text) if "\u3400" <= ch <= "\u9fff"]
+    if len(confs) == len(text) and len(hanzi) < _LONG:
         k = min(hanzi, key=confs.__getitem__, default=None)
         if k is not None and confs[k] < _UNSURE_HANZI:
             return f"{text[k]!r} in {text[max(0, k - 6):k + 7]!r} read with confidence {confs[k]:.2f}"

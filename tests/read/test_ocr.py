@@ -281,9 +281,9 @@ def test_a_prose_character_read_unsurely_names_the_line_but_a_figure_does_not():
 def test_a_chinese_character_read_under_the_floor_names_any_line_and_other_characters_do_not():
     """The recogniser reads 门 as 門 or 内 in Chromium's font (Noto Sans CJK SC) at
     0.38–0.78 with the rest of a short line sure (`主管部門`, a line mean of 0.86): no
-    arithmetic checks a name, so a Chinese character under 0.8 names the line, short
-    or long; a figure's or a bracket's low character does not (the checker's, or
-    punctuation)."""
+    arithmetic checks a name, so a Chinese character under 0.8 names a line of fewer than
+    16 (a long line of prose has its floor of 0.5 and its re-read); a figure's or a
+    bracket's low character does not (the checker's, or punctuation)."""
     from types import SimpleNamespace
 
     from extractor.read import ocr
@@ -295,6 +295,11 @@ def test_a_chinese_character_read_under_the_floor_names_any_line_and_other_chara
     assert why and "'門'" in why and "0.58" in why
     assert ocr._unsure(_line_image([]), "主管部门", info("主管部门", [1.0, 1.0, 1.0, 0.95])) is None
     assert ocr._unsure(_line_image([]), "84.00(件)", info("84.00(件)", [1.0, 0.6, 1.0, 1.0, 1.0, 0.7, 1.0, 1.0])) is None
+    # a long line of prose keeps its own floor (0.5) and re-read: 职 at 0.54 in a photo's correct goal
+    prose = "法大队被撤销所承担的劳动保障领域相关行政执法职责将交由普陀区人"
+    confs = [1.0] * len(prose)
+    confs[prose.index("职")] = 0.54
+    assert ocr._unsure(_line_image([]), prose, info(prose, confs)) is None
 
 
 def test_a_prose_line_read_two_ways_when_stretched_is_named_and_one_read_alike_is_not(monkeypatch):
