@@ -105,13 +105,11 @@ def test_a_sheet_wider_than_the_paper_is_joined_and_its_cut_cells_flagged():
     assert cut == {"goal_expected", "goal_actual"}
 
 
-def test_a_long_sheet_of_even_rows_printed_down_the_pages_is_not_read_as_its_own_right_hand_columns(tmp_path):
-    """Rows of one height stand at the same heights on every page, so a long sheet's
-    next page looked like its right-hand columns (≥ 80% of its rows at the page before's
-    heights): page 6 of the six forms below was joined beside page 5, 10 rows lost, 2
-    forms silently wrong. A page drawn on the page before's column edges goes on below
-    it. And the header row the sheet repeats atop each page (print titles) is no part
-    of the row above it, with the block label's text printed in it twice."""
+def _printed_with_print_titles(tmp_path, name: str, fit_width: bool, height: float, from_header: bool):
+    """The national workbook's sheets with their indicator header repeated atop every
+    printed page and rows `height` points high (from the header down, or all of them),
+    fitted to the paper's width or not, printed by LibreOffice: the pages as read, and
+    the PDF."""
     if shutil.which("soffice") is None:
         pytest.skip("LibreOffice (soffice) is not installed: bash .ci/system-deps installs it")
     openpyxl = pytest.importorskip("openpyxl")
@@ -124,15 +122,27 @@ def test_a_long_sheet_of_even_rows_printed_down_the_pages_is_not_read_as_its_own
     for ws in wb.worksheets:
         header = next(c.row for row in ws.iter_rows() for c in row if c.value and "一级指标" in str(c.value))
         ws.print_title_rows = f"{header}:{header}"
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-        for r in range(1, ws.max_row + 1):
-            ws.row_dimensions[r].height = 45
-    wb.save(tmp_path / "tall.xlsx")
-    pdf = to_pdf(tmp_path / "tall.xlsx", tmp_path)
+        ws.sheet_properties.pageSetUpPr.fitToPage = fit_width
+        if fit_width:
+            ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        for r in range(header + 1 if from_header else 1, ws.max_row + 1):
+            ws.row_dimensions[r].height = height
+    wb.save(tmp_path / f"{name}.xlsx")
+    pdf = to_pdf(tmp_path / f"{name}.xlsx", tmp_path)
     doc = open_document(pdf)
     pages = list(doc.pages())
     doc.close()
+    return pages, pdf
+
+
+def test_a_long_sheet_of_even_rows_printed_down_the_pages_is_not_read_as_its_own_right_hand_columns(tmp_path):
+    """Rows of one height stand at the same heights on every page, so a long sheet's
+    next page looked like its right-hand columns (≥ 80% of its rows at the page before's
+    heights): page 6 of the six forms below was joined beside page 5, 10 rows lost, 2
+    forms silently wrong. A page drawn on the page before's column edges goes on below
+    it. And the header row the sheet repeats atop each page (print titles) is no part
+    of the row above it, with the block label's text printed in it twice."""
+    pages, pdf = _printed_with_print_titles(tmp_path, "tall", fit_width=True, height=45, from_header=False)
     assert len(pages) > 6 and not any(p.joined_pages for p in pages)
     forms = extract_document(pdf, ExtractOptions(engine="rules")).forms
     assert len(forms) == 6
@@ -145,26 +155,8 @@ def test_a_sheet_wider_and_longer_than_the_paper_is_joined_band_by_band(tmp_path
     page of the right. Each right-hand page is joined to the left-hand page it continues,
     in order — before, none was (the first form's right-hand pages stood alone): 26.6% of
     the fields, 6 of 6 forms silently wrong; now every wrong field is named."""
-    if shutil.which("soffice") is None:
-        pytest.skip("LibreOffice (soffice) is not installed: bash .ci/system-deps installs it")
-    openpyxl = pytest.importorskip("openpyxl")
-    sys.path.insert(0, str(ROOT / "fixtures"))
-    from make_office import to_pdf
-
-    from extractor.read.documents import open_document
-
-    wb = openpyxl.load_workbook(OFFICE / "national_xlsx.xlsx")
-    for ws in wb.worksheets:
-        header = next(c.row for row in ws.iter_rows() for c in row if c.value and "一级指标" in str(c.value))
-        ws.print_title_rows = f"{header}:{header}"
-        ws.sheet_properties.pageSetUpPr.fitToPage = False
-        for r in range(header + 1, ws.max_row + 1):
-            ws.row_dimensions[r].height = 70
-    wb.save(tmp_path / "wide_and_long.xlsx")
-    pdf = to_pdf(tmp_path / "wide_and_long.xlsx", tmp_path)
-    doc = open_document(pdf)
-    joined = [(p.number, p.joined_pages) for p in doc.pages()]
-    doc.close()
+    pages, pdf = _printed_with_print_titles(tmp_path, "wide_and_long", fit_width=False, height=70, from_header=True)
+    joined = [(p.number, p.joined_pages) for p in pages]
     assert sum(bool(j) for _, j in joined) >= 6  # (every form has right-hand pages: LibreOffice pages 1+3, 2+4, 5+7 …)
     assert all(n < b for n, j in joined for b in j)
     (gold,) = [d for d in load_manifest(OFFICE / "manifest.json") if d.path.name == "national_xlsx.pdf"]

@@ -89,8 +89,8 @@ def misread_title(text: str, filled: list[Cell]) -> str | None:
     characters in order. None for text from a text layer, or nothing like one."""
     if not filled or all(c.confidence >= 1.0 for c in filled) or len(text) < 6 or not _TITLE_END.search(text):
         return None
-    best = max(_FULL_TITLES, key=lambda t: SequenceMatcher(None, text, t, autojunk=False).ratio())
-    return best if SequenceMatcher(None, text, best, autojunk=False).ratio() >= 0.7 else None
+    ratio, best = max(((SequenceMatcher(None, text, t, autojunk=False).ratio(), t) for t in _FULL_TITLES), key=lambda rt: rt[0])
+    return best if ratio >= 0.7 else None
 
 
 _YEAR_ONLY = re.compile(r"[(（]?\d{4}年度?[)）]?")

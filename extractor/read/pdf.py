@@ -47,7 +47,7 @@ def page_words(page: pymupdf.Page) -> list[Word]:
     clip_x0, clip_x1 = clip.x0, clip.x1
     spaces = _SPACES
     for span in page.get_texttrace():
-        if span["type"] == 3 or span["opacity"] == 0:
+        if _invisible(span):
             continue
         size = span["size"]
         gap, drift = GAP_SPLIT * size, size * 0.3
@@ -83,9 +83,14 @@ def page_words(page: pymupdf.Page) -> list[Word]:
     return words
 
 
+def _invisible(span: dict) -> bool:
+    """Drawn in render mode 3 (neither filled nor stroked), or fully transparent."""
+    return span["type"] == 3 or span["opacity"] == 0
+
+
 def hidden_chars(page: pymupdf.Page) -> int:
     """How many characters the page draws invisibly (`page_words` leaves them out)."""
-    return sum(len(s["chars"]) for s in page.get_texttrace() if s["type"] == 3 or s["opacity"] == 0)
+    return sum(len(s["chars"]) for s in page.get_texttrace() if _invisible(s))
 
 
 def page_rulings(page: pymupdf.Page) -> tuple[list[tuple[float, float, float, float]], list[tuple[float, float, float, float]]]:
