@@ -148,6 +148,40 @@ def test_a_long_sheet_of_even_rows_printed_down_the_pages_is_not_read_as_its_own
     assert len(forms) == 6
     texts = [t for f in forms for i in f.indicators for t in (i.target, i.actual) if t]
     assert not [t for t in texts if "年度指标值" in t or "实际完成值" in t]
+    # Rows 45 pt high are too small for the goals' text: it is printed clipped (below)
+    assert _silent_and_clipped(pdf) == (0, {("宣传工作经费", "goal_actual"), (JOBS, "goal_expected"), (JOBS, "goal_actual")})
+
+
+JOBS = "就业创业主题活动、促进就业工作专项"
+
+
+def _silent_and_clipped(pdf):
+    """The silent errors of the national workbook's forms printed as `pdf`, and the
+    (project, field) pairs named as read from a clipped cell."""
+    from extractor.layout.page import CLIPPED
+
+    (gold,) = [d for d in load_manifest(OFFICE / "manifest.json") if d.path.name == "national_xlsx.pdf"]
+    gold.path = pdf
+    report = evaluate([gold])["types"][gold.doc_type]
+    forms = extract_document(pdf, ExtractOptions(engine="rules")).forms
+    clipped = {(f.project_name, x.field) for f in forms for x in f.findings
+               if x.severity == "error" and x.message.endswith(CLIPPED.why)}
+    return report["silent_errors"], clipped
+
+
+def test_a_cell_too_small_for_its_text_is_read_as_printed_and_named(tmp_path):
+    """Rows of a fixed 30 pt: a goal's text is longer than its row holds, and LibreOffice
+    writes it whole with a clip on the cell (the page shows only the part inside).
+    Before, the hidden lines were read into the cells around (a header garbled, the
+    indicator columns lost: 1 form silently wrong in 6; at 45 pt 2, at 60 pt 2). Now
+    the hidden text is not read, and a value read from a clipped cell is an error
+    that names it — including a line the clip's edge cuts through, whose comma (ink
+    at the baseline) is hidden while the line's characters show."""
+    _pages, pdf = _printed_with_print_titles(tmp_path, "rows30", fit_width=True, height=30, from_header=False)
+    silent, clipped = _silent_and_clipped(pdf)
+    assert silent == 0
+    assert clipped == {("宣传工作经费", "goal_actual"), (JOBS, "goal_expected"), (JOBS, "goal_actual"),
+                       ("新疆支青稳定专项经费", "goal_actual")}  # (the comma's line)
 
 
 def test_a_sheet_wider_and_longer_than_the_paper_is_joined_band_by_band(tmp_path):

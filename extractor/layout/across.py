@@ -109,7 +109,8 @@ def join(prev: PageText, page: PageText) -> PageText:
     def moved(c: Cell) -> Cell:
         def box(b):
             return None if b is None else (b[0] + shift, b[1], b[2] + shift, b[3])
-        return Cell(c.text, box(c.bbox), None if c.col is None else c.col + col0, c.cut_below, c.confidence, box(c.text_bbox), c.ref)
+        return Cell(c.text, box(c.bbox), None if c.col is None else c.col + col0, c.cut_below, c.confidence, box(c.text_bbox), c.ref,
+                    c.doubt)
 
     for top, row in _table_rows(page):
         target = min(theirs, key=lambda tr: abs(tr[0] - top))

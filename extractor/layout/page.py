@@ -47,6 +47,11 @@ class Doubt:
 # One cell cut in two by the paper's edge: its text is in two parts, on two pages.
 CUT_BY_EDGE = Doubt("was printed in a cell the paper's edge cut in two (the sheet is wider than the page); its text is incomplete",
                     "所在单元格被纸张边缘截断（表格宽于纸张），其文字不完整")
+# A cell too small for its text, printed clipped (a spreadsheet row of fixed height):
+# the program wrote the whole text, and a clip path shows only what is inside the cell.
+CLIPPED = Doubt("was printed in a cell too small for its text: the page shows only the part inside the cell, "
+                "the rest is cut off; its text is incomplete",
+                "所在单元格容不下其文字，页面只显示单元格内的部分，其余被裁去，其文字不完整")
 # A converter wrote a line of this cell beside a line of a neighbouring row's (camelot:
 # `"性 结\n结对帮扶工作开展规范"`): characters of the rows may have changed places.
 INTERLEAVED = Doubt("was read from a cell whose lines the converter interleaved with a neighbouring row's "

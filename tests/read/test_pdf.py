@@ -39,3 +39,43 @@ def test_text_drawn_invisibly_is_not_read(root, tmp_path):
     after = [w.text for w in page_words(pymupdf.open(tmp_path / "hidden.pdf")[0])]
     assert "99999.99" not in after and "88888.88" not in after and "77777.77" in after
     assert len(after) == len(before) + 1
+
+
+def _clipped_cell_page(path):
+    """A ruled table of three rows: the middle cell's text is longer than its row, and
+    the program wrote it all with a clip on the cell's box (as spreadsheets print a
+    row of fixed height): a line runs up into the header row, one down into the
+    cell below, which has its own text."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=400, height=300)
+    for y in (70, 100, 130, 160):
+        page.draw_line((50, y), (350, y))
+    for x in (50, 250, 350):
+        page.draw_line((x, 70), (x, 160))
+    page.insert_text((60, 88), "HEAD", fontname="helv", fontsize=10)
+    page.insert_text((60, 152), "bee", fontname="helv", fontsize=10)
+    page.insert_text((260, 120), "42", fontname="helv", fontsize=10)
+    xref = page.get_contents()[-1]
+    h = 300  # PDF space is y-up
+    clip = f"q 50 {h - 130} 200 30 re W n BT /helv 10 Tf 60 {h - 96} Td (above) Tj ET " \
+           f"BT /helv 10 Tf 60 {h - 119} Td (shown text) Tj ET BT /helv 10 Tf 60 {h - 141} Td (spill) Tj ET Q\n"
+    doc.update_stream(xref, doc.xref_stream(xref) + clip.encode())
+    doc.save(path)
+    return pymupdf.open(path)[0]
+
+
+def test_text_a_clip_hides_is_not_read_and_the_cell_it_was_cut_from_is_doubted(tmp_path):
+    """What a clip hides is not printed: the lines running out of the clipped cell join
+    neither the header nor the cell below (before, `HEAD` read `above HEAD` and the
+    cell below `spill bee`), and the clipped cell is doubted — what it shows is not all
+    of its text — while its neighbours are not."""
+    from extractor.layout.page import CLIPPED
+    from extractor.read.pdf import read_page
+
+    page = _clipped_cell_page(tmp_path / "clipped.pdf")
+    words = [w.text for w in page_words(page)]
+    assert {"above", "spill"} <= set(words)  # (the trace has every character drawn)
+    cells = {c.text: c for r in read_page(page).rows for c in r.cells if c.text}
+    assert set(cells) == {"HEAD", "shown text", "42", "bee"}
+    assert cells["shown text"].doubt is CLIPPED
+    assert [t for t, c in cells.items() if c.doubt is not None] == ["shown text"]
