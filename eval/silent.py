@@ -4,7 +4,8 @@ users by, one printed thing changed at a time.
 For each family (the national template, two provincial copies, the department form)
 seven forms are printed, each with one change to what it prints — none, a digit, a
 decimal place, the grade word, a level label, a cell emptied, a row dropped — and the
-document goes every route: the workbook itself, the PDF LibreOffice prints of it, the
+document goes every route: the workbook itself, the PDF LibreOffice prints of it (as
+laid out, and with every row a fixed 30 pt: the goals printed clipped to their cells), the
 Word file, the web page and Chromium's PDF of it (plain, and as a user's browser saves it:
 its headers and footers on), the page's text as crawlers write it
 (a cell a line, `a | b |` rows, cells apart by spaces), the printed PDF scanned at 300
@@ -166,6 +167,23 @@ def _workbooks(fam: dict, forms: list[dict], work: Path) -> list[Path]:
 
 def _printed(fam, forms, work) -> list[Path]:
     return [make_office.to_pdf(p, work) for p in _workbooks(fam, forms, work)]
+
+
+def _tight_rows(fam, forms, work) -> list[Path]:
+    """The workbooks with every row a fixed 30 pt (a sheet laid out to one row height),
+    printed by LibreOffice: the goals' text is longer than its row holds, and is printed
+    clipped to its cell (the page shows only part of it)."""
+    import openpyxl
+
+    out = []
+    for path in _workbooks(fam, forms, work):
+        wb = openpyxl.load_workbook(path)
+        for ws in wb.worksheets:
+            for r in range(1, ws.max_row + 1):
+                ws.row_dimensions[r].height = 30
+        wb.save(path)
+        out.append(make_office.to_pdf(path, work))
+    return out
 
 
 def _docx(fam, forms, work) -> list[Path]:
@@ -360,7 +378,7 @@ def _camelot(fam, forms, work) -> list[Path]:
 
 
 ROUTES: dict[str, Callable] = {
-    "xlsx": _workbooks, "libreoffice_pdf": _printed, "docx": _docx, "html": _html, "chromium_pdf": _chromium,
+    "xlsx": _workbooks, "libreoffice_pdf": _printed, "libreoffice_pdf_tight_rows": _tight_rows, "docx": _docx, "html": _html, "chromium_pdf": _chromium,
     "browser_saved_pdf": _browser_saved,
     "scan_300_colour": _scan(300, "colour"), "scan_200_grey": _scan(200, "grey"), "fax_200_bw": _scan(200, "bw"),
     "scan_browser_200_grey": _scan(200, "grey", _browser_saved), "searchable_scan": _searchable, "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,

@@ -211,7 +211,8 @@ class OpenedDocument:
                 raise TooLarge(f"page {i + 1}'s content decodes to more than {self.limits.max_page_content >> 20} MiB "
                                "of drawing operators (a decompression bomb)",
                                zh=f"第 {i + 1} 页的内容解压后超过 {self.limits.max_page_content >> 20} MiB 绘图指令（解压炸弹）")
-            words = page_words(page)
+            spans = page.get_texttrace()
+            words = page_words(page, spans)
             problem = text_layer_problem(words)
             what = ocr_reason(page, problem)
             if what is not None:
@@ -232,7 +233,7 @@ class OpenedDocument:
                 self.ocr_pages[i + 1] = notes
                 self.doc_type = "scanned"
             else:
-                text = read_page(page, words)
+                text = read_page(page, words, spans)
             said = self.damage(new_only=True)
             if said:
                 self.page_damage[i + 1] = said

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
@@ -17,14 +16,14 @@ import pymupdf
 
 from ..layout.page import CLIPPED, PageText, Row, Word
 from ..layout.settings import LAYOUT
-from ..layout.grid import Edge, rects_to_edges
+from ..layout.grid import rects_to_edges
 from ..layout.tables import rows_from
+from .clips import SPACES, Box, cell_clips, invisible, shown_trace
 
 MIN_CHARS_FOR_TEXT_LAYER = LAYOUT.min_chars_for_text_layer
 
 
 GAP_SPLIT, ASCENT = LAYOUT.gap_split, LAYOUT.ascent
-_SPACES = frozenset((32, 9, 10, 13, 0x3000, 0xA0))
 
 
 def page_words(page: pymupdf.Page, spans: list[dict] | None = None) -> list[Word]:
@@ -43,15 +42,15 @@ def page_words(page: pymupdf.Page, spans: list[dict] | None = None) -> list[Word
     Text drawn invisibly (render mode 3, or fully transparent) is not printed, and is
     not read: it is what another program's OCR lays under a scan to make it searchable
     (the scan is then read by ours, its rulings with it), or text hidden from a reader.
-    `spans` are the page's text trace when the caller has it (`clipped` leaves out
-    what a clip path hides).
+    `spans` are the page's text trace when the caller has it (`clips.shown_trace`
+    leaves out what clip paths hide).
     """
     words: list[Word] = []
     clip = page.rect  # (a property that asks MuPDF each time: ≈15 µs)
     clip_x0, clip_x1 = clip.x0, clip.x1
-    spaces = _SPACES
+    spaces = SPACES
     for span in page.get_texttrace() if spans is None else spans:
-        if _invisible(span):
+        if invisible(span):
             continue
         size = span["size"]
         gap, drift = GAP_SPLIT * size, size * 0.3
@@ -87,17 +86,9 @@ def page_words(page: pymupdf.Page, spans: list[dict] | None = None) -> list[Word
     return words
 
 
-def _invisible(span: dict) -> bool:
-    """Drawn in render mode 3 (neither filled nor stroked), or fully transparent."""
-    return span["type"] == 3 or span["opacity"] == 0
-
-
 def hidden_chars(page: pymupdf.Page) -> int:
     """How many characters the page draws invisibly (`page_words` leaves them out)."""
-    return sum(len(s["chars"]) for s in page.get_texttrace() if _invisible(s))
-
-
-Box = tuple[float, float, float, float]
+    return sum(len(s["chars"]) for s in page.get_texttrace() if invisible(s))
 
 
 def page_rulings(page: pymupdf.Page) -> tuple[list[Box], list[Box], list[Box]]:
@@ -183,160 +174,37 @@ def draws_outlined_text(page: pymupdf.Page) -> bool:
     return False
 
 
-def read_page(page: pymupdf.Page, words: list[Word] | None = None) -> PageText:
-    """A page's rows from its text layer (or `words` given instead) and vector rulings.
+def read_page(page: pymupdf.Page, words: list[Word] | None = None, spans: list[dict] | None = None) -> PageText:
+    """A page's rows from its text layer (or `words` given instead, read from the text
+    trace `spans`) and vector rulings.
 
-    A cell too small for its text (a spreadsheet row of fixed height, a column too
-    narrow) is printed clipped: the program writes the whole text, running over the
-    cells around it, and a clip path shows only the part inside. The hidden part is
-    not read — it would join the neighbours' text (a header lost, a goal garbled) —
-    and the cell it was cut from is doubted: what it shows is not the whole of it."""
+    On a page with clips smaller than the page, what they hide is not read, and a cell
+    whose text its clip cut short is doubted (`clips`)."""
     rects, lines, clips = page_rulings(page)
-    cutting: list[Box] = []
-    spans = None
+    cut: list[Box] = []
     if clips:
-        spans, cutting = clipped(page, clips, _cell_boxes(clips, rects_to_edges(rects, lines)))
-    if spans is not None or words is None:
-        words = page_words(page, spans)
+        shown, cut = shown_trace(page, cell_clips(clips, rects_to_edges(rects, lines)), spans)
+        if shown is not None:
+            words = page_words(page, shown)
+    if words is None:
+        words = page_words(page)
     rect = page.rect
     text = rows_from(words, rects, lines, page.number + 1, rect.width, rect.height)
-    if cutting:
-        _doubt_cells_cut(text.rows, cutting)
+    if cut:
+        _doubt_cells_cut(text.rows, cut)
     return text
 
 
-def _cell_boxes(clips: list[Box], edges: list[Edge]) -> list[Box]:
-    """The clips drawn on one cell's box: no ruling runs through them. (A program also
-    clips to the part of the table a page holds, to draw a merged cell's label cut by
-    a page break: such a clip holds several cells.)"""
-    out = []
-    for x0, y0, x1, y1 in clips:
-        if not any((x0 + 2 < e.pos < x1 - 2 and e.start < y1 - 2 and e.end > y0 + 2) if not e.horizontal
-                   else (y0 + 2 < e.pos < y1 - 2 and e.start < x1 - 2 and e.end > x0 + 2) for e in edges):
-            out.append((x0, y0, x1, y1))
-    return out
-
-
-def clipped(page: pymupdf.Page, clips: list[Box], cells: list[Box]) -> tuple[list[dict] | None, list[Box]]:
-    """The page's text trace with the characters its clip paths hide taken out (None
-    when they hide none), and the clips of `cells` (a cell's own box) that hid some.
-
-    Hidden: what MuPDF's text extraction with TEXT_CLIP leaves out (`_shown`), each
-    from the cell `_cut_from` says, if any. Kept, but only a sliver of it shows
-    (hidden too): a character cut through by the edge of a clip that hid characters
-    drawn around it (the lines of one cell's text are drawn one after another, so
-    within two of the first and last it hid). (Only on pages with clips smaller than
-    the page: a second pass over the page's text.)"""
-    flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_PRESERVE_LIGATURES
-    if page.get_text("words", flags=flags | pymupdf.TEXT_CLIP) == page.get_text("words", flags=flags):
-        return None, []  # (the common case, told apart cheaply: the clips hide nothing)
-    spans = page.get_texttrace()
-    shown = _shown(page, spans)
-    drawn: dict[Box, tuple[int, int]] = {}  # a clip that hid text → the first and last text it hid (seqno)
-    hid = False
-    for span, kept in zip(spans, shown):
-        if len(kept) == len(span["chars"]):
-            continue
-        hid = True
-        for c in span["chars"]:
-            if c not in kept:
-                clip = _cut_from(c[3], cells, kept)
-                if clip is not None:
-                    first, last = drawn.get(clip, (span["seqno"], span["seqno"]))
-                    drawn[clip] = (min(first, span["seqno"]), max(last, span["seqno"]))
-    for span, kept in zip(spans, shown):
-        near = [b for b, (first, last) in drawn.items() if first - 2 <= span["seqno"] <= last + 2]
-        if near:
-            kept = [c for c in kept if _shows(c[3], near)]
-        if len(kept) < len(span["chars"]):
-            span["chars"], hid = kept, True
-    return (spans if hid else None), sorted(drawn)
-
-
-def _cut_from(box: Box, cells: list[Box], line: list[tuple]) -> Box | None:
-    """The cell a hidden character was cut from: one whose edge cuts through it; else,
-    below or above it in its column, the nearest (wrapped lines run out of the cell's
-    top and bottom); else, in its row, one that shows a character of its own line (a
-    line runs out of the cell's side). None when it is no cell's on this page (a
-    clip holding several cells hid it: a merged cell's label, a band of a sheet)."""
-    x0, y0, x1, y1 = box
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    for b in cells:
-        if _meets(b, x0, y0, x1, y1) and not (b[0] <= x0 and b[1] <= y0 and x1 <= b[2] and y1 <= b[3]):
-            return b
-    column = [b for b in cells if b[0] <= cx <= b[2] and not b[1] <= cy <= b[3]]
-    if column:
-        return min(column, key=lambda b: min(abs(cy - b[1]), abs(cy - b[3])))
-    for b in cells:
-        if b[1] <= cy <= b[3] and any(_holds(b, (c[3][0] + c[3][2]) / 2, (c[3][1] + c[3][3]) / 2) for c in line):
-            return b
-    return None
-
-
-def _shown(page: pymupdf.Page, spans: list[dict]) -> list[list[tuple]]:
-    """Of each span of the trace, the characters MuPDF's text extraction with TEXT_CLIP
-    keeps: those whose glyph's ink meets its clip (so a comma on a line a clip's edge
-    cuts through may go while the line's other characters stay). A character of the
-    trace is matched to one the extraction has at its origin: of its code first, then
-    of any (the extraction writes some characters otherwise: Kangxi radicals as the
-    common Hanzi), each used once (two texts may print a character at one place)."""
-    exact: Counter[tuple[int, float, float]] = Counter()
-    at: Counter[tuple[float, float]] = Counter()
-    flags = pymupdf.TEXT_CLIP | pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_PRESERVE_LIGATURES
-    for block in page.get_text("rawdict", flags=flags)["blocks"]:
-        for line in block.get("lines", ()):
-            for span in line["spans"]:
-                for ch in span["chars"]:
-                    ox, oy = round(ch["origin"][0], 1), round(ch["origin"][1], 1)
-                    exact[ord(ch["c"]), ox, oy] += 1
-                    at[ox, oy] += 1
-    keys = [[(c[0], round(c[2][0], 1), round(c[2][1], 1)) for c in span["chars"]] for span in spans]
-    found = [[False] * len(k) for k in keys]
-    for span_keys, hits in zip(keys, found):
-        for i, key in enumerate(span_keys):
-            if key[0] in _SPACES or exact[key] > 0:
-                exact[key] -= 1
-                at[key[1:]] -= 1
-                hits[i] = True
-    for span_keys, hits in zip(keys, found):
-        for i, key in enumerate(span_keys):
-            if not hits[i] and at[key[1:]] > 0:
-                at[key[1:]] -= 1
-                hits[i] = True
-    return [[c for c, hit in zip(span["chars"], hits) if hit] for span, hits in zip(spans, found)]
-
-
-def _holds(b: Box, x: float, y: float) -> bool:
-    return b[0] <= x <= b[2] and b[1] <= y <= b[3]
-
-
-def _meets(b: Box, x0: float, y0: float, x1: float, y1: float) -> bool:
-    return x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1
-
-
-def _shows(box: Box, near: list[Box]) -> bool:
-    """Does a character the extraction kept show whole enough to read? Not when its
-    box meets (or comes within a point of: the extraction's boxes are taller) a clip
-    of `near` (one that hid text drawn around it) that does not hold its centre.
-    (A merged cell's label drawn across a page break shows in halves on both pages,
-    neither of them in a clip that hid text: it is read, as before.)"""
-    x0, y0, x1, y1 = box
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    return not any(_meets(b, x0 - 1, y0 - 1, x1 + 1, y1 + 1) and not _holds(b, cx, cy) for b in near)
-
-
-def _doubt_cells_cut(rows: list[Row], cutting: list[Box]) -> None:
-    """The cells whose text a clip cut (a clip drawn on the cell's own box) are doubted.
-    A clip of a wider region (the part of a merged cell a page holds) cut no cell's
-    text short: the text it hid is printed whole where the cell's middle falls."""
+def _doubt_cells_cut(rows: list[Row], cut: list[Box]) -> None:
+    """Doubt the cells whose text their clip cut short: the cell (or the line of free
+    text) under each such clip (no ruling runs through one: it holds one cell)."""
     for row in rows:
-        if not row.in_table:
-            continue
         for cell in row.cells:
             b = cell.bbox
-            if cell.text and b and any(abs(b[0] - c[0]) <= 2 and abs(b[1] - c[1]) <= 2 and abs(b[2] - c[2]) <= 2
-                                       and abs(b[3] - c[3]) <= 2 for c in cutting):
-                cell.doubt = cell.doubt or CLIPPED
+            if cell.text and b and cell.doubt is None:
+                x, y = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+                if any(c[0] <= x <= c[2] and c[1] <= y <= c[3] for c in cut):
+                    cell.doubt = CLIPPED
 
 
 _FLATE = frozenset({"/FlateDecode", "/Fl"})
