@@ -5,8 +5,8 @@ For each family (the national template, two provincial copies, the department fo
 seven forms are printed, each with one change to what it prints — none, a digit, a
 decimal place, the grade word, a level label, a cell emptied, a row dropped — and the
 document goes every route: the workbook itself, the PDF LibreOffice prints of it (as
-laid out, and with every row a fixed 30 pt: the goals printed clipped to their cells), the
-Word file, the web page and Chromium's PDF of it (plain, and as a user's browser saves it:
+laid out; with every row a fixed 30 pt, and with every column half as wide: text printed
+clipped to its cells), the Word file, the web page and Chromium's PDF of it (plain, and as a user's browser saves it:
 its headers and footers on), the page's text as crawlers write it
 (a cell a line, `a | b |` rows, cells apart by spaces), the printed PDF scanned at 300
 dpi in colour, at 200 dpi in grey and as a black-and-white fax TIFF (and the browser's print
@@ -169,21 +169,37 @@ def _printed(fam, forms, work) -> list[Path]:
     return [make_office.to_pdf(p, work) for p in _workbooks(fam, forms, work)]
 
 
-def _tight_rows(fam, forms, work) -> list[Path]:
-    """The workbooks with every row a fixed 30 pt (a sheet laid out to one row height),
-    printed by LibreOffice: the goals' text is longer than its row holds, and is printed
-    clipped to its cell (the page shows only part of it)."""
-    import openpyxl
+def _relaid(change: Callable) -> Callable:
+    """A route: the workbooks changed by `change(sheet)`, printed by LibreOffice."""
+    def route(fam, forms, work) -> list[Path]:
+        import openpyxl
 
-    out = []
-    for path in _workbooks(fam, forms, work):
-        wb = openpyxl.load_workbook(path)
-        for ws in wb.worksheets:
-            for r in range(1, ws.max_row + 1):
-                ws.row_dimensions[r].height = 30
-        wb.save(path)
-        out.append(make_office.to_pdf(path, work))
-    return out
+        out = []
+        for path in _workbooks(fam, forms, work):
+            wb = openpyxl.load_workbook(path)
+            for ws in wb.worksheets:
+                change(ws)
+            wb.save(path)
+            out.append(make_office.to_pdf(path, work))
+        return out
+    return route
+
+
+def _rows_of_30pt(ws) -> None:
+    """Every row a fixed 30 pt (a sheet laid out to one row height): the goals' text is
+    longer than its row holds, and is printed clipped to its cell."""
+    for r in range(1, ws.max_row + 1):
+        ws.row_dimensions[r].height = 30
+
+
+def _columns_halved(ws) -> None:
+    """Every column half as wide (its rows keep their heights): text wraps to more lines
+    than its row holds, and is printed clipped to its cell."""
+    from openpyxl.utils import get_column_letter
+
+    for c in range(1, ws.max_column + 1):
+        dim = ws.column_dimensions[get_column_letter(c)]
+        dim.width = max(3.0, (dim.width or 8.43) / 2)
 
 
 def _docx(fam, forms, work) -> list[Path]:
@@ -378,14 +394,15 @@ def _camelot(fam, forms, work) -> list[Path]:
 
 
 ROUTES: dict[str, Callable] = {
-    "xlsx": _workbooks, "libreoffice_pdf": _printed, "libreoffice_pdf_tight_rows": _tight_rows, "docx": _docx, "html": _html, "chromium_pdf": _chromium,
+    "xlsx": _workbooks, "libreoffice_pdf": _printed, "libreoffice_pdf_tight_rows": _relaid(_rows_of_30pt),
+    "libreoffice_pdf_narrow_columns": _relaid(_columns_halved), "docx": _docx, "html": _html, "chromium_pdf": _chromium,
     "browser_saved_pdf": _browser_saved,
     "scan_300_colour": _scan(300, "colour"), "scan_200_grey": _scan(200, "grey"), "fax_200_bw": _scan(200, "bw"),
     "scan_browser_200_grey": _scan(200, "grey", _browser_saved), "searchable_scan": _searchable, "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
     "crawler_cells": _crawler("cells"), "crawler_pipes": _crawler("pipes"), "crawler_spaces": _crawler("spaces"),
 }
-SAMPLE = {"families": ("national",), "routes": ("xlsx", "libreoffice_pdf", "docx", "html", "browser_saved_pdf", "pymupdf4llm",
-                                                "pdfplumber", "scan_200_grey")}
+SAMPLE = {"families": ("national",), "routes": ("xlsx", "libreoffice_pdf", "libreoffice_pdf_narrow_columns", "docx", "html",
+                                                "browser_saved_pdf", "pymupdf4llm", "pdfplumber", "scan_200_grey")}
 
 
 # --- reading back ---------------------------------------------------------------------------------

@@ -114,7 +114,9 @@ _ROW_ONLY = re.compile(r"indicators\[\d+\]")
 # Errors about a whole form (no field): they name every field of it.
 _GROUP = re.compile(r"indicators\[level1=(.+)\]\.level1_weight")
 _ROW_LEVEL = re.compile(r"indicators\[(\d+)\]\.(?:level1|level2|level1_weight)")
-WHOLE_FORM = frozenset({"not_extracted"})
+# Errors of the whole form: nothing of it was read (the LLM did not answer; a form's title
+# printed in text the rules found no table in — the only read_poorly that is an error).
+WHOLE_FORM = frozenset({"not_extracted", "read_poorly"})
 
 
 def named_by_error(found, path: str | None, printed: str | None = None) -> bool:

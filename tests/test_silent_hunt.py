@@ -1,5 +1,6 @@
 """The silent-error hunt (eval/silent.py), a sample of it: the national template's forms,
-each with one printed change, through the workbook, LibreOffice's PDF, the Word file,
+each with one printed change, through the workbook, LibreOffice's PDF (as laid out, and
+with its columns too narrow: text printed clipped), the Word file,
 the web page and the browser's save of it as PDF, pymupdf4llm and pdfplumber of the PDF,
 and a 200-dpi grey scan. Every
 change is read exactly or named by an error on its field."""
@@ -29,8 +30,10 @@ def test_no_printed_change_passes_silently_on_the_sampled_routes():
     assert results["cases"] == len(silent.SAMPLE["routes"]) * len(silent.CHANGES)
     cells = {(route, change): cell for route, row in results["routes"].items() for change, cell in row.items()}
     assert {k: c["silent_fields"] for k, c in cells.items() if c["silent_fields"]} == {}
-    # and the hunt is no formality: most changes are read exactly, the rest named
-    assert sum(c["exact"] for c in cells.values()) >= 0.8 * results["cases"]
+    # and the hunt is no formality: most changes are read exactly, the rest named (on the
+    # routes that print every cell whole: the narrow columns' print shows part of them)
+    whole = {k: c for k, c in cells.items() if k[0] != "libreoffice_pdf_narrow_columns"}
+    assert sum(c["exact"] for c in whole.values()) >= 0.8 * sum(c["cases"] for c in whole.values())
 
 
 def test_each_change_changes_what_the_form_prints():

@@ -226,6 +226,19 @@ def _field_of_row(row: Row, reader: FormReader) -> str | None:
     return None
 
 
+def _block_around(region: list[Row], n: int, reader: FormReader) -> str | None:
+    """The block (`funding`, `indicators`) whose rows are read right above and below row
+    `n`, none of which was read: a row of that block the reading could not place (its
+    label printed clipped, say), so each of the block's values may be missing."""
+    def block(rows) -> str | None:
+        for r in rows:
+            if r.in_table and (f := _field_of_row(r, reader)):
+                return f.split(".")[0].split("[")[0]
+        return None
+    above, below = block(reversed(region[:n])), block(region[n + 1:])
+    return above if above in ("funding", "indicators") and above == below else None
+
+
 def _value_beside(cell: Cell, row: Row, neighbours: list[Row], reader: FormReader) -> str | None:
     """The field of a read cell right above or below `cell` in its column (on the same
     page): a cell's line that a page break or the grid cut off into a row of its own."""
@@ -284,6 +297,10 @@ def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Findin
             field = "year" if _YEAR.search(key) and form.year is None else reader.path_of.get(id(cell)) or _field_of_row(row, reader)
             if field is None and cell.bbox is not None:  # a line of a cell the grid cut off from it
                 field = _value_beside(cell, row, region[n - 1: n] + region[n + 1: n + 2], reader)
+            if field is None:
+                field = _block_around(region, n, reader)
+            elif field == "funding_unit":  # (a column label of the funding header not understood: its column is lost)
+                field = "funding"
             if field == "total_score" and form.total_weight is None and is_number(cell.text):
                 field = "total_weight"  # (the total row prints two figures: the one not read is the weight)
             if orphan:  # (the rows it heads: the first read row from its own down)
