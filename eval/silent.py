@@ -6,7 +6,7 @@ seven forms are printed, each with one change to what it prints — none, a digi
 decimal place, the grade word, a level label, a cell emptied, a row dropped — and the
 document goes every route: the workbook itself, the PDF LibreOffice prints of it (as
 laid out; with every row a fixed 30 pt, and with every column half as wide: text printed
-clipped to its cells), the Word file, the web page and Chromium's PDF of it (plain, and as a user's browser saves it:
+clipped to its cells), the Word file and its PDF, the web page and Chromium's PDF of it (plain, and as a user's browser saves it:
 its headers and footers on), the page's text as crawlers write it
 (a cell a line, `a | b |` rows, cells apart by spaces), the printed PDF scanned at 300
 dpi in colour, at 200 dpi in grey and as a black-and-white fax TIFF (and the browser's print
@@ -209,6 +209,12 @@ def _docx(fam, forms, work) -> list[Path]:
     return [work / "forms.docx"]
 
 
+def _docx_printed(fam, forms, work) -> list[Path]:
+    """The Word file printed to PDF by LibreOffice (reports are published so as often as
+    workbooks are)."""
+    return [make_office.to_pdf(p, work) for p in _docx(fam, forms, work)]
+
+
 def _html(fam, forms, work) -> list[Path]:
     if fam.get("department"):
         return []
@@ -395,7 +401,7 @@ def _camelot(fam, forms, work) -> list[Path]:
 
 ROUTES: dict[str, Callable] = {
     "xlsx": _workbooks, "libreoffice_pdf": _printed, "libreoffice_pdf_tight_rows": _relaid(_rows_of_30pt),
-    "libreoffice_pdf_narrow_columns": _relaid(_columns_halved), "docx": _docx, "html": _html, "chromium_pdf": _chromium,
+    "libreoffice_pdf_narrow_columns": _relaid(_columns_halved), "docx": _docx, "docx_pdf": _docx_printed, "html": _html, "chromium_pdf": _chromium,
     "browser_saved_pdf": _browser_saved,
     "scan_300_colour": _scan(300, "colour"), "scan_200_grey": _scan(200, "grey"), "fax_200_bw": _scan(200, "bw"),
     "scan_browser_200_grey": _scan(200, "grey", _browser_saved), "searchable_scan": _searchable, "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,

@@ -93,7 +93,7 @@ def hidden_chars(page: pymupdf.Page) -> int:
 
 def page_rulings(page: pymupdf.Page) -> tuple[list[Box], list[Box], list[Box]]:
     """Rectangles and straight line segments the page draws (table borders), and the
-    clip rectangles smaller than the page (what they cut off is not printed: `clipped`).
+    clip rectangles smaller than the page (what they cut off is not printed: `clips`).
     `get_cdrawings()` is the raw (tuple) form of `get_drawings()`, about a third cheaper;
     `extended` adds the clips at no measurable cost."""
     rects: list[Box] = []
