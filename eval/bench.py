@@ -129,7 +129,8 @@ def bench_find_tables() -> dict:
         for page in doc:
             t = time.perf_counter()
             words = page_words(page)
-            tables = ruled_tables(edge_groups(rects_to_edges(*page_rulings(page))))
+            rects, lines, _clips = page_rulings(page)
+            tables = ruled_tables(edge_groups(rects_to_edges(rects, lines)))
             ours = []
             for table in tables:
                 _, _, grid = table_to_cells(table)

@@ -10,12 +10,13 @@ clipped to its cells), the Word file and its PDF, the web page and Chromium's PD
 its headers and footers on), the page's text as crawlers write it
 (a cell a line, `a | b |` rows, cells apart by spaces), the printed PDF scanned at 300
 dpi in colour, at 200 dpi in grey and as a black-and-white fax TIFF (and the browser's print
-at 200 dpi in grey: Chromium's font is not LibreOffice's), a searchable scan (its words
+at 200 dpi in grey: Chromium's font is not LibreOffice's; and the clipped prints at 200 dpi
+in grey: not all zeros yet, a scan shows no clip), a searchable scan (its words
 laid invisibly under the image, as OCR programs do), a phone photo, and
 what pymupdf4llm, pdfplumber (TSV) and camelot (TSV) make of the printed PDF. Each form read
 back is compared with what its document prints, field by field: a wrong field is
 *silent* unless an error finding names it (`evaluate.named_by_error`). The table is
-route × change → silent fields; it must be all zeros.
+route × change → silent fields; it must be all zeros (the clipped prints' scans are not, yet).
 
 The documents are made by the fixtures' own generators (fixtures/make_office.py,
 make_web.py, make_scans.py): the routes are those the engine was not built on.
@@ -404,7 +405,9 @@ ROUTES: dict[str, Callable] = {
     "libreoffice_pdf_narrow_columns": _relaid(_columns_halved), "docx": _docx, "docx_pdf": _docx_printed, "html": _html, "chromium_pdf": _chromium,
     "browser_saved_pdf": _browser_saved,
     "scan_300_colour": _scan(300, "colour"), "scan_200_grey": _scan(200, "grey"), "fax_200_bw": _scan(200, "bw"),
-    "scan_browser_200_grey": _scan(200, "grey", _browser_saved), "searchable_scan": _searchable, "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
+    "scan_browser_200_grey": _scan(200, "grey", _browser_saved),
+    "scan_tight_rows_200_grey": _scan(200, "grey", _relaid(_rows_of_30pt)),
+    "scan_narrow_columns_200_grey": _scan(200, "grey", _relaid(_columns_halved)), "searchable_scan": _searchable, "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
     "crawler_cells": _crawler("cells"), "crawler_pipes": _crawler("pipes"), "crawler_spaces": _crawler("spaces"),
 }
 SAMPLE = {"families": ("national",), "routes": ("xlsx", "libreoffice_pdf", "libreoffice_pdf_narrow_columns", "docx", "html",
