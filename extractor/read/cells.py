@@ -52,18 +52,24 @@ def _without_rulings(ink: np.ndarray) -> np.ndarray:
     return ink
 
 
-def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float) -> tuple[list[np.ndarray], list[BBox]]:
-    """(text-line quads in pixels, cells whose lines touch and need the detector).
-    A run of inked rows shorter than a third of the usual line height is a mark (a
-    dash: read from its shape elsewhere) or speckle, not a line."""
+def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float) -> tuple[list[np.ndarray], list[BBox], list[BBox]]:
+    """(text-line quads in pixels, cells whose lines touch and need the detector, cells
+    whose ink runs into their top or bottom border). A run of inked rows shorter than a
+    third of the usual line height is a mark (a dash: read from its shape elsewhere) or
+    speckle, not a line. Ink in the two pixel rows along a cell's border (three inside
+    its ruling) is text cut by it: a print that clipped a text too long for its cell
+    (no cell of the scanned fixtures has any; on scans of clipped prints 1-15 a page)."""
     boxes: list[np.ndarray] = []
     crowded: list[BBox] = []
+    cut: list[BBox] = []
     for cx0, cy0, cx1, cy1 in cells_px:
         x0, y0, x1, y1 = int(cx0) + INSET, int(cy0) + INSET, int(cx1) - INSET, int(cy1) - INSET
         if x1 - x0 < 4 or y1 - y0 < 4:
             continue
         ink = _without_rulings(gray[y0:y1, x0:x1] < INK)
         rows = ink.sum(axis=1) >= 2
+        if rows[:2].all() or rows[-2:].all():
+            cut.append((cx0, cy0, cx1, cy1))
         # (a blank pixel row or two inside a character — 度's strokes on a thin grey
         # scan — is no gap between lines: it cut 度 into halves read as specks)
         last = None  # (bottom row, first ink column) of the cell's line above
@@ -87,7 +93,7 @@ def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float) -> tuple[li
             bx0, bx1 = x0 + cols[0][0] - pad, x0 + cols[-1][1] + pad
             boxes.append(_quad(max(bx0, cx0), max(y0 + r0 - pad, cy0), min(bx1, cx1), min(y0 + r1 + pad, cy1)))
             last = (r1, cols[0][0])
-    return boxes, crowded
+    return boxes, crowded, cut
 
 
 def _wrapped_mark(ink: np.ndarray, r0: int, r1: int, last: tuple[int, int] | None, usual: float) -> BBox | None:
@@ -138,10 +144,11 @@ def _detect_in(detect: Detect, gray: np.ndarray, dpi: float, box: BBox) -> list[
     return found
 
 
-def cell_boxes(gray: np.ndarray, dpi: float, lines: list, detect: Detect) -> list[np.ndarray] | None:
+def cell_boxes(gray: np.ndarray, dpi: float, lines: list, detect: Detect) -> tuple[list[np.ndarray], list[BBox]] | None:
     """Text boxes from the ruled cells, `detect` (the OCR's text detector) only outside
-    the tables and in cells whose lines touch; None where the page has no ruled grid.
-    `lines`: the image's rulings in page points."""
+    the tables and in cells whose lines touch, and the cells (in page points) whose ink
+    runs into their border; None where the page has no ruled grid. `lines`: the image's
+    rulings in page points."""
     from ..layout.grid import edge_groups, rects_to_edges, ruled_tables, table_to_cells
 
     scale = 72.0 / dpi
@@ -152,9 +159,9 @@ def cell_boxes(gray: np.ndarray, dpi: float, lines: list, detect: Detect) -> lis
     usual = usual_line_height(gray, cells_px)
     if usual < 6:
         return None
-    boxes, crowded = cell_lines(gray, cells_px, usual)
+    boxes, crowded, cut = cell_lines(gray, cells_px, usual)
     for cell in crowded:
         boxes += _detect_in(detect, gray, dpi, cell)
     for y0, y1 in outside_strips(gray.shape[0], [tuple(v / scale for v in t.bbox) for t in tables]):
         boxes += _detect_in(detect, gray, dpi, (0, y0, gray.shape[1], y1))
-    return boxes
+    return boxes, [(a * scale, b * scale, c * scale, d * scale) for a, b, c, d in cut]

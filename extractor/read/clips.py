@@ -13,7 +13,8 @@ as if it were all of it.
 Which clip a character is drawn in is known exactly: a device run over the page keeps
 the clip in force at each text-drawing call, numbered as the text trace numbers its
 spans (`seqno`). A character shows when its centre is inside its clip; a clip that
-hid characters cut its text short.
+hid characters cut its text short. (A scan of such a print has no clips: there a cell
+whose ink runs into its border is the sign, `cells.cell_lines`.)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import pymupdf
 
 from ..layout.grid import Edge
+from ..layout.page import CLIPPED, Row
 
 mupdf = pymupdf.mupdf
 
@@ -146,3 +148,18 @@ def shown_trace(page: pymupdf.Page, cells: list[Box], spans: list[dict] | None =
             if own:
                 cut.add(clip)
     return (spans if hid else None), sorted(cut)
+
+
+def doubt_cells_cut(rows: list[Row], cut: list[Box]) -> None:
+    """Doubt the cells whose text was cut short: the cell (or the line of free text)
+    under each box of `cut` (a clip that hid text; on a scan, a cell whose ink runs
+    into its border)."""
+    if not cut:
+        return
+    for row in rows:
+        for cell in row.cells:
+            b = cell.bbox
+            if cell.text and b and cell.doubt is None:
+                x, y = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+                if any(c[0] <= x <= c[2] and c[1] <= y <= c[3] for c in cut):
+                    cell.doubt = CLIPPED

@@ -34,6 +34,7 @@ class OcrPage:
     mean_confidence: float = 0.0
     image: np.ndarray | None = None  # the (turned, deskewed) frame the words are in
     rulings: list | None = None  # the rulings found in `image` (page points), when they were
+    cut: list = field(default_factory=list)  # cells (page points) whose ink runs into their border
 
 
 def available() -> bool:
@@ -614,13 +615,13 @@ def ocr_page(img: np.ndarray, dpi: float) -> OcrPage:
     # An upright ruled page is read cell by cell (no detector over the table); a page
     # that reads poorly that way (turned, or no grid) goes the detector's way.
     lines, text = raster.rulings_and_text(gray, scale)  # (found once: the layout gets them too)
-    boxes = cells.cell_boxes(gray, dpi, lines, _detect)
+    boxes, cut = cells.cell_boxes(gray, dpi, lines, _detect) or ([], [])
     if boxes:
         read, again = _read_lines([_crop(text, b) for b in boxes])
         words, notes, mean = _words(boxes, read, scale)
         notes = again + notes
         if mean >= 0.85 and sum(map(_is_tall, boxes)) < len(boxes) / 2:
-            return OcrPage(words=words, corrections=notes, skew=skew, mean_confidence=mean, image=gray, rulings=lines)
+            return OcrPage(words=words, corrections=notes, skew=skew, mean_confidence=mean, image=gray, rulings=lines, cut=cut)
     boxes = _detect(gray, dpi)
     quarters, words, notes, mean = 0, [], [], 0.0
     if boxes and sum(map(_is_tall, boxes)) > len(boxes) / 2:

@@ -14,11 +14,11 @@ from functools import lru_cache
 
 import pymupdf
 
-from ..layout.page import CLIPPED, PageText, Row, Word
+from ..layout.page import PageText, Word
 from ..layout.settings import LAYOUT
 from ..layout.grid import rects_to_edges
 from ..layout.tables import rows_from
-from .clips import SPACES, Box, cell_clips, invisible, shown_trace
+from .clips import SPACES, Box, cell_clips, doubt_cells_cut, invisible, shown_trace
 
 MIN_CHARS_FOR_TEXT_LAYER = LAYOUT.min_chars_for_text_layer
 
@@ -190,21 +190,8 @@ def read_page(page: pymupdf.Page, words: list[Word] | None = None, spans: list[d
         words = page_words(page)
     rect = page.rect
     text = rows_from(words, rects, lines, page.number + 1, rect.width, rect.height)
-    if cut:
-        _doubt_cells_cut(text.rows, cut)
+    doubt_cells_cut(text.rows, cut)
     return text
-
-
-def _doubt_cells_cut(rows: list[Row], cut: list[Box]) -> None:
-    """Doubt the cells whose text their clip cut short: the cell (or the line of free
-    text) under each such clip (no ruling runs through one: it holds one cell)."""
-    for row in rows:
-        for cell in row.cells:
-            b = cell.bbox
-            if cell.text and b and cell.doubt is None:
-                x, y = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-                if any(c[0] <= x <= c[2] and c[1] <= y <= c[3] for c in cut):
-                    cell.doubt = CLIPPED
 
 
 _FLATE = frozenset({"/FlateDecode", "/Fl"})

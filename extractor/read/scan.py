@@ -8,6 +8,7 @@ import pymupdf
 from ..layout.grid import edge_groups, rects_to_edges, ruled_tables, table_to_cells
 from ..layout.page import PageText
 from ..layout.tables import rows_from
+from .clips import doubt_cells_cut
 
 
 def native_dpi(page: pymupdf.Page, default: float = 200.0) -> float:
@@ -49,6 +50,7 @@ def read_scan(img, dpi: float, number: int) -> tuple[PageText, list[str]]:
     if dashes:
         read_notes.append(f"{len(dashes)} '-' read from the shape of a lone mark in an empty cell")
     text = rows_from(words, [], lines, number, w * scale, h * scale)
+    doubt_cells_cut(text.rows, read.cut)
     notes = [f"page {number}: {n}" for n in prepared]
     if read.quarters:
         notes.append(f"page {number} was turned {90 * read.quarters}° clockwise to read it")

@@ -150,13 +150,13 @@ def test_cell_lines_come_from_the_cells_ink_and_a_lone_character_is_one():
     cells = [(0, 0, 200, 199), (199, 0, 399, 199)]
     usual = usual_line_height(gray, cells)
     assert 12 <= usual <= 16
-    boxes, crowded = cell_lines(gray, cells, usual)
+    boxes, crowded, _cut = cell_lines(gray, cells, usual)
     assert not crowded and len(boxes) == 3
     lone = boxes[-1]
     assert lone[:, 0].min() < 290 and lone[:, 0].max() > 304 and lone[:, 0].max() - lone[:, 0].min() < 40
     # lines that touch (a run of inked rows taller than two lines) are left to the detector
     gray[110:150, 20:150] = 0
-    _, crowded = cell_lines(gray, cells, usual)
+    _, crowded, _cut = cell_lines(gray, cells, usual)
     assert crowded == [cells[0]]
     assert outside_strips(1000, [(0, 200, 10, 600), (0, 650, 10, 900)]) == [(0, 196), (604, 646), (904, 1000)]
 
