@@ -161,6 +161,26 @@ def test_cell_lines_come_from_the_cells_ink_and_a_lone_character_is_one():
     assert outside_strips(1000, [(0, 200, 10, 600), (0, 650, 10, 900)]) == [(0, 196), (604, 646), (904, 1000)]
 
 
+def test_a_cell_whose_ink_runs_into_its_border_is_text_a_print_clipped():
+    """A scan has no clip paths: a text its print clipped shows as glyphs cut by the
+    cell's border — ink in the pixel rows along it. Text with the margin a cell gives it
+    is not (nor a ruling left a pixel off, which `_without_rulings` takes away)."""
+    pytest.importorskip("cv2")
+    from extractor.read.cells import cell_lines
+
+    gray = np.full((200, 400), 255, np.uint8)
+    gray[0:2, :] = gray[198:200, :] = gray[99:101, :] = 0  # two rows of two cells
+    gray[:, 0:2] = gray[:, 398:400] = gray[:, 199:201] = 0
+    cells = [(0, 0, 200, 100), (199, 0, 399, 100), (0, 99, 200, 199), (199, 99, 399, 199)]
+    gray[40:54, 20:150] = 0  # cell 1: a line with room around it
+    gray[86:97, 220:380:3] = 0  # cell 2: a line cut by its bottom border (strokes, not a ruling)
+    gray[102:112, 20:180:4] = 0  # cell 3: one cut by its top border
+    gray[150:164, 220:300] = 0  # cell 4: room around it
+    gray[194:196, 205:395] = 0  # (and a ruling two pixels thick, off by a few, along its bottom)
+    _boxes, _crowded, cut = cell_lines(gray, cells, 14.0)
+    assert cut == [cells[1], cells[2]]
+
+
 @needs_ocr
 def test_an_upright_ruled_scan_is_read_cell_by_cell_without_the_detector_over_the_table(monkeypatch):
     """The detector runs only on the strips outside the table (title, year); the
