@@ -79,3 +79,28 @@ def test_text_a_clip_hides_is_not_read_and_the_cell_it_was_cut_from_is_doubted(t
     assert set(cells) == {"HEAD", "shown text", "42", "bee"}
     assert cells["shown text"].doubt is CLIPPED
     assert [t for t, c in cells.items() if c.doubt is not None] == ["shown text"]
+
+
+def test_each_text_is_given_the_clip_it_is_drawn_in(tmp_path):
+    """The clip device counts drawing calls as the text trace numbers its spans: with
+    strokes, fills and an image drawn between, a text inside a clip gets that clip's box
+    and a text after it (the clip popped) none — as PyMuPDF's trace, a C++ device,
+    numbers them."""
+    from extractor.read.clips import clips_of_text
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=400, height=300)
+    page.insert_text((10, 20), "T0", fontname="helv", fontsize=10)
+    page.draw_line((10, 30), (100, 30))
+    page.insert_image(pymupdf.Rect(300, 10, 320, 30), pixmap=pymupdf.Pixmap(pymupdf.csRGB, pymupdf.IRect(0, 0, 4, 4), False))
+    xref = page.get_contents()[-1]
+    doc.update_stream(xref, doc.xref_stream(xref) + (
+        b"q 10 200 100 30 re W n BT /helv 10 Tf 20 210 Td (T1) Tj ET 0 0 m 50 50 l S Q "
+        b"BT /helv 10 Tf 20 150 Td (T2) Tj ET 0 0 m 60 60 l S "
+        b"q 150 100 100 30 re W n 1 0 0 rg 150 100 10 10 re f BT /helv 10 Tf 160 110 Td (T3) Tj ET Q "
+        b"BT /helv 10 Tf 300 50 Td (T4) Tj ET\n"))
+    doc.save(tmp_path / "clips.pdf")
+    page = pymupdf.open(tmp_path / "clips.pdf")[0]
+    clip_of = clips_of_text(page)
+    got = {"".join(chr(c[0]) for c in s["chars"]): clip_of.get(s["seqno"]) for s in page.get_texttrace()}
+    assert got == {"T0": None, "T1": (10.0, 70.0, 110.0, 100.0), "T2": None, "T3": (150.0, 170.0, 250.0, 200.0), "T4": None}
