@@ -4,6 +4,7 @@ LibreOffice, in the national template and two provincial copies."""
 import json
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -105,21 +106,30 @@ def test_a_sheet_wider_than_the_paper_is_joined_and_its_cut_cells_flagged():
     assert cut == {"goal_expected", "goal_actual"}
 
 
-def _printed_with_print_titles(tmp_path, name: str, fit_width: bool, height: float, from_header: bool):
-    """The national workbook's sheets with their indicator header repeated atop every
-    printed page and rows `height` points high (from the header down, or all of them),
-    fitted to the paper's width or not, printed by LibreOffice: the pages as read, and
-    the PDF."""
+def _national_printed(tmp_path, name: str, change) -> Path:
+    """The national workbook with `change(sheet)` made to each sheet, printed by
+    LibreOffice: the PDF."""
     if shutil.which("soffice") is None:
         pytest.skip("LibreOffice (soffice) is not installed: bash .ci/system-deps installs it")
     openpyxl = pytest.importorskip("openpyxl")
     sys.path.insert(0, str(ROOT / "fixtures"))
     from make_office import to_pdf
 
-    from extractor.read.documents import open_document
-
     wb = openpyxl.load_workbook(OFFICE / "national_xlsx.xlsx")
     for ws in wb.worksheets:
+        change(ws)
+    wb.save(tmp_path / f"{name}.xlsx")
+    return to_pdf(tmp_path / f"{name}.xlsx", tmp_path)
+
+
+def _printed_with_print_titles(tmp_path, name: str, fit_width: bool, height: float, from_header: bool):
+    """The national workbook's sheets with their indicator header repeated atop every
+    printed page and rows `height` points high (from the header down, or all of them),
+    fitted to the paper's width or not, printed by LibreOffice: the pages as read, and
+    the PDF."""
+    from extractor.read.documents import open_document
+
+    def change(ws) -> None:
         header = next(c.row for row in ws.iter_rows() for c in row if c.value and "一级指标" in str(c.value))
         ws.print_title_rows = f"{header}:{header}"
         ws.sheet_properties.pageSetUpPr.fitToPage = fit_width
@@ -127,8 +137,8 @@ def _printed_with_print_titles(tmp_path, name: str, fit_width: bool, height: flo
             ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         for r in range(header + 1 if from_header else 1, ws.max_row + 1):
             ws.row_dimensions[r].height = height
-    wb.save(tmp_path / f"{name}.xlsx")
-    pdf = to_pdf(tmp_path / f"{name}.xlsx", tmp_path)
+
+    pdf = _national_printed(tmp_path, name, change)
     doc = open_document(pdf)
     pages = list(doc.pages())
     doc.close()
@@ -188,18 +198,11 @@ def test_columns_too_narrow_for_their_text_are_read_as_printed_and_named(tmp_pat
     the next): 2 forms in 6 silently wrong, 15 fields (with the amounts as numbers,
     5 forms, 24 fields). Now no field is silent, and the names read from clipped cells
     are errors."""
-    if shutil.which("soffice") is None:
-        pytest.skip("LibreOffice (soffice) is not installed: bash .ci/system-deps installs it")
-    openpyxl = pytest.importorskip("openpyxl")
-    sys.path.insert(0, str(ROOT / "fixtures"))
-    from make_office import to_pdf
-
-    wb = openpyxl.load_workbook(OFFICE / "national_xlsx.xlsx")
-    for ws in wb.worksheets:
+    def narrow(ws) -> None:
         for col in "DEF":
             ws.column_dimensions[col].width = 5
-    wb.save(tmp_path / "narrow.xlsx")
-    silent, clipped = _silent_and_clipped(to_pdf(tmp_path / "narrow.xlsx", tmp_path))
+
+    silent, clipped = _silent_and_clipped(_national_printed(tmp_path, "narrow", narrow))
     assert silent == 0
     assert {("军转工作经费", "indicators[0].name"), ("宣传工作经费", "indicators[0].name")} <= clipped
 def test_a_sheet_wider_and_longer_than_the_paper_is_joined_band_by_band(tmp_path):
