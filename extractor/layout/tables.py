@@ -31,9 +31,12 @@ def tables_on_page(edges: list[Edge], words: list[Word]) -> list[Table]:
     return sorted(tables, key=lambda t: t.bbox[1])
 
 
-def rows_from(words: list[Word], rects, lines, number: int, width: float, height: float) -> PageText:
+def rows_from(words: list[Word], rects, lines, number: int, width: float, height: float,
+              edges: list[Edge] | None = None) -> PageText:
     """A page's tables and rows from its words and its rulings (PyMuPDF rects and lines,
-    or segments found in a scan's image)."""
-    tables = tables_on_page(rects_to_edges(rects, lines), words)
+    or segments found in a scan's image; `edges`, when the caller has found them)."""
+    if edges is None:
+        edges = rects_to_edges(rects, lines)
+    tables = tables_on_page(edges, words)
     rows = words_to_rows(words, tables, number)
     return PageText(number=number, width=width, height=height, words=words, rows=rows, tables=tables)

@@ -214,7 +214,7 @@ class OpenedDocument:
             spans = page.get_texttrace()
             words = page_words(page, spans)
             problem = text_layer_problem(words)
-            what = ocr_reason(page, problem)
+            what = ocr_reason(page, problem, spans)
             if what is not None:
                 from . import ocr
 
@@ -299,13 +299,14 @@ _DAMAGE = re.compile(r"error|premature end|corrupt|truncated|invalid|broken", re
 INVISIBLE_LAYER = "an image whose text layer is invisible (another program's OCR, not used)"
 
 
-def ocr_reason(page: pymupdf.Page, problem: str | None) -> str | None:
+def ocr_reason(page: pymupdf.Page, problem: str | None, spans: list[dict] | None = None) -> str | None:
     """Why a page is read by OCR (its text layer's `problem`), or None when it is not.
-    A page with a few words and nothing else is a cover or a blank, not a form to OCR."""
+    A page with a few words and nothing else is a cover or a blank, not a form to OCR.
+    (`spans`: the page's text trace, when the caller has it.)"""
     if problem is None:
         return None
     if _looks_scanned(page):
-        return INVISIBLE_LAYER if hidden_chars(page) >= MIN_CHARS_FOR_TEXT_LAYER else "an image with no text layer"
+        return INVISIBLE_LAYER if hidden_chars(page, spans) >= MIN_CHARS_FOR_TEXT_LAYER else "an image with no text layer"
     if problem != NO_TEXT or draws_outlined_text(page):
         return f"text whose text layer is unusable ({problem})"
     return None

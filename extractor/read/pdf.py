@@ -86,9 +86,10 @@ def page_words(page: pymupdf.Page, spans: list[dict] | None = None) -> list[Word
     return words
 
 
-def hidden_chars(page: pymupdf.Page) -> int:
-    """How many characters the page draws invisibly (`page_words` leaves them out)."""
-    return sum(len(s["chars"]) for s in page.get_texttrace() if invisible(s))
+def hidden_chars(page: pymupdf.Page, spans: list[dict] | None = None) -> int:
+    """How many characters the page draws invisibly (`page_words` leaves them out);
+    `spans`, the page's text trace when the caller has it."""
+    return sum(len(s["chars"]) for s in (page.get_texttrace() if spans is None else spans) if invisible(s))
 
 
 def page_rulings(page: pymupdf.Page) -> tuple[list[Box], list[Box], list[Box]]:
@@ -182,14 +183,16 @@ def read_page(page: pymupdf.Page, words: list[Word] | None = None, spans: list[d
     whose text its clip cut short is doubted (`clips`)."""
     rects, lines, clips = page_rulings(page)
     cut: list[Box] = []
+    edges = None
     if clips:
-        shown, cut = shown_trace(page, cell_clips(clips, rects_to_edges(rects, lines)), spans)
+        edges = rects_to_edges(rects, lines)
+        shown, cut = shown_trace(page, cell_clips(clips, edges), spans)
         if shown is not None:
             words = page_words(page, shown)
     if words is None:
         words = page_words(page)
     rect = page.rect
-    text = rows_from(words, rects, lines, page.number + 1, rect.width, rect.height)
+    text = rows_from(words, rects, lines, page.number + 1, rect.width, rect.height, edges)
     doubt_cells_cut(text.rows, cut)
     return text
 
