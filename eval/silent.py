@@ -11,18 +11,18 @@ its headers and footers on), the page's text as crawlers write it
 (a cell a line, `a | b |` rows, cells apart by spaces), the printed PDF scanned at 300
 dpi in colour, at 200 dpi in grey and as a black-and-white fax TIFF (and the browser's print
 at 200 dpi in grey: Chromium's font is not LibreOffice's; and the clipped prints at 200 dpi
-in grey: not all zeros yet, a scan shows no clip), a searchable scan (its words
+in grey: a scan shows no clip), a searchable scan (its words
 laid invisibly under the image, as OCR programs do), a phone photo, and
 what pymupdf4llm, pdfplumber (TSV) and camelot (TSV) make of the printed PDF. Each form read
 back is compared with what its document prints, field by field: a wrong field is
 *silent* unless an error finding names it (`evaluate.named_by_error`). The table is
-route × change → silent fields; it must be all zeros (the clipped prints' scans are not, yet).
+route × change → silent fields; it must be all zeros.
 
 The documents are made by the fixtures' own generators (fixtures/make_office.py,
 make_web.py, make_scans.py): the routes are those the engine was not built on.
 
     python eval/silent.py                   # every family and route (≈15 min: OCR)
-    python eval/silent.py --sample          # what CI runs: one family, the quick routes and a grey scan
+    python eval/silent.py --sample          # what CI runs: one family, the quick routes and two grey scans
     python eval/silent.py --json eval/silent-results.json
 """
 
@@ -411,7 +411,8 @@ ROUTES: dict[str, Callable] = {
     "crawler_cells": _crawler("cells"), "crawler_pipes": _crawler("pipes"), "crawler_spaces": _crawler("spaces"),
 }
 SAMPLE = {"families": ("national",), "routes": ("xlsx", "libreoffice_pdf", "libreoffice_pdf_narrow_columns", "docx", "html",
-                                                "browser_saved_pdf", "pymupdf4llm", "pdfplumber", "scan_200_grey")}
+                                                "browser_saved_pdf", "pymupdf4llm", "pdfplumber", "scan_200_grey",
+                                                "scan_tight_rows_200_grey")}
 
 
 # --- reading back ---------------------------------------------------------------------------------
@@ -490,7 +491,7 @@ def table(results: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sample", action="store_true", help="one family, the quick routes and a grey scan (CI)")
+    ap.add_argument("--sample", action="store_true", help="one family, the quick routes and two grey scans (CI)")
     ap.add_argument("--families", default=",".join(FAMILIES))
     ap.add_argument("--routes", default=",".join(ROUTES))
     ap.add_argument("--json", type=Path)

@@ -181,6 +181,36 @@ def test_a_cell_whose_ink_runs_into_its_border_is_text_a_print_clipped():
     assert cut == [cells[1], cells[2]]
 
 
+def test_whole_lines_filling_a_cell_of_the_pages_one_row_height_are_text_a_print_clipped():
+    """Where a print's clip fell between two lines, the scan shows whole lines and room
+    above and below: no ink meets the border. The sign is a cell filled from its top
+    to its bottom, its last line as wide as the one above (the text went on), in a row
+    as high as most of the page's (a sheet of one fixed row height), or on a page where
+    another cell's border cut its text. A last line that ends short, room below the
+    lines, or a row fitted to its text (its height not the page's usual one) on a page
+    with no cut is no sign."""
+    pytest.importorskip("cv2")
+    from extractor.read.cells import cell_lines
+
+    gray = np.full((240, 400), 255, np.uint8)
+    rows = [(0, 60), (59, 119), (118, 178), (177, 237)]
+    cells = [(x0, y0, x1, y1) for y0, y1 in rows for x0, x1 in ((0, 200), (199, 399))]
+    for y in (7, 25, 43):  # cell 0: three lines, the last as wide as the others, top to bottom
+        gray[y:y + 12 if y == 43 else y + 14, 7:193:3] = 0
+    for y, x1 in ((66, 193), (84, 193), (102, 80)):  # cell 2: the same, its last line short
+        gray[y:y + 12 if y == 102 else y + 14, 7:x1:3] = 0
+    for y in (7, 25):  # cell 1: two wide lines with room below them
+        gray[y:y + 14, 206:392:3] = 0
+    _boxes, _crowded, cut = cell_lines(gray, cells, 14.0)
+    assert cut == [cells[0]]
+    # the same cell on a page whose rows were fitted to their text (heights of all kinds)
+    fitted = [cells[0], cells[1], (0, 118, 200, 148), (199, 118, 399, 148), (0, 147, 200, 237), (199, 147, 399, 237)]
+    assert cell_lines(gray, fitted, 14.0)[2] == []
+    # …unless the page is a print that clips: another cell's text cut by its border
+    gray[226:234, 220:380:3] = 0
+    assert cell_lines(gray, fitted, 14.0)[2] == [fitted[-1], cells[0]]
+
+
 @needs_ocr
 def test_an_upright_ruled_scan_is_read_cell_by_cell_without_the_detector_over_the_table(monkeypatch):
     """The detector runs only on the strips outside the table (title, year); the
