@@ -228,6 +228,36 @@ def test_an_upright_ruled_scan_is_read_cell_by_cell_without_the_detector_over_th
         assert _exact(found, gold)
 
 
+@needs_ocr
+def test_a_page_fed_upside_down_is_turned_and_read_cell_by_cell_as_an_upright_one(tmp_path, monkeypatch):
+    """Turned upright, a ruled page is read by its cells, as an upright scan is: the
+    detector runs over the whole page once (to find which way up it is), then only on
+    strips and crowded cells. Before, a turned page went the detector's way, whose boxes
+    are tight on the text: `、` and `，` were dropped from the goals of 1 in 2 of the
+    hunt's upside-down scans, silently."""
+    import pymupdf
+
+    from extractor.read import ocr as O
+
+    doc = _gold("seal_grey_300dpi.pdf")
+    src = pymupdf.open(doc.path)
+    turned = pymupdf.open()
+    for page in src:
+        pix = page.get_pixmap(dpi=300, colorspace=pymupdf.csGRAY)
+        img = np.rot90(np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w), 2)
+        new = turned.new_page(width=page.rect.width, height=page.rect.height)
+        new.insert_image(new.rect, pixmap=pymupdf.Pixmap(pymupdf.csGRAY, pix.w, pix.h, np.ascontiguousarray(img).tobytes(), False))
+    turned.save(tmp_path / "upside_down.pdf")
+    calls = []
+    real = O._detect
+    monkeypatch.setattr(O, "_detect", lambda gray, dpi, page_side=None: calls.append(gray.shape) or real(gray, dpi, page_side))
+    (found,) = extract_document(tmp_path / "upside_down.pdf").forms
+    assert any("turned 180°" in n for n in found.notes)
+    assert sum(h > 0.6 * 3508 for h, _ in calls) == 1  # (the page once; before, a second time once turned)
+    (gold,) = doc.gold
+    assert _exact(found, gold)
+
+
 def test_a_value_the_ocr_was_unsure_of_is_named():
     from conftest import gold_by_label
     from extractor.models import FieldSource
