@@ -303,7 +303,10 @@ def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Findin
                 field = "funding"
             if field == "total_score" and form.total_weight is None and is_number(cell.text):
                 field = "total_weight"  # (the total row prints two figures: the one not read is the weight)
-            if orphan:  # (the rows it heads: the first read row from its own down)
+            placed = not row.in_table or any(id(c) in reader.path_of for c in row.cells)
+            if not placed and (block := _block_around(region, n, reader)):
+                field = block  # (a row of the block not placed at all: the rows around it may be off by one)
+            elif orphan:  # (the rows it heads: the first read row from its own down)
                 below = next((f for r in region[n:] if (f := _field_of_row(r, reader)) and f.startswith("indicators[")), None)
                 level = "level1" if key in VOCAB.level1_words and key not in VOCAB.level2_words else "level2"
                 field = f"{below}.{level}" if below else field

@@ -66,6 +66,19 @@ def test_a_row_joined_to_the_one_above_on_the_same_page_is_an_error(tmp_path):
     assert errors(form) == {"assembled_value": {"indicators[6].name", "indicators[6].target", "indicators[6].actual"}}
 
 
+def test_a_row_not_placed_at_all_names_the_block_it_was_printed_in(tmp_path):
+    """A row of the indicator table of which only its level-2 label and its score were
+    read (a 150-dpi scan lost its name, target, actual and weight) is placed nowhere: the
+    rows around it may be off by one (on the hunt's 150-dpi scans a department form's
+    next row was compared with it, its score `2.4` for the printed `3`, silently). Its
+    text names the block, not the row below (`indicators[2].level2` before: another row)."""
+    text = FORM.replace("\t质量指标\t信息发布准确率\t=100.00(%)\t100.00(%)\t20.00\t19.00\t爆款文章少，需进一步加强\t",
+                        "\t质量指标\t\t\t\t\t19.00\t\t")
+    form = read(tmp_path, text)
+    assert [i.name for i in form.indicators][1:3] == ["计划培训人数", "信息发布及时率"]
+    assert errors(form)["unread_text"] == {"indicators"}
+
+
 @pytest.mark.parametrize("title, between, year", [
     ("# 财政项目支出绩效自评表(2022年度)", "", 2022),  # the year inside the title
     ("# 财政项目支出绩效自评表", "填报单位（盖章）：上海市退役军人事务局　　（2021年度）　　单位：万元", 2021),
