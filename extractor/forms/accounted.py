@@ -306,10 +306,13 @@ def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Findin
             placed = not row.in_table or any(id(c) in reader.path_of for c in row.cells)
             if not placed and (block := _block_around(region, n, reader)):
                 field = block  # (a row of the block not placed at all: the rows around it may be off by one)
-            elif orphan:  # (the rows it heads: the first read row from its own down)
-                below = next((f for r in region[n:] if (f := _field_of_row(r, reader)) and f.startswith("indicators[")), None)
+            elif orphan:
+                # (the rows it heads took another group's label; which rows, the reading cannot
+                # say — a merged cell spans them, a scan's grid may have lost rows: the column.
+                # The first read row below was named, and a 150-dpi scan carried 质量指标 into
+                # two rows further down, silently)
                 level = "level1" if key in VOCAB.level1_words and key not in VOCAB.level2_words else "level2"
-                field = f"{below}.{level}" if below else field
+                field = f"indicators[].{level}"
             yield Finding(code=Code.UNREAD_TEXT, severity="error", field=field, found=cell.text,
                           message=f"page {row.page}: '{cell.text[:60]}' is printed in the form and was read as nothing"
                                   + (f" (in {field})" if field else ""),

@@ -66,9 +66,11 @@ def test_a_funding_block_after_a_forms_total_is_another_form(tmp_path):
 
 def test_a_level_label_no_row_carries_is_named(tmp_path):
     """A 数量指标 cell printed above rows that were read into another group (a page break
-    lost the row it headed): unread, naming the level of the first row below it."""
+    lost the row it headed): unread, naming the level-2 column (which rows it heads the
+    reading cannot say: it named the first row below, and a scan's rows further down
+    carried the wrong label silently)."""
     lines = [("\t数量指标" if ln.startswith("产出指标\t数量指标\t信息发布完成率") else ln) for ln in FORM.split("\n")]
     text = "\n".join(lines).replace("\t\t计划培训人数", "产出指标\t质量指标\t计划培训人数")
     (form,) = read(tmp_path, text)
-    assert ("unread_text", "indicators[0].level2") in errors(form)
+    assert ("unread_text", "indicators[].level2") in errors(form)
     assert form.indicators[0].level2 == "质量指标"  # (read wrong, and named)
