@@ -258,6 +258,27 @@ def test_ink_before_the_first_character_read_names_the_line_as_unsure():
     assert ocr._unsure(_line_image([(0, 1), *chars]), "转型发展扶持", info) is None
 
 
+def test_room_for_a_character_the_recogniser_did_not_read_names_the_line():
+    """Chinese characters stand one em apart, and the recogniser's frames show it: where
+    two read ones stand two ems apart, one between them was not read (the thin 一 of
+    统一部署 on a 150-dpi scan, dropped with the line's other characters sure: silent in
+    the hunt before). Gaps of 2 and 3 frames are a pitch of 2.5; punctuation's ink sits
+    to one side of its em (`》《` stand two ems apart) and is no sign."""
+    from types import SimpleNamespace
+
+    from extractor.read import ocr
+
+    def info(text: str, cols: list[int]):
+        return SimpleNamespace(words=[list(text)], word_cols=[cols], line_txt_len=120, confs=[1.0] * len(text))
+
+    sure = "中心统一部署要求"
+    assert ocr._room_for_a_character(info(sure, [52, 55, 58, 60, 63, 65, 68, 70])) is None
+    why = ocr._room_for_a_character(info("务中心统部署要求", [50, 52, 55, 58, 63, 65, 68, 70]))
+    assert why == "room for a character not read between '统' and '部'"
+    assert ocr._unsure(_line_image([]), "务中心统部署要求", info("务中心统部署要求", [50, 52, 55, 58, 63, 65, 68, 70])) == why
+    assert ocr._room_for_a_character(info("故乡》《我的站点", [10, 13, 15, 20, 22, 25, 27, 30])) is None
+
+
 def test_a_prose_character_read_unsurely_names_the_line_but_a_figure_does_not():
     """A mean over 40 characters hides one misread bracket (`《` for `〈` at 0.69, `)`
     for `〕` at 0.40 on the hunt's photos); prose has no arithmetic to catch it, so a
