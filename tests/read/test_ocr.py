@@ -279,6 +279,22 @@ def test_room_for_a_character_the_recogniser_did_not_read_names_the_line():
     assert ocr._room_for_a_character(info("故乡》《我的站点", [10, 13, 15, 20, 22, 25, 27, 30])) is None
 
 
+def test_a_hyphen_between_chinese_characters_names_the_line():
+    """Prose joins Chinese characters with no hyphen: 就业。开展 read as 就业-开展 (the line
+    at 0.98, a 150-dpi scan) is named; a range of figures or a code is not."""
+    from types import SimpleNamespace
+
+    from extractor.read import ocr
+
+    def unsure(text: str) -> str | None:
+        cols = list(range(0, 3 * len(text), 3))
+        return ocr._unsure(_line_image([]), text, SimpleNamespace(words=[list(text)], word_cols=[cols], line_txt_len=200,
+                                                                   confs=[1.0] * len(text)))
+
+    assert "a hyphen between two Chinese characters" in unsure("重点群体就业-开展云南对口")
+    assert unsure("2023-2025年度就业创业") is None and unsure("沪财绩【2022】13号") is None
+
+
 def test_a_prose_character_read_unsurely_names_the_line_but_a_figure_does_not():
     """A mean over 40 characters hides one misread bracket (`《` for `〈` at 0.69, `)`
     for `〕` at 0.40 on the hunt's photos); prose has no arithmetic to catch it, so a
