@@ -17,7 +17,7 @@ laid invisibly under the image, as OCR programs do), a phone photo, and
 what pymupdf4llm, pdfplumber (TSV) and camelot (TSV) make of the printed PDF. Each form read
 back is compared with what its document prints, field by field: a wrong field is
 *silent* unless an error finding names it (`evaluate.named_by_error`). The table is
-route × change → silent fields; it must be all zeros (the 150-dpi office scan is not, yet).
+route × change → silent fields; it must be all zeros.
 
 The documents are made by the fixtures' own generators (fixtures/make_office.py,
 make_web.py, make_scans.py): the routes are those the engine was not built on.
