@@ -105,7 +105,7 @@ def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float) -> tuple[li
             boxes.append(_quad(max(bx0, cx0), max(y0 + r0 - pad, cy0), min(bx1, cx1), min(y0 + r1 + pad, cy1)))
             last = (r1, cols[0][0])
             lines.append((r0, r1, cols[0][0], cols[-1][1]))
-        else:
+        else:  # (not a crowded cell: the detector reads those)
             if (cx0, cy0, cx1, cy1) not in cut and _filled_to_the_brim(lines, y1 - y0, x1 - x0, usual):
                 brim.append((cx0, cy0, cx1, cy1))
     # (cells fitted to their text fill them too: on a page no border cut, only rows of its usual height)

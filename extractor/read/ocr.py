@@ -650,10 +650,9 @@ def ocr_page(img: np.ndarray, dpi: float) -> OcrPage:
         gray = raster.rotate(gray, skew)
     # An upright ruled page is read cell by cell (no detector over the table); a page
     # that reads poorly that way (turned, or no grid) goes the detector's way.
-    lines, by_cells = _read_by_cells(gray, dpi, scale)
+    lines, by_cells = _read_by_cells(gray, dpi, scale, skew, 0)
     if by_cells is not None:
-        return OcrPage(words=by_cells[0], corrections=by_cells[1], skew=skew, mean_confidence=by_cells[2], image=gray,
-                       rulings=lines, cut=by_cells[3])
+        return by_cells
     boxes = _detect(gray, dpi)
     quarters, words, notes, mean = 0, [], [], 0.0
     if boxes and sum(map(_is_tall, boxes)) > len(boxes) / 2:
@@ -669,19 +668,18 @@ def ocr_page(img: np.ndarray, dpi: float) -> OcrPage:
         # detector's boxes are tight on the text: an upside-down scan's `、` and `，` were
         # dropped from 1 in 2 of the hunt's forms' goals)
         gray = raster.rotate_quarter(gray, quarters)
-        lines, by_cells = _read_by_cells(gray, dpi, scale)
+        lines, by_cells = _read_by_cells(gray, dpi, scale, skew, quarters)
         if by_cells is not None:
-            return OcrPage(words=by_cells[0], corrections=by_cells[1], skew=skew, quarters=quarters,
-                           mean_confidence=by_cells[2], image=gray, rulings=lines, cut=by_cells[3])
+            return by_cells
         words, notes, mean = read_image(gray, scale)
         lines = None  # (found on the page before it was turned)
     return OcrPage(words=words, corrections=notes, skew=skew, quarters=quarters, mean_confidence=mean, image=gray, rulings=lines)
 
 
-def _read_by_cells(gray: np.ndarray, dpi: float, scale: float) -> tuple[list, tuple | None]:
-    """The image's rulings (page points), and its words, notes, mean confidence and cut
-    cells read cell by cell — None where it has no ruled grid, or reads poorly that way
-    (turned, mostly standing boxes, or a mean under 0.85)."""
+def _read_by_cells(gray: np.ndarray, dpi: float, scale: float, skew: float, quarters: int) -> tuple[list, OcrPage | None]:
+    """The image's rulings (page points), and the page read cell by cell — None where it
+    has no ruled grid, or reads poorly that way (turned, mostly standing boxes, or a mean
+    under 0.85). (`skew` and `quarters`: how the image was set upright, for the record.)"""
     from . import cells, raster
 
     lines, text = raster.rulings_and_text(gray, scale)  # (found once: the layout gets them too)
@@ -692,4 +690,5 @@ def _read_by_cells(gray: np.ndarray, dpi: float, scale: float) -> tuple[list, tu
     words, notes, mean = _words(boxes, read, scale)
     if mean < 0.85 or sum(map(_is_tall, boxes)) >= len(boxes) / 2:
         return lines, None
-    return lines, (words, again + notes, mean, cut)
+    return lines, OcrPage(words=words, corrections=again + notes, skew=skew, quarters=quarters, mean_confidence=mean,
+                          image=gray, rulings=lines, cut=cut)
