@@ -263,21 +263,16 @@ def _scan(dpi: int, mode: str, printed: Callable = _printed, turn: float = 0.0, 
 
 
 def _fed(pix, turn: float, noise: float, quality: int, seed: int) -> bytes:
-    """A page image as a sheet-fed scanner makes it: turned on the glass, with grain, as JPEG."""
+    """A page image as a sheet-fed scanner makes it (the fixtures' `make_scans.degrade`):
+    turned on the glass (a multiple of 90° as quarter turns), with grain, as JPEG."""
     import cv2
+    import make_scans
     import numpy as np
 
     img = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.h, pix.w, pix.n)
     img = (img[:, :, 0] if pix.n == 1 else img[:, :, 2::-1]).copy()  # (grey, or RGB as OpenCV's BGR)
-    if turn % 180 == 0 and turn:
-        img = np.ascontiguousarray(np.rot90(img, k=int(turn // 90)))
-    elif turn:
-        h, w = img.shape[:2]
-        img = cv2.warpAffine(img, cv2.getRotationMatrix2D((w / 2, h / 2), turn, 1.0), (w, h),
-                             flags=cv2.INTER_LINEAR, borderValue=(255, 255, 255))
-    if noise:
-        grain = np.random.default_rng(seed).normal(0, noise, img.shape[:2])
-        img = np.clip(img.astype(np.float32) + (grain if img.ndim == 2 else grain[:, :, None]), 0, 255).astype(np.uint8)
+    quarters = int(-turn // 90) % 4 if turn % 90 == 0 else 0  # (clockwise)
+    img = make_scans.degrade(img, 0.0 if quarters else turn, np.random.default_rng(seed), noise=noise, quarters=quarters)
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
     return buf.tobytes()
