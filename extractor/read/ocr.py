@@ -304,7 +304,7 @@ def _room_for_a_character(info) -> str | None:
     median = sorted(g for g, _ in gaps)[len(gaps) // 2]
     usual = [g for g, _ in gaps if g <= 1.5 * median]
     pitch = sum(usual) / len(usual)
-    wide = next((i for g, i in gaps if pitch and g >= _ROOM * pitch), None)
+    wide = next((i for g, i in gaps if g >= _ROOM * pitch), None)  # (frames rise: every gap ≥ 1)
     if wide is None:
         return None
     return f"room for a character not read between {chars[wide]!r} and {chars[wide + 1]!r}"
