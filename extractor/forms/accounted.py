@@ -32,6 +32,7 @@ CHECKED = {"project": {"project_name", "funding.total", "indicators", "total_sco
 
 # A year as forms print it: (2023年度), 2023年度, 2023年 — in a title, on its own line,
 # inside a 填报单位（盖章）：…（2023年度）…单位：万元 line.
+_DIGIT = re.compile(r"\d")
 _YEAR = re.compile(r"(?<!\d)(20\d\d)\s*年(度)?(?!\d)")
 _UNIT = re.compile(r"单位[:：]?\s*(万元|元)")
 
@@ -301,8 +302,10 @@ def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Findin
                 field = _block_around(region, n, reader)
             elif field == "funding_unit":  # (a column label of the funding header not understood: its column is lost)
                 field = "funding"
-            if field == "total_score" and form.total_weight is None and is_number(cell.text):
-                field = "total_weight"  # (the total row prints two figures: the one not read is the weight)
+            if field == "total_score" and form.total_weight is None and (form.total_score is not None or _DIGIT.search(cell.text)):
+                # (the total row prints two figures: with the score read, the one not read is
+                # the weight, whatever it was read as: a seal's ink over `100` read `_10.00`, `leo`)
+                field = "total_weight"
             placed = not row.in_table or any(id(c) in reader.path_of for c in row.cells)
             if not placed and (block := _block_around(region, n, reader)):
                 field = block  # (a row of the block not placed at all: the rows around it may be off by one)

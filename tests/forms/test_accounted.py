@@ -4,6 +4,7 @@ grade judged on the form's own scale."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,17 @@ def test_a_scanned_title_misread_is_still_the_forms_title_and_is_named():
     assert title_kind(printed, printed.filled) is None
     other = row("会议签到表", 0.93)
     assert title_kind(other, other.filled) is None
+
+
+@pytest.mark.parametrize("weight", ["100", "_10.00", "1OO保障", "leo"])
+def test_the_total_rows_figure_not_read_names_the_total_weight(tmp_path, weight):
+    """The total row prints the weight and the score; a weight read as no number (a seal's
+    ink over it: `_10.00`, `1OO保障`, `leo`) is the weight missed, not the score: the score
+    was read. Before, only a bare number named the weight and the others named the score,
+    so a grey scan's missing 100 passed silently."""
+    form = read(tmp_path, FORM.replace("总分\t\t\t\t\t100\t96.88", f"总分\t\t\t\t\t{weight}\t96.88"))
+    if weight == "100":
+        assert form.total_weight == 100 and "unread_text" not in errors(form)
+        return
+    assert form.total_weight is None and form.total_score == Decimal("96.88")
+    assert errors(form)["unread_text"] == {"total_weight"}
