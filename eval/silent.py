@@ -234,10 +234,11 @@ def _browser_saved(fam, forms, work) -> list[Path]:
 
 
 def _scan(dpi: int, mode: str, printed: Callable = _printed, turn: float = 0.0, noise: float = 0.0,
-          quality: int = 80) -> Callable:
+          quality: int = 80, sealed: bool = False) -> Callable:
     """The PDFs `printed` makes (LibreOffice's print of the workbook, or a browser's of the
     page: another font), scanned (the paper turned `turn` degrees counter-clockwise, grey
-    noise of that spread, JPEG of that quality)."""
+    noise of that spread, JPEG of that quality); `sealed`, with a red official seal
+    stamped over the total score and grade before it is scanned (in colour or grey)."""
     def route(fam, forms, work) -> list[Path]:
         import pymupdf
 
@@ -250,8 +251,11 @@ def _scan(dpi: int, mode: str, printed: Callable = _printed, turn: float = 0.0, 
                 continue
             src, doc = pymupdf.open(pdf), pymupdf.open()
             for page in src:
-                pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY if mode == "grey" else pymupdf.csRGB)
+                pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY if mode == "grey" and not sealed else pymupdf.csRGB)
                 new = doc.new_page(width=page.rect.width, height=page.rect.height)
+                if sealed:
+                    new.insert_image(new.rect, stream=_stamped(page, pix, dpi, mode, turn, noise, quality, SEED + page.number))
+                    continue
                 if turn or noise:
                     new.insert_image(new.rect, stream=_fed(pix, turn, noise, quality, SEED + page.number))
                     continue
@@ -273,6 +277,22 @@ def _fed(pix, turn: float, noise: float, quality: int, seed: int) -> bytes:
     img = (img[:, :, 0] if pix.n == 1 else img[:, :, 2::-1]).copy()  # (grey, or RGB as OpenCV's BGR)
     quarters = int(-turn // 90) % 4 if turn % 90 == 0 else 0  # (clockwise)
     img = make_scans.degrade(img, 0.0 if quarters else turn, np.random.default_rng(seed), noise=noise, quarters=quarters)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return buf.tobytes()
+
+
+def _stamped(page, pix, dpi: int, mode: str, turn: float, noise: float, quality: int, seed: int) -> bytes:
+    """The page printed, a red seal stamped over its total score and grade (ink over
+    print: multiplied, the fixtures' `make_scans.seal`), scanned in colour or grey."""
+    import cv2
+    import make_scans
+    import numpy as np
+
+    img = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3].astype(np.float32)
+    img = np.clip(img * make_scans.seal(page, dpi, (0.86, 0.12, 0.12)) / 255.0, 0, 255).astype(np.uint8)
+    img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY if mode == "grey" else cv2.COLOR_RGB2BGR)
+    img = make_scans.degrade(img, turn, np.random.default_rng(seed), noise=noise)
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
     return buf.tobytes()
@@ -431,7 +451,9 @@ ROUTES: dict[str, Callable] = {
     "scan_tight_rows_200_grey": _scan(200, "grey", _relaid(_rows_of_30pt)),
     "scan_narrow_columns_200_grey": _scan(200, "grey", _relaid(_columns_halved)),
     "scan_office_150_grey": _scan(150, "grey", turn=-0.8, noise=5, quality=60),
-    "scan_upside_down_200_grey": _scan(200, "grey", turn=180), "searchable_scan": _searchable, "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
+    "scan_upside_down_200_grey": _scan(200, "grey", turn=180),
+    "scan_sealed_200_colour": _scan(200, "colour", turn=0.4, noise=4, sealed=True),
+    "scan_sealed_200_grey": _scan(200, "grey", turn=-0.5, noise=4, sealed=True), "searchable_scan": _searchable, "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
     "crawler_cells": _crawler("cells"), "crawler_pipes": _crawler("pipes"), "crawler_spaces": _crawler("spaces"),
 }
 SAMPLE = {"families": ("national",), "routes": ("xlsx", "libreoffice_pdf", "libreoffice_pdf_narrow_columns", "docx", "html",

@@ -52,6 +52,11 @@ CUT_BY_EDGE = Doubt("was printed in a cell the paper's edge cut in two (the shee
 CLIPPED = Doubt("was printed in a cell too small for its text: the page shows only the part inside the cell, "
                 "the rest is cut off; its text is incomplete",
                 "所在单元格容不下其文字，页面只显示单元格内的部分，其余被裁去，其文字不完整")
+# A seal over the cell in a grey scan, its ink as dark as the print's thin strokes: it was
+# whitened but for the print's dark cores, so a thin stroke (a bracket, 、, a dot) may be gone.
+UNDER_SEAL = Doubt("was read from under a seal whose ink, as dark as the print's thin strokes in a grey scan, was "
+                   "whitened: strokes of its text (brackets, dots, thin marks) may be lost with it",
+                   "位于印章下（灰度扫描中印章与细笔画深浅相同，印章已被去除），其文字的细笔画（括号、点等）可能随之丢失")
 # A converter wrote a line of this cell beside a line of a neighbouring row's (camelot:
 # `"性 结\n结对帮扶工作开展规范"`): characters of the rows may have changed places.
 INTERLEAVED = Doubt("was read from a cell whose lines the converter interleaved with a neighbouring row's "

@@ -23,8 +23,12 @@ from .raster import _cv2  # (OpenCV imported when a page is read, not with the p
 A4 = (8.27, 11.69)  # inches: the paper a photographed form is printed on
 
 
-def prepare(img: np.ndarray, dpi: float) -> tuple[np.ndarray, float, list[str]]:
-    """(gray image, its dpi, notes) for OCR."""
+Disc = tuple[float, float, float]  # (centre x, centre y, radius) in pixels
+
+
+def prepare(img: np.ndarray, dpi: float) -> tuple[np.ndarray, float, list[str], list[Disc]]:
+    """(gray image, its dpi, notes, discs) for OCR; the discs are where a seal was
+    whitened from the print's own grey (its strokes there may have lost ink)."""
     cv2 = _cv2()
     notes: list[str] = []
     photo = False
@@ -56,14 +60,18 @@ def prepare(img: np.ndarray, dpi: float) -> tuple[np.ndarray, float, list[str]]:
         gray[:edge], gray[-edge:], gray[:, :edge], gray[:, -edge:] = 255, 255, 255, 255
     grayscale = not colour or _is_grey(img)
     sealed = drop_grey_seal(gray, dpi) if grayscale else None  # (in colour, a seal is red)
+    covered: list[Disc] = []
     if sealed is not None:
-        gray, note = sealed
+        gray, note, disc = sealed
         notes.append(note)
+        covered += [disc] if disc else []
     smooth = smooth_bilevel(gray, dpi)
     if smooth is not None:
+        up = smooth[1] / dpi
         gray, dpi = smooth
+        covered = [(x * up, y * up, r * up) for x, y, r in covered]
         notes.append(f"a black-and-white (1-bit) scan: read at {dpi:.0f} dpi, its edges smoothed to grey")
-    return gray, dpi, notes
+    return gray, dpi, notes, covered
 
 
 BILEVEL_DPI = 300.0  # what a 1-bit page is read at: the recogniser was trained on grey print
@@ -158,10 +166,11 @@ def even_light(gray: np.ndarray) -> np.ndarray | None:
     return out.astype(np.uint8)
 
 
-def drop_grey_seal(gray: np.ndarray, dpi: float) -> tuple[np.ndarray, str] | None:
+def drop_grey_seal(gray: np.ndarray, dpi: float) -> tuple[np.ndarray, str, Disc | None] | None:
     """A seal in a grayscale scan: its ring found (a circle of a seal's size whose
     whole circumference is inked), and inside it the ink lighter than the print
-    whitened. None when there is no such ring, or its ink is not lighter than print."""
+    whitened. None when there is no such ring, or its ink is not lighter than print.
+    The disc is given where the whitening took the print's grey edges too."""
     cv2 = _cv2()
     radius = 0.83 * dpi  # a 4.2 cm seal
     scale = 400.0 / max(dpi, 1)
@@ -183,12 +192,50 @@ def drop_grey_seal(gray: np.ndarray, dpi: float) -> tuple[np.ndarray, str] | Non
             continue
         t, _ = cv2.threshold(ink.reshape(-1, 1).astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         dark, light = ink[ink <= t], ink[ink > t]
+        where = f"ring of {2 * r / dpi * 2.54:.1f} cm at {cx:.0f},{cy:.0f} px"
         if not len(dark) or not len(light) or float(np.median(light)) - float(np.median(dark)) < 40 or ring_ink <= t:
-            continue  # one kind of ink, or a ring as dark as the print: no seal lighter than the print
+            # one kind of ink inside the ring, or a ring as dark as most of it: a seal as
+            # dark as the print's grey edges (a red seal scanned grey), or no seal
+            beside = _beside_the_print(gray, inside, ring_ink, dpi)
+            if beside is None:
+                continue
+            out, t = beside
+            return (out, f"a grey seal ({where}) whitened: its ink lighter than {t:.0f} inside the ring, but for the print's edges",
+                    (float(cx), float(cy), float(r) * 1.06))
         out = gray.copy()
         out[inside & (gray > t)] = 255
-        return out, f"a grey seal (ring of {2 * r / dpi * 2.54:.1f} cm at {cx:.0f},{cy:.0f} px) whitened: its ink lighter than {t:.0f} inside the ring"
+        return out, f"a grey seal ({where}) whitened: its ink lighter than {t:.0f} inside the ring", None
     return None
+
+
+def _beside_the_print(gray: np.ndarray, inside: np.ndarray, ring_ink: float, dpi: float) -> tuple[np.ndarray, float] | None:
+    """A red seal scanned grey: its ink (≈80 of 255) as dark as the grey edges of the
+    print's strokes, lighter than their cores (≈30), so no level inside the ring parts
+    seal from print. Ink lighter than halfway between the print's cores (outside the
+    ring) and the ring is whitened where it is no stroke's edge (not beside a core) and no
+    ruling. None where the ring is not that much lighter than the print's cores."""
+    cv2 = _cv2()
+    outside = gray[~inside & (gray < 200)]
+    if outside.size < 1000:
+        return None
+    cores = float(np.percentile(outside, 10))
+    if ring_ink - cores < 40:
+        return None  # the seal as dark as the print: nothing tells them apart
+    t = (cores + ring_ink) / 2
+    keep = cv2.dilate((gray <= t).astype(np.uint8), np.ones((3, 3), np.uint8))
+    # and the rulings, grey and thin (lighter than a text stroke's core): ink running straight
+    # for a fifth of an inch or more, but not ink thick every way (the seal's ring, 3 pt
+    # wide, runs straight for half an inch at its top and sides; its filled star). Where a
+    # ruling crosses the seal's ink it is darker than either (a core).
+    ink = (gray < 180).astype(np.uint8)
+    run, solid = max(9, int(dpi / 5)), max(3, int(dpi / 25))
+    lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+    lines |= cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8))
+    thick = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((solid, solid), np.uint8))
+    lines &= ~cv2.dilate(thick, np.ones((3, 3), np.uint8))  # (and its edge: a pixel the squares miss)
+    out = gray.copy()
+    out[inside & (gray > t) & ~(keep | lines).astype(bool)] = 255
+    return out, t
 
 
 def _ring(gray: np.ndarray, cx: float, cy: float, r: float) -> tuple[float, float]:

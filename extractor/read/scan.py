@@ -38,7 +38,7 @@ def read_scan(img, dpi: float, number: int) -> tuple[PageText, list[str]]:
     from . import ocr, raster
     from .prepare import prepare
 
-    gray, dpi, prepared = prepare(img, dpi)  # a photo's page found, the light evened, a seal dropped
+    gray, dpi, prepared, covered = prepare(img, dpi)  # a photo's page found, the light evened, a seal dropped
     read = ocr.ocr_page(gray, dpi)
     scale = 72.0 / dpi
     h, w = read.image.shape[:2]
@@ -51,6 +51,7 @@ def read_scan(img, dpi: float, number: int) -> tuple[PageText, list[str]]:
         read_notes.append(f"{len(dashes)} '-' read from the shape of a lone mark in an empty cell")
     text = rows_from(words, [], lines, number, w * scale, h * scale)
     doubt_cells_cut(text.rows, read.cut)
+    _doubt_under(text.rows, [_in_frame(d, gray.shape, read.skew, read.quarters, scale) for d in covered])
     notes = [f"page {number}: {n}" for n in prepared]
     if read.quarters:
         notes.append(f"page {number} was turned {90 * read.quarters}° clockwise to read it")
@@ -59,3 +60,38 @@ def read_scan(img, dpi: float, number: int) -> tuple[PageText, list[str]]:
     notes += [f"page {number} OCR correction {c}" for c in read.corrections]
     notes += [f"page {number} OCR: {c}" for c in read_notes]
     return text, notes
+
+
+def _in_frame(disc: tuple[float, float, float], shape: tuple[int, ...], skew: float, quarters: int,
+              scale: float) -> tuple[float, float, float]:
+    """A disc of the prepared image (px) in the frame the words were read in (page
+    points): deskewed by `skew` about the image's centre, turned `quarters` clockwise,
+    as `ocr.ocr_page` turns the image."""
+    import math
+
+    x, y, r = disc
+    h, w = shape[:2]
+    if abs(skew) > 0.1:  # (`raster.rotate`: OpenCV's counter-clockwise turn, y down)
+        a = math.radians(skew)
+        dx, dy = x - w / 2, y - h / 2
+        x, y = w / 2 + dx * math.cos(a) + dy * math.sin(a), h / 2 - dx * math.sin(a) + dy * math.cos(a)
+    for _ in range(quarters % 4):
+        x, y, w, h = h - 1 - y, x, h, w
+    return x * scale, y * scale, r * scale
+
+
+def _doubt_under(rows, discs: list[tuple[float, float, float]]) -> None:
+    """Doubt each cell with text whose box a disc (a seal whitened from the print's grey)
+    reaches into."""
+    from ..layout.page import UNDER_SEAL
+
+    for row in rows:
+        for cell in row.cells:
+            b = cell.bbox
+            if not cell.text or b is None or cell.doubt is not None:
+                continue
+            for cx, cy, r in discs:
+                nx, ny = min(max(cx, b[0]), b[2]), min(max(cy, b[1]), b[3])  # the box's point nearest the centre
+                if (nx - cx) ** 2 + (ny - cy) ** 2 <= r * r:
+                    cell.doubt = UNDER_SEAL
+                    break

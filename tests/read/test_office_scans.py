@@ -113,8 +113,8 @@ def test_a_scan_without_seal_shadow_or_desk_passes_through_unchanged():
     page[100:102, 80:770] = 0  # a ruling
     page[300:320, 100:400] = 20  # print
     page = np.clip(page.astype(int) + rng.integers(-5, 6, page.shape), 0, 255).astype(np.uint8)
-    gray, dpi, notes = prepare(page, 100.0)
-    assert notes == [] and dpi == 100.0 and gray.shape == page.shape[:2]
+    gray, dpi, notes, covered = prepare(page, 100.0)
+    assert notes == [] and covered == [] and dpi == 100.0 and gray.shape == page.shape[:2]
 
 
 def test_an_empty_actual_where_the_other_rows_print_one_is_named():
@@ -335,3 +335,61 @@ def test_a_searchable_scan_is_read_from_its_image_not_another_programs_invisible
     (form,) = extract_document(tmp_path / "searchable.pdf").forms
     assert _exact(form, _gold("seal_grey_300dpi.pdf").gold[0])
     assert any("text layer is invisible" in n for n in form.notes)
+
+
+def test_a_seal_as_dark_as_the_prints_edges_is_whitened_but_beside_the_print():
+    """A red seal scanned grey is ≈85 of 255: as dark as the grey edges of printed
+    strokes, lighter than their cores. Its ring, its star and its text go; the print
+    under it, cores and edges, stays."""
+    pytest.importorskip("cv2")
+    import cv2
+
+    from extractor.read.prepare import drop_grey_seal
+
+    dpi = 200
+    gray = np.full((1400, 1400), 245, np.uint8)
+    for y in range(200, 1300, 60):  # thin lines of print everywhere: a dark core, grey edges
+        gray[y, 150:1250] = 25
+        gray[y - 2:y, 150:1250] = gray[y + 1:y + 3, 150:1250] = 130
+    seal = np.full_like(gray, 255)
+    cv2.circle(seal, (700, 700), int(0.83 * dpi), 85, 9)
+    cv2.rectangle(seal, (600, 570), (800, 650), 85, -1)  # (the seal's star and text: a block of its ink)
+    gray = (gray.astype(np.float32) * seal / 255).astype(np.uint8)
+    out, note, disc = drop_grey_seal(gray, dpi)
+    assert disc is not None and abs(disc[0] - 700) < 5 and abs(disc[1] - 700) < 5
+    assert "but for the print's edges" in note
+    block = gray[570:650, 600:800] > 60
+    assert (out[570:650, 600:800][block] == 255).mean() > 0.9  # the seal's ink whitened
+    ring = out[690:711, 700 + int(0.83 * dpi) - 6:700 + int(0.83 * dpi) + 7]
+    assert (ring == 255).all()  # (no print crosses the ring there)
+    for y in range(200, 1300, 60):
+        assert (out[y, 150:1250] < 60).all()  # the print's cores, under the seal and beside it
+        assert (out[y - 1, 150:1250] < 255).all() and (out[y + 1, 150:1250] < 255).all()  # their edges too
+
+
+@needs_ocr
+def test_a_red_seal_scanned_grey_is_dropped_and_what_it_covered_is_named(tmp_path):
+    """The red-seal page scanned in grey: the seal's ink is as dark as the print's thin
+    strokes (no level inside the ring parts them). It is whitened but for the print's
+    cores, edges and rulings, and every value read from under it is named (a thin stroke
+    may have gone with the seal). Before, the seal was not dropped: its characters were
+    read into the grade (`上优`) and the total (9956); on the hunt's sealed grey scans the
+    total's weight went missing, or rows ran together, silently in 16 of 28 forms."""
+    import cv2
+
+    doc = _gold("seal_red_300dpi.pdf")
+    src = pymupdf.open(doc.path)
+    grey = pymupdf.open()
+    page = src[0]
+    pix = page.get_pixmap(dpi=200)
+    img = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3]
+    ok, jpg = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), [cv2.IMWRITE_JPEG_QUALITY, 80])
+    grey.new_page(width=page.rect.width, height=page.rect.height).insert_image(page.rect, stream=jpg.tobytes())
+    grey.save(tmp_path / "sealed_grey.pdf")
+    (found,) = extract_document(tmp_path / "sealed_grey.pdf").forms
+    assert any("but for the print's edges" in n for n in found.notes), found.notes
+    assert not any("专用" in t for t in _texts(found))
+    assert _exact(found, doc.gold[0])
+    under = {f.field for f in found.findings if f.severity == "error" and "under a seal" in f.message}
+    assert {"total_score", "total_weight", "grade"} <= under
+    assert not any(f.startswith(("indicators[0]", "indicators[1]", "funding")) for f in under)  # (far from it)
