@@ -258,11 +258,16 @@ class Funding(_Model):
     extra: list[LabeledFundingRow] = Field(default_factory=list)
 
 
+_ROW_NAMES: dict[type, tuple[str, ...]] = {}  # (a funding block's row fields, by its class: asked per form)
+
+
 def funding_rows(funding) -> list[tuple[str, FundingRow]]:
     """A funding block's printed rows as (path name, row): total, fiscal, … then the
     extra ones (`extra[0]`), in that order; rows the form does not print left out."""
-    out = [(name, row) for name in type(funding).model_fields if name != "extra"
-           and (row := getattr(funding, name)) is not None]
+    names = _ROW_NAMES.get(type(funding))
+    if names is None:
+        names = _ROW_NAMES[type(funding)] = tuple(n for n in type(funding).model_fields if n != "extra")
+    out = [(name, row) for name in names if (row := getattr(funding, name)) is not None]
     out += [(f"extra[{i}]", row) for i, row in enumerate(getattr(funding, "extra", []))]
     return out
 
