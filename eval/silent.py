@@ -298,6 +298,20 @@ def _stamped(page, pix, dpi: int, mode: str, turn: float, noise: float, quality:
     return buf.tobytes()
 
 
+def _no_tounicode(fam, forms, work) -> list[Path]:
+    """The printed PDF with its fonts' ToUnicode maps removed, as some Word and WPS exports
+    are made: the text layer gives glyph numbers, and the pages must be read as images
+    (the fixtures' `make_scans.without_tounicode`)."""
+    import make_scans
+    import pymupdf
+
+    out = []
+    for pdf in _printed(fam, forms, work):
+        pages = list(range(pymupdf.open(pdf).page_count))
+        out.append(make_scans.without_tounicode(pdf, pages, work / f"{pdf.stem}-glyphs.pdf"))
+    return out
+
+
 def _searchable(fam, forms, work) -> list[Path]:
     """The printed PDF scanned at 300 dpi, with its words laid invisibly under the image,
     as Acrobat, ABBYY or ocrmypdf make a scan searchable."""
@@ -453,7 +467,7 @@ ROUTES: dict[str, Callable] = {
     "scan_office_150_grey": _scan(150, "grey", turn=-0.8, noise=5, quality=60),
     "scan_upside_down_200_grey": _scan(200, "grey", turn=180),
     "scan_sealed_200_colour": _scan(200, "colour", turn=0.4, noise=4, sealed=True),
-    "scan_sealed_200_grey": _scan(200, "grey", turn=-0.5, noise=4, sealed=True), "searchable_scan": _searchable, "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
+    "scan_sealed_200_grey": _scan(200, "grey", turn=-0.5, noise=4, sealed=True), "searchable_scan": _searchable, "no_tounicode": _no_tounicode, "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
     "crawler_cells": _crawler("cells"), "crawler_pipes": _crawler("pipes"), "crawler_spaces": _crawler("spaces"),
 }
 SAMPLE = {"families": ("national",), "routes": ("xlsx", "libreoffice_pdf", "libreoffice_pdf_narrow_columns", "docx", "html",

@@ -370,3 +370,29 @@ def test_a_prose_line_read_two_ways_when_stretched_is_named_and_one_read_alike_i
     assert any("主旅律" in n and "主旋律" in n for n in notes)
     assert read[1] == (first[200][0], 0.95) and read[2] == (first[300][0], 0.95)
     assert not any("根据" in n for n in notes)
+
+
+@pytest.mark.parametrize("first,wide,kept", [
+    (("≥7000.00(人次)", 0.83), ("≥7000.00(人次)", 0.9999), "≥7000.00(人次)"),  # (the same text: nothing to choose)
+    ((">≥7000.00(人次)", 0.83), ("≥7000.00(人次)", 0.9999), "≥7000.00(人次)"),
+    (("12,00(个月)", 0.96), ("12.00(个月)", 0.9998), "12.00(个月)"),
+    (("0", 0.65), ("0O", 0.49), "0"),
+])
+def test_a_symbol_read_two_ways_keeps_the_surer_reading(monkeypatch, first, wide, kept):
+    """A line with figures read again stretched gives the same figures but another symbol
+    (a slanted ⩾ read `>≥` at 0.83 on a page whose text layer is glyph numbers, read as an
+    image, and `≥` at 1.00 stretched): the surer reading is kept. Before, the first was,
+    and `>≥7000.00(人次)` reached the target silently."""
+    pytest.importorskip("cv2")
+    from extractor.read import ocr
+
+    def recognise(crops, weakest=None):
+        if weakest is not None:
+            weakest[:] = [1.0] * len(crops)
+            return [first], [None]
+        return [wide], [None]
+
+    monkeypatch.setattr(ocr, "_recognise", recognise)
+    read, notes = ocr._read_lines([np.full((30, 100), 255, np.uint8)])
+    assert read == [(kept, first[1] if kept == first[0] else wide[1])]
+    assert bool(notes) == (kept != first[0])
