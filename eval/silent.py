@@ -217,6 +217,14 @@ def _docx_printed(fam, forms, work) -> list[Path]:
     return [make_office.to_pdf(p, work) for p in _docx(fam, forms, work)]
 
 
+def _old_binary(route: Callable, to: str) -> Callable:
+    """A route: the files `route` makes saved by LibreOffice in the old binary format
+    (Excel 97's .xls, Word 97's .doc), as many departments still attach them."""
+    def saved(fam, forms, work) -> list[Path]:
+        return [make_office.convert(p, work, to) for p in route(fam, forms, work)]
+    return saved
+
+
 def _html(fam, forms, work) -> list[Path]:
     if fam.get("department"):
         return []
@@ -457,7 +465,7 @@ def _camelot(fam, forms, work) -> list[Path]:
 
 
 ROUTES: dict[str, Callable] = {
-    "xlsx": _workbooks, "libreoffice_pdf": _printed, "libreoffice_pdf_tight_rows": _relaid(_rows_of_30pt),
+    "xlsx": _workbooks, "xls": _old_binary(_workbooks, "xls"), "doc": _old_binary(_docx, "doc"), "libreoffice_pdf": _printed, "libreoffice_pdf_tight_rows": _relaid(_rows_of_30pt),
     "libreoffice_pdf_narrow_columns": _relaid(_columns_halved), "docx": _docx, "docx_pdf": _docx_printed, "html": _html, "chromium_pdf": _chromium,
     "browser_saved_pdf": _browser_saved,
     "scan_300_colour": _scan(300, "colour"), "scan_200_grey": _scan(200, "grey"), "fax_200_bw": _scan(200, "bw"),
