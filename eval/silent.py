@@ -426,42 +426,41 @@ def _crawler(style: str) -> Callable:
     return route
 
 
-def _pymupdf4llm(fam, forms, work) -> list[Path]:
+def _parsed(parser: Callable[[Path, Path], Path], printed: Callable = _printed) -> Callable:
+    """A route: what `parser` makes of each PDF `printed` makes (LibreOffice's print of the
+    workbook by default; the Word file's, or Chromium's of the web page)."""
+    def route(fam, forms, work) -> list[Path]:
+        return [parser(pdf, work) for pdf in printed(fam, forms, work)]
+    return route
+
+
+def _pymupdf4llm(pdf: Path, work: Path) -> Path:
     import pymupdf4llm
 
     if hasattr(pymupdf4llm, "use_layout"):
         pymupdf4llm.use_layout(False)
-    out = []
-    for pdf in _printed(fam, forms, work):
-        (work / f"{pdf.stem}.md").write_text(pymupdf4llm.to_markdown(str(pdf)), encoding="utf-8")
-        out.append(work / f"{pdf.stem}.md")
-    return out
+    (work / f"{pdf.stem}.md").write_text(pymupdf4llm.to_markdown(str(pdf)), encoding="utf-8")
+    return work / f"{pdf.stem}.md"
 
 
-def _pdfplumber(fam, forms, work) -> list[Path]:
+def _pdfplumber(pdf: Path, work: Path) -> Path:
     import pdfplumber
 
-    out = []
-    for pdf in _printed(fam, forms, work):
-        rows = []
-        with pdfplumber.open(pdf) as doc:
-            for page in doc.pages:
-                for table in page.extract_tables():
-                    rows += ["\t".join((c or "").replace("\n", " ") for c in r) for r in table] + [""]
-        (work / f"{pdf.stem}.tsv").write_text("\n".join(rows), encoding="utf-8")
-        out.append(work / f"{pdf.stem}.tsv")
-    return out
+    rows = []
+    with pdfplumber.open(pdf) as doc:
+        for page in doc.pages:
+            for table in page.extract_tables():
+                rows += ["\t".join((c or "").replace("\n", " ") for c in r) for r in table] + [""]
+    (work / f"{pdf.stem}.tsv").write_text("\n".join(rows), encoding="utf-8")
+    return work / f"{pdf.stem}.tsv"
 
 
-def _camelot(fam, forms, work) -> list[Path]:
+def _camelot(pdf: Path, work: Path) -> Path:
     import camelot
 
-    out = []
-    for pdf in _printed(fam, forms, work):
-        tables = camelot.read_pdf(str(pdf), pages="all", flavor="lattice")
-        (work / f"{pdf.stem}.camelot.tsv").write_text("\n".join(t.df.to_csv(sep="\t") for t in tables), encoding="utf-8")
-        out.append(work / f"{pdf.stem}.camelot.tsv")
-    return out
+    tables = camelot.read_pdf(str(pdf), pages="all", flavor="lattice")
+    (work / f"{pdf.stem}.camelot.tsv").write_text("\n".join(t.df.to_csv(sep="\t") for t in tables), encoding="utf-8")
+    return work / f"{pdf.stem}.camelot.tsv"
 
 
 ROUTES: dict[str, Callable] = {
@@ -475,7 +474,10 @@ ROUTES: dict[str, Callable] = {
     "scan_office_150_grey": _scan(150, "grey", turn=-0.8, noise=5, quality=60),
     "scan_upside_down_200_grey": _scan(200, "grey", turn=180),
     "scan_sealed_200_colour": _scan(200, "colour", turn=0.4, noise=4, sealed=True),
-    "scan_sealed_200_grey": _scan(200, "grey", turn=-0.5, noise=4, sealed=True), "searchable_scan": _searchable, "no_tounicode": _no_tounicode, "photo": _photo, "pymupdf4llm": _pymupdf4llm, "pdfplumber": _pdfplumber, "camelot": _camelot,
+    "scan_sealed_200_grey": _scan(200, "grey", turn=-0.5, noise=4, sealed=True), "searchable_scan": _searchable, "no_tounicode": _no_tounicode, "photo": _photo, "pymupdf4llm": _parsed(_pymupdf4llm), "pdfplumber": _parsed(_pdfplumber),
+    "camelot": _parsed(_camelot),
+    **{f"{name}_of_{src}": _parsed(parser, printed) for name, parser in (("pymupdf4llm", _pymupdf4llm), ("pdfplumber", _pdfplumber), ("camelot", _camelot))
+       for src, printed in (("docx_pdf", _docx_printed), ("chromium_pdf", _chromium))},
     "crawler_cells": _crawler("cells"), "crawler_pipes": _crawler("pipes"), "crawler_spaces": _crawler("spaces"),
 }
 SAMPLE = {"families": ("national",), "routes": ("xlsx", "libreoffice_pdf", "libreoffice_pdf_narrow_columns", "docx", "html",

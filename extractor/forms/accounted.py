@@ -227,17 +227,21 @@ def _field_of_row(row: Row, reader: FormReader) -> str | None:
     return None
 
 
-def _block_around(region: list[Row], n: int, reader: FormReader) -> str | None:
+def _block_around(region: list[Row], n: int, reader: FormReader, last: bool = False) -> str | None:
     """The block (`funding`, `indicators`) whose rows are read right above and below row
     `n`, none of which was read: a row of that block the reading could not place (its
-    label printed clipped, say), so each of the block's values may be missing."""
+    label printed clipped, say), so each of the block's values may be missing. With
+    `last`, a row of nothing else also goes with the block above it when what follows is
+    no block: the end of the block's last row that a page break cut off (converters write
+    it as a table of its own, before the total)."""
     def block(rows) -> str | None:
         for r in rows:
             if r.in_table and (f := _field_of_row(r, reader)):
                 return f.split(".")[0].split("[")[0]
         return None
+    blocks = ("funding", "indicators")
     above, below = block(reversed(region[:n])), block(region[n + 1:])
-    return above if above in ("funding", "indicators") and above == below else None
+    return above if above in blocks and (above == below or (last and below not in blocks)) else None
 
 
 def _value_beside(cell: Cell, row: Row, neighbours: list[Row], reader: FormReader) -> str | None:
@@ -299,7 +303,7 @@ def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Findin
             if field is None and cell.bbox is not None:  # a line of a cell the grid cut off from it
                 field = _value_beside(cell, row, region[n - 1: n] + region[n + 1: n + 2], reader)
             if field is None:
-                field = _block_around(region, n, reader)
+                field = _block_around(region, n, reader, last=True)
             elif field == "funding_unit":  # (a column label of the funding header not understood: its column is lost)
                 field = "funding"
             if field == "total_score" and form.total_weight is None and (form.total_score is not None or _DIGIT.search(cell.text)):

@@ -33,9 +33,18 @@ def nfkc(text: str) -> str:
 _NOT_A_NUMBER = object()
 
 
+# Digits apart by a space: one number only where the space groups thousands (`1 000.00`);
+# else two numbers in one cell (camelot's `100\n98.44`, the total's weight and score,
+# written as one cell, had read as 10098.44)
+_TWO_NUMBERS = re.compile(r"\d\s+(?!\d{3}(?:\D|$))\d")
+
+
 @lru_cache(maxsize=16384)  # a batch prints the same few hundred numbers again and again
 def _parsed(text: str) -> object:
-    t = nfkc(text).strip().replace(" ", "")
+    t = nfkc(text).strip()
+    if " " in t and _TWO_NUMBERS.search(t):
+        return _NOT_A_NUMBER
+    t = t.replace(" ", "")
     if t.endswith("%"):
         t = t[:-1]
     if t in DASHES:

@@ -376,9 +376,12 @@ def _split(line: str, comma: bool) -> list[str]:
 
 def _is_frame_header(cells: list[str]) -> bool:
     """pandas' header row of a frame with no column names: `0 1 2 …`, after the index's
-    empty corner (camelot's to_csv and to_html write it)."""
-    body = cells[1:] if cells and cells[0] == "" else cells
-    return len(body) >= 3 and body == [str(i) for i in range(len(body))]
+    empty corner (camelot's to_csv and to_html write it). Two columns only after the
+    corner: camelot writes a table of two (a row's end a page break cut off, continued
+    on the next page) so, and its `0 1` had been read as the total's weight and score."""
+    corner = bool(cells) and cells[0] == ""
+    body = cells[1:] if corner else cells
+    return len(body) >= (2 if corner else 3) and body == [str(i) for i in range(len(body))]
 
 
 # A markdown table is read whole before its rows are given out (to see its doubled

@@ -193,3 +193,25 @@ def test_the_total_rows_figure_not_read_names_the_total_weight(tmp_path, weight)
         return
     assert form.total_weight is None and form.total_score == Decimal("96.88")
     assert errors(form)["unread_text"] == {"total_weight"}
+
+
+@pytest.mark.parametrize("cut", [["度\t%)"], ["", "度\t%)", ""]])
+def test_the_end_of_the_last_indicator_row_cut_off_before_the_total_names_the_indicators(tmp_path, cut):
+    """A page break cut the last indicator row, and a converter wrote its end as a table of
+    its own before the total (camelot of a Word file's PDF: `培训满意` | `≥90.00(`, then
+    `度` | `%)`): the end is named in the indicators' block. Before, it was named in no
+    field, and the name and target it was cut from passed silently."""
+    lines = FORM.split("\n")
+    total = next(k for k, line in enumerate(lines) if line.startswith("总分"))
+    form = read(tmp_path, "\n".join(lines[:total] + cut + lines[total:]))
+    assert errors(form)["unread_text"] == {"indicators"}
+
+
+@pytest.mark.parametrize("text,number", [("100 98.44", False), ("12 3", False), ("1 000.00", True), ("10 000 000.00", True),
+                                         ("3, 013.00", True), ("98. 80", True)])
+def test_two_numbers_in_one_cell_are_no_number(text, number):
+    """Digits apart by a space are one number only where the space groups thousands:
+    camelot wrote the total's weight and score as one cell (`100\\n98.44`), read as 10098.44."""
+    from extractor.forms.numbers import is_number
+
+    assert is_number(text) is number

@@ -330,3 +330,13 @@ def test_a_page_a_converter_split_column_by_column_is_read_from_its_twinned_head
              "|(1)财政拨款|76,648,854.61|76,648,854.61|76,094,848.04|99.27|",
              "|(2)项目支出|5.00|5.00|5.00|100.00|", "|(3)其他资金|0.00|0.00|0.00|0.00|"]
     assert [len(r.cells) for r in export_rows(plain)] == [5, 5, 5, 5]
+
+
+def test_a_frame_of_two_columns_has_its_header_of_indices_left_out():
+    """camelot writes a table of two columns (a row's end a page break cut off) with the
+    header `<corner> 0 1`: it is no row of the form (its 0 and 1 had been read as the
+    total's weight and score). Without the empty corner, two cells `0 1` may be a row."""
+    from extractor.read.text_export import _is_frame_header
+
+    assert _is_frame_header(["", "0", "1"]) and _is_frame_header(["", "0", "1", "2"]) and _is_frame_header(["0", "1", "2"])
+    assert not _is_frame_header(["0", "1"]) and not _is_frame_header(["", "0"]) and not _is_frame_header(["", "1", "2"])
