@@ -29,8 +29,10 @@ from .errors import BudgetSpent, CorruptFile, EngineUnavailable, ExtractorError,
 from .findings import POSITIONED, Code, field_zh
 from .fingerprint import fingerprint_of
 from .forms.mapping import map_form
+from .forms.labels import label_key
 from .forms.pieces import Piece, TitleWatch, piece_at, piece_of_rows
 from .forms.segment import FormRows, iter_form_rows
+from .forms.templates import VOCAB
 from .forms.targets import parse_value
 from .layout.page import Row
 from .llm.config import LLMConfig
@@ -152,9 +154,23 @@ def _not_a_form(fr: FormRows, form: Form) -> str | None:
         return "blank template"
     if not fr.title:
         done = any(i.actual or i.score is not None for i in form.indicators)
-        if not (figures and form.indicators and done and funding_rows(form.funding)):
+        if not (figures and form.indicators and done and funding_rows(form.funding)) and not _scored_with_funds(fr, form):
             return "no self-evaluation title"
     return None
+
+
+def _scored_with_funds(fr: FormRows, form: Form) -> bool:
+    """Rows that print a funding block's figures, an indicator block's level labels and a
+    total: a self-evaluation form whatever the reading made of its indicators (camelot ran
+    a Chromium print's indicator head together: no indicator was read, and the form had
+    been skipped as a look-alike, silently). A project system's sheet prints no scores;
+    an evaluation report's score table no funds."""
+    funds = any(getattr(row, c, None) is not None for _, row in funding_rows(form.funding)
+                for c in ("initial_budget", "annual_budget", "executed"))
+    if not funds:
+        return False
+    texts = [label_key(c.text) for r in fr.rows for c in r.cells if c.text]
+    return any(t in VOCAB.level1_words for t in texts) and any(t in VOCAB.total for t in texts)
 
 
 def _contradicted_readings(form: Form, scanned: set[int]) -> list[Finding]:

@@ -215,3 +215,18 @@ def test_two_numbers_in_one_cell_are_no_number(text, number):
     from extractor.forms.numbers import is_number
 
     assert is_number(text) is number
+
+
+def test_an_untitled_table_with_funds_levels_and_a_total_whose_indicator_head_was_lost_is_a_form(tmp_path):
+    """camelot ran a Chromium print's indicator head together (`一级三级指 二级指标年度指标`)
+    and keeps no title: no indicator was read, and the form was skipped as a look-alike
+    (`no self-evaluation title`), silently. Funds, level labels and a total make it a form:
+    it is read, and its indicators named as missing."""
+    body = FORM[FORM.index("项目名称"):].replace("一级指标\t二级指标\t三级指标\t年度指标值\t实际完成值\t分值\t得分\t偏差原因分析及改进措施",
+                                            "一级三级指 二级指标年度指标\t\t\t\t偏差原因分析及实际完成值分值")
+    path = tmp_path / "camelot.txt"
+    path.write_text(body, encoding="utf-8")
+    result = extract_document(path)
+    (form,) = result.forms
+    assert form.project_name == "宣传工作经费" and result.skipped == []
+    assert "indicators" in errors(form)["missing_field"]
