@@ -563,12 +563,30 @@ def _level_mismatch(form: Form) -> Iterator[Finding]:
     label was carried down past the end of its merged cell (a cell a page break or a
     parser lost), so the row's level 1 is not what the form prints — or its level 2 was
     (which of the two is not known: the row is named)."""
+    named: set[int] = set()
     for i, ind in enumerate(form.indicators):
         level1, level2 = "".join(ind.level1.split()), "".join(ind.level2.split())
         parent = VOCAB.level_parent.get(level2)
-        if parent is not None and level1 and level1 != parent:
-            yield _err("level_mismatch", f"indicator {i + 1}: level 2 '{level2}' belongs under '{parent}', not '{level1}'",
-                       f"第{i + 1}项指标的二级指标“{level2}”应属于“{parent}”，而非“{level1}”", f"indicators[{i}]", parent, level1)
+        if parent is None and (near := _near_label(level2, VOCAB.level2_words)) is not None:
+            parent = VOCAB.level_parent.get(near)  # (时效目标, one character off 时效指标: under 产出指标 as it is)
+        if parent is None or not level1 or level1 == parent:
+            continue
+        named.add(i)
+        yield _err("level_mismatch", f"indicator {i + 1}: level 2 '{level2}' belongs under '{parent}', not '{level1}'",
+                   f"第{i + 1}项指标的二级指标“{level2}”应属于“{parent}”，而非“{level1}”", f"indicators[{i}]", parent, level1)
+        # The rows the label was carried to on its way, from the row that prints it: where
+        # its merged cell ended, nothing says (pdfplumber lost a page's 产出指标 / 数量指标, and
+        # the rows above the mismatch carried 成本指标 / 经济成本指标, consistent and silent)
+        j = i
+        while j > 0 and f"indicators[{j}].level1" not in form.provenance and form.indicators[j - 1].level1 == ind.level1:
+            j -= 1
+        for k in range(j + 1, i):
+            if k not in named:
+                named.add(k)
+                yield _err("level_mismatch", f"indicator {k + 1}: its level 1 '{level1}' was carried down from indicator {j + 1} "
+                           f"to indicator {i + 1}, whose level 2 belongs under '{parent}': where its merged cell ended is not known",
+                           f"第{k + 1}项指标的一级指标“{level1}”系从第{j + 1}项沿用至第{i + 1}项，而后者的二级指标应属于“{parent}”：该合并单元格止于何处无法确定",
+                           f"indicators[{k}]", None, level1)
 
 
 def _near_label(label: str, words) -> str | None:

@@ -215,3 +215,29 @@ def test_grounding_page_by_page_is_grounding_the_pages_joined():
     assert by_page == joined
     assert ("indicators[0].target", "符合计划安排") not in by_page  # cut by the break, still printed
     assert {"indicators[1].name", "indicators[1].weight", "indicators[1].score"} <= {f for f, _ in by_page}
+
+
+def _levelled(levels, printed):
+    """A form of indicators with these (level1, level2), the level-1 label printed (with
+    its provenance) on the rows in `printed` and carried down to the others."""
+    from extractor.models import FieldSource, Indicator, ProjectForm
+
+    form = ProjectForm(project_name="x", indicators=[
+        Indicator(level1=a, level2=b, name=f"指标{i}", weight=Decimal("5"), score=Decimal("5")) for i, (a, b) in enumerate(levels)])
+    form.provenance = {f"indicators[{i}].level1": FieldSource(engine="rules", raw=levels[i][0]) for i in printed}
+    return form
+
+
+def test_the_rows_a_level_label_was_carried_to_before_a_mismatch_are_named():
+    """pdfplumber lost a page's merged 产出指标 / 数量指标: the rows after the page break
+    carried 成本指标 / 经济成本指标 from the last row that printed them (a consistent pair,
+    silent) until a row's 质量指标 showed the carry wrong. Where the merged cell ended is
+    not known: every row it was carried to, up to the mismatch, is named; rows before
+    the printing row, and forms with no mismatch, are not. A level 2 one character off
+    a known label (时效目标) is judged by that label's parent."""
+    levels = [("产出指标", "数量指标"), ("成本指标", "经济成本指标"), ("成本指标", "经济成本指标"), ("成本指标", "经济成本指标"),
+              ("成本指标", "质量指标"), ("成本指标", "时效目标"), ("效益指标", "社会效益指标")]
+    named = {f.field for f in check_form(_levelled(levels, printed=[0, 1, 6])) if f.code == "level_mismatch"}
+    assert named == {"indicators[2]", "indicators[3]", "indicators[4]", "indicators[5]"}
+    consistent = [("产出指标", "数量指标"), ("成本指标", "经济成本指标"), ("成本指标", "经济成本指标"), ("效益指标", "社会效益指标")]
+    assert not [f for f in check_form(_levelled(consistent, printed=[0, 1, 3])) if f.code == "level_mismatch"]
