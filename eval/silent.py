@@ -481,8 +481,8 @@ ROUTES: dict[str, Callable] = {
     "crawler_cells": _crawler("cells"), "crawler_pipes": _crawler("pipes"), "crawler_spaces": _crawler("spaces"),
 }
 SAMPLE = {"families": ("national",), "routes": ("xlsx", "libreoffice_pdf", "libreoffice_pdf_narrow_columns", "docx", "html",
-                                                "browser_saved_pdf", "pymupdf4llm", "pdfplumber", "scan_200_grey",
-                                                "scan_tight_rows_200_grey")}
+                                                "browser_saved_pdf", "pymupdf4llm", "pdfplumber", "camelot_of_docx_pdf",
+                                                "scan_200_grey", "scan_tight_rows_200_grey", "scan_sealed_200_grey")}
 
 
 # --- reading back ---------------------------------------------------------------------------------
