@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from difflib import SequenceMatcher
 from html.parser import HTMLParser
 from pathlib import Path
@@ -339,7 +340,9 @@ def _searchable(fam, forms, work) -> list[Path]:
     return out
 
 
-def _photo(fam, forms, work) -> list[Path]:
+def _photo(fam, forms, work, sealed: bool = False) -> list[Path]:
+    """Each printed page photographed by a phone (on a desk, in perspective, a shadow
+    across it); `sealed`, with a red seal stamped over its total score and grade first."""
     import numpy as np
     import pymupdf
 
@@ -351,6 +354,8 @@ def _photo(fam, forms, work) -> list[Path]:
         for n, page in enumerate(pymupdf.open(pdf)):
             pix = page.get_pixmap(dpi=150)
             img = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.h, pix.w, pix.n)[:, :, :3].copy()
+            if sealed:
+                img = np.clip(img.astype(np.float32) * make_scans.seal(page, 150, (0.86, 0.12, 0.12)) / 255.0, 0, 255).astype(np.uint8)
             target = work / f"{pdf.stem}-photo{n}.jpg"
             target.write_bytes(make_scans._jpeg(make_scans._phone(img, rng), 85))
             out.append(target)
@@ -474,7 +479,7 @@ ROUTES: dict[str, Callable] = {
     "scan_office_150_grey": _scan(150, "grey", turn=-0.8, noise=5, quality=60),
     "scan_upside_down_200_grey": _scan(200, "grey", turn=180),
     "scan_sealed_200_colour": _scan(200, "colour", turn=0.4, noise=4, sealed=True),
-    "scan_sealed_200_grey": _scan(200, "grey", turn=-0.5, noise=4, sealed=True), "searchable_scan": _searchable, "no_tounicode": _no_tounicode, "photo": _photo, "pymupdf4llm": _parsed(_pymupdf4llm), "pdfplumber": _parsed(_pdfplumber),
+    "scan_sealed_200_grey": _scan(200, "grey", turn=-0.5, noise=4, sealed=True), "searchable_scan": _searchable, "no_tounicode": _no_tounicode, "photo": _photo, "photo_sealed": partial(_photo, sealed=True), "pymupdf4llm": _parsed(_pymupdf4llm), "pdfplumber": _parsed(_pdfplumber),
     "camelot": _parsed(_camelot),
     **{f"{name}_of_{src}": _parsed(parser, printed) for name, parser in (("pymupdf4llm", _pymupdf4llm), ("pdfplumber", _pdfplumber), ("camelot", _camelot))
        for src, printed in (("docx_pdf", _docx_printed), ("chromium_pdf", _chromium))},
