@@ -37,8 +37,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from functools import partial
 from difflib import SequenceMatcher
+from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
 
