@@ -188,14 +188,23 @@ def _contradicted_readings(form: Form, scanned: set[int]) -> list[Finding]:
         if f.code == Code.MISSED_FULL_MARKS and f.field:
             rows.setdefault(f.field.split("]")[0] + "]", f"its figures contradict the form's own scoring ({f.message})")
     if isinstance(form, ProjectForm):  # a sub-row's 分值/得分 print a dash or a slash: a figure there was read into it
-        for name in ("fiscal", "carryover", "other"):
-            row = getattr(form.funding, name)
+        subs = [(name, getattr(form.funding, name)) for name in ("fiscal", "carryover", "other")]
+        subs += [(f"extra[{i}]", row) for i, row in enumerate(form.funding.extra)]  # (Sichuan's 财政专户管理资金: `/` read 1)
+        for name, row in subs:
             if row is not None and (row.weight is not None or row.score is not None):
                 rows.setdefault(f"funding.{name}", f"a figure where the template prints a dash ({row.weight}, {row.score})")
     for i, ind in enumerate(form.indicators):  # a bracket left open: a character the recogniser dropped
         for col in ("name", "target", "actual"):
             if not _balanced(getattr(ind, col) or ""):
                 rows.setdefault(f"indicators[{i}]", f"its {col} {getattr(ind, col)!r} leaves a bracket unclosed")
+    if any(ind.target_parts and ind.target_parts[0] for ind in form.indicators):
+        # an operator column (Sichuan's 指标性质) that rows print: a figure with none lost its
+        # mark (a lone = is short, and was dropped as a speck: =100.00% read 100.00%)
+        for i, ind in enumerate(form.indicators):
+            parts = ind.target_parts
+            if parts and not parts[0] and parts[1] and parse_value(parts[1]).kind == "quantity":
+                rows.setdefault(f"indicators[{i}]", f"its target {ind.target!r} has no operator where the column's other "
+                                                    "rows print one: a short mark (=, ≥) may have been dropped")
     places = {i: -v.number.as_tuple().exponent for i, ind in enumerate(form.indicators)
               if (v := parse_value(ind.actual)).kind == "quantity" and v.number is not None}
     if len(places) >= 5:
@@ -209,6 +218,35 @@ def _contradicted_readings(form: Form, scanned: set[int]) -> list[Finding]:
                     message=f"{row}: read by OCR, {why}: check it on the page",
                     message_zh=f"{field_zh(row)}：识别出的数值与本表其他数值不一致，可能识别有误，请对照原件核对")
             for row, why in rows.items() if ocr_row(row)]
+
+
+_LEVEL_FIELD = re.compile(r"indicators\[(\d+)\]\.(level1|level2)")
+
+
+def _carried_doubts(form: Form) -> list[Finding]:
+    """An error on a row's level label names the rows beside it that carry that label (its
+    merged cell's rows print none of their own: the same reading). A merged 满意度指标 the
+    page's top edge cut in half was read `服务对家两息度指你` at 0.60 and named on its first
+    row; the row below carried it, silently."""
+    out: list[Finding] = []
+    named = {f.field for f in form.findings if f.severity == "error"}
+    for f in [f for f in form.findings if f.severity == "error" and f.field]:
+        m = _LEVEL_FIELD.fullmatch(f.field)
+        if m is None or int(m.group(1)) >= len(form.indicators):
+            continue
+        k, level = int(m.group(1)), m.group(2)
+        label = getattr(form.indicators[k], level)
+        for rows in (range(k + 1, len(form.indicators)), range(k - 1, -1, -1)):  # (a label printed low in its cell goes up too)
+            for j in rows:
+                path = f"indicators[{j}].{level}"
+                if getattr(form.indicators[j], level) != label or path in form.provenance:
+                    break
+                if path not in named:
+                    named.add(path)
+                    out.append(Finding(code=f.code, severity="error", field=path, found=label,
+                                       message=f"{path} '{label}' is carried from indicator {k + 1} (one merged cell), whose reading is named: {f.message}",
+                                       message_zh=f"{field_zh(path)}“{label}”沿用第{k + 1}项指标（同一合并单元格），该项读取存疑：{f.message_zh}"))
+    return out
 
 
 _PAIRS = {"(": ")", "（": "）", "《": "》", "〈": "〉", "【": "】", "〔": "〕", "[": "]"}
@@ -387,6 +425,7 @@ def _checked_forms(doc: OpenedDocument, options: ExtractOptions, page_text: dict
         if scanned:
             form.findings = [*form.findings, *_contradicted_readings(form, set(scanned))]
         damaged(form, fr.pages)
+        form.findings = [*form.findings, *_carried_doubts(form)]
         if groups is not None:
             groups.append(fr)
         else:

@@ -46,3 +46,37 @@ def test_a_long_text_export_is_read_under_a_budget_per_piece_of_work(tmp_path, m
     assert len(result.forms) == 2
     reading = [s for s in steps if s.startswith("reading the text")]
     assert len(reading) >= 4, steps[:10]
+
+
+def test_an_error_on_a_merged_level_label_names_the_rows_that_carry_it():
+    """A merged label read once and named (low confidence) is the reading of every row its
+    merged cell spans, above or below the row it was read on; rows with a label of their
+    own, or another label, are not named."""
+    from decimal import Decimal
+
+    from extractor.models import FieldSource, Finding, Indicator, ProjectForm
+    from extractor.pipeline import _carried_doubts
+
+    labels = ["产出指标", "服务对家两息度指你", "服务对家两息度指你", "服务对家两息度指你", "效益指标"]
+    form = ProjectForm(project_name="x", indicators=[Indicator(level1=a, level2="x", name=f"n{i}", weight=Decimal(5), score=Decimal(5))
+                                                     for i, a in enumerate(labels)])
+    form.provenance = {f"indicators[{i}].level1": FieldSource(engine="ocr+rules", raw=labels[i]) for i in (0, 2, 4)}
+    form.findings = [Finding(code="low_confidence", severity="error", field="indicators[2].level1", message="read at 0.60")]
+    assert [f.field for f in _carried_doubts(form)] == ["indicators[3].level1", "indicators[1].level1"]
+
+
+def test_an_operator_lost_on_a_scan_names_its_row():
+    """Sichuan prints the operator in a column of its own (指标性质); a lone `=` is short and
+    was dropped as a speck on a 200-dpi scan: `=100.00%` read `100.00%`, silently. Where
+    other rows print theirs, a figure with none is named on a page read by OCR."""
+    from decimal import Decimal
+
+    from extractor.models import FieldSource, Indicator, ProjectForm
+    from extractor.pipeline import _contradicted_readings
+
+    parts = [["定性", "及时", ""], ["", "100.00", "%"], ["≥", "90.00", "%"]]
+    form = ProjectForm(project_name="x", indicators=[Indicator(level1="产出指标", level2="数量指标", name=f"n{i}", target="".join(p),
+                                                               target_parts=p, weight=Decimal(5), score=Decimal(5)) for i, p in enumerate(parts)])
+    form.provenance = {f"indicators[{i}].target": FieldSource(engine="ocr+rules", page=3, raw=p[1]) for i, p in enumerate(parts)}
+    assert [f.field for f in _contradicted_readings(form, {3})] == ["indicators[1]"]
+    assert _contradicted_readings(form, {4}) == []  # (on a text layer the form prints it so)

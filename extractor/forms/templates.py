@@ -59,6 +59,7 @@ class Vocabulary:
     grade: Labels
     families: tuple[Family, ...]
     remarks: Labels
+    remark_groups: Labels  # a group label merged down beside remarks' labels (项目基本情况)
     prompts: Labels  # fragments of a template's instructions (a cell holding one is no value)
     furniture_labels: Labels
     furniture_lines: Labels
@@ -85,8 +86,8 @@ class Vocabulary:
         """The indicator table's header row (its key: the row's cells run together),
         with or without a block label merged down the table's left (绩效指标, 绩效指标(90分);
         twice where a sheet's repeated print-title row runs into the merged label's text
-        that the page also prints)."""
-        return any(key.startswith(first) or any(re.match("(?:" + re.escape(b) + r"(\(\d+分\))?)+" + first, key) for b in self.indicator_block)
+        that the page also prints; its closing bracket lost, as a scan's reading drops it)."""
+        return any(key.startswith(first) or any(re.match("(?:" + re.escape(b) + r"(\(\d+分\)?)?)+" + first, key) for b in self.indicator_block)
                    for first in self.indicator_header_first)
 
 
@@ -132,7 +133,7 @@ def vocabulary() -> Vocabulary:
                               prints=tuple(fam["prints"]), may_print=tuple(fam["may_print"]), grades=tuple(fam["grades"]),
                               levels=fam.get("levels", True))
                        for name, fam in raw["families"].items()),
-        remarks=tuple(raw["remarks"]["labels"]), prompts=tuple(raw["prompts"]["fragments"]),
+        remarks=tuple(raw["remarks"]["labels"]), remark_groups=tuple(raw["remarks"]["groups"]), prompts=tuple(raw["prompts"]["fragments"]),
         furniture_labels=tuple(raw["furniture"]["labels"]), furniture_lines=tuple(raw["furniture"]["lines"]),
     )
 

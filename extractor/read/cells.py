@@ -82,7 +82,7 @@ def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float) -> tuple[li
             cut.append((cx0, cy0, cx1, cy1))
         # (a blank pixel row or two inside a character — 度's strokes on a thin grey
         # scan — is no gap between lines: it cut 度 into halves read as specks)
-        last = None  # (bottom row, first ink column) of the cell's line above
+        last = None  # (bottom row, first and last ink column) of the cell's line above
         lines: list[tuple[int, int, int, int]] = []  # (top, bottom, left, right) of each line in the crop
         for r0, r1 in runs(rows, gap=max(1, int(usual * 0.2))):
             if r1 - r0 < usual / 3:
@@ -103,7 +103,7 @@ def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float) -> tuple[li
             pad = max(2, int(round((r1 - r0) * 0.55)))
             bx0, bx1 = x0 + cols[0][0] - pad, x0 + cols[-1][1] + pad
             boxes.append(_quad(max(bx0, cx0), max(y0 + r0 - pad, cy0), min(bx1, cx1), min(y0 + r1 + pad, cy1)))
-            last = (r1, cols[0][0])
+            last = (r1, cols[0][0], cols[-1][1])
             lines.append((r0, r1, cols[0][0], cols[-1][1]))
         else:  # (not a crowded cell: the detector reads those)
             if (cx0, cy0, cx1, cy1) not in cut and _filled_to_the_brim(lines, y1 - y0, x1 - x0, usual):
@@ -132,14 +132,17 @@ def _of_the_usual_height(height: float, cells_px: list[BBox]) -> bool:
     return same >= 0.5 * len(cells_px)
 
 
-def _wrapped_mark(ink: np.ndarray, r0: int, r1: int, last: tuple[int, int] | None, usual: float) -> BBox | None:
+def _wrapped_mark(ink: np.ndarray, r0: int, r1: int, last: tuple[int, int, int] | None, usual: float) -> BBox | None:
     """The box (in the cell's crop) of a mark too short to be a line that starts the
-    line under the cell's last line of text: a wrapped sentence's closing `。` standing
-    alone (the OCR decides what it is); None for any other short mark."""
+    line under the cell's last line of text, or stands in its middle (a cell that centres
+    its lines): a wrapped sentence's closing `。` standing alone (the OCR decides what it
+    is); None for any other short mark."""
     if last is None or r0 - last[0] > 1.5 * usual:
         return None
     cols = runs(ink[r0:r1].any(axis=0), gap=1)
-    if not cols or abs(cols[0][0] - last[1]) > usual or cols[0][1] - cols[0][0] > usual:
+    if not cols or cols[0][1] - cols[0][0] > usual:
+        return None
+    if abs(cols[0][0] - last[1]) > usual and abs((cols[0][0] + cols[0][1]) / 2 - (last[1] + last[2]) / 2) > usual:
         return None
     pad = usual / 3
     return (max(0.0, cols[0][0] - pad), max(0.0, r0 - pad), cols[0][1] + pad, r1 + pad)
