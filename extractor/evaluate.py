@@ -119,9 +119,15 @@ _ROW_LEVEL = re.compile(r"indicators\[(\d+)\]\.(?:level1|level2|level1_weight)")
 WHOLE_FORM = frozenset({"not_extracted", "read_poorly"})
 
 
+# Fields read from another field's cells: a target's printed parts (Sichuan: 指标性质 |
+# 指标值 | 度量单位), a name's number (Anhui: `指标1:` before the name in its cell)
+_SAME_CELLS = {"target_parts": "target", "number": "name"}
+
+
 def named_by_error(found, path: str | None, printed: str | None = None) -> bool:
     """An error finding names this field of `found`: the field itself, its row or block
-    (`indicators[3]` for `indicators[3].score`, `funding.total` for its amounts), a
+    (`indicators[3]` for `indicators[3].score`, `funding.total` for its amounts; a target
+    its printed parts and a name its number, read from the same cells), a
     list-wide field (`indicators[].weight` for every row's weight), or the whole form.
     `path` None: a row the form lacks, named by any error on its indicators, or by an
     unread_text error quoting its name (`printed`). An error on a level-1 group
@@ -146,6 +152,9 @@ def named_by_error(found, path: str | None, printed: str | None = None) -> bool:
             if path is None:
                 continue
         if f.field == path or path.startswith(f.field + ".") or path.startswith(f.field + "["):
+            return True
+        head, _, leaf = path.rpartition(".")
+        if leaf in _SAME_CELLS and f.field == f"{head}.{_SAME_CELLS[leaf]}":  # (read from that field's cells)
             return True
         if "[]" in f.field or "[level1=" in f.field:  # a column across the rows
             head, _, leaf = f.field.partition("]")

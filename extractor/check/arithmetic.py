@@ -497,10 +497,12 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
     findings = check_department(form, settings) if isinstance(form, DepartmentForm) else check_project(form, settings)
     findings.extend(_merged_labels(form))
     findings.extend(_names_with_figures(form))
+    findings.extend(_names_of_a_nature(form))
     family = VOCAB.family(form.template) if form.template else None
     if family is None or family.levels:  # (Chongqing's department form prints no levels)
         findings.extend(_level_labels(form))
         findings.extend(_level_mismatch(form))
+        findings.extend(_carried_where_repeated(form))
     findings.extend(_names_with_labels(form))
     findings.extend(empty_values(form))
     if page_text is not None:
@@ -540,6 +542,20 @@ def _names_with_labels(form: Form) -> Iterator[Finding]:
             yield _err("merged_labels", f"indicator {i + 1}: its {col} '{text}' {where} the label '{label}': cells run together",
                        f"第{i + 1}项指标的{_COL_ZH[col]}“{text}”含有指标类别“{label}”，单元格的文字连在了一起",
                        f"indicators[{i}]" if col == "name" else f"indicators[{i}].{col}", None, text)
+
+
+_NATURE = frozenset({"定性", "定量", "正向", "反向", "正向指标", "反向指标", "=", "≥", "≤", ">", "<"})
+
+
+def _names_of_a_nature(form: Form) -> Iterator[Finding]:
+    """A name that is an indicator's nature or operator (Sichuan's 指标性质: 定性, ≥): the
+    row's cells moved over by a column (pymupdf4llm wrote a page's last row as a table of
+    its own, a column short: its name went to the level column, 定性 to the name)."""
+    for i, ind in enumerate(form.indicators):
+        name = "".join((ind.name or "").split())
+        if name in _NATURE:
+            yield _err("merged_labels", f"indicator {i + 1}: its name '{name}' is an indicator's nature or operator: its cells moved by a column",
+                       f"第{i + 1}项指标的名称“{name}”是指标性质，该行单元格错位", f"indicators[{i}]", None, name)
 
 
 def _names_with_figures(form: Form) -> Iterator[Finding]:
@@ -587,6 +603,26 @@ def _level_mismatch(form: Form) -> Iterator[Finding]:
                            f"to indicator {i + 1}, whose level 2 belongs under '{parent}': where its merged cell ended is not known",
                            f"第{k + 1}项指标的一级指标“{level1}”系从第{j + 1}项沿用至第{i + 1}项，而后者的二级指标应属于“{parent}”：该合并单元格止于何处无法确定",
                            f"indicators[{k}]", None, level1)
+
+
+def _carried_where_repeated(form: Form) -> Iterator[Finding]:
+    """A row with no level label of its own, in a document that writes a merged label into
+    every row it spans (two rows in a row print the same label: pymupdf4llm, camelot,
+    crawlers): its label was carried from the row above, and the cell that held its own
+    lost (pymupdf4llm left the level cells of 满意度指标's first row empty at a page break,
+    and the row took 效益指标 from above, silently)."""
+    n = len(form.indicators)
+    for level in ("level1", "level2"):
+        printed = [f"indicators[{i}].{level}" in form.provenance for i in range(n)]
+        labels = ["".join((getattr(ind, level) or "").split()) for ind in form.indicators]
+        if not any(printed[i] and printed[i + 1] and labels[i] and labels[i] == labels[i + 1] for i in range(n - 1)):
+            continue
+        for i in range(1, n):
+            if not printed[i] and labels[i]:
+                yield _err("level_mismatch", f"indicator {i + 1}: no {level} label of its own, where the document writes one in every "
+                           f"row of a merged cell; '{labels[i]}' was carried from the row above",
+                           f"第{i + 1}项指标本行没有{'一' if level == 'level1' else '二'}级指标（该文档在合并单元格的每一行都写出指标名称），"
+                           f"“{labels[i]}”系沿用上一行", f"indicators[{i}].{level}", None, labels[i])
 
 
 def _near_label(label: str, words) -> str | None:

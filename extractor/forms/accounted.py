@@ -33,6 +33,7 @@ CHECKED = {"project": {"project_name", "funding.total", "indicators", "total_sco
 # A year as forms print it: (2023年度), 2023年度, 2023年 — in a title, on its own line,
 # inside a 填报单位（盖章）：…（2023年度）…单位：万元 line.
 _DIGIT = re.compile(r"\d")
+_ENUMERATED = re.compile(r"^(?:\d{1,2}[.、]|\(\d{1,2}\)|[一二三四五六七八九十][、.]|\([一二三四五六七八九十]\))")  # (as mapping's)
 _YEAR = re.compile(r"(?<!\d)(20\d\d)\s*年(度)?(?!\d)")
 _UNIT = re.compile(r"单位[:：]?\s*(万元|元)")
 
@@ -227,6 +228,15 @@ def _field_of_row(row: Row, reader: FormReader) -> str | None:
     return None
 
 
+def _cut_remark(row: Row) -> bool:
+    """A row whose label is a remark's cut short by its cell (`2.项目实施内容及过` of
+    项目实施内容及过程概述, a column too narrow): the row is that remark's, whatever it was
+    read into (the goals' block above took it, and the remark was missing silently)."""
+    first = label_key(row.filled[0].text) if row.filled else ""
+    stem = _ENUMERATED.sub("", first)
+    return len(stem) >= 4 and stem not in VOCAB.remarks and any(label.startswith(stem) for label in VOCAB.remarks)
+
+
 def _block_around(region: list[Row], n: int, reader: FormReader, last: bool = False) -> str | None:
     """The block (`funding`, `indicators`) whose rows are read right above and below row
     `n`, none of which was read: a row of that block the reading could not place (its
@@ -299,7 +309,8 @@ def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Findin
             if _label_cut_by_page(cell, key, row, region[:n]):
                 continue
             # (the field the cell itself was read into, where it was: a row's cells may go to two)
-            field = "year" if _YEAR.search(key) and form.year is None else reader.path_of.get(id(cell)) or _field_of_row(row, reader)
+            field = "year" if _YEAR.search(key) and form.year is None else "remarks" if _cut_remark(row) \
+                else reader.path_of.get(id(cell)) or _field_of_row(row, reader)
             if field is None and cell.bbox is not None:  # a line of a cell the grid cut off from it
                 field = _value_beside(cell, row, region[n - 1: n] + region[n + 1: n + 2], reader)
             if field is None:

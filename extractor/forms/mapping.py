@@ -253,8 +253,22 @@ _ENUMERATED = re.compile(r"^(?:\d{1,2}[.、]|\(\d{1,2}\)|[一二三四五六七�
 
 def _remark_label(ln: _Line) -> str | None:
     """The text field a row's first cell labels (`2.项目实施内容及过程概述`, `评价结论`)."""
-    key = _ENUMERATED.sub("", ln.first)
-    return next((lbl for lbl in VOCAB.remarks if key.startswith(lbl) and len(key) <= len(lbl) + 6), None)
+    return _remark_cell(ln)[1]
+
+
+def _remark_cell(ln: _Line) -> tuple[int, str | None]:
+    """(the cell's index, the remark it labels) of a row's label: its first filled cell, or
+    the next where the first is the group label merged down beside it (`项目基本情况`:
+    a converter writes a merged cell into every row it spans)."""
+    filled = [j for j, c in enumerate(ln.row.cells) if c.text]
+    for n, j in enumerate(filled[:2]):
+        key = _ENUMERATED.sub("", ln.keys[j])
+        label = next((lbl for lbl in VOCAB.remarks if key.startswith(lbl) and len(key) <= len(lbl) + 6), None)
+        if label is not None:
+            return j, label
+        if n == 0 and ln.keys[j] not in VOCAB.remark_groups:
+            break
+    return -1, None
 
 
 def _is_remark(ln: _Line, m: _Mapping) -> bool:
@@ -262,11 +276,10 @@ def _is_remark(ln: _Line, m: _Mapping) -> bool:
 
 
 def _read_remark(ln: _Line, m: _Mapping) -> int:
-    label = _remark_label(ln)
+    i, label = _remark_cell(ln)
     assert label is not None
     m.reader.labelled.add(f"remarks.{label}")
-    i = next(j for j, k in enumerate(ln.keys) if k == ln.first)
-    c = next((c for c, k in zip(ln.row.cells[i + 1:], ln.keys[i + 1:]) if c.text and k != ln.first), None)
+    c = next((c for c, k in zip(ln.row.cells[i + 1:], ln.keys[i + 1:]) if c.text and k != ln.keys[i]), None)
     if c is not None:
         m.remarks[label] = c.text
         m.reader.source(f"remarks.{label}", ln.row, c)

@@ -84,6 +84,7 @@ def clean_cell(text: str) -> str:
     fold other runs of whitespace to one space, strip HTML paragraph tags."""
     t = re.sub(r"</?p>|<br\s*/?>", " ", text)
     t = re.sub(r"<sup>(.*?)</sup>", r"\1", t)
+    t = re.sub(r"</?(?:u|b|i|em|strong)>", "", t)  # (inline marks: pymupdf4llm underlines a title so)
     t = _SPACES.sub(" ", t).strip()
     prev = None
     while prev != t:

@@ -241,3 +241,33 @@ def test_the_rows_a_level_label_was_carried_to_before_a_mismatch_are_named():
     assert named == {"indicators[2]", "indicators[3]", "indicators[4]", "indicators[5]"}
     consistent = [("产出指标", "数量指标"), ("成本指标", "经济成本指标"), ("成本指标", "经济成本指标"), ("效益指标", "社会效益指标")]
     assert not [f for f in check_form(_levelled(consistent, printed=[0, 1, 3])) if f.code == "level_mismatch"]
+
+
+def test_a_row_with_no_level_label_where_the_document_writes_one_in_every_row_is_named():
+    """pymupdf4llm writes a merged level label into every row it spans; at a page break it
+    left one row's level cells empty, and the row carried 效益指标 from above, silently.
+    In a document that writes labels row by row (two rows in a row print the same one), a
+    row with none of its own is named; where merged cells print once (a PDF), not."""
+    levels = [("产出指标", "数量指标"), ("产出指标", "数量指标"), ("效益指标", "社会效益指标"), ("效益指标", "社会效益指标")]
+    form = _levelled(levels, printed=[0, 1, 2])
+    for i in (0, 1, 2):
+        form.provenance[f"indicators[{i}].level2"] = form.provenance[f"indicators[{i}].level1"].model_copy(update={"raw": levels[i][1]})
+    named = {f.field for f in check_form(form) if f.code == "level_mismatch"}
+    assert named == {"indicators[3].level1", "indicators[3].level2"}
+    once = _levelled(levels, printed=[0, 2])  # (a merged cell's label printed once)
+    assert not [f for f in check_form(once) if f.code == "level_mismatch"]
+
+
+def test_a_name_that_is_an_indicators_nature_names_the_row():
+    """Sichuan's 指标性质 (定性, ≥) read as a name: the row's cells moved by a column."""
+    levels = [("产出指标", "数量指标"), ("产出指标", "质量指标")]
+    form = _levelled(levels, printed=[0, 1])
+    form.indicators[1].name = "定性"
+    assert [(f.code, f.field) for f in check_form(form) if f.code == "merged_labels"] == [("merged_labels", "indicators[1]")]
+
+
+def test_inline_marks_of_a_converter_are_no_text():
+    from extractor.forms.numbers import clean_cell
+
+    assert clean_cell("<u>部门预算项目支出绩效自评表(2023年度)</u>") == "部门预算项目支出绩效自评表(2023年度)"
+    assert clean_cell("<b>合计</b> <i>100</i>") == "合计 100"

@@ -230,3 +230,29 @@ def test_an_untitled_table_with_funds_levels_and_a_total_whose_indicator_head_wa
     (form,) = result.forms
     assert form.project_name == "宣传工作经费" and result.skipped == []
     assert "indicators" in errors(form)["missing_field"]
+
+
+def test_an_indicator_head_whose_block_label_lost_its_closing_bracket_is_the_head():
+    """A scan reads Sichuan's merged `绩效指标(90分)` as `绩效指标(90分`: the row is still the
+    indicators' head (before, no indicator was read and every row went to the goals)."""
+    from extractor.forms.labels import label_key
+    from extractor.forms.templates import VOCAB
+
+    head = "一级指标二级指标三级指标指标性质指标值度量单位完成值权重得分未完成原因分析"
+    assert VOCAB.is_indicator_header(label_key("绩效指标(90分)" + head))
+    assert VOCAB.is_indicator_header(label_key("绩效指标(90分" + head))
+    assert not VOCAB.is_indicator_header(label_key("绩效指标(90" + "项目基本情况"))
+
+
+def test_a_target_named_names_its_printed_parts():
+    """`target_parts` are the target's own cells (Sichuan: 指标性质 | 指标值 | 度量单位), a
+    `number` is read from its name's cell (Anhui): an error on the target or the name
+    names them, an error on another field does not."""
+    from extractor.evaluate import named_by_error
+    from extractor.models import Finding, ProjectForm
+
+    form = ProjectForm(project_name="x", findings=[Finding(code="assembled_value", severity="error", field="indicators[9].target", message="cut")])
+    assert named_by_error(form, "indicators[9].target_parts") and named_by_error(form, "indicators[9].target")
+    assert not named_by_error(form, "indicators[8].target_parts") and not named_by_error(form, "indicators[9].actual")
+    form.findings = [form.findings[0].model_copy(update={"field": "indicators[9].name"})]  # (Anhui's `指标7:` before the name)
+    assert named_by_error(form, "indicators[9].number") and not named_by_error(form, "indicators[9].target_parts")
