@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "fixtures")]
 
 import make_office  # noqa: E402
+import make_provinces  # noqa: E402
 import make_web  # noqa: E402
 from extractor.errors import ExtractorError  # noqa: E402
 from extractor.evaluate import TypeScore, compare_form  # noqa: E402
@@ -70,7 +71,17 @@ FAMILIES = {
                                       ("001_4588a3eccc5d7ba5", 12), ("002_dc4befe519062102", 4), ("002_dc4befe519062102", 5),
                                       ("003_4494185c10663b20", 3)]),
     "department": ("department_national", [("004_f03db79725452826", 0)] * len(CHANGES)),
+    # The provinces' own templates (fixtures/make_provinces.py): Sichuan's (指标性质, 度量单位,
+    # 合计, no grade) and Anhui's copy of the national one (numbered names, points in the
+    # level-1 cells). Printed from their workbooks only: no Word file or web page of them.
+    "sichuan": ("sichuan", [("000_01aad9c628fef0c3", 1), ("001_4588a3eccc5d7ba5", 6), ("001_4588a3eccc5d7ba5", 9),
+                            ("001_4588a3eccc5d7ba5", 15), ("002_dc4befe519062102", 1), ("002_dc4befe519062102", 6),
+                            ("003_4494185c10663b20", 5)]),
+    "anhui": ("anhui", [("000_01aad9c628fef0c3", 6), ("001_4588a3eccc5d7ba5", 13), ("001_4588a3eccc5d7ba5", 2),
+                        ("001_4588a3eccc5d7ba5", 7), ("002_dc4befe519062102", 0), ("003_4494185c10663b20", 6),
+                        ("003_4494185c10663b20", 7)]),
 }
+PROVINCES = {"sichuan", "anhui"}
 OTHER_LEVEL2 = {"数量指标": "数量目标", "质量指标": "质量目标", "时效指标": "时效目标", "社会效益指标": "社会效果指标",
                 "服务对象满意度指标": "服务对象满意程度"}
 
@@ -144,11 +155,15 @@ def change(form: dict, kind: str, fam: dict, rng: random.Random) -> str:
 def printed_forms(family: str, rng: random.Random) -> tuple[dict, list[dict], list[str]]:
     """The family's conventions and its seven printed records, each with its change."""
     name, picks = FAMILIES[family]
-    fam = make_office.FAMILIES[name]
+    fam = make_office.FAMILIES["national" if name in PROVINCES else name]
+    if name in PROVINCES:
+        fam = dict(fam, province=name, title="项目支出绩效自评表")
+        record = make_provinces.sichuan_record if name == "sichuan" else make_provinces.anhui_record
     seeds = {p.stem: json.loads(p.read_text(encoding="utf-8"))["forms"] for p in make_office.SEED_GOLD.glob("*.json")}
     forms, what = [], []
     for (stem, i), kind in zip(picks, CHANGES):
-        form = make_office.printed_record(copy.deepcopy(seeds[stem][i]), fam, None)
+        seed = copy.deepcopy(seeds[stem][i])
+        form = record(seed, None) if name in PROVINCES else make_office.printed_record(seed, fam, None)
         what.append(change(form, kind, fam, rng))
         forms.append(form)
     return fam, forms, what
@@ -158,6 +173,12 @@ def printed_forms(family: str, rng: random.Random) -> tuple[dict, list[dict], li
 
 
 def _workbooks(fam: dict, forms: list[dict], work: Path) -> list[Path]:
+    if fam.get("province") == "sichuan":
+        make_provinces.write_sichuan(work / "forms.xlsx", forms, [None] * len(forms))
+        return [work / "forms.xlsx"]
+    if fam.get("province") == "anhui":  # (the record is the gold; its cells print numbered names and points)
+        make_office.write_workbook(work / "forms.xlsx", [make_provinces.anhui_printed(f) for f in forms], fam)
+        return [work / "forms.xlsx"]
     if fam.get("department"):  # one workbook a form (the generator writes the department form alone)
         paths = []
         for k, form in enumerate(forms):
@@ -206,7 +227,7 @@ def _columns_halved(ws) -> None:
 
 
 def _docx(fam, forms, work) -> list[Path]:
-    if fam.get("department"):
+    if fam.get("department") or fam.get("province"):
         return []
     make_office.write_report(work / "forms.docx", forms, fam)
     return [work / "forms.docx"]
@@ -227,7 +248,7 @@ def _old_binary(route: Callable, to: str) -> Callable:
 
 
 def _html(fam, forms, work) -> list[Path]:
-    if fam.get("department"):
+    if fam.get("department") or fam.get("province"):
         return []
     (work / "page.html").write_bytes(make_web.page(forms, fam).encode("gb18030"))
     return [work / "page.html"]
