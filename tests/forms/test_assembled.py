@@ -28,8 +28,10 @@ def test_a_label_joined_into_no_real_label_is_an_error(tmp_path):
     lines[399] = lines[399].replace("度指标", "指标", 1)
     cut = tmp_path / "cut.txt"
     cut.write_text("\n".join(lines), encoding="utf-8")
-    (f,) = _findings(cut, "劳动仲裁业务经费")
+    f, carried = _findings(cut, "劳动仲裁业务经费")
     assert (f.severity, f.field, f.found) == ("error", "indicators[11].level2", "服务对象满意指标")
+    # (and the row below, whose merged cell it is: it carries the same label)
+    assert (carried.severity, carried.field, carried.found) == ("error", "indicators[12].level2", "服务对象满意指标")
 
 
 def test_an_unknown_level_label_is_a_warning_and_an_empty_one_an_error():
