@@ -393,7 +393,14 @@ def _read_lines(crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[
                 # 0.83, stretched `≥7000.00` at 1.00, a slanted ⩾ on a page read as an image;
                 # `12,00` and `12.00`). On the scanned fixtures 6 of 7 such lines read right
                 # stretched and surer; the seventh (`0` at 0.65, `0O` at 0.49) right first.
-                if score > first_score and "".join(text.split()) != "".join(first.split()):
+                # A Chinese character read two ways, or in one reading only, is neither's to
+                # keep: the line is named (`≥30 (门)` read `≥30 ()` stretched and surer, in
+                # Chromium's font, whose 门 the recogniser doubts).
+                if _HAS_CJK.findall(text) != _HAS_CJK.findall(first):
+                    if unsure[i] is None:
+                        unsure[i] = f"read {first!r} and, stretched, {text!r}"
+                        read[i] = (first, min(first_score, _UNSURE_SCORE))
+                elif score > first_score and "".join(text.split()) != "".join(first.split()):
                     read[i], unsure[i] = (text, score), why
                     notes.append(f"{first!r} read again wider: {text!r}")
                 continue
