@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..layout.page import Cell, Row
+from ..layout.page import WITH_ITS_LABEL, Cell, Row
 from ..findings import FIELD_ZH, Code, field_zh
 from ..models import (
     Finding,
@@ -263,7 +263,8 @@ def _remark_cell(ln: _Line) -> tuple[int, str | None]:
     filled = [j for j, c in enumerate(ln.row.cells) if c.text]
     for n, j in enumerate(filled[:2]):
         key = _ENUMERATED.sub("", ln.keys[j])
-        label = next((lbl for lbl in VOCAB.remarks if key.startswith(lbl) and len(key) <= len(lbl) + 6), None)
+        # (or the label and its value in the row's one cell, as camelot writes `改进措施\n…`)
+        label = next((lbl for lbl in VOCAB.remarks if key.startswith(lbl) and (len(key) <= len(lbl) + 6 or len(filled) == 1)), None)
         if label is not None:
             return j, label
         if n == 0 and ln.keys[j] not in VOCAB.remark_groups:
@@ -283,6 +284,10 @@ def _read_remark(ln: _Line, m: _Mapping) -> int:
     if c is not None:
         m.remarks[label] = c.text
         m.reader.source(f"remarks.{label}", ln.row, c)
+    elif rest := _ENUMERATED.sub("", ln.keys[i])[len(label):]:  # (the value in the label's cell: camelot's `评价结论\n优`)
+        m.remarks[label] = rest
+        m.reader.source(f"remarks.{label}", ln.row, ln.row.cells[i])
+        m.reader.doubted.setdefault(f"remarks.{label}", WITH_ITS_LABEL)
     _read_row_remarks(ln, m)  # (部门联系人 | 张敏 | 联系电话 | 023-…)
     return 0
 

@@ -66,6 +66,11 @@ INTERLEAVED = Doubt("was read from a cell whose lines the converter interleaved 
 INTERLEAVED_ACROSS = Doubt("was read from a cell holding a line of the wrapped cell beside it (the converter wrote "
                            "the two cells' lines as one); its text may hold that cell's characters",
                            "所在单元格混入了旁边换行单元格的一行文字（转换工具把两格的文字写成一行），可能含有旁边单元格的文字")
+# A label and its value in one cell (camelot: `评价结论\n优`, the value's cell spanning
+# columns the converter did not split): the value is what follows the label.
+WITH_ITS_LABEL = Doubt("was read from its label's cell (the converter wrote the label and the value as one cell): "
+                       "the value is what follows the label there",
+                       "系从其标签所在单元格读出（转换工具把标签和数值写成了一个单元格）")
 BESIDE_INTERLEAVED = Doubt("was read beside a cell whose lines the converter interleaved with this row's "
                            "(one line holds two rows' text side by side); its text may have lost characters to that row or taken its",
                            "所在单元格与相邻行的文字交错（转换工具把两行的文字并排写在同一行），可能缺字或混入相邻行的文字")
