@@ -19,7 +19,7 @@ from decimal import Decimal
 from ..findings import FAMILY_ZH, Code, field_zh
 from ..layout.page import Cell, Row
 from ..models import DepartmentForm, Finding, ProjectForm, funding_rows, get_path
-from .labels import FormReader, label_key
+from .labels import ENUMERATED, FormReader, label_key
 from .numbers import compact, is_number, is_number_or_dash, parse_number
 from .segment import FormRows
 from .templates import VOCAB, Family
@@ -33,7 +33,6 @@ CHECKED = {"project": {"project_name", "funding.total", "indicators", "total_sco
 # A year as forms print it: (2023年度), 2023年度, 2023年 — in a title, on its own line,
 # inside a 填报单位（盖章）：…（2023年度）…单位：万元 line.
 _DIGIT = re.compile(r"\d")
-_ENUMERATED = re.compile(r"^(?:\d{1,2}[.、]|\(\d{1,2}\)|[一二三四五六七八九十][、.]|\([一二三四五六七八九十]\))")  # (as mapping's)
 _YEAR = re.compile(r"(?<!\d)(20\d\d)\s*年(度)?(?!\d)")
 _UNIT = re.compile(r"单位[:：]?\s*(万元|元)")
 
@@ -233,7 +232,7 @@ def _cut_remark(row: Row) -> bool:
     项目实施内容及过程概述, a column too narrow): the row is that remark's, whatever it was
     read into (the goals' block above took it, and the remark was missing silently)."""
     first = label_key(row.filled[0].text) if row.filled else ""
-    stem = _ENUMERATED.sub("", first)
+    stem = ENUMERATED.sub("", first)
     return len(stem) >= 4 and stem not in VOCAB.remarks and any(label.startswith(stem) for label in VOCAB.remarks)
 
 

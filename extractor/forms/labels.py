@@ -8,6 +8,8 @@ values: where each was read, what was guessed, how sure it is.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -19,6 +21,10 @@ from .numbers import compact
 from .templates import VOCAB
 
 LEVEL1_WORDS = VOCAB.level1_words
+
+
+# A label's number before it: `2.`, `(1)`, `一、`, `(一)` (2.项目实施内容及过程概述)
+ENUMERATED = re.compile(r"^(?:\d{1,2}[.、]|\(\d{1,2}\)|[一二三四五六七八九十][、.]|\([一二三四五六七八九十]\))")
 
 
 @lru_cache(maxsize=65536)

@@ -32,7 +32,7 @@ from ..models import (
 from .accounted import find_year, is_page_margin, printed_fields, unit_line, unread_text
 from .funding import DEPARTMENT_FUNDING_ROWS, PROJECT_FUNDING_ROWS, funding_header_columns, header_fields, read_funding_row
 from .indicators import RawIndicator, fill_levels, join_target, read_indicators, split_number
-from .labels import FormReader, has_label, label_key, value_after
+from .labels import ENUMERATED, FormReader, has_label, label_key, value_after
 from .numbers import is_number, is_number_or_dash, parse_number
 from .segment import DEPARTMENT_ANCHOR, FormRows, misread_title
 from .templates import VOCAB
@@ -248,7 +248,7 @@ def _read_funding_header(ln: _Line, m: _Mapping) -> int:
     return 0
 
 
-_ENUMERATED = re.compile(r"^(?:\d{1,2}[.、]|\(\d{1,2}\)|[一二三四五六七八九十][、.]|\([一二三四五六七八九十]\))")
+_ENUMERATED = ENUMERATED
 
 
 def _remark_label(ln: _Line) -> str | None:
