@@ -133,6 +133,8 @@ def named_by_error(found, path: str | None, printed: str | None = None) -> bool:
     unread_text error quoting its name (`printed`). An error on a level-1 group
     (`indicators[level1=产出指标].level1_weight`: its weight is not its rows' sum) names the
     group's rows' level labels: a row carried into the wrong group is what it says."""
+    head, _, leaf = (path or "").rpartition(".")
+    twin = f"{head}.{_SAME_CELLS[leaf]}" if leaf in _SAME_CELLS else None
     for f in found.findings:
         if f.severity != "error":
             continue
@@ -153,8 +155,7 @@ def named_by_error(found, path: str | None, printed: str | None = None) -> bool:
                 continue
         if f.field == path or path.startswith(f.field + ".") or path.startswith(f.field + "["):
             return True
-        head, _, leaf = path.rpartition(".")
-        if leaf in _SAME_CELLS and f.field == f"{head}.{_SAME_CELLS[leaf]}":  # (read from that field's cells)
+        if f.field == twin:  # (read from that field's cells)
             return True
         if "[]" in f.field or "[level1=" in f.field:  # a column across the rows
             head, _, leaf = f.field.partition("]")

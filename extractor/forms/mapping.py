@@ -145,12 +145,12 @@ def _read_department_head(ln: _Line, m: _Mapping) -> int:
 def _read_row_remarks(ln: _Line, m: _Mapping) -> None:
     """Every `label | value` pair of a row whose label is a remark's (财政处室, 联系电话)."""
     for i, (c, k) in enumerate(zip(ln.row.cells, ln.keys)):
-        label = next((lbl for lbl in VOCAB.remarks if _ENUMERATED.sub("", k) == lbl), None) if c.text else None
+        label = next((lbl for lbl in VOCAB.remarks if ENUMERATED.sub("", k) == lbl), None) if c.text else None
         if label is None or label in m.remarks:
             continue
         m.reader.labelled.add(f"remarks.{label}")
         v = next((v for v, kv in zip(ln.row.cells[i + 1:], ln.keys[i + 1:]) if v.text and kv != k), None)
-        if v is not None and not any(_ENUMERATED.sub("", label_key(v.text)) == lbl for lbl in VOCAB.remarks):
+        if v is not None and not any(ENUMERATED.sub("", label_key(v.text)) == lbl for lbl in VOCAB.remarks):
             m.remarks[label] = v.text
             m.reader.source(f"remarks.{label}", ln.row, v)
 
@@ -248,9 +248,6 @@ def _read_funding_header(ln: _Line, m: _Mapping) -> int:
     return 0
 
 
-_ENUMERATED = ENUMERATED
-
-
 def _remark_label(ln: _Line) -> str | None:
     """The text field a row's first cell labels (`2.项目实施内容及过程概述`, `评价结论`)."""
     return _remark_cell(ln)[1]
@@ -262,7 +259,7 @@ def _remark_cell(ln: _Line) -> tuple[int, str | None]:
     a converter writes a merged cell into every row it spans)."""
     filled = [j for j, c in enumerate(ln.row.cells) if c.text]
     for n, j in enumerate(filled[:2]):
-        key = _ENUMERATED.sub("", ln.keys[j])
+        key = ENUMERATED.sub("", ln.keys[j])
         # (or the label and its value in the row's one cell, as camelot writes `改进措施\n…`)
         label = next((lbl for lbl in VOCAB.remarks if key.startswith(lbl) and (len(key) <= len(lbl) + 6 or len(filled) == 1)), None)
         if label is not None:
@@ -284,7 +281,7 @@ def _read_remark(ln: _Line, m: _Mapping) -> int:
     if c is not None:
         m.remarks[label] = c.text
         m.reader.source(f"remarks.{label}", ln.row, c)
-    elif rest := _ENUMERATED.sub("", ln.keys[i])[len(label):]:  # (the value in the label's cell: camelot's `评价结论\n优`)
+    elif rest := ENUMERATED.sub("", ln.keys[i])[len(label):]:  # (the value in the label's cell: camelot's `评价结论\n优`)
         m.remarks[label] = rest
         m.reader.source(f"remarks.{label}", ln.row, ln.row.cells[i])
         m.reader.doubted.setdefault(f"remarks.{label}", WITH_ITS_LABEL)

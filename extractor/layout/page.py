@@ -10,6 +10,7 @@ the text layer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -87,6 +88,15 @@ class Cell:
     text_bbox: BBox | None = None  # where the words sit (a merged cell's text keeps its column)
     ref: str | None = None  # a workbook cell's reference ("自评表!F12")
     doubt: Doubt | None = None  # why its text may not be all its own, and all of it (a value read from it is an error)
+
+
+def doubt_cells(rows: list[Row], doubt: Doubt, hit: Callable[[BBox], bool]) -> None:
+    """Doubt each cell with text and a box that `hit` says is in a region whose reading
+    is doubtful (a clip that cut it, a seal whitened over it), unless it is doubted already."""
+    for row in rows:
+        for cell in row.cells:
+            if cell.text and cell.bbox and cell.doubt is None and hit(cell.bbox):
+                cell.doubt = doubt
 
 
 @dataclass(slots=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import pymupdf
 
 from ..layout.grid import Edge
-from ..layout.page import CLIPPED, Row
+from ..layout.page import CLIPPED, Row, doubt_cells
 
 mupdf = pymupdf.mupdf
 
@@ -169,10 +169,9 @@ def doubt_cells_cut(rows: list[Row], cut: list[Box]) -> None:
     into its border)."""
     if not cut:
         return
-    for row in rows:
-        for cell in row.cells:
-            b = cell.bbox
-            if cell.text and b and cell.doubt is None:
-                x, y = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-                if any(c[0] <= x <= c[2] and c[1] <= y <= c[3] for c in cut):
-                    cell.doubt = CLIPPED
+
+    def centre_in_a_cut(b: Box) -> bool:
+        x, y = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+        return any(c[0] <= x <= c[2] and c[1] <= y <= c[3] for c in cut)
+
+    doubt_cells(rows, CLIPPED, centre_in_a_cut)

@@ -83,15 +83,10 @@ def _in_frame(disc: tuple[float, float, float], shape: tuple[int, ...], skew: fl
 def _doubt_under(rows, discs: list[tuple[float, float, float]]) -> None:
     """Doubt each cell with text whose box a disc (a seal whitened from the print's grey)
     reaches into."""
-    from ..layout.page import UNDER_SEAL
+    from ..layout.page import UNDER_SEAL, doubt_cells
 
-    for row in rows:
-        for cell in row.cells:
-            b = cell.bbox
-            if not cell.text or b is None or cell.doubt is not None:
-                continue
-            for cx, cy, r in discs:
-                nx, ny = min(max(cx, b[0]), b[2]), min(max(cy, b[1]), b[3])  # the box's point nearest the centre
-                if (nx - cx) ** 2 + (ny - cy) ** 2 <= r * r:
-                    cell.doubt = UNDER_SEAL
-                    break
+    def reached(b) -> bool:  # (the box's point nearest a disc's centre is inside it)
+        return any((min(max(cx, b[0]), b[2]) - cx) ** 2 + (min(max(cy, b[1]), b[3]) - cy) ** 2 <= r * r for cx, cy, r in discs)
+
+    if discs:
+        doubt_cells(rows, UNDER_SEAL, reached)
