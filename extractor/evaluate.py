@@ -29,7 +29,7 @@ from .pipeline import ExtractOptions, extract_document
 
 GROUPS = {
     "identity": ("title", "year", "project_name", "department", "implementing_unit", "subordinate_units", "funding_unit"),
-    "goals": ("goal_expected", "goal_actual", "remarks"),
+    "goals": ("goal_expected", "goal_actual"),  # (and each remark: `remarks.存在问题`)
     "totals": ("total_score", "total_weight", "grade"),
 }
 INDICATOR_TEXT = ("level1", "level2", "name", "target", "actual", "deviation_reason", "target_parts", "number",
@@ -49,6 +49,8 @@ def _fields(form) -> dict[str, dict[str, object]]:
         for k in keys:
             if k in d:
                 out[group][k] = d[k]
+    for label, text in (d.get("remarks") or {}).items():  # each its own field, as findings name them
+        out["goals"][f"remarks.{label}"] = text
     out["funding"] = {}
     for row, vals in _funding(d["funding"]):
         if vals is None:
@@ -172,6 +174,8 @@ def compare_form(found, gold, score: TypeScore) -> bool:
     if found.kind != gold.kind:
         exact = False
     f_fields, g_fields = _fields(found), _fields(gold)
+    for k in f_fields["goals"].keys() - g_fields["goals"].keys():  # a remark read that the form does not print
+        g_fields["goals"][k] = None
     for group, gvals in g_fields.items():
         fvals = f_fields.get(group, {})
         for k, gv in gvals.items():

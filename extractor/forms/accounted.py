@@ -219,6 +219,8 @@ def _field_of_row(row: Row, reader: FormReader) -> str | None:
             return ".".join(p.split(".")[:2])
         return p
     first = label_key(row.filled[0].text) if row.filled else ""
+    if remark := next((lbl for lbl in VOCAB.remarks if ENUMERATED.sub("", first).startswith(lbl)), None):
+        return f"remarks.{remark}"
     for labels, name in ((VOCAB.grade, "grade"), (VOCAB.total, "total_score"), (VOCAB.project_anchor, "project_name"),
                          (VOCAB.department, "department"), (VOCAB.implementing_unit, "implementing_unit"),
                          (VOCAB.goal_expected, "goal_expected")):
@@ -282,6 +284,29 @@ def _label_cut_by_page(cell: Cell, key: str, row: Row, above: list[Row]) -> bool
         return False  # (only the first table row of a page continues the page before)
     return any(c.bbox is not None and c.text and min(x1, c.bbox[2]) - max(x0, c.bbox[0]) > 0.5 * (x1 - x0)
                and _is_label(label_key(c.text) + key) for c in last.cells)
+
+
+def unread_under_doubt(fr: FormRows, reader: FormReader) -> Iterator[Finding]:
+    """An error for each field with a cell that was read as nothing where its reading is
+    in doubt (a seal whitened over it: `优` under the seal's star went whole, and the
+    grade's remark was missing silently): the field of the row, else its block; after the
+    last row a value was read from, a row whose label names its field (`改进措施` and its
+    blank, under the seal)."""
+    region = _region(fr, reader)
+    named = set(reader.doubted)
+    end = next((i for i, r in enumerate(fr.rows) if region and r is region[-1]), len(fr.rows))
+    after = fr.rows[end + 1:]
+    for n, row in enumerate(region + after):
+        for cell in row.cells:
+            if cell.text or cell.doubt is None:
+                continue
+            field = _field_of_row(row, reader) or (_block_around(region, n, reader) if n < len(region) else None)
+            if field is None or field in named:
+                continue
+            named.add(field)
+            yield Finding(code=Code.ASSEMBLED_VALUE, severity="error", field=field,
+                          message=f"page {row.page}: {field} has a cell read as nothing that {cell.doubt.why}",
+                          message_zh=f"第{row.page}页：{field_zh(field)}有单元格未读出文字，该单元格{cell.doubt.why_zh}")
 
 
 def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Finding]:

@@ -66,6 +66,18 @@ class FormReader:
                 self.doubted.setdefault(path, cell.doubt)
         self.provenance[path] = {"engine": self.engine, "page": row.page, "bbox": bbox, "raw": raw, "confidence": conf, "cell": ref}
 
+    def also(self, path: str, cell: Cell) -> None:
+        """A further cell of a value printed in several (a target's operator and unit
+        beside its figure, a cell's pieces across a page break): its doubt and its
+        reading's confidence are the value's too — the least sure part is how sure the
+        value is (an operator cell's `≥` read `>` at 0.55 beside a figure read at 0.99)."""
+        self.path_of.setdefault(id(cell), path)
+        if cell.doubt is not None:
+            self.doubted.setdefault(path, cell.doubt)
+        src = self.provenance.get(path)
+        if src is not None and cell.confidence < 1.0 and (src["confidence"] is None or cell.confidence < src["confidence"]):
+            src["confidence"] = cell.confidence
+
     def sources(self) -> dict[str, FieldSource]:
         """The provenance as the record keeps it."""
         return _SOURCES.validate_python(self.provenance)

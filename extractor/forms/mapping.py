@@ -29,7 +29,7 @@ from ..models import (
     ProjectForm,
     funding_rows,
 )
-from .accounted import find_year, is_page_margin, printed_fields, unit_line, unread_text
+from .accounted import find_year, is_page_margin, printed_fields, unit_line, unread_text, unread_under_doubt
 from .funding import DEPARTMENT_FUNDING_ROWS, PROJECT_FUNDING_ROWS, funding_header_columns, header_fields, read_funding_row
 from .indicators import RawIndicator, fill_levels, join_target, read_indicators, split_number
 from .labels import ENUMERATED, FormReader, has_label, label_key, value_after
@@ -484,6 +484,7 @@ def map_form(fr: FormRows, engine: str = "rules") -> ProjectForm | DepartmentFor
     form.template = family.name
     prompts = list(_template_prompts(form))
     form.findings = [*form.findings, *prompts, *printed_fields(form, family, m.reader), *unread_text(form, fr, m.reader),
+                     *unread_under_doubt(fr, m.reader),
                      *_unplaced(m.unplaced)]
     if resembled is not None:
         form.findings.append(Finding(
@@ -564,16 +565,17 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
     indicators = []
     for n, r in enumerate(m.raw):
         parts = _target_parts(r)
+        further = list(r.pieces)  # (the value's provenance stays its first cell's)
         for name, cell in r.cells.items():
             if name in ("target_op", "target_value", "target_unit"):
                 # the target's three printed cells: the value's is its provenance
                 name = "target"
                 if cell is not r.cells.get("target_value"):
-                    reader.path_of.setdefault(id(cell), f"indicators[{n}].target")
+                    further.append((name, cell))
                     continue
             reader.source(f"indicators[{n}].{name}", r.row, cell)
-        for name, cell in r.pieces:  # (the value's provenance stays its first cell's)
-            reader.path_of.setdefault(id(cell), f"indicators[{n}].{name}")
+        for name, cell in further:
+            reader.also(f"indicators[{n}].{name}", cell)
         number, name = split_number(r.name)
         common = dict(
             level1=r.level1, level2=r.level2, name=name, actual=r.actual,

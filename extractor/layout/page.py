@@ -90,12 +90,14 @@ class Cell:
     doubt: Doubt | None = None  # why its text may not be all its own, and all of it (a value read from it is an error)
 
 
-def doubt_cells(rows: list[Row], doubt: Doubt, hit: Callable[[BBox], bool]) -> None:
-    """Doubt each cell with text and a box that `hit` says is in a region whose reading
-    is doubtful (a clip that cut it, a seal whitened over it), unless it is doubted already."""
+def doubt_cells(rows: list[Row], doubt: Doubt, hit: Callable[[BBox], bool], empty: bool = False) -> None:
+    """Doubt each cell with text (and with `empty`, each cell read as nothing: what a
+    seal's whitening may have taken all of) and a box that `hit` says is in a region
+    whose reading is doubtful (a clip that cut it, a seal whitened over it), unless it
+    is doubted already."""
     for row in rows:
         for cell in row.cells:
-            if cell.text and cell.bbox and cell.doubt is None and hit(cell.bbox):
+            if (cell.text or empty) and cell.bbox and cell.doubt is None and hit(cell.bbox):
                 cell.doubt = doubt
 
 

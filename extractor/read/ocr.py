@@ -525,12 +525,18 @@ def _words(boxes: list[np.ndarray], read: list[tuple[str, float]], scale: float)
     line = _usual([float(np.ptp(b[:, 1])) for b, (_, sc) in zip(boxes, read) if sc >= _MIN_SCORE])
     texts = [(box, text) for box, (text, score) in zip(boxes, read) if score >= _MIN_SCORE and text.strip()]
     for box, (text, score) in zip(boxes, read):
-        # (a lone mark's score says little: where it stands says what it is)
-        above = (_wrapped_end(box, texts, line) if text.strip() in _ROUND and score >= _MIN_LINE_SCORE
-                 and np.ptp(box[:, 1]) < line / 2 else None)
+        # (a lone mark's score says little: where it stands says what it is. Read as no
+        # round mark, or as one with next to no confidence — `0` at 0.19 —, it is kept as
+        # the `。` it most likely is, its value named as unsure)
+        mark = len(text.strip()) <= 1 and np.ptp(box[:, 1]) < line / 2
+        above = _wrapped_end(box, texts, line) if mark else None
+        if above and not (text.strip() in _ROUND and score >= _MIN_LINE_SCORE):
+            score = min(score, _UNSURE_SCORE)
+            notes.append(f"a lone mark read {text.strip()!r} under {above[-8:]!r}, where a sentence's closing '。' stands, "
+                         "named as unsure")
         if score < _MIN_SCORE and not above and (score < _MIN_LINE_SCORE or len(text.strip()) < 3):
             continue  # (a line read poorly is kept: its value is then named as unsure, not lost unnamed)
-        fixed, note = clean_token(text)
+        fixed, note = clean_token(text) if text.strip() or not above else ("。", None)
         if not fixed:
             continue
         if above:

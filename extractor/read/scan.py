@@ -81,12 +81,12 @@ def _in_frame(disc: tuple[float, float, float], shape: tuple[int, ...], skew: fl
 
 
 def _doubt_under(rows, discs: list[tuple[float, float, float]]) -> None:
-    """Doubt each cell with text whose box a disc (a seal whitened from the print's grey)
-    reaches into."""
+    """Doubt each cell whose box a disc (a seal whitened from the print's grey) reaches
+    into: one read as nothing too (`优` under a seal's star was whitened whole)."""
     from ..layout.page import UNDER_SEAL, doubt_cells
 
     def reached(b) -> bool:  # (the box's point nearest a disc's centre is inside it)
         return any((min(max(cx, b[0]), b[2]) - cx) ** 2 + (min(max(cy, b[1]), b[3]) - cy) ** 2 <= r * r for cx, cy, r in discs)
 
     if discs:
-        doubt_cells(rows, UNDER_SEAL, reached)
+        doubt_cells(rows, UNDER_SEAL, reached, empty=True)

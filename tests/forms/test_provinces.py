@@ -120,3 +120,68 @@ def test_chongqing_a_changed_figure_is_an_error(tmp_path, cell, value, finding):
 
     first = _forms(_edit(PROVINCES / "chongqing_xlsx.xlsx", tmp_path / "c.xlsx", change))[0]
     assert finding in _errors(first)
+
+
+def _read_changed(monkeypatch, path: Path, change):
+    """The document's forms, each page's rows changed by `change` before they are mapped
+    (what a scan's reading leaves in cells: a confidence, a doubt, a cell read as nothing)."""
+    from extractor.read.documents import OpenedDocument
+
+    pages = OpenedDocument.pages
+
+    def changed(self):
+        for page in pages(self):
+            change(page.rows)
+            yield page
+
+    monkeypatch.setattr(OpenedDocument, "pages", changed)
+    return _forms(path)
+
+
+def test_sichuan_a_target_is_as_sure_as_its_least_sure_printed_part(monkeypatch):
+    """Sichuan prints a target in three cells (指标性质 | 指标值 | 度量单位). A scan reads the
+    lone `≥` of the operator's cell `>` at 0.55 beside the figure read at 0.99: the target
+    as unsure as that cell, and a doubt on the unit's cell is the target's. Before, the
+    figure's cell alone was the target's provenance, and `>90.00%` passed silently."""
+    def unsure_operator(rows):
+        for row in rows:
+            for cell in row.cells:
+                if cell.text == "≥":
+                    cell.confidence = 0.55
+                elif cell.text == "%":
+                    cell.doubt = UNDER_SEAL
+
+    from extractor.layout.page import UNDER_SEAL
+
+    clean = _forms(PROVINCES / "sichuan_xlsx.pdf")
+    forms = _read_changed(monkeypatch, PROVINCES / "sichuan_xlsx.pdf", unsure_operator)
+    for before, after in zip(clean, forms):
+        for i, ind in enumerate(after.indicators):
+            parts = ind.target_parts or ["", "", ""]
+            named = _errors(after)
+            # (the confidence a scanned form's values are named by, under 0.8: `pipeline._ocr_trust`)
+            assert after.provenance[f"indicators[{i}].target"].confidence == (0.55 if parts[0] == "≥" else None), i
+            assert (("assembled_value", f"indicators[{i}].target") in named) == (parts[2] == "%")
+            assert after.provenance[f"indicators[{i}].target"].raw == before.provenance[f"indicators[{i}].target"].raw
+    assert any(p[0] == "≥" for f in forms for p in (i.target_parts or [""] for i in f.indicators))
+
+
+def test_sichuan_a_remark_read_as_nothing_under_a_seal_is_named(monkeypatch):
+    """A seal over 评价结论's value whitened `优` whole: the cell read as nothing, under the
+    seal, names the remark (also when it is the form's last row, after the last value read);
+    the evaluator compares remarks one by one, so it counts that remark as named. Before,
+    the remark was missing and nothing said so."""
+    from extractor.evaluate import named_by_error
+    from extractor.layout.page import UNDER_SEAL
+
+    def whitened(rows):
+        for row in rows:
+            if row.cells and row.cells[0].text in ("评价结论", "改进措施") and len(row.cells) > 1:
+                for cell in row.cells[1:]:
+                    cell.text, cell.doubt = "", UNDER_SEAL
+
+    forms = _read_changed(monkeypatch, PROVINCES / "sichuan_xlsx.pdf", whitened)
+    for form in forms:
+        assert "评价结论" not in form.remarks and "改进措施" not in form.remarks
+        assert {("assembled_value", "remarks.评价结论"), ("assembled_value", "remarks.改进措施")} <= _errors(form)
+        assert named_by_error(form, "remarks.评价结论") and not named_by_error(form, "remarks.存在问题")

@@ -235,6 +235,24 @@ def test_a_small_round_mark_starting_the_line_under_a_sentence_is_its_closing_fu
     assert [w.text for w in words] == ["合计 100"]  # (a sentence ends in a character, not a figure)
 
 
+def test_a_mark_where_a_closing_full_stop_stands_read_as_anything_is_kept_and_named():
+    """The wrapped closing 。 read `0` at 0.19, `1`, or nothing (Sichuan's reasons under a
+    seal, 200 dpi grey): where it stands says it is the sentence's mark, so it is kept as
+    `。` — its value named as unsure, since the reading does not say so. Before, it was
+    dropped as noise and the reason lost its 。 silently."""
+    from extractor.read import ocr
+
+    line = ("受此影响未开展", 0.99)
+    for text, score in (("0", 0.19), ("1", 0.9), ("", 0.1)):
+        words, notes, _ = ocr._words([_box(0, 0, 140, 20), _box(66, 22, 8, 8)], [line, (text, score)], 1.0)
+        assert [w.text for w in words] == ["受此影响未开展", "。"], (text, words)
+        assert words[-1].confidence <= ocr._UNSURE_SCORE < 0.8 and any("named as unsure" in n for n in notes)
+    words, notes, _ = ocr._words([_box(0, 0, 140, 20), _box(66, 22, 8, 8)], [line, ("O", 0.9)], 1.0)
+    assert words[-1].text == "。" and words[-1].confidence == 0.9  # (a round mark read surely: as before)
+    words, _, _ = ocr._words([_box(0, 0, 140, 20), _box(130, 60, 8, 8)], [line, ("0", 0.19)], 1.0)
+    assert [w.text for w in words] == ["受此影响未开展"]  # (two lines down: not that mark's place)
+
+
 def _line_image(marks: list[tuple[int, int]], width: int = 200) -> np.ndarray:
     img = np.full((48, width), 250, np.uint8)
     for a, b in marks:
