@@ -11,6 +11,7 @@ outside the table's cells — the year in a title or a line under it, the unit i
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -218,9 +219,9 @@ def _field_of_row(row: Row, reader: FormReader) -> str | None:
         if p.startswith("funding."):
             return ".".join(p.split(".")[:2])
         return p
+    if remark := _remark_of_row(row):
+        return f"remarks.{remark[0]}"
     first = label_key(row.filled[0].text) if row.filled else ""
-    if remark := next((lbl for lbl in VOCAB.remarks if ENUMERATED.sub("", first).startswith(lbl)), None):
-        return f"remarks.{remark}"
     for labels, name in ((VOCAB.grade, "grade"), (VOCAB.total, "total_score"), (VOCAB.project_anchor, "project_name"),
                          (VOCAB.department, "department"), (VOCAB.implementing_unit, "implementing_unit"),
                          (VOCAB.goal_expected, "goal_expected")):
@@ -229,13 +230,27 @@ def _field_of_row(row: Row, reader: FormReader) -> str | None:
     return None
 
 
-def _cut_remark(row: Row) -> bool:
-    """A row whose label is a remark's cut short by its cell (`2.项目实施内容及过` of
-    项目实施内容及过程概述, a column too narrow): the row is that remark's, whatever it was
-    read into (the goals' block above took it, and the remark was missing silently)."""
-    first = label_key(row.filled[0].text) if row.filled else ""
-    stem = ENUMERATED.sub("", first)
-    return len(stem) >= 4 and stem not in VOCAB.remarks and any(label.startswith(stem) for label in VOCAB.remarks)
+def _remark_of_row(row: Row) -> tuple[str, bool] | None:
+    """The remark a row's label names (after a group label merged down beside it), and
+    whether it prints it whole — not cut short by its cell (`2.项目实施内容及过`, a column
+    too narrow) or misread by a scan (`2.项曰实施内容及过和概术`: half its characters in
+    their order; only long labels, which no other label resembles so). A row whose label
+    is cut or misread is that remark's whatever it was read into: the goals' block above
+    took it, and the remark was missing silently."""
+    for cell in row.filled[:2]:
+        stem = ENUMERATED.sub("", label_key(cell.text))
+        if stem in VOCAB.remark_groups:
+            continue
+        if whole := next((lbl for lbl in VOCAB.remarks if stem.startswith(lbl)), None):
+            return whole, True
+        if len(stem) >= 4 and (cut := next((lbl for lbl in VOCAB.remarks if lbl.startswith(stem)), None)):
+            return cut, False
+        if cell.confidence < 1.0 and (misread := next(
+                (lbl for lbl in VOCAB.remarks if len(lbl) >= 6 and abs(len(stem) - len(lbl)) <= 2
+                 and SequenceMatcher(None, stem, lbl, autojunk=False).ratio() >= 0.5), None)):
+            return misread, False
+        return None
+    return None
 
 
 def _block_around(region: list[Row], n: int, reader: FormReader, last: bool = False) -> str | None:
@@ -333,7 +348,8 @@ def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Findin
             if _label_cut_by_page(cell, key, row, region[:n]):
                 continue
             # (the field the cell itself was read into, where it was: a row's cells may go to two)
-            field = "year" if _YEAR.search(key) and form.year is None else "remarks" if _cut_remark(row) \
+            remark = _remark_of_row(row)
+            field = "year" if _YEAR.search(key) and form.year is None else f"remarks.{remark[0]}" if remark and not remark[1] \
                 else reader.path_of.get(id(cell)) or _field_of_row(row, reader)
             if field is None and cell.bbox is not None:  # a line of a cell the grid cut off from it
                 field = _value_beside(cell, row, region[n - 1: n] + region[n + 1: n + 2], reader)

@@ -53,6 +53,11 @@ CUT_BY_EDGE = Doubt("was printed in a cell the paper's edge cut in two (the shee
 CLIPPED = Doubt("was printed in a cell too small for its text: the page shows only the part inside the cell, "
                 "the rest is cut off; its text is incomplete",
                 "所在单元格容不下其文字，页面只显示单元格内的部分，其余被裁去，其文字不完整")
+# Ink in the cell that the recogniser read with next to no confidence, and that was left
+# out: a short figure or mark (a lone `1`, `=`) reads so at 150 dpi.
+INK_NOT_READ = Doubt("holds ink the OCR could not read (a short figure or mark such as 1 or = reads so, and was left "
+                     "out): its text may lack part or all of what it prints",
+                     "内有 OCR 无法识别的笔迹（如单独的 1、= 等短小字符），已被略去：其文字可能缺少部分或全部内容")
 # A seal over the cell in a grey scan, its ink as dark as the print's thin strokes: it was
 # whitened but for the print's dark cores, so a thin stroke (a bracket, 、, a dot) may be gone.
 UNDER_SEAL = Doubt("was read from under a seal whose ink, as dark as the print's thin strokes in a grey scan, was "

@@ -84,33 +84,55 @@ def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float) -> tuple[li
         # scan — is no gap between lines: it cut 度 into halves read as specks)
         last = None  # (bottom row, first and last ink column) of the cell's line above
         lines: list[tuple[int, int, int, int]] = []  # (top, bottom, left, right) of each line in the crop
+        marks: list[tuple[int, int]] = []  # short runs of ink that are no wrapped line's mark
         for r0, r1 in runs(rows, gap=max(1, int(usual * 0.2))):
             if r1 - r0 < usual / 3:
                 mark = _wrapped_mark(ink, r0, r1, last, usual)
                 if mark is not None:
                     boxes.append(_quad(x0 + mark[0], y0 + mark[1], x0 + mark[2], y0 + mark[3]))
+                else:
+                    marks.append((r0, r1))
                 continue
             if r1 - r0 > 1.8 * usual:
                 crowded.append((cx0, cy0, cx1, cy1))
                 break
-            cols = runs(ink[r0:r1].any(axis=0), gap=max(2, int(usual)))
-            if not cols:
+            line = _line_box(ink, r0, r1, (x0, y0), (cx0, cy0, cx1, cy1), usual)
+            if line is None:
                 continue
-            # Padded as the detector pads its boxes (its boxes are ≈2× the ink's
-            # height): the recogniser scales a crop to a fixed height, so a tight crop
-            # comes out wider and costs more (1.3× on a page), and it was trained on
-            # padded ones.
-            pad = max(2, int(round((r1 - r0) * 0.55)))
-            bx0, bx1 = x0 + cols[0][0] - pad, x0 + cols[-1][1] + pad
-            boxes.append(_quad(max(bx0, cx0), max(y0 + r0 - pad, cy0), min(bx1, cx1), min(y0 + r1 + pad, cy1)))
-            last = (r1, cols[0][0], cols[-1][1])
-            lines.append((r0, r1, cols[0][0], cols[-1][1]))
+            boxes.append(line[0])
+            last = (r1, *line[1])
+            lines.append((r0, r1, *line[1]))
         else:  # (not a crowded cell: the detector reads those)
+            # A cell whose only ink is short runs standing a third of a line high together:
+            # a thin `1` (its stem a pixel wide, only its serif and foot rows of ink) or an
+            # `=` (two bars) at 150 dpi, which were left out unread and the target with them.
+            # Read as one; a lone dash (one bar) is read from its shape (`ocr.dashes_in_empty_cells`).
+            if not lines and marks and marks[-1][1] - marks[0][0] >= usual / 3:
+                line = _line_box(ink, marks[0][0], marks[-1][1], (x0, y0), (cx0, cy0, cx1, cy1), usual)
+                if line is not None:
+                    boxes.append(line[0])
             if (cx0, cy0, cx1, cy1) not in cut and _filled_to_the_brim(lines, y1 - y0, x1 - x0, usual):
                 brim.append((cx0, cy0, cx1, cy1))
     # (cells fitted to their text fill them too: on a page no border cut, only rows of its usual height)
     cut += brim if cut else [c for c in brim if _of_the_usual_height(c[3] - c[1], cells_px)]
     return boxes, crowded, cut
+
+
+def _line_box(ink: np.ndarray, r0: int, r1: int, origin: tuple[int, int], cell: BBox,
+              usual: float) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """The quad (page pixels) of the ink in rows r0..r1 of a cell's crop, and its first
+    and last ink column in the crop; None where the rows hold no ink. Padded as the
+    detector pads its boxes (≈2× the ink's height): the recogniser scales a crop to a
+    fixed height, so a tight crop comes out wider and costs more (1.3× on a page), and
+    it was trained on padded ones."""
+    cols = runs(ink[r0:r1].any(axis=0), gap=max(2, int(usual)))
+    if not cols:
+        return None
+    (x0, y0), (cx0, cy0, cx1, cy1) = origin, cell
+    pad = max(2, int(round((r1 - r0) * 0.55)))
+    bx0, bx1 = x0 + cols[0][0] - pad, x0 + cols[-1][1] + pad
+    return (_quad(max(bx0, cx0), max(y0 + r0 - pad, cy0), min(bx1, cx1), min(y0 + r1 + pad, cy1)),
+            (cols[0][0], cols[-1][1]))
 
 
 def _filled_to_the_brim(lines: list[tuple[int, int, int, int]], height: int, width: int, usual: float) -> bool:

@@ -35,6 +35,7 @@ class OcrPage:
     image: np.ndarray | None = None  # the (turned, deskewed) frame the words are in
     rulings: list | None = None  # the rulings found in `image` (page points), when they were
     cut: list = field(default_factory=list)  # cells (page points) whose ink runs into their border
+    lost: list = field(default_factory=list)  # boxes (page points) of ink read with too little confidence to keep
 
 
 def available() -> bool:
@@ -501,6 +502,7 @@ def _beside_text(box: np.ndarray, texts: list[tuple[np.ndarray, str]], line: flo
     return False
 
 
+_BARLESS = frozenset({">", "<"})
 _ROUND = set("Oo0°。.〇口")  # a lone small round mark: a full stop, however the recogniser names it
 
 
@@ -520,7 +522,11 @@ def _wrapped_end(box: np.ndarray, texts: list[tuple[np.ndarray, str]], line: flo
     return None
 
 
-def _words(boxes: list[np.ndarray], read: list[tuple[str, float]], scale: float) -> tuple[list[Word], list[str], float]:
+def _words(boxes: list[np.ndarray], read: list[tuple[str, float]], scale: float,
+           lost: list[tuple[float, float, float, float]] | None = None) -> tuple[list[Word], list[str], float]:
+    """The words of boxes read (page points), the notes on what was changed or dropped,
+    and the mean confidence; `lost`, when given, gets the boxes read too poorly to keep
+    (a lone `1` or `=` at 150 dpi: the cell they stand in is then in doubt, `scan.py`)."""
     words, notes, scores, specks = [], [], [], []
     line = _usual([float(np.ptp(b[:, 1])) for b, (_, sc) in zip(boxes, read) if sc >= _MIN_SCORE])
     texts = [(box, text) for box, (text, score) in zip(boxes, read) if score >= _MIN_SCORE and text.strip()]
@@ -535,7 +541,10 @@ def _words(boxes: list[np.ndarray], read: list[tuple[str, float]], scale: float)
             notes.append(f"a lone mark read {text.strip()!r} under {above[-8:]!r}, where a sentence's closing '。' stands, "
                          "named as unsure")
         if score < _MIN_SCORE and not above and (score < _MIN_LINE_SCORE or len(text.strip()) < 3):
-            continue  # (a line read poorly is kept: its value is then named as unsure, not lost unnamed)
+            if lost is not None:  # (a line read poorly is kept: its value is then named as unsure, not lost unnamed)
+                (x0, y0), (x1, y1) = box.min(axis=0), box.max(axis=0)
+                lost.append((float(x0) * scale, float(y0) * scale, float(x1) * scale, float(y1) * scale))
+            continue
         fixed, note = clean_token(text) if text.strip() or not above else ("。", None)
         if not fixed:
             continue
@@ -557,6 +566,11 @@ def _words(boxes: list[np.ndarray], read: list[tuple[str, float]], scale: float)
         if note:
             notes.append(note)
         scores.append(score)
+        if fixed in _BARLESS and score > _UNSURE_SCORE:
+            # A lone `>` is what the recogniser makes of a `≥` whose bar the scan thinned
+            # (Sichuan's 指标性质 column at 150 dpi, at 0.9): it cannot tell them apart alone
+            score = _UNSURE_SCORE
+            notes.append(f"a lone {fixed!r} named as unsure: a '≥' or '≤' whose bar was lost reads so")
         (x0, y0), (x1, y1) = box.min(axis=0), box.max(axis=0)
         words.append(Word(fixed, float(x0) * scale, float(y0) * scale, float(x1) * scale, float(y1) * scale, confidence=score))
     if specks:
@@ -712,8 +726,9 @@ def _read_by_cells(gray: np.ndarray, dpi: float, scale: float, skew: float, quar
     if not boxes:
         return lines, None
     read, again = _read_lines([_crop(text, b) for b in boxes])
-    words, notes, mean = _words(boxes, read, scale)
+    lost: list[tuple[float, float, float, float]] = []
+    words, notes, mean = _words(boxes, read, scale, lost)
     if mean < 0.85 or sum(map(_is_tall, boxes)) >= len(boxes) / 2:
         return lines, None
     return lines, OcrPage(words=words, corrections=again + notes, skew=skew, quarters=quarters, mean_confidence=mean,
-                          image=gray, rulings=lines, cut=cut)
+                          image=gray, rulings=lines, cut=cut, lost=lost)

@@ -52,6 +52,7 @@ def read_scan(img, dpi: float, number: int) -> tuple[PageText, list[str]]:
     text = rows_from(words, [], lines, number, w * scale, h * scale)
     doubt_cells_cut(text.rows, read.cut)
     _doubt_under(text.rows, [_in_frame(d, gray.shape, read.skew, read.quarters, scale) for d in covered])
+    _doubt_ink_not_read(text.rows, read.lost)  # (after the seal's: under a seal, that is the reason)
     notes = [f"page {number}: {n}" for n in prepared]
     if read.quarters:
         notes.append(f"page {number} was turned {90 * read.quarters}° clockwise to read it")
@@ -90,3 +91,14 @@ def _doubt_under(rows, discs: list[tuple[float, float, float]]) -> None:
 
     if discs:
         doubt_cells(rows, UNDER_SEAL, reached, empty=True)
+
+
+def _doubt_ink_not_read(rows, lost: list[tuple[float, float, float, float]]) -> None:
+    """Doubt each cell, read as something or as nothing, that holds the middle of ink the
+    recogniser read too poorly to keep (a lone `=` and `1` of a target at 150 dpi: the
+    target was missing, with nothing said)."""
+    from ..layout.page import INK_NOT_READ, doubt_cells
+
+    middles = [((x0 + x1) / 2, (y0 + y1) / 2) for x0, y0, x1, y1 in lost]
+    if middles:
+        doubt_cells(rows, INK_NOT_READ, lambda b: any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for x, y in middles), empty=True)

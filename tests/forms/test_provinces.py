@@ -185,3 +185,22 @@ def test_sichuan_a_remark_read_as_nothing_under_a_seal_is_named(monkeypatch):
         assert "评价结论" not in form.remarks and "改进措施" not in form.remarks
         assert {("assembled_value", "remarks.评价结论"), ("assembled_value", "remarks.改进措施")} <= _errors(form)
         assert named_by_error(form, "remarks.评价结论") and not named_by_error(form, "remarks.存在问题")
+
+
+def test_sichuan_a_remark_whose_label_a_scan_misread_is_named_as_that_remark(monkeypatch):
+    """A narrow column's scan reads 2.项目实施内容及过程概述 `2.项曰实施内容及过和概术` at
+    0.60: the row is no remark the reading knows, and the goals above took it. Its text,
+    read as nothing, names that remark (half the label's characters in their order), not
+    the goals — the remark was missing silently before. A row read exactly is untouched."""
+    def misread(rows):
+        for row in rows:
+            for cell in row.cells:
+                if cell.text.startswith("2.项目实施内容及过程"):
+                    cell.text, cell.confidence = "2.项曰实施内容及过和概术", 0.6
+
+    clean = _forms(PROVINCES / "sichuan_xlsx.pdf")
+    assert not any(f.field and f.field.startswith("remarks") for form in clean for f in form.findings)
+    forms = _read_changed(monkeypatch, PROVINCES / "sichuan_xlsx.pdf", misread)
+    for form in forms:
+        assert "项目实施内容及过程概述" not in form.remarks
+        assert ("unread_text", "remarks.项目实施内容及过程概述") in _errors(form), _errors(form)

@@ -456,3 +456,64 @@ def test_a_centred_cells_closing_mark_alone_on_its_last_line_is_read():
     gray[76:81, 147:152] = 255
     gray[76:81, 250:255] = 0  # a mark at the line's end: dirt, not read
     assert len(cell_lines(gray, [(0, 0, 299, 119)], 16.0)[0]) == 2
+
+
+def test_a_cell_whose_only_ink_is_a_thin_figure_or_an_equals_sign_is_read():
+    """At 150 dpi a lone `1` is a stem a pixel wide (only its serif and its foot are rows
+    of two ink pixels) and an `=` two bars: each was short runs of ink, taken for marks
+    and left out unread, and Sichuan's target `= | 1 | 个` was read with no figure, with
+    nothing said. Together they stand a third of a line high: the cell is read as one
+    box. A lone dash (one bar) is still left to `dashes_in_empty_cells`."""
+    pytest.importorskip("cv2")
+    from extractor.read.cells import cell_lines
+
+    def cell(draw):
+        gray = np.full((40, 60), 255, np.uint8)
+        gray[0:2, :] = gray[38:40, :] = 0
+        gray[:, 0:2] = gray[:, 58:60] = 0
+        draw(gray)
+        return cell_lines(gray, [(0, 0, 59, 39)], 11.0)[0]
+
+    def one(g):  # serif row, a one-pixel stem, foot row
+        g[15, 28:31] = 0
+        g[16:23, 29] = 0
+        g[23, 26:33] = 0
+
+    def equals(g):
+        g[16, 25:31] = g[19, 25:31] = 0
+
+    def dash(g):
+        g[18:20, 25:33] = 0
+
+    for draw in (one, equals):
+        (box,) = cell(draw)
+        assert box[:, 1].min() <= 15 and box[:, 1].max() >= 19
+    assert cell(dash) == []
+
+
+def test_ink_read_too_poorly_to_keep_puts_its_cell_in_doubt():
+    """A box the recogniser read with next to no confidence is left out — and the cell it
+    stands in, read as something or as nothing, is doubted (its value then named): a lone
+    `1` read at 0.2 had left a target empty silently."""
+    from extractor.layout.page import INK_NOT_READ, Cell, Row
+    from extractor.read import ocr
+    from extractor.read.scan import _doubt_ink_not_read
+
+    lost: list = []
+    words, _, _ = ocr._words([_box(0, 0, 200, 20), _box(300, 2, 8, 16)], [("项目整体平稳落地", 0.99), ("1", 0.2)], 1.0, lost)
+    assert [w.text for w in words] == ["项目整体平稳落地"] and lost == [(300.0, 2.0, 308.0, 18.0)]
+    row = Row(cells=[Cell("", bbox=(290, 0, 330, 20)), Cell("", bbox=(330, 0, 370, 20)), Cell("个", bbox=(370, 0, 400, 20))], page=1)
+    _doubt_ink_not_read([row], lost)
+    assert [c.doubt for c in row.cells] == [INK_NOT_READ, None, None]
+
+
+def test_a_lone_greater_than_sign_is_named_as_unsure():
+    """The recogniser reads a lone `≥` whose bar a scan thinned as `>` at 0.9 (Sichuan's
+    operator column): alone, it cannot tell them apart, so its value is named."""
+    from extractor.read import ocr
+
+    words, notes, _ = ocr._words([_box(0, 0, 12, 16), _box(40, 0, 40, 16)], [(">", 0.9), ("90.00", 0.99)], 1.0)
+    assert [(w.text, w.confidence) for w in words] == [(">", ocr._UNSURE_SCORE), ("90.00", 0.99)]
+    assert ocr._UNSURE_SCORE < 0.8 and any("whose bar was lost" in n for n in notes)
+    words, _, _ = ocr._words([_box(0, 0, 60, 16)], [(">90.00%", 0.9)], 1.0)
+    assert words[0].confidence == 0.9  # (not alone: the line's reading, as before)
