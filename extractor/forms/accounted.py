@@ -231,15 +231,15 @@ def _field_of_row(row: Row, reader: FormReader) -> str | None:
 
 
 def _remark_of_row(row: Row) -> tuple[str, bool] | None:
-    """The remark a row's label names (after a group label merged down beside it), and
-    whether it prints it whole — not cut short by its cell (`2.项目实施内容及过`, a column
-    too narrow) or misread by a scan (`2.项曰实施内容及过和概术`: half its characters in
+    """The remark a row's label names (after a group label merged down beside it, or a
+    row number), and whether it prints it whole — not cut short by its cell
+    (`2.项目实施内容及过`, a column too narrow) or misread by a scan (`2.项曰实施内容及过和概术`: half its characters in
     their order; only long labels, which no other label resembles so). A row whose label
     is cut or misread is that remark's whatever it was read into: the goals' block above
     took it, and the remark was missing silently."""
     for cell in row.filled[:2]:
         stem = ENUMERATED.sub("", label_key(cell.text))
-        if stem in VOCAB.remark_groups:
+        if stem in VOCAB.remark_groups or stem.isdigit():  # (or camelot's index of a table's rows)
             continue
         if whole := next((lbl for lbl in VOCAB.remarks if stem.startswith(lbl)), None):
             return whole, True
@@ -362,8 +362,11 @@ def unread_text(form: Form, fr: FormRows, reader: FormReader) -> Iterator[Findin
                 # the weight, whatever it was read as: a seal's ink over `100` read `_10.00`, `leo`)
                 field = "total_weight"
             placed = not row.in_table or any(id(c) in reader.path_of for c in row.cells)
-            if not placed and (block := _block_around(region, n, reader)):
-                field = block  # (a row of the block not placed at all: the rows around it may be off by one)
+            if not placed and not remark and (block := _block_around(region, n, reader)):
+                # (a row of the block not placed at all: the rows around it may be off by one.
+                # Not a remark's row: after a page break camelot wrote 评价结论 and its 优 into one
+                # cell, amid the indicators' rows, and the remark was missing, named as theirs)
+                field = block
             elif orphan:
                 # (the rows it heads took another group's label; which rows, the reading cannot
                 # say — a merged cell spans them, a scan's grid may have lost rows: the column.

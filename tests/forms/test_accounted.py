@@ -256,3 +256,23 @@ def test_a_target_named_names_its_printed_parts():
     assert not named_by_error(form, "indicators[8].target_parts") and not named_by_error(form, "indicators[9].actual")
     form.findings = [form.findings[0].model_copy(update={"field": "indicators[9].name"})]  # (Anhui's `指标7:` before the name)
     assert named_by_error(form, "indicators[9].number") and not named_by_error(form, "indicators[9].target_parts")
+
+
+def test_the_remark_a_rows_label_names():
+    """A remark's row is known by its label after a group label merged down beside it or
+    a row number (camelot's index: `2 | 评价结论优`, amid the indicators' rows after a page
+    break), whole, cut short by its cell, or misread by a scan — only a scan's reading
+    (confidence under 1) is matched loosely, and only to a long label."""
+    from extractor.forms.accounted import _remark_of_row
+    from extractor.layout.page import Cell, Row
+
+    def row(*texts, confidence=1.0):
+        return Row(cells=[Cell(t, confidence=confidence) for t in texts], page=1)
+
+    assert _remark_of_row(row("2", "评价结论优")) == ("评价结论", True)
+    assert _remark_of_row(row("项目基本情况", "2.项目实施内容及过程概述", "按计划")) == ("项目实施内容及过程概述", True)
+    assert _remark_of_row(row("", "2.项目实施内容及过", "按计划")) == ("项目实施内容及过程概述", False)
+    assert _remark_of_row(row("2.项曰实施内容及过和概术", "按计划", confidence=0.6)) == ("项目实施内容及过程概述", False)
+    assert _remark_of_row(row("2.项曰实施内容及过和概术", "按计划")) is None  # (printed so: no scan misread it)
+    assert _remark_of_row(row("评价内容", "优", confidence=0.6)) is None  # (short labels: never loosely)
+    assert _remark_of_row(row("产出指标", "评价结论")) is None  # (a remark's label is the row's first)

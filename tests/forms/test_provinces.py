@@ -204,3 +204,17 @@ def test_sichuan_a_remark_whose_label_a_scan_misread_is_named_as_that_remark(mon
     for form in forms:
         assert "项目实施内容及过程概述" not in form.remarks
         assert ("unread_text", "remarks.项目实施内容及过程概述") in _errors(form), _errors(form)
+
+
+def test_sichuan_remarks_not_on_the_page_read_are_not_found(monkeypatch):
+    """Sichuan's template prints four remarks under its total. A phone photo of the form's
+    first page alone (the remarks on the next page's photo), or a page break a converter
+    wrote apart, leaves them unread: each is named as printed by the layout and not
+    found. Before, the form came out without them and nothing said so."""
+    def page_cut(rows):
+        rows[:] = [r for r in rows if not (r.cells and r.cells[0].text in ("评价结论", "存在问题", "改进措施"))]
+
+    forms = _read_changed(monkeypatch, PROVINCES / "sichuan_xlsx.pdf", page_cut)
+    for form in forms:
+        assert set(form.remarks) == {"项目实施内容及过程概述"}
+        assert {f for c, f in _errors(form) if c == "field_not_found"} == {"remarks.评价结论", "remarks.存在问题", "remarks.改进措施"}
