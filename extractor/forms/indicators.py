@@ -161,6 +161,17 @@ def _anchor(cells: list[Cell]) -> int | None:
     return None
 
 
+def _points_of(ind: RawIndicator, cell: Cell, points: Decimal | None) -> None:
+    """The level-1 cell's points (`产出指标(50分)`, Anhui) are the level-1 weight, read from
+    that cell. Where it prints a figure that is no points (`网总度指标(5`: a scan lost `分)`),
+    the weight is not read, and the cell is still where it was printed: its doubt and
+    confidence name the weight too (it was missing, silently)."""
+    if points is not None:
+        ind.level1_weight, ind.cells["level1_weight"] = points, cell
+    elif "level1_weight" not in ind.cells and any(ch.isdigit() for ch in cell.text):
+        ind.cells["level1_weight"] = cell
+
+
 def _parse_indicator_row(row: Row, kind: str, columns: list[_Column]) -> RawIndicator | None:
     filled = row.filled
     a = _anchor(filled)
@@ -185,8 +196,7 @@ def _parse_indicator_row(row: Row, kind: str, columns: list[_Column]) -> RawIndi
                 ind.reason = cell.text
             elif name == "level1":
                 ind.level1, points = split_points(label_key(cell.text))
-                if points is not None:
-                    ind.level1_weight, ind.cells["level1_weight"] = points, cell
+                _points_of(ind, cell, points)
             else:
                 setattr(ind, name, label_key(cell.text) if name == "level2" else cell.text)
         return ind
@@ -226,8 +236,7 @@ def _parse_indicator_row(row: Row, kind: str, columns: list[_Column]) -> RawIndi
         text = label_key(cell.text) if name in ("level1", "level2") else cell.text
         if name == "level1":
             text, points = split_points(text)
-            if points is not None:
-                ind.level1_weight, ind.cells["level1_weight"] = points, cell
+            _points_of(ind, cell, points)
         setattr(ind, name, text)
         ind.cells[name] = cell
     return ind

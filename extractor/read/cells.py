@@ -52,7 +52,8 @@ def _without_rulings(ink: np.ndarray) -> np.ndarray:
     return ink
 
 
-def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float) -> tuple[list[np.ndarray], list[BBox], list[BBox]]:
+def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float,
+               unread: list[BBox] | None = None) -> tuple[list[np.ndarray], list[BBox], list[BBox]]:
     """(text-line quads in pixels, cells whose lines touch and need the detector, cells
     whose text a print clipped). A run of inked rows shorter than a third of the usual
     line height is a mark (a dash: read from its shape elsewhere) or speckle, not a line.
@@ -67,7 +68,11 @@ def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float) -> tuple[li
     cells of the scanned fixtures, in rows as high as 1 in 5 and 1 in 25 of their
     pages' cells). No cell of the scanned fixtures shows either sign; on the hunt's
     scans of sheets printed with rows of 30 pt, and with columns half as wide, the
-    second names the 14 values of 56 forms the first missed."""
+    second names the 14 values of 56 forms the first missed.
+
+    `unread`, when given, gets the box (pixels) of each mark in a cell with lines of text
+    that is no line's and was not read: a `-` that a narrow column wrapped onto a line of
+    its own above its figure (`-100.00(%)` read `100.00(%)`, surely)."""
     boxes: list[np.ndarray] = []
     crowded: list[BBox] = []
     cut: list[BBox] = []
@@ -111,6 +116,11 @@ def cell_lines(gray: np.ndarray, cells_px: list[BBox], usual: float) -> tuple[li
                 line = _line_box(ink, marks[0][0], marks[-1][1], (x0, y0), (cx0, cy0, cx1, cy1), usual)
                 if line is not None:
                     boxes.append(line[0])
+            elif lines and unread is not None:  # (a mark alone in its cell is a dash's, read from its shape)
+                for r0, r1 in marks:
+                    cols = runs(ink[r0:r1].any(axis=0), gap=1)
+                    if cols and cols[-1][1] - cols[0][0] >= 3 and ink[r0:r1].sum() >= 6:  # (not a speck of dirt)
+                        unread.append((x0 + cols[0][0], y0 + r0, x0 + cols[-1][1], y0 + r1))
             if (cx0, cy0, cx1, cy1) not in cut and _filled_to_the_brim(lines, y1 - y0, x1 - x0, usual):
                 brim.append((cx0, cy0, cx1, cy1))
     # (cells fitted to their text fill them too: on a page no border cut, only rows of its usual height)
@@ -205,11 +215,12 @@ def _detect_in(detect: Detect, gray: np.ndarray, dpi: float, box: BBox) -> list[
     return found
 
 
-def cell_boxes(gray: np.ndarray, dpi: float, lines: list, detect: Detect) -> tuple[list[np.ndarray], list[BBox]] | None:
+def cell_boxes(gray: np.ndarray, dpi: float, lines: list, detect: Detect,
+               unread: list[BBox] | None = None) -> tuple[list[np.ndarray], list[BBox]] | None:
     """Text boxes from the ruled cells, `detect` (the OCR's text detector) only outside
     the tables and in cells whose lines touch, and the cells (in page points) whose ink
     runs into their border; None where the page has no ruled grid. `lines`: the image's
-    rulings in page points."""
+    rulings in page points; `unread` gets the marks (page points) no line took (`cell_lines`)."""
     from ..layout.grid import edge_groups, rects_to_edges, ruled_tables, table_to_cells
 
     scale = 72.0 / dpi
@@ -220,7 +231,10 @@ def cell_boxes(gray: np.ndarray, dpi: float, lines: list, detect: Detect) -> tup
     usual = usual_line_height(gray, cells_px)
     if usual < 6:
         return None
-    boxes, crowded, cut = cell_lines(gray, cells_px, usual)
+    marks: list[BBox] = []
+    boxes, crowded, cut = cell_lines(gray, cells_px, usual, marks)
+    if unread is not None:
+        unread += [(a * scale, b * scale, c * scale, d * scale) for a, b, c, d in marks]
     for cell in crowded:
         boxes += _detect_in(detect, gray, dpi, cell)
     for y0, y1 in outside_strips(gray.shape[0], [tuple(v / scale for v in t.bbox) for t in tables]):

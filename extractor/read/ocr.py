@@ -722,11 +722,11 @@ def _read_by_cells(gray: np.ndarray, dpi: float, scale: float, skew: float, quar
     from . import cells, raster
 
     lines, text = raster.rulings_and_text(gray, scale)  # (found once: the layout gets them too)
-    boxes, cut = cells.cell_boxes(gray, dpi, lines, _detect) or ([], [])
+    lost: list[tuple[float, float, float, float]] = []  # (marks no line took, then boxes read too poorly)
+    boxes, cut = cells.cell_boxes(gray, dpi, lines, _detect, lost) or ([], [])
     if not boxes:
         return lines, None
     read, again = _read_lines([_crop(text, b) for b in boxes])
-    lost: list[tuple[float, float, float, float]] = []
     words, notes, mean = _words(boxes, read, scale, lost)
     if mean < 0.85 or sum(map(_is_tall, boxes)) >= len(boxes) / 2:
         return lines, None

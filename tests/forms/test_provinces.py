@@ -218,3 +218,22 @@ def test_sichuan_remarks_not_on_the_page_read_are_not_found(monkeypatch):
     for form in forms:
         assert set(form.remarks) == {"项目实施内容及过程概述"}
         assert {f for c, f in _errors(form) if c == "field_not_found"} == {"remarks.评价结论", "remarks.存在问题", "remarks.改进措施"}
+
+
+def test_anhui_a_level1_cell_whose_points_a_scan_lost_names_the_weight(monkeypatch):
+    """Anhui prints the level-1 weight in the level-1 cell (`效益指标(15分)`). A narrow
+    column's scan read it `效益指标(15` at 0.50: no points, so no weight — and the cell's
+    reading, which names the level-1 label, names the weight too (it was missing, silently)."""
+    def lost(rows):
+        for row in rows:
+            for cell in row.cells:
+                if cell.text == "效益指标(15分)":
+                    cell.text, cell.confidence = "效益指标(15", 0.5
+
+    forms = _read_changed(monkeypatch, PROVINCES / "anhui_xlsx.pdf", lost)
+    rows = [(f, i) for f in forms for i, ind in enumerate(f.indicators) if "indicators[%d].level1" % i in f.provenance
+            and f.provenance["indicators[%d].level1" % i].raw == "效益指标(15"]
+    assert rows
+    for f, i in rows:
+        assert f.indicators[i].level1_weight is None
+        assert f.provenance[f"indicators[{i}].level1_weight"].confidence == 0.5

@@ -517,3 +517,28 @@ def test_a_lone_greater_than_sign_is_named_as_unsure():
     assert ocr._UNSURE_SCORE < 0.8 and any("whose bar was lost" in n for n in notes)
     words, _, _ = ocr._words([_box(0, 0, 60, 16)], [(">90.00%", 0.9)], 1.0)
     assert words[0].confidence == 0.9  # (not alone: the line's reading, as before)
+
+
+def test_a_mark_beside_a_cells_lines_that_no_line_took_is_kept_as_unread():
+    """A narrow column wraps `-100.00(%)` after its `-`: the dash stands alone on the
+    cell's first line, a mark too short to be a line, and was left out — `100.00(%)` was
+    read surely, silently. It is given back as ink not read (its cell is then doubted);
+    a speck of dirt is not, nor a lone dash in an otherwise empty cell (read from its shape)."""
+    pytest.importorskip("cv2")
+    from extractor.read.cells import cell_lines
+
+    def cell(*marks, text=True):
+        gray = np.full((60, 120), 255, np.uint8)
+        gray[0:2, :] = gray[58:60, :] = 0
+        gray[:, 0:2] = gray[:, 118:120] = 0
+        if text:
+            gray[30:44, 20:100] = 0  # a line of text
+        for y0, y1, x0, x1 in marks:
+            gray[y0:y1, x0:x1] = 0
+        unread: list = []
+        boxes = cell_lines(gray, [(0, 0, 119, 59)], 14.0, unread)[0]
+        return len(boxes), unread
+
+    assert cell((12, 14, 20, 28)) == (1, [(20, 12, 28, 14)])  # (the dash, in the page image's pixels)
+    assert cell((12, 13, 20, 22)) == (1, [])  # (two pixels of dirt)
+    assert cell((12, 14, 20, 28), text=False) == (0, [])
