@@ -98,3 +98,25 @@ def test_a_gold_file_with_an_unknown_key_is_one_line_naming_file_and_key(root, t
     lines = r.output.strip().splitlines()
     assert r.exit_code == 2 and len(lines) == 1, r.output
     assert "g.json: form 0: indicators.2.colour: Extra inputs are not permitted" in lines[0]
+
+
+def test_remarks_are_compared_one_by_one_as_findings_name_them():
+    """Each remark is a field of its own (`remarks.存在问题`): a wrong one is silent unless
+    an error names it or its remarks, and an error on another remark does not; a remark
+    read that the form does not print is wrong too. Before, the remarks were one field,
+    which an error on one remark could not name."""
+    from extractor.evaluate import TypeScore, compare_form
+    from extractor.models import Finding, ProjectForm
+
+    gold = ProjectForm(project_name="x", remarks={"评价结论": "优", "存在问题": "无"})
+    found = gold.model_copy(update={"remarks": {"评价结论": "先", "存在问题": "无", "改进措施": "加强"}})
+
+    def diffs(findings):
+        score = TypeScore()
+        exact = compare_form(found.model_copy(update={"findings": findings}), gold, score)
+        return exact, {d["field"]: d["silent"] for w in score.wrong for d in w["diffs"]}
+
+    named = [Finding(code="low_confidence", severity="error", field="remarks.评价结论", message="m")]
+    assert diffs([]) == (False, {"remarks.评价结论": True, "remarks.改进措施": True})
+    assert diffs(named) == (False, {"remarks.评价结论": False, "remarks.改进措施": True})
+    assert diffs([named[0].model_copy(update={"field": "remarks"})])[1] == {"remarks.评价结论": False, "remarks.改进措施": False}
