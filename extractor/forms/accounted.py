@@ -11,8 +11,8 @@ outside the table's cells — the year in a title or a line under it, the unit i
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
 from collections.abc import Iterator
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 from decimal import Decimal
@@ -233,10 +233,11 @@ def _field_of_row(row: Row, reader: FormReader) -> str | None:
 def _remark_of_row(row: Row) -> tuple[str, bool] | None:
     """The remark a row's label names (after a group label merged down beside it, or a
     row number), and whether it prints it whole — not cut short by its cell
-    (`2.项目实施内容及过`, a column too narrow) or misread by a scan (`2.项曰实施内容及过和概术`: half its characters in
-    their order; only long labels, which no other label resembles so). A row whose label
-    is cut or misread is that remark's whatever it was read into: the goals' block above
-    took it, and the remark was missing silently."""
+    (`2.项目实施内容及过`, a column too narrow) or misread by a scan
+    (`2.项曰实施内容及过和概术`: half its characters in their order; only long labels,
+    which no other label resembles so). A row whose label is cut or misread is that
+    remark's whatever it was read into: the goals' block above took it, and the remark
+    was missing silently."""
     for cell in row.filled[:2]:
         stem = ENUMERATED.sub("", label_key(cell.text))
         if stem in VOCAB.remark_groups or stem.isdigit():  # (or camelot's index of a table's rows)
