@@ -369,6 +369,7 @@ def _unsure_notes(read: list[tuple[str, float]], unsure: list[str | None]) -> li
 _STRETCH = 1.6  # a line with figures is read again this much wider
 _FIGURES = re.compile(r"\d")
 _DIGITS = re.compile(r"\d+")
+_OPS = re.compile("[=＝≥≤<>]")
 
 
 def _read_lines(crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[str]]:
@@ -397,10 +398,13 @@ def _read_lines(crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[
                 # A Chinese character read two ways, or in one reading only, is neither's to
                 # keep: the line is named (`≥30 (门)` read `≥30 ()` stretched and surer, in
                 # Chromium's font, whose 门 the recogniser doubts).
-                if _HAS_CJK.findall(text) != _HAS_CJK.findall(first):
+                # So is an operator in one reading only (`=100(%)`, stretched `100 (%)` surer:
+                # the = was lost, silently, from Sichuan's target at 150 dpi): the one with it is kept.
+                if _HAS_CJK.findall(text) != _HAS_CJK.findall(first) or bool(_OPS.search(text)) != bool(_OPS.search(first)):
                     if unsure[i] is None:
                         unsure[i] = f"read {first!r} and, stretched, {text!r}"
-                        read[i] = (first, min(first_score, _UNSURE_SCORE))
+                        kept = text if _OPS.search(text) and not _OPS.search(first) else first
+                        read[i] = (kept, min(first_score, _UNSURE_SCORE))
                 elif score > first_score and "".join(text.split()) != "".join(first.split()):
                     read[i], unsure[i] = (text, score), why
                     notes.append(f"{first!r} read again wider: {text!r}")
