@@ -200,9 +200,15 @@ def _contradicted_readings(form: Form, scanned: set[int]) -> list[Finding]:
     if any(ind.target_parts and ind.target_parts[0] for ind in form.indicators):
         # an operator column (Sichuan's 指标性质) that rows print: a figure with none lost its
         # mark (a lone = is short, and was dropped as a speck: =100.00% read 100.00%)
+        # (or, the column printing the indicator's nature, 定性, the figures' own cells print it:
+        # `=100 (%)` read `100 (%)` on a photo, its = lost in both readings)
+        in_value = sum(bool(ind.target_parts and _OPERATOR.match(ind.target_parts[1] or "")) for ind in form.indicators) >= 2
         for i, ind in enumerate(form.indicators):
             parts = ind.target_parts
-            if parts and not parts[0] and parts[1] and parse_value(parts[1]).kind == "quantity":
+            if not parts or not parts[1]:
+                continue
+            lost = not parts[0] or in_value and not _OPERATOR.match(parts[0]) and not _OPERATOR.match(parts[1])
+            if lost and parse_value(parts[1]).kind == "quantity":
                 rows.setdefault(f"indicators[{i}]", f"its target {ind.target!r} has no operator where the column's other "
                                                     "rows print one: a short mark (=, ≥) may have been dropped")
     places = {i: -v.number.as_tuple().exponent for i, ind in enumerate(form.indicators)
@@ -220,6 +226,7 @@ def _contradicted_readings(form: Form, scanned: set[int]) -> list[Finding]:
             for row, why in rows.items() if ocr_row(row)]
 
 
+_OPERATOR = re.compile(r"\s*[=＝≥≤<>]")
 _LEVEL_FIELD = re.compile(r"indicators\[(\d+)\]\.(level1|level2)")
 
 

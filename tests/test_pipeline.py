@@ -80,3 +80,26 @@ def test_an_operator_lost_on_a_scan_names_its_row():
     form.provenance = {f"indicators[{i}].target": FieldSource(engine="ocr+rules", page=3, raw=p[1]) for i, p in enumerate(parts)}
     assert [f.field for f in _contradicted_readings(form, {3})] == ["indicators[1]"]
     assert _contradicted_readings(form, {4}) == []  # (on a text layer the form prints it so)
+
+
+def test_an_operator_lost_from_a_figures_own_cell_names_its_row():
+    """Where Sichuan's 指标性质 column prints the indicator's nature (定性) and the figures'
+    cells print their operators (`=100 (%)`), a photo read `100 (%)`, its = lost in both
+    readings: with two rows or more printing theirs, a figure with none is named. A form
+    whose operator column prints the operators is not changed by it."""
+    from decimal import Decimal
+
+    from extractor.models import FieldSource, Indicator, ProjectForm
+    from extractor.pipeline import _contradicted_readings
+
+    def form(parts):
+        f = ProjectForm(project_name="x", indicators=[Indicator(level1="产出指标", level2="数量指标", name=f"n{i}", target="".join(p[1:]),
+                                                                target_parts=p, weight=Decimal(5), score=Decimal(5)) for i, p in enumerate(parts)])
+        f.provenance = {f"indicators[{i}].target": FieldSource(engine="ocr+rules", page=3, raw=p[1]) for i, p in enumerate(parts)}
+        return f
+
+    nature = [["定性", "≥200 (学时)", ""], ["定性", "100 (%)", ""], ["定性", "≥85 (%)", ""], ["定性", "提升", ""]]
+    assert [f.field for f in _contradicted_readings(form(nature), {3})] == ["indicators[1]"]
+    assert _contradicted_readings(form(nature[1:]), {3}) == []  # (one row printing its own: no column's usage)
+    column = [["≥", "200", "学时"], ["=", "100", "%"], ["≥", "85", "%"]]
+    assert _contradicted_readings(form(column), {3}) == []
