@@ -307,7 +307,10 @@ def unread_under_doubt(fr: FormRows, reader: FormReader) -> Iterator[Finding]:
     in doubt (a seal whitened over it: `优` under the seal's star went whole, and the
     grade's remark was missing silently): the field of the row, else its block; after the
     last row a value was read from, a row whose label names its field (`改进措施` and its
-    blank, under the seal)."""
+    blank, under the seal). Only a scan's cells are doubted when read as nothing: a text
+    layer's forms end here at once."""
+    if not any(c.doubt is not None and not c.text for r in (*fr.before_anchor, *fr.rows) for c in r.cells):
+        return
     region = _region(fr, reader)
     named = set(reader.doubted)
     end = next((i for i, r in enumerate(fr.rows) if region and r is region[-1]), len(fr.rows))

@@ -61,9 +61,7 @@ class FormReader:
         conf = cell.confidence if cell is not None and cell.confidence < 1.0 else None
         ref = cell.ref if cell is not None else None
         if cell is not None:
-            self.path_of.setdefault(id(cell), path)
-            if cell.doubt is not None:
-                self.doubted.setdefault(path, cell.doubt)
+            self._claim(path, cell)
         self.provenance[path] = {"engine": self.engine, "page": row.page, "bbox": bbox, "raw": raw, "confidence": conf, "cell": ref}
 
     def also(self, path: str, cell: Cell) -> None:
@@ -71,12 +69,16 @@ class FormReader:
         beside its figure, a cell's pieces across a page break): its doubt and its
         reading's confidence are the value's too — the least sure part is how sure the
         value is (an operator cell's `≥` read `>` at 0.55 beside a figure read at 0.99)."""
-        self.path_of.setdefault(id(cell), path)
-        if cell.doubt is not None:
-            self.doubted.setdefault(path, cell.doubt)
+        self._claim(path, cell)
         src = self.provenance.get(path)
         if src is not None and cell.confidence < 1.0 and (src["confidence"] is None or cell.confidence < src["confidence"]):
             src["confidence"] = cell.confidence
+
+    def _claim(self, path: str, cell: Cell) -> None:
+        """The cell was read into `path` (its first field keeps it): a doubt on it is the value's."""
+        self.path_of.setdefault(id(cell), path)
+        if cell.doubt is not None:
+            self.doubted.setdefault(path, cell.doubt)
 
     def sources(self) -> dict[str, FieldSource]:
         """The provenance as the record keeps it."""

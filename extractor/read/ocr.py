@@ -400,11 +400,11 @@ def _read_lines(crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[
                 # Chromium's font, whose 门 the recogniser doubts).
                 # So is an operator in one reading only (`=100(%)`, stretched `100 (%)` surer:
                 # the = was lost, silently, from Sichuan's target at 150 dpi): the one with it is kept.
-                if _HAS_CJK.findall(text) != _HAS_CJK.findall(first) or bool(_OPS.search(text)) != bool(_OPS.search(first)):
+                op_wide, op_first = bool(_OPS.search(text)), bool(_OPS.search(first))
+                if _HAS_CJK.findall(text) != _HAS_CJK.findall(first) or op_wide != op_first:
                     if unsure[i] is None:
                         unsure[i] = f"read {first!r} and, stretched, {text!r}"
-                        kept = text if _OPS.search(text) and not _OPS.search(first) else first
-                        read[i] = (kept, min(first_score, _UNSURE_SCORE))
+                        read[i] = (text if op_wide and not op_first else first, min(first_score, _UNSURE_SCORE))
                 elif score > first_score and "".join(text.split()) != "".join(first.split()):
                     read[i], unsure[i] = (text, score), why
                     notes.append(f"{first!r} read again wider: {text!r}")
