@@ -80,8 +80,11 @@ FAMILIES = {
     "anhui": ("anhui", [("000_01aad9c628fef0c3", 6), ("001_4588a3eccc5d7ba5", 13), ("001_4588a3eccc5d7ba5", 2),
                         ("001_4588a3eccc5d7ba5", 7), ("002_dc4befe519062102", 0), ("003_4494185c10663b20", 6),
                         ("003_4494185c10663b20", 7)]),
+    # Chongqing's department form (部门整体绩效自评表: no level labels, 得分系数, 是否核心指标), its
+    # two forms from the department seed taken in turn (the index is make_provinces.chongqing_records').
+    "chongqing": ("chongqing", [("004_f03db79725452826", k % 2) for k in range(len(CHANGES))]),
 }
-PROVINCES = {"sichuan", "anhui"}
+PROVINCES = {"sichuan", "anhui", "chongqing"}
 OTHER_LEVEL2 = {"数量指标": "数量目标", "质量指标": "质量目标", "时效指标": "时效目标", "社会效益指标": "社会效果指标",
                 "服务对象满意度指标": "服务对象满意程度"}
 
@@ -156,14 +159,20 @@ def printed_forms(family: str, rng: random.Random) -> tuple[dict, list[dict], li
     """The family's conventions and its seven printed records, each with its change."""
     name, picks = FAMILIES[family]
     fam = make_office.FAMILIES["national" if name in PROVINCES else name]
-    if name in PROVINCES:
+    if name == "chongqing":
+        fam = dict(make_office.FAMILIES["department_national"], province=name, title="部门整体绩效自评表", grades=())
+    elif name in PROVINCES:
         fam = dict(fam, province=name, title="项目支出绩效自评表")
         record = make_provinces.sichuan_record if name == "sichuan" else make_provinces.anhui_record
     seeds = {p.stem: json.loads(p.read_text(encoding="utf-8"))["forms"] for p in make_office.SEED_GOLD.glob("*.json")}
     forms, what = [], []
     for (stem, i), kind in zip(picks, CHANGES):
-        seed = copy.deepcopy(seeds[stem][i])
-        form = record(seed, None) if name in PROVINCES else make_office.printed_record(seed, fam, None)
+        if name == "chongqing":
+            form = make_provinces.chongqing_records(copy.deepcopy(seeds[stem][0]))[i]
+        elif name in PROVINCES:
+            form = record(copy.deepcopy(seeds[stem][i]), None)
+        else:
+            form = make_office.printed_record(copy.deepcopy(seeds[stem][i]), fam, None)
         what.append(change(form, kind, fam, rng))
         forms.append(form)
     return fam, forms, what
@@ -175,6 +184,9 @@ def printed_forms(family: str, rng: random.Random) -> tuple[dict, list[dict], li
 def _workbooks(fam: dict, forms: list[dict], work: Path) -> list[Path]:
     if fam.get("province") == "sichuan":
         make_provinces.write_sichuan(work / "forms.xlsx", forms, [None] * len(forms))
+        return [work / "forms.xlsx"]
+    if fam.get("province") == "chongqing":
+        make_provinces.write_chongqing(work / "forms.xlsx", forms)
         return [work / "forms.xlsx"]
     if fam.get("province") == "anhui":  # (the record is the gold; its cells print numbered names and points)
         make_office.write_workbook(work / "forms.xlsx", [make_provinces.anhui_printed(f) for f in forms], fam)

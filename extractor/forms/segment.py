@@ -130,6 +130,23 @@ def anchor_kind(filled: list[Cell]) -> str | None:
     return None
 
 
+def _opens_with_department(filled: list[Cell], title: str, current: FormRows | None) -> str | None:
+    """'department' for a department form's head row that opens with 主管部门 (Chongqing's):
+    after a department title, or — no title kept (pdfplumber's tables) — where the row
+    prints, in a cell of its own, a label only a department head prints (财政处室, 自评总分)
+    and no project form is open (whose own 主管部门 row it would cut). Not a label run into
+    its neighbour's cell (camelot's `…中心\n财政处室`): such a table is read too poorly
+    to guess at — its remarks and a row shifted, silently — and stays no form."""
+    if not compact(filled[0].text).startswith(VOCAB.department):
+        return None
+    if current is None and any(m in title for m in DEPARTMENT_MARKERS):
+        return "department"
+    if not title and (current is None or current.kind == "department") \
+            and any(compact(c.text).startswith(VOCAB.department_head) for c in filled[1:]):
+        return "department"
+    return None
+
+
 def iter_form_rows(rows: Iterable[Row], skipped: list[SkippedTable] | None = None) -> Iterator[FormRows]:
     """Forms in document order, each yielded as soon as the next one begins (or the
     rows end), so a long document is cut into forms without holding all its rows.
@@ -165,10 +182,7 @@ def iter_form_rows(rows: Iterable[Row], skipped: list[SkippedTable] | None = Non
         if y is not None and current is None:
             year = y
             continue
-        kind = anchor_kind(filled)
-        if kind is None and current is None and any(m in title for m in DEPARTMENT_MARKERS) \
-                and compact(filled[0].text).startswith(VOCAB.department):
-            kind = "department"  # (a department form that opens with 主管部门: Chongqing's)
+        kind = anchor_kind(filled) or _opens_with_department(filled, title, current)
         if kind is not None:
             if current is not None:
                 yield current

@@ -38,6 +38,7 @@ class Vocabulary:
     project_anchor: Labels
     department_anchor: Labels
     department: Labels
+    department_head: Labels
     implementing_unit: Labels
     subordinate_units: Labels
     funding_block: Labels
@@ -119,7 +120,7 @@ def vocabulary() -> Vocabulary:
         form_titles=tuple(t["self_evaluation"]), department_titles=tuple(t["department"]),
         other_tables=tuple(t["other_tables"]),
         project_anchor=tuple(h["project_anchor"]), department_anchor=tuple(h["department_anchor"]),
-        department=tuple(h["department"]), implementing_unit=tuple(h["implementing_unit"]),
+        department=tuple(h["department"]), department_head=tuple(h["department_head"]), implementing_unit=tuple(h["implementing_unit"]),
         subordinate_units=tuple(h["subordinate_units"]),
         funding_block=tuple(f["block"]), funding_columns=_by_label_length(_pairs(f["columns"])),
         project_rows=_pairs(f["project_rows"]), department_rows=_pairs(f["department_rows"]),

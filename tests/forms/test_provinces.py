@@ -237,3 +237,41 @@ def test_anhui_a_level1_cell_whose_points_a_scan_lost_names_the_weight(monkeypat
     for f, i in rows:
         assert f.indicators[i].level1_weight is None
         assert f.provenance[f"indicators[{i}].level1_weight"].confidence == 0.5
+
+
+def test_chongqing_a_table_whose_title_a_parser_dropped_is_still_its_form(monkeypatch):
+    """pdfplumber keeps a page's tables and not the title above them: Chongqing's form
+    opens with 主管部门 | … | 财政处室 | … | 自评总分, no 部门名称 anchor. Read as its
+    department form, the missing title and year named; before, the document had no form."""
+    def untitled(rows):
+        rows[:] = [r for r in rows if not any(t in r.joined for t in ("部门整体绩效自评表", "2023年度"))]
+
+    first, second = _read_changed(monkeypatch, PROVINCES / "chongqing_xlsx.pdf", untitled)
+    assert (first.kind, first.template, second.template) == ("department", "chongqing", "chongqing")
+    assert str(first.funding.total.executed) == "8177.49" and len(first.indicators) == len(second.indicators) == 11
+    assert ("field_not_found", "title") in _errors(first)
+
+
+def test_a_project_forms_head_row_with_a_department_label_does_not_open_a_form():
+    """The rule above opens a form only where no project form is open: a project form's
+    主管部门 row stays in it, whatever its cells print."""
+    from extractor.forms.segment import iter_form_rows
+    from extractor.layout.page import Cell, Row
+
+    def row(*texts):
+        return Row(cells=[Cell(t) for t in texts], page=1)
+
+    forms = list(iter_form_rows([row("项目支出绩效自评表"), row("项目名称", "某项目"),
+                                 row("主管部门", "某局", "财政处室", "社会保障处"), row("年度资金总额", "100")]))
+    assert [(f.kind, len(f.rows)) for f in forms] == [("project", 3)]
+
+
+def test_chongqing_remarks_a_reading_lost_are_named(tmp_path):
+    """Chongqing's head and goals print four remarks (财政处室, 部门联系人, 联系电话,
+    全年(调整)绩效目标): a row of them lost is named, not passed."""
+    def no_contact_row(wb):
+        for ws in wb.worksheets:
+            ws.delete_rows(4)  # 部门联系人 | … | 联系电话 | …
+
+    first = _forms(_edit(PROVINCES / "chongqing_xlsx.xlsx", tmp_path / "c.xlsx", no_contact_row))[0]
+    assert {f for c, f in _errors(first) if c == "field_not_found"} >= {"remarks.部门联系人", "remarks.联系电话"}
