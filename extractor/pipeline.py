@@ -211,6 +211,21 @@ def _contradicted_readings(form: Form, scanned: set[int]) -> list[Finding]:
             if lost and parse_value(parts[1]).kind == "quantity":
                 rows.setdefault(f"indicators[{i}]", f"its target {ind.target!r} has no operator where the column's other "
                                                     "rows print one: a short mark (=, ≥) may have been dropped")
+    cores = [i for i, ind in enumerate(form.indicators) if ind.core in _YES_NO]
+    if len(cores) >= len(form.indicators) / 2:  # a yes/no column (Chongqing's 是否核心指标): 否 read 杏, or not read
+        for i, ind in enumerate(form.indicators):
+            if ind.core not in _YES_NO:
+                rows.setdefault(f"indicators[{i}]", f"its 是否核心指标 {ind.core!r} is not 是 or 否, where the column's other rows print one")
+    # A unit column (计量单位, 度量单位) the rows' figures print: a figure with none lost it (a
+    # lone `%` not read beside `100%`). Not a row the nature column calls qualitative
+    # (Sichuan's 定性 | =100% prints no unit).
+    quantities = [i for i, ind in enumerate(form.indicators) if ind.target_parts and len(ind.target_parts) > 2
+                  and not (ind.target_parts[0] or "").startswith("定性") and parse_value(ind.target).kind == "quantity"]
+    units = [i for i in quantities if form.indicators[i].target_parts[2]]
+    if units and len(units) >= len(quantities) / 2:
+        for i in set(quantities) - set(units):
+            rows.setdefault(f"indicators[{i}]", f"its target {form.indicators[i].target!r} has no unit where the column's "
+                                                "other figures print one: a short mark (%, 个) may have been dropped")
     places = {i: -v.number.as_tuple().exponent for i, ind in enumerate(form.indicators)
               if (v := parse_value(ind.actual)).kind == "quantity" and v.number is not None}
     if len(places) >= 5:
@@ -227,6 +242,7 @@ def _contradicted_readings(form: Form, scanned: set[int]) -> list[Finding]:
 
 
 _OPERATOR = re.compile(r"\s*[=＝≥≤<>]")
+_YES_NO = ("是", "否")
 _LEVEL_FIELD = re.compile(r"indicators\[(\d+)\]\.(level1|level2)")
 
 

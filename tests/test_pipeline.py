@@ -82,6 +82,31 @@ def test_an_operator_lost_on_a_scan_names_its_row():
     assert _contradicted_readings(form, {4}) == []  # (on a text layer the form prints it so)
 
 
+def test_a_yes_no_or_unit_column_a_scan_misread_names_its_row():
+    """Chongqing prints 是否核心指标 (是/否) and 计量单位 for every figure. A 150-dpi scan read
+    否 as `杏`, left a 否 unread, and lost the lone `%` of a `100%` row's unit, each with
+    every other cell of the row sure: named where the column's other rows print theirs, on
+    a page read by OCR. Not a qualitative row's (Sichuan's 定性 | =100% prints no unit)."""
+    from decimal import Decimal
+
+    from extractor.models import DepartmentForm, DepartmentIndicator, FieldSource
+    from extractor.pipeline import _contradicted_readings
+
+    def form(rows):
+        f = DepartmentForm(department="x", indicators=[
+            DepartmentIndicator(name=f"n{i}", target=p[1], target_parts=p, core=core, weight=Decimal(5), score=Decimal(5))
+            for i, (p, core) in enumerate(rows)])
+        f.provenance = {f"indicators[{i}].target": FieldSource(engine="ocr+rules", page=3, raw=p[1]) for i, (p, _) in enumerate(rows)}
+        return f
+
+    rows = [(["定量指标", "39", "项"], "是"), (["定量指标", "100%", "%"], "否"), (["定量指标", "100%", ""], "否"),
+            (["定量指标", "30", "人"], "杏"), (["定量指标", "12", "个月"], None), (["定性指标", "及时", ""], "否")]
+    assert [f.field for f in _contradicted_readings(form(rows), {3})] == ["indicators[3]", "indicators[4]", "indicators[2]"]
+    assert _contradicted_readings(form(rows), {4}) == []  # (a text layer prints what it prints)
+    sichuan = [(["定性", "=100%", ""], None), (["≥", "80.00", "%"], None), (["≥", "3.00", "人"], None)]
+    assert _contradicted_readings(form(sichuan), {3}) == []
+
+
 def test_an_operator_lost_from_a_figures_own_cell_names_its_row():
     """Where Sichuan's 指标性质 column prints the indicator's nature (定性) and the figures'
     cells print their operators (`=100 (%)`), a photo read `100 (%)`, its = lost in both

@@ -136,6 +136,28 @@ def _aligned(row: Row, columns: list[_Column], weight: Cell, score: Cell) -> dic
     positioned = _positioned(columns)
     if not columns or _field_of(weight, columns, positioned) != "weight" or _field_of(score, columns, positioned) != "score":
         return None
+    return _under_heads(row, columns, positioned)
+
+
+def _one_figure_lost(row: Row, columns: list[_Column]) -> dict[str, Cell] | None:
+    """Cells by field on a page whose header has boxes, where the cell under 分值 or the
+    one under 得分 is empty and the other holds a figure: the last two figures of the row
+    are then another column's and the score (Chongqing's 得分系数 `100%` and `5.00`, a
+    150-dpi scan having lost the `5` of its weight), and read by their order the row's
+    name went to level 1 and its unit to level 2, silently. Under the heads, the empty
+    one is read as printed: nothing (its field named missing). None otherwise."""
+    if not columns or not _positioned(columns):
+        return None
+    out = _under_heads(row, columns, True)
+    w, s = (out.get("weight"), out.get("score")) if out is not None else (None, None)
+    if w is None or s is None or bool(w.text) == bool(s.text) or not is_number(w.text or s.text):
+        return None
+    return out
+
+
+def _under_heads(row: Row, columns: list[_Column], positioned: bool) -> dict[str, Cell] | None:
+    """The row's cells by the head they sit under; None where what lands where betrays a
+    shifted row."""
     out: dict[str, Cell] = {}
     for cell in row.cells:
         name = _field_of(cell, columns, positioned)
@@ -181,6 +203,10 @@ def _parse_indicator_row(row: Row, kind: str, columns: list[_Column]) -> RawIndi
     ind.weight, ind.score = parse_number(filled[a].text), parse_number(filled[a + 1].text)
     ind.cells["weight"], ind.cells["score"] = filled[a], filled[a + 1]
     by_field = _aligned(row, columns, filled[a], filled[a + 1])
+    if by_field is None and (by_field := _one_figure_lost(row, columns)) is not None:
+        w, s = by_field["weight"], by_field["score"]
+        ind.weight, ind.score = (parse_number(c.text) if c.text else None for c in (w, s))
+        ind.cells["weight"], ind.cells["score"] = w, s
     if by_field is not None:
         for name, cell in by_field.items():
             if name in ("weight", "score") or not cell.text:

@@ -275,3 +275,22 @@ def test_chongqing_remarks_a_reading_lost_are_named(tmp_path):
 
     first = _forms(_edit(PROVINCES / "chongqing_xlsx.xlsx", tmp_path / "c.xlsx", no_contact_row))[0]
     assert {f for c, f in _errors(first) if c == "field_not_found"} >= {"remarks.部门联系人", "remarks.联系电话"}
+
+
+def test_chongqing_a_figure_lost_from_a_weight_cell_keeps_the_row_under_its_heads(monkeypatch):
+    """A 150-dpi scan lost the lone `5` of a row's 指标权重: the row's last two figures were
+    then 得分系数's `100%` and the score, the row did not line up under its heads, and read
+    by order its name went to level 1 and its unit to level 2 — and on to every row, as a
+    merged label is carried. Read under its heads, the weight is missing and named."""
+    def weight_lost(rows):
+        for row in rows:
+            texts = [c.text for c in row.cells]
+            if "社保中心运营保障完成情况" in texts:
+                row.cells[texts.index("5.00") - 1].text = ""  # (the weight's cell, before the score's)
+
+    form = _read_changed(monkeypatch, PROVINCES / "chongqing_xlsx.pdf", weight_lost)[0]
+    k = next(i for i, ind in enumerate(form.indicators) if ind.name == "社保中心运营保障完成情况")
+    assert all(not ind.level1 and not ind.level2 for ind in form.indicators)
+    ind = form.indicators[k]
+    assert (ind.weight, str(ind.score), ind.target_parts) == (None, "5.00", ["定量指标", "12", "个月"])
+    assert ("missing_field", f"indicators[{k}]") in _errors(form)
