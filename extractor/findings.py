@@ -41,7 +41,7 @@ class Code(StrEnum):
     LEVEL1_WEIGHT = "level1_weight"
     FUNDING_STRUCTURE_SUM = "funding_structure_sum"
     MERGED_LABELS = "merged_labels"
-    LEVEL_MISMATCH = "level_mismatch"  # a level-2 label under a level 1 it does not belong to
+    LEVEL_MISMATCH = "level_mismatch"  # a level-2 label under a level 1 it does not belong to (or any, where none is printed)
     # checker: warnings (scoring practice)
     SCORE_WITHOUT_REASON = "score_without_reason"
     MET_BUT_DEDUCTED = "met_but_deducted"

@@ -503,6 +503,8 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
         findings.extend(_level_labels(form))
         findings.extend(_level_mismatch(form))
         findings.extend(_carried_where_repeated(form))
+    else:
+        findings.extend(_levels_not_printed(form))
     findings.extend(_names_with_labels(form))
     findings.extend(empty_values(form))
     if page_text is not None:
@@ -510,6 +512,19 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
 
         findings.extend(check_grounding(form, page_text))
     return findings
+
+
+def _levels_not_printed(form: Form) -> Iterator[Finding]:
+    """A level label read on a form whose template prints none (Chongqing's): the row's
+    cells were read into the wrong fields (a shifted row: its name read as level 1)."""
+    for i, ind in enumerate(form.indicators):
+        for level in ("level1", "level2"):
+            if getattr(ind, level):
+                yield _err("level_mismatch", f"indicator {i + 1}: {level} '{getattr(ind, level)}' read, where the template prints "
+                           "no level labels: the row's cells were read into other fields than theirs",
+                           f"第{i + 1}项指标读出了{'一' if level == 'level1' else '二'}级指标“{getattr(ind, level)}”，"
+                           "而该表样不印指标层级：该行单元格读入了错误的字段", f"indicators[{i}]", None, getattr(ind, level))
+                break
 
 
 def _merged_labels(form: Form) -> Iterator[Finding]:

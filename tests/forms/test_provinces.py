@@ -294,3 +294,14 @@ def test_chongqing_a_figure_lost_from_a_weight_cell_keeps_the_row_under_its_head
     ind = form.indicators[k]
     assert (ind.weight, str(ind.score), ind.target_parts) == (None, "5.00", ["定量指标", "12", "个月"])
     assert ("missing_field", f"indicators[{k}]") in _errors(form)
+
+
+def test_chongqing_a_level_label_read_where_none_is_printed_names_its_row():
+    """Chongqing's template prints no level labels: one read is a row whose cells went to
+    other fields than theirs, named whatever else the reading did."""
+    from extractor.check.arithmetic import check_form
+
+    form = _forms(PROVINCES / "chongqing_xlsx.pdf")[0]
+    assert not any(f.code == "level_mismatch" for f in check_form(form))
+    form.indicators[3].level1 = "社保中心运营保障完成情况"
+    assert [(f.code, f.field) for f in check_form(form) if f.code == "level_mismatch"] == [("level_mismatch", "indicators[3]")]
