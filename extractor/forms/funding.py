@@ -97,10 +97,14 @@ def _funding_by_column(row: Row, header: Row, label_idx: int) -> tuple[dict[str,
     values: dict[str, Decimal | None] = {}
     cells: dict[str, Cell] = {}
     label = row.cells[label_idx].text if label_idx >= 0 else None  # (-1: a row with no label)
+    before = label
     for cell in row.cells[label_idx + 1 :]:
+        left, before = before, cell.text or before
         if not cell.text or cell.text == label:  # (the row's label, repeated across its merged cell)
             continue
         name = runs.get(cell.col) if cell.col is not None else None
+        if name is None and cell.text == left:
+            continue  # (the cell to its left repeated past the header's last label: pymupdf4llm's `9.93|9.93` under `得分|`)
         if name == "reason":
             values.setdefault("reason", cell.text)
             cells.setdefault("reason", cell)

@@ -221,13 +221,23 @@ def _read_funding_row_label(ln: _Line, m: _Mapping) -> int:
 def _is_unlabelled_total(ln: _Line, m: _Mapping) -> bool:
     """A department form's one row of figures under its funding header, with no label
     (Chongqing: 部门预算执行情况 merged down beside it): the whole budget."""
-    filled = ln.row.filled
+    filled = ln.row.filled[1:] if _repeats_block_label(ln, m) else ln.row.filled
     return (m.fr.kind == "department" and m.section == "funding" and m.funding_header is not None and not m.funding
             and len(filled) >= 3 and all(is_number_or_dash(c.text) for c in filled))
 
 
+def _repeats_block_label(ln: _Line, m: _Mapping) -> bool:
+    """The row's first cell repeats the funding header's first (部门预算执行情况 merged down
+    beside the figures, written into each row it spans, as pymupdf4llm writes a merged cell)."""
+    head = next((c.text for c in m.funding_header.cells if c.text), None) if m.funding_header is not None else None
+    return bool(ln.first) and head is not None and ln.first == label_key(head)
+
+
 def _read_unlabelled_total(ln: _Line, m: _Mapping) -> int:
-    idx = next((j for j, c in enumerate(ln.row.cells) if c.text), 0) - 1
+    cells = ln.row.cells
+    idx = next((j for j, c in enumerate(cells) if c.text), 0) - 1
+    if _repeats_block_label(ln, m):
+        idx += 1
     values, cells = read_funding_row(ln.row, m.funding_header, m.funding_cols, idx, "project")
     m.funding["total"] = {k: v for k, v in values.items() if k != "reason"}
     m.reader.labelled.add("funding.total")
@@ -424,9 +434,9 @@ SECTIONS: tuple[tuple[Test, Read | None], ...] = (
     (_is_department_head, _read_department_head),
     (_is_units, _read_units),
     (_is_funding_row, _read_funding),
+    (_is_unlabelled_total, _read_unlabelled_total),  # (before the header's test: its label may be repeated in it)
     (_is_funding_header, _read_funding_header),
     (_is_funding_row_label, _read_funding_row_label),
-    (_is_unlabelled_total, _read_unlabelled_total),
     (_is_breakdown, _read_breakdown),
     (_is_remark, _read_remark),
     (_is_goal, _read_goal),
