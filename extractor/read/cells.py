@@ -233,10 +233,14 @@ def cell_boxes(gray: np.ndarray, dpi: float, lines: list, detect: Detect,
         return None
     marks: list[BBox] = []
     boxes, crowded, cut = cell_lines(gray, cells_px, usual, marks)
+
+    def points(boxes_px: list[BBox]) -> list[BBox]:
+        return [(a * scale, b * scale, c * scale, d * scale) for a, b, c, d in boxes_px]
+
     if unread is not None:
-        unread += [(a * scale, b * scale, c * scale, d * scale) for a, b, c, d in marks]
+        unread += points(marks)
     for cell in crowded:
         boxes += _detect_in(detect, gray, dpi, cell)
     for y0, y1 in outside_strips(gray.shape[0], [tuple(v / scale for v in t.bbox) for t in tables]):
         boxes += _detect_in(detect, gray, dpi, (0, y0, gray.shape[1], y1))
-    return boxes, [(a * scale, b * scale, c * scale, d * scale) for a, b, c, d in cut]
+    return boxes, points(cut)

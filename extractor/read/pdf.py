@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 
 import pymupdf
 
@@ -126,12 +125,21 @@ def page_rulings(page: pymupdf.Page) -> tuple[list[Box], list[Box], list[Box]]:
 _GARBAGE = re.compile("[\ufffd\ue000-\uf8ff\x00-\x08\x0b\x0c\x0e-\x1f]")  # replacement, private-use, control
 
 
-@lru_cache(maxsize=1)
+_PLAIN: dict[int, None] = {}
+
+
 def _plain() -> dict[int, None]:
     """The characters real text of these forms is made of, as a table that deletes
     them: ASCII and a few symbols, CJK punctuation, full-width forms, and GB2312's
     level-1 Hanzi (the 3,755 that make up nearly all of any mainland Chinese text:
-    names, labels and reasons included). Built on the first page, not at import."""
+    names, labels and reasons included). Built on the first page, not at import; a
+    constant of the process, not a cache of what was read."""
+    if not _PLAIN:
+        _PLAIN.update(_plain_table())
+    return _PLAIN
+
+
+def _plain_table() -> dict[int, None]:
     chars = [chr(c) for c in range(0x80)] + list("≥≤×÷°·—–‘’“”…")
     chars += [chr(c) for c in (*range(0x3000, 0x3040), *range(0xFF00, 0xFFEF))]
     for hi in range(0xB0, 0xD8):
