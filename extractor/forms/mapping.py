@@ -234,8 +234,7 @@ def _repeats_block_label(ln: _Line, m: _Mapping) -> bool:
 
 
 def _read_unlabelled_total(ln: _Line, m: _Mapping) -> int:
-    cells = ln.row.cells
-    idx = next((j for j, c in enumerate(cells) if c.text), 0) - 1
+    idx = next((j for j, c in enumerate(ln.row.cells) if c.text), 0) - 1  # (the cell before the figures: their label's place)
     if _repeats_block_label(ln, m):
         idx += 1
     values, cells = read_funding_row(ln.row, m.funding_header, m.funding_cols, idx, "project")
