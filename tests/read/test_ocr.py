@@ -278,6 +278,27 @@ def test_ink_before_the_first_character_read_names_the_line_as_unsure():
     assert ocr._unsure(_line_image([(0, 1), *chars]), "转型发展扶持", info) is None
 
 
+def test_a_short_line_holding_ink_for_more_characters_than_it_read_is_named():
+    """The recogniser dropped the thin 个 of a unit cell's `个月` with 月 read at 0.96 (a
+    200-dpi scan of Chongqing's form): a unit, silently wrong. A line read as one or two
+    Chinese characters whose ink is wider than 1.6 characters' for each (their pitch from
+    the line's height) is named unsure; one whose ink its characters fill is not."""
+    from types import SimpleNamespace
+
+    from extractor.read import ocr
+
+    def info(text: str):
+        return SimpleNamespace(words=[list(text)], word_cols=[[3 + 2 * i for i in range(len(text))]], line_txt_len=20,
+                               confs=[0.96] * len(text))
+
+    two = _line_image([(20, 36), (41, 57)])  # (text 40 px high in the image: a pitch of ≈21 px)
+    why = ocr._unsure(two, "月", info("月"))
+    assert why and "'月' read from ink" in why
+    assert ocr._unsure(two, "个月", info("个月")) is None
+    assert ocr._unsure(_line_image([(41, 57)]), "月", info("月")) is None
+    assert ocr._ink_per_character(two, info("12")) == 0.0  # (figures: read again stretched, `_read_lines`)
+
+
 def test_room_for_a_character_the_recogniser_did_not_read_names_the_line():
     """Chinese characters stand one em apart, and the recogniser's frames show it: where
     two read ones stand two ems apart, one between them was not read (the thin 一 of
