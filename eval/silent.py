@@ -158,12 +158,13 @@ def change(form: dict, kind: str, fam: dict, rng: random.Random) -> str:
 def printed_forms(family: str, rng: random.Random) -> tuple[dict, list[dict], list[str]]:
     """The family's conventions and its seven printed records, each with its change."""
     name, picks = FAMILIES[family]
-    fam = make_office.FAMILIES["national" if name in PROVINCES else name]
     if name == "chongqing":
         fam = dict(make_office.FAMILIES["department_national"], province=name, title="部门整体绩效自评表", grades=())
     elif name in PROVINCES:
-        fam = dict(fam, province=name, title="项目支出绩效自评表")
+        fam = dict(make_office.FAMILIES["national"], province=name, title="项目支出绩效自评表")
         record = make_provinces.sichuan_record if name == "sichuan" else make_provinces.anhui_record
+    else:
+        fam = make_office.FAMILIES[name]
     seeds = {p.stem: json.loads(p.read_text(encoding="utf-8"))["forms"] for p in make_office.SEED_GOLD.glob("*.json")}
     forms, what = [], []
     for (stem, i), kind in zip(picks, CHANGES):

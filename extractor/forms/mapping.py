@@ -221,9 +221,10 @@ def _read_funding_row_label(ln: _Line, m: _Mapping) -> int:
 def _is_unlabelled_total(ln: _Line, m: _Mapping) -> bool:
     """A department form's one row of figures under its funding header, with no label
     (Chongqing: 部门预算执行情况 merged down beside it): the whole budget."""
+    if m.fr.kind != "department" or m.section != "funding" or m.funding_header is None or m.funding:
+        return False  # (first: this is tried on every row of every form)
     filled = ln.row.filled[1:] if _repeats_block_label(ln, m) else ln.row.filled
-    return (m.fr.kind == "department" and m.section == "funding" and m.funding_header is not None and not m.funding
-            and len(filled) >= 3 and all(is_number_or_dash(c.text) for c in filled))
+    return len(filled) >= 3 and all(is_number_or_dash(c.text) for c in filled)
 
 
 def _repeats_block_label(ln: _Line, m: _Mapping) -> bool:
