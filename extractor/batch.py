@@ -390,7 +390,7 @@ def finish_batch(summary: Summary, out_dir: Path, formats: Iterable[str], tables
         {"document": o.name, "path": str(o.path), "error": o.error, "type": o.error_type, "status": o.status,
          "sha256": o.sha256}
         for o in summary.outcomes
-        if o.status in ("failed", "no_form")  # (a document with no form is listed, not failed: exit 0)
+        if o.status in ("failed", "no_form")  # (a document with no form is listed too)
     ]
     write_text_atomic(out_dir / "errors.json", json.dumps(errors, ensure_ascii=False, indent=1) + "\n")
     table_formats = [f for f in formats if f != "json"]

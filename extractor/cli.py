@@ -213,6 +213,8 @@ def extract(
     verbose: Annotated[bool, typer.Option("-v", "--verbose", metavar="", rich_help_panel=INOUT, help="A line per flagged form.")] = False,
     log: Annotated[Optional[Path], typer.Option("--log", metavar="FILE", rich_help_panel=INOUT, show_default=False,
                                                 help="Also write every line to FILE.")] = None,
+    no_form_ok: Annotated[bool, typer.Option("--no-form-ok", metavar="", rich_help_panel=INOUT,
+                                             help="A document with no form (a 决算 report) leaves the exit status 0.")] = False,
     lang: LangOpt = None,
 ) -> None:
     """Extract every form of the documents to OUT: a JSON file each, and tables.
@@ -248,14 +250,15 @@ def extract(
     try:
         with _terminate_as_interrupt(), _logging_to(log):  # a `kill` ends the batch as Ctrl-C does: cleaned up, outputs kept
             summary = _run_reporting(files, out, options, formats, workers, force, cluster, passed, quiet, verbose)
-            _summarise(summary, engine, running, output_format, out)
+            _summarise(summary, engine, running, output_format, out, no_form_ok)
     except OSError as exc:  # OUT is a file, not writable, or its disk is full
         _err_of(translate(exc, reading=False), pick(f"cannot write to {out}: ", f"无法写入 {out}："))
         raise typer.Exit(2)
 
 
-def _summarise(summary: Summary, engine: str, running: str, output_format: Shown, out: Path) -> None:
-    """The batch's closing lines and its exit status."""
+def _summarise(summary: Summary, engine: str, running: str, output_format: Shown, out: Path, no_form_ok: bool = False) -> None:
+    """The batch's closing lines and its exit status: 1 when a document failed, was read
+    in part, or (unless --no-form-ok) held no form."""
     if engine == "auto" and running == "rules" and any(o.forms for o in summary.outcomes):  # (said, not silently done)
         _say(pick("note: no LLM endpoint is configured (OPENAI_BASE_URL, and --model or EXTRACTOR_MODEL): auto read "
                   "with the rules engine alone; the forms it could not read well are marked read_poorly",
@@ -276,7 +279,8 @@ def _summarise(summary: Summary, engine: str, running: str, output_format: Shown
     if summary.interrupted:
         _say(pick("interrupted: outputs of finished documents are kept", "已中断：已完成文件的输出都保留"))
         raise typer.Exit(130)
-    if summary.failed or summary.damaged:
+    no_form = not no_form_ok and any(o.status == "no_form" for o in summary.outcomes)
+    if summary.failed or summary.damaged or no_form:
         raise typer.Exit(1)
 
 
@@ -316,7 +320,7 @@ def _error_text(o: Outcome) -> str:
 def _report(o: Outcome, tty: bool, quiet: bool = False, verbose: bool = False) -> None:
     """A line per document: always for a failure, for the others when not on a terminal
     (where the progress bar stands for them) and not --quiet; the --log file has them all."""
-    if o.status in ("failed", "copy", "no_form"):  # (no form: read whole, not a failure, and not in the exit status)
+    if o.status in ("failed", "copy", "no_form"):  # (no form: read whole, not a failure; in the exit status unless --no-form-ok)
         _say(f"{_status(o.status)} {shown(o.path)}: {_error_text(o)}")
     elif o.stats is not None and o.stats.damage:  # read in part: it counts in the exit status
         _say(f"{_status('damaged')} {shown(o.path)}: " + pick(f"{counted(o.forms, 'form')} read; {o.stats.damage}: forms may be missing",

@@ -396,19 +396,25 @@ def test_a_document_is_its_content_whatever_path_or_run_reached_it(tmp_path, roo
     assert "backup" in copy and "the same bytes as" in copy and "2024_自评表" in copy
 
 
-def test_a_document_with_no_form_is_listed_not_failed(tmp_path, sample):
+def test_a_document_with_no_form_is_listed_and_sets_the_exit_status(tmp_path, sample):
     """A 决算 report or a README in the folder is read whole and holds no form: one
-    NO FORM line, counted on the summary line, listed in errors.json — and the exit
-    status is 0, for every real batch has such documents."""
+    NO FORM line, counted on the summary line, listed in errors.json, and the exit
+    status is 1, as for any file the batch gave no form of; --no-form-ok leaves it 0
+    for a batch of whole disclosures, where most documents are such."""
     notes = tmp_path / "notes.txt"
     notes.write_text("本单位2023年度决算说明。\n一、收入支出决算总体情况\n", encoding="utf-8")
     r = runner.invoke(app, ["extract", str(sample), str(notes), "-o", str(tmp_path / "out")])
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output
     (line,) = [ln for ln in r.output.splitlines() if "notes.txt" in ln]
     assert line.startswith("NO FORM") and "no self-evaluation form" in line
     assert "2 documents (0 unchanged, skipped; 0 failed; 1 with no self-evaluation form)" in r.output
     listed = json.loads((tmp_path / "out" / "errors.json").read_text(encoding="utf-8"))
     assert [(e["document"], e["type"]) for e in listed] == [("notes", "NoFormsFound")]
+    ok = runner.invoke(app, ["extract", str(sample), str(notes), "-o", str(tmp_path / "out2"), "--no-form-ok"])
+    assert ok.exit_code == 0, ok.output
+    assert "1 with no self-evaluation form" in ok.output
+    alone = runner.invoke(app, ["extract", str(sample), "-o", str(tmp_path / "out3")])
+    assert alone.exit_code == 0, alone.output
 
 
 def test_version_short_help_an_empty_check_and_auto_without_an_endpoint_say_so(tmp_path, sample, monkeypatch):
