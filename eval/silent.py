@@ -33,10 +33,12 @@ import argparse
 import copy
 import json
 import random
+import re
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from difflib import SequenceMatcher
 from functools import partial
 from html.parser import HTMLParser
@@ -83,8 +85,19 @@ FAMILIES = {
     # Chongqing's department form (部门整体绩效自评表: no level labels, 得分系数, 是否核心指标), its
     # two forms from the department seed taken in turn (the index is make_provinces.chongqing_records').
     "chongqing": ("chongqing", [("004_f03db79725452826", k % 2) for k in range(len(CHANGES))]),
+    # Content no seed prints (`fresh_record`): the national template and provincial_a's (元,
+    # integer weights) filled with other forms' names and prose, new figures of every size
+    # and precision, budget codes in the names. The layout engine was tuned on the seeds'
+    # values; these are the values it was not.
+    "fresh": ("national", [("000_01aad9c628fef0c3", 0), ("001_4588a3eccc5d7ba5", 3), ("001_4588a3eccc5d7ba5", 11),
+                           ("002_dc4befe519062102", 2), ("003_4494185c10663b20", 0), ("003_4494185c10663b20", 4),
+                           ("000_01aad9c628fef0c3", 5)]),
+    "fresh_a": ("provincial_a", [("001_4588a3eccc5d7ba5", 1), ("002_dc4befe519062102", 5), ("003_4494185c10663b20", 6),
+                                 ("000_01aad9c628fef0c3", 2), ("001_4588a3eccc5d7ba5", 14), ("002_dc4befe519062102", 0),
+                                 ("003_4494185c10663b20", 2)]),
 }
 PROVINCES = {"sichuan", "anhui", "chongqing"}
+FRESH = {"fresh", "fresh_a"}
 OTHER_LEVEL2 = {"数量指标": "数量目标", "质量指标": "质量目标", "时效指标": "时效目标", "社会效益指标": "社会效果指标",
                 "服务对象满意度指标": "服务对象满意程度"}
 
@@ -155,6 +168,69 @@ def change(form: dict, kind: str, fam: dict, rng: random.Random) -> str:
     return "none"
 
 
+# --- fresh content --------------------------------------------------------------------------------
+
+_FIGURE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _figure(rng: random.Random) -> str:
+    """A figure as forms print them: a count, a share, an amount; 0–2 places, 1–7 digits."""
+    digits = rng.choice((1, 1, 2, 2, 3, 4, 5, 7))
+    whole = str(rng.randrange(10 ** (digits - 1) if digits > 1 else 0, 10 ** digits))
+    places = rng.choice((0, 0, 1, 2, 2))
+    return whole + ("." + "".join(str(rng.randrange(10)) for _ in range(places)) if places else "")
+
+
+def _amount(rng: random.Random) -> Decimal:
+    return Decimal(rng.choice(("0", "0", f"{rng.randrange(1, 100)}.{rng.randrange(100):02d}", f"{rng.randrange(100, 10000)}.{rng.randrange(10)}",
+                               f"{rng.randrange(10000, 900000)}.{rng.randrange(100):02d}", str(rng.randrange(1, 5000)))))
+
+
+def fresh_record(seed: dict, pool: list[dict], rng: random.Random) -> dict:
+    """`seed`'s shape (its levels, weights and rows) with content from elsewhere: names,
+    units and prose of other seed forms, new figures in the targets and actuals, new
+    funding amounts (the sub-rows adding up to the total) and scores, and sometimes a
+    budget code before the project's name. The record stays arithmetically whole
+    (`make_office.printed_record` recomputes rates, the total and the grade), so a value
+    read wrong is the engine's to name."""
+    f = copy.deepcopy(seed)
+    other = [ind for form in pool for ind in form["indicators"]]
+    f["project_name"] = (rng.choice(("", "", f"5109{rng.randrange(10**6, 10**7)}T{rng.randrange(10**11, 10**12)}-", f"{f.get('year') or 2023}年第{rng.randrange(1, 9)}批"))
+                         + rng.choice(pool)["project_name"])
+    donor = rng.choice(pool)
+    f["department"], f["implementing_unit"] = donor["department"], donor["implementing_unit"]
+    f["goal_expected"], f["goal_actual"] = rng.choice(pool)["goal_expected"], rng.choice(pool)["goal_actual"]
+    fund = f["funding"]
+    parts = [k for k in ("fiscal", "carryover", "other") if fund.get(k)]
+    for col in ("initial_budget", "annual_budget", "executed"):
+        values = {k: _amount(rng) for k in parts}
+        if col == "executed":  # (an execution within reach of its budget: rates of 0–110%)
+            values = {k: (Decimal(str(fund[k]["annual_budget"])) * Decimal(rng.choice((0, 50, 85, 96, 100, 100, 104))) / 100).quantize(Decimal("0.01"))
+                      for k in parts}
+        for k in parts:
+            fund[k][col] = float(values[k])
+        fund["total"][col] = float(sum(values.values()))
+    for k in parts:  # (a row with no budget prints no rate)
+        if not fund[k]["annual_budget"]:
+            fund[k]["executed"] = 0.0
+    if not fund["total"]["annual_budget"]:
+        fund["total"]["annual_budget"] = fund[parts[0]]["annual_budget"] = 100.0
+    fund["total"]["executed"] = float(sum(Decimal(str(fund[k]["executed"])) for k in parts))
+    for ind in f["indicators"]:
+        donor = rng.choice(other)
+        ind["name"] = donor["name"]
+        for key in ("target", "actual"):
+            text = rng.choice(other)[key] or ""
+            ind[key] = _FIGURE.sub(lambda m: _figure(rng), text, count=1) if _FIGURE.search(text) else text or None
+        if ind.get("weight"):
+            w = Decimal(str(ind["weight"]))
+            ind["score"] = float(rng.choice((w, w, w, (w * Decimal(rng.randrange(0, 100)) / 100).quantize(Decimal("0.01")),
+                                             (w * Decimal(rng.randrange(0, 10)) / 10).quantize(Decimal("0.1")))))
+        ind["deviation_reason"] = rng.choice((None, None, donor.get("deviation_reason"),
+                                              f"完成率{_figure(rng)}%，偏差{_figure(rng)}个百分点"))
+    return f
+
+
 def printed_forms(family: str, rng: random.Random) -> tuple[dict, list[dict], list[str]]:
     """The family's conventions and its seven printed records, each with its change."""
     name, picks = FAMILIES[family]
@@ -165,13 +241,17 @@ def printed_forms(family: str, rng: random.Random) -> tuple[dict, list[dict], li
         record = make_provinces.sichuan_record if name == "sichuan" else make_provinces.anhui_record
     else:
         fam = make_office.FAMILIES[name]
-    seeds = {p.stem: json.loads(p.read_text(encoding="utf-8"))["forms"] for p in make_office.SEED_GOLD.glob("*.json")}
+    seeds = {p.stem: json.loads(p.read_text(encoding="utf-8"))["forms"] for p in sorted(make_office.SEED_GOLD.glob("*.json"))}
+    fresh = random.Random(f"{SEED}-{family}")  # (its own: the other families' changes stay as they were)
     forms, what = [], []
     for (stem, i), kind in zip(picks, CHANGES):
         if name == "chongqing":
             form = make_provinces.chongqing_records(copy.deepcopy(seeds[stem][0]))[i]
         elif name in PROVINCES:
             form = record(copy.deepcopy(seeds[stem][i]), None)
+        elif family in FRESH:
+            pool = [g for forms_of in seeds.values() for g in forms_of if g.get("kind", "project") == "project" and g.get("project_name")]
+            form = make_office.printed_record(fresh_record(seeds[stem][i], pool, fresh), fam, None)
         else:
             form = make_office.printed_record(copy.deepcopy(seeds[stem][i]), fam, None)
         what.append(change(form, kind, fam, rng))

@@ -87,3 +87,31 @@ def test_a_remark_written_in_its_labels_cell_is_read_and_named(tmp_path):
     assert form.remarks == forms[0]["remarks"]
     named = {f.field for f in form.findings if f.code == "assembled_value"}
     assert {"remarks.评价结论", "remarks.存在问题", "remarks.改进措施"} <= named
+
+
+def test_fresh_content_through_the_crawlers_texts_passes_nothing_silently(tmp_path):
+    """Forms filled with content no seed prints (eval/silent.py's `fresh` families) as
+    crawlers write their web pages (a cell a line, `a | b |` rows, cells apart by spaces:
+    empty cells left out). A row that opens a level-2 group and whose actual value is
+    empty (`时效指标 | name | =92(%) | 5 | 5 |`) was read by order as name, target and
+    actual — the label as its name, its name as its target, its target as its actual —
+    and only the carried level-2 label was named: 2 of 2 such forms silent on 3 fields."""
+    import random
+
+    import silent
+    from extractor.pipeline import extract_document
+
+    routes = ("crawler_cells", "crawler_pipes", "crawler_spaces")
+    results = silent.run(("fresh", "fresh_a"), routes)
+    assert results["cases"] == 2 * len(routes) * len(silent.CHANGES)
+    assert {(r, c): cell["silent_fields"] for r, row in results["routes"].items() for c, cell in row.items()
+            if cell["silent_fields"]} == {}
+    fam, forms, what = silent.printed_forms("fresh", random.Random(silent.SEED))
+    k = silent.CHANGES.index("emptied")
+    i = int(what[k].split("[")[1].split("]")[0])
+    printed = forms[k]["indicators"][i]
+    (path,) = silent.ROUTES["crawler_pipes"](fam, forms[k:k + 1], tmp_path)
+    (form,) = [f for f in extract_document(path).forms if f.indicators]
+    got = form.indicators[i]
+    assert (got.level2, got.name, got.target, got.actual) == (printed["level2"], printed["name"], printed["target"], None)
+    assert f"indicators[{i}]" in {f.field for f in form.findings if f.severity == "error"}

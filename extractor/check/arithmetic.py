@@ -545,11 +545,17 @@ def _names_with_labels(form: Form) -> Iterator[Finding]:
     (`经济效益指标残保金政策宣传覆盖率`, `社会知晓率效益指标社会效益指标提升`): the label's cell
     and the value's ran together (a converter joined the cells of a merged range), so
     the row's cells are not what the form prints in them. No value of the gold set's
-    2,370 holds a …指标 label."""
+    2,370 holds a …指标 label. One that is a label and nothing else: the row's cells moved
+    by a column (a text that leaves empty cells out, `时效指标 | name | target |`, read by
+    order as name, target, actual)."""
     words = _LABEL_WORDS
     for i, ind in enumerate(form.indicators):
         for col in ("name", "target", "actual"):
             text = "".join((getattr(ind, col) or "").split())
+            if text in _LABEL_SET:
+                yield _err("merged_labels", f"indicator {i + 1}: its {col} '{text}' is a level label: the row's cells moved by a column",
+                           f"第{i + 1}项指标的{_COL_ZH[col]}“{text}”是指标类别，该行单元格错位", f"indicators[{i}]", None, text)
+                continue
             label = next((w for w in words if w in text and len(text) > len(w) + 1), None)
             if label is None:
                 continue
@@ -586,6 +592,7 @@ def _names_with_figures(form: Form) -> Iterator[Finding]:
 
 _TRAILING_FIGURE = re.compile(r"\s*(?:[≥≤=<>]\s*\d+(?:\.\d+)?(?:\([^()]*\))?|\d+\.\d+\s*\([^()]*\))$")
 _LABEL_WORDS = sorted({w for w in (*VOCAB.level1_words, *VOCAB.level2_words) if w.endswith("指标")}, key=len, reverse=True)
+_LABEL_SET = frozenset(_LABEL_WORDS)
 _COL_ZH = {"name": "名称", "target": "指标值", "actual": "完成值"}
 
 

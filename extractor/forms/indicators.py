@@ -47,6 +47,7 @@ class RawIndicator:
     joined_mid_page: set[str] = field(default_factory=set)  # text fields joined with a row that no page break cut
     repeated_name: bool = False  # its name cell repeated the level label beside it (a converter's merged cell)
     levels_absent: bool = False  # its row has no cells where the level columns are (a table split off at a page break)
+    cell_dropped: bool = False  # read by order, one cell short: target or actual not in the text, which not known
 
 
 
@@ -194,6 +195,13 @@ def _points_of(ind: RawIndicator, cell: Cell, points: Decimal | None) -> None:
         ind.cells["level1_weight"] = cell
 
 
+LEVEL2_WORDS = frozenset(VOCAB.level2_words) - frozenset(LEVEL1_WORDS)  # (成本指标 is both: a name is never)
+
+
+def _is_level(cell: Cell, words) -> bool:
+    return label_key(cell.text) in words
+
+
 def _parse_indicator_row(row: Row, kind: str, columns: list[_Column]) -> RawIndicator | None:
     filled = row.filled
     a = _anchor(filled)
@@ -242,10 +250,17 @@ def _parse_indicator_row(row: Row, kind: str, columns: list[_Column]) -> RawIndi
         if n >= 5:
             names = ("level1", "level2", "name", "target", "actual")
             before = before[-5:]
-        elif n == 4 and label_key(before[0].text) in LEVEL1_WORDS and not leading_empty:
+        elif n == 4 and _is_level(before[0], LEVEL1_WORDS) and _is_level(before[1], LEVEL2_WORDS) and not leading_empty:
+            names, ind.cell_dropped = ("level1", "level2", "name", "target"), True
+        elif n == 4 and _is_level(before[0], LEVEL1_WORDS) and not leading_empty:
             names = ("level1", "name", "target", "actual")
         elif n == 4:
             names = ("level2", "name", "target", "actual")
+        elif n == 3 and _is_level(before[0], LEVEL2_WORDS):
+            # A text that leaves empty cells out (a crawler's `a | b |` rows) and a row
+            # that opens a level-2 group: its label, its name, and one of target and
+            # actual, which one the text does not say (the row is named).
+            names, ind.cell_dropped = ("level2", "name", "target"), True
         elif n == 3:
             names = ("name", "target", "actual")
         elif n == 2 and kind == "department":

@@ -622,7 +622,8 @@ def _form(m: _Mapping, engine: str, funding_unit: str | None) -> ProjectForm | D
             reader.note(f"no {required} found", 0.3)
     form.notes = reader.notes
     form.confidence = round(reader.confidence, 3)
-    form.findings = [*_assembled_findings(m.raw), *_doubt_findings(reader), *_repeated_names(m.raw), *_levels_absent(m.raw)]
+    form.findings = [*_assembled_findings(m.raw), *_doubt_findings(reader), *_repeated_names(m.raw), *_levels_absent(m.raw),
+                     *_cells_dropped(m.raw)]
     return form
 
 
@@ -644,6 +645,17 @@ def _repeated_names(raw: list[RawIndicator]) -> Iterator[Finding]:
             yield Finding(code=Code.PRINTED_EMPTY, severity="error", field=f"indicators[{n}].name",
                           message=f"indicator {n + 1}: its name cell repeats the level label beside it; no name is printed",
                           message_zh=f"第{n + 1}项指标的三级指标栏只重复了旁边的指标类别，未填写指标名称")
+
+
+def _cells_dropped(raw: list[RawIndicator]) -> Iterator[Finding]:
+    """A row one cell short of its level label, name, target and actual, in a text that
+    leaves empty cells out: the value read is the target's or the actual's, not known."""
+    for n, r in enumerate(raw):
+        if r.cell_dropped:
+            yield Finding(code=Code.MISSING_FIELD, severity="error", field=f"indicators[{n}]", found=r.target,
+                          message=f"indicator {n + 1}: its row is one cell short (the text leaves empty cells out): "
+                                  f"'{r.target}' was read as its target, and may be its actual value",
+                          message_zh=f"第{n + 1}项指标所在行少一个单元格（文本略去了空单元格）：“{r.target}”读作指标值，也可能是实际完成值")
 
 
 def _levels_absent(raw: list[RawIndicator]) -> Iterator[Finding]:

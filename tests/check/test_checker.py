@@ -266,6 +266,18 @@ def test_a_name_that_is_an_indicators_nature_names_the_row():
     assert [(f.code, f.field) for f in check_form(form) if f.code == "merged_labels"] == [("merged_labels", "indicators[1]")]
 
 
+def test_a_name_target_or_actual_that_is_a_level_label_names_the_row():
+    """`时效指标` read as a name (a text that leaves empty cells out, read by order): the
+    row's cells moved by a column. No name of the gold set is a level label."""
+    levels = [("产出指标", "数量指标"), ("产出指标", "质量指标"), ("产出指标", "时效指标")]
+    form = _levelled(levels, printed=[0, 1, 2])
+    assert not [f for f in check_form(form) if f.code == "merged_labels"]
+    form.indicators[2].name = "时效指标"
+    form.indicators[1].actual = "社会效益指标"
+    named = [(f.code, f.field) for f in check_form(form) if f.code == "merged_labels"]
+    assert named == [("merged_labels", "indicators[1]"), ("merged_labels", "indicators[2]")]
+
+
 def test_inline_marks_of_a_converter_are_no_text():
     from extractor.forms.numbers import clean_cell
 
