@@ -85,8 +85,8 @@ FAMILIES = {
     # Chongqing's department form (部门整体绩效自评表: no level labels, 得分系数, 是否核心指标), its
     # two forms from the department seed taken in turn (the index is make_provinces.chongqing_records').
     "chongqing": ("chongqing", [("004_f03db79725452826", k % 2) for k in range(len(CHANGES))]),
-    # Content no seed prints (`fresh_record`): the national template and provincial_a's (元,
-    # integer weights) filled with other forms' names and prose, new figures of every size
+    # Content no seed prints (`fresh_record`): the national template, provincial_a's (元,
+    # integer weights) and Sichuan's filled with other forms' names and prose, new figures of every size
     # and precision, budget codes in the names. The layout engine was tuned on the seeds'
     # values; these are the values it was not.
     "fresh": ("national", [("000_01aad9c628fef0c3", 0), ("001_4588a3eccc5d7ba5", 3), ("001_4588a3eccc5d7ba5", 11),
@@ -95,9 +95,12 @@ FAMILIES = {
     "fresh_a": ("provincial_a", [("001_4588a3eccc5d7ba5", 1), ("002_dc4befe519062102", 5), ("003_4494185c10663b20", 6),
                                  ("000_01aad9c628fef0c3", 2), ("001_4588a3eccc5d7ba5", 14), ("002_dc4befe519062102", 0),
                                  ("003_4494185c10663b20", 2)]),
+    "fresh_sichuan": ("sichuan", [("000_01aad9c628fef0c3", 2), ("001_4588a3eccc5d7ba5", 4), ("001_4588a3eccc5d7ba5", 12),
+                                  ("002_dc4befe519062102", 3), ("003_4494185c10663b20", 1), ("003_4494185c10663b20", 3),
+                                  ("000_01aad9c628fef0c3", 4)]),
 }
 PROVINCES = {"sichuan", "anhui", "chongqing"}
-FRESH = {"fresh", "fresh_a"}
+FRESH = {"fresh", "fresh_a", "fresh_sichuan"}
 OTHER_LEVEL2 = {"数量指标": "数量目标", "质量指标": "质量目标", "时效指标": "时效目标", "社会效益指标": "社会效果指标",
                 "服务对象满意度指标": "服务对象满意程度"}
 
@@ -243,17 +246,16 @@ def printed_forms(family: str, rng: random.Random) -> tuple[dict, list[dict], li
         fam = make_office.FAMILIES[name]
     seeds = {p.stem: json.loads(p.read_text(encoding="utf-8"))["forms"] for p in sorted(make_office.SEED_GOLD.glob("*.json"))}
     fresh = random.Random(f"{SEED}-{family}")  # (its own: the other families' changes stay as they were)
+    pool = [g for forms_of in seeds.values() for g in forms_of if g.get("kind", "project") == "project" and g.get("project_name")]
     forms, what = [], []
     for (stem, i), kind in zip(picks, CHANGES):
+        seed = fresh_record(seeds[stem][i], pool, fresh) if family in FRESH else copy.deepcopy(seeds[stem][i])
         if name == "chongqing":
             form = make_provinces.chongqing_records(copy.deepcopy(seeds[stem][0]))[i]
         elif name in PROVINCES:
-            form = record(copy.deepcopy(seeds[stem][i]), None)
-        elif family in FRESH:
-            pool = [g for forms_of in seeds.values() for g in forms_of if g.get("kind", "project") == "project" and g.get("project_name")]
-            form = make_office.printed_record(fresh_record(seeds[stem][i], pool, fresh), fam, None)
+            form = record(seed, None)
         else:
-            form = make_office.printed_record(copy.deepcopy(seeds[stem][i]), fam, None)
+            form = make_office.printed_record(seed, fam, None)
         what.append(change(form, kind, fam, rng))
         forms.append(form)
     return fam, forms, what
