@@ -249,13 +249,11 @@ def printed_forms(family: str, rng: random.Random) -> tuple[dict, list[dict], li
     pool = [g for forms_of in seeds.values() for g in forms_of if g.get("kind", "project") == "project" and g.get("project_name")]
     forms, what = [], []
     for (stem, i), kind in zip(picks, CHANGES):
-        seed = fresh_record(seeds[stem][i], pool, fresh) if family in FRESH else copy.deepcopy(seeds[stem][i])
-        if name == "chongqing":
+        if name == "chongqing":  # (i: which of the two forms the department seed gives)
             form = make_provinces.chongqing_records(copy.deepcopy(seeds[stem][0]))[i]
-        elif name in PROVINCES:
-            form = record(seed, None)
         else:
-            form = make_office.printed_record(seed, fam, None)
+            seed = fresh_record(seeds[stem][i], pool, fresh) if family in FRESH else copy.deepcopy(seeds[stem][i])
+            form = record(seed, None) if name in PROVINCES else make_office.printed_record(seed, fam, None)
         what.append(change(form, kind, fam, rng))
         forms.append(form)
     return fam, forms, what

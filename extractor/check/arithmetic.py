@@ -506,12 +506,38 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
     else:
         findings.extend(_levels_not_printed(form))
     findings.extend(_names_with_labels(form))
+    findings.extend(_figures_unread(form))
     findings.extend(empty_values(form))
     if page_text is not None:
         from .grounding import check_grounding
 
         findings.extend(check_grounding(form, page_text))
     return findings
+
+
+_QUANTITATIVE = frozenset({"≥", "≤", "=", ">", "<", "≧", "≦", "定量", "定量指标"})
+_FIGURE_UNIT = re.compile(r"[(（]\s*\d[\d.]*\s*[)）]$")  # `(96)`: a unit that is a figure (`%` read as 96)
+
+
+def _figures_unread(form: Form) -> Iterator[Finding]:
+    """A target printed in parts (Sichuan's 指标性质 | 指标值 | 度量单位) whose operator or
+    unit says it is a figure, and whose 指标值 is empty or no figure (`≥ | | %`, `| Z3 | %`:
+    a scan lost the `1`, read `=8` as `Z`); a target or actual whose unit is a figure
+    (`9924355.12(96)`: `%` read as 96). No value of the gold set is either."""
+    for i, ind in enumerate(form.indicators):
+        if ind.target_parts:
+            op, value, unit = ind.target_parts
+            value = (value or "").strip()
+            if (unit or op in _QUANTITATIVE) and not re.fullmatch(r"[\d.,]+\s*" + (f"(?:%|{re.escape(unit)})?" if unit else "%?"), value):
+                yield _err("missing_field", f"indicator {i + 1}: its target's operator or unit ('{op or ''}', '{unit or ''}') is printed, "
+                           f"its figure {'is not read' if not value else repr(value) + ' is no figure'}",
+                           f"第{i + 1}项指标的指标值印有性质或单位（“{op or ''}”“{unit or ''}”），数值{'未读出' if not value else '“' + value + '”不是数字'}",
+                           f"indicators[{i}].target", None, value or None)
+        for col in ("target", "actual"):
+            text = (getattr(ind, col) or "").strip()
+            if _FIGURE_UNIT.search(text) and _FIGURE_UNIT.sub("", text).strip():
+                yield _err("missing_field", f"indicator {i + 1}: its {col} '{text}' ends in a unit that is a figure: its unit is not read",
+                           f"第{i + 1}项指标的{_COL_ZH[col]}“{text}”的单位是数字，单位未读出", f"indicators[{i}].{col}", None, text)
 
 
 def _levels_not_printed(form: Form) -> Iterator[Finding]:

@@ -414,6 +414,10 @@ def read_indicators(header: Row, rows: list[Row], reader: FormReader) -> tuple[l
     """Indicator rows until the total/grade rows; returns (rows, index after)."""
     raw: list[RawIndicator] = []
     columns = header_columns(header)
+    broken = False  # a page break (or a blank line's) since the last row that printed level cells
+    page = header.page
+    # (a text that writes a blank line after every row, a crawler's cell-a-line rows: no breaks)
+    blank_breaks = sum(r.page_break_before for r in rows) <= len(rows) // 2
     i = 0
     while i < len(rows):
         row = rows[i]
@@ -437,9 +441,20 @@ def read_indicators(header: Row, rows: list[Row], reader: FormReader) -> tuple[l
             reader.note(f"dropped a repeated row: {row.joined[:40]}", 0.0)
             i += 1
             continue
-        if len(row.cells) < len(header.cells) - 1 and not ({"level1", "level2"} & ind.cells.keys()) and row.cells and row.cells[0].text:
-            # Not an empty cell under the level columns but none at all: what levels the
-            # row has is not printed beside it (the rows above carry theirs down to it)
+        broken |= row.page_break_before and blank_breaks or row.page != page
+        page = row.page
+        if {"level1", "level2"} & ind.cells.keys():
+            broken = False
+        elif broken and (row.line is not None or len(row.cells) < len(header.cells) - 1 and row.cells and row.cells[0].text):
+            # Past a page break with no level cell printed since, a row with no level
+            # labels of its own: the rows above, before the break, carry theirs down to
+            # it, and the merged cell it belongs to may be the next. Where the row has no
+            # cells at the level columns at all (a table the break split off), and in a
+            # parser's text, which keeps no place of the text it lost (pdfplumber left
+            # out a label LibreOffice printed at the top of the page's part of its merged
+            # cell, and four rows carried the group's above, silently). Short rows with no
+            # break between them and a level cell are a text's that leaves a merged cell
+            # out beneath its first row (a crawler's): its label.
             ind.levels_absent = True
         if ind.name and label_key(ind.name) in (ind.level2, ind.level1):
             # The level label's merged cell written into the name's column too (as

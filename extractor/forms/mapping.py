@@ -659,15 +659,17 @@ def _cells_dropped(raw: list[RawIndicator]) -> Iterator[Finding]:
 
 
 def _levels_absent(raw: list[RawIndicator]) -> Iterator[Finding]:
-    """A row with no cells at the level columns (a table a page break split, its first
-    row drawn apart): the level labels it got were carried from the rows above, and the
-    merged cell it belongs to may be the one below."""
+    """A row past a page break with no level labels of its own (a table the break split,
+    its first rows drawn apart; a parser's text that lost the label): the labels it got
+    were carried from the rows above the break, and the merged cell it belongs to may
+    be the next. Both labels are named."""
     for n, r in enumerate(raw):
         if r.levels_absent:
-            yield Finding(code=Code.ASSEMBLED_VALUE, severity="error", field=f"indicators[{n}].level2", found=r.level2,
-                          message=f"indicator {n + 1}: its row prints no level cells (a page break split the table); "
-                                  f"'{r.level1} / {r.level2}' were carried from the rows above and may belong below",
-                          message_zh=f"第{n + 1}项指标所在行没有一、二级指标栏（表格被分页截断），其指标类别系从上方沿用，可能有误")
+            for level in ("level1", "level2"):
+                yield Finding(code=Code.ASSEMBLED_VALUE, severity="error", field=f"indicators[{n}].{level}", found=getattr(r, level),
+                              message=f"indicator {n + 1}: its row prints no level labels past a page break; "
+                                      f"'{r.level1} / {r.level2}' were carried from the rows above and may belong below",
+                              message_zh=f"第{n + 1}项指标所在行在分页之后没有一、二级指标，其指标类别系从上方沿用，可能有误")
 
 
 def _doubt_findings(reader: FormReader) -> Iterator[Finding]:

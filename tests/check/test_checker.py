@@ -278,6 +278,21 @@ def test_a_name_target_or_actual_that_is_a_level_label_names_the_row():
     assert named == [("merged_labels", "indicators[1]"), ("merged_labels", "indicators[2]")]
 
 
+def test_a_target_whose_figure_or_unit_was_not_read_is_named():
+    """Sichuan's target in three cells on a 150-dpi scan: `≥ | | %` (the `1` lost) and
+    `| Z3 | %` (`=8` read as Z); an actual `9924355.12(96)` (`%` read as 96). Chongqing's
+    `定量指标 | 100% | %` and a word target under 定性 are whole."""
+    levels = [("产出指标", "数量指标")] * 6
+    form = _levelled(levels, printed=[0])
+    parts = [(">", "", "%"), ("", "Z3", "%"), ("定量指标", "100%", "%"), ("定性", "提升", ""), ("≥", "1,000.5", "人")]
+    for ind, p in zip(form.indicators, parts):
+        ind.target_parts, ind.target = p, "".join(p)
+    form.indicators[5].actual = "9924355.12(96)"
+    named = [(f.code, f.field) for f in check_form(form) if f.code == "missing_field" and f.field.startswith("indicators")]
+    assert named == [("missing_field", "indicators[0].target"), ("missing_field", "indicators[1].target"),
+                     ("missing_field", "indicators[5].actual")]
+
+
 def test_inline_marks_of_a_converter_are_no_text():
     from extractor.forms.numbers import clean_cell
 

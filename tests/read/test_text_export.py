@@ -340,3 +340,20 @@ def test_a_frame_of_two_columns_has_its_header_of_indices_left_out():
 
     assert _is_frame_header(["", "0", "1"]) and _is_frame_header(["", "0", "1", "2"]) and _is_frame_header(["0", "1", "2"])
     assert not _is_frame_header(["0", "1"]) and not _is_frame_header(["", "0"]) and not _is_frame_header(["", "1", "2"])
+
+
+def test_short_rows_beneath_a_level_cell_carry_it_and_only_a_break_puts_it_in_doubt():
+    """A crawler leaves a merged cell out beneath its first row: the short rows after a
+    row that prints its level cells carry them, unnamed (every row of every crawled form
+    was named, `a page break split the table`). Past a page break (a blank line in a
+    parser's TSV) with no level cell printed since, the carried labels may be the next
+    group's: named."""
+    head = ("项目支出绩效自评表\n项目名称 | 工作经费 |\n"
+            "一级指标 | 二级指标 | 三级指标 | 年度指标值 | 实际完成值 | 分值 | 得分 | 偏差原因分析及改进措施 |\n"
+            "产出指标 | 数量指标 | 招聘会场数 | ≥20(场) | 20(场) | 10 | 10 |\n"
+            "培训人次 | ≥90(人次) | 95(人次) | 10 | 10 |\n")
+    tail = "满意度 | ≥90(%) | 95(%) | 10 | 10 |\n总分 | 100 | 99 |\n"
+    for text, named in ((head + tail, set()), (head + "\n\n" + tail, {"indicators[2].level1", "indicators[2].level2"})):
+        (form,) = [map_form(fr) for fr in iter_form_rows(read_text_export(text).rows)]
+        assert [(i.level1, i.level2, i.name) for i in form.indicators] == [("产出指标", "数量指标", n) for n in ("招聘会场数", "培训人次", "满意度")]
+        assert {f.field for f in form.findings if f.code == "assembled_value"} == named, text
