@@ -1,7 +1,8 @@
 """The silent-error hunt: every template family through every route a form reaches
 users by, one printed thing changed at a time.
 
-For each family (the national template, two provincial copies, the department form)
+For each family (the national template, two provincial copies, the department form,
+the provinces' own templates, and three families of fresh content: `fresh_record`)
 seven forms are printed, each with one change to what it prints — none, a digit, a
 decimal place, the grade word, a level label, a cell emptied, a row dropped — and the
 document goes every route: the workbook itself, the PDF LibreOffice prints of it (as

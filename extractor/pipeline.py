@@ -202,7 +202,8 @@ def _contradicted_readings(form: Form, scanned: set[int]) -> list[Finding]:
         # mark (a lone = is short, and was dropped as a speck: =100.00% read 100.00%)
         # (or, the column printing the indicator's nature, 定性, the figures' own cells print it:
         # `=100 (%)` read `100 (%)` on a photo, its = lost in both readings)
-        in_value = sum(bool(ind.target_parts and _OPERATOR.match(ind.target_parts[1] or "")) for ind in form.indicators) >= 2
+        # (one such row is enough: a 150-dpi scan lost the = of two of three)
+        in_value = any(ind.target_parts and _OPERATOR.match(ind.target_parts[1] or "") for ind in form.indicators)
         for i, ind in enumerate(form.indicators):
             parts = ind.target_parts
             if not parts or not parts[1]:
