@@ -10,6 +10,7 @@ columns have boxes (a PDF page), a row that lines up with them is read by column
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -46,7 +47,7 @@ class RawIndicator:
     pieces: list[tuple[str, Cell]] = field(default_factory=list)  # (field, cell) of the pieces joined in
     joined_mid_page: set[str] = field(default_factory=set)  # text fields joined with a row that no page break cut
     repeated_name: bool = False  # its name cell repeated the level label beside it (a converter's merged cell)
-    levels_absent: bool = False  # its row has no cells where the level columns are (a table split off at a page break)
+    levels_absent: bool = False  # no level labels of its own past a page break, none printed since (carried across it)
     cell_dropped: bool = False  # read by order, one cell short: target or actual not in the text, which not known
 
 
@@ -198,7 +199,7 @@ def _points_of(ind: RawIndicator, cell: Cell, points: Decimal | None) -> None:
 LEVEL2_WORDS = frozenset(VOCAB.level2_words) - frozenset(LEVEL1_WORDS)  # (成本指标 is both: a name is never)
 
 
-def _is_level(cell: Cell, words) -> bool:
+def _is_level(cell: Cell, words: Collection[str]) -> bool:
     return label_key(cell.text) in words
 
 
