@@ -516,14 +516,16 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
 
 
 _QUANTITATIVE = frozenset({"≥", "≤", "=", ">", "<", "≧", "≦", "定量", "定量指标"})
-_FIGURE_UNIT = re.compile(r"[(（]\s*\d[\d.]*\s*[)）]$")  # `(96)`: a unit that is a figure (`%` read as 96)
+# A figure's unit with a digit in it: `(96)` (`%` read as 96), `(1%)` (a cell's border read as 1)
+_FIGURE_UNIT = re.compile(r"(?<=\d)\s*[(（][^()（）]{0,3}\d[^()（）]{0,3}[)）]$")
 
 
 def _figures_unread(form: Form) -> Iterator[Finding]:
     """A target printed in parts (Sichuan's 指标性质 | 指标值 | 度量单位) whose operator or
     unit says it is a figure, and whose 指标值 is empty or no figure (`≥ | | %`, `| Z3 | %`:
     a scan lost the `1`, read `=8` as `Z`); a target or actual whose unit is a figure
-    (`9924355.12(96)`: `%` read as 96). No value of the gold set is either."""
+    (`9924355.12(96)`: `%` read as 96; `172363.9(1%)`: the borders of a clipped cell read
+    as 1s). No value of the gold set is either."""
     for i, ind in enumerate(form.indicators):
         if ind.target_parts:
             op, value, unit = ind.target_parts
@@ -535,7 +537,7 @@ def _figures_unread(form: Form) -> Iterator[Finding]:
                            f"indicators[{i}].target", None, value or None)
         for col in ("target", "actual"):
             text = (getattr(ind, col) or "").strip()
-            if _FIGURE_UNIT.search(text) and _FIGURE_UNIT.sub("", text).strip():
+            if _FIGURE_UNIT.search(text):
                 yield _err("missing_field", f"indicator {i + 1}: its {col} '{text}' ends in a unit that is a figure: its unit is not read",
                            f"第{i + 1}项指标的{_COL_ZH[col]}“{text}”的单位是数字，单位未读出", f"indicators[{i}].{col}", None, text)
 

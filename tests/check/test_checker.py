@@ -288,9 +288,11 @@ def test_a_target_whose_figure_or_unit_was_not_read_is_named():
     for ind, p in zip(form.indicators, parts):
         ind.target_parts, ind.target = p, "".join(p)
     form.indicators[5].actual = "9924355.12(96)"
+    form.indicators[4].actual = "172363.9(1%)"  # (a clipped cell's borders read as 1s)
+    form.indicators[3].actual = "(4场招聘，36场面试)"  # (the department seed's: a remark, no figure's unit)
     named = [(f.code, f.field) for f in check_form(form) if f.code == "missing_field" and f.field.startswith("indicators")]
     assert named == [("missing_field", "indicators[0].target"), ("missing_field", "indicators[1].target"),
-                     ("missing_field", "indicators[5].actual")]
+                     ("missing_field", "indicators[4].actual"), ("missing_field", "indicators[5].actual")]
 
 
 def test_inline_marks_of_a_converter_are_no_text():
