@@ -101,7 +101,7 @@ FAMILIES = {
                                   ("000_01aad9c628fef0c3", 4)]),
 }
 PROVINCES = {"sichuan", "anhui", "chongqing"}
-FRESH = {"fresh", "fresh_a", "fresh_sichuan"}
+FRESH = {family for family in FAMILIES if family.startswith("fresh")}
 OTHER_LEVEL2 = {"数量指标": "数量目标", "质量指标": "质量目标", "时效指标": "时效目标", "社会效益指标": "社会效果指标",
                 "服务对象满意度指标": "服务对象满意程度"}
 
@@ -208,15 +208,12 @@ def fresh_record(seed: dict, pool: list[dict], rng: random.Random) -> dict:
     parts = [k for k in ("fiscal", "carryover", "other") if fund.get(k)]
     for col in ("initial_budget", "annual_budget", "executed"):
         values = {k: _amount(rng) for k in parts}
-        if col == "executed":  # (an execution within reach of its budget: rates of 0–110%)
+        if col == "executed":  # (an execution within reach of its budget: rates of 0–104%; none without a budget)
             values = {k: (Decimal(str(fund[k]["annual_budget"])) * Decimal(rng.choice((0, 50, 85, 96, 100, 100, 104))) / 100).quantize(Decimal("0.01"))
                       for k in parts}
         for k in parts:
             fund[k][col] = float(values[k])
         fund["total"][col] = float(sum(values.values()))
-    for k in parts:  # (a row with no budget prints no rate)
-        if not fund[k]["annual_budget"]:
-            fund[k]["executed"] = 0.0
     if not fund["total"]["annual_budget"]:
         fund["total"]["annual_budget"] = fund[parts[0]]["annual_budget"] = 100.0
     fund["total"]["executed"] = float(sum(Decimal(str(fund[k]["executed"])) for k in parts))

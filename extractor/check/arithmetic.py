@@ -516,6 +516,7 @@ def check_form(form: Form, settings: CheckSettings | None = None, page_text: str
 
 
 _QUANTITATIVE = frozenset({"≥", "≤", "=", ">", "<", "≧", "≦", "定量", "定量指标"})
+_FIGURE_VALUE = re.compile(r"[\d.,]+\s*(.*)")  # a figure, and what follows it (a unit, or nothing)
 # A figure's unit with a digit in it: `(96)` (`%` read as 96), `(1%)` (a cell's border read as 1)
 _FIGURE_UNIT = re.compile(r"(?<=\d)\s*[(（][^()（）]{0,3}\d[^()（）]{0,3}[)）]$")
 
@@ -530,7 +531,8 @@ def _figures_unread(form: Form) -> Iterator[Finding]:
         if ind.target_parts:
             op, value, unit = ind.target_parts
             value = (value or "").strip()
-            if (unit or op in _QUANTITATIVE) and not re.fullmatch(r"[\d.,]+\s*" + (f"(?:%|{re.escape(unit)})?" if unit else "%?"), value):
+            figure = _FIGURE_VALUE.fullmatch(value)
+            if (unit or op in _QUANTITATIVE) and not (figure and figure.group(1) in ("", "%", unit)):
                 yield _err("missing_field", f"indicator {i + 1}: its target's operator or unit ('{op or ''}', '{unit or ''}') is printed, "
                            f"its figure {'is not read' if not value else repr(value) + ' is no figure'}",
                            f"第{i + 1}项指标的指标值印有性质或单位（“{op or ''}”“{unit or ''}”），数值{'未读出' if not value else '“' + value + '”不是数字'}",
